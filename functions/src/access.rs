@@ -1,0 +1,67 @@
+//! Who may act on an organization: decided from the verified caller and the stored membership,
+//! never from anything else the request says.
+
+use lambda_http::Request;
+use orgs_shared::app::App;
+use orgs_shared::domain::Timestamp;
+use orgs_shared::domain::{Access, OrgId, OrgStatus, Permission, Standing, access};
+use orgs_shared::http::{ApiError, Caller};
+use orgs_shared::store::{Membership, Op, Organization};
+
+/// The operation's stamp: the caller, this request, and the one reading of the clock.
+pub fn op(caller: &Caller, req: &Request) -> Op {
+    Op {
+        actor: caller.user_id.clone(),
+        request_id: orgs_shared::http::request_id(req),
+        at: Timestamp::now(),
+    }
+}
+
+/// The organization named in the path, if it is live and the caller holds `permission` in it.
+/// Strangers and deactivated members get 404, as if it did not exist.
+pub async fn authorize(
+    app: &App,
+    caller: &Caller,
+    raw_org_id: &str,
+    permission: Permission,
+) -> Result<(Organization, Membership), ApiError> {
+    let (org, membership) = load(app, caller, raw_org_id).await?;
+    let membership = check(&org, membership, permission)?;
+    Ok((org, membership))
+}
+
+/// Decides on an organization and membership already read.
+pub fn check(
+    org: &Organization,
+    membership: Option<Membership>,
+    permission: Permission,
+) -> Result<Membership, ApiError> {
+    if org.status != OrgStatus::Active {
+        return Err(ApiError::NotFound("organization"));
+    }
+    let standing = membership.as_ref().map(|m| Standing {
+        role: m.role,
+        status: m.status,
+    });
+    match (access(standing, permission), membership) {
+        (Access::Granted, Some(membership)) => Ok(membership),
+        (Access::Forbidden, _) => Err(ApiError::Forbidden(format!(
+            "Your role cannot do this; it takes {} or above.",
+            permission.least_role().as_str()
+        ))),
+        _ => Err(ApiError::NotFound("organization")),
+    }
+}
+
+/// The organization (in any status) and the caller's membership; 404 if there is no such id.
+pub async fn load(
+    app: &App,
+    caller: &Caller,
+    raw_org_id: &str,
+) -> Result<(Organization, Option<Membership>), ApiError> {
+    let org_id = OrgId::parse(raw_org_id).ok_or(ApiError::NotFound("organization"))?;
+    app.store
+        .org_with_membership(&org_id, &caller.user_id)
+        .await?
+        .ok_or(ApiError::NotFound("organization"))
+}

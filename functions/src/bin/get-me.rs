@@ -1,0 +1,2 @@
+//! `get-me`: see `orgs_functions::handlers::me::get_me`.
+orgs_functions::lambda_main!(orgs_functions::handlers::me::get_me);

@@ -1,0 +1,77 @@
+//! `GET /me` and `PATCH /me`: the caller's own profile, created on first use from the claims.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+
+use orgs_shared::app::App;
+use orgs_shared::domain::{DisplayName, FieldErrors, Handle};
+use orgs_shared::http::{ApiError, Caller, Patch, caller, json, json_body};
+use orgs_shared::store::{Op, User, UserPatch};
+
+use crate::access::op;
+use crate::views::UserView;
+
+/// The stored profile, created now if this is the caller's first request, and its email kept
+/// in step with the verified claims.
+async fn current_user(app: &App, caller: &Caller, op: &Op) -> Result<User, ApiError> {
+    let identity = caller.identity();
+    match app.store.get_user(&caller.user_id).await? {
+        None => Ok(app.store.create_user(&identity, op).await?),
+        Some(user)
+            if user.email != identity.email || user.email_verified != identity.email_verified =>
+        {
+            Ok(app.store.refresh_identity(&user, &identity, op).await?)
+        }
+        Some(user) => Ok(user),
+    }
+}
+
+pub async fn get_me(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let user = current_user(app, &caller, &op(&caller, &req)).await?;
+    Ok(json(StatusCode::OK, &UserView::from(&user)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateMe {
+    #[serde(default)]
+    handle: Option<String>,
+    #[serde(default)]
+    display_name: Patch<String>,
+}
+
+pub async fn update_me(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let body: UpdateMe = json_body(&req, app.config.max_body_bytes)?;
+    let mut errors = FieldErrors::default();
+    let handle = body
+        .handle
+        .as_deref()
+        .and_then(|h| errors.take(Handle::parse(h)));
+    let display_name = match body.display_name {
+        Patch::Absent => None,
+        Patch::Null => Some(None),
+        Patch::Value(name) => errors
+            .take(DisplayName::parse("display_name", &name))
+            .map(Some),
+    };
+    if !errors.is_empty() {
+        return Err(errors.into_vec().into());
+    }
+    let op = op(&caller, &req);
+    let user = current_user(app, &caller, &op).await?;
+    let user = app
+        .store
+        .update_user(
+            &user,
+            &UserPatch {
+                handle,
+                display_name,
+            },
+            &op,
+        )
+        .await?;
+    Ok(json(StatusCode::OK, &UserView::from(&user)))
+}

@@ -1,0 +1,4 @@
+//! One module per resource; one public function per operation.
+
+pub mod me;
+pub mod orgs;

@@ -1,0 +1,8 @@
+//! One Lambda function per operation. The handlers live here, in the library, so that each
+//! binary in `src/bin` is a thin `main`, and tests and the local server call the very same code.
+
+pub mod access;
+pub mod handlers;
+pub mod routes;
+pub mod runtime;
+pub mod views;

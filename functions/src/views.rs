@@ -1,0 +1,75 @@
+//! The JSON shapes of answers, as the OpenAPI document describes them.
+
+use serde::Serialize;
+
+use orgs_shared::domain::Role;
+use orgs_shared::store::{Membership, Organization, User};
+
+#[derive(Debug, Serialize)]
+pub struct UserView<'a> {
+    pub user_id: &'a str,
+    pub email: Option<&'a str>,
+    pub email_verified: bool,
+    pub handle: Option<&'a str>,
+    pub display_name: Option<&'a str>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl<'a> From<&'a User> for UserView<'a> {
+    fn from(user: &'a User) -> Self {
+        Self {
+            user_id: user.user_id.as_str(),
+            email: user.email.as_deref(),
+            email_verified: user.email_verified,
+            handle: user.handle.as_deref(),
+            display_name: user.display_name.as_deref(),
+            created_at: user.created_at.to_rfc3339(),
+            updated_at: user.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct OrgView<'a> {
+    pub org_id: &'a str,
+    pub handle: &'a str,
+    pub display_name: &'a str,
+    pub region: &'static str,
+    pub avatar_url: Option<&'a str>,
+    pub url: Option<&'a str>,
+    /// Shown to admins and owners only.
+    pub billing_email: Option<&'a str>,
+    /// The caller's role in this organization.
+    pub role: &'static str,
+    pub member_count: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl<'a> OrgView<'a> {
+    pub fn new(org: &'a Organization, caller: &Membership) -> Self {
+        Self {
+            org_id: org.org_id.as_str(),
+            handle: &org.handle,
+            display_name: &org.display_name,
+            region: org.region.as_str(),
+            avatar_url: org.avatar_url.as_deref(),
+            url: org.url.as_deref(),
+            billing_email: org
+                .billing_email
+                .as_deref()
+                .filter(|_| caller.role >= Role::Admin),
+            role: caller.role.as_str(),
+            member_count: org.member_count,
+            created_at: org.created_at.to_rfc3339(),
+            updated_at: org.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PageView<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,61 @@
+//! A change, described once: the store turns it into an audit entry and an event record that
+//! commit in the same transaction as the change itself.
+
+use serde_json::Value;
+
+use super::{OrgId, UserId};
+
+/// Every kind of change, with its audit action and the event's detail-type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeKind {
+    UserCreated,
+    UserUpdated,
+    HandleChanged,
+    OrganizationCreated,
+    OrganizationUpdated,
+    OrganizationDeleted,
+}
+
+impl ChangeKind {
+    /// The audit log's `action`.
+    pub fn action(self) -> &'static str {
+        match self {
+            ChangeKind::UserCreated => "user.created",
+            ChangeKind::UserUpdated => "user.updated",
+            ChangeKind::HandleChanged => "handle.changed",
+            ChangeKind::OrganizationCreated => "organization.created",
+            ChangeKind::OrganizationUpdated => "organization.updated",
+            ChangeKind::OrganizationDeleted => "organization.deleted",
+        }
+    }
+
+    /// The EventBridge `detail-type`.
+    pub fn detail_type(self) -> &'static str {
+        match self {
+            ChangeKind::UserCreated => "UserCreated",
+            ChangeKind::UserUpdated => "UserUpdated",
+            ChangeKind::HandleChanged => "HandleChanged",
+            ChangeKind::OrganizationCreated => "OrganizationCreated",
+            ChangeKind::OrganizationUpdated => "OrganizationUpdated",
+            ChangeKind::OrganizationDeleted => "OrganizationDeleted",
+        }
+    }
+}
+
+/// Whose history a change belongs to: an organization's, or a user's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Org(OrgId),
+    User(UserId),
+}
+
+/// What changed, on what, and the facts an event consumer needs. Never a token or secret.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub kind: ChangeKind,
+    pub subject: Subject,
+    /// What the change acted on, e.g. `("organization", "org_…")`.
+    pub target_type: &'static str,
+    pub target_id: String,
+    pub data: Value,
+}

@@ -1,0 +1,62 @@
+//! The rules of the product, free of AWS and HTTP: values that validate when parsed, roles and
+//! what they allow, and the changes that the store records. Time is always passed in.
+
+pub mod change;
+pub mod handle;
+pub mod ids;
+pub mod org;
+pub mod role;
+pub mod text;
+pub mod time;
+pub mod web;
+
+pub use change::{Change, ChangeKind, Subject};
+pub use handle::Handle;
+pub use ids::{AuditId, EventId, InvitationId, OrgId, TeamId, UserId};
+pub use org::{NewOrganization, OrgProfilePatch, OrgStatus, Region};
+pub use role::{Access, MemberStatus, Permission, Role, Standing, access};
+pub use text::{DisplayName, Note};
+pub use time::Timestamp;
+pub use web::{Email, HttpsUrl};
+
+/// One field that failed its rule: where, a stable code, and what a person should do.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: &str, code: &'static str, message: &str) -> Self {
+        Self {
+            field: field.to_owned(),
+            code,
+            message: message.to_owned(),
+        }
+    }
+}
+
+/// Collects every field's error so one answer lists them all.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<ValidationError>);
+
+impl FieldErrors {
+    /// Keeps the value, or records why it was refused.
+    pub fn take<T>(&mut self, result: Result<T, ValidationError>) -> Option<T> {
+        result.map_err(|e| self.0.push(e)).ok()
+    }
+
+    pub fn push(&mut self, error: ValidationError) {
+        self.0.push(error);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_vec(self) -> Vec<ValidationError> {
+        self.0
+    }
+}

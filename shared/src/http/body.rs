@@ -1,0 +1,144 @@
+//! JSON request bodies: size first, then shape, with the path of any field that is wrong.
+
+use lambda_http::Request;
+use serde::de::{Deserialize, DeserializeOwned, Deserializer};
+
+use crate::domain::ValidationError;
+
+use super::ApiError;
+
+/// A field of a PATCH body: left out, set to `null` (clear it), or given a value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    #[default]
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Option::<T>::deserialize(deserializer).map(|v| v.map_or(Patch::Null, Patch::Value))
+    }
+}
+
+impl<T> Patch<T> {
+    /// `None` when absent, `Some(None)` when null, `Some(Some(v))` when set.
+    pub fn into_option(self) -> Option<Option<T>> {
+        match self {
+            Patch::Absent => None,
+            Patch::Null => Some(None),
+            Patch::Value(v) => Some(Some(v)),
+        }
+    }
+}
+
+fn bytes(req: &Request) -> &[u8] {
+    // `Body` derefs to its bytes, whichever form it has.
+    req.body().as_ref()
+}
+
+/// Parses the body as `T`, refusing anything over `limit` bytes before reading it.
+pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, ApiError> {
+    let raw = bytes(req);
+    if raw.len() > limit {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest {
+            code: "body-required",
+            detail: "This request needs a JSON body.".into(),
+        });
+    }
+    let mut de = serde_json::Deserializer::from_slice(raw);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_data() {
+            let field = if path == "." { "body".to_owned() } else { path };
+            ApiError::Invalid(vec![ValidationError {
+                field,
+                code: "invalid_type",
+                message: inner.to_string(),
+            }])
+        } else {
+            ApiError::BadRequest {
+                code: "malformed-json",
+                detail: format!("The body is not valid JSON: {inner}."),
+            }
+        }
+    })?;
+    de.end().map_err(|_| ApiError::BadRequest {
+        code: "malformed-json",
+        detail: "The body has content after its JSON value.".into(),
+    })?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::Body;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Input {
+        name: String,
+        #[serde(default)]
+        url: Patch<String>,
+    }
+
+    fn request(body: &str) -> Request {
+        http::Request::new(Body::Text(body.to_owned()))
+    }
+
+    #[test]
+    fn distinguishes_absent_null_and_value() {
+        let absent: Input = json_body(&request(r#"{"name":"a"}"#), 100).unwrap();
+        let null: Input = json_body(&request(r#"{"name":"a","url":null}"#), 100).unwrap();
+        let set: Input = json_body(&request(r#"{"name":"a","url":"u"}"#), 100).unwrap();
+        assert_eq!(absent.url, Patch::Absent);
+        assert_eq!(null.url, Patch::Null);
+        assert_eq!(set.url, Patch::Value("u".into()));
+    }
+
+    #[test]
+    fn refuses_oversized_bodies_before_parsing() {
+        let err = json_body::<Input>(&request(&"x".repeat(101)), 100).unwrap_err();
+        assert!(matches!(err, ApiError::PayloadTooLarge { limit: 100 }));
+    }
+
+    #[test]
+    fn names_the_field_with_the_wrong_type_or_unknown_field() {
+        let ApiError::Invalid(errors) =
+            json_body::<Input>(&request(r#"{"name":1}"#), 100).unwrap_err()
+        else {
+            panic!("expected a validation error")
+        };
+        assert_eq!(errors[0].field, "name");
+        let ApiError::Invalid(errors) =
+            json_body::<Input>(&request(r#"{"name":"a","extra":1}"#), 100).unwrap_err()
+        else {
+            panic!("expected a validation error")
+        };
+        assert!(
+            errors[0].message.contains("unknown field `extra`"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn malformed_and_empty_bodies_are_bad_requests() {
+        for body in ["{", "", "  ", r#"{"name":"a"} x"#] {
+            assert!(
+                matches!(
+                    json_body::<Input>(&request(body), 100),
+                    Err(ApiError::BadRequest { .. })
+                ),
+                "{body:?}"
+            );
+        }
+    }
+}

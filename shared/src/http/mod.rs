@@ -1,0 +1,14 @@
+//! What every function shares at the HTTP edge: the caller from the verified claims, JSON
+//! bodies, pagination, and the one place errors become problem+json answers.
+
+pub mod body;
+pub mod claims;
+pub mod pagination;
+pub mod problem;
+pub mod response;
+
+pub use body::{Patch, json_body};
+pub use claims::{Caller, caller};
+pub use pagination::{PageRequest, encode_cursor};
+pub use problem::ApiError;
+pub use response::{created, json, no_content, request_id, respond};

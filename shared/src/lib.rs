@@ -1,0 +1,7 @@
+//! The orgs library: the domain (pure rules), the store (the only code that knows the DynamoDB
+//! key layout), mail, events, and the HTTP glue shared by every function.
+
+pub mod app;
+pub mod domain;
+pub mod http;
+pub mod store;

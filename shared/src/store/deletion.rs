@@ -1,0 +1,172 @@
+//! Deleting an organization, in steps that a retry can always finish.
+//!
+//! 1. One transaction marks the organization `deleting`, frees its handle and records the
+//!    audit entry and event. From then on it is hidden from everyone and every write into it
+//!    fails its `status = active` condition, so nothing new can appear in it.
+//! 2. Every item of the organization's partition (and each invitation's token item) is deleted
+//!    in batches, however many there are, except the org item and the caller's membership.
+//! 3. One last transaction deletes those two, so until the very end the owner who asked can
+//!    repeat the request and finish the work.
+
+use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+use serde_json::json;
+
+use crate::domain::{Change, ChangeKind, Handle, OrgId, OrgStatus, Subject, UserId};
+
+use super::Store;
+use super::error::{Refusal, StoreError, StoreResult};
+use super::history;
+use super::item::{Item, ItemBuilder, Reader, s};
+use super::keys::{self, INVITATION_TOKEN_SK, ORG_SK};
+use super::model::{Op, Organization};
+use super::orgs::{member_key, org_key};
+use super::tx::{Condition, Expr, Tx};
+use super::users::{handle_key, owned_by};
+
+/// DynamoDB's limit on the requests of one BatchWriteItem.
+const BATCH_WRITE_MAX: usize = 25;
+
+impl Store {
+    /// Step 1. Refused with `Changed` if the handle no longer matches the confirmation.
+    pub async fn begin_org_deletion(&self, org: &Organization, op: &Op) -> StoreResult<()> {
+        let handle = Handle::parse(&org.handle)
+            .map_err(|_| StoreError::Corrupt(format!("stored handle {:?}", org.handle)))?;
+        let (gsi2pk, gsi2sk) = keys::deleting_gsi2(&org.org_id, op.at);
+        let mut tx = Tx::new(self);
+        let update = Expr::new(
+            "SET #status = :deleting, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk, updated_at = :at",
+        )
+        .name("#status", "status")
+        .value(":deleting", s(OrgStatus::Deleting.as_str()))
+        .value(":gsi2pk", s(gsi2pk))
+        .value(":gsi2sk", s(gsi2sk))
+        .value(":at", s(op.at.to_rfc3339()));
+        let live_with_handle = Condition::new(
+            Expr::new("#status = :active AND handle = :handle")
+                .value(":active", s(OrgStatus::Active.as_str()))
+                .value(":handle", s(handle.as_str())),
+            Refusal::Changed,
+        );
+        tx.update(org_key(&org.org_id), update, Some(live_with_handle))?;
+        tx.delete(handle_key(&handle), Some(owned_by(org.org_id.as_str())))?;
+        let change = Change {
+            kind: ChangeKind::OrganizationDeleted,
+            subject: Subject::Org(org.org_id.clone()),
+            target_type: "organization",
+            target_id: org.org_id.to_string(),
+            data: json!({ "org_id": org.org_id.as_str(), "handle": handle.as_str() }),
+        };
+        history::record(&mut tx, &change, op, self.retention)?;
+        tx.commit("begin deleting an organization").await
+    }
+
+    /// Steps 2 and 3. Returns how many items were deleted. Safe to run again after a failure.
+    pub async fn purge_org(&self, org_id: &OrgId, keep_member: &UserId) -> StoreResult<usize> {
+        let pk = keys::org_pk(org_id);
+        let keep_sk = keys::member_sk(keep_member);
+        let mut deleted = 0;
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(&pk))
+                .projection_expression("pk, sk, entity, token_hash")
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| StoreError::from_sdk("list an organization's items", e))?;
+            let mut doomed = Vec::new();
+            for item in page.items() {
+                let r = Reader(item);
+                let sk = r.s(keys::SK)?;
+                if sk == ORG_SK || sk == keep_sk {
+                    continue;
+                }
+                if r.opt_s("entity")?.as_deref() == Some("invitation") {
+                    if let Some(hash) = r.opt_s("token_hash")? {
+                        doomed.push(
+                            ItemBuilder::key(keys::invitation_token_pk(&hash), INVITATION_TOKEN_SK)
+                                .build(),
+                        );
+                    }
+                }
+                doomed.push(ItemBuilder::key(pk.clone(), sk).build());
+            }
+            deleted += doomed.len();
+            self.batch_delete(doomed, "delete an organization's items")
+                .await?;
+            match page.last_evaluated_key() {
+                Some(key) => start = Some(key.clone()),
+                None => break,
+            }
+        }
+
+        let mut tx = Tx::new(self);
+        tx.delete(member_key(org_id, keep_member), None)?;
+        let still_deleting = Condition::new(
+            Expr::new("#status = :deleting")
+                .name("#status", "status")
+                .value(":deleting", s(OrgStatus::Deleting.as_str())),
+            Refusal::Gone,
+        );
+        tx.delete(org_key(org_id), Some(still_deleting))?;
+        match tx.commit("finish deleting an organization").await {
+            Ok(()) => Ok(deleted + 2),
+            // A concurrent retry finished first: the work is done either way.
+            Err(StoreError::Refused(Refusal::Gone)) => Ok(deleted),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes keys in batches of 25, retrying what DynamoDB leaves unprocessed.
+    pub(crate) async fn batch_delete(
+        &self,
+        keys: Vec<Item>,
+        context: &'static str,
+    ) -> StoreResult<()> {
+        for chunk in keys.chunks(BATCH_WRITE_MAX) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|key| {
+                    let delete = DeleteRequest::builder()
+                        .set_key(Some(key.clone()))
+                        .build()
+                        .map_err(|e| StoreError::Dynamo {
+                            context,
+                            source: Box::new(e),
+                        })?;
+                    Ok(WriteRequest::builder().delete_request(delete).build())
+                })
+                .collect::<StoreResult<_>>()?;
+            for attempt in 0u32.. {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::from_sdk(context, e))?;
+                requests = out
+                    .unprocessed_items()
+                    .and_then(|m| m.get(&self.table))
+                    .cloned()
+                    .unwrap_or_default();
+                if requests.is_empty() {
+                    break;
+                }
+                if attempt >= 8 {
+                    return Err(StoreError::Incomplete {
+                        context,
+                        unprocessed: requests.len(),
+                    });
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,82 @@
+//! What can go wrong in the store, kept apart from how HTTP shows it.
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+type Source = Box<dyn std::error::Error + Send + Sync>;
+
+/// A request refused by a condition in the table: someone else got there first, or the item
+/// is not in the state the request expected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the handle is already taken")]
+    HandleTaken,
+    #[error("the item does not exist, or no longer exists")]
+    Gone,
+    #[error("the item was changed by another request at the same time")]
+    Changed,
+    #[error("the item already exists")]
+    AlreadyExists,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("refused: {0}")]
+    Refused(Refusal),
+    /// Throttling, a 5xx from DynamoDB, or no connection: the caller may retry later.
+    #[error("DynamoDB is unavailable while trying to {context}")]
+    Unavailable {
+        context: &'static str,
+        #[source]
+        source: Source,
+    },
+    #[error("DynamoDB failed to {context}")]
+    Dynamo {
+        context: &'static str,
+        #[source]
+        source: Source,
+    },
+    #[error("a stored item is malformed: {0}")]
+    Corrupt(String),
+    #[error(
+        "DynamoDB left {unprocessed} writes unprocessed after retries while trying to {context}"
+    )]
+    Incomplete {
+        context: &'static str,
+        unprocessed: usize,
+    },
+}
+
+const RETRYABLE_CODES: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "LimitExceededException",
+];
+
+impl StoreError {
+    /// Sorts an SDK error into "try again later" or a plain failure, keeping the source.
+    pub fn from_sdk<E, R>(context: &'static str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let retryable = match &err {
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => true,
+            SdkError::ServiceError(e) => {
+                e.err().code().is_some_and(|c| RETRYABLE_CODES.contains(&c))
+            }
+            SdkError::ResponseError(_) => true,
+            _ => false,
+        };
+        let source: Source = Box::new(err);
+        if retryable {
+            StoreError::Unavailable { context, source }
+        } else {
+            StoreError::Dynamo { context, source }
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,0 +1,82 @@
+//! The DynamoDB key layout, written down in `shared/DATA_MODEL.md`. Nothing outside the store
+//! builds a key.
+
+use crate::domain::{Handle, OrgId, Subject, TeamId, Timestamp, UserId};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1: &str = "gsi1";
+pub const GSI1PK: &str = "gsi1pk";
+pub const GSI1SK: &str = "gsi1sk";
+pub const GSI2PK: &str = "gsi2pk";
+pub const GSI2SK: &str = "gsi2sk";
+/// DynamoDB's TTL attribute: epoch seconds after which the table may shed the item.
+pub const EXPIRE_AT: &str = "expire_at";
+
+pub fn user_pk(user: &UserId) -> String {
+    format!("USER#{user}")
+}
+pub const PROFILE_SK: &str = "PROFILE";
+
+pub fn handle_pk(handle: &Handle) -> String {
+    format!("HANDLE#{handle}")
+}
+pub const HANDLE_SK: &str = "HANDLE";
+
+pub fn org_pk(org: &OrgId) -> String {
+    format!("ORG#{org}")
+}
+pub const ORG_SK: &str = "ORG";
+
+pub const MEMBER_PREFIX: &str = "MEMBER#";
+pub fn member_sk(user: &UserId) -> String {
+    format!("{MEMBER_PREFIX}{user}")
+}
+
+pub fn team_sk(team: &TeamId) -> String {
+    format!("TEAM#{team}")
+}
+pub fn team_name_sk(name: &str) -> String {
+    format!("TEAMNAME#{}", name.to_lowercase())
+}
+pub fn team_member_sk(team: &TeamId, user: &UserId) -> String {
+    format!("TEAMMEMBER#{team}#{user}")
+}
+
+/// Active memberships by user (index `gsi1`): what `GET /orgs` reads.
+pub fn membership_gsi1(user: &UserId, org: &OrgId) -> (String, String) {
+    (user_pk(user), org_pk(org))
+}
+
+/// Organizations whose deletion has begun (index `gsi2`), so unfinished deletions can be found.
+pub fn deleting_gsi2(org: &OrgId, since: Timestamp) -> (String, String) {
+    ("DELETING".to_owned(), format!("{since}#{org}"))
+}
+
+fn subject_key(subject: &Subject) -> String {
+    match subject {
+        Subject::Org(org) => format!("ORG#{org}"),
+        Subject::User(user) => format!("USER#{user}"),
+    }
+}
+
+/// Audit entries of one organization (or user), newest last by sort key.
+pub fn audit_pk(subject: &Subject) -> String {
+    format!("AUDIT#{}", subject_key(subject))
+}
+
+/// Event records waiting to be published, in commit order per subject.
+pub fn event_pk(subject: &Subject) -> String {
+    format!("EVENT#{}", subject_key(subject))
+}
+
+/// Sort key of an audit entry or event record: time first, so a range reads in order.
+pub fn timeline_sk(at: Timestamp, id: &str) -> String {
+    format!("{at}#{id}")
+}
+
+/// Finds an invitation from the hash of its token, with a strongly consistent read.
+pub fn invitation_token_pk(token_hash: &str) -> String {
+    format!("INVTOKEN#{token_hash}")
+}
+pub const INVITATION_TOKEN_SK: &str = "INVTOKEN";

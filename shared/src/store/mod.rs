@@ -1,0 +1,84 @@
+//! The store: the only code that knows the DynamoDB key layout (see `shared/DATA_MODEL.md`).
+//! Every change is one transaction that also writes its audit entry and event record.
+
+mod deletion;
+pub mod error;
+mod history;
+mod item;
+pub mod keys;
+pub mod model;
+mod orgs;
+mod tx;
+mod users;
+
+use aws_sdk_dynamodb::types::KeysAndAttributes;
+
+pub use error::{Refusal, StoreError, StoreResult};
+pub use history::Retention;
+pub use item::Item;
+pub use model::{Membership, Op, Organization, Page, User};
+pub use orgs::FIRST_TEAM_NAME;
+pub use users::{Identity, UserPatch};
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+    retention: Retention,
+}
+
+impl Store {
+    pub fn new(
+        client: aws_sdk_dynamodb::Client,
+        table: impl Into<String>,
+        retention: Retention,
+    ) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            retention,
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Reads keys of this table, retrying what DynamoDB leaves unprocessed.
+    pub(crate) async fn batch_get(
+        &self,
+        keys: KeysAndAttributes,
+        context: &'static str,
+    ) -> StoreResult<Vec<Item>> {
+        let mut items = Vec::new();
+        let mut pending = Some(keys);
+        for attempt in 0u32.. {
+            let Some(keys) = pending.take() else { break };
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, keys)
+                .send()
+                .await
+                .map_err(|e| StoreError::from_sdk(context, e))?;
+            if let Some(found) = out.responses().and_then(|r| r.get(&self.table)) {
+                items.extend(found.iter().cloned());
+            }
+            pending = out
+                .unprocessed_keys()
+                .and_then(|u| u.get(&self.table))
+                .filter(|k| !k.keys().is_empty())
+                .cloned();
+            if pending.is_some() {
+                if attempt >= 8 {
+                    return Err(StoreError::Incomplete {
+                        context,
+                        unprocessed: 1,
+                    });
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+            }
+        }
+        Ok(items)
+    }
+}

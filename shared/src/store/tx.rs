@@ -1,0 +1,194 @@
+//! One atomic write: the change, its conditions, and the refusal each condition stands for.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+
+use super::Store;
+use super::error::{Refusal, StoreError, StoreResult};
+use super::item::Item;
+
+/// An expression with its `#name` and `:value` placeholders.
+#[derive(Default)]
+pub struct Expr {
+    pub text: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Expr {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Self::default()
+        }
+    }
+    pub fn append(mut self, more: &str) -> Self {
+        self.text.push_str(more);
+        self
+    }
+    pub fn name(mut self, placeholder: &str, name: &str) -> Self {
+        self.names.insert(placeholder.to_owned(), name.to_owned());
+        self
+    }
+    pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
+        self.values.insert(placeholder.to_owned(), value);
+        self
+    }
+}
+
+/// A condition on one item, and what its failure means to the caller.
+pub struct Condition {
+    pub expr: Expr,
+    pub refusal: Refusal,
+}
+
+impl Condition {
+    pub fn new(expr: Expr, refusal: Refusal) -> Self {
+        Self { expr, refusal }
+    }
+    /// The item must not exist yet.
+    pub fn absent(refusal: Refusal) -> Self {
+        Self::new(Expr::new("attribute_not_exists(pk)"), refusal)
+    }
+    /// The item must exist.
+    pub fn present(refusal: Refusal) -> Self {
+        Self::new(Expr::new("attribute_exists(pk)"), refusal)
+    }
+}
+
+type Placeholders = (
+    Option<HashMap<String, String>>,
+    Option<HashMap<String, AttributeValue>>,
+);
+
+/// Merges an update's placeholders with its condition's; `None` where there are none, as the
+/// API refuses empty maps.
+fn placeholders(update: Option<Expr>, condition: Option<&mut Condition>) -> Placeholders {
+    let mut names = HashMap::new();
+    let mut values = HashMap::new();
+    if let Some(e) = update {
+        names.extend(e.names);
+        values.extend(e.values);
+    }
+    if let Some(c) = condition {
+        names.extend(std::mem::take(&mut c.expr.names));
+        values.extend(std::mem::take(&mut c.expr.values));
+    }
+    (
+        (!names.is_empty()).then_some(names),
+        (!values.is_empty()).then_some(values),
+    )
+}
+
+fn build_err(err: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Dynamo {
+        context: "build a transaction",
+        source: Box::new(err),
+    }
+}
+
+pub struct Tx<'a> {
+    store: &'a Store,
+    items: Vec<TransactWriteItem>,
+    /// For each item, the refusal its condition stands for (`Changed` where it has none).
+    refusals: Vec<Refusal>,
+}
+
+impl<'a> Tx<'a> {
+    pub fn new(store: &'a Store) -> Self {
+        Self {
+            store,
+            items: Vec::new(),
+            refusals: Vec::new(),
+        }
+    }
+
+    pub fn put(&mut self, item: Item, mut condition: Option<Condition>) -> StoreResult<()> {
+        let (names, values) = placeholders(None, condition.as_mut());
+        let put = Put::builder()
+            .table_name(&self.store.table)
+            .set_item(Some(item))
+            .set_condition_expression(condition.as_ref().map(|c| c.expr.text.clone()))
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_err)?;
+        self.push(TransactWriteItem::builder().put(put).build(), condition);
+        Ok(())
+    }
+
+    pub fn update(
+        &mut self,
+        key: Item,
+        update: Expr,
+        mut condition: Option<Condition>,
+    ) -> StoreResult<()> {
+        let text = update.text.clone();
+        let (names, values) = placeholders(Some(update), condition.as_mut());
+        let update = Update::builder()
+            .table_name(&self.store.table)
+            .set_key(Some(key))
+            .update_expression(text)
+            .set_condition_expression(condition.as_ref().map(|c| c.expr.text.clone()))
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_err)?;
+        self.push(
+            TransactWriteItem::builder().update(update).build(),
+            condition,
+        );
+        Ok(())
+    }
+
+    pub fn delete(&mut self, key: Item, mut condition: Option<Condition>) -> StoreResult<()> {
+        let (names, values) = placeholders(None, condition.as_mut());
+        let delete = Delete::builder()
+            .table_name(&self.store.table)
+            .set_key(Some(key))
+            .set_condition_expression(condition.as_ref().map(|c| c.expr.text.clone()))
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_err)?;
+        self.push(
+            TransactWriteItem::builder().delete(delete).build(),
+            condition,
+        );
+        Ok(())
+    }
+
+    fn push(&mut self, item: TransactWriteItem, condition: Option<Condition>) {
+        self.items.push(item);
+        self.refusals
+            .push(condition.map_or(Refusal::Changed, |c| c.refusal));
+    }
+
+    /// Commits all or nothing. A failed condition comes back as the refusal it stands for.
+    pub async fn commit(self, context: &'static str) -> StoreResult<()> {
+        let result = self
+            .store
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(self.items))
+            .send()
+            .await;
+        let Err(err) = result else { return Ok(()) };
+        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            err.as_service_error()
+        {
+            for (reason, refusal) in cancelled.cancellation_reasons().iter().zip(&self.refusals) {
+                match reason.code() {
+                    Some("ConditionalCheckFailed") => return Err(StoreError::Refused(*refusal)),
+                    Some("TransactionConflict") => {
+                        return Err(StoreError::Refused(Refusal::Changed));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Err(StoreError::from_sdk(context, err))
+    }
+}

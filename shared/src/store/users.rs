@@ -1,0 +1,237 @@
+//! User profiles and their handles.
+
+use serde_json::json;
+
+use crate::domain::{Change, ChangeKind, DisplayName, Handle, Subject, UserId};
+
+use super::Store;
+use super::error::{Refusal, StoreError, StoreResult};
+use super::history;
+use super::item::{Item, ItemBuilder, s};
+use super::keys::{self, HANDLE_SK, PROFILE_SK};
+use super::model::{Op, User};
+use super::tx::{Condition, Expr, Tx};
+
+/// What the verified claims say about a user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub user_id: UserId,
+    pub email: Option<String>,
+    pub email_verified: bool,
+}
+
+/// A change to one's own profile. `display_name: Some(None)` clears it.
+#[derive(Clone, Debug, Default)]
+pub struct UserPatch {
+    pub handle: Option<Handle>,
+    pub display_name: Option<Option<DisplayName>>,
+}
+
+pub(crate) fn profile_key(user: &UserId) -> Item {
+    ItemBuilder::key(keys::user_pk(user), PROFILE_SK).build()
+}
+
+pub(crate) fn handle_key(handle: &Handle) -> Item {
+    ItemBuilder::key(keys::handle_pk(handle), HANDLE_SK).build()
+}
+
+/// The marker that holds a handle for one owner; `attribute_not_exists` makes it unique.
+pub(crate) fn handle_marker(handle: &Handle, owner_type: &str, owner_id: &str) -> Item {
+    ItemBuilder::key(keys::handle_pk(handle), HANDLE_SK)
+        .s("entity", "handle")
+        .s("handle", handle.as_str())
+        .s("owner_type", owner_type)
+        .s("owner_id", owner_id)
+        .build()
+}
+
+/// Deleting a handle marker only if it still belongs to `owner_id`.
+pub(crate) fn owned_by(owner_id: &str) -> Condition {
+    Condition::new(
+        Expr::new("owner_id = :owner").value(":owner", s(owner_id)),
+        Refusal::Changed,
+    )
+}
+
+impl Store {
+    pub async fn get_user(&self, user: &UserId) -> StoreResult<Option<User>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(profile_key(user)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("read a user profile", e))?;
+        out.item().map(User::from_item).transpose()
+    }
+
+    /// Creates the profile on first use; if a concurrent request created it first, returns that.
+    pub async fn create_user(&self, identity: &Identity, op: &Op) -> StoreResult<User> {
+        let user = User {
+            user_id: identity.user_id.clone(),
+            email: identity.email.clone(),
+            email_verified: identity.email_verified,
+            handle: None,
+            display_name: None,
+            created_at: op.at,
+            updated_at: op.at,
+        };
+        let item = ItemBuilder::key(keys::user_pk(&user.user_id), PROFILE_SK)
+            .s("entity", "user")
+            .s("user_id", user.user_id.as_str())
+            .opt_s("email", user.email.clone())
+            .bool("email_verified", user.email_verified)
+            .s("created_at", op.at.to_rfc3339())
+            .s("updated_at", op.at.to_rfc3339())
+            .build();
+        let mut tx = Tx::new(self);
+        tx.put(item, Some(Condition::absent(Refusal::AlreadyExists)))?;
+        let change = Change {
+            kind: ChangeKind::UserCreated,
+            subject: Subject::User(user.user_id.clone()),
+            target_type: "user",
+            target_id: user.user_id.to_string(),
+            data: json!({ "user_id": user.user_id.as_str() }),
+        };
+        history::record(&mut tx, &change, op, self.retention)?;
+        match tx.commit("create a user profile").await {
+            Ok(()) => Ok(user),
+            Err(StoreError::Refused(Refusal::AlreadyExists)) => self
+                .get_user(&user.user_id)
+                .await?
+                .ok_or(StoreError::Refused(Refusal::Changed)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Keeps the stored email in step with the verified claims.
+    pub async fn refresh_identity(
+        &self,
+        user: &User,
+        identity: &Identity,
+        op: &Op,
+    ) -> StoreResult<User> {
+        let mut tx = Tx::new(self);
+        let mut set = Expr::new("SET email_verified = :verified, updated_at = :at")
+            .value(
+                ":verified",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(identity.email_verified),
+            )
+            .value(":at", s(op.at.to_rfc3339()));
+        set = match &identity.email {
+            Some(email) => set.append(", email = :email").value(":email", s(email)),
+            None => set.append(" REMOVE email"),
+        };
+        tx.update(
+            profile_key(&user.user_id),
+            set,
+            Some(Condition::present(Refusal::Gone)),
+        )?;
+        let change = Change {
+            kind: ChangeKind::UserUpdated,
+            subject: Subject::User(user.user_id.clone()),
+            target_type: "user",
+            target_id: user.user_id.to_string(),
+            data: json!({ "fields": ["email"] }),
+        };
+        history::record(&mut tx, &change, op, self.retention)?;
+        tx.commit("refresh a user's email").await?;
+        Ok(User {
+            email: identity.email.clone(),
+            email_verified: identity.email_verified,
+            updated_at: op.at,
+            ..user.clone()
+        })
+    }
+
+    /// Applies a profile change. A new handle takes its marker and frees the old one in the
+    /// same transaction; the condition on the old value refuses a concurrent change.
+    pub async fn update_user(
+        &self,
+        current: &User,
+        patch: &UserPatch,
+        op: &Op,
+    ) -> StoreResult<User> {
+        let user_id = &current.user_id;
+        let mut updated = current.clone();
+        let mut tx = Tx::new(self);
+        let mut sets = vec!["updated_at = :at"];
+        let mut removes = Vec::new();
+        let mut expr = Expr::default().value(":at", s(op.at.to_rfc3339()));
+
+        let new_handle = patch
+            .handle
+            .as_ref()
+            .filter(|h| current.handle.as_deref() != Some(h.as_str()));
+        if let Some(handle) = new_handle {
+            sets.push("handle = :handle");
+            expr = expr.value(":handle", s(handle.as_str()));
+            tx.put(
+                handle_marker(handle, "user", user_id.as_str()),
+                Some(Condition::absent(Refusal::HandleTaken)),
+            )?;
+            if let Some(old) = current
+                .handle
+                .as_deref()
+                .and_then(|h| Handle::parse(h).ok())
+            {
+                tx.delete(handle_key(&old), Some(owned_by(user_id.as_str())))?;
+            }
+            updated.handle = Some(handle.to_string());
+        }
+        if let Some(display_name) = &patch.display_name {
+            match display_name {
+                Some(name) => {
+                    sets.push("display_name = :name");
+                    expr = expr.value(":name", s(name.as_str()));
+                }
+                None => removes.push("display_name"),
+            }
+            updated.display_name = display_name.as_ref().map(|n| n.as_str().to_owned());
+        }
+        if new_handle.is_none() && patch.display_name.is_none() {
+            return Ok(current.clone());
+        }
+
+        let mut text = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            text.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        expr.text = text;
+        let unchanged_handle = match &current.handle {
+            Some(old) => Expr::new("handle = :old").value(":old", s(old)),
+            None => Expr::new("attribute_exists(pk) AND attribute_not_exists(handle)"),
+        };
+        tx.update(
+            profile_key(user_id),
+            expr,
+            Some(Condition::new(unchanged_handle, Refusal::Changed)),
+        )?;
+
+        if let Some(handle) = new_handle {
+            let change = Change {
+                kind: ChangeKind::HandleChanged,
+                subject: Subject::User(user_id.clone()),
+                target_type: "user",
+                target_id: user_id.to_string(),
+                data: json!({ "old_handle": current.handle, "new_handle": handle.as_str() }),
+            };
+            history::record(&mut tx, &change, op, self.retention)?;
+        }
+        if patch.display_name.is_some() {
+            let change = Change {
+                kind: ChangeKind::UserUpdated,
+                subject: Subject::User(user_id.clone()),
+                target_type: "user",
+                target_id: user_id.to_string(),
+                data: json!({ "fields": ["display_name"] }),
+            };
+            history::record(&mut tx, &change, op, self.retention)?;
+        }
+        tx.commit("update a user profile").await?;
+        updated.updated_at = op.at;
+        Ok(updated)
+    }
+}
