@@ -1,1 +1,19 @@
+//! The local stack: moto as the local AWS, the table and sender provisioned from the SAM
+//! template, dev tokens standing in for the JWT authorizer, and an HTTP server that hands each
+//! request to the same handler a Lambda function runs, in API Gateway's payload 2.0 shape.
 
+pub mod aws;
+pub mod moto;
+pub mod provision;
+pub mod server;
+pub mod token;
+
+use std::path::PathBuf;
+
+/// The workspace root, where `infra/` and `tests/` live.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}

@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn refuses_reserved_words_in_any_case() {
-        for word in ["admin", "API", "www", "orgs", "Me", "invitations"] {
+        for word in ["admin", "API", "www", "orgs", "Invitations", "support"] {
             let err = Handle::parse(word).unwrap_err();
             assert_eq!(err.code, "reserved_handle", "{word}");
         }

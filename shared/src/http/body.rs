@@ -38,6 +38,42 @@ fn bytes(req: &Request) -> &[u8] {
     req.body().as_ref()
 }
 
+/// Names the field a serde data error is about. serde reports a missing or unknown field on
+/// its parent, with the field's name in backquotes.
+fn field_error(path: &str, message: String) -> ValidationError {
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+    };
+    let (field, code) = if let Some(name) = named("missing field `") {
+        let field = if path == "." {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        };
+        (field, "required")
+    } else if named("unknown field `").is_some() {
+        // Here the path already ends with the unknown field.
+        (path.to_owned(), "unknown_field")
+    } else if path == "." {
+        ("body".to_owned(), "invalid_type")
+    } else {
+        (path.to_owned(), "invalid_type")
+    };
+    // serde's own words, without the position, which means nothing to a person.
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    ValidationError {
+        field,
+        code,
+        message,
+    }
+}
+
 /// Parses the body as `T`, refusing anything over `limit` bytes before reading it.
 pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, ApiError> {
     let raw = bytes(req);
@@ -55,12 +91,7 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, 
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_data() {
-            let field = if path == "." { "body".to_owned() } else { path };
-            ApiError::Invalid(vec![ValidationError {
-                field,
-                code: "invalid_type",
-                message: inner.to_string(),
-            }])
+            ApiError::Invalid(vec![field_error(&path, inner.to_string())])
         } else {
             ApiError::BadRequest {
                 code: "malformed-json",
@@ -84,6 +115,7 @@ mod tests {
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Input {
+        #[allow(dead_code)]
         name: String,
         #[serde(default)]
         url: Patch<String>,

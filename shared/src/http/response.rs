@@ -47,10 +47,10 @@ pub fn no_content() -> Response<Body> {
 
 /// API Gateway's request id, or the Lambda invocation's when there is none.
 pub fn request_id(req: &Request) -> String {
-    if let Some(RequestContext::ApiGatewayV2(context)) = req.request_context_ref() {
-        if let Some(id) = &context.request_id {
-            return id.clone();
-        }
+    if let Some(RequestContext::ApiGatewayV2(context)) = req.request_context_ref()
+        && let Some(id) = &context.request_id
+    {
+        return id.clone();
     }
     req.lambda_context_ref()
         .map(|c| c.request_id.clone())

@@ -86,13 +86,11 @@ impl Store {
                 if sk == ORG_SK || sk == keep_sk {
                     continue;
                 }
-                if r.opt_s("entity")?.as_deref() == Some("invitation") {
-                    if let Some(hash) = r.opt_s("token_hash")? {
-                        doomed.push(
-                            ItemBuilder::key(keys::invitation_token_pk(&hash), INVITATION_TOKEN_SK)
-                                .build(),
-                        );
-                    }
+                if r.opt_s("entity")?.as_deref() == Some("invitation")
+                    && let Some(hash) = r.opt_s("token_hash")?
+                {
+                    let token_key = keys::invitation_token_pk(&hash);
+                    doomed.push(ItemBuilder::key(token_key, INVITATION_TOKEN_SK).build());
                 }
                 doomed.push(ItemBuilder::key(pk.clone(), sk).build());
             }

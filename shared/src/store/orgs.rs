@@ -301,13 +301,17 @@ impl Store {
         for (name, value, field) in optional {
             match value {
                 None => {}
+                // `#name` placeholders: `url` is one of DynamoDB's reserved words.
                 Some(Some(v)) => {
-                    sets.push(format!("{name} = :{name}"));
-                    expr = expr.value(&format!(":{name}"), s(v));
+                    sets.push(format!("#{name} = :{name}"));
+                    expr = expr
+                        .name(&format!("#{name}"), name)
+                        .value(&format!(":{name}"), s(v));
                     *field = Some(v.to_owned());
                 }
                 Some(None) => {
-                    removes.push(name);
+                    removes.push(format!("#{name}"));
+                    expr = expr.name(&format!("#{name}"), name);
                     *field = None;
                 }
             }

@@ -1,0 +1,19 @@
+//! SDK configuration for a local endpoint.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+
+/// One `SdkConfig` for every client, aimed at `endpoint`, with throwaway credentials unless the
+/// environment provides some.
+pub async fn sdk_config(endpoint: &str) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint);
+    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+    {
+        loader = loader.region(Region::new("us-east-1"));
+    }
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+        loader =
+            loader.credentials_provider(Credentials::new("test", "test", None, None, "orgs-local"));
+    }
+    loader.load().await
+}

@@ -1,0 +1,141 @@
+//! Creates what the SAM template declares, in the local AWS: the table (read from the template
+//! itself, so the two cannot differ) and the verified SES sender.
+
+use anyhow::{Context, anyhow};
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
+};
+use serde_yaml_ng::Value;
+
+use crate::workspace_root;
+
+/// `Resources.Table.Properties` of `infra/template.yaml`.
+pub fn table_definition() -> anyhow::Result<Value> {
+    let path = workspace_root().join("infra/template.yaml");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let template: Value = serde_yaml_ng::from_str(&text).context("parsing the SAM template")?;
+    template["Resources"]["Table"]["Properties"]
+        .as_mapping()
+        .map(|m| Value::Mapping(m.clone()))
+        .ok_or_else(|| anyhow!("the template has no Resources.Table.Properties"))
+}
+
+fn text<'a>(value: &'a Value, key: &str) -> anyhow::Result<&'a str> {
+    value[key]
+        .as_str()
+        .ok_or_else(|| anyhow!("table definition: {key} is missing"))
+}
+
+fn key_schema(list: &Value) -> anyhow::Result<Vec<KeySchemaElement>> {
+    list.as_sequence()
+        .ok_or_else(|| anyhow!("KeySchema is not a list"))?
+        .iter()
+        .map(|k| {
+            Ok(KeySchemaElement::builder()
+                .attribute_name(text(k, "AttributeName")?)
+                .key_type(KeyType::from(text(k, "KeyType")?))
+                .build()?)
+        })
+        .collect()
+}
+
+/// Creates the table as the template defines it, unless it exists; then turns on its TTL.
+pub async fn ensure_table(sdk: &SdkConfig, table_name: &str) -> anyhow::Result<()> {
+    let client = aws_sdk_dynamodb::Client::new(sdk);
+    if client
+        .describe_table()
+        .table_name(table_name)
+        .send()
+        .await
+        .is_ok()
+    {
+        return Ok(());
+    }
+    let def = table_definition()?;
+    let mut create = client
+        .create_table()
+        .table_name(table_name)
+        .billing_mode(BillingMode::from(text(&def, "BillingMode")?))
+        .set_key_schema(Some(key_schema(&def["KeySchema"])?));
+    for attribute in def["AttributeDefinitions"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+    {
+        create = create.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(text(attribute, "AttributeName")?)
+                .attribute_type(ScalarAttributeType::from(text(attribute, "AttributeType")?))
+                .build()?,
+        );
+    }
+    for index in def["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+    {
+        create = create.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(text(index, "IndexName")?)
+                .set_key_schema(Some(key_schema(&index["KeySchema"])?))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(text(
+                            &index["Projection"],
+                            "ProjectionType",
+                        )?))
+                        .build(),
+                )
+                .build()?,
+        );
+    }
+    if let Some(view) = def["StreamSpecification"]["StreamViewType"].as_str() {
+        create = create.stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(view))
+                .build()?,
+        );
+    }
+    create.send().await.context("creating the table")?;
+    if let Some(attribute) = def["TimeToLiveSpecification"]["AttributeName"].as_str() {
+        client
+            .update_time_to_live()
+            .table_name(table_name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(attribute)
+                    .enabled(true)
+                    .build()?,
+            )
+            .send()
+            .await
+            .context("enabling the table's TTL")?;
+    }
+    Ok(())
+}
+
+/// Registers the sender address with SES v2 (moto treats it as verified).
+pub async fn ensure_sender(sdk: &SdkConfig, address: &str) -> anyhow::Result<()> {
+    let client = aws_sdk_sesv2::Client::new(sdk);
+    if client
+        .get_email_identity()
+        .email_identity(address)
+        .send()
+        .await
+        .is_ok()
+    {
+        return Ok(());
+    }
+    client
+        .create_email_identity()
+        .email_identity(address)
+        .send()
+        .await
+        .context("creating the SES sender identity")?;
+    Ok(())
+}

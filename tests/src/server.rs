@@ -1,0 +1,201 @@
+//! A local stand-in for API Gateway's HTTP API: verifies the bearer token as the JWT authorizer
+//! would, builds the payload 2.0 event, converts it with `lambda_http` exactly as the Lambda
+//! runtime does, and calls the same handler the function's binary runs.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use orgs_functions::routes::{self, Auth};
+use orgs_shared::app::App;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::token;
+
+/// API Gateway's own limit on a request's payload.
+const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
+
+pub struct LocalApi {
+    pub app: App,
+    pub jwt_secret: String,
+    /// The OpenAPI document as JSON, served at `/openapi.json`.
+    pub openapi: Option<String>,
+    /// Log one line per request.
+    pub log_requests: bool,
+}
+
+/// Serves until the listener's task is dropped.
+pub async fn serve(listener: TcpListener, api: Arc<LocalApi>) -> std::io::Result<()> {
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let api = api.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let api = api.clone();
+                async move { Ok::<_, Infallible>(handle(&api, req, peer.ip().to_string()).await) }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn gateway_answer(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(
+        json!({ "message": message }).to_string(),
+    )));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert("content-type", "application/json".parse().expect("static"));
+    response
+}
+
+async fn handle(
+    api: &LocalApi,
+    req: Request<Incoming>,
+    source_ip: String,
+) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let path = req.uri().path().to_owned();
+    let response = route(api, req, source_ip).await;
+    if api.log_requests {
+        eprintln!(
+            "{method} {path} -> {} ({} ms)",
+            response.status().as_u16(),
+            started.elapsed().as_millis()
+        );
+    }
+    response
+}
+
+async fn route(api: &LocalApi, req: Request<Incoming>, source_ip: String) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return gateway_answer(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+    };
+    let path = parts.uri.path();
+    if parts.method == "GET"
+        && path == "/openapi.json"
+        && let Some(doc) = &api.openapi
+    {
+        let mut response = Response::new(Full::new(Bytes::from(doc.clone())));
+        let json = "application/json".parse().expect("static");
+        response.headers_mut().insert("content-type", json);
+        return response;
+    }
+    let Some((route, path_params)) = routes::find(parts.method.as_str(), path) else {
+        return gateway_answer(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let claims = match route.auth {
+        Auth::Public => None,
+        Auth::Jwt => {
+            let bearer = parts
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            match bearer.and_then(|t| token::verify(&api.jwt_secret, t.trim())) {
+                Some(claims) => Some(claims),
+                None => return gateway_answer(StatusCode::UNAUTHORIZED, "Unauthorized"),
+            }
+        }
+    };
+    let event = payload_v2(&parts, &body, route, path_params, claims, source_ip);
+    let request = match lambda_http::request::from_str(&event.to_string()) {
+        Ok(request) => request,
+        Err(_) => return gateway_answer(StatusCode::BAD_REQUEST, "Bad Request"),
+    };
+    match routes::invoke(route.function, &api.app, request).await {
+        Some(response) => to_hyper(response),
+        None => gateway_answer(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
+    }
+}
+
+/// The event API Gateway (HTTP API, payload format 2.0) sends to a function.
+fn payload_v2(
+    parts: &hyper::http::request::Parts,
+    body: &Bytes,
+    route: &routes::Route,
+    path_params: HashMap<String, String>,
+    claims: Option<HashMap<String, String>>,
+    source_ip: String,
+) -> Value {
+    let mut headers: HashMap<String, String> = HashMap::new();
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        headers
+            .entry(name.as_str().to_owned())
+            .and_modify(|v| {
+                v.push(',');
+                v.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    let raw_query = parts.uri.query().unwrap_or_default();
+    let mut query: HashMap<String, String> = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(raw_query.as_bytes()) {
+        query
+            .entry(name.into_owned())
+            .and_modify(|v| {
+                v.push(',');
+                v.push_str(&value);
+            })
+            .or_insert_with(|| value.into_owned());
+    }
+    let (body, is_base64) = match std::str::from_utf8(body) {
+        Ok(text) => (text.to_owned(), false),
+        Err(_) => (base64::engine::general_purpose::STANDARD.encode(body), true),
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let route_key = format!("{} {}", route.method, route.path);
+    let authorizer = claims.map(|claims| json!({ "jwt": { "claims": claims, "scopes": null } }));
+    json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": parts.uri.path(),
+        "rawQueryString": raw_query,
+        "headers": headers,
+        "queryStringParameters": if query.is_empty() { Value::Null } else { json!(query) },
+        "pathParameters": if path_params.is_empty() { Value::Null } else { json!(path_params) },
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": headers.get("host").cloned().unwrap_or_else(|| "127.0.0.1".into()),
+            "domainPrefix": "local",
+            "http": {
+                "method": parts.method.as_str(),
+                "path": parts.uri.path(),
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent").cloned().unwrap_or_default(),
+            },
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": now.to_string(),
+            "timeEpoch": now.unix_timestamp() * 1000,
+            "authorizer": authorizer,
+        },
+        "body": if body.is_empty() { Value::Null } else { json!(body) },
+        "isBase64Encoded": is_base64,
+    })
+}
+
+fn to_hyper(response: lambda_http::Response<lambda_http::Body>) -> Response<Full<Bytes>> {
+    let (parts, body) = response.into_parts();
+    Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
+}

@@ -1,0 +1,259 @@
+//! Test harness: each test gets its own table in one moto server (single-threaded, started on
+//! first use unless `AWS_ENDPOINT_URL` names one) and its own local API server on a free port.
+//! Requests go over HTTP through the same adapter and handlers as `cargo local`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use orgs_local::moto::Moto;
+use orgs_local::server::{LocalApi, serve};
+use orgs_local::{aws, provision, token};
+use orgs_shared::app::{App, Config};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+static ENDPOINT: OnceLock<String> = OnceLock::new();
+
+/// The shared local AWS endpoint for this test process.
+pub fn endpoint() -> String {
+    ENDPOINT
+        .get_or_init(|| match std::env::var("AWS_ENDPOINT_URL") {
+            Ok(endpoint) if !endpoint.is_empty() => endpoint,
+            _ => Moto::start(false).expect("start moto").detach(),
+        })
+        .clone()
+}
+
+pub struct Stack {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub dynamo: aws_sdk_dynamodb::Client,
+    pub app: App,
+    pub table: String,
+    secret: String,
+}
+
+/// A signed-in person for requests.
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub sub: String,
+    pub email: String,
+    pub token: String,
+}
+
+/// A stored item, flattened to sorted `name -> value` text so two snapshots compare exactly.
+pub type Snapshot = Vec<BTreeMap<String, String>>;
+
+impl Stack {
+    pub async fn start() -> Self {
+        let endpoint = endpoint();
+        let sdk = aws::sdk_config(&endpoint).await;
+        let table = format!("orgs-test-{}", uuid::Uuid::new_v4().simple());
+        provision::ensure_table(&sdk, &table)
+            .await
+            .expect("create table");
+        let app = App::new(&sdk, Config::for_table(&table));
+        let secret = "test-secret".to_owned();
+        let api = Arc::new(LocalApi {
+            app: app.clone(),
+            jwt_secret: secret.clone(),
+            openapi: None,
+            log_requests: false,
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(serve(listener, api));
+        Self {
+            base,
+            http: reqwest::Client::new(),
+            dynamo: aws_sdk_dynamodb::Client::new(&sdk),
+            app,
+            table,
+            secret,
+        }
+    }
+
+    /// A person with a verified email `{sub}@example.com`.
+    pub fn person(&self, sub: &str) -> Person {
+        let email = format!("{sub}@example.com");
+        let token = token::mint(&self.secret, sub, Some(&email), true, 3600);
+        Person {
+            sub: sub.to_owned(),
+            email,
+            token,
+        }
+    }
+
+    /// Sends a request; returns the status and the JSON body (`Null` when empty).
+    pub async fn call(
+        &self,
+        who: Option<&Person>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(person) = who {
+            request = request.bearer_auth(&person.token);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).expect("JSON body")
+        };
+        (status, json)
+    }
+
+    pub async fn raw(
+        &self,
+        who: Option<&Person>,
+        method: Method,
+        path: &str,
+        body: String,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .body(body);
+        if let Some(person) = who {
+            request = request.bearer_auth(&person.token);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Creates an organization and returns its id.
+    pub async fn create_org(&self, who: &Person, handle: &str) -> String {
+        let body = serde_json::json!({ "handle": handle, "display_name": format!("{handle} Inc"), "region": "us" });
+        let (status, org) = self
+            .call(Some(who), Method::POST, "/orgs", Some(body))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{org}");
+        org["org_id"].as_str().expect("org_id").to_owned()
+    }
+
+    /// Every item in the table, in key order.
+    pub async fn snapshot(&self) -> Snapshot {
+        let mut items: Snapshot = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .dynamo
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .expect("scan");
+            for item in page.items() {
+                items.push(
+                    item.iter()
+                        .map(|(k, v)| (k.clone(), format!("{v:?}")))
+                        .collect(),
+                );
+            }
+            match page.last_evaluated_key() {
+                Some(key) => start = Some(key.clone()),
+                None => break,
+            }
+        }
+        items.sort_by(|a, b| (a.get("pk"), a.get("sk")).cmp(&(b.get("pk"), b.get("sk"))));
+        items
+    }
+
+    /// The `pk`/`sk` of every item whose partition key starts with `prefix`.
+    pub async fn keys_with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
+        let text = |v: Option<&String>| v.cloned().unwrap_or_default();
+        self.snapshot()
+            .await
+            .into_iter()
+            .map(|item| {
+                (
+                    unquote(&text(item.get("pk"))),
+                    unquote(&text(item.get("sk"))),
+                )
+            })
+            .filter(|(pk, _)| pk.starts_with(prefix))
+            .collect()
+    }
+
+    /// Writes an item straight into the table: for fixtures that no route can make yet.
+    pub async fn put_item(&self, item: Vec<(&str, AttributeValue)>) {
+        let item = item.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        self.dynamo
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .expect("put item");
+    }
+
+    /// Makes `person` a member of `org_id` with `role`: until the invitations issue lands, the
+    /// only way to have a second member is to write the membership item as the store does.
+    pub async fn add_member(&self, org_id: &str, person: &Person, role: &str, status: &str) {
+        let s = |v: &str| AttributeValue::S(v.to_owned());
+        let mut item = vec![
+            ("pk", s(&format!("ORG#{org_id}"))),
+            ("sk", s(&format!("MEMBER#{}", person.sub))),
+            ("entity", s("member")),
+            ("org_id", s(org_id)),
+            ("user_id", s(&person.sub)),
+            ("role", s(role)),
+            ("status", s(status)),
+            ("email", s(&person.email)),
+            ("joined_at", s("2026-01-01T00:00:00.000Z")),
+            ("updated_at", s("2026-01-01T00:00:00.000Z")),
+        ];
+        if status == "active" {
+            item.push(("gsi1pk", s(&format!("USER#{}", person.sub))));
+            item.push(("gsi1sk", s(&format!("ORG#{org_id}"))));
+        }
+        self.put_item(item).await;
+    }
+}
+
+/// `S("x")` (the Debug form in snapshots) to `x`.
+pub fn unquote(debug: &str) -> String {
+    debug
+        .strip_prefix("S(\"")
+        .and_then(|s| s.strip_suffix("\")"))
+        .unwrap_or(debug)
+        .to_owned()
+}
+
+/// Asserts a problem+json answer with the given status and `type` code.
+pub fn assert_problem(status: StatusCode, body: &Value, expected: StatusCode, code: &str) {
+    assert_eq!(status, expected, "{body}");
+    assert_eq!(body["type"], format!("urn:orgs:problem:{code}"), "{body}");
+    assert_eq!(body["status"], expected.as_u16(), "{body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+    assert!(body["request_id"].as_str().is_some(), "{body}");
+}
+
+/// The field names in a validation problem's `errors`.
+pub fn error_fields(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,145 @@
+//! The route table in the code, the SAM template, the OpenAPI document and the function
+//! binaries must describe the same API: any drift fails here.
+
+use std::collections::BTreeSet;
+
+use orgs_functions::routes::{Auth, ROUTES};
+use orgs_local::workspace_root;
+use serde_yaml_ng::Value;
+
+type RouteSet = BTreeSet<(String, String, String)>;
+
+fn read_yaml(relative: &str) -> Value {
+    let text = std::fs::read_to_string(workspace_root().join(relative)).expect(relative);
+    serde_yaml_ng::from_str(&text).expect("valid YAML")
+}
+
+fn code_routes() -> RouteSet {
+    ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_owned(),
+                r.path.to_owned(),
+                r.function.to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// (method, path, binary) of every function in the template with an HttpApi event.
+fn template_routes(template: &Value) -> RouteSet {
+    let mut routes = RouteSet::new();
+    for (_, resource) in template["Resources"].as_mapping().expect("Resources") {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or("?")
+            .to_owned();
+        for (_, event) in resource["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+        {
+            if event["Type"].as_str() == Some("HttpApi") {
+                let props = &event["Properties"];
+                routes.insert((
+                    props["Method"].as_str().unwrap_or("?").to_uppercase(),
+                    props["Path"].as_str().unwrap_or("?").to_owned(),
+                    binary.clone(),
+                ));
+            }
+        }
+    }
+    routes
+}
+
+#[test]
+fn the_template_declares_exactly_the_routes_of_the_code() {
+    let template = read_yaml("infra/template.yaml");
+    assert_eq!(template_routes(&template), code_routes());
+}
+
+#[test]
+fn every_function_is_arm64_built_with_cargo_lambda_from_an_existing_binary() {
+    let template = read_yaml("infra/template.yaml");
+    let globals = &template["Globals"]["Function"];
+    for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let props = &resource["Properties"];
+        let runtime = props["Runtime"].as_str().or(globals["Runtime"].as_str());
+        assert_eq!(runtime, Some("provided.al2023"), "{name:?}");
+        let arch = if props["Architectures"].is_null() {
+            &globals["Architectures"]
+        } else {
+            &props["Architectures"]
+        };
+        assert_eq!(arch[0].as_str(), Some("arm64"), "{name:?}");
+        assert_eq!(
+            resource["Metadata"]["BuildMethod"].as_str(),
+            Some("rust-cargolambda"),
+            "{name:?}"
+        );
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .expect("Binary");
+        let source = workspace_root().join(format!("functions/src/bin/{binary}.rs"));
+        assert!(
+            source.exists(),
+            "{name:?} builds {binary}, but {} is missing",
+            source.display()
+        );
+        assert!(
+            !props["Policies"].is_null(),
+            "{name:?} needs its own least-privilege policy"
+        );
+    }
+}
+
+#[test]
+fn every_binary_serves_a_route() {
+    let routed: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
+    let binaries: BTreeSet<String> = std::fs::read_dir(workspace_root().join("functions/src/bin"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(str::to_owned))
+        .collect();
+    assert_eq!(binaries, routed);
+}
+
+#[test]
+fn the_openapi_document_describes_exactly_the_routes_of_the_code() {
+    let doc = read_yaml("infra/openapi.yaml");
+    assert_eq!(
+        doc["openapi"].as_str().map(|v| v.starts_with("3.1")),
+        Some(true)
+    );
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_mapping().expect("paths") {
+        for (method, operation) in item.as_mapping().unwrap() {
+            let method = method.as_str().unwrap().to_uppercase();
+            if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
+                continue;
+            }
+            let path = path.as_str().unwrap().to_owned();
+            let route = ROUTES
+                .iter()
+                .find(|r| r.method == method && r.path == path)
+                .unwrap_or_else(|| panic!("{method} {path} is documented but not routed"));
+            // A public route says so with `security: []`; the rest inherit the bearer scheme.
+            let public = operation["security"]
+                .as_sequence()
+                .is_some_and(|s| s.is_empty());
+            assert_eq!(public, route.auth == Auth::Public, "{method} {path}");
+            documented.insert((method, path));
+        }
+    }
+    let routed: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_owned(), r.path.to_owned()))
+        .collect();
+    assert_eq!(documented, routed);
+}

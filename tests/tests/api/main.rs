@@ -1,0 +1,9 @@
+//! Integration tests: every route through HTTP, the local API Gateway adapter, the handlers and
+//! the AWS SDK, against moto.
+
+mod common;
+mod contract;
+mod deletion;
+mod me;
+mod orgs;
+mod races;

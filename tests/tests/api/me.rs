@@ -1,0 +1,149 @@
+//! `GET /me` and `PATCH /me`.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::{Stack, assert_problem, error_fields};
+
+#[tokio::test]
+async fn first_use_creates_the_profile_with_its_audit_entry_and_event() {
+    let stack = Stack::start().await;
+    let alice = stack.person("alice");
+    let (status, me) = stack.call(Some(&alice), Method::GET, "/me", None).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["user_id"], "alice");
+    assert_eq!(me["email"], "alice@example.com");
+    assert_eq!(me["email_verified"], true);
+    assert!(me["handle"].is_null() && me["display_name"].is_null());
+
+    // A second visit reads the same profile and records nothing new.
+    let (_, again) = stack.call(Some(&alice), Method::GET, "/me", None).await;
+    assert_eq!(again, me);
+    assert_eq!(stack.keys_with_prefix("USER#alice").await.len(), 1);
+    assert_eq!(stack.keys_with_prefix("AUDIT#USER#alice").await.len(), 1);
+    assert_eq!(stack.keys_with_prefix("EVENT#USER#alice").await.len(), 1);
+}
+
+#[tokio::test]
+async fn patch_sets_handle_and_name_and_frees_the_old_handle() {
+    let stack = Stack::start().await;
+    let alice = stack.person("alice");
+    let body = json!({ "handle": "Alice-B", "display_name": "  Alice B  " });
+    let (status, me) = stack
+        .call(Some(&alice), Method::PATCH, "/me", Some(body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["handle"], "alice-b");
+    assert_eq!(me["display_name"], "Alice B");
+
+    let (status, me) = stack
+        .call(
+            Some(&alice),
+            Method::PATCH,
+            "/me",
+            Some(json!({ "handle": "alice-c" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["handle"], "alice-c");
+    assert_eq!(me["display_name"], "Alice B");
+    // The old handle is free again: an organization can take it.
+    stack.create_org(&stack.person("bob"), "alice-b").await;
+
+    let (status, me) = stack
+        .call(
+            Some(&alice),
+            Method::PATCH,
+            "/me",
+            Some(json!({ "display_name": null })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(me["display_name"].is_null());
+    assert_eq!(stack.keys_with_prefix("HANDLE#").await.len(), 2);
+}
+
+#[tokio::test]
+async fn invalid_patches_are_refused_and_change_nothing() {
+    let stack = Stack::start().await;
+    let alice = stack.person("alice");
+    let before = stack.snapshot().await;
+    let cases = [
+        (json!({ "handle": "ab" }), vec!["handle"]),
+        (json!({ "handle": "admin" }), vec!["handle"]),
+        (json!({ "handle": "a\u{200b}bc" }), vec!["handle"]),
+        (
+            json!({ "display_name": "x".repeat(101) }),
+            vec!["display_name"],
+        ),
+        (
+            json!({ "display_name": "a\u{202e}b" }),
+            vec!["display_name"],
+        ),
+        (json!({ "handle": 7 }), vec!["handle"]),
+        (json!({ "nickname": "x" }), vec!["nickname"]),
+    ];
+    for (body, fields) in cases {
+        let (status, problem) = stack
+            .call(Some(&alice), Method::PATCH, "/me", Some(body.clone()))
+            .await;
+        assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation");
+        assert_eq!(error_fields(&problem), fields, "{body}");
+    }
+    assert_eq!(
+        stack.snapshot().await,
+        before,
+        "a refused request must not even create the profile"
+    );
+}
+
+#[tokio::test]
+async fn user_and_organization_handles_share_one_namespace() {
+    let stack = Stack::start().await;
+    let alice = stack.person("alice");
+    let bob = stack.person("bob");
+    stack
+        .call(
+            Some(&alice),
+            Method::PATCH,
+            "/me",
+            Some(json!({ "handle": "shared" })),
+        )
+        .await;
+    let body = json!({ "handle": "SHARED", "display_name": "S", "region": "us" });
+    let (status, problem) = stack
+        .call(Some(&bob), Method::POST, "/orgs", Some(body))
+        .await;
+    assert_problem(status, &problem, StatusCode::CONFLICT, "handle-taken");
+
+    stack.create_org(&bob, "bobs-org").await;
+    let before = stack.snapshot().await;
+    let (status, problem) = stack
+        .call(
+            Some(&alice),
+            Method::PATCH,
+            "/me",
+            Some(json!({ "handle": "bobs-org" })),
+        )
+        .await;
+    assert_problem(status, &problem, StatusCode::CONFLICT, "handle-taken");
+    assert_eq!(stack.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn requests_without_valid_credentials_get_401() {
+    let stack = Stack::start().await;
+    let (status, _) = stack.call(None, Method::GET, "/me", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let mut forged = stack.person("alice");
+    forged.token = orgs_local::token::mint("another-secret", "alice", None, true, 3600);
+    let (status, _) = stack.call(Some(&forged), Method::GET, "/me", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let mut expired = stack.person("alice");
+    expired.token = orgs_local::token::mint("test-secret", "alice", None, true, -600);
+    let (status, _) = stack
+        .call(Some(&expired), Method::PATCH, "/me", Some(json!({})))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(stack.snapshot().await.is_empty());
+}

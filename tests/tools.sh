@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Makes sure a project-local Python venv with pinned tools exists, and prints its path.
+#   tests/tools.sh moto    -> target/tools/moto   (tests/requirements.txt)
+#   tests/tools.sh infra   -> target/tools/infra  (infra/requirements.txt)
+# A venv is rebuilt only when its requirements file changes.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+case "${1:-}" in
+  moto) requirements="$root/tests/requirements.txt" ;;
+  infra) requirements="$root/infra/requirements.txt" ;;
+  *) echo "usage: tests/tools.sh moto|infra" >&2; exit 2 ;;
+esac
+venv="$root/target/tools/$1"
+stamp="$venv/.requirements.sha256"
+want="$(sha256sum "$requirements" | cut -d' ' -f1)"
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "Installing pinned $1 tools into ${venv#"$root"/} (once) ..." >&2
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2
+  echo "$want" > "$stamp"
+fi
+echo "$venv"
