@@ -6,3 +6,6 @@ pub mod handlers;
 pub mod routes;
 pub mod runtime;
 pub mod views;
+
+#[cfg(test)]
+mod unit_tests;

@@ -95,6 +95,7 @@ impl Stack {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
+        let method_name = method.to_string();
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(person) = who {
             request = request.bearer_auth(&person.token);
@@ -106,12 +107,20 @@ impl Stack {
         }
         let response = request.send().await.expect("request");
         let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         let text = response.text().await.expect("body");
         let json = if text.is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&text).expect("JSON body")
         };
+        // Every answer a test sees is held to the OpenAPI document.
+        crate::openapi::check(&method_name, path, status.as_u16(), &content_type, &json);
         (status, json)
     }
 

@@ -5,5 +5,6 @@ mod common;
 mod contract;
 mod deletion;
 mod me;
+mod openapi;
 mod orgs;
 mod races;

@@ -1,0 +1,158 @@
+//! Handlers called directly with a built `lambda_http::Request`, as the Lambda runtime would
+//! call them. These cover the answers that must come before any AWS call; the app's endpoint
+//! is a closed port, so a handler that reached DynamoDB would answer 503, not what is asserted.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use orgs_shared::app::{App, Config};
+use orgs_shared::http::respond;
+use serde_json::{Value, json};
+
+use crate::handlers::{me, orgs};
+
+fn app() -> App {
+    let sdk = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    App::new(&sdk, Config::for_table("unreachable"))
+}
+
+/// An API Gateway payload 2.0 event, converted as the runtime converts it.
+fn request(
+    method: &str,
+    path: &str,
+    params: Value,
+    query: Value,
+    sub: Option<&str>,
+    body: Option<String>,
+) -> Request {
+    let authorizer = sub.map(|sub| json!({ "jwt": { "claims": { "sub": sub, "email": "a@example.com", "email_verified": "true" } } }));
+    let event = json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {path}"),
+        "rawPath": path,
+        // lambda_http reads the query from here (as API Gateway sends it), not from
+        // `queryStringParameters`.
+        "rawQueryString": raw_query(&query),
+        "headers": { "host": "api.example.com" },
+        "queryStringParameters": query,
+        "pathParameters": params,
+        "requestContext": {
+            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "test" },
+            "requestId": "req-1",
+            "routeKey": format!("{method} {path}"),
+            "stage": "$default",
+            "authorizer": authorizer,
+        },
+        "body": body,
+        "isBase64Encoded": false,
+    });
+    lambda_http::request::from_str(&event.to_string()).expect("a valid payload 2.0 event")
+}
+
+fn raw_query(query: &Value) -> String {
+    let pairs = query.as_object().into_iter().flatten();
+    pairs
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn problem(response: Response<Body>) -> (StatusCode, Value) {
+    let status = response.status();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: Value = serde_json::from_slice(response.body().as_ref()).expect("JSON");
+    assert_eq!(body["request_id"], "req-1");
+    (status, body)
+}
+
+#[tokio::test]
+async fn no_verified_claims_means_401() {
+    let req = request("GET", "/me", Value::Null, Value::Null, None, None);
+    let (status, body) = problem(respond("req-1", me::get_me(&app(), req).await));
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["type"], "urn:orgs:problem:unauthorized");
+}
+
+#[tokio::test]
+async fn invalid_bodies_are_refused_before_any_aws_call() {
+    let body = json!({ "handle": "no", "display_name": "ok", "region": "moon" }).to_string();
+    let req = request(
+        "POST",
+        "/orgs",
+        Value::Null,
+        Value::Null,
+        Some("alice"),
+        Some(body),
+    );
+    let (status, body) = problem(respond("req-1", orgs::create_org(&app(), req).await));
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["handle", "region"]);
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413() {
+    let body = format!("{{\"display_name\": \"{}\"}}", "x".repeat(20_000));
+    let req = request(
+        "PATCH",
+        "/me",
+        Value::Null,
+        Value::Null,
+        Some("alice"),
+        Some(body),
+    );
+    let (status, _) = problem(respond("req-1", me::update_me(&app(), req).await));
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn a_malformed_organization_id_is_simply_not_found() {
+    let req = request(
+        "GET",
+        "/orgs/{org_id}",
+        json!({ "org_id": "ORG#x" }),
+        Value::Null,
+        Some("alice"),
+        None,
+    );
+    let (status, body) = problem(respond("req-1", orgs::get_org(&app(), req).await));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["type"], "urn:orgs:problem:not-found");
+}
+
+#[tokio::test]
+async fn bad_paging_parameters_are_400() {
+    let req = request(
+        "GET",
+        "/orgs",
+        Value::Null,
+        json!({ "limit": "500" }),
+        Some("alice"),
+        None,
+    );
+    let (status, body) = problem(respond("req-1", orgs::list_orgs(&app(), req).await));
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["field"], "limit");
+}
+
+#[tokio::test]
+async fn an_unreachable_table_is_503_with_retry_after() {
+    let req = request("GET", "/me", Value::Null, Value::Null, Some("alice"), None);
+    let response = respond("req-1", me::get_me(&app(), req).await);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let (status, body) = problem(response);
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["type"], "urn:orgs:problem:unavailable");
+}
