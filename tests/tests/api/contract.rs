@@ -143,3 +143,38 @@ fn the_openapi_document_describes_exactly_the_routes_of_the_code() {
         .collect();
     assert_eq!(documented, routed);
 }
+
+/// Every route behind the JWT authorizer refuses a missing, forged or expired token with 401,
+/// and such a request changes nothing.
+#[tokio::test]
+async fn every_guarded_route_refuses_requests_without_a_valid_token() {
+    use crate::common::Stack;
+    use reqwest::{Method, StatusCode};
+
+    let stack = Stack::start().await;
+    let alice = stack.person("alice");
+    let org_id = stack.create_org(&alice, "acme").await;
+    let before = stack.snapshot().await;
+    let mut forged = alice.clone();
+    forged.token = orgs_local::token::mint("not-the-secret", "alice", None, true, 3600);
+    let mut expired = alice.clone();
+    expired.token = orgs_local::token::mint("test-secret", "alice", None, true, -600);
+    for route in ROUTES.iter().filter(|r| r.auth == Auth::Jwt) {
+        let path = route.path.replace("{org_id}", &org_id);
+        let method = Method::from_bytes(route.method.as_bytes()).unwrap();
+        for who in [None, Some(&forged), Some(&expired)] {
+            let body = Some(serde_json::json!({}));
+            let (status, _) = stack
+                .call(who, method.clone(), &format!("{path}?confirm=acme"), body)
+                .await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{} {}",
+                route.method,
+                route.path
+            );
+        }
+    }
+    assert_eq!(stack.snapshot().await, before);
+}
