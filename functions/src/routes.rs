@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use orgs_shared::app::App;
 use orgs_shared::http::respond;
 
-use crate::handlers::{me, orgs};
+use crate::handlers::{invitations, invitee, me, orgs};
 
 /// Whether API Gateway's JWT authorizer guards the route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +45,15 @@ pub const ROUTES: &[Route] = &[
     route("PATCH", "/orgs/{org_id}", "update-org"),
     route("PUT", "/orgs/{org_id}/handle", "change-org-handle"),
     route("DELETE", "/orgs/{org_id}", "delete-org"),
+    route("POST", "/orgs/{org_id}/invitations", "create-invitations"),
+    route("GET", "/orgs/{org_id}/invitations", "list-invitations"),
+    route("GET", "/orgs/{org_id}/invitations/{invitation_id}", "get-invitation"),
+    route("POST", "/orgs/{org_id}/invitations/{invitation_id}/resend", "resend-invitation"),
+    route("DELETE", "/orgs/{org_id}/invitations/{invitation_id}", "revoke-invitation"),
+    Route { method: "POST", path: "/invitations/lookup", function: "lookup-invitation", auth: Auth::Public },
+    route("POST", "/invitations/accept", "accept-invitation"),
+    route("POST", "/invitations/decline", "decline-invitation"),
+    route("GET", "/me/invitations", "list-my-invitations"),
 ];
 
 impl Route {
@@ -86,6 +95,15 @@ pub async fn invoke(function: &str, app: &App, req: Request) -> Option<Response<
         "update-org" => orgs::update_org(app, req).await,
         "change-org-handle" => orgs::change_org_handle(app, req).await,
         "delete-org" => orgs::delete_org(app, req).await,
+        "create-invitations" => invitations::create_invitations(app, req).await,
+        "list-invitations" => invitations::list_invitations(app, req).await,
+        "get-invitation" => invitations::get_invitation(app, req).await,
+        "resend-invitation" => invitations::resend_invitation(app, req).await,
+        "revoke-invitation" => invitations::revoke_invitation(app, req).await,
+        "lookup-invitation" => invitee::lookup_invitation(app, req).await,
+        "accept-invitation" => invitee::accept_invitation(app, req).await,
+        "decline-invitation" => invitee::decline_invitation(app, req).await,
+        "list-my-invitations" => invitee::list_my_invitations(app, req).await,
         _ => return None,
     };
     Some(respond(&request_id, result))

@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use orgs_shared::domain::Role;
-use orgs_shared::store::{Membership, Organization, User};
+use orgs_shared::domain::Timestamp;
+use orgs_shared::store::{Invitation, Membership, Organization, User};
 
 #[derive(Debug, Serialize)]
 pub struct UserView<'a> {
@@ -72,4 +73,64 @@ impl<'a> OrgView<'a> {
 pub struct PageView<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InvitationView<'a> {
+    pub invitation_id: &'a str,
+    pub org_id: &'a str,
+    pub email: &'a str,
+    pub invitee_user_id: Option<&'a str>,
+    pub role: &'static str,
+    pub name: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub team_ids: Vec<&'a str>,
+    /// As a person should see it: pending past its deadline shows as expired.
+    pub status: &'static str,
+    pub expires_at: String,
+    pub invited_by: &'a str,
+    pub created_at: String,
+    pub sent_at: String,
+    pub updated_at: String,
+}
+
+impl<'a> InvitationView<'a> {
+    pub fn new(invitation: &'a Invitation, now: Timestamp) -> Self {
+        Self {
+            invitation_id: invitation.invitation_id.as_str(),
+            org_id: invitation.org_id.as_str(),
+            email: &invitation.email,
+            invitee_user_id: invitation.invitee_user_id.as_ref().map(|u| u.as_str()),
+            role: invitation.role.as_str(),
+            name: invitation.name.as_deref(),
+            note: invitation.note.as_deref(),
+            team_ids: invitation.team_ids.iter().map(|t| t.as_str()).collect(),
+            status: invitation.status.effective(invitation.expires_at, now).as_str(),
+            expires_at: invitation.expires_at.to_rfc3339(),
+            invited_by: invitation.invited_by.as_str(),
+            created_at: invitation.created_at.to_rfc3339(),
+            sent_at: invitation.sent_at.to_rfc3339(),
+            updated_at: invitation.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+/// An organization as an invitee sees it before joining.
+#[derive(Debug, Serialize)]
+pub struct OrgSummary<'a> {
+    pub org_id: &'a str,
+    pub handle: &'a str,
+    pub display_name: &'a str,
+    pub avatar_url: Option<&'a str>,
+}
+
+impl<'a> From<&'a Organization> for OrgSummary<'a> {
+    fn from(org: &'a Organization) -> Self {
+        Self {
+            org_id: org.org_id.as_str(),
+            handle: &org.handle,
+            display_name: &org.display_name,
+            avatar_url: org.avatar_url.as_deref(),
+        }
+    }
 }

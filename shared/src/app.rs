@@ -2,6 +2,7 @@
 
 use aws_config::SdkConfig;
 
+use crate::mail::Mailer;
 use crate::store::{Retention, Store};
 
 #[derive(Debug, thiserror::Error)]
@@ -12,6 +13,47 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
 }
 
+/// The product's limits; each one configurable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub pending_invitations_per_org: i64,
+    /// Counted per UTC day.
+    pub invitation_emails_per_org_per_day: i64,
+    /// Counted per UTC day.
+    pub resends_per_invitation_per_day: i64,
+    pub members_per_org: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            pending_invitations_per_org: 1_000,
+            invitation_emails_per_org_per_day: 200,
+            resends_per_invitation_per_day: 5,
+            members_per_org: 10_000,
+        }
+    }
+}
+
+/// How invitations are made.
+#[derive(Clone, Debug)]
+pub struct InvitationSettings {
+    /// Links are `{url_base}?token={token}`.
+    pub url_base: String,
+    pub ttl_seconds: i64,
+    pub mail_from: String,
+}
+
+impl Default for InvitationSettings {
+    fn default() -> Self {
+        Self {
+            url_base: "http://127.0.0.1:3000/invite".into(),
+            ttl_seconds: 7 * 24 * 3600,
+            mail_from: "no-reply@orgs.local".into(),
+        }
+    }
+}
+
 /// Settings from the environment; the SAM template sets them, the local server too.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -19,6 +61,8 @@ pub struct Config {
     /// Bodies larger than this are refused with 413 before they are parsed.
     pub max_body_bytes: usize,
     pub retention: Retention,
+    pub limits: Limits,
+    pub invitations: InvitationSettings,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -40,7 +84,29 @@ impl Config {
 
     pub fn from_env() -> Result<Self, ConfigError> {
         let defaults = Retention::default();
+        let limits = Limits::default();
+        let invitations = InvitationSettings::default();
         Ok(Self {
+            limits: Limits {
+                pending_invitations_per_org: number(
+                    "ORGS_MAX_PENDING_INVITATIONS",
+                    limits.pending_invitations_per_org,
+                )?,
+                invitation_emails_per_org_per_day: number(
+                    "ORGS_MAX_INVITATION_EMAILS_PER_DAY",
+                    limits.invitation_emails_per_org_per_day,
+                )?,
+                resends_per_invitation_per_day: number(
+                    "ORGS_MAX_RESENDS_PER_DAY",
+                    limits.resends_per_invitation_per_day,
+                )?,
+                members_per_org: number("ORGS_MAX_MEMBERS", limits.members_per_org)?,
+            },
+            invitations: InvitationSettings {
+                url_base: var("ORGS_INVITE_URL_BASE").unwrap_or(invitations.url_base),
+                ttl_seconds: number("ORGS_INVITATION_TTL_SECONDS", invitations.ttl_seconds)?,
+                mail_from: var("ORGS_MAIL_FROM").unwrap_or(invitations.mail_from),
+            },
             table_name: var("ORGS_TABLE_NAME").ok_or(ConfigError::Missing("ORGS_TABLE_NAME"))?,
             max_body_bytes: number("ORGS_MAX_BODY_BYTES", Self::DEFAULT_MAX_BODY_BYTES)?,
             retention: Retention {
@@ -49,6 +115,7 @@ impl Config {
                     defaults.audit_seconds / 86_400,
                 )? * 86_400,
                 event_seconds: defaults.event_seconds,
+                dead_invitation_seconds: defaults.dead_invitation_seconds,
             },
         })
     }
@@ -58,6 +125,8 @@ impl Config {
             table_name: table_name.into(),
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
             retention: Retention::default(),
+            limits: Limits::default(),
+            invitations: InvitationSettings::default(),
         }
     }
 }
@@ -66,14 +135,27 @@ impl Config {
 #[derive(Clone, Debug)]
 pub struct App {
     pub store: Store,
+    pub mailer: Mailer,
     pub config: Config,
 }
 
 impl App {
+    /// Builds every client from the one `SdkConfig` (creating a client makes no request).
     pub fn new(sdk: &SdkConfig, config: Config) -> Self {
-        let client = aws_sdk_dynamodb::Client::new(sdk);
-        let store = Store::new(client, config.table_name.clone(), config.retention);
-        Self { store, config }
+        let store = Store::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            config.table_name.clone(),
+            config.retention,
+        );
+        let mailer = Mailer::new(aws_sdk_sesv2::Client::new(sdk), config.invitations.mail_from.clone());
+        Self { store, mailer, config }
+    }
+
+    /// The accept link for a token.
+    pub fn invite_link(&self, token: &crate::domain::InvitationToken) -> String {
+        let base = &self.config.invitations.url_base;
+        let separator = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{separator}token={}", token.expose())
     }
 }
 

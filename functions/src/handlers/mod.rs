@@ -1,4 +1,6 @@
 //! One module per resource; one public function per operation.
 
+pub mod invitations;
+pub mod invitee;
 pub mod me;
 pub mod orgs;

@@ -14,6 +14,12 @@ pub enum ChangeKind {
     OrganizationCreated,
     OrganizationUpdated,
     OrganizationDeleted,
+    InvitationSent,
+    InvitationAccepted,
+    InvitationDeclined,
+    InvitationRevoked,
+    InvitationExpired,
+    MemberJoined,
 }
 
 impl ChangeKind {
@@ -26,6 +32,12 @@ impl ChangeKind {
             ChangeKind::OrganizationCreated => "organization.created",
             ChangeKind::OrganizationUpdated => "organization.updated",
             ChangeKind::OrganizationDeleted => "organization.deleted",
+            ChangeKind::InvitationSent => "invitation.sent",
+            ChangeKind::InvitationAccepted => "invitation.accepted",
+            ChangeKind::InvitationDeclined => "invitation.declined",
+            ChangeKind::InvitationRevoked => "invitation.revoked",
+            ChangeKind::InvitationExpired => "invitation.expired",
+            ChangeKind::MemberJoined => "member.joined",
         }
     }
 
@@ -38,6 +50,12 @@ impl ChangeKind {
             ChangeKind::OrganizationCreated => "OrganizationCreated",
             ChangeKind::OrganizationUpdated => "OrganizationUpdated",
             ChangeKind::OrganizationDeleted => "OrganizationDeleted",
+            ChangeKind::InvitationSent => "InvitationSent",
+            ChangeKind::InvitationAccepted => "InvitationAccepted",
+            ChangeKind::InvitationDeclined => "InvitationDeclined",
+            ChangeKind::InvitationRevoked => "InvitationRevoked",
+            ChangeKind::InvitationExpired => "InvitationExpired",
+            ChangeKind::MemberJoined => "MemberJoined",
         }
     }
 }

@@ -4,19 +4,23 @@
 pub mod change;
 pub mod handle;
 pub mod ids;
+pub mod invitation;
 pub mod org;
 pub mod role;
 pub mod text;
 pub mod time;
+pub mod token;
 pub mod web;
 
 pub use change::{Change, ChangeKind, Subject};
 pub use handle::Handle;
 pub use ids::{AuditId, EventId, InvitationId, OrgId, TeamId, UserId};
+pub use invitation::{InvitationSpec, InvitationStatus, Invitee, RawInvitee, Unusable};
 pub use org::{NewOrganization, OrgProfilePatch, OrgStatus, Region};
 pub use role::{Access, MemberStatus, Permission, Role, Standing, access};
 pub use text::{DisplayName, Note};
 pub use time::Timestamp;
+pub use token::{InvitationToken, TokenHash};
 pub use web::{Email, HttpsUrl};
 
 /// One field that failed its rule: where, a stable code, and what a person should do.

@@ -11,4 +11,4 @@ pub use body::{Patch, json_body};
 pub use claims::{Caller, caller};
 pub use pagination::{PageRequest, encode_cursor};
 pub use problem::ApiError;
-pub use response::{created, json, no_content, request_id, respond};
+pub use response::{created, embedded_problem, json, no_content, request_id, respond};

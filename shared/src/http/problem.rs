@@ -4,7 +4,7 @@ use http::StatusCode;
 use serde::Serialize;
 
 use crate::domain::ValidationError;
-use crate::store::{Refusal, StoreError};
+use crate::store::{LimitKind, Refusal, StoreError};
 
 /// Problem types are `urn:orgs:problem:{code}`; the code never changes once published.
 pub const PROBLEM_TYPE_PREFIX: &str = "urn:orgs:problem:";
@@ -23,8 +23,9 @@ pub enum ApiError {
     BadRequest { code: &'static str, detail: String },
     #[error("conflict: {detail}")]
     Conflict { code: &'static str, detail: String },
-    #[error("gone: {detail}")]
-    Gone { code: &'static str, detail: String },
+    /// An invitation token that can no longer be used, and why.
+    #[error("gone: {0:?}")]
+    Gone(crate::domain::Unusable),
     #[error("body over {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("limit reached: {detail}")]
@@ -63,6 +64,8 @@ pub struct Problem {
     pub request_id: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
 }
 
 /// What the answer says, before the request id is added.
@@ -74,6 +77,8 @@ pub struct Answer {
     pub errors: Vec<FieldProblem>,
     /// Seconds, for 429 and 503.
     pub retry_after: Option<u32>,
+    /// For 410: why the invitation can no longer be used.
+    pub reason: Option<&'static str>,
 }
 
 fn answer(
@@ -89,6 +94,7 @@ fn answer(
         detail: detail.into(),
         errors: Vec::new(),
         retry_after: None,
+        reason: None,
     }
 }
 
@@ -133,9 +139,15 @@ impl ApiError {
             ApiError::Conflict { code, detail } => {
                 answer(S::CONFLICT, code, "Conflict", detail.clone())
             }
-            ApiError::Gone { code, detail } => {
-                answer(S::GONE, code, "No longer available", detail.clone())
-            }
+            ApiError::Gone(why) => Answer {
+                reason: Some(why.reason()),
+                ..answer(
+                    S::GONE,
+                    "invitation-unusable",
+                    "Invitation no longer usable",
+                    why.detail(),
+                )
+            },
             ApiError::PayloadTooLarge { limit } => answer(
                 S::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
@@ -148,6 +160,19 @@ impl ApiError {
             },
             ApiError::Store(err) => store_answer(err),
         }
+    }
+}
+
+fn limit_detail(kind: LimitKind) -> &'static str {
+    match kind {
+        LimitKind::PendingInvitations => {
+            "The organization has as many pending invitations as it may; revoke some or wait for answers. Nothing was sent."
+        }
+        LimitKind::InvitationEmails => {
+            "The organization has sent as many invitation emails today (UTC) as it may. Nothing was sent."
+        }
+        LimitKind::Resends => "This invitation was resent as often today (UTC) as it may be. Nothing was sent.",
+        LimitKind::Members => "The organization has as many members as it may.",
     }
 }
 
@@ -166,6 +191,28 @@ fn store_answer(err: &StoreError) -> Answer {
             "Not found",
             "It no longer exists, or you cannot see it.",
         ),
+        StoreError::Refused(Refusal::AlreadyPending) => answer(
+            S::CONFLICT,
+            "already-pending",
+            "Already invited",
+            "An invitation to this address is already pending; resend it instead.",
+        ),
+        StoreError::Refused(Refusal::AlreadyMember) => answer(
+            S::CONFLICT,
+            "already-member",
+            "Already a member",
+            "This person is already a member of the organization.",
+        ),
+        StoreError::Refused(Refusal::NotPending) => answer(
+            S::CONFLICT,
+            "not-pending",
+            "Not pending",
+            "This invitation is no longer pending; send a new one instead.",
+        ),
+        StoreError::Refused(Refusal::Limit(kind)) => Answer {
+            retry_after: Some(3600),
+            ..answer(S::TOO_MANY_REQUESTS, "limit-reached", "Limit reached", limit_detail(*kind))
+        },
         StoreError::Refused(Refusal::Changed | Refusal::AlreadyExists) => answer(
             S::CONFLICT,
             "concurrent-change",

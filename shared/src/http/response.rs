@@ -57,6 +57,17 @@ pub fn request_id(req: &Request) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
+/// A problem as one item of a batch answer: its `type`, `title`, `status` and `detail`.
+pub fn embedded_problem(err: &ApiError) -> serde_json::Value {
+    let answer = err.answer();
+    serde_json::json!({
+        "type": format!("{PROBLEM_TYPE_PREFIX}{}", answer.code),
+        "title": answer.title,
+        "status": answer.status.as_u16(),
+        "detail": answer.detail,
+    })
+}
+
 /// Turns a handler's result into the answer; errors become problem+json, and faults on our side
 /// are logged with their whole chain (never with the request body).
 pub fn respond(request_id: &str, result: Result<Response<Body>, ApiError>) -> Response<Body> {
@@ -82,6 +93,7 @@ pub fn respond(request_id: &str, result: Result<Response<Body>, ApiError>) -> Re
         detail: answer.detail,
         request_id: request_id.to_owned(),
         errors: answer.errors,
+        reason: answer.reason,
     };
     let body = serde_json::to_string(&problem).unwrap_or_default();
     let mut response = build(answer.status, "application/problem+json", Body::Text(body));

@@ -16,6 +16,23 @@ pub enum Refusal {
     Changed,
     #[error("the item already exists")]
     AlreadyExists,
+    #[error("the invitation is no longer pending")]
+    NotPending,
+    #[error("an invitation to this address is already pending")]
+    AlreadyPending,
+    #[error("this person is already a member")]
+    AlreadyMember,
+    #[error("the limit on {0:?} is reached")]
+    Limit(LimitKind),
+}
+
+/// Which configured limit a refusal hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitKind {
+    PendingInvitations,
+    InvitationEmails,
+    Resends,
+    Members,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -18,6 +18,8 @@ pub struct Retention {
     pub audit_seconds: i64,
     /// Event records only wait for the publisher; a day covers the stream's own retention.
     pub event_seconds: i64,
+    /// How long an accepted, declined, revoked or expired invitation stays readable.
+    pub dead_invitation_seconds: i64,
 }
 
 impl Default for Retention {
@@ -25,6 +27,7 @@ impl Default for Retention {
         Self {
             audit_seconds: 400 * 24 * 3600,
             event_seconds: 2 * 24 * 3600,
+            dead_invitation_seconds: 30 * 24 * 3600,
         }
     }
 }

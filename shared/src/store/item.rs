@@ -75,6 +75,12 @@ impl Reader<'_> {
             _ => Err(StoreError::Corrupt(format!("missing number {name}"))),
         }
     }
+    pub fn opt_n(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        match self.0.get(name) {
+            None => Ok(None),
+            Some(_) => self.n(name).map(Some),
+        }
+    }
     pub fn bool(&self, name: &str) -> Result<bool, StoreError> {
         match self.0.get(name) {
             Some(AttributeValue::Bool(v)) => Ok(*v),

@@ -80,3 +80,36 @@ pub fn invitation_token_pk(token_hash: &str) -> String {
     format!("INVTOKEN#{token_hash}")
 }
 pub const INVITATION_TOKEN_SK: &str = "INVTOKEN";
+
+pub fn invitation_sk(invitation: &crate::domain::InvitationId) -> String {
+    format!("INV#{invitation}")
+}
+pub const INVITATION_PREFIX: &str = "INV#";
+
+/// At most one pending invitation per (organization, email).
+pub fn pending_sk(email: &str) -> String {
+    format!("PENDING#{email}")
+}
+
+/// A member's verified email, so an invitation can refuse "already a member" atomically.
+pub fn member_email_sk(email: &str) -> String {
+    format!("MEMBEREMAIL#{email}")
+}
+
+/// Invitation emails sent by an organization on one UTC day (`YYYY-MM-DD`).
+pub fn mail_counter_sk(day: &str) -> String {
+    format!("COUNTER#MAIL#{day}")
+}
+
+/// Pending invitations by invitee email (index `gsi1`): what `GET /me/invitations` reads.
+pub fn invitee_gsi1(email: &str, org: &OrgId, invitation: &crate::domain::InvitationId) -> (String, String) {
+    (format!("INVITEE#{email}"), format!("INV#{org}#{invitation}"))
+}
+
+/// Pending invitations by expiry (index `gsi2`), spread over a few partitions so no single
+/// one runs hot; the expiry function reads each shard's due range.
+pub const EXPIRY_SHARDS: u32 = 4;
+pub fn expiry_gsi2(org: &OrgId, invitation: &crate::domain::InvitationId, expires_at: Timestamp) -> (String, String) {
+    let last = invitation.as_str().chars().last().and_then(|c| c.to_digit(16)).unwrap_or(0);
+    (format!("EXPIRY#{}", last % EXPIRY_SHARDS), format!("{expires_at}#{org}#{invitation}"))
+}

@@ -1,22 +1,27 @@
 //! The store: the only code that knows the DynamoDB key layout (see `shared/DATA_MODEL.md`).
 //! Every change is one transaction that also writes its audit entry and event record.
 
+mod answers;
 mod deletion;
 pub mod error;
 mod history;
 mod item;
 pub mod keys;
 pub mod model;
+mod invitations;
 mod orgs;
+mod query;
 mod tx;
 mod users;
 
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 
-pub use error::{Refusal, StoreError, StoreResult};
+pub use answers::Joiner;
+pub use error::{LimitKind, Refusal, StoreError, StoreResult};
 pub use history::Retention;
+pub use invitations::{NewInvitation, TokenMatch};
 pub use item::Item;
-pub use model::{Membership, Op, Organization, Page, User};
+pub use model::{Invitation, Membership, Op, Organization, Page, User};
 pub use orgs::FIRST_TEAM_NAME;
 pub use users::{Identity, UserPatch};
 

@@ -1,6 +1,9 @@
 //! What the store reads back: plain records, already checked for shape.
 
-use crate::domain::{MemberStatus, OrgId, OrgStatus, Region, Role, Timestamp, UserId};
+use crate::domain::{
+    InvitationId, InvitationStatus, MemberStatus, OrgId, OrgStatus, Region, Role, TeamId, Timestamp,
+    TokenHash, UserId,
+};
 
 use super::error::StoreResult;
 use super::item::{Item, Reader};
@@ -36,6 +39,7 @@ pub struct Organization {
     pub status: OrgStatus,
     pub member_count: i64,
     pub owner_count: i64,
+    pub pending_invitations: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -91,6 +95,7 @@ impl Organization {
             status: r.parsed("status", OrgStatus::parse)?,
             member_count: r.n("member_count")?,
             owner_count: r.n("owner_count")?,
+            pending_invitations: r.opt_n("pending_count")?.unwrap_or(0),
             created_at: time(&r, "created_at")?,
             updated_at: time(&r, "updated_at")?,
         })
@@ -108,6 +113,79 @@ impl Membership {
             email: r.opt_s("email")?,
             joined_at: time(&r, "joined_at")?,
             updated_at: time(&r, "updated_at")?,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invitation {
+    pub org_id: OrgId,
+    pub invitation_id: InvitationId,
+    /// Lowercase. For a handle invitation, the invited user's address when it was sent.
+    pub email: String,
+    /// Set for an invitation by handle: only this user may accept it.
+    pub invitee_user_id: Option<UserId>,
+    pub role: Role,
+    pub name: Option<String>,
+    pub note: Option<String>,
+    pub team_ids: Vec<TeamId>,
+    /// As stored; see `InvitationStatus::effective` for what to show.
+    pub status: InvitationStatus,
+    pub token_hash: TokenHash,
+    pub expires_at: Timestamp,
+    pub invited_by: UserId,
+    pub created_at: Timestamp,
+    pub sent_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// `(YYYYMMDD, count)` of resends per UTC day.
+    pub resends: Vec<(String, i64)>,
+}
+
+/// The attribute that counts an invitation's resends on one UTC day.
+pub(crate) fn resend_attribute(at: Timestamp) -> String {
+    format!("resends_{}", at.to_rfc3339()[..10].replace('-', ""))
+}
+
+impl Invitation {
+    pub fn resends_on(&self, at: Timestamp) -> i64 {
+        let day = resend_attribute(at);
+        let day = &day["resends_".len()..];
+        self.resends.iter().find(|(d, _)| d == day).map_or(0, |(_, n)| *n)
+    }
+
+    pub(crate) fn from_item(item: &Item) -> StoreResult<Self> {
+        let r = Reader(item);
+        let team_ids = match item.get("team_ids") {
+            Some(aws_sdk_dynamodb::types::AttributeValue::Ss(ids)) => {
+                ids.iter().filter_map(|id| TeamId::parse(id)).collect()
+            }
+            _ => Vec::new(),
+        };
+        let mut resends = Vec::new();
+        for (name, value) in item {
+            if let (Some(day), aws_sdk_dynamodb::types::AttributeValue::N(n)) =
+                (name.strip_prefix("resends_"), value)
+            {
+                resends.push((day.to_owned(), n.parse().unwrap_or(0)));
+            }
+        }
+        Ok(Self {
+            org_id: r.parsed("org_id", OrgId::parse)?,
+            invitation_id: r.parsed("invitation_id", InvitationId::parse)?,
+            email: r.s("email")?,
+            invitee_user_id: r.opt_s("invitee_user_id")?.and_then(|u| UserId::parse(&u)),
+            role: r.parsed("role", Role::parse)?,
+            name: r.opt_s("name")?,
+            note: r.opt_s("note")?,
+            team_ids,
+            status: r.parsed("status", InvitationStatus::parse)?,
+            token_hash: TokenHash::from_stored(r.s("token_hash")?),
+            expires_at: time(&r, "expires_at")?,
+            invited_by: r.parsed("invited_by", UserId::parse)?,
+            created_at: time(&r, "created_at")?,
+            sent_at: time(&r, "sent_at")?,
+            updated_at: time(&r, "updated_at")?,
+            resends,
         })
     }
 }

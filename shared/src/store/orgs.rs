@@ -39,7 +39,7 @@ pub(crate) fn org_is_active() -> Condition {
     )
 }
 
-fn membership_item(m: &Membership) -> Item {
+pub(crate) fn membership_item(m: &Membership) -> Item {
     let mut builder = ItemBuilder::key(keys::org_pk(&m.org_id), keys::member_sk(&m.user_id))
         .s("entity", "member")
         .s("org_id", m.org_id.as_str())
@@ -77,6 +77,7 @@ impl Store {
             status: OrgStatus::Active,
             member_count: 1,
             owner_count: 1,
+            pending_invitations: 0,
             created_at: op.at,
             updated_at: op.at,
         };
@@ -140,6 +141,13 @@ impl Store {
             AttributeValue::Ss(vec![team_id.to_string()]),
         );
         tx.put(member_item, None)?;
+        if let (Some(email), true) = (&owner.email, owner.email_verified) {
+            let marker = ItemBuilder::key(keys::org_pk(&org_id), keys::member_email_sk(email))
+                .s("entity", "member_email")
+                .s("user_id", owner.user_id.as_str())
+                .build();
+            tx.put(marker, None)?;
+        }
         tx.put(team, None)?;
         tx.put(team_name, None)?;
         tx.put(team_member, None)?;

@@ -2,8 +2,11 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
+};
 
 use super::Store;
 use super::error::{Refusal, StoreError, StoreResult};
@@ -27,6 +30,10 @@ impl Expr {
     pub fn append(mut self, more: &str) -> Self {
         self.text.push_str(more);
         self
+    }
+    /// The expression text and its placeholders, for a request other than a transaction.
+    pub fn into_parts(self) -> (String, HashMap<String, String>, HashMap<String, AttributeValue>) {
+        (self.text, self.names, self.values)
     }
     pub fn name(mut self, placeholder: &str, name: &str) -> Self {
         self.names.insert(placeholder.to_owned(), name.to_owned());
@@ -160,6 +167,20 @@ impl<'a> Tx<'a> {
         Ok(())
     }
 
+    pub fn check(&mut self, key: Item, mut condition: Condition) -> StoreResult<()> {
+        let (names, values) = placeholders(None, Some(&mut condition));
+        let check = ConditionCheck::builder()
+            .table_name(&self.store.table)
+            .set_key(Some(key))
+            .condition_expression(condition.expr.text.clone())
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_err)?;
+        self.push(TransactWriteItem::builder().condition_check(check).build(), Some(condition));
+        Ok(())
+    }
+
     fn push(&mut self, item: TransactWriteItem, condition: Option<Condition>) {
         self.items.push(item);
         self.refusals
@@ -167,28 +188,53 @@ impl<'a> Tx<'a> {
     }
 
     /// Commits all or nothing. A failed condition comes back as the refusal it stands for.
+    /// A conflict with another transaction in flight (nothing was written) is retried a few
+    /// times before it is reported as `Changed`.
     pub async fn commit(self, context: &'static str) -> StoreResult<()> {
-        let result = self
-            .store
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(self.items))
-            .send()
-            .await;
-        let Err(err) = result else { return Ok(()) };
-        if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-            err.as_service_error()
-        {
-            for (reason, refusal) in cancelled.cancellation_reasons().iter().zip(&self.refusals) {
-                match reason.code() {
-                    Some("ConditionalCheckFailed") => return Err(StoreError::Refused(*refusal)),
-                    Some("TransactionConflict") => {
-                        return Err(StoreError::Refused(Refusal::Changed));
-                    }
-                    _ => {}
+        const ATTEMPTS: u32 = 4;
+        let mut attempt = 0;
+        let err = loop {
+            attempt += 1;
+            let result = self
+                .store
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(self.items.clone()))
+                .send()
+                .await;
+            let Err(err) = result else { return Ok(()) };
+            match self.refusal(&err) {
+                Some(Refusal::Changed) if conflicted(&err) && attempt < ATTEMPTS => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
                 }
+                Some(refusal) => return Err(StoreError::Refused(refusal)),
+                None => break err,
             }
-        }
+        };
         Err(StoreError::from_sdk(context, err))
     }
+
+    /// The refusal a cancelled transaction stands for, if it was cancelled by a condition or a
+    /// conflict rather than failing outright.
+    fn refusal<R>(&self, err: &SdkError<TransactWriteItemsError, R>) -> Option<Refusal> {
+        let TransactWriteItemsError::TransactionCanceledException(cancelled) = err.as_service_error()? else {
+            return None;
+        };
+        cancelled.cancellation_reasons().iter().zip(&self.refusals).find_map(|(reason, refusal)| {
+            match reason.code() {
+                Some("ConditionalCheckFailed") => Some(*refusal),
+                Some("TransactionConflict") => Some(Refusal::Changed),
+                _ => None,
+            }
+        })
+    }
+}
+
+/// Whether a cancellation came from a conflict with a concurrent transaction.
+fn conflicted<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
+    matches!(
+        err.as_service_error(),
+        Some(TransactWriteItemsError::TransactionCanceledException(c))
+            if c.cancellation_reasons().iter().any(|r| r.code() == Some("TransactionConflict"))
+    )
 }

@@ -1,0 +1,287 @@
+//! An organization's invitations, for its owners and admins: invite (up to ten at once), list,
+//! read, resend and revoke.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use orgs_shared::app::App;
+use orgs_shared::domain::invitation::MAX_INVITEES;
+use orgs_shared::domain::{
+    FieldErrors, InvitationId, InvitationSpec, InvitationStatus, InvitationToken, Invitee, Permission,
+    RawInvitee, TeamId, Timestamp, ValidationError,
+};
+use orgs_shared::http::{
+    ApiError, Caller, PageRequest, caller, embedded_problem, encode_cursor, json, json_body,
+    no_content,
+};
+use orgs_shared::mail::InvitationEmail;
+use orgs_shared::store::{Invitation, LimitKind, NewInvitation, Op, Organization, Refusal, StoreError};
+
+use crate::access::{authorize, op};
+use crate::views::{InvitationView, PageView};
+
+fn path_param(req: &Request, name: &str) -> String {
+    req.path_parameters().first(name).unwrap_or_default().to_owned()
+}
+
+fn limit(kind: LimitKind) -> ApiError {
+    ApiError::Store(StoreError::Refused(Refusal::Limit(kind)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateInvitations {
+    invitations: Vec<InviteeBody>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InviteeBody {
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    handle: Option<String>,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    teams: Vec<String>,
+}
+
+/// How the invitee of an email is named in it: the inviter's display name, else handle, else
+/// email address.
+async fn inviter_name(app: &App, caller: &Caller) -> Result<String, ApiError> {
+    let profile = app.store.get_user(&caller.user_id).await?;
+    Ok(profile
+        .and_then(|p| p.display_name.or(p.handle))
+        .or_else(|| caller.email.clone())
+        .unwrap_or_else(|| caller.user_id.to_string()))
+}
+
+/// Sends the email; a failure is reported to the inviter, never lost: the invitation stays
+/// pending and a resend works once SES is back.
+async fn send(app: &App, email: InvitationEmail<'_>) -> Value {
+    match app.mailer.send_invitation(&email).await {
+        Ok(()) => json!({ "email_sent": true }),
+        Err(err) => {
+            tracing::warn!(error = %err, "invitation email not sent");
+            json!({
+                "email_sent": false,
+                "email_error": "The email service did not accept the message; the invitation is \
+                                saved. Copy the link, or resend the invitation later.",
+            })
+        }
+    }
+}
+
+/// The answer for one created or resent invitation: the link, shown this once, and whether
+/// the email went out.
+fn with_link(mut delivery: Value, invitation: &Invitation, link: &str, now: Timestamp) -> Value {
+    delivery["invitation"] = json!(InvitationView::new(invitation, now));
+    delivery["invite_url"] = json!(link);
+    delivery
+}
+
+struct Inviting<'a> {
+    app: &'a App,
+    org: &'a Organization,
+    inviter: String,
+    op: Op,
+}
+
+impl Inviting<'_> {
+    async fn invite(&self, spec: &InvitationSpec) -> Result<Value, ApiError> {
+        let (email, user) = match &spec.invitee {
+            Invitee::Email(email) => (email.as_str().to_owned(), None),
+            Invitee::Handle(handle) => {
+                let user = self.app.store.user_by_handle(handle).await?.ok_or(ApiError::NotFound("user"))?;
+                let email = user.email.clone().ok_or_else(|| ApiError::Conflict {
+                    code: "no-email",
+                    detail: "This user has no email address on file to send the invitation to.".into(),
+                })?;
+                (email, Some(user.user_id))
+            }
+        };
+        let token = InvitationToken::generate().map_err(|e| {
+            tracing::error!(error = %e, "no randomness for a token");
+            ApiError::Store(StoreError::Corrupt("the system random generator failed".into()))
+        })?;
+        let expires_at = self.op.at.plus_seconds(self.app.config.invitations.ttl_seconds);
+        let new = NewInvitation {
+            email: &email,
+            invitee_user_id: user.as_ref(),
+            role: spec.role,
+            name: spec.name.as_ref().map(|n| n.as_str()),
+            note: spec.note.as_ref().map(|n| n.as_str()),
+            team_ids: &spec.teams,
+            token_hash: &token.hash(),
+            expires_at,
+        };
+        let invitation = self.app.store.create_invitation(self.org, &new, &self.app.config.limits, &self.op).await?;
+        let link = self.app.invite_link(&token);
+        let delivery = send(self.app, self.email(&invitation, &link)).await;
+        Ok(with_link(delivery, &invitation, &link, self.op.at))
+    }
+
+    fn email<'a>(&'a self, invitation: &'a Invitation, link: &'a str) -> InvitationEmail<'a> {
+        InvitationEmail {
+            to: &invitation.email,
+            invitee_name: invitation.name.as_deref(),
+            inviter: &self.inviter,
+            org_name: &self.org.display_name,
+            org_handle: &self.org.handle,
+            role: invitation.role.as_str(),
+            note: invitation.note.as_deref(),
+            link,
+            expires_at: invitation.expires_at,
+        }
+    }
+}
+
+/// `POST /orgs/{org_id}/invitations`: 201 when every invitee was invited, else 207 with a
+/// result per invitee. Invalid input or a limit refuses the whole request and sends nothing.
+pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let body: CreateInvitations = json_body(&req, app.config.max_body_bytes)?;
+    if body.invitations.is_empty() || body.invitations.len() > MAX_INVITEES {
+        return Err(ValidationError::new("invitations", "count", "Send 1 to 10 invitations.").into());
+    }
+    let (org, me) = authorize(app, &caller, &path_param(&req, "org_id"), Permission::ManageInvitations).await?;
+    let mut errors = FieldErrors::default();
+    let specs: Vec<InvitationSpec> = body
+        .invitations
+        .iter()
+        .enumerate()
+        .filter_map(|(i, raw)| {
+            let raw = RawInvitee {
+                email: raw.email.as_deref(),
+                handle: raw.handle.as_deref(),
+                role: raw.role.as_deref(),
+                name: raw.name.as_deref(),
+                note: raw.note.as_deref(),
+                teams: &raw.teams,
+            };
+            InvitationSpec::parse(&format!("invitations[{i}]"), &raw, me.role)
+                .map_err(|e| e.into_vec().into_iter().for_each(|e| errors.push(e)))
+                .ok()
+        })
+        .collect();
+    let wanted: Vec<TeamId> = specs.iter().flat_map(|s| s.teams.iter().cloned()).collect();
+    let existing = app.store.existing_teams(&org.org_id, &wanted).await?;
+    for (i, spec) in specs.iter().enumerate() {
+        for team in spec.teams.iter().filter(|t| !existing.contains(t)) {
+            errors.push(ValidationError::new(
+                &format!("invitations[{i}].teams"),
+                "unknown_team",
+                &format!("The organization has no team {team}."),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into_vec().into());
+    }
+    let op = op(&caller, &req);
+    let limits = &app.config.limits;
+    let count = specs.len() as i64;
+    if org.pending_invitations + count > limits.pending_invitations_per_org {
+        return Err(limit(LimitKind::PendingInvitations));
+    }
+    if app.store.emails_sent_on(&org.org_id, op.at).await? + count > limits.invitation_emails_per_org_per_day {
+        return Err(limit(LimitKind::InvitationEmails));
+    }
+    let inviting = Inviting { app, org: &org, inviter: inviter_name(app, &caller).await?, op };
+    let mut results = Vec::new();
+    let mut all_created = true;
+    for spec in &specs {
+        results.push(match inviting.invite(spec).await {
+            Ok(mut created) => {
+                created["status"] = json!(201);
+                created
+            }
+            Err(err) => {
+                all_created = false;
+                json!({ "status": err.answer().status.as_u16(), "problem": embedded_problem(&err) })
+            }
+        });
+    }
+    let status = if all_created { StatusCode::CREATED } else { StatusCode::MULTI_STATUS };
+    Ok(json(status, &json!({ "results": results })))
+}
+
+/// The invitation named in the path, in an organization where the caller manages invitations.
+async fn managed_invitation(app: &App, req: &Request) -> Result<(Organization, Invitation, Caller), ApiError> {
+    let caller = caller(req)?;
+    let (org, _) = authorize(app, &caller, &path_param(req, "org_id"), Permission::ManageInvitations).await?;
+    let id = InvitationId::parse(&path_param(req, "invitation_id")).ok_or(ApiError::NotFound("invitation"))?;
+    let invitation = app.store.get_invitation(&org.org_id, &id).await?.ok_or(ApiError::NotFound("invitation"))?;
+    Ok((org, invitation, caller))
+}
+
+pub async fn list_invitations(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let page = PageRequest::from_request(&req)?;
+    let status = match req.query_string_parameters().first("status") {
+        None => None,
+        Some(raw) => Some(InvitationStatus::parse(raw).ok_or_else(|| {
+            ValidationError::new(
+                "status",
+                "invalid_query",
+                "status is pending, accepted, declined, revoked or expired.",
+            )
+        })?),
+    };
+    let after = page.after_as(InvitationId::parse)?;
+    let (org, _) = authorize(app, &caller, &path_param(&req, "org_id"), Permission::ManageInvitations).await?;
+    let now = Timestamp::now();
+    let found = app.store.list_invitations(&org.org_id, status, now, page.limit, after.as_ref()).await?;
+    let items = found.items.iter().map(|i| InvitationView::new(i, now)).collect();
+    let next_cursor = found.next.map(|id| encode_cursor(id.as_str()));
+    Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
+}
+
+pub async fn get_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let (_, invitation, _) = managed_invitation(app, &req).await?;
+    Ok(json(StatusCode::OK, &InvitationView::new(&invitation, Timestamp::now())))
+}
+
+/// A new token and a fresh lifetime; the old link stops working.
+pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let (org, invitation, caller) = managed_invitation(app, &req).await?;
+    let op = op(&caller, &req);
+    let limits = &app.config.limits;
+    if invitation.status != InvitationStatus::Pending {
+        return Err(StoreError::Refused(Refusal::NotPending).into());
+    }
+    if invitation.resends_on(op.at) >= limits.resends_per_invitation_per_day {
+        return Err(limit(LimitKind::Resends));
+    }
+    if app.store.emails_sent_on(&org.org_id, op.at).await? >= limits.invitation_emails_per_org_per_day {
+        return Err(limit(LimitKind::InvitationEmails));
+    }
+    let token = InvitationToken::generate()
+        .map_err(|_| ApiError::Store(StoreError::Corrupt("the system random generator failed".into())))?;
+    let expires_at = op.at.plus_seconds(app.config.invitations.ttl_seconds);
+    let inviting = Inviting { app, org: &org, inviter: inviter_name(app, &caller).await?, op };
+    let resent = app
+        .store
+        .resend_invitation(&invitation, &token.hash(), expires_at, limits, &inviting.op)
+        .await?;
+    let link = app.invite_link(&token);
+    let delivery = send(app, inviting.email(&resent, &link)).await;
+    Ok(json(StatusCode::OK, &with_link(delivery, &resent, &link, inviting.op.at)))
+}
+
+pub async fn revoke_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let (_, invitation, caller) = managed_invitation(app, &req).await?;
+    if invitation.status != InvitationStatus::Pending {
+        return Err(StoreError::Refused(Refusal::NotPending).into());
+    }
+    // Pending in the store but past its deadline may still be revoked: it only tidies up.
+    app.store.close_invitation(&invitation, InvitationStatus::Revoked, &op(&caller, &req)).await?;
+    Ok(no_content())
+}

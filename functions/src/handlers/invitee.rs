@@ -1,0 +1,151 @@
+//! The invitee's side: look an invitation up by its token (no sign-in needed), accept or
+//! decline it (signed in as the invitee), and list the invitations addressed to oneself.
+//! Tokens travel in bodies, never in paths, so they stay out of access logs.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use orgs_shared::app::App;
+use orgs_shared::domain::invitation::usable;
+use orgs_shared::domain::{InvitationId, InvitationStatus, InvitationToken, OrgId, Timestamp, Unusable};
+use orgs_shared::http::{ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content};
+use orgs_shared::store::{Invitation, Joiner, Refusal, StoreError, TokenMatch};
+
+use crate::access::op;
+use crate::views::{InvitationView, OrgSummary, OrgView, PageView};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    token: String,
+}
+
+/// The pending invitation a token names: 404 if none, 410 with the reason if it is no longer
+/// usable.
+async fn pending_by_token(app: &App, req: &Request, now: Timestamp) -> Result<TokenMatch, ApiError> {
+    let body: TokenBody = json_body(req, app.config.max_body_bytes)?;
+    let token = InvitationToken::parse(&body.token).ok_or(ApiError::NotFound("invitation"))?;
+    let found = app.store.invitation_by_token(&token.hash()).await?.ok_or(ApiError::NotFound("invitation"))?;
+    if found.org.status != orgs_shared::domain::OrgStatus::Active {
+        return Err(ApiError::NotFound("invitation"));
+    }
+    if found.replaced {
+        return Err(ApiError::Gone(Unusable::Replaced));
+    }
+    usable(found.invitation.status, found.invitation.expires_at, now).map_err(ApiError::Gone)?;
+    Ok(found)
+}
+
+/// Only the invitee may answer: the invited user for a handle invitation, otherwise whoever
+/// has verified the invited address. The refusal does not reveal the address.
+fn check_invitee(caller: &Caller, invitation: &Invitation) -> Result<(), ApiError> {
+    let allowed = match &invitation.invitee_user_id {
+        Some(user) => *user == caller.user_id,
+        None => caller.verified_email() == Some(invitation.email.as_str()),
+    };
+    if allowed {
+        return Ok(());
+    }
+    let detail = if invitation.invitee_user_id.is_none() && caller.verified_email().is_none() {
+        "Verify your email address with your sign-in provider, then try again."
+    } else {
+        "This invitation was sent to someone else. Sign in as the person it was sent to."
+    };
+    Err(ApiError::Forbidden(detail.into()))
+}
+
+/// After a refused transaction, says why from what is stored now.
+async fn explain(app: &App, invitation: &Invitation, err: StoreError, now: Timestamp) -> ApiError {
+    if !matches!(err, StoreError::Refused(Refusal::NotPending)) {
+        return err.into();
+    }
+    match app.store.get_invitation(&invitation.org_id, &invitation.invitation_id).await {
+        Ok(Some(current)) => match usable(current.status, current.expires_at, now) {
+            Err(why) => ApiError::Gone(why),
+            Ok(()) => StoreError::Refused(Refusal::Changed).into(),
+        },
+        Ok(None) => ApiError::NotFound("invitation"),
+        Err(e) => e.into(),
+    }
+}
+
+pub async fn lookup_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let now = Timestamp::now();
+    let found = pending_by_token(app, &req, now).await?;
+    let inviter = app.store.get_user(&found.invitation.invited_by).await?;
+    let invitation = &found.invitation;
+    Ok(json(
+        StatusCode::OK,
+        &json!({
+            "invitation_id": invitation.invitation_id.as_str(),
+            "organization": OrgSummary::from(&found.org),
+            "inviter": {
+                "user_id": invitation.invited_by.as_str(),
+                "handle": inviter.as_ref().and_then(|u| u.handle.as_deref()),
+                "display_name": inviter.as_ref().and_then(|u| u.display_name.as_deref()),
+            },
+            "email": invitation.email,
+            "role": invitation.role.as_str(),
+            "expires_at": invitation.expires_at.to_rfc3339(),
+            "status": invitation.status.as_str(),
+        }),
+    ))
+}
+
+pub async fn accept_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let op = op(&caller, &req);
+    let TokenMatch { invitation, mut org, .. } = pending_by_token(app, &req, op.at).await?;
+    check_invitee(&caller, &invitation)?;
+    let teams = app.store.existing_teams(&org.org_id, &invitation.team_ids).await?;
+    let joiner = Joiner { user_id: &caller.user_id, verified_email: caller.verified_email() };
+    let membership = match app.store.accept_invitation(&invitation, &joiner, &teams, &app.config.limits, &op).await {
+        Ok(membership) => membership,
+        Err(err) => return Err(explain(app, &invitation, err, op.at).await),
+    };
+    org.member_count += 1;
+    org.pending_invitations -= 1;
+    Ok(json(StatusCode::OK, &OrgView::new(&org, &membership)))
+}
+
+pub async fn decline_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let op = op(&caller, &req);
+    let found = pending_by_token(app, &req, op.at).await?;
+    check_invitee(&caller, &found.invitation)?;
+    if let Err(err) = app.store.close_invitation(&found.invitation, InvitationStatus::Declined, &op).await {
+        return Err(explain(app, &found.invitation, err, op.at).await);
+    }
+    Ok(no_content())
+}
+
+/// The pending invitations addressed to the caller's verified email.
+pub async fn list_my_invitations(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let page = PageRequest::from_request(&req)?;
+    let after = page.after_as(|raw| {
+        let (org, id) = raw.split_once('/')?;
+        Some((OrgId::parse(org)?, InvitationId::parse(id)?))
+    })?;
+    let Some(email) = caller.verified_email() else {
+        return Ok(json(StatusCode::OK, &json!({ "items": [], "next_cursor": null })));
+    };
+    let now = Timestamp::now();
+    let found = app
+        .store
+        .list_invitations_for_email(email, now, page.limit, after.as_ref().map(|(o, i)| (o, i)))
+        .await?;
+    let items = found
+        .items
+        .iter()
+        .map(|(invitation, org)| {
+            let mut view = json!(InvitationView::new(invitation, now));
+            view["organization"] = json!(OrgSummary::from(org));
+            view
+        })
+        .collect();
+    let next_cursor = found.next.map(|(org, id)| encode_cursor(&format!("{org}/{id}")));
+    Ok(json(StatusCode::OK, &PageView::<serde_json::Value> { items, next_cursor }))
+}

@@ -1,0 +1,222 @@
+//! Invitations: who is invited, with what, and the state machine
+//! `pending` → `accepted` | `declined` | `revoked` | `expired`.
+
+use super::{DisplayName, Email, FieldErrors, Handle, Note, Role, TeamId, Timestamp, ValidationError};
+
+/// At most this many invitees in one request.
+pub const MAX_INVITEES: usize = 10;
+/// At most this many teams on one invitation (accepting joins them in one transaction).
+pub const MAX_TEAMS: usize = 10;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InvitationStatus {
+    Pending,
+    Accepted,
+    Declined,
+    Revoked,
+    Expired,
+}
+
+impl InvitationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Accepted => "accepted",
+            Self::Declined => "declined",
+            Self::Revoked => "revoked",
+            Self::Expired => "expired",
+        }
+    }
+    pub fn parse(input: &str) -> Option<Self> {
+        [Self::Pending, Self::Accepted, Self::Declined, Self::Revoked, Self::Expired]
+            .into_iter()
+            .find(|s| s.as_str() == input)
+    }
+
+    /// The status a person should see: a pending invitation past its expiry is expired even
+    /// before the scheduled function has marked it so.
+    pub fn effective(self, expires_at: Timestamp, now: Timestamp) -> Self {
+        if self == Self::Pending && now >= expires_at { Self::Expired } else { self }
+    }
+}
+
+/// Why a token can no longer be used: the `reason` of a 410 answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unusable {
+    Expired,
+    Revoked,
+    Declined,
+    Accepted,
+    /// A resend gave the invitation a new link; this one is dead.
+    Replaced,
+}
+
+impl Unusable {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+            Self::Declined => "declined",
+            Self::Accepted => "already_accepted",
+            Self::Replaced => "replaced",
+        }
+    }
+    pub fn detail(self) -> &'static str {
+        match self {
+            Self::Expired => "This invitation has expired. Ask for a new one.",
+            Self::Revoked => "This invitation was revoked.",
+            Self::Declined => "This invitation was declined.",
+            Self::Accepted => "This invitation has already been accepted.",
+            Self::Replaced => "This link was replaced by a newer one; use the latest email.",
+        }
+    }
+}
+
+/// Whether a token may still be accepted or declined at `now`.
+pub fn usable(status: InvitationStatus, expires_at: Timestamp, now: Timestamp) -> Result<(), Unusable> {
+    match status.effective(expires_at, now) {
+        InvitationStatus::Pending => Ok(()),
+        InvitationStatus::Expired => Err(Unusable::Expired),
+        InvitationStatus::Revoked => Err(Unusable::Revoked),
+        InvitationStatus::Declined => Err(Unusable::Declined),
+        InvitationStatus::Accepted => Err(Unusable::Accepted),
+    }
+}
+
+/// Who an invitation is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Invitee {
+    Email(Email),
+    /// An existing user, by handle.
+    Handle(Handle),
+}
+
+/// One valid invitee of a request, before the store resolves handles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitationSpec {
+    pub invitee: Invitee,
+    pub role: Role,
+    pub name: Option<DisplayName>,
+    pub note: Option<Note>,
+    pub teams: Vec<TeamId>,
+}
+
+/// The raw fields of one invitee, as the request carried them.
+#[derive(Clone, Debug, Default)]
+pub struct RawInvitee<'a> {
+    pub email: Option<&'a str>,
+    pub handle: Option<&'a str>,
+    pub role: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub teams: &'a [String],
+}
+
+impl InvitationSpec {
+    /// Checks one invitee; `field` prefixes errors (`invitations[2].email`). `inviter` is the
+    /// caller's role: nobody invites above it, and only owners invite owners.
+    pub fn parse(field: &str, raw: &RawInvitee<'_>, inviter: Role) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let at = |name: &str| format!("{field}.{name}");
+        let invitee = match (raw.email, raw.handle) {
+            (Some(email), None) => errors.take(Email::parse(&at("email"), email)).map(Invitee::Email),
+            (None, Some(handle)) => errors
+                .take(Handle::parse(handle).map_err(|e| ValidationError { field: at("handle"), ..e }))
+                .map(Invitee::Handle),
+            _ => {
+                errors.push(ValidationError::new(field, "invitee", "Give either an email or a handle."));
+                None
+            }
+        };
+        let role = match raw.role {
+            None => Some(Role::Member),
+            Some(raw_role) => match Role::parse(raw_role) {
+                None => {
+                    errors.push(ValidationError::new(&at("role"), "invalid_role", "Role is member, admin or owner."));
+                    None
+                }
+                Some(role) if role > inviter => {
+                    errors.push(ValidationError::new(
+                        &at("role"),
+                        "role_too_high",
+                        "You cannot invite someone to a role above your own.",
+                    ));
+                    None
+                }
+                Some(role) => Some(role),
+            },
+        };
+        let name = raw.name.and_then(|n| errors.take(DisplayName::parse(&at("name"), n)));
+        let note = raw.note.and_then(|n| errors.take(Note::parse(&at("note"), n)));
+        let mut teams = Vec::new();
+        if raw.teams.len() > MAX_TEAMS {
+            errors.push(ValidationError::new(&at("teams"), "too_many", "At most 10 teams."));
+        }
+        for (i, team) in raw.teams.iter().enumerate().take(MAX_TEAMS) {
+            match TeamId::parse(team) {
+                Some(id) if !teams.contains(&id) => teams.push(id),
+                Some(_) => {}
+                None => errors.push(ValidationError::new(&format!("{}[{i}]", at("teams")), "invalid_team", "Not a team id.")),
+            }
+        }
+        match (invitee, role) {
+            (Some(invitee), Some(role)) if errors.is_empty() => Ok(Self { invitee, role, name, note, teams }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::from_unix_millis(seconds * 1000).unwrap()
+    }
+
+    #[test]
+    fn a_pending_invitation_expires_at_its_deadline_exactly() {
+        let expires = at(100);
+        assert_eq!(usable(InvitationStatus::Pending, expires, at(99)), Ok(()));
+        assert_eq!(usable(InvitationStatus::Pending, expires, at(100)), Err(Unusable::Expired));
+        assert_eq!(InvitationStatus::Pending.effective(expires, at(101)), InvitationStatus::Expired);
+    }
+
+    #[test]
+    fn finished_invitations_say_why() {
+        let later = at(1_000);
+        assert_eq!(usable(InvitationStatus::Accepted, later, at(0)), Err(Unusable::Accepted));
+        assert_eq!(usable(InvitationStatus::Revoked, later, at(0)), Err(Unusable::Revoked));
+        assert_eq!(usable(InvitationStatus::Declined, later, at(0)), Err(Unusable::Declined));
+        assert_eq!(usable(InvitationStatus::Expired, later, at(0)), Err(Unusable::Expired));
+        // A revoked invitation stays revoked after its deadline.
+        assert_eq!(InvitationStatus::Revoked.effective(at(1), at(2)), InvitationStatus::Revoked);
+    }
+
+    #[test]
+    fn parses_an_email_invitee_with_defaults() {
+        let raw = RawInvitee { email: Some("Bob@Example.com"), ..Default::default() };
+        let spec = InvitationSpec::parse("invitations[0]", &raw, Role::Admin).unwrap();
+        assert_eq!(spec.invitee, Invitee::Email(Email::parse("e", "bob@example.com").unwrap()));
+        assert_eq!(spec.role, Role::Member);
+    }
+
+    #[test]
+    fn nobody_invites_above_their_own_role() {
+        let raw = RawInvitee { email: Some("b@example.com"), role: Some("owner"), ..Default::default() };
+        let errors = InvitationSpec::parse("invitations[0]", &raw, Role::Admin).unwrap_err().into_vec();
+        assert_eq!(errors[0].code, "role_too_high");
+        assert!(InvitationSpec::parse("invitations[0]", &raw, Role::Owner).is_ok());
+    }
+
+    #[test]
+    fn needs_exactly_one_of_email_and_handle_and_names_bad_fields() {
+        let both = RawInvitee { email: Some("b@example.com"), handle: Some("bob"), ..Default::default() };
+        assert_eq!(InvitationSpec::parse("i", &both, Role::Owner).unwrap_err().into_vec()[0].field, "i");
+        let teams = ["team_x".to_owned()];
+        let bad = RawInvitee { handle: Some("-bob"), note: Some(""), teams: &teams, ..Default::default() };
+        let fields: Vec<String> =
+            InvitationSpec::parse("i", &bad, Role::Owner).unwrap_err().into_vec().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["i.handle", "i.note", "i.teams[0]"]);
+    }
+}

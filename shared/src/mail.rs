@@ -1,0 +1,174 @@
+//! Invitation emails through SES v2: an HTML and a plain-text part, made from the templates in
+//! `shared/templates`. The HTML template escapes every value by default, so names and notes
+//! that people typed can never become markup.
+
+use askama::Template;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+
+use crate::domain::Timestamp;
+
+/// Everything an invitation email shows.
+#[derive(Clone, Debug)]
+pub struct InvitationEmail<'a> {
+    pub to: &'a str,
+    pub invitee_name: Option<&'a str>,
+    pub inviter: &'a str,
+    pub org_name: &'a str,
+    pub org_handle: &'a str,
+    pub role: &'a str,
+    pub note: Option<&'a str>,
+    /// The accept link, with the token in it.
+    pub link: &'a str,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+struct HtmlPart<'a> {
+    invitee_name: Option<&'a str>,
+    inviter: &'a str,
+    org_name: &'a str,
+    org_handle: &'a str,
+    role: &'a str,
+    note: Option<&'a str>,
+    link: &'a str,
+    expires_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "invitation.txt")]
+struct TextPart<'a> {
+    invitee_name: Option<&'a str>,
+    inviter: &'a str,
+    org_name: &'a str,
+    org_handle: &'a str,
+    role: &'a str,
+    note: Option<&'a str>,
+    link: &'a str,
+    expires_at: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("could not render the invitation email")]
+    Render(#[from] askama::Error),
+    #[error("could not build the SES request")]
+    Build(#[from] aws_sdk_sesv2::error::BuildError),
+    #[error("SES refused or did not answer")]
+    Send(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The subject, HTML and text of an invitation.
+pub fn render(email: &InvitationEmail<'_>) -> Result<(String, String, String), MailError> {
+    let expires_at = format!("{} UTC", &email.expires_at.to_rfc3339()[..16].replace('T', " "));
+    let html = HtmlPart {
+        invitee_name: email.invitee_name,
+        inviter: email.inviter,
+        org_name: email.org_name,
+        org_handle: email.org_handle,
+        role: email.role,
+        note: email.note,
+        link: email.link,
+        expires_at: expires_at.clone(),
+    }
+    .render()?;
+    let text = TextPart {
+        invitee_name: email.invitee_name,
+        inviter: email.inviter,
+        org_name: email.org_name,
+        org_handle: email.org_handle,
+        role: email.role,
+        note: email.note,
+        link: email.link,
+        expires_at,
+    }
+    .render()?;
+    let subject = format!("{} invited you to join {}", email.inviter, email.org_name);
+    Ok((subject, html, text))
+}
+
+#[derive(Clone, Debug)]
+pub struct Mailer {
+    client: aws_sdk_sesv2::Client,
+    from: String,
+    /// Local development only: print each email's recipient and link, so a person trying the
+    /// service can follow it. Never set in a deployed function (the link holds a secret).
+    echo_links: bool,
+}
+
+fn utf8(data: String) -> Result<Content, MailError> {
+    Ok(Content::builder().data(data).charset("UTF-8").build()?)
+}
+
+impl Mailer {
+    pub fn new(client: aws_sdk_sesv2::Client, from: impl Into<String>) -> Self {
+        Self { client, from: from.into(), echo_links: false }
+    }
+
+    pub fn echoing_links(self) -> Self {
+        Self { echo_links: true, ..self }
+    }
+
+    pub async fn send_invitation(&self, email: &InvitationEmail<'_>) -> Result<(), MailError> {
+        let (subject, html, text) = render(email)?;
+        let message = Message::builder()
+            .subject(utf8(subject)?)
+            .body(Body::builder().html(utf8(html)?).text(utf8(text)?).build())
+            .build();
+        self.client
+            .send_email()
+            .from_email_address(&self.from)
+            .destination(Destination::builder().to_addresses(email.to).build())
+            .content(EmailContent::builder().simple(message).build())
+            .send()
+            .await
+            .map_err(|e| MailError::Send(Box::new(e)))?;
+        if self.echo_links {
+            eprintln!("mail to {}: {}", email.to, email.link);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn email<'a>(note: Option<&'a str>, name: Option<&'a str>) -> InvitationEmail<'a> {
+        InvitationEmail {
+            to: "bob@example.com",
+            invitee_name: name,
+            inviter: "Alice <admin>",
+            org_name: "Acme & Co",
+            org_handle: "acme",
+            role: "member",
+            note,
+            link: "https://app.example/invite?token=abc",
+            expires_at: Timestamp::parse("2026-11-29T10:00:00.000Z").unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_html_part_escapes_everything_people_typed() {
+        let note = r#"<script>alert(1)</script> <a href="https://evil.example">click</a>"#;
+        let (_, html, text) = render(&email(Some(note), Some("<b>Bob</b>"))).unwrap();
+        assert!(!html.contains("<script>") && !html.contains("<b>Bob"), "{html}");
+        assert!(!html.contains(r#"<a href="https://evil.example">"#), "{html}");
+        // Still shown, as text (askama writes entities such as `&#60;`).
+        assert!(html.contains("alert(1)") && html.contains("Acme &#38; Co"), "{html}");
+        // The text part is plain text: shown as typed, never interpreted.
+        assert!(text.contains(note));
+    }
+
+    #[test]
+    fn both_parts_carry_the_link_expiry_and_role() {
+        let (subject, html, text) = render(&email(None, None)).unwrap();
+        assert_eq!(subject, "Alice <admin> invited you to join Acme & Co");
+        for part in [&html, &text] {
+            assert!(part.contains("https://app.example/invite?token=abc"));
+            assert!(part.contains("2026-11-29 10:00 UTC"));
+            assert!(part.contains("as member"));
+        }
+        assert!(!text.contains("Their note"));
+    }
+}

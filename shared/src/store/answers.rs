@@ -1,0 +1,190 @@
+//! The ends of a pending invitation: accepted (the invitee becomes a member), declined, or
+//! revoked. Each is one transaction, conditioned on the invitation still being pending, so
+//! however many requests race, exactly one of them ends it.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::json;
+
+use crate::app::Limits;
+use crate::domain::{
+    Change, ChangeKind, InvitationStatus, MemberStatus, OrgStatus, Subject, TeamId, UserId,
+};
+
+use super::Store;
+use super::error::{LimitKind, Refusal, StoreResult};
+use super::history;
+use super::item::{ItemBuilder, n, s};
+use super::keys;
+use super::model::{Invitation, Membership, Op};
+use super::orgs::{membership_item, org_key};
+use super::invitations::{invitation_key, pending_key, token_key};
+use super::tx::{Condition, Expr, Tx};
+
+/// The accepting user, as the verified claims name them.
+#[derive(Clone, Debug)]
+pub struct Joiner<'a> {
+    pub user_id: &'a UserId,
+    /// Their verified email, kept as the member-email marker so later invitations to it are
+    /// refused as "already a member".
+    pub verified_email: Option<&'a str>,
+}
+
+fn change(kind: ChangeKind, invitation: &Invitation, extra: serde_json::Value) -> Change {
+    let mut data = json!({
+        "org_id": invitation.org_id.as_str(),
+        "invitation_id": invitation.invitation_id.as_str(),
+        "email": invitation.email,
+        "role": invitation.role.as_str(),
+    });
+    if let (Some(data), Some(extra)) = (data.as_object_mut(), extra.as_object()) {
+        data.extend(extra.clone());
+    }
+    Change {
+        kind,
+        subject: Subject::Org(invitation.org_id.clone()),
+        target_type: "invitation",
+        target_id: invitation.invitation_id.to_string(),
+        data,
+    }
+}
+
+impl Store {
+    /// Adds the ending of `invitation` to `tx`: its new status (only if still pending and, for
+    /// the invitee's answers, not past its deadline), its markers gone, its TTL set.
+    fn end_invitation(
+        &self,
+        tx: &mut Tx<'_>,
+        invitation: &Invitation,
+        status: InvitationStatus,
+        check_deadline: bool,
+        op: &Op,
+    ) -> StoreResult<()> {
+        let shed_at = n(op.at.plus_seconds(self.retention.dead_invitation_seconds).unix_seconds());
+        let update = Expr::new(
+            "SET #status = :status, updated_at = :at, ended_by = :actor, expire_at = :shed \
+             REMOVE gsi1pk, gsi1sk, gsi2pk, gsi2sk",
+        )
+        .name("#status", "status")
+        .value(":status", s(status.as_str()))
+        .value(":at", s(op.at.to_rfc3339()))
+        .value(":actor", s(op.actor.as_str()))
+        .value(":shed", shed_at.clone());
+        let mut still_pending = Expr::new("#status = :pending").value(":pending", s(InvitationStatus::Pending.as_str()));
+        if check_deadline {
+            still_pending = still_pending.append(" AND expires_at > :now").value(":now", s(op.at.to_rfc3339()));
+        }
+        let key = invitation_key(&invitation.org_id, &invitation.invitation_id);
+        tx.update(key, update, Some(Condition::new(still_pending, Refusal::NotPending)))?;
+        tx.delete(pending_key(&invitation.org_id, &invitation.email), None)?;
+        let shed = Expr::new("SET expire_at = :shed").value(":shed", shed_at);
+        tx.update(token_key(&invitation.token_hash), shed, None)
+    }
+
+    /// The invitee joins with the invited role and the invitation's teams that still exist.
+    pub async fn accept_invitation(
+        &self,
+        invitation: &Invitation,
+        joiner: &Joiner<'_>,
+        teams: &[TeamId],
+        limits: &Limits,
+        op: &Op,
+    ) -> StoreResult<Membership> {
+        let org_id = &invitation.org_id;
+        let mut tx = Tx::new(self);
+        self.end_invitation(&mut tx, invitation, InvitationStatus::Accepted, true, op)?;
+        let membership = Membership {
+            org_id: org_id.clone(),
+            user_id: joiner.user_id.clone(),
+            role: invitation.role,
+            status: MemberStatus::Active,
+            email: joiner.verified_email.map(str::to_owned).or_else(|| Some(invitation.email.clone())),
+            joined_at: op.at,
+            updated_at: op.at,
+        };
+        let mut member = membership_item(&membership);
+        if !teams.is_empty() {
+            member.insert("team_ids".into(), AttributeValue::Ss(teams.iter().map(ToString::to_string).collect()));
+        }
+        tx.put(member, Some(Condition::absent(Refusal::AlreadyMember)))?;
+        if let Some(email) = joiner.verified_email {
+            let marker = ItemBuilder::key(keys::org_pk(org_id), keys::member_email_sk(email))
+                .s("entity", "member_email")
+                .s("user_id", joiner.user_id.as_str())
+                .build();
+            tx.put(marker, Some(Condition::absent(Refusal::AlreadyMember)))?;
+        }
+        let counts = Expr::new("ADD member_count :one, pending_count :minus_one")
+            .value(":one", n(1))
+            .value(":minus_one", n(-1));
+        let room = Condition::new(
+            Expr::new("#status = :active AND member_count < :max")
+                .name("#status", "status")
+                .value(":active", s(OrgStatus::Active.as_str()))
+                .value(":max", n(limits.members_per_org)),
+            Refusal::Limit(LimitKind::Members),
+        );
+        tx.update(org_key(org_id), counts, Some(room))?;
+        for team in teams {
+            let team_member = ItemBuilder::key(keys::org_pk(org_id), keys::team_member_sk(team, joiner.user_id))
+                .s("entity", "team_member")
+                .s("org_id", org_id.as_str())
+                .s("team_id", team.as_str())
+                .s("user_id", joiner.user_id.as_str())
+                .s("added_at", op.at.to_rfc3339())
+                .build();
+            tx.put(team_member, None)?;
+            let team_key = ItemBuilder::key(keys::org_pk(org_id), keys::team_sk(team)).build();
+            let grow = Expr::new("ADD member_count :one").value(":one", n(1));
+            tx.update(team_key, grow, Some(Condition::present(Refusal::Changed)))?;
+        }
+        let accepted = change(
+            ChangeKind::InvitationAccepted,
+            invitation,
+            json!({ "user_id": joiner.user_id.as_str() }),
+        );
+        history::record(&mut tx, &accepted, op, self.retention)?;
+        let joined = Change {
+            kind: ChangeKind::MemberJoined,
+            subject: Subject::Org(org_id.clone()),
+            target_type: "member",
+            target_id: joiner.user_id.to_string(),
+            data: json!({
+                "org_id": org_id.as_str(),
+                "user_id": joiner.user_id.as_str(),
+                "role": invitation.role.as_str(),
+                "invitation_id": invitation.invitation_id.as_str(),
+                "team_ids": teams.iter().map(TeamId::as_str).collect::<Vec<_>>(),
+            }),
+        };
+        history::record(&mut tx, &joined, op, self.retention)?;
+        tx.commit("accept an invitation").await?;
+        Ok(membership)
+    }
+
+    /// The invitee says no (`Declined`), or an admin takes the invitation back (`Revoked`).
+    pub async fn close_invitation(
+        &self,
+        invitation: &Invitation,
+        status: InvitationStatus,
+        op: &Op,
+    ) -> StoreResult<Invitation> {
+        let kind = match status {
+            InvitationStatus::Declined => ChangeKind::InvitationDeclined,
+            _ => ChangeKind::InvitationRevoked,
+        };
+        let mut tx = Tx::new(self);
+        // The invitee cannot answer after the deadline; an admin may still revoke.
+        self.end_invitation(&mut tx, invitation, status, kind == ChangeKind::InvitationDeclined, op)?;
+        let count = Expr::new("ADD pending_count :minus_one").value(":minus_one", n(-1));
+        let active = Condition::new(
+            Expr::new("#status = :active")
+                .name("#status", "status")
+                .value(":active", s(OrgStatus::Active.as_str())),
+            Refusal::Gone,
+        );
+        tx.update(org_key(&invitation.org_id), count, Some(active))?;
+        history::record(&mut tx, &change(kind, invitation, json!({})), op, self.retention)?;
+        tx.commit("close an invitation").await?;
+        Ok(Invitation { status, updated_at: op.at, ..invitation.clone() })
+    }
+}

@@ -1,0 +1,67 @@
+//! Reading one partition (of the table or an index) page by page, with an optional filter,
+//! until a page of the caller's size is full.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::Store;
+use super::error::{StoreError, StoreResult};
+use super::item::Item;
+use super::tx::Expr;
+
+/// Which partition to read, and optionally only the sort keys with a prefix.
+pub struct PartitionQuery<'a> {
+    pub index: Option<&'static str>,
+    /// `(attribute, value)` of the partition key.
+    pub pk: (&'static str, &'a str),
+    pub sk_prefix: Option<(&'static str, &'a str)>,
+    /// Newest (highest sort key) first.
+    pub descending: bool,
+}
+
+impl Store {
+    /// Up to `limit` matching items after `start`, and whether more may follow.
+    pub(crate) async fn query_filtered(
+        &self,
+        query: PartitionQuery<'_>,
+        filter: Option<Expr>,
+        limit: usize,
+        mut start: Option<Item>,
+        context: &'static str,
+    ) -> StoreResult<(Vec<Item>, bool)> {
+        let mut key_condition = "#qpk = :qpk".to_owned();
+        let mut expr = filter.unwrap_or_default().name("#qpk", query.pk.0).value(":qpk", AttributeValue::S(query.pk.1.to_owned()));
+        if let Some((name, prefix)) = query.sk_prefix {
+            key_condition.push_str(" AND begins_with(#qsk, :qsk)");
+            expr = expr.name("#qsk", name).value(":qsk", AttributeValue::S(prefix.to_owned()));
+        }
+        let (filter_text, names, values) = expr.into_parts();
+        let mut found = Vec::new();
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(query.index.map(str::to_owned))
+                .key_condition_expression(&key_condition)
+                .set_filter_expression((!filter_text.is_empty()).then(|| filter_text.clone()))
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(!query.descending)
+                .limit(limit.max(1) as i32)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| StoreError::from_sdk(context, e))?;
+            found.extend(page.items().iter().cloned());
+            if found.len() >= limit {
+                let more = found.len() > limit || page.last_evaluated_key().is_some();
+                found.truncate(limit);
+                return Ok((found, more));
+            }
+            match page.last_evaluated_key() {
+                Some(key) => start = Some(key.clone()),
+                None => return Ok((found, false)),
+            }
+        }
+    }
+}
