@@ -105,7 +105,10 @@ impl<'a> InvitationView<'a> {
             name: invitation.name.as_deref(),
             note: invitation.note.as_deref(),
             team_ids: invitation.team_ids.iter().map(|t| t.as_str()).collect(),
-            status: invitation.status.effective(invitation.expires_at, now).as_str(),
+            status: invitation
+                .status
+                .effective(invitation.expires_at, now)
+                .as_str(),
             expires_at: invitation.expires_at.to_rfc3339(),
             invited_by: invitation.invited_by.as_str(),
             created_at: invitation.created_at.to_rfc3339(),

@@ -147,8 +147,15 @@ impl App {
             config.table_name.clone(),
             config.retention,
         );
-        let mailer = Mailer::new(aws_sdk_sesv2::Client::new(sdk), config.invitations.mail_from.clone());
-        Self { store, mailer, config }
+        let mailer = Mailer::new(
+            aws_sdk_sesv2::Client::new(sdk),
+            config.invitations.mail_from.clone(),
+        );
+        Self {
+            store,
+            mailer,
+            config,
+        }
     }
 
     /// The accept link for a token.

@@ -60,7 +60,10 @@ pub enum MailError {
 
 /// The subject, HTML and text of an invitation.
 pub fn render(email: &InvitationEmail<'_>) -> Result<(String, String, String), MailError> {
-    let expires_at = format!("{} UTC", &email.expires_at.to_rfc3339()[..16].replace('T', " "));
+    let expires_at = format!(
+        "{} UTC",
+        &email.expires_at.to_rfc3339()[..16].replace('T', " ")
+    );
     let html = HtmlPart {
         invitee_name: email.invitee_name,
         inviter: email.inviter,
@@ -102,11 +105,18 @@ fn utf8(data: String) -> Result<Content, MailError> {
 
 impl Mailer {
     pub fn new(client: aws_sdk_sesv2::Client, from: impl Into<String>) -> Self {
-        Self { client, from: from.into(), echo_links: false }
+        Self {
+            client,
+            from: from.into(),
+            echo_links: false,
+        }
     }
 
     pub fn echoing_links(self) -> Self {
-        Self { echo_links: true, ..self }
+        Self {
+            echo_links: true,
+            ..self
+        }
     }
 
     pub async fn send_invitation(&self, email: &InvitationEmail<'_>) -> Result<(), MailError> {
@@ -152,10 +162,19 @@ mod tests {
     fn the_html_part_escapes_everything_people_typed() {
         let note = r#"<script>alert(1)</script> <a href="https://evil.example">click</a>"#;
         let (_, html, text) = render(&email(Some(note), Some("<b>Bob</b>"))).unwrap();
-        assert!(!html.contains("<script>") && !html.contains("<b>Bob"), "{html}");
-        assert!(!html.contains(r#"<a href="https://evil.example">"#), "{html}");
+        assert!(
+            !html.contains("<script>") && !html.contains("<b>Bob"),
+            "{html}"
+        );
+        assert!(
+            !html.contains(r#"<a href="https://evil.example">"#),
+            "{html}"
+        );
         // Still shown, as text (askama writes entities such as `&#60;`).
-        assert!(html.contains("alert(1)") && html.contains("Acme &#38; Co"), "{html}");
+        assert!(
+            html.contains("alert(1)") && html.contains("Acme &#38; Co"),
+            "{html}"
+        );
         // The text part is plain text: shown as typed, never interpreted.
         assert!(text.contains(note));
     }

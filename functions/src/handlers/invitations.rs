@@ -9,21 +9,26 @@ use serde_json::{Value, json};
 use orgs_shared::app::App;
 use orgs_shared::domain::invitation::MAX_INVITEES;
 use orgs_shared::domain::{
-    FieldErrors, InvitationId, InvitationSpec, InvitationStatus, InvitationToken, Invitee, Permission,
-    RawInvitee, TeamId, Timestamp, ValidationError,
+    FieldErrors, InvitationId, InvitationSpec, InvitationStatus, InvitationToken, Invitee,
+    Permission, RawInvitee, TeamId, Timestamp, ValidationError,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, embedded_problem, encode_cursor, json, json_body,
     no_content,
 };
 use orgs_shared::mail::InvitationEmail;
-use orgs_shared::store::{Invitation, LimitKind, NewInvitation, Op, Organization, Refusal, StoreError};
+use orgs_shared::store::{
+    Invitation, LimitKind, NewInvitation, Op, Organization, Refusal, StoreError,
+};
 
 use crate::access::{authorize, op};
 use crate::views::{InvitationView, PageView};
 
 fn path_param(req: &Request, name: &str) -> String {
-    req.path_parameters().first(name).unwrap_or_default().to_owned()
+    req.path_parameters()
+        .first(name)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn limit(kind: LimitKind) -> ApiError {
@@ -99,19 +104,30 @@ impl Inviting<'_> {
         let (email, user) = match &spec.invitee {
             Invitee::Email(email) => (email.as_str().to_owned(), None),
             Invitee::Handle(handle) => {
-                let user = self.app.store.user_by_handle(handle).await?.ok_or(ApiError::NotFound("user"))?;
+                let user = self
+                    .app
+                    .store
+                    .user_by_handle(handle)
+                    .await?
+                    .ok_or(ApiError::NotFound("user"))?;
                 let email = user.email.clone().ok_or_else(|| ApiError::Conflict {
                     code: "no-email",
-                    detail: "This user has no email address on file to send the invitation to.".into(),
+                    detail: "This user has no email address on file to send the invitation to."
+                        .into(),
                 })?;
                 (email, Some(user.user_id))
             }
         };
         let token = InvitationToken::generate().map_err(|e| {
             tracing::error!(error = %e, "no randomness for a token");
-            ApiError::Store(StoreError::Corrupt("the system random generator failed".into()))
+            ApiError::Store(StoreError::Corrupt(
+                "the system random generator failed".into(),
+            ))
         })?;
-        let expires_at = self.op.at.plus_seconds(self.app.config.invitations.ttl_seconds);
+        let expires_at = self
+            .op
+            .at
+            .plus_seconds(self.app.config.invitations.ttl_seconds);
         let new = NewInvitation {
             email: &email,
             invitee_user_id: user.as_ref(),
@@ -122,7 +138,11 @@ impl Inviting<'_> {
             token_hash: &token.hash(),
             expires_at,
         };
-        let invitation = self.app.store.create_invitation(self.org, &new, &self.app.config.limits, &self.op).await?;
+        let invitation = self
+            .app
+            .store
+            .create_invitation(self.org, &new, &self.app.config.limits, &self.op)
+            .await?;
         let link = self.app.invite_link(&token);
         let delivery = send(self.app, self.email(&invitation, &link)).await;
         Ok(with_link(delivery, &invitation, &link, self.op.at))
@@ -149,9 +169,17 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     let caller = caller(&req)?;
     let body: CreateInvitations = json_body(&req, app.config.max_body_bytes)?;
     if body.invitations.is_empty() || body.invitations.len() > MAX_INVITEES {
-        return Err(ValidationError::new("invitations", "count", "Send 1 to 10 invitations.").into());
+        return Err(
+            ValidationError::new("invitations", "count", "Send 1 to 10 invitations.").into(),
+        );
     }
-    let (org, me) = authorize(app, &caller, &path_param(&req, "org_id"), Permission::ManageInvitations).await?;
+    let (org, me) = authorize(
+        app,
+        &caller,
+        &path_param(&req, "org_id"),
+        Permission::ManageInvitations,
+    )
+    .await?;
     let mut errors = FieldErrors::default();
     let specs: Vec<InvitationSpec> = body
         .invitations
@@ -191,10 +219,17 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     if org.pending_invitations + count > limits.pending_invitations_per_org {
         return Err(limit(LimitKind::PendingInvitations));
     }
-    if app.store.emails_sent_on(&org.org_id, op.at).await? + count > limits.invitation_emails_per_org_per_day {
+    if app.store.emails_sent_on(&org.org_id, op.at).await? + count
+        > limits.invitation_emails_per_org_per_day
+    {
         return Err(limit(LimitKind::InvitationEmails));
     }
-    let inviting = Inviting { app, org: &org, inviter: inviter_name(app, &caller).await?, op };
+    let inviting = Inviting {
+        app,
+        org: &org,
+        inviter: inviter_name(app, &caller).await?,
+        op,
+    };
     let mut results = Vec::new();
     let mut all_created = true;
     for spec in &specs {
@@ -209,16 +244,34 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
             }
         });
     }
-    let status = if all_created { StatusCode::CREATED } else { StatusCode::MULTI_STATUS };
+    let status = if all_created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::MULTI_STATUS
+    };
     Ok(json(status, &json!({ "results": results })))
 }
 
 /// The invitation named in the path, in an organization where the caller manages invitations.
-async fn managed_invitation(app: &App, req: &Request) -> Result<(Organization, Invitation, Caller), ApiError> {
+async fn managed_invitation(
+    app: &App,
+    req: &Request,
+) -> Result<(Organization, Invitation, Caller), ApiError> {
     let caller = caller(req)?;
-    let (org, _) = authorize(app, &caller, &path_param(req, "org_id"), Permission::ManageInvitations).await?;
-    let id = InvitationId::parse(&path_param(req, "invitation_id")).ok_or(ApiError::NotFound("invitation"))?;
-    let invitation = app.store.get_invitation(&org.org_id, &id).await?.ok_or(ApiError::NotFound("invitation"))?;
+    let (org, _) = authorize(
+        app,
+        &caller,
+        &path_param(req, "org_id"),
+        Permission::ManageInvitations,
+    )
+    .await?;
+    let id = InvitationId::parse(&path_param(req, "invitation_id"))
+        .ok_or(ApiError::NotFound("invitation"))?;
+    let invitation = app
+        .store
+        .get_invitation(&org.org_id, &id)
+        .await?
+        .ok_or(ApiError::NotFound("invitation"))?;
     Ok((org, invitation, caller))
 }
 
@@ -236,17 +289,33 @@ pub async fn list_invitations(app: &App, req: Request) -> Result<Response<Body>,
         })?),
     };
     let after = page.after_as(InvitationId::parse)?;
-    let (org, _) = authorize(app, &caller, &path_param(&req, "org_id"), Permission::ManageInvitations).await?;
+    let (org, _) = authorize(
+        app,
+        &caller,
+        &path_param(&req, "org_id"),
+        Permission::ManageInvitations,
+    )
+    .await?;
     let now = Timestamp::now();
-    let found = app.store.list_invitations(&org.org_id, status, now, page.limit, after.as_ref()).await?;
-    let items = found.items.iter().map(|i| InvitationView::new(i, now)).collect();
+    let found = app
+        .store
+        .list_invitations(&org.org_id, status, now, page.limit, after.as_ref())
+        .await?;
+    let items = found
+        .items
+        .iter()
+        .map(|i| InvitationView::new(i, now))
+        .collect();
     let next_cursor = found.next.map(|id| encode_cursor(id.as_str()));
     Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
 }
 
 pub async fn get_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let (_, invitation, _) = managed_invitation(app, &req).await?;
-    Ok(json(StatusCode::OK, &InvitationView::new(&invitation, Timestamp::now())))
+    Ok(json(
+        StatusCode::OK,
+        &InvitationView::new(&invitation, Timestamp::now()),
+    ))
 }
 
 /// A new token and a fresh lifetime; the old link stops working.
@@ -260,20 +329,33 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
     if invitation.resends_on(op.at) >= limits.resends_per_invitation_per_day {
         return Err(limit(LimitKind::Resends));
     }
-    if app.store.emails_sent_on(&org.org_id, op.at).await? >= limits.invitation_emails_per_org_per_day {
+    if app.store.emails_sent_on(&org.org_id, op.at).await?
+        >= limits.invitation_emails_per_org_per_day
+    {
         return Err(limit(LimitKind::InvitationEmails));
     }
-    let token = InvitationToken::generate()
-        .map_err(|_| ApiError::Store(StoreError::Corrupt("the system random generator failed".into())))?;
+    let token = InvitationToken::generate().map_err(|_| {
+        ApiError::Store(StoreError::Corrupt(
+            "the system random generator failed".into(),
+        ))
+    })?;
     let expires_at = op.at.plus_seconds(app.config.invitations.ttl_seconds);
-    let inviting = Inviting { app, org: &org, inviter: inviter_name(app, &caller).await?, op };
+    let inviting = Inviting {
+        app,
+        org: &org,
+        inviter: inviter_name(app, &caller).await?,
+        op,
+    };
     let resent = app
         .store
         .resend_invitation(&invitation, &token.hash(), expires_at, limits, &inviting.op)
         .await?;
     let link = app.invite_link(&token);
     let delivery = send(app, inviting.email(&resent, &link)).await;
-    Ok(json(StatusCode::OK, &with_link(delivery, &resent, &link, inviting.op.at)))
+    Ok(json(
+        StatusCode::OK,
+        &with_link(delivery, &resent, &link, inviting.op.at),
+    ))
 }
 
 pub async fn revoke_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
@@ -282,6 +364,8 @@ pub async fn revoke_invitation(app: &App, req: Request) -> Result<Response<Body>
         return Err(StoreError::Refused(Refusal::NotPending).into());
     }
     // Pending in the store but past its deadline may still be revoked: it only tidies up.
-    app.store.close_invitation(&invitation, InvitationStatus::Revoked, &op(&caller, &req)).await?;
+    app.store
+        .close_invitation(&invitation, InvitationStatus::Revoked, &op(&caller, &req))
+        .await?;
     Ok(no_content())
 }

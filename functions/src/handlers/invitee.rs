@@ -9,8 +9,12 @@ use serde_json::json;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::invitation::usable;
-use orgs_shared::domain::{InvitationId, InvitationStatus, InvitationToken, OrgId, Timestamp, Unusable};
-use orgs_shared::http::{ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content};
+use orgs_shared::domain::{
+    InvitationId, InvitationStatus, InvitationToken, OrgId, Timestamp, Unusable,
+};
+use orgs_shared::http::{
+    ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content,
+};
 use orgs_shared::store::{Invitation, Joiner, Refusal, StoreError, TokenMatch};
 
 use crate::access::op;
@@ -24,10 +28,18 @@ struct TokenBody {
 
 /// The pending invitation a token names: 404 if none, 410 with the reason if it is no longer
 /// usable.
-async fn pending_by_token(app: &App, req: &Request, now: Timestamp) -> Result<TokenMatch, ApiError> {
+async fn pending_by_token(
+    app: &App,
+    req: &Request,
+    now: Timestamp,
+) -> Result<TokenMatch, ApiError> {
     let body: TokenBody = json_body(req, app.config.max_body_bytes)?;
     let token = InvitationToken::parse(&body.token).ok_or(ApiError::NotFound("invitation"))?;
-    let found = app.store.invitation_by_token(&token.hash()).await?.ok_or(ApiError::NotFound("invitation"))?;
+    let found = app
+        .store
+        .invitation_by_token(&token.hash())
+        .await?
+        .ok_or(ApiError::NotFound("invitation"))?;
     if found.org.status != orgs_shared::domain::OrgStatus::Active {
         return Err(ApiError::NotFound("invitation"));
     }
@@ -61,7 +73,11 @@ async fn explain(app: &App, invitation: &Invitation, err: StoreError, now: Times
     if !matches!(err, StoreError::Refused(Refusal::NotPending)) {
         return err.into();
     }
-    match app.store.get_invitation(&invitation.org_id, &invitation.invitation_id).await {
+    match app
+        .store
+        .get_invitation(&invitation.org_id, &invitation.invitation_id)
+        .await
+    {
         Ok(Some(current)) => match usable(current.status, current.expires_at, now) {
             Err(why) => ApiError::Gone(why),
             Ok(()) => StoreError::Refused(Refusal::Changed).into(),
@@ -97,11 +113,25 @@ pub async fn lookup_invitation(app: &App, req: Request) -> Result<Response<Body>
 pub async fn accept_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let op = op(&caller, &req);
-    let TokenMatch { invitation, mut org, .. } = pending_by_token(app, &req, op.at).await?;
+    let TokenMatch {
+        invitation,
+        mut org,
+        ..
+    } = pending_by_token(app, &req, op.at).await?;
     check_invitee(&caller, &invitation)?;
-    let teams = app.store.existing_teams(&org.org_id, &invitation.team_ids).await?;
-    let joiner = Joiner { user_id: &caller.user_id, verified_email: caller.verified_email() };
-    let membership = match app.store.accept_invitation(&invitation, &joiner, &teams, &app.config.limits, &op).await {
+    let teams = app
+        .store
+        .existing_teams(&org.org_id, &invitation.team_ids)
+        .await?;
+    let joiner = Joiner {
+        user_id: &caller.user_id,
+        verified_email: caller.verified_email(),
+    };
+    let membership = match app
+        .store
+        .accept_invitation(&invitation, &joiner, &teams, &app.config.limits, &op)
+        .await
+    {
         Ok(membership) => membership,
         Err(err) => return Err(explain(app, &invitation, err, op.at).await),
     };
@@ -115,7 +145,11 @@ pub async fn decline_invitation(app: &App, req: Request) -> Result<Response<Body
     let op = op(&caller, &req);
     let found = pending_by_token(app, &req, op.at).await?;
     check_invitee(&caller, &found.invitation)?;
-    if let Err(err) = app.store.close_invitation(&found.invitation, InvitationStatus::Declined, &op).await {
+    if let Err(err) = app
+        .store
+        .close_invitation(&found.invitation, InvitationStatus::Declined, &op)
+        .await
+    {
         return Err(explain(app, &found.invitation, err, op.at).await);
     }
     Ok(no_content())
@@ -130,7 +164,10 @@ pub async fn list_my_invitations(app: &App, req: Request) -> Result<Response<Bod
         Some((OrgId::parse(org)?, InvitationId::parse(id)?))
     })?;
     let Some(email) = caller.verified_email() else {
-        return Ok(json(StatusCode::OK, &json!({ "items": [], "next_cursor": null })));
+        return Ok(json(
+            StatusCode::OK,
+            &json!({ "items": [], "next_cursor": null }),
+        ));
     };
     let now = Timestamp::now();
     let found = app
@@ -146,6 +183,11 @@ pub async fn list_my_invitations(app: &App, req: Request) -> Result<Response<Bod
             view
         })
         .collect();
-    let next_cursor = found.next.map(|(org, id)| encode_cursor(&format!("{org}/{id}")));
-    Ok(json(StatusCode::OK, &PageView::<serde_json::Value> { items, next_cursor }))
+    let next_cursor = found
+        .next
+        .map(|(org, id)| encode_cursor(&format!("{org}/{id}")));
+    Ok(json(
+        StatusCode::OK,
+        &PageView::<serde_json::Value> { items, next_cursor },
+    ))
 }

@@ -1,7 +1,9 @@
 //! Invitations: who is invited, with what, and the state machine
 //! `pending` → `accepted` | `declined` | `revoked` | `expired`.
 
-use super::{DisplayName, Email, FieldErrors, Handle, Note, Role, TeamId, Timestamp, ValidationError};
+use super::{
+    DisplayName, Email, FieldErrors, Handle, Note, Role, TeamId, Timestamp, ValidationError,
+};
 
 /// At most this many invitees in one request.
 pub const MAX_INVITEES: usize = 10;
@@ -28,15 +30,25 @@ impl InvitationStatus {
         }
     }
     pub fn parse(input: &str) -> Option<Self> {
-        [Self::Pending, Self::Accepted, Self::Declined, Self::Revoked, Self::Expired]
-            .into_iter()
-            .find(|s| s.as_str() == input)
+        [
+            Self::Pending,
+            Self::Accepted,
+            Self::Declined,
+            Self::Revoked,
+            Self::Expired,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == input)
     }
 
     /// The status a person should see: a pending invitation past its expiry is expired even
     /// before the scheduled function has marked it so.
     pub fn effective(self, expires_at: Timestamp, now: Timestamp) -> Self {
-        if self == Self::Pending && now >= expires_at { Self::Expired } else { self }
+        if self == Self::Pending && now >= expires_at {
+            Self::Expired
+        } else {
+            self
+        }
     }
 }
 
@@ -73,7 +85,11 @@ impl Unusable {
 }
 
 /// Whether a token may still be accepted or declined at `now`.
-pub fn usable(status: InvitationStatus, expires_at: Timestamp, now: Timestamp) -> Result<(), Unusable> {
+pub fn usable(
+    status: InvitationStatus,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> Result<(), Unusable> {
     match status.effective(expires_at, now) {
         InvitationStatus::Pending => Ok(()),
         InvitationStatus::Expired => Err(Unusable::Expired),
@@ -119,12 +135,21 @@ impl InvitationSpec {
         let mut errors = FieldErrors::default();
         let at = |name: &str| format!("{field}.{name}");
         let invitee = match (raw.email, raw.handle) {
-            (Some(email), None) => errors.take(Email::parse(&at("email"), email)).map(Invitee::Email),
+            (Some(email), None) => errors
+                .take(Email::parse(&at("email"), email))
+                .map(Invitee::Email),
             (None, Some(handle)) => errors
-                .take(Handle::parse(handle).map_err(|e| ValidationError { field: at("handle"), ..e }))
+                .take(Handle::parse(handle).map_err(|e| ValidationError {
+                    field: at("handle"),
+                    ..e
+                }))
                 .map(Invitee::Handle),
             _ => {
-                errors.push(ValidationError::new(field, "invitee", "Give either an email or a handle."));
+                errors.push(ValidationError::new(
+                    field,
+                    "invitee",
+                    "Give either an email or a handle.",
+                ));
                 None
             }
         };
@@ -132,7 +157,11 @@ impl InvitationSpec {
             None => Some(Role::Member),
             Some(raw_role) => match Role::parse(raw_role) {
                 None => {
-                    errors.push(ValidationError::new(&at("role"), "invalid_role", "Role is member, admin or owner."));
+                    errors.push(ValidationError::new(
+                        &at("role"),
+                        "invalid_role",
+                        "Role is member, admin or owner.",
+                    ));
                     None
                 }
                 Some(role) if role > inviter => {
@@ -146,21 +175,39 @@ impl InvitationSpec {
                 Some(role) => Some(role),
             },
         };
-        let name = raw.name.and_then(|n| errors.take(DisplayName::parse(&at("name"), n)));
-        let note = raw.note.and_then(|n| errors.take(Note::parse(&at("note"), n)));
+        let name = raw
+            .name
+            .and_then(|n| errors.take(DisplayName::parse(&at("name"), n)));
+        let note = raw
+            .note
+            .and_then(|n| errors.take(Note::parse(&at("note"), n)));
         let mut teams = Vec::new();
         if raw.teams.len() > MAX_TEAMS {
-            errors.push(ValidationError::new(&at("teams"), "too_many", "At most 10 teams."));
+            errors.push(ValidationError::new(
+                &at("teams"),
+                "too_many",
+                "At most 10 teams.",
+            ));
         }
         for (i, team) in raw.teams.iter().enumerate().take(MAX_TEAMS) {
             match TeamId::parse(team) {
                 Some(id) if !teams.contains(&id) => teams.push(id),
                 Some(_) => {}
-                None => errors.push(ValidationError::new(&format!("{}[{i}]", at("teams")), "invalid_team", "Not a team id.")),
+                None => errors.push(ValidationError::new(
+                    &format!("{}[{i}]", at("teams")),
+                    "invalid_team",
+                    "Not a team id.",
+                )),
             }
         }
         match (invitee, role) {
-            (Some(invitee), Some(role)) if errors.is_empty() => Ok(Self { invitee, role, name, note, teams }),
+            (Some(invitee), Some(role)) if errors.is_empty() => Ok(Self {
+                invitee,
+                role,
+                name,
+                note,
+                teams,
+            }),
             _ => Err(errors),
         }
     }
@@ -178,45 +225,97 @@ mod tests {
     fn a_pending_invitation_expires_at_its_deadline_exactly() {
         let expires = at(100);
         assert_eq!(usable(InvitationStatus::Pending, expires, at(99)), Ok(()));
-        assert_eq!(usable(InvitationStatus::Pending, expires, at(100)), Err(Unusable::Expired));
-        assert_eq!(InvitationStatus::Pending.effective(expires, at(101)), InvitationStatus::Expired);
+        assert_eq!(
+            usable(InvitationStatus::Pending, expires, at(100)),
+            Err(Unusable::Expired)
+        );
+        assert_eq!(
+            InvitationStatus::Pending.effective(expires, at(101)),
+            InvitationStatus::Expired
+        );
     }
 
     #[test]
     fn finished_invitations_say_why() {
         let later = at(1_000);
-        assert_eq!(usable(InvitationStatus::Accepted, later, at(0)), Err(Unusable::Accepted));
-        assert_eq!(usable(InvitationStatus::Revoked, later, at(0)), Err(Unusable::Revoked));
-        assert_eq!(usable(InvitationStatus::Declined, later, at(0)), Err(Unusable::Declined));
-        assert_eq!(usable(InvitationStatus::Expired, later, at(0)), Err(Unusable::Expired));
+        assert_eq!(
+            usable(InvitationStatus::Accepted, later, at(0)),
+            Err(Unusable::Accepted)
+        );
+        assert_eq!(
+            usable(InvitationStatus::Revoked, later, at(0)),
+            Err(Unusable::Revoked)
+        );
+        assert_eq!(
+            usable(InvitationStatus::Declined, later, at(0)),
+            Err(Unusable::Declined)
+        );
+        assert_eq!(
+            usable(InvitationStatus::Expired, later, at(0)),
+            Err(Unusable::Expired)
+        );
         // A revoked invitation stays revoked after its deadline.
-        assert_eq!(InvitationStatus::Revoked.effective(at(1), at(2)), InvitationStatus::Revoked);
+        assert_eq!(
+            InvitationStatus::Revoked.effective(at(1), at(2)),
+            InvitationStatus::Revoked
+        );
     }
 
     #[test]
     fn parses_an_email_invitee_with_defaults() {
-        let raw = RawInvitee { email: Some("Bob@Example.com"), ..Default::default() };
+        let raw = RawInvitee {
+            email: Some("Bob@Example.com"),
+            ..Default::default()
+        };
         let spec = InvitationSpec::parse("invitations[0]", &raw, Role::Admin).unwrap();
-        assert_eq!(spec.invitee, Invitee::Email(Email::parse("e", "bob@example.com").unwrap()));
+        assert_eq!(
+            spec.invitee,
+            Invitee::Email(Email::parse("e", "bob@example.com").unwrap())
+        );
         assert_eq!(spec.role, Role::Member);
     }
 
     #[test]
     fn nobody_invites_above_their_own_role() {
-        let raw = RawInvitee { email: Some("b@example.com"), role: Some("owner"), ..Default::default() };
-        let errors = InvitationSpec::parse("invitations[0]", &raw, Role::Admin).unwrap_err().into_vec();
+        let raw = RawInvitee {
+            email: Some("b@example.com"),
+            role: Some("owner"),
+            ..Default::default()
+        };
+        let errors = InvitationSpec::parse("invitations[0]", &raw, Role::Admin)
+            .unwrap_err()
+            .into_vec();
         assert_eq!(errors[0].code, "role_too_high");
         assert!(InvitationSpec::parse("invitations[0]", &raw, Role::Owner).is_ok());
     }
 
     #[test]
     fn needs_exactly_one_of_email_and_handle_and_names_bad_fields() {
-        let both = RawInvitee { email: Some("b@example.com"), handle: Some("bob"), ..Default::default() };
-        assert_eq!(InvitationSpec::parse("i", &both, Role::Owner).unwrap_err().into_vec()[0].field, "i");
+        let both = RawInvitee {
+            email: Some("b@example.com"),
+            handle: Some("bob"),
+            ..Default::default()
+        };
+        assert_eq!(
+            InvitationSpec::parse("i", &both, Role::Owner)
+                .unwrap_err()
+                .into_vec()[0]
+                .field,
+            "i"
+        );
         let teams = ["team_x".to_owned()];
-        let bad = RawInvitee { handle: Some("-bob"), note: Some(""), teams: &teams, ..Default::default() };
-        let fields: Vec<String> =
-            InvitationSpec::parse("i", &bad, Role::Owner).unwrap_err().into_vec().into_iter().map(|e| e.field).collect();
+        let bad = RawInvitee {
+            handle: Some("-bob"),
+            note: Some(""),
+            teams: &teams,
+            ..Default::default()
+        };
+        let fields: Vec<String> = InvitationSpec::parse("i", &bad, Role::Owner)
+            .unwrap_err()
+            .into_vec()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["i.handle", "i.note", "i.teams[0]"]);
     }
 }

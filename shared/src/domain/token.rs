@@ -25,7 +25,9 @@ impl InvitationToken {
     /// Accepts only the shape we generate; anything else cannot match a stored hash.
     pub fn parse(input: &str) -> Option<Self> {
         let well_formed = input.len() == TOKEN_LEN
-            && input.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && input
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         well_formed.then(|| Self(input.to_owned()))
     }
 

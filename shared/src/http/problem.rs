@@ -171,7 +171,9 @@ fn limit_detail(kind: LimitKind) -> &'static str {
         LimitKind::InvitationEmails => {
             "The organization has sent as many invitation emails today (UTC) as it may. Nothing was sent."
         }
-        LimitKind::Resends => "This invitation was resent as often today (UTC) as it may be. Nothing was sent.",
+        LimitKind::Resends => {
+            "This invitation was resent as often today (UTC) as it may be. Nothing was sent."
+        }
         LimitKind::Members => "The organization has as many members as it may.",
     }
 }
@@ -211,7 +213,12 @@ fn store_answer(err: &StoreError) -> Answer {
         ),
         StoreError::Refused(Refusal::Limit(kind)) => Answer {
             retry_after: Some(3600),
-            ..answer(S::TOO_MANY_REQUESTS, "limit-reached", "Limit reached", limit_detail(*kind))
+            ..answer(
+                S::TOO_MANY_REQUESTS,
+                "limit-reached",
+                "Limit reached",
+                limit_detail(*kind),
+            )
         },
         StoreError::Refused(Refusal::Changed | Refusal::AlreadyExists) => answer(
             S::CONFLICT,

@@ -13,11 +13,11 @@ use crate::domain::{
 use super::Store;
 use super::error::{LimitKind, Refusal, StoreResult};
 use super::history;
+use super::invitations::{invitation_key, pending_key, token_key};
 use super::item::{ItemBuilder, n, s};
 use super::keys;
 use super::model::{Invitation, Membership, Op};
 use super::orgs::{membership_item, org_key};
-use super::invitations::{invitation_key, pending_key, token_key};
 use super::tx::{Condition, Expr, Tx};
 
 /// The accepting user, as the verified claims name them.
@@ -59,7 +59,10 @@ impl Store {
         check_deadline: bool,
         op: &Op,
     ) -> StoreResult<()> {
-        let shed_at = n(op.at.plus_seconds(self.retention.dead_invitation_seconds).unix_seconds());
+        let shed_at = n(op
+            .at
+            .plus_seconds(self.retention.dead_invitation_seconds)
+            .unix_seconds());
         let update = Expr::new(
             "SET #status = :status, updated_at = :at, ended_by = :actor, expire_at = :shed \
              REMOVE gsi1pk, gsi1sk, gsi2pk, gsi2sk",
@@ -69,12 +72,19 @@ impl Store {
         .value(":at", s(op.at.to_rfc3339()))
         .value(":actor", s(op.actor.as_str()))
         .value(":shed", shed_at.clone());
-        let mut still_pending = Expr::new("#status = :pending").value(":pending", s(InvitationStatus::Pending.as_str()));
+        let mut still_pending = Expr::new("#status = :pending")
+            .value(":pending", s(InvitationStatus::Pending.as_str()));
         if check_deadline {
-            still_pending = still_pending.append(" AND expires_at > :now").value(":now", s(op.at.to_rfc3339()));
+            still_pending = still_pending
+                .append(" AND expires_at > :now")
+                .value(":now", s(op.at.to_rfc3339()));
         }
         let key = invitation_key(&invitation.org_id, &invitation.invitation_id);
-        tx.update(key, update, Some(Condition::new(still_pending, Refusal::NotPending)))?;
+        tx.update(
+            key,
+            update,
+            Some(Condition::new(still_pending, Refusal::NotPending)),
+        )?;
         tx.delete(pending_key(&invitation.org_id, &invitation.email), None)?;
         let shed = Expr::new("SET expire_at = :shed").value(":shed", shed_at);
         tx.update(token_key(&invitation.token_hash), shed, None)
@@ -97,13 +107,19 @@ impl Store {
             user_id: joiner.user_id.clone(),
             role: invitation.role,
             status: MemberStatus::Active,
-            email: joiner.verified_email.map(str::to_owned).or_else(|| Some(invitation.email.clone())),
+            email: joiner
+                .verified_email
+                .map(str::to_owned)
+                .or_else(|| Some(invitation.email.clone())),
             joined_at: op.at,
             updated_at: op.at,
         };
         let mut member = membership_item(&membership);
         if !teams.is_empty() {
-            member.insert("team_ids".into(), AttributeValue::Ss(teams.iter().map(ToString::to_string).collect()));
+            member.insert(
+                "team_ids".into(),
+                AttributeValue::Ss(teams.iter().map(ToString::to_string).collect()),
+            );
         }
         tx.put(member, Some(Condition::absent(Refusal::AlreadyMember)))?;
         if let Some(email) = joiner.verified_email {
@@ -125,13 +141,16 @@ impl Store {
         );
         tx.update(org_key(org_id), counts, Some(room))?;
         for team in teams {
-            let team_member = ItemBuilder::key(keys::org_pk(org_id), keys::team_member_sk(team, joiner.user_id))
-                .s("entity", "team_member")
-                .s("org_id", org_id.as_str())
-                .s("team_id", team.as_str())
-                .s("user_id", joiner.user_id.as_str())
-                .s("added_at", op.at.to_rfc3339())
-                .build();
+            let team_member = ItemBuilder::key(
+                keys::org_pk(org_id),
+                keys::team_member_sk(team, joiner.user_id),
+            )
+            .s("entity", "team_member")
+            .s("org_id", org_id.as_str())
+            .s("team_id", team.as_str())
+            .s("user_id", joiner.user_id.as_str())
+            .s("added_at", op.at.to_rfc3339())
+            .build();
             tx.put(team_member, None)?;
             let team_key = ItemBuilder::key(keys::org_pk(org_id), keys::team_sk(team)).build();
             let grow = Expr::new("ADD member_count :one").value(":one", n(1));
@@ -174,7 +193,13 @@ impl Store {
         };
         let mut tx = Tx::new(self);
         // The invitee cannot answer after the deadline; an admin may still revoke.
-        self.end_invitation(&mut tx, invitation, status, kind == ChangeKind::InvitationDeclined, op)?;
+        self.end_invitation(
+            &mut tx,
+            invitation,
+            status,
+            kind == ChangeKind::InvitationDeclined,
+            op,
+        )?;
         let count = Expr::new("ADD pending_count :minus_one").value(":minus_one", n(-1));
         let active = Condition::new(
             Expr::new("#status = :active")
@@ -183,8 +208,17 @@ impl Store {
             Refusal::Gone,
         );
         tx.update(org_key(&invitation.org_id), count, Some(active))?;
-        history::record(&mut tx, &change(kind, invitation, json!({})), op, self.retention)?;
+        history::record(
+            &mut tx,
+            &change(kind, invitation, json!({})),
+            op,
+            self.retention,
+        )?;
         tx.commit("close an invitation").await?;
-        Ok(Invitation { status, updated_at: op.at, ..invitation.clone() })
+        Ok(Invitation {
+            status,
+            updated_at: op.at,
+            ..invitation.clone()
+        })
     }
 }

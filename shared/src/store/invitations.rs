@@ -48,7 +48,11 @@ pub(crate) fn invitation_key(org: &OrgId, invitation: &InvitationId) -> Item {
 }
 
 pub(crate) fn token_key(hash: &TokenHash) -> Item {
-    ItemBuilder::key(keys::invitation_token_pk(hash.as_str()), INVITATION_TOKEN_SK).build()
+    ItemBuilder::key(
+        keys::invitation_token_pk(hash.as_str()),
+        INVITATION_TOKEN_SK,
+    )
+    .build()
 }
 
 pub(crate) fn pending_key(org: &OrgId, email: &str) -> Item {
@@ -56,12 +60,15 @@ pub(crate) fn pending_key(org: &OrgId, email: &str) -> Item {
 }
 
 fn token_item(hash: &TokenHash, org: &OrgId, invitation: &InvitationId, at: Timestamp) -> Item {
-    ItemBuilder::key(keys::invitation_token_pk(hash.as_str()), INVITATION_TOKEN_SK)
-        .s("entity", "invitation_token")
-        .s("org_id", org.as_str())
-        .s("invitation_id", invitation.as_str())
-        .s("created_at", at.to_rfc3339())
-        .build()
+    ItemBuilder::key(
+        keys::invitation_token_pk(hash.as_str()),
+        INVITATION_TOKEN_SK,
+    )
+    .s("entity", "invitation_token")
+    .s("org_id", org.as_str())
+    .s("invitation_id", invitation.as_str())
+    .s("created_at", at.to_rfc3339())
+    .build()
 }
 
 /// Counts one invitation email against the organization's allowance for the UTC day of `at`.
@@ -165,10 +172,15 @@ impl Store {
             .s("invitation_id", id.as_str())
             .build();
         tx.put(pending, Some(Condition::absent(Refusal::AlreadyPending)))?;
-        tx.put(token_item(new.token_hash, org_id, id, op.at), Some(Condition::absent(Refusal::AlreadyExists)))?;
+        tx.put(
+            token_item(new.token_hash, org_id, id, op.at),
+            Some(Condition::absent(Refusal::AlreadyExists)),
+        )?;
         let member_marker = match new.invitee_user_id {
             Some(user) => member_key(org_id, user),
-            None => ItemBuilder::key(keys::org_pk(org_id), keys::member_email_sk(new.email)).build(),
+            None => {
+                ItemBuilder::key(keys::org_pk(org_id), keys::member_email_sk(new.email)).build()
+            }
         };
         tx.check(member_marker, Condition::absent(Refusal::AlreadyMember))?;
         // The org item's condition also stands for "still active"; the handler checked that a
@@ -183,7 +195,12 @@ impl Store {
         );
         tx.update(org_key(org_id), count, Some(room))?;
         count_email(&mut tx, org_id, limits, op.at)?;
-        history::record(&mut tx, &sent_change(&invitation, false), op, self.retention)?;
+        history::record(
+            &mut tx,
+            &sent_change(&invitation, false),
+            op,
+            self.retention,
+        )?;
         tx.commit("create an invitation").await?;
         Ok(invitation)
     }
@@ -223,9 +240,17 @@ impl Store {
         tx.update(invitation_key(org_id, id), update, Some(allowed))?;
         let retire = Expr::new("SET replaced_at = :at, expire_at = :expire")
             .value(":at", s(op.at.to_rfc3339()))
-            .value(":expire", n(op.at.plus_seconds(self.retention.dead_invitation_seconds).unix_seconds()));
+            .value(
+                ":expire",
+                n(op.at
+                    .plus_seconds(self.retention.dead_invitation_seconds)
+                    .unix_seconds()),
+            );
         tx.update(token_key(&invitation.token_hash), retire, None)?;
-        tx.put(token_item(new_hash, org_id, id, op.at), Some(Condition::absent(Refusal::AlreadyExists)))?;
+        tx.put(
+            token_item(new_hash, org_id, id, op.at),
+            Some(Condition::absent(Refusal::AlreadyExists)),
+        )?;
         let active = Condition::new(
             Expr::new("#status = :active")
                 .name("#status", "status")
@@ -248,7 +273,11 @@ impl Store {
         Ok(resent)
     }
 
-    pub async fn get_invitation(&self, org: &OrgId, id: &InvitationId) -> StoreResult<Option<Invitation>> {
+    pub async fn get_invitation(
+        &self,
+        org: &OrgId,
+        id: &InvitationId,
+    ) -> StoreResult<Option<Invitation>> {
         let out = self
             .client
             .get_item()
@@ -272,7 +301,9 @@ impl Store {
             .send()
             .await
             .map_err(|e| StoreError::from_sdk("read an invitation token", e))?;
-        let Some(token) = out.item() else { return Ok(None) };
+        let Some(token) = out.item() else {
+            return Ok(None);
+        };
         let r = Reader(token);
         let org_id = r.parsed("org_id", OrgId::parse)?;
         let id = r.parsed("invitation_id", InvitationId::parse)?;
@@ -282,15 +313,27 @@ impl Store {
             .keys(org_key(&org_id))
             .consistent_read(true)
             .build()
-            .map_err(|e| StoreError::Dynamo { context: "build a read", source: Box::new(e) })?;
+            .map_err(|e| StoreError::Dynamo {
+                context: "build a read",
+                source: Box::new(e),
+            })?;
         let (mut invitation, mut org) = (None, None);
-        for item in self.batch_get(keys, "read an invitation and its organization").await? {
+        for item in self
+            .batch_get(keys, "read an invitation and its organization")
+            .await?
+        {
             match item.get(keys::SK) {
-                Some(AttributeValue::S(sk)) if sk == ORG_SK => org = Some(Organization::from_item(&item)?),
+                Some(AttributeValue::S(sk)) if sk == ORG_SK => {
+                    org = Some(Organization::from_item(&item)?)
+                }
                 _ => invitation = Some(Invitation::from_item(&item)?),
             }
         }
-        Ok(invitation.zip(org).map(|(invitation, org)| TokenMatch { invitation, org, replaced }))
+        Ok(invitation.zip(org).map(|(invitation, org)| TokenMatch {
+            invitation,
+            org,
+            replaced,
+        }))
     }
 
     /// An organization's invitations by id, optionally of one (effective) status.
@@ -335,9 +378,19 @@ impl Store {
                 "list invitations",
             )
             .await?;
-        let invitations = items.0.iter().map(Invitation::from_item).collect::<StoreResult<Vec<_>>>()?;
-        let next = items.1.then(|| invitations.last().map(|i| i.invitation_id.clone())).flatten();
-        Ok(Page { items: invitations, next })
+        let invitations = items
+            .0
+            .iter()
+            .map(Invitation::from_item)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = items
+            .1
+            .then(|| invitations.last().map(|i| i.invitation_id.clone()))
+            .flatten();
+        Ok(Page {
+            items: invitations,
+            next,
+        })
     }
 
     /// Pending, unexpired invitations addressed to `email`, across organizations.
@@ -372,9 +425,16 @@ impl Store {
                 "list a person's invitations",
             )
             .await?;
-        let invitations = items.iter().map(Invitation::from_item).collect::<StoreResult<Vec<_>>>()?;
+        let invitations = items
+            .iter()
+            .map(Invitation::from_item)
+            .collect::<StoreResult<Vec<_>>>()?;
         let next = more
-            .then(|| invitations.last().map(|i| (i.org_id.clone(), i.invitation_id.clone())))
+            .then(|| {
+                invitations
+                    .last()
+                    .map(|i| (i.org_id.clone(), i.invitation_id.clone()))
+            })
             .flatten();
         let mut orgs = Vec::new();
         if !invitations.is_empty() {
@@ -386,17 +446,23 @@ impl Store {
                     keys = keys.keys(org_key(&invitation.org_id));
                 }
             }
-            let keys = keys
-                .build()
-                .map_err(|e| StoreError::Dynamo { context: "build a read", source: Box::new(e) })?;
-            for item in self.batch_get(keys, "read invitations' organizations").await? {
+            let keys = keys.build().map_err(|e| StoreError::Dynamo {
+                context: "build a read",
+                source: Box::new(e),
+            })?;
+            for item in self
+                .batch_get(keys, "read invitations' organizations")
+                .await?
+            {
                 orgs.push(Organization::from_item(&item)?);
             }
         }
         let items = invitations
             .into_iter()
             .filter_map(|inv| {
-                let org = orgs.iter().find(|o| o.org_id == inv.org_id && o.status == OrgStatus::Active)?;
+                let org = orgs
+                    .iter()
+                    .find(|o| o.org_id == inv.org_id && o.status == OrgStatus::Active)?;
                 Some((inv, org.clone()))
             })
             .collect();
@@ -414,7 +480,9 @@ impl Store {
             .send()
             .await
             .map_err(|e| StoreError::from_sdk("read a handle", e))?;
-        let Some(marker) = out.item() else { return Ok(None) };
+        let Some(marker) = out.item() else {
+            return Ok(None);
+        };
         let r = Reader(marker);
         if r.s("owner_type")? != "user" {
             return Ok(None);
@@ -427,7 +495,11 @@ impl Store {
 
     /// Invitation emails the organization has sent on the UTC day of `at`.
     pub async fn emails_sent_on(&self, org: &OrgId, at: Timestamp) -> StoreResult<i64> {
-        let key = ItemBuilder::key(keys::org_pk(org), keys::mail_counter_sk(&at.to_rfc3339()[..10])).build();
+        let key = ItemBuilder::key(
+            keys::org_pk(org),
+            keys::mail_counter_sk(&at.to_rfc3339()[..10]),
+        )
+        .build();
         let out = self
             .client
             .get_item()
@@ -437,7 +509,12 @@ impl Store {
             .send()
             .await
             .map_err(|e| StoreError::from_sdk("read the email counter", e))?;
-        Ok(out.item().map(|i| Reader(i).opt_n("sent")).transpose()?.flatten().unwrap_or(0))
+        Ok(out
+            .item()
+            .map(|i| Reader(i).opt_n("sent"))
+            .transpose()?
+            .flatten()
+            .unwrap_or(0))
     }
 
     /// Which of `teams` exist in the organization.
@@ -449,9 +526,10 @@ impl Store {
         for team in teams {
             keys = keys.keys(ItemBuilder::key(keys::org_pk(org), keys::team_sk(team)).build());
         }
-        let keys = keys
-            .build()
-            .map_err(|e| StoreError::Dynamo { context: "build a read", source: Box::new(e) })?;
+        let keys = keys.build().map_err(|e| StoreError::Dynamo {
+            context: "build a read",
+            source: Box::new(e),
+        })?;
         let found = self.batch_get(keys, "read teams").await?;
         Ok(found
             .iter()

@@ -102,14 +102,33 @@ pub fn mail_counter_sk(day: &str) -> String {
 }
 
 /// Pending invitations by invitee email (index `gsi1`): what `GET /me/invitations` reads.
-pub fn invitee_gsi1(email: &str, org: &OrgId, invitation: &crate::domain::InvitationId) -> (String, String) {
-    (format!("INVITEE#{email}"), format!("INV#{org}#{invitation}"))
+pub fn invitee_gsi1(
+    email: &str,
+    org: &OrgId,
+    invitation: &crate::domain::InvitationId,
+) -> (String, String) {
+    (
+        format!("INVITEE#{email}"),
+        format!("INV#{org}#{invitation}"),
+    )
 }
 
 /// Pending invitations by expiry (index `gsi2`), spread over a few partitions so no single
 /// one runs hot; the expiry function reads each shard's due range.
 pub const EXPIRY_SHARDS: u32 = 4;
-pub fn expiry_gsi2(org: &OrgId, invitation: &crate::domain::InvitationId, expires_at: Timestamp) -> (String, String) {
-    let last = invitation.as_str().chars().last().and_then(|c| c.to_digit(16)).unwrap_or(0);
-    (format!("EXPIRY#{}", last % EXPIRY_SHARDS), format!("{expires_at}#{org}#{invitation}"))
+pub fn expiry_gsi2(
+    org: &OrgId,
+    invitation: &crate::domain::InvitationId,
+    expires_at: Timestamp,
+) -> (String, String) {
+    let last = invitation
+        .as_str()
+        .chars()
+        .last()
+        .and_then(|c| c.to_digit(16))
+        .unwrap_or(0);
+    (
+        format!("EXPIRY#{}", last % EXPIRY_SHARDS),
+        format!("{expires_at}#{org}#{invitation}"),
+    )
 }

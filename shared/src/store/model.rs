@@ -1,8 +1,8 @@
 //! What the store reads back: plain records, already checked for shape.
 
 use crate::domain::{
-    InvitationId, InvitationStatus, MemberStatus, OrgId, OrgStatus, Region, Role, TeamId, Timestamp,
-    TokenHash, UserId,
+    InvitationId, InvitationStatus, MemberStatus, OrgId, OrgStatus, Region, Role, TeamId,
+    Timestamp, TokenHash, UserId,
 };
 
 use super::error::StoreResult;
@@ -150,7 +150,10 @@ impl Invitation {
     pub fn resends_on(&self, at: Timestamp) -> i64 {
         let day = resend_attribute(at);
         let day = &day["resends_".len()..];
-        self.resends.iter().find(|(d, _)| d == day).map_or(0, |(_, n)| *n)
+        self.resends
+            .iter()
+            .find(|(d, _)| d == day)
+            .map_or(0, |(_, n)| *n)
     }
 
     pub(crate) fn from_item(item: &Item) -> StoreResult<Self> {

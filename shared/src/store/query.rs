@@ -29,10 +29,15 @@ impl Store {
         context: &'static str,
     ) -> StoreResult<(Vec<Item>, bool)> {
         let mut key_condition = "#qpk = :qpk".to_owned();
-        let mut expr = filter.unwrap_or_default().name("#qpk", query.pk.0).value(":qpk", AttributeValue::S(query.pk.1.to_owned()));
+        let mut expr = filter
+            .unwrap_or_default()
+            .name("#qpk", query.pk.0)
+            .value(":qpk", AttributeValue::S(query.pk.1.to_owned()));
         if let Some((name, prefix)) = query.sk_prefix {
             key_condition.push_str(" AND begins_with(#qsk, :qsk)");
-            expr = expr.name("#qsk", name).value(":qsk", AttributeValue::S(prefix.to_owned()));
+            expr = expr
+                .name("#qsk", name)
+                .value(":qsk", AttributeValue::S(prefix.to_owned()));
         }
         let (filter_text, names, values) = expr.into_parts();
         let mut found = Vec::new();

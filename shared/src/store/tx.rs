@@ -32,7 +32,13 @@ impl Expr {
         self
     }
     /// The expression text and its placeholders, for a request other than a transaction.
-    pub fn into_parts(self) -> (String, HashMap<String, String>, HashMap<String, AttributeValue>) {
+    pub fn into_parts(
+        self,
+    ) -> (
+        String,
+        HashMap<String, String>,
+        HashMap<String, AttributeValue>,
+    ) {
         (self.text, self.names, self.values)
     }
     pub fn name(mut self, placeholder: &str, name: &str) -> Self {
@@ -177,7 +183,10 @@ impl<'a> Tx<'a> {
             .set_expression_attribute_values(values)
             .build()
             .map_err(build_err)?;
-        self.push(TransactWriteItem::builder().condition_check(check).build(), Some(condition));
+        self.push(
+            TransactWriteItem::builder().condition_check(check).build(),
+            Some(condition),
+        );
         Ok(())
     }
 
@@ -205,7 +214,8 @@ impl<'a> Tx<'a> {
             let Err(err) = result else { return Ok(()) };
             match self.refusal(&err) {
                 Some(Refusal::Changed) if conflicted(&err) && attempt < ATTEMPTS => {
-                    tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt)))
+                        .await;
                 }
                 Some(refusal) => return Err(StoreError::Refused(refusal)),
                 None => break err,
@@ -217,16 +227,20 @@ impl<'a> Tx<'a> {
     /// The refusal a cancelled transaction stands for, if it was cancelled by a condition or a
     /// conflict rather than failing outright.
     fn refusal<R>(&self, err: &SdkError<TransactWriteItemsError, R>) -> Option<Refusal> {
-        let TransactWriteItemsError::TransactionCanceledException(cancelled) = err.as_service_error()? else {
+        let TransactWriteItemsError::TransactionCanceledException(cancelled) =
+            err.as_service_error()?
+        else {
             return None;
         };
-        cancelled.cancellation_reasons().iter().zip(&self.refusals).find_map(|(reason, refusal)| {
-            match reason.code() {
+        cancelled
+            .cancellation_reasons()
+            .iter()
+            .zip(&self.refusals)
+            .find_map(|(reason, refusal)| match reason.code() {
                 Some("ConditionalCheckFailed") => Some(*refusal),
                 Some("TransactionConflict") => Some(Refusal::Changed),
                 _ => None,
-            }
-        })
+            })
     }
 }
 

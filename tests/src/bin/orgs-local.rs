@@ -49,7 +49,9 @@ async fn main() -> anyhow::Result<()> {
     provision::ensure_sender(&sdk, &sender).await?;
     // SAFETY: set before any other thread reads the environment.
     unsafe { std::env::set_var("ORGS_TABLE_NAME", &table) };
-    let app = App::new(&sdk, Config::from_env()?);
+    let mut app = App::new(&sdk, Config::from_env()?);
+    // Locally, print each invitation email's recipient and link so a person can follow it.
+    app.mailer = app.mailer.echoing_links();
 
     let api = Arc::new(LocalApi {
         app,

@@ -9,7 +9,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
 use orgs_local::{aws, provision, token};
-use orgs_shared::app::{App, Config};
+use orgs_shared::app::{App, Config, Limits};
+use orgs_shared::mail::Mailer;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -45,15 +46,50 @@ pub struct Person {
 /// A stored item, flattened to sorted `name -> value` text so two snapshots compare exactly.
 pub type Snapshot = Vec<BTreeMap<String, String>>;
 
+/// What a test may change about its stack.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub invitation_ttl_seconds: Option<i64>,
+    pub limits: Option<Limits>,
+    /// Send mail to this endpoint instead (a closed port makes SES unavailable).
+    pub ses_endpoint: Option<String>,
+    /// Serve an existing stack's table instead of a new one.
+    pub table: Option<String>,
+}
+
 impl Stack {
     pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
         let endpoint = endpoint();
         let sdk = aws::sdk_config(&endpoint).await;
-        let table = format!("orgs-test-{}", uuid::Uuid::new_v4().simple());
-        provision::ensure_table(&sdk, &table)
-            .await
-            .expect("create table");
-        let app = App::new(&sdk, Config::for_table(&table));
+        let table = match options.table {
+            Some(table) => table,
+            None => {
+                let table = format!("orgs-test-{}", uuid::Uuid::new_v4().simple());
+                provision::ensure_table(&sdk, &table)
+                    .await
+                    .expect("create table");
+                provision::ensure_sender(&sdk, "no-reply@orgs.local")
+                    .await
+                    .expect("create sender");
+                table
+            }
+        };
+        let mut config = Config::for_table(&table);
+        if let Some(ttl) = options.invitation_ttl_seconds {
+            config.invitations.ttl_seconds = ttl;
+        }
+        if let Some(limits) = options.limits {
+            config.limits = limits;
+        }
+        let mut app = App::new(&sdk, config);
+        if let Some(ses) = options.ses_endpoint {
+            let broken = aws::sdk_config(&ses).await;
+            app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&broken), "no-reply@orgs.local");
+        }
         let secret = "test-secret".to_owned();
         let api = Arc::new(LocalApi {
             app: app.clone(),
@@ -74,6 +110,49 @@ impl Stack {
             table,
             secret,
         }
+    }
+
+    /// A person whose address no other test uses, for tests that read mail back from moto
+    /// (one moto keeps every test's mail).
+    pub fn unique_person(&self, prefix: &str) -> Person {
+        self.person(&format!(
+            "{prefix}-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        ))
+    }
+
+    /// A person signed in with `email`, verified or not.
+    pub fn person_with_email(&self, sub: &str, email: &str, verified: bool) -> Person {
+        let token = token::mint(&self.secret, sub, Some(email), verified, 3600);
+        Person {
+            sub: sub.to_owned(),
+            email: email.to_owned(),
+            token,
+        }
+    }
+
+    /// The HTML of every message moto's SES holds for `address`, oldest first.
+    pub async fn mail_to(&self, address: &str) -> Vec<String> {
+        let data: Value = self
+            .http
+            .get(format!("{}/moto-api/data.json", endpoint()))
+            .send()
+            .await
+            .expect("moto data")
+            .json()
+            .await
+            .expect("moto JSON");
+        data["ses"]["Message"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| {
+                m["destinations"]["ToAddresses"]
+                    .as_array()
+                    .is_some_and(|to| to.iter().any(|a| a == address))
+            })
+            .filter_map(|m| m["body"].as_str().map(str::to_owned))
+            .collect()
     }
 
     /// A person with a verified email `{sub}@example.com`.

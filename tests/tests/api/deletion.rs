@@ -109,7 +109,7 @@ async fn deleting_a_large_organization_leaves_nothing_of_it_behind() {
     // The other organization is untouched, and the handle is free again.
     assert_eq!(
         stack.keys_with_prefix(&format!("ORG#{other}")).await.len(),
-        5
+        6
     );
     let (status, _) = stack
         .call(Some(&alice), Method::GET, &format!("/orgs/{org_id}"), None)

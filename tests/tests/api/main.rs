@@ -4,6 +4,7 @@
 mod common;
 mod contract;
 mod deletion;
+mod invitations;
 mod me;
 mod openapi;
 mod orgs;

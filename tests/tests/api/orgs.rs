@@ -39,7 +39,14 @@ async fn creating_an_organization_makes_its_owner_team_audit_entry_and_event_at_
         .collect();
     assert_eq!(
         kinds,
-        ["MEMBER", "ORG", "TEAM", "TEAMMEMBER", "TEAMNAME"],
+        [
+            "MEMBER",
+            "MEMBEREMAIL",
+            "ORG",
+            "TEAM",
+            "TEAMMEMBER",
+            "TEAMNAME"
+        ],
         "{partition:?}"
     );
     assert_eq!(stack.keys_with_prefix("HANDLE#acme").await.len(), 1);
