@@ -141,6 +141,20 @@ async fn an_emailed_invitation_is_looked_up_and_accepted_through_its_link() {
             .len(),
         4
     );
+    // Neither the token nor its hash is in any audit entry or event record.
+    let hash = orgs_shared::domain::InvitationToken::parse(&token)
+        .unwrap()
+        .hash();
+    for item in stack.snapshot().await {
+        let pk = item.get("pk").cloned().unwrap_or_default();
+        if pk.contains("AUDIT#") || pk.contains("EVENT#") {
+            let text = format!("{item:?}");
+            assert!(
+                !text.contains(&token) && !text.contains(hash.as_str()),
+                "{text}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
