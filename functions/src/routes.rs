@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use orgs_shared::app::App;
 use orgs_shared::http::respond;
 
-use crate::handlers::{invitations, invitee, me, orgs};
+use crate::handlers::{invitations, invitee, me, members, orgs, teams};
 
 /// Whether API Gateway's JWT authorizer guards the route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +71,19 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/invitations/accept", "accept-invitation"),
     route("POST", "/invitations/decline", "decline-invitation"),
     route("GET", "/me/invitations", "list-my-invitations"),
+    route("GET", "/orgs/{org_id}/members", "list-members"),
+    route("GET", "/orgs/{org_id}/members/{user_id}", "get-member"),
+    route("PATCH", "/orgs/{org_id}/members/{user_id}", "update-member"),
+    route("DELETE", "/orgs/{org_id}/members/{user_id}", "remove-member"),
+    route("POST", "/orgs/{org_id}/transfer-ownership", "transfer-ownership"),
+    route("GET", "/orgs/{org_id}/teams", "list-teams"),
+    route("POST", "/orgs/{org_id}/teams", "create-team"),
+    route("GET", "/orgs/{org_id}/teams/{team_id}", "get-team"),
+    route("PATCH", "/orgs/{org_id}/teams/{team_id}", "rename-team"),
+    route("DELETE", "/orgs/{org_id}/teams/{team_id}", "delete-team"),
+    route("GET", "/orgs/{org_id}/teams/{team_id}/members", "list-team-members"),
+    route("PUT", "/orgs/{org_id}/teams/{team_id}/members/{user_id}", "add-team-member"),
+    route("DELETE", "/orgs/{org_id}/teams/{team_id}/members/{user_id}", "remove-team-member"),
 ];
 
 impl Route {
@@ -121,6 +134,19 @@ pub async fn invoke(function: &str, app: &App, req: Request) -> Option<Response<
         "accept-invitation" => invitee::accept_invitation(app, req).await,
         "decline-invitation" => invitee::decline_invitation(app, req).await,
         "list-my-invitations" => invitee::list_my_invitations(app, req).await,
+        "list-members" => members::list_members(app, req).await,
+        "get-member" => members::get_member(app, req).await,
+        "update-member" => members::update_member(app, req).await,
+        "remove-member" => members::remove_member(app, req).await,
+        "transfer-ownership" => members::transfer_ownership(app, req).await,
+        "list-teams" => teams::list_teams(app, req).await,
+        "create-team" => teams::create_team(app, req).await,
+        "get-team" => teams::get_team(app, req).await,
+        "rename-team" => teams::rename_team(app, req).await,
+        "delete-team" => teams::delete_team(app, req).await,
+        "list-team-members" => teams::list_team_members(app, req).await,
+        "add-team-member" => teams::add_team_member(app, req).await,
+        "remove-team-member" => teams::remove_team_member(app, req).await,
         _ => return None,
     };
     Some(respond(&request_id, result))

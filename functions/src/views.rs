@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use orgs_shared::domain::Role;
 use orgs_shared::domain::Timestamp;
-use orgs_shared::store::{Invitation, Membership, Organization, User};
+use orgs_shared::store::{Invitation, Membership, Organization, Team, User};
 
 #[derive(Debug, Serialize)]
 pub struct UserView<'a> {
@@ -136,4 +136,63 @@ impl<'a> From<&'a Organization> for OrgSummary<'a> {
             avatar_url: org.avatar_url.as_deref(),
         }
     }
+}
+
+#[derive(Debug, Serialize)]
+pub struct MemberView<'a> {
+    pub user_id: &'a str,
+    pub email: Option<&'a str>,
+    pub handle: Option<&'a str>,
+    pub display_name: Option<&'a str>,
+    pub role: &'static str,
+    pub status: &'static str,
+    pub team_ids: Vec<&'a str>,
+    pub joined_at: String,
+    pub updated_at: String,
+}
+
+impl<'a> MemberView<'a> {
+    /// `profile` adds the person's handle and name, where they have a profile.
+    pub fn new(member: &'a Membership, profile: Option<&'a User>) -> Self {
+        Self {
+            user_id: member.user_id.as_str(),
+            email: member.email.as_deref().or(profile.and_then(|p| p.email.as_deref())),
+            handle: profile.and_then(|p| p.handle.as_deref()),
+            display_name: profile.and_then(|p| p.display_name.as_deref()),
+            role: member.role.as_str(),
+            status: member.status.as_str(),
+            team_ids: member.team_ids.iter().map(|t| t.as_str()).collect(),
+            joined_at: member.joined_at.to_rfc3339(),
+            updated_at: member.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct TeamView<'a> {
+    pub team_id: &'a str,
+    pub org_id: &'a str,
+    pub name: &'a str,
+    pub member_count: i64,
+    pub created_at: String,
+}
+
+impl<'a> From<&'a Team> for TeamView<'a> {
+    fn from(team: &'a Team) -> Self {
+        Self {
+            team_id: team.team_id.as_str(),
+            org_id: team.org_id.as_str(),
+            name: &team.name,
+            member_count: team.member_count,
+            created_at: team.created_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct TeamMemberView<'a> {
+    pub user_id: &'a str,
+    pub handle: Option<&'a str>,
+    pub display_name: Option<&'a str>,
+    pub added_at: String,
 }

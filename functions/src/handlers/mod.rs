@@ -3,4 +3,6 @@
 pub mod invitations;
 pub mod invitee;
 pub mod me;
+pub mod members;
 pub mod orgs;
+pub mod teams;

@@ -20,6 +20,16 @@ pub enum ChangeKind {
     InvitationRevoked,
     InvitationExpired,
     MemberJoined,
+    MemberRemoved,
+    RoleChanged,
+    MemberDeactivated,
+    MemberReactivated,
+    OwnershipTransferred,
+    TeamCreated,
+    TeamRenamed,
+    TeamDeleted,
+    TeamMemberAdded,
+    TeamMemberRemoved,
 }
 
 impl ChangeKind {
@@ -38,6 +48,16 @@ impl ChangeKind {
             ChangeKind::InvitationRevoked => "invitation.revoked",
             ChangeKind::InvitationExpired => "invitation.expired",
             ChangeKind::MemberJoined => "member.joined",
+            ChangeKind::MemberRemoved => "member.removed",
+            ChangeKind::RoleChanged => "member.role_changed",
+            ChangeKind::MemberDeactivated => "member.deactivated",
+            ChangeKind::MemberReactivated => "member.reactivated",
+            ChangeKind::OwnershipTransferred => "organization.ownership_transferred",
+            ChangeKind::TeamCreated => "team.created",
+            ChangeKind::TeamRenamed => "team.renamed",
+            ChangeKind::TeamDeleted => "team.deleted",
+            ChangeKind::TeamMemberAdded => "team.member_added",
+            ChangeKind::TeamMemberRemoved => "team.member_removed",
         }
     }
 
@@ -56,6 +76,16 @@ impl ChangeKind {
             ChangeKind::InvitationRevoked => "InvitationRevoked",
             ChangeKind::InvitationExpired => "InvitationExpired",
             ChangeKind::MemberJoined => "MemberJoined",
+            ChangeKind::MemberRemoved => "MemberRemoved",
+            ChangeKind::RoleChanged => "RoleChanged",
+            ChangeKind::MemberDeactivated => "MemberDeactivated",
+            ChangeKind::MemberReactivated => "MemberReactivated",
+            ChangeKind::OwnershipTransferred => "OwnershipTransferred",
+            ChangeKind::TeamCreated => "TeamCreated",
+            ChangeKind::TeamRenamed => "TeamRenamed",
+            ChangeKind::TeamDeleted => "TeamDeleted",
+            ChangeKind::TeamMemberAdded => "TeamMemberAdded",
+            ChangeKind::TeamMemberRemoved => "TeamMemberRemoved",
         }
     }
 }

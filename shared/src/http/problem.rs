@@ -175,6 +175,7 @@ fn limit_detail(kind: LimitKind) -> &'static str {
             "This invitation was resent as often today (UTC) as it may be. Nothing was sent."
         }
         LimitKind::Members => "The organization has as many members as it may.",
+        LimitKind::TeamsPerMember => "This member is in as many teams as a member may be (40).",
     }
 }
 
@@ -204,6 +205,18 @@ fn store_answer(err: &StoreError) -> Answer {
             "already-member",
             "Already a member",
             "This person is already a member of the organization.",
+        ),
+        StoreError::Refused(Refusal::NameTaken) => answer(
+            S::CONFLICT,
+            "name-taken",
+            "Name taken",
+            "The organization already has a team with this name.",
+        ),
+        StoreError::Refused(Refusal::LastOwner) => answer(
+            S::CONFLICT,
+            "last-owner",
+            "Last owner",
+            "An organization always keeps at least one active owner; make someone else owner first.",
         ),
         StoreError::Refused(Refusal::NotPending) => answer(
             S::CONFLICT,

@@ -2,7 +2,6 @@
 //! revoked. Each is one transaction, conditioned on the invitation still being pending, so
 //! however many requests race, exactly one of them ends it.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 use crate::app::Limits;
@@ -107,21 +106,13 @@ impl Store {
             user_id: joiner.user_id.clone(),
             role: invitation.role,
             status: MemberStatus::Active,
-            email: joiner
-                .verified_email
-                .map(str::to_owned)
-                .or_else(|| Some(invitation.email.clone())),
+            // Set exactly when the member-email marker below is written.
+            email: joiner.verified_email.map(str::to_owned),
+            team_ids: teams.to_vec(),
             joined_at: op.at,
             updated_at: op.at,
         };
-        let mut member = membership_item(&membership);
-        if !teams.is_empty() {
-            member.insert(
-                "team_ids".into(),
-                AttributeValue::Ss(teams.iter().map(ToString::to_string).collect()),
-            );
-        }
-        tx.put(member, Some(Condition::absent(Refusal::AlreadyMember)))?;
+        tx.put(membership_item(&membership), Some(Condition::absent(Refusal::AlreadyMember)))?;
         if let Some(email) = joiner.verified_email {
             let marker = ItemBuilder::key(keys::org_pk(org_id), keys::member_email_sk(email))
                 .s("entity", "member_email")

@@ -22,6 +22,10 @@ pub enum Refusal {
     AlreadyPending,
     #[error("this person is already a member")]
     AlreadyMember,
+    #[error("the name is already taken")]
+    NameTaken,
+    #[error("the change would leave the organization without an active owner")]
+    LastOwner,
     #[error("the limit on {0:?} is reached")]
     Limit(LimitKind),
 }
@@ -33,6 +37,7 @@ pub enum LimitKind {
     InvitationEmails,
     Resends,
     Members,
+    TeamsPerMember,
 }
 
 #[derive(Debug, thiserror::Error)]

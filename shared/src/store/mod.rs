@@ -6,11 +6,13 @@ mod deletion;
 pub mod error;
 mod history;
 mod invitations;
+mod members;
 mod item;
 pub mod keys;
 pub mod model;
 mod orgs;
 mod query;
+mod teams;
 mod tx;
 mod users;
 
@@ -23,6 +25,7 @@ pub use invitations::{NewInvitation, TokenMatch};
 pub use item::Item;
 pub use model::{Invitation, Membership, Op, Organization, Page, User};
 pub use orgs::FIRST_TEAM_NAME;
+pub use teams::{MAX_TEAMS_PER_MEMBER, Team, TeamMember};
 pub use users::{Identity, UserPatch};
 
 #[derive(Clone, Debug)]

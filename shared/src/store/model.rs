@@ -51,6 +51,8 @@ pub struct Membership {
     pub role: Role,
     pub status: MemberStatus,
     pub email: Option<String>,
+    /// The teams of the organization this member is in.
+    pub team_ids: Vec<TeamId>,
     pub joined_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -60,6 +62,16 @@ pub struct Membership {
 pub struct Page<T, P> {
     pub items: Vec<T>,
     pub next: Option<P>,
+}
+
+/// A string set of team ids (absent when empty: DynamoDB has no empty sets).
+fn team_ids(item: &Item) -> Vec<TeamId> {
+    match item.get("team_ids") {
+        Some(aws_sdk_dynamodb::types::AttributeValue::Ss(ids)) => {
+            ids.iter().filter_map(|id| TeamId::parse(id)).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 fn time(r: &Reader, name: &str) -> StoreResult<Timestamp> {
@@ -111,6 +123,7 @@ impl Membership {
             role: r.parsed("role", Role::parse)?,
             status: r.parsed("status", MemberStatus::parse)?,
             email: r.opt_s("email")?,
+            team_ids: team_ids(item),
             joined_at: time(&r, "joined_at")?,
             updated_at: time(&r, "updated_at")?,
         })
@@ -158,12 +171,7 @@ impl Invitation {
 
     pub(crate) fn from_item(item: &Item) -> StoreResult<Self> {
         let r = Reader(item);
-        let team_ids = match item.get("team_ids") {
-            Some(aws_sdk_dynamodb::types::AttributeValue::Ss(ids)) => {
-                ids.iter().filter_map(|id| TeamId::parse(id)).collect()
-            }
-            _ => Vec::new(),
-        };
+        let team_ids = team_ids(item);
         let mut resends = Vec::new();
         for (name, value) in item {
             if let (Some(day), aws_sdk_dynamodb::types::AttributeValue::N(n)) =

@@ -53,7 +53,12 @@ pub(crate) fn membership_item(m: &Membership) -> Item {
         let (pk, sk) = keys::membership_gsi1(&m.user_id, &m.org_id);
         builder = builder.s(keys::GSI1PK, pk).s(keys::GSI1SK, sk);
     }
-    builder.build()
+    let mut item = builder.build();
+    if !m.team_ids.is_empty() {
+        let ids = m.team_ids.iter().map(ToString::to_string).collect();
+        item.insert("team_ids".into(), AttributeValue::Ss(ids));
+    }
+    item
 }
 
 impl Store {
@@ -81,12 +86,16 @@ impl Store {
             created_at: op.at,
             updated_at: op.at,
         };
+        let team_id = TeamId::generate();
+        // The member-email marker (and so `email` here) only for a verified address.
+        let verified_email = owner.email.clone().filter(|_| owner.email_verified);
         let membership = Membership {
             org_id: org_id.clone(),
             user_id: owner.user_id.clone(),
             role: Role::Owner,
             status: MemberStatus::Active,
-            email: owner.email.clone(),
+            email: verified_email.clone(),
+            team_ids: vec![team_id.clone()],
             joined_at: op.at,
             updated_at: op.at,
         };
@@ -104,7 +113,6 @@ impl Store {
             .s("created_at", op.at.to_rfc3339())
             .s("updated_at", op.at.to_rfc3339())
             .build();
-        let team_id = TeamId::generate();
         let team = ItemBuilder::key(keys::org_pk(&org_id), keys::team_sk(&team_id))
             .s("entity", "team")
             .s("org_id", org_id.as_str())
@@ -135,13 +143,8 @@ impl Store {
             Some(Condition::absent(Refusal::HandleTaken)),
         )?;
         tx.put(org_item, Some(Condition::absent(Refusal::AlreadyExists)))?;
-        let mut member_item = membership_item(&membership);
-        member_item.insert(
-            "team_ids".into(),
-            AttributeValue::Ss(vec![team_id.to_string()]),
-        );
-        tx.put(member_item, None)?;
-        if let (Some(email), true) = (&owner.email, owner.email_verified) {
+        tx.put(membership_item(&membership), None)?;
+        if let Some(email) = &verified_email {
             let marker = ItemBuilder::key(keys::org_pk(&org_id), keys::member_email_sk(email))
                 .s("entity", "member_email")
                 .s("user_id", owner.user_id.as_str())

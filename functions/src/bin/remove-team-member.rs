@@ -1,0 +1,2 @@
+//! `remove-team-member`: see `orgs_functions::handlers::teams::remove_team_member`.
+orgs_functions::lambda_main!(orgs_functions::handlers::teams::remove_team_member);

@@ -1,0 +1,280 @@
+//! Teams inside an organization, and who is in them. A team membership is stored twice, as a
+//! `TEAMMEMBER#{team}#{user}` item (to list a team) and in the member's `team_ids` set (so that
+//! removing a member removes them from every team in the same transaction); both change
+//! together.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::json;
+
+use crate::domain::{Change, ChangeKind, DisplayName, MemberStatus, OrgId, Subject, TeamId, Timestamp, UserId};
+
+use super::Store;
+use super::error::{LimitKind, Refusal, StoreError, StoreResult};
+use super::history;
+use super::item::{Item, ItemBuilder, Reader, n, s};
+use super::keys;
+use super::model::{Membership, Op, Page};
+use super::orgs::{member_key, org_is_active, org_key};
+use super::query::PartitionQuery;
+use super::tx::{Condition, Expr, Tx};
+
+/// A member can be in at most this many teams, so that removing them stays one transaction.
+pub const MAX_TEAMS_PER_MEMBER: i64 = 40;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Team {
+    pub org_id: OrgId,
+    pub team_id: TeamId,
+    pub name: String,
+    pub member_count: i64,
+    pub created_at: Timestamp,
+    /// `false` while a deletion is under way: hidden, and closed to changes.
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TeamMember {
+    pub user_id: UserId,
+    pub added_at: Timestamp,
+}
+
+impl Team {
+    fn from_item(item: &Item) -> StoreResult<Self> {
+        let r = Reader(item);
+        Ok(Self {
+            org_id: r.parsed("org_id", OrgId::parse)?,
+            team_id: r.parsed("team_id", TeamId::parse)?,
+            name: r.s("name")?,
+            member_count: r.opt_n("member_count")?.unwrap_or(0),
+            created_at: r.parsed("created_at", Timestamp::parse)?,
+            active: r.opt_s("status")?.as_deref() != Some("deleting"),
+        })
+    }
+}
+
+fn team_key(org: &OrgId, team: &TeamId) -> Item {
+    ItemBuilder::key(keys::org_pk(org), keys::team_sk(team)).build()
+}
+
+fn name_key(org: &OrgId, name: &str) -> Item {
+    ItemBuilder::key(keys::org_pk(org), keys::team_name_sk(name)).build()
+}
+
+fn team_member_key(org: &OrgId, team: &TeamId, user: &UserId) -> Item {
+    ItemBuilder::key(keys::org_pk(org), keys::team_member_sk(team, user)).build()
+}
+
+fn team_is_active() -> Condition {
+    Condition::new(
+        Expr::new("attribute_exists(pk) AND (attribute_not_exists(#status) OR #status <> :deleting)")
+            .name("#status", "status")
+            .value(":deleting", s("deleting")),
+        Refusal::Gone,
+    )
+}
+
+fn one_team(team: &TeamId) -> AttributeValue {
+    AttributeValue::Ss(vec![team.to_string()])
+}
+
+fn team_change(kind: ChangeKind, team: &Team, data: serde_json::Value) -> Change {
+    let mut all = json!({ "org_id": team.org_id.as_str(), "team_id": team.team_id.as_str(), "name": team.name });
+    if let (Some(all), Some(extra)) = (all.as_object_mut(), data.as_object()) {
+        all.extend(extra.clone());
+    }
+    Change { kind, subject: Subject::Org(team.org_id.clone()), target_type: "team", target_id: team.team_id.to_string(), data: all }
+}
+
+impl Store {
+    pub async fn create_team(&self, org: &OrgId, name: &DisplayName, op: &Op) -> StoreResult<Team> {
+        let team = Team {
+            org_id: org.clone(),
+            team_id: TeamId::generate(),
+            name: name.as_str().to_owned(),
+            member_count: 0,
+            created_at: op.at,
+            active: true,
+        };
+        let item = ItemBuilder::key(keys::org_pk(org), keys::team_sk(&team.team_id))
+            .s("entity", "team")
+            .s("org_id", org.as_str())
+            .s("team_id", team.team_id.as_str())
+            .s("name", &team.name)
+            .n("member_count", 0)
+            .s("created_at", op.at.to_rfc3339())
+            .build();
+        let mut tx = Tx::new(self);
+        tx.put(item, Some(Condition::absent(Refusal::AlreadyExists)))?;
+        let marker = ItemBuilder::key(keys::org_pk(org), keys::team_name_sk(&team.name))
+            .s("entity", "team_name")
+            .s("team_id", team.team_id.as_str())
+            .build();
+        tx.put(marker, Some(Condition::absent(Refusal::NameTaken)))?;
+        tx.check(org_key(org), org_is_active())?;
+        history::record(&mut tx, &team_change(ChangeKind::TeamCreated, &team, json!({})), op, self.retention)?;
+        tx.commit("create a team").await?;
+        Ok(team)
+    }
+
+    pub async fn get_team(&self, org: &OrgId, team: &TeamId) -> StoreResult<Option<Team>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(team_key(org, team)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("read a team", e))?;
+        out.item().map(Team::from_item).transpose()
+    }
+
+    pub async fn list_teams(&self, org: &OrgId, limit: usize, after: Option<&TeamId>) -> StoreResult<Page<Team, TeamId>> {
+        let pk = keys::org_pk(org);
+        let live = Expr::new("attribute_not_exists(#status) OR #status <> :deleting")
+            .name("#status", "status")
+            .value(":deleting", s("deleting"));
+        let (items, more) = self
+            .query_filtered(
+                PartitionQuery { index: None, pk: (keys::PK, &pk), sk_prefix: Some((keys::SK, "TEAM#")), descending: false },
+                Some(live),
+                limit,
+                after.map(|team| team_key(org, team)),
+                "list teams",
+            )
+            .await?;
+        let teams = items.iter().map(Team::from_item).collect::<StoreResult<Vec<_>>>()?;
+        let next = more.then(|| teams.last().map(|t| t.team_id.clone())).flatten();
+        Ok(Page { items: teams, next })
+    }
+
+    /// Renames; the new name's marker is taken and the old one freed in the same step.
+    pub async fn rename_team(&self, team: &Team, name: &DisplayName, op: &Op) -> StoreResult<Team> {
+        let org = &team.org_id;
+        let mut tx = Tx::new(self);
+        let same_marker = keys::team_name_sk(name.as_str()) == keys::team_name_sk(&team.name);
+        if !same_marker {
+            let marker = ItemBuilder::key(keys::org_pk(org), keys::team_name_sk(name.as_str()))
+                .s("entity", "team_name")
+                .s("team_id", team.team_id.as_str())
+                .build();
+            tx.put(marker, Some(Condition::absent(Refusal::NameTaken)))?;
+            tx.delete(name_key(org, &team.name), None)?;
+        }
+        let update = Expr::new("SET #name = :name").name("#name", "name").value(":name", s(name.as_str()));
+        let unchanged = Condition::new(
+            Expr::new("#name = :old AND attribute_not_exists(#status)")
+                .name("#status", "status")
+                .value(":old", s(&team.name)),
+            Refusal::Changed,
+        );
+        tx.update(team_key(org, &team.team_id), update, Some(unchanged))?;
+        let renamed = Team { name: name.as_str().to_owned(), ..team.clone() };
+        let data = json!({ "old_name": team.name });
+        history::record(&mut tx, &team_change(ChangeKind::TeamRenamed, &renamed, data), op, self.retention)?;
+        tx.commit("rename a team").await?;
+        Ok(renamed)
+    }
+
+    /// Puts an active member in a team.
+    pub async fn add_team_member(&self, team: &Team, member: &Membership, op: &Op) -> StoreResult<()> {
+        let org = &team.org_id;
+        let mut tx = Tx::new(self);
+        let item = ItemBuilder::key(keys::org_pk(org), keys::team_member_sk(&team.team_id, &member.user_id))
+            .s("entity", "team_member")
+            .s("org_id", org.as_str())
+            .s("team_id", team.team_id.as_str())
+            .s("user_id", member.user_id.as_str())
+            .s("added_at", op.at.to_rfc3339())
+            .build();
+        tx.put(item, Some(Condition::absent(Refusal::AlreadyMember)))?;
+        let grow = Expr::new("ADD member_count :one").value(":one", n(1));
+        tx.update(team_key(org, &team.team_id), grow, Some(team_is_active()))?;
+        let join = Expr::new("ADD team_ids :team").value(":team", one_team(&team.team_id));
+        let room = Condition::new(
+            Expr::new("#status = :active AND (attribute_not_exists(team_ids) OR size(team_ids) < :max)")
+                .name("#status", "status")
+                .value(":active", s(MemberStatus::Active.as_str()))
+                .value(":max", n(MAX_TEAMS_PER_MEMBER)),
+            Refusal::Limit(LimitKind::TeamsPerMember),
+        );
+        tx.update(member_key(org, &member.user_id), join, Some(room))?;
+        let data = json!({ "user_id": member.user_id.as_str() });
+        history::record(&mut tx, &team_change(ChangeKind::TeamMemberAdded, team, data), op, self.retention)?;
+        tx.commit("add a team member").await
+    }
+
+    pub async fn remove_team_member(&self, team: &Team, user: &UserId, op: &Op) -> StoreResult<()> {
+        let org = &team.org_id;
+        let mut tx = Tx::new(self);
+        tx.delete(team_member_key(org, &team.team_id, user), Some(Condition::present(Refusal::Gone)))?;
+        let shrink = Expr::new("ADD member_count :minus_one").value(":minus_one", n(-1));
+        tx.update(team_key(org, &team.team_id), shrink, Some(team_is_active()))?;
+        let leave = Expr::new("DELETE team_ids :team").value(":team", one_team(&team.team_id));
+        tx.update(member_key(org, user), leave, Some(Condition::present(Refusal::Gone)))?;
+        let data = json!({ "user_id": user.as_str() });
+        history::record(&mut tx, &team_change(ChangeKind::TeamMemberRemoved, team, data), op, self.retention)?;
+        tx.commit("remove a team member").await
+    }
+
+    pub async fn list_team_members(
+        &self,
+        team: &Team,
+        limit: usize,
+        after: Option<&UserId>,
+    ) -> StoreResult<Page<TeamMember, UserId>> {
+        let pk = keys::org_pk(&team.org_id);
+        let prefix = format!("TEAMMEMBER#{}#", team.team_id);
+        let (items, more) = self
+            .query_filtered(
+                PartitionQuery { index: None, pk: (keys::PK, &pk), sk_prefix: Some((keys::SK, &prefix)), descending: false },
+                None,
+                limit,
+                after.map(|user| team_member_key(&team.org_id, &team.team_id, user)),
+                "list team members",
+            )
+            .await?;
+        let members = items
+            .iter()
+            .map(|item| {
+                let r = Reader(item);
+                Ok(TeamMember {
+                    user_id: r.parsed("user_id", UserId::parse)?,
+                    added_at: r.parsed("added_at", Timestamp::parse)?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = more.then(|| members.last().map(|m| m.user_id.clone())).flatten();
+        Ok(Page { items: members, next })
+    }
+
+    /// Deletes a team in steps a repeated request finishes: mark it deleting (freeing its name,
+    /// recording the change), take every member out of it in batches, then drop the team item.
+    pub async fn delete_team(&self, team: &Team, op: &Op) -> StoreResult<()> {
+        let org = &team.org_id;
+        if team.active {
+            let mut tx = Tx::new(self);
+            let mark = Expr::new("SET #status = :deleting").name("#status", "status").value(":deleting", s("deleting"));
+            tx.update(team_key(org, &team.team_id), mark, Some(team_is_active()))?;
+            tx.delete(name_key(org, &team.name), None)?;
+            history::record(&mut tx, &team_change(ChangeKind::TeamDeleted, team, json!({})), op, self.retention)?;
+            tx.commit("begin deleting a team").await?;
+        }
+        loop {
+            let page = self.list_team_members(team, 45, None).await?;
+            if page.items.is_empty() {
+                break;
+            }
+            let mut tx = Tx::new(self);
+            for member in &page.items {
+                tx.delete(team_member_key(org, &team.team_id, &member.user_id), None)?;
+                let leave = Expr::new("DELETE team_ids :team").value(":team", one_team(&team.team_id));
+                tx.update(member_key(org, &member.user_id), leave, Some(Condition::present(Refusal::Changed)))?;
+            }
+            tx.commit("take members out of a deleted team").await?;
+        }
+        let mut tx = Tx::new(self);
+        tx.delete(team_key(org, &team.team_id), None)?;
+        tx.commit("finish deleting a team").await
+    }
+}
