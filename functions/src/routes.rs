@@ -74,16 +74,36 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/orgs/{org_id}/members", "list-members"),
     route("GET", "/orgs/{org_id}/members/{user_id}", "get-member"),
     route("PATCH", "/orgs/{org_id}/members/{user_id}", "update-member"),
-    route("DELETE", "/orgs/{org_id}/members/{user_id}", "remove-member"),
-    route("POST", "/orgs/{org_id}/transfer-ownership", "transfer-ownership"),
+    route(
+        "DELETE",
+        "/orgs/{org_id}/members/{user_id}",
+        "remove-member",
+    ),
+    route(
+        "POST",
+        "/orgs/{org_id}/transfer-ownership",
+        "transfer-ownership",
+    ),
     route("GET", "/orgs/{org_id}/teams", "list-teams"),
     route("POST", "/orgs/{org_id}/teams", "create-team"),
     route("GET", "/orgs/{org_id}/teams/{team_id}", "get-team"),
     route("PATCH", "/orgs/{org_id}/teams/{team_id}", "rename-team"),
     route("DELETE", "/orgs/{org_id}/teams/{team_id}", "delete-team"),
-    route("GET", "/orgs/{org_id}/teams/{team_id}/members", "list-team-members"),
-    route("PUT", "/orgs/{org_id}/teams/{team_id}/members/{user_id}", "add-team-member"),
-    route("DELETE", "/orgs/{org_id}/teams/{team_id}/members/{user_id}", "remove-team-member"),
+    route(
+        "GET",
+        "/orgs/{org_id}/teams/{team_id}/members",
+        "list-team-members",
+    ),
+    route(
+        "PUT",
+        "/orgs/{org_id}/teams/{team_id}/members/{user_id}",
+        "add-team-member",
+    ),
+    route(
+        "DELETE",
+        "/orgs/{org_id}/teams/{team_id}/members/{user_id}",
+        "remove-team-member",
+    ),
 ];
 
 impl Route {

@@ -156,7 +156,10 @@ impl<'a> MemberView<'a> {
     pub fn new(member: &'a Membership, profile: Option<&'a User>) -> Self {
         Self {
             user_id: member.user_id.as_str(),
-            email: member.email.as_deref().or(profile.and_then(|p| p.email.as_deref())),
+            email: member
+                .email
+                .as_deref()
+                .or(profile.and_then(|p| p.email.as_deref())),
             handle: profile.and_then(|p| p.handle.as_deref()),
             display_name: profile.and_then(|p| p.display_name.as_deref()),
             role: member.role.as_str(),

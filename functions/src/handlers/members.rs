@@ -10,14 +10,19 @@ use orgs_shared::app::App;
 use orgs_shared::domain::{
     MemberChange, MemberStatus, Permission, Role, Standing, UserId, ValidationError, may_change,
 };
-use orgs_shared::http::{ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content};
+use orgs_shared::http::{
+    ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content,
+};
 use orgs_shared::store::{Membership, Organization};
 
 use crate::access::{authorize, check, op};
 use crate::views::{MemberView, PageView};
 
 fn path_param(req: &Request, name: &str) -> String {
-    req.path_parameters().first(name).unwrap_or_default().to_owned()
+    req.path_parameters()
+        .first(name)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn invalid(field: &str, message: &str) -> ApiError {
@@ -31,7 +36,8 @@ async fn caller_and_target(
     req: &Request,
     target: &str,
 ) -> Result<(Organization, Membership, Option<Membership>), ApiError> {
-    let org_id = orgs_shared::domain::OrgId::parse(&path_param(req, "org_id")).ok_or(ApiError::NotFound("organization"))?;
+    let org_id = orgs_shared::domain::OrgId::parse(&path_param(req, "org_id"))
+        .ok_or(ApiError::NotFound("organization"))?;
     let target = UserId::parse(target).ok_or(ApiError::NotFound("member"))?;
     let (org, mine, theirs) = app
         .store
@@ -43,12 +49,20 @@ async fn caller_and_target(
 }
 
 fn standing(m: &Membership) -> Standing {
-    Standing { role: m.role, status: m.status }
+    Standing {
+        role: m.role,
+        status: m.status,
+    }
 }
 
 fn allowed(caller: &Membership, target: &Membership, change: MemberChange) -> Result<(), ApiError> {
-    may_change(standing(caller), caller.user_id == target.user_id, standing(target), change)
-        .map_err(|denied| ApiError::Forbidden(denied.detail().into()))
+    may_change(
+        standing(caller),
+        caller.user_id == target.user_id,
+        standing(target),
+        change,
+    )
+    .map_err(|denied| ApiError::Forbidden(denied.detail().into()))
 }
 
 pub async fn list_members(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
@@ -61,11 +75,23 @@ pub async fn list_members(app: &App, req: Request) -> Result<Response<Body>, Api
         .transpose()?;
     let status = query
         .first("status")
-        .map(|s| MemberStatus::parse(s).ok_or_else(|| invalid("status", "status is active or deactivated.")))
+        .map(|s| {
+            MemberStatus::parse(s)
+                .ok_or_else(|| invalid("status", "status is active or deactivated."))
+        })
         .transpose()?;
     let after = page.after_as(UserId::parse)?;
-    let (org, _) = authorize(app, &caller, &path_param(&req, "org_id"), Permission::ViewOrganization).await?;
-    let found = app.store.list_members(&org.org_id, role, status, page.limit, after.as_ref()).await?;
+    let (org, _) = authorize(
+        app,
+        &caller,
+        &path_param(&req, "org_id"),
+        Permission::ViewOrganization,
+    )
+    .await?;
+    let found = app
+        .store
+        .list_members(&org.org_id, role, status, page.limit, after.as_ref())
+        .await?;
     let users: Vec<UserId> = found.items.iter().map(|m| m.user_id.clone()).collect();
     let profiles = app.store.profiles(&users).await?;
     let items = found
@@ -79,10 +105,14 @@ pub async fn list_members(app: &App, req: Request) -> Result<Response<Body>, Api
 
 pub async fn get_member(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (_, _, target) = caller_and_target(app, &caller, &req, &path_param(&req, "user_id")).await?;
+    let (_, _, target) =
+        caller_and_target(app, &caller, &req, &path_param(&req, "user_id")).await?;
     let target = target.ok_or(ApiError::NotFound("member"))?;
     let profile = app.store.get_user(&target.user_id).await?;
-    Ok(json(StatusCode::OK, &MemberView::new(&target, profile.as_ref())))
+    Ok(json(
+        StatusCode::OK,
+        &MemberView::new(&target, profile.as_ref()),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,20 +130,32 @@ pub async fn update_member(app: &App, req: Request) -> Result<Response<Body>, Ap
     let role = body
         .role
         .as_deref()
-        .map(|r| Role::parse(r).ok_or_else(|| ValidationError::new("role", "invalid_role", "role is owner, admin or member.")))
+        .map(|r| {
+            Role::parse(r).ok_or_else(|| {
+                ValidationError::new("role", "invalid_role", "role is owner, admin or member.")
+            })
+        })
         .transpose()?;
     let status = body
         .status
         .as_deref()
         .map(|s| {
-            MemberStatus::parse(s)
-                .ok_or_else(|| ValidationError::new("status", "invalid_status", "status is active or deactivated."))
+            MemberStatus::parse(s).ok_or_else(|| {
+                ValidationError::new(
+                    "status",
+                    "invalid_status",
+                    "status is active or deactivated.",
+                )
+            })
         })
         .transpose()?;
     if role.is_none() && status.is_none() {
-        return Err(ValidationError::new("body", "required", "Send a role, a status, or both.").into());
+        return Err(
+            ValidationError::new("body", "required", "Send a role, a status, or both.").into(),
+        );
     }
-    let (_, mine, target) = caller_and_target(app, &caller, &req, &path_param(&req, "user_id")).await?;
+    let (_, mine, target) =
+        caller_and_target(app, &caller, &req, &path_param(&req, "user_id")).await?;
     let target = target.ok_or(ApiError::NotFound("member"))?;
     if let Some(role) = role {
         allowed(&mine, &target, MemberChange::SetRole(role))?;
@@ -123,20 +165,32 @@ pub async fn update_member(app: &App, req: Request) -> Result<Response<Body>, Ap
     }
     if role.is_none_or(|r| r == target.role) && status.is_none_or(|s| s == target.status) {
         let profile = app.store.get_user(&target.user_id).await?;
-        return Ok(json(StatusCode::OK, &MemberView::new(&target, profile.as_ref())));
+        return Ok(json(
+            StatusCode::OK,
+            &MemberView::new(&target, profile.as_ref()),
+        ));
     }
-    let updated = app.store.change_member(&mine, &target, role, status, &op(&caller, &req)).await?;
+    let updated = app
+        .store
+        .change_member(&mine, &target, role, status, &op(&caller, &req))
+        .await?;
     let profile = app.store.get_user(&updated.user_id).await?;
-    Ok(json(StatusCode::OK, &MemberView::new(&updated, profile.as_ref())))
+    Ok(json(
+        StatusCode::OK,
+        &MemberView::new(&updated, profile.as_ref()),
+    ))
 }
 
 /// Removal; on oneself it is leaving.
 pub async fn remove_member(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (_, mine, target) = caller_and_target(app, &caller, &req, &path_param(&req, "user_id")).await?;
+    let (_, mine, target) =
+        caller_and_target(app, &caller, &req, &path_param(&req, "user_id")).await?;
     let target = target.ok_or(ApiError::NotFound("member"))?;
     allowed(&mine, &target, MemberChange::Remove)?;
-    app.store.remove_member(&mine, &target, &op(&caller, &req)).await?;
+    app.store
+        .remove_member(&mine, &target, &op(&caller, &req))
+        .await?;
     Ok(no_content())
 }
 
@@ -154,7 +208,11 @@ pub async fn transfer_ownership(app: &App, req: Request) -> Result<Response<Body
     let (org, mine, target) = caller_and_target(app, &caller, &req, &body.user_id).await?;
     check(&org, Some(mine.clone()), Permission::TransferOwnership)?;
     let target = target.ok_or_else(|| {
-        ApiError::from(ValidationError::new("user_id", "not_a_member", "Ownership goes to a member of the organization."))
+        ApiError::from(ValidationError::new(
+            "user_id",
+            "not_a_member",
+            "Ownership goes to a member of the organization.",
+        ))
     })?;
     if target.user_id == mine.user_id || target.role == Role::Owner {
         return Err(ApiError::Conflict {
@@ -168,6 +226,8 @@ pub async fn transfer_ownership(app: &App, req: Request) -> Result<Response<Body
             detail: "Ownership goes only to an active member; reactivate them first.".into(),
         });
     }
-    app.store.transfer_ownership(&mine, &target, &op(&caller, &req)).await?;
+    app.store
+        .transfer_ownership(&mine, &target, &op(&caller, &req))
+        .await?;
     Ok(no_content())
 }

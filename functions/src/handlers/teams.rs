@@ -7,14 +7,19 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::{DisplayName, MemberStatus, Permission, TeamId, UserId};
-use orgs_shared::http::{ApiError, Caller, PageRequest, caller, created, encode_cursor, json, json_body, no_content};
+use orgs_shared::http::{
+    ApiError, Caller, PageRequest, caller, created, encode_cursor, json, json_body, no_content,
+};
 use orgs_shared::store::{Organization, Team};
 
 use crate::access::{authorize, op};
 use crate::views::{PageView, TeamMemberView, TeamView};
 
 fn path_param(req: &Request, name: &str) -> String {
-    req.path_parameters().first(name).unwrap_or_default().to_owned()
+    req.path_parameters()
+        .first(name)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[derive(Debug, Deserialize)]
@@ -24,10 +29,20 @@ struct TeamBody {
 }
 
 /// The live team named in the path, in an organization where the caller holds `permission`.
-async fn team(app: &App, caller: &Caller, req: &Request, permission: Permission) -> Result<(Organization, Team), ApiError> {
+async fn team(
+    app: &App,
+    caller: &Caller,
+    req: &Request,
+    permission: Permission,
+) -> Result<(Organization, Team), ApiError> {
     let (org, _) = authorize(app, caller, &path_param(req, "org_id"), permission).await?;
     let id = TeamId::parse(&path_param(req, "team_id")).ok_or(ApiError::NotFound("team"))?;
-    let team = app.store.get_team(&org.org_id, &id).await?.filter(|t| t.active).ok_or(ApiError::NotFound("team"))?;
+    let team = app
+        .store
+        .get_team(&org.org_id, &id)
+        .await?
+        .filter(|t| t.active)
+        .ok_or(ApiError::NotFound("team"))?;
     Ok((org, team))
 }
 
@@ -35,8 +50,17 @@ pub async fn list_teams(app: &App, req: Request) -> Result<Response<Body>, ApiEr
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(TeamId::parse)?;
-    let (org, _) = authorize(app, &caller, &path_param(&req, "org_id"), Permission::ViewOrganization).await?;
-    let found = app.store.list_teams(&org.org_id, page.limit, after.as_ref()).await?;
+    let (org, _) = authorize(
+        app,
+        &caller,
+        &path_param(&req, "org_id"),
+        Permission::ViewOrganization,
+    )
+    .await?;
+    let found = app
+        .store
+        .list_teams(&org.org_id, page.limit, after.as_ref())
+        .await?;
     let items = found.items.iter().map(TeamView::from).collect();
     let next_cursor = found.next.map(|id| encode_cursor(id.as_str()));
     Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
@@ -46,9 +70,21 @@ pub async fn create_team(app: &App, req: Request) -> Result<Response<Body>, ApiE
     let caller = caller(&req)?;
     let body: TeamBody = json_body(&req, app.config.max_body_bytes)?;
     let name = DisplayName::parse("name", &body.name)?;
-    let (org, _) = authorize(app, &caller, &path_param(&req, "org_id"), Permission::ManageTeams).await?;
-    let team = app.store.create_team(&org.org_id, &name, &op(&caller, &req)).await?;
-    Ok(created(&format!("/orgs/{}/teams/{}", org.org_id, team.team_id), &TeamView::from(&team)))
+    let (org, _) = authorize(
+        app,
+        &caller,
+        &path_param(&req, "org_id"),
+        Permission::ManageTeams,
+    )
+    .await?;
+    let team = app
+        .store
+        .create_team(&org.org_id, &name, &op(&caller, &req))
+        .await?;
+    Ok(created(
+        &format!("/orgs/{}/teams/{}", org.org_id, team.team_id),
+        &TeamView::from(&team),
+    ))
 }
 
 pub async fn get_team(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
@@ -65,16 +101,29 @@ pub async fn rename_team(app: &App, req: Request) -> Result<Response<Body>, ApiE
     if team.name == name.as_str() {
         return Ok(json(StatusCode::OK, &TeamView::from(&team)));
     }
-    let renamed = app.store.rename_team(&team, &name, &op(&caller, &req)).await?;
+    let renamed = app
+        .store
+        .rename_team(&team, &name, &op(&caller, &req))
+        .await?;
     Ok(json(StatusCode::OK, &TeamView::from(&renamed)))
 }
 
 /// Deletion runs in steps; repeating the request finishes one that stopped half-way.
 pub async fn delete_team(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (org, _) = authorize(app, &caller, &path_param(&req, "org_id"), Permission::ManageTeams).await?;
+    let (org, _) = authorize(
+        app,
+        &caller,
+        &path_param(&req, "org_id"),
+        Permission::ManageTeams,
+    )
+    .await?;
     let id = TeamId::parse(&path_param(&req, "team_id")).ok_or(ApiError::NotFound("team"))?;
-    let team = app.store.get_team(&org.org_id, &id).await?.ok_or(ApiError::NotFound("team"))?;
+    let team = app
+        .store
+        .get_team(&org.org_id, &id)
+        .await?
+        .ok_or(ApiError::NotFound("team"))?;
     app.store.delete_team(&team, &op(&caller, &req)).await?;
     Ok(no_content())
 }
@@ -84,7 +133,10 @@ pub async fn list_team_members(app: &App, req: Request) -> Result<Response<Body>
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(UserId::parse)?;
     let (_, team) = team(app, &caller, &req, Permission::ViewOrganization).await?;
-    let found = app.store.list_team_members(&team, page.limit, after.as_ref()).await?;
+    let found = app
+        .store
+        .list_team_members(&team, page.limit, after.as_ref())
+        .await?;
     let users: Vec<UserId> = found.items.iter().map(|m| m.user_id.clone()).collect();
     let profiles = app.store.profiles(&users).await?;
     let items = found
@@ -113,11 +165,15 @@ pub async fn add_team_member(app: &App, req: Request) -> Result<Response<Body>, 
         .org_with_two_members(&org.org_id, &caller.user_id, &user)
         .await?
         .ok_or(ApiError::NotFound("organization"))?;
-    let member = member.filter(|m| m.status == MemberStatus::Active).ok_or(ApiError::NotFound("member"))?;
+    let member = member
+        .filter(|m| m.status == MemberStatus::Active)
+        .ok_or(ApiError::NotFound("member"))?;
     if member.team_ids.contains(&team.team_id) {
         return Ok(no_content());
     }
-    app.store.add_team_member(&team, &member, &op(&caller, &req)).await?;
+    app.store
+        .add_team_member(&team, &member, &op(&caller, &req))
+        .await?;
     Ok(no_content())
 }
 
@@ -125,9 +181,14 @@ pub async fn remove_team_member(app: &App, req: Request) -> Result<Response<Body
     let caller = caller(&req)?;
     let (_, team) = team(app, &caller, &req, Permission::ManageTeams).await?;
     let user = UserId::parse(&path_param(&req, "user_id")).ok_or(ApiError::NotFound("member"))?;
-    app.store.remove_team_member(&team, &user, &op(&caller, &req)).await.map_err(|e| match e {
-        orgs_shared::store::StoreError::Refused(orgs_shared::store::Refusal::Gone) => ApiError::NotFound("team member"),
-        other => other.into(),
-    })?;
+    app.store
+        .remove_team_member(&team, &user, &op(&caller, &req))
+        .await
+        .map_err(|e| match e {
+            orgs_shared::store::StoreError::Refused(orgs_shared::store::Refusal::Gone) => {
+                ApiError::NotFound("team member")
+            }
+            other => other.into(),
+        })?;
     Ok(no_content())
 }

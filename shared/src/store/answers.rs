@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::app::Limits;
 use crate::domain::{
-    Change, ChangeKind, InvitationStatus, MemberStatus, OrgStatus, Subject, TeamId, UserId,
+    Change, ChangeKind, InvitationStatus, MemberStatus, OrgStatus, Role, Subject, TeamId, UserId,
 };
 
 use super::Store;
@@ -112,7 +112,10 @@ impl Store {
             joined_at: op.at,
             updated_at: op.at,
         };
-        tx.put(membership_item(&membership), Some(Condition::absent(Refusal::AlreadyMember)))?;
+        tx.put(
+            membership_item(&membership),
+            Some(Condition::absent(Refusal::AlreadyMember)),
+        )?;
         if let Some(email) = joiner.verified_email {
             let marker = ItemBuilder::key(keys::org_pk(org_id), keys::member_email_sk(email))
                 .s("entity", "member_email")
@@ -120,9 +123,13 @@ impl Store {
                 .build();
             tx.put(marker, Some(Condition::absent(Refusal::AlreadyMember)))?;
         }
-        let counts = Expr::new("ADD member_count :one, pending_count :minus_one")
-            .value(":one", n(1))
-            .value(":minus_one", n(-1));
+        // An owner by invitation counts among the organization's active owners at once.
+        let owners = i64::from(invitation.role == Role::Owner);
+        let counts =
+            Expr::new("ADD member_count :one, pending_count :minus_one, owner_count :owners")
+                .value(":one", n(1))
+                .value(":minus_one", n(-1))
+                .value(":owners", n(owners));
         let room = Condition::new(
             Expr::new("#status = :active AND member_count < :max")
                 .name("#status", "status")

@@ -10,7 +10,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use serde_json::json;
 
 use crate::domain::{
-    Change, ChangeKind, MemberStatus, OrgId, OrgStatus, Role, Standing, Subject, UserId, owner_delta,
+    Change, ChangeKind, MemberStatus, OrgId, OrgStatus, Role, Standing, Subject, UserId,
+    owner_delta,
 };
 
 use super::Store;
@@ -25,7 +26,10 @@ use super::tx::{Condition, Expr, Tx};
 use super::users::profile_key;
 
 fn standing(m: &Membership) -> Standing {
-    Standing { role: m.role, status: m.status }
+    Standing {
+        role: m.role,
+        status: m.status,
+    }
 }
 
 /// The target still has the role and status the handler read.
@@ -46,13 +50,23 @@ fn count_owners(tx: &mut Tx<'_>, org: &OrgId, delta: i64, members: i64) -> Store
         .name("#status", "status")
         .value(":active", s(OrgStatus::Active.as_str()));
     if delta < 0 {
-        condition = condition.append(" AND owner_count > :one").value(":one", n(1));
+        condition = condition
+            .append(" AND owner_count > :one")
+            .value(":one", n(1));
     }
-    let refusal = if delta < 0 { Refusal::LastOwner } else { Refusal::Gone };
+    let refusal = if delta < 0 {
+        Refusal::LastOwner
+    } else {
+        Refusal::Gone
+    };
     let update = Expr::new("ADD owner_count :delta, member_count :members")
         .value(":delta", n(delta))
         .value(":members", n(members));
-    tx.update(org_key(org), update, Some(Condition::new(condition, refusal)))
+    tx.update(
+        org_key(org),
+        update,
+        Some(Condition::new(condition, refusal)),
+    )
 }
 
 fn member_change(kind: ChangeKind, target: &Membership, data: serde_json::Value) -> Change {
@@ -84,11 +98,19 @@ impl Store {
         if target != caller {
             keys = keys.keys(member_key(org_id, target));
         }
-        let keys = keys.build().map_err(|e| StoreError::Dynamo { context: "build a read", source: Box::new(e) })?;
+        let keys = keys.build().map_err(|e| StoreError::Dynamo {
+            context: "build a read",
+            source: Box::new(e),
+        })?;
         let (mut org, mut members) = (None, Vec::new());
-        for item in self.batch_get(keys, "read an organization and two memberships").await? {
+        for item in self
+            .batch_get(keys, "read an organization and two memberships")
+            .await?
+        {
             match item.get(keys::SK) {
-                Some(AttributeValue::S(sk)) if sk == keys::ORG_SK => org = Some(Organization::from_item(&item)?),
+                Some(AttributeValue::S(sk)) if sk == keys::ORG_SK => {
+                    org = Some(Organization::from_item(&item)?)
+                }
                 _ => members.push(Membership::from_item(&item)?),
             }
         }
@@ -108,11 +130,15 @@ impl Store {
         let mut filter = Expr::default();
         if let Some(role) = role {
             clauses.push("#role = :role");
-            filter = filter.name("#role", "role").value(":role", s(role.as_str()));
+            filter = filter
+                .name("#role", "role")
+                .value(":role", s(role.as_str()));
         }
         if let Some(status) = status {
             clauses.push("#status = :status");
-            filter = filter.name("#status", "status").value(":status", s(status.as_str()));
+            filter = filter
+                .name("#status", "status")
+                .value(":status", s(status.as_str()));
         }
         let filter = (!clauses.is_empty()).then(|| filter.append(&clauses.join(" AND ")));
         let pk = keys::org_pk(org);
@@ -130,9 +156,17 @@ impl Store {
                 "list members",
             )
             .await?;
-        let members = items.iter().map(Membership::from_item).collect::<StoreResult<Vec<_>>>()?;
-        let next = more.then(|| members.last().map(|m| m.user_id.clone())).flatten();
-        Ok(Page { items: members, next })
+        let members = items
+            .iter()
+            .map(Membership::from_item)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = more
+            .then(|| members.last().map(|m| m.user_id.clone()))
+            .flatten();
+        Ok(Page {
+            items: members,
+            next,
+        })
     }
 
     /// Profiles of up to 100 users, in no particular order; missing ones are left out.
@@ -143,7 +177,10 @@ impl Store {
             for user in chunk {
                 keys = keys.keys(profile_key(user));
             }
-            let keys = keys.build().map_err(|e| StoreError::Dynamo { context: "build a read", source: Box::new(e) })?;
+            let keys = keys.build().map_err(|e| StoreError::Dynamo {
+                context: "build a read",
+                source: Box::new(e),
+            })?;
             for item in self.batch_get(keys, "read profiles").await? {
                 found.push(User::from_item(&item)?);
             }
@@ -176,24 +213,46 @@ impl Store {
         update = match after.status {
             MemberStatus::Active => {
                 let (pk, sk) = keys::membership_gsi1(&target.user_id, &target.org_id);
-                update.append(", gsi1pk = :gsi1pk, gsi1sk = :gsi1sk").value(":gsi1pk", s(pk)).value(":gsi1sk", s(sk))
+                update
+                    .append(", gsi1pk = :gsi1pk, gsi1sk = :gsi1sk")
+                    .value(":gsi1pk", s(pk))
+                    .value(":gsi1sk", s(sk))
             }
             MemberStatus::Deactivated => update.append(" REMOVE gsi1pk, gsi1sk"),
         };
         let mut tx = Tx::new(self);
-        tx.update(member_key(&target.org_id, &target.user_id), update, Some(unchanged(target)))?;
+        tx.update(
+            member_key(&target.org_id, &target.user_id),
+            update,
+            Some(unchanged(target)),
+        )?;
         self.caller_still_holds(&mut tx, caller, target)?;
-        count_owners(&mut tx, &target.org_id, owner_delta(standing(target), Some(standing(&after))), 0)?;
+        count_owners(
+            &mut tx,
+            &target.org_id,
+            owner_delta(standing(target), Some(standing(&after))),
+            0,
+        )?;
         if after.role != target.role {
             let data = json!({ "old_role": target.role.as_str(), "new_role": after.role.as_str() });
-            history::record(&mut tx, &member_change(ChangeKind::RoleChanged, target, data), op, self.retention)?;
+            history::record(
+                &mut tx,
+                &member_change(ChangeKind::RoleChanged, target, data),
+                op,
+                self.retention,
+            )?;
         }
         if after.status != target.status {
             let kind = match after.status {
                 MemberStatus::Active => ChangeKind::MemberReactivated,
                 MemberStatus::Deactivated => ChangeKind::MemberDeactivated,
             };
-            history::record(&mut tx, &member_change(kind, target, json!({})), op, self.retention)?;
+            history::record(
+                &mut tx,
+                &member_change(kind, target, json!({})),
+                op,
+                self.retention,
+            )?;
         }
         tx.commit("change a membership").await?;
         Ok(after)
@@ -201,20 +260,33 @@ impl Store {
 
     /// Removes a member (or lets them leave): the membership, its email marker and team
     /// memberships go at once, so their very next request is refused.
-    pub async fn remove_member(&self, caller: &Membership, target: &Membership, op: &Op) -> StoreResult<()> {
+    pub async fn remove_member(
+        &self,
+        caller: &Membership,
+        target: &Membership,
+        op: &Op,
+    ) -> StoreResult<()> {
         let org = &target.org_id;
         let mut tx = Tx::new(self);
         tx.delete(member_key(org, &target.user_id), Some(unchanged(target)))?;
         if let Some(email) = &target.email {
             let marker = ItemBuilder::key(keys::org_pk(org), keys::member_email_sk(email)).build();
             let theirs = Condition::new(
-                Expr::new("attribute_not_exists(pk) OR user_id = :user").value(":user", s(target.user_id.as_str())),
+                Expr::new("attribute_not_exists(pk) OR user_id = :user")
+                    .value(":user", s(target.user_id.as_str())),
                 Refusal::Changed,
             );
             tx.delete(marker, Some(theirs))?;
         }
         for team in &target.team_ids {
-            tx.delete(ItemBuilder::key(keys::org_pk(org), keys::team_member_sk(team, &target.user_id)).build(), None)?;
+            tx.delete(
+                ItemBuilder::key(
+                    keys::org_pk(org),
+                    keys::team_member_sk(team, &target.user_id),
+                )
+                .build(),
+                None,
+            )?;
             let shrink = Expr::new("ADD member_count :minus_one").value(":minus_one", n(-1));
             let team_key = ItemBuilder::key(keys::org_pk(org), keys::team_sk(team)).build();
             tx.update(team_key, shrink, Some(Condition::present(Refusal::Changed)))?;
@@ -223,12 +295,22 @@ impl Store {
         count_owners(&mut tx, org, owner_delta(standing(target), None), -1)?;
         let left = caller.user_id == target.user_id;
         let data = json!({ "role": target.role.as_str(), "left": left });
-        history::record(&mut tx, &member_change(ChangeKind::MemberRemoved, target, data), op, self.retention)?;
+        history::record(
+            &mut tx,
+            &member_change(ChangeKind::MemberRemoved, target, data),
+            op,
+            self.retention,
+        )?;
         tx.commit("remove a member").await
     }
 
     /// The target becomes owner and the caller admin, in one step.
-    pub async fn transfer_ownership(&self, caller: &Membership, target: &Membership, op: &Op) -> StoreResult<()> {
+    pub async fn transfer_ownership(
+        &self,
+        caller: &Membership,
+        target: &Membership,
+        op: &Op,
+    ) -> StoreResult<()> {
         let org = &target.org_id;
         let set_role = |role: Role| {
             Expr::new("SET #role = :role, updated_at = :at")
@@ -237,8 +319,16 @@ impl Store {
                 .value(":at", s(op.at.to_rfc3339()))
         };
         let mut tx = Tx::new(self);
-        tx.update(member_key(org, &target.user_id), set_role(Role::Owner), Some(unchanged(target)))?;
-        tx.update(member_key(org, &caller.user_id), set_role(Role::Admin), Some(unchanged(caller)))?;
+        tx.update(
+            member_key(org, &target.user_id),
+            set_role(Role::Owner),
+            Some(unchanged(target)),
+        )?;
+        tx.update(
+            member_key(org, &caller.user_id),
+            set_role(Role::Admin),
+            Some(unchanged(caller)),
+        )?;
         count_owners(&mut tx, org, 0, 0)?;
         let data = json!({
             "org_id": org.as_str(),
@@ -258,7 +348,12 @@ impl Store {
 
     /// Authorization holds at commit time too: the caller still has the role and standing the
     /// handler checked (unless the caller is the target, whose own condition covers it).
-    fn caller_still_holds(&self, tx: &mut Tx<'_>, caller: &Membership, target: &Membership) -> StoreResult<()> {
+    fn caller_still_holds(
+        &self,
+        tx: &mut Tx<'_>,
+        caller: &Membership,
+        target: &Membership,
+    ) -> StoreResult<()> {
         if caller.user_id == target.user_id {
             return Ok(());
         }

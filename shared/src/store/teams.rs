@@ -6,7 +6,9 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
-use crate::domain::{Change, ChangeKind, DisplayName, MemberStatus, OrgId, Subject, TeamId, Timestamp, UserId};
+use crate::domain::{
+    Change, ChangeKind, DisplayName, MemberStatus, OrgId, Subject, TeamId, Timestamp, UserId,
+};
 
 use super::Store;
 use super::error::{LimitKind, Refusal, StoreError, StoreResult};
@@ -66,9 +68,11 @@ fn team_member_key(org: &OrgId, team: &TeamId, user: &UserId) -> Item {
 
 fn team_is_active() -> Condition {
     Condition::new(
-        Expr::new("attribute_exists(pk) AND (attribute_not_exists(#status) OR #status <> :deleting)")
-            .name("#status", "status")
-            .value(":deleting", s("deleting")),
+        Expr::new(
+            "attribute_exists(pk) AND (attribute_not_exists(#status) OR #status <> :deleting)",
+        )
+        .name("#status", "status")
+        .value(":deleting", s("deleting")),
         Refusal::Gone,
     )
 }
@@ -82,7 +86,13 @@ fn team_change(kind: ChangeKind, team: &Team, data: serde_json::Value) -> Change
     if let (Some(all), Some(extra)) = (all.as_object_mut(), data.as_object()) {
         all.extend(extra.clone());
     }
-    Change { kind, subject: Subject::Org(team.org_id.clone()), target_type: "team", target_id: team.team_id.to_string(), data: all }
+    Change {
+        kind,
+        subject: Subject::Org(team.org_id.clone()),
+        target_type: "team",
+        target_id: team.team_id.to_string(),
+        data: all,
+    }
 }
 
 impl Store {
@@ -111,7 +121,12 @@ impl Store {
             .build();
         tx.put(marker, Some(Condition::absent(Refusal::NameTaken)))?;
         tx.check(org_key(org), org_is_active())?;
-        history::record(&mut tx, &team_change(ChangeKind::TeamCreated, &team, json!({})), op, self.retention)?;
+        history::record(
+            &mut tx,
+            &team_change(ChangeKind::TeamCreated, &team, json!({})),
+            op,
+            self.retention,
+        )?;
         tx.commit("create a team").await?;
         Ok(team)
     }
@@ -129,22 +144,37 @@ impl Store {
         out.item().map(Team::from_item).transpose()
     }
 
-    pub async fn list_teams(&self, org: &OrgId, limit: usize, after: Option<&TeamId>) -> StoreResult<Page<Team, TeamId>> {
+    pub async fn list_teams(
+        &self,
+        org: &OrgId,
+        limit: usize,
+        after: Option<&TeamId>,
+    ) -> StoreResult<Page<Team, TeamId>> {
         let pk = keys::org_pk(org);
         let live = Expr::new("attribute_not_exists(#status) OR #status <> :deleting")
             .name("#status", "status")
             .value(":deleting", s("deleting"));
         let (items, more) = self
             .query_filtered(
-                PartitionQuery { index: None, pk: (keys::PK, &pk), sk_prefix: Some((keys::SK, "TEAM#")), descending: false },
+                PartitionQuery {
+                    index: None,
+                    pk: (keys::PK, &pk),
+                    sk_prefix: Some((keys::SK, "TEAM#")),
+                    descending: false,
+                },
                 Some(live),
                 limit,
                 after.map(|team| team_key(org, team)),
                 "list teams",
             )
             .await?;
-        let teams = items.iter().map(Team::from_item).collect::<StoreResult<Vec<_>>>()?;
-        let next = more.then(|| teams.last().map(|t| t.team_id.clone())).flatten();
+        let teams = items
+            .iter()
+            .map(Team::from_item)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = more
+            .then(|| teams.last().map(|t| t.team_id.clone()))
+            .flatten();
         Ok(Page { items: teams, next })
     }
 
@@ -161,7 +191,9 @@ impl Store {
             tx.put(marker, Some(Condition::absent(Refusal::NameTaken)))?;
             tx.delete(name_key(org, &team.name), None)?;
         }
-        let update = Expr::new("SET #name = :name").name("#name", "name").value(":name", s(name.as_str()));
+        let update = Expr::new("SET #name = :name")
+            .name("#name", "name")
+            .value(":name", s(name.as_str()));
         let unchanged = Condition::new(
             Expr::new("#name = :old AND attribute_not_exists(#status)")
                 .name("#status", "status")
@@ -169,51 +201,86 @@ impl Store {
             Refusal::Changed,
         );
         tx.update(team_key(org, &team.team_id), update, Some(unchanged))?;
-        let renamed = Team { name: name.as_str().to_owned(), ..team.clone() };
+        let renamed = Team {
+            name: name.as_str().to_owned(),
+            ..team.clone()
+        };
         let data = json!({ "old_name": team.name });
-        history::record(&mut tx, &team_change(ChangeKind::TeamRenamed, &renamed, data), op, self.retention)?;
+        history::record(
+            &mut tx,
+            &team_change(ChangeKind::TeamRenamed, &renamed, data),
+            op,
+            self.retention,
+        )?;
         tx.commit("rename a team").await?;
         Ok(renamed)
     }
 
     /// Puts an active member in a team.
-    pub async fn add_team_member(&self, team: &Team, member: &Membership, op: &Op) -> StoreResult<()> {
+    pub async fn add_team_member(
+        &self,
+        team: &Team,
+        member: &Membership,
+        op: &Op,
+    ) -> StoreResult<()> {
         let org = &team.org_id;
         let mut tx = Tx::new(self);
-        let item = ItemBuilder::key(keys::org_pk(org), keys::team_member_sk(&team.team_id, &member.user_id))
-            .s("entity", "team_member")
-            .s("org_id", org.as_str())
-            .s("team_id", team.team_id.as_str())
-            .s("user_id", member.user_id.as_str())
-            .s("added_at", op.at.to_rfc3339())
-            .build();
+        let item = ItemBuilder::key(
+            keys::org_pk(org),
+            keys::team_member_sk(&team.team_id, &member.user_id),
+        )
+        .s("entity", "team_member")
+        .s("org_id", org.as_str())
+        .s("team_id", team.team_id.as_str())
+        .s("user_id", member.user_id.as_str())
+        .s("added_at", op.at.to_rfc3339())
+        .build();
         tx.put(item, Some(Condition::absent(Refusal::AlreadyMember)))?;
         let grow = Expr::new("ADD member_count :one").value(":one", n(1));
         tx.update(team_key(org, &team.team_id), grow, Some(team_is_active()))?;
         let join = Expr::new("ADD team_ids :team").value(":team", one_team(&team.team_id));
         let room = Condition::new(
-            Expr::new("#status = :active AND (attribute_not_exists(team_ids) OR size(team_ids) < :max)")
-                .name("#status", "status")
-                .value(":active", s(MemberStatus::Active.as_str()))
-                .value(":max", n(MAX_TEAMS_PER_MEMBER)),
+            Expr::new(
+                "#status = :active AND (attribute_not_exists(team_ids) OR size(team_ids) < :max)",
+            )
+            .name("#status", "status")
+            .value(":active", s(MemberStatus::Active.as_str()))
+            .value(":max", n(MAX_TEAMS_PER_MEMBER)),
             Refusal::Limit(LimitKind::TeamsPerMember),
         );
         tx.update(member_key(org, &member.user_id), join, Some(room))?;
         let data = json!({ "user_id": member.user_id.as_str() });
-        history::record(&mut tx, &team_change(ChangeKind::TeamMemberAdded, team, data), op, self.retention)?;
+        history::record(
+            &mut tx,
+            &team_change(ChangeKind::TeamMemberAdded, team, data),
+            op,
+            self.retention,
+        )?;
         tx.commit("add a team member").await
     }
 
     pub async fn remove_team_member(&self, team: &Team, user: &UserId, op: &Op) -> StoreResult<()> {
         let org = &team.org_id;
         let mut tx = Tx::new(self);
-        tx.delete(team_member_key(org, &team.team_id, user), Some(Condition::present(Refusal::Gone)))?;
+        tx.delete(
+            team_member_key(org, &team.team_id, user),
+            Some(Condition::present(Refusal::Gone)),
+        )?;
         let shrink = Expr::new("ADD member_count :minus_one").value(":minus_one", n(-1));
         tx.update(team_key(org, &team.team_id), shrink, Some(team_is_active()))?;
         let leave = Expr::new("DELETE team_ids :team").value(":team", one_team(&team.team_id));
-        tx.update(member_key(org, user), leave, Some(Condition::present(Refusal::Gone)))?;
+        tx.update(
+            member_key(org, user),
+            leave,
+            Some(Condition::present(Refusal::Gone)),
+        )?;
         let data = json!({ "user_id": user.as_str() });
-        history::record(&mut tx, &team_change(ChangeKind::TeamMemberRemoved, team, data), op, self.retention)?;
+        history::record(
+            &mut tx,
+            &team_change(ChangeKind::TeamMemberRemoved, team, data),
+            op,
+            self.retention,
+        )?;
         tx.commit("remove a team member").await
     }
 
@@ -227,7 +294,12 @@ impl Store {
         let prefix = format!("TEAMMEMBER#{}#", team.team_id);
         let (items, more) = self
             .query_filtered(
-                PartitionQuery { index: None, pk: (keys::PK, &pk), sk_prefix: Some((keys::SK, &prefix)), descending: false },
+                PartitionQuery {
+                    index: None,
+                    pk: (keys::PK, &pk),
+                    sk_prefix: Some((keys::SK, &prefix)),
+                    descending: false,
+                },
                 None,
                 limit,
                 after.map(|user| team_member_key(&team.org_id, &team.team_id, user)),
@@ -244,8 +316,13 @@ impl Store {
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
-        let next = more.then(|| members.last().map(|m| m.user_id.clone())).flatten();
-        Ok(Page { items: members, next })
+        let next = more
+            .then(|| members.last().map(|m| m.user_id.clone()))
+            .flatten();
+        Ok(Page {
+            items: members,
+            next,
+        })
     }
 
     /// Deletes a team in steps a repeated request finishes: mark it deleting (freeing its name,
@@ -254,10 +331,17 @@ impl Store {
         let org = &team.org_id;
         if team.active {
             let mut tx = Tx::new(self);
-            let mark = Expr::new("SET #status = :deleting").name("#status", "status").value(":deleting", s("deleting"));
+            let mark = Expr::new("SET #status = :deleting")
+                .name("#status", "status")
+                .value(":deleting", s("deleting"));
             tx.update(team_key(org, &team.team_id), mark, Some(team_is_active()))?;
             tx.delete(name_key(org, &team.name), None)?;
-            history::record(&mut tx, &team_change(ChangeKind::TeamDeleted, team, json!({})), op, self.retention)?;
+            history::record(
+                &mut tx,
+                &team_change(ChangeKind::TeamDeleted, team, json!({})),
+                op,
+                self.retention,
+            )?;
             tx.commit("begin deleting a team").await?;
         }
         loop {
@@ -268,8 +352,13 @@ impl Store {
             let mut tx = Tx::new(self);
             for member in &page.items {
                 tx.delete(team_member_key(org, &team.team_id, &member.user_id), None)?;
-                let leave = Expr::new("DELETE team_ids :team").value(":team", one_team(&team.team_id));
-                tx.update(member_key(org, &member.user_id), leave, Some(Condition::present(Refusal::Changed)))?;
+                let leave =
+                    Expr::new("DELETE team_ids :team").value(":team", one_team(&team.team_id));
+                tx.update(
+                    member_key(org, &member.user_id),
+                    leave,
+                    Some(Condition::present(Refusal::Changed)),
+                )?;
             }
             tx.commit("take members out of a deleted team").await?;
         }

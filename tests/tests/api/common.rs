@@ -230,6 +230,29 @@ impl Stack {
         org["org_id"].as_str().expect("org_id").to_owned()
     }
 
+    /// Makes `person` a member with `role` the way a person would: `inviter` invites them and
+    /// they accept the link.
+    pub async fn join(&self, org_id: &str, inviter: &Person, person: &Person, role: &str) {
+        let body = serde_json::json!({ "invitations": [{ "email": person.email, "role": role }] });
+        let path = format!("/orgs/{org_id}/invitations");
+        let (status, created) = self
+            .call(Some(inviter), Method::POST, &path, Some(body))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let link = created["results"][0]["invite_url"].as_str().expect("link");
+        let token = link.split("token=").nth(1).expect("token");
+        let body = serde_json::json!({ "token": token });
+        let (status, joined) = self
+            .call(
+                Some(person),
+                Method::POST,
+                "/invitations/accept",
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{joined}");
+    }
+
     /// Every item in the table, in key order.
     pub async fn snapshot(&self) -> Snapshot {
         let mut items: Snapshot = Vec::new();

@@ -6,6 +6,7 @@ mod contract;
 mod deletion;
 mod invitations;
 mod me;
+mod members;
 mod openapi;
 mod orgs;
 mod races;
