@@ -1,6 +1,7 @@
 //! Integration tests: every route through HTTP, the local API Gateway adapter, the handlers and
 //! the AWS SDK, against moto.
 
+mod authz;
 mod common;
 mod contract;
 mod deletion;
@@ -10,3 +11,4 @@ mod members;
 mod openapi;
 mod orgs;
 mod races;
+mod teams;

@@ -1,0 +1,243 @@
+//! Teams: "My Team" from the start; admins and owners create, rename and delete teams and move
+//! members in and out; members read them.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::{Stack, assert_problem};
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["user_id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn teams_are_created_renamed_filled_emptied_and_deleted() {
+    let stack = Stack::start().await;
+    let (olivia, ada, bo) = (
+        stack.person("olivia"),
+        stack.person("ada"),
+        stack.person("bo"),
+    );
+    let org = stack.create_org(&olivia, "acme").await;
+    stack.join(&org, &olivia, &ada, "admin").await;
+    stack.join(&org, &olivia, &bo, "member").await;
+    let teams = format!("/orgs/{org}/teams");
+
+    let (status, page) = stack.call(Some(&bo), Method::GET, &teams, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["items"][0]["name"], "My Team");
+    assert_eq!(page["items"][0]["member_count"], 1, "the creator is in it");
+
+    let before = stack.snapshot().await;
+    let (status, body) = stack
+        .call(
+            Some(&bo),
+            Method::POST,
+            &teams,
+            Some(json!({ "name": "Ops" })),
+        )
+        .await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, body) = stack
+        .call(
+            Some(&ada),
+            Method::POST,
+            &teams,
+            Some(json!({ "name": "my team" })),
+        )
+        .await;
+    assert_problem(status, &body, StatusCode::CONFLICT, "name-taken");
+    let (status, body) = stack
+        .call(
+            Some(&ada),
+            Method::POST,
+            &teams,
+            Some(json!({ "name": " " })),
+        )
+        .await;
+    assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation");
+    assert_eq!(stack.snapshot().await, before);
+
+    let (status, ops) = stack
+        .call(
+            Some(&ada),
+            Method::POST,
+            &teams,
+            Some(json!({ "name": "Ops" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ops}");
+    let ops_path = format!("{teams}/{}", ops["team_id"].as_str().unwrap());
+    let (status, renamed) = stack
+        .call(
+            Some(&ada),
+            Method::PATCH,
+            &ops_path,
+            Some(json!({ "name": "SRE" })),
+        )
+        .await;
+    assert_eq!((status, &renamed["name"]), (StatusCode::OK, &json!("SRE")));
+    // The old name is free again; the new one is taken.
+    let (status, _) = stack
+        .call(
+            Some(&ada),
+            Method::POST,
+            &teams,
+            Some(json!({ "name": "ops" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = stack
+        .call(
+            Some(&ada),
+            Method::POST,
+            &teams,
+            Some(json!({ "name": "sre" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    for user in ["bo", "ada", "bo"] {
+        let (status, body) = stack
+            .call(
+                Some(&ada),
+                Method::PUT,
+                &format!("{ops_path}/members/{user}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+    let (status, _) = stack
+        .call(
+            Some(&ada),
+            Method::PUT,
+            &format!("{ops_path}/members/stranger"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, members) = stack
+        .call(Some(&bo), Method::GET, &format!("{ops_path}/members"), None)
+        .await;
+    assert_eq!(ids(&members), ["ada", "bo"]);
+    let (_, team) = stack.call(Some(&bo), Method::GET, &ops_path, None).await;
+    assert_eq!(team["member_count"], 2);
+    let (_, bo_view) = stack
+        .call(
+            Some(&bo),
+            Method::GET,
+            &format!("/orgs/{org}/members/bo"),
+            None,
+        )
+        .await;
+    assert_eq!(bo_view["team_ids"], json!([ops["team_id"]]));
+
+    let (status, _) = stack
+        .call(
+            Some(&ada),
+            Method::DELETE,
+            &format!("{ops_path}/members/bo"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = stack
+        .call(
+            Some(&ada),
+            Method::DELETE,
+            &format!("{ops_path}/members/bo"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, _) = stack
+        .call(Some(&ada), Method::DELETE, &ops_path, None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = stack.call(Some(&bo), Method::GET, &ops_path, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, ada_view) = stack
+        .call(
+            Some(&ada),
+            Method::GET,
+            &format!("/orgs/{org}/members/ada"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        ada_view["team_ids"],
+        json!([]),
+        "deleting a team takes its members out of it"
+    );
+    let team_id = ops["team_id"].as_str().unwrap();
+    assert!(
+        !stack
+            .keys_with_prefix(&format!("ORG#{org}"))
+            .await
+            .iter()
+            .any(|(_, sk)| sk.contains(team_id))
+    );
+    let (_, page) = stack.call(Some(&bo), Method::GET, &teams, None).await;
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(names.contains(&"My Team") && names.contains(&"ops"));
+}
+
+#[tokio::test]
+async fn removing_a_member_takes_them_out_of_every_team() {
+    let stack = Stack::start().await;
+    let (olivia, bo) = (stack.person("olivia"), stack.person("bo"));
+    let org = stack.create_org(&olivia, "acme").await;
+    stack.join(&org, &olivia, &bo, "member").await;
+    let teams = format!("/orgs/{org}/teams");
+    let mut paths = Vec::new();
+    for name in ["One", "Two", "Three"] {
+        let (_, team) = stack
+            .call(
+                Some(&olivia),
+                Method::POST,
+                &teams,
+                Some(json!({ "name": name })),
+            )
+            .await;
+        let path = format!("{teams}/{}", team["team_id"].as_str().unwrap());
+        stack
+            .call(
+                Some(&olivia),
+                Method::PUT,
+                &format!("{path}/members/bo"),
+                None,
+            )
+            .await;
+        paths.push(path);
+    }
+    let (status, _) = stack
+        .call(
+            Some(&olivia),
+            Method::DELETE,
+            &format!("/orgs/{org}/members/bo"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    for path in paths {
+        let (_, team) = stack.call(Some(&olivia), Method::GET, &path, None).await;
+        assert_eq!(team["member_count"], 0, "{team}");
+        let (_, members) = stack
+            .call(Some(&olivia), Method::GET, &format!("{path}/members"), None)
+            .await;
+        assert_eq!(members["items"], json!([]));
+    }
+}
