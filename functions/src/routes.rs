@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use orgs_shared::app::App;
 use orgs_shared::http::respond;
 
-use crate::handlers::{me, orgs};
+use crate::handlers::{audit, me, orgs};
 
 /// Whether API Gateway's JWT authorizer guards the route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +45,7 @@ pub const ROUTES: &[Route] = &[
     route("PATCH", "/orgs/{org_id}", "update-org"),
     route("PUT", "/orgs/{org_id}/handle", "change-org-handle"),
     route("DELETE", "/orgs/{org_id}", "delete-org"),
+    route("GET", "/orgs/{org_id}/audit-log", "list-audit-log"),
 ];
 
 impl Route {
@@ -86,6 +87,7 @@ pub async fn invoke(function: &str, app: &App, req: Request) -> Option<Response<
         "update-org" => orgs::update_org(app, req).await,
         "change-org-handle" => orgs::change_org_handle(app, req).await,
         "delete-org" => orgs::delete_org(app, req).await,
+        "list-audit-log" => audit::list_audit_log(app, req).await,
         _ => return None,
     };
     Some(respond(&request_id, result))

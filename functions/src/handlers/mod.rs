@@ -1,4 +1,5 @@
 //! One module per resource; one public function per operation.
 
+pub mod audit;
 pub mod me;
 pub mod orgs;

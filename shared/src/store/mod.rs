@@ -1,6 +1,7 @@
 //! The store: the only code that knows the DynamoDB key layout (see `shared/DATA_MODEL.md`).
 //! Every change is one transaction that also writes its audit entry and event record.
 
+mod audit;
 mod deletion;
 pub mod error;
 mod history;
@@ -13,6 +14,7 @@ mod users;
 
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 
+pub use audit::{AuditEntry, AuditFilter, AuditPosition};
 pub use error::{Refusal, StoreError, StoreResult};
 pub use history::Retention;
 pub use item::Item;

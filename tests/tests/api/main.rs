@@ -1,6 +1,7 @@
 //! Integration tests: every route through HTTP, the local API Gateway adapter, the handlers and
 //! the AWS SDK, against moto.
 
+mod audit;
 mod common;
 mod contract;
 mod deletion;
