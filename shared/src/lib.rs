@@ -3,5 +3,6 @@
 
 pub mod app;
 pub mod domain;
+pub mod events;
 pub mod http;
 pub mod store;
