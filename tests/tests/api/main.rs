@@ -5,6 +5,7 @@ mod audit;
 mod common;
 mod contract;
 mod deletion;
+mod events;
 mod me;
 mod openapi;
 mod orgs;
