@@ -90,7 +90,7 @@ impl Pending {
         match result {
             Ok(()) => {
                 if published > 0 {
-                    tracing::info!(published, "events published");
+                    tracing::debug!(published, "events published");
                 }
                 Ok(())
             }
