@@ -9,7 +9,8 @@ use orgs_shared::domain::ChangeKind;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{Person, Stack, closed_endpoint};
+use crate::bus::closed_endpoint;
+use crate::common::{Person, Stack};
 
 fn schema(detail_type: &str) -> Value {
     let path = workspace_root().join(format!("infra/events/{detail_type}.schema.json"));

@@ -2,6 +2,7 @@
 //! the AWS SDK, against moto.
 
 mod audit;
+mod bus;
 mod common;
 mod contract;
 mod deletion;
