@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use orgs_shared::app::App;
 use orgs_shared::http::respond;
 
-use crate::handlers::{invitations, invitee, me, members, orgs, teams};
+use crate::handlers::{audit, invitations, invitee, me, members, orgs, teams};
 
 /// Whether API Gateway's JWT authorizer guards the route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,7 +104,12 @@ pub const ROUTES: &[Route] = &[
         "/orgs/{org_id}/teams/{team_id}/members/{user_id}",
         "remove-team-member",
     ),
+    route("GET", "/orgs/{org_id}/audit-log", "list-audit-log"),
 ];
+
+/// The functions that no HTTP route reaches: the table's stream feeds them. Tests hold the
+/// binaries and the template's event sources to this list as they hold routes to `ROUTES`.
+pub const STREAM_FUNCTIONS: &[&str] = &["publish-events"];
 
 impl Route {
     /// The path parameters, if `path` fits this route's template.
@@ -167,6 +172,7 @@ pub async fn invoke(function: &str, app: &App, req: Request) -> Option<Response<
         "list-team-members" => teams::list_team_members(app, req).await,
         "add-team-member" => teams::add_team_member(app, req).await,
         "remove-team-member" => teams::remove_team_member(app, req).await,
+        "list-audit-log" => audit::list_audit_log(app, req).await,
         _ => return None,
     };
     Some(respond(&request_id, result))

@@ -1,6 +1,11 @@
 //! What every Lambda `main` does: read the config, build the SDK clients once, serve.
 
+use std::convert::Infallible;
+
+use aws_lambda_events::event::dynamodb::Event;
+use lambda_http::LambdaEvent;
 use orgs_shared::app::{App, Config, init_tracing};
+use orgs_shared::events::{EventsConfig, Publisher};
 
 /// Builds the shared state once per process. It lives as long as the process, so handlers
 /// borrow it for free.
@@ -31,4 +36,21 @@ macro_rules! lambda_main {
             .await
         }
     };
+}
+
+/// The whole `main` of `publish-events`, which the table's stream feeds instead of HTTP.
+pub async fn serve_stream() -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let publisher: &'static Publisher = Box::leak(Box::new(Publisher::from_sdk(
+        &sdk,
+        EventsConfig::from_env()?,
+    )));
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |event: LambdaEvent<Event>| async move {
+            let response = crate::handlers::events::publish_events(publisher, event.payload).await;
+            Ok::<_, Infallible>(response)
+        },
+    ))
+    .await
 }

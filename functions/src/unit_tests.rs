@@ -9,7 +9,7 @@ use orgs_shared::app::{App, Config};
 use orgs_shared::http::respond;
 use serde_json::{Value, json};
 
-use crate::handlers::{me, orgs};
+use crate::handlers::{audit, me, orgs};
 
 fn app() -> App {
     let sdk = SdkConfig::builder()
@@ -145,6 +145,27 @@ async fn bad_paging_parameters_are_400() {
     let (status, body) = problem(respond("req-1", orgs::list_orgs(&app(), req).await));
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["errors"][0]["field"], "limit");
+}
+
+#[tokio::test]
+async fn bad_audit_log_filters_are_400_before_any_aws_call() {
+    let req = request(
+        "GET",
+        "/orgs/{org_id}/audit-log",
+        json!({ "org_id": "org_00000000000000000000000000000000" }),
+        json!({ "action": "org.hacked", "actor": "" }),
+        Some("alice"),
+        None,
+    );
+    let (status, body) = problem(respond("req-1", audit::list_audit_log(&app(), req).await));
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["action", "actor"]);
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use orgs_shared::domain::Role;
 use orgs_shared::domain::Timestamp;
-use orgs_shared::store::{Invitation, Membership, Organization, Team, User};
+use orgs_shared::store::{AuditEntry, Invitation, Membership, Organization, Team, User};
 
 #[derive(Debug, Serialize)]
 pub struct UserView<'a> {
@@ -65,6 +65,43 @@ impl<'a> OrgView<'a> {
             member_count: org.member_count,
             created_at: org.created_at.to_rfc3339(),
             updated_at: org.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct TargetView<'a> {
+    #[serde(rename = "type")]
+    pub target_type: &'a str,
+    pub id: &'a str,
+}
+
+/// One audit entry: who (by user id, which never changes), what, on which target, when, and the
+/// request that did it.
+#[derive(Debug, Serialize)]
+pub struct AuditEntryView<'a> {
+    pub audit_id: &'a str,
+    pub action: &'a str,
+    pub actor_user_id: &'a str,
+    pub target: TargetView<'a>,
+    pub at: String,
+    pub request_id: &'a str,
+    pub data: &'a serde_json::Value,
+}
+
+impl<'a> From<&'a AuditEntry> for AuditEntryView<'a> {
+    fn from(entry: &'a AuditEntry) -> Self {
+        Self {
+            audit_id: entry.audit_id.as_str(),
+            action: &entry.action,
+            actor_user_id: &entry.actor_user_id,
+            target: TargetView {
+                target_type: &entry.target_type,
+                id: &entry.target_id,
+            },
+            at: entry.at.to_rfc3339(),
+            request_id: &entry.request_id,
+            data: &entry.data,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod domain;
+pub mod events;
 pub mod http;
 pub mod mail;
 pub mod store;

@@ -1,11 +1,13 @@
 //! The local stack: moto as the local AWS, the table and sender provisioned from the SAM
-//! template, dev tokens standing in for the JWT authorizer, and an HTTP server that hands each
-//! request to the same handler a Lambda function runs, in API Gateway's payload 2.0 shape.
+//! template, dev tokens standing in for the JWT authorizer, an HTTP server that hands each
+//! request to the same handler a Lambda function runs, in API Gateway's payload 2.0 shape, and a
+//! reader of the table's stream that feeds the event publisher as Lambda would.
 
 pub mod aws;
 pub mod moto;
 pub mod provision;
 pub mod server;
+pub mod stream;
 pub mod token;
 
 use std::path::PathBuf;

@@ -139,3 +139,87 @@ pub async fn ensure_sender(sdk: &SdkConfig, address: &str) -> anyhow::Result<()>
         .context("creating the SES sender identity")?;
     Ok(())
 }
+
+/// Creates the event bus unless it exists (`default` always does).
+pub async fn ensure_bus(sdk: &SdkConfig, name: &str) -> anyhow::Result<()> {
+    let client = aws_sdk_eventbridge::Client::new(sdk);
+    if client.describe_event_bus().name(name).send().await.is_ok() {
+        return Ok(());
+    }
+    client
+        .create_event_bus()
+        .name(name)
+        .send()
+        .await
+        .context("creating the event bus")?;
+    Ok(())
+}
+
+/// An SQS queue: where to send to it, and its ARN for rules and targets.
+#[derive(Clone, Debug)]
+pub struct Queue {
+    pub url: String,
+    pub arn: String,
+}
+
+/// Creates the queue unless it exists (creating one with the same name is a no-op in SQS).
+pub async fn ensure_queue(sdk: &SdkConfig, name: &str) -> anyhow::Result<Queue> {
+    let client = aws_sdk_sqs::Client::new(sdk);
+    let created = client
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .context("creating a queue")?;
+    let url = created
+        .queue_url()
+        .ok_or_else(|| anyhow!("the new queue has no URL"))?
+        .to_owned();
+    let attributes = client
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .context("reading the queue's ARN")?;
+    let arn = attributes
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .ok_or_else(|| anyhow!("the queue has no ARN"))?
+        .to_owned();
+    Ok(Queue { url, arn })
+}
+
+/// A rule on `bus` that sends every event with source `orgs` to `queue`: how tests (and a
+/// curious person) read what was published.
+pub async fn ensure_rule_to_queue(
+    sdk: &SdkConfig,
+    bus: &str,
+    rule: &str,
+    queue: &Queue,
+) -> anyhow::Result<()> {
+    let client = aws_sdk_eventbridge::Client::new(sdk);
+    let pattern = serde_json::json!({ "source": [orgs_shared::events::SOURCE] });
+    client
+        .put_rule()
+        .name(rule)
+        .event_bus_name(bus)
+        .event_pattern(pattern.to_string())
+        .send()
+        .await
+        .context("creating the rule")?;
+    client
+        .put_targets()
+        .rule(rule)
+        .event_bus_name(bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(&queue.arn)
+                .build()?,
+        )
+        .send()
+        .await
+        .context("pointing the rule at the queue")?;
+    Ok(())
+}

@@ -1,5 +1,7 @@
 //! One module per resource; one public function per operation.
 
+pub mod audit;
+pub mod events;
 pub mod invitations;
 pub mod invitee;
 pub mod me;

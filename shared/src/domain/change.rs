@@ -33,6 +33,39 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
+    /// Every kind, for the audit log's `action` filter and the tests that hold each kind to its
+    /// event schema (`infra/events/{detail_type}.schema.json`). A new kind goes here too; the
+    /// unit test below stops compiling as a reminder.
+    pub const ALL: [ChangeKind; 22] = [
+        ChangeKind::UserCreated,
+        ChangeKind::UserUpdated,
+        ChangeKind::HandleChanged,
+        ChangeKind::OrganizationCreated,
+        ChangeKind::OrganizationUpdated,
+        ChangeKind::OrganizationDeleted,
+        ChangeKind::InvitationSent,
+        ChangeKind::InvitationAccepted,
+        ChangeKind::InvitationDeclined,
+        ChangeKind::InvitationRevoked,
+        ChangeKind::InvitationExpired,
+        ChangeKind::MemberJoined,
+        ChangeKind::MemberRemoved,
+        ChangeKind::RoleChanged,
+        ChangeKind::MemberDeactivated,
+        ChangeKind::MemberReactivated,
+        ChangeKind::OwnershipTransferred,
+        ChangeKind::TeamCreated,
+        ChangeKind::TeamRenamed,
+        ChangeKind::TeamDeleted,
+        ChangeKind::TeamMemberAdded,
+        ChangeKind::TeamMemberRemoved,
+    ];
+
+    /// The kind whose audit `action` this is.
+    pub fn from_action(action: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.action() == action)
+    }
+
     /// The audit log's `action`.
     pub fn action(self) -> &'static str {
         match self {
@@ -106,4 +139,52 @@ pub struct Change {
     pub target_type: &'static str,
     pub target_id: String,
     pub data: Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No wildcard, on purpose: a new kind stops this compiling, as a reminder to list it in
+    /// `ALL` (which the event schema tests and the audit filter go by) at the same time.
+    fn position(kind: ChangeKind) -> usize {
+        use ChangeKind::*;
+        match kind {
+            UserCreated => 0,
+            UserUpdated => 1,
+            HandleChanged => 2,
+            OrganizationCreated => 3,
+            OrganizationUpdated => 4,
+            OrganizationDeleted => 5,
+            InvitationSent => 6,
+            InvitationAccepted => 7,
+            InvitationDeclined => 8,
+            InvitationRevoked => 9,
+            InvitationExpired => 10,
+            MemberJoined => 11,
+            MemberRemoved => 12,
+            RoleChanged => 13,
+            MemberDeactivated => 14,
+            MemberReactivated => 15,
+            OwnershipTransferred => 16,
+            TeamCreated => 17,
+            TeamRenamed => 18,
+            TeamDeleted => 19,
+            TeamMemberAdded => 20,
+            TeamMemberRemoved => 21,
+        }
+    }
+
+    #[test]
+    fn all_lists_every_kind_once() {
+        for (i, kind) in ChangeKind::ALL.iter().enumerate() {
+            assert_eq!(position(*kind), i, "{kind:?}");
+            assert_eq!(ChangeKind::from_action(kind.action()), Some(*kind));
+        }
+        let mut types: Vec<_> = ChangeKind::ALL.iter().map(|k| k.detail_type()).collect();
+        types.sort_unstable();
+        types.dedup();
+        assert_eq!(types.len(), ChangeKind::ALL.len());
+        assert_eq!(ChangeKind::from_action("nothing.happened"), None);
+    }
 }

@@ -2,6 +2,7 @@
 //! Every change is one transaction that also writes its audit entry and event record.
 
 mod answers;
+mod audit;
 mod deletion;
 pub mod error;
 mod history;
@@ -19,6 +20,7 @@ mod users;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 
 pub use answers::Joiner;
+pub use audit::{AuditEntry, AuditFilter, AuditPosition};
 pub use error::{LimitKind, Refusal, StoreError, StoreResult};
 pub use history::Retention;
 pub use invitations::{NewInvitation, TokenMatch};

@@ -1,5 +1,6 @@
 //! Runs the whole service on loopback: moto (unless `AWS_ENDPOINT_URL` names an endpoint
-//! already), the table and sender from the SAM template, and every route of the HTTP API.
+//! already), the table and sender from the SAM template, every route of the HTTP API, and the
+//! event publisher fed by the table's stream, printing each event it puts on the local bus.
 //! Ctrl-C stops everything it started.
 
 use std::sync::Arc;
@@ -7,8 +8,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
+use orgs_local::stream::{StreamFeed, stream_arn};
 use orgs_local::{aws, provision, token, workspace_root};
 use orgs_shared::app::{App, Config, init_tracing};
+use orgs_shared::events::{EventsConfig, Publisher};
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name)
@@ -31,6 +34,7 @@ async fn main() -> anyhow::Result<()> {
         .context("PORT must be a port number")?;
     let table = env_or("ORGS_TABLE_NAME", "orgs");
     let sender = env_or("ORGS_MAIL_FROM", "no-reply@orgs.local");
+    let bus = env_or("ORGS_EVENT_BUS_NAME", "orgs-local");
 
     // Keeps our own moto alive until we return; dropping it stops the server.
     let (endpoint, _moto) = match std::env::var("AWS_ENDPOINT_URL")
@@ -47,11 +51,25 @@ async fn main() -> anyhow::Result<()> {
     let sdk = aws::sdk_config(&endpoint).await;
     provision::ensure_table(&sdk, &table).await?;
     provision::ensure_sender(&sdk, &sender).await?;
+    provision::ensure_bus(&sdk, &bus).await?;
+    let dead_letters = provision::ensure_queue(&sdk, &format!("{table}-events-dlq")).await?;
     // SAFETY: set before any other thread reads the environment.
     unsafe { std::env::set_var("ORGS_TABLE_NAME", &table) };
     let mut app = App::new(&sdk, Config::from_env()?);
     // Locally, print each invitation email's recipient and link so a person can follow it.
     app.mailer = app.mailer.echoing_links();
+
+    // The stream feeds the publisher as Lambda's event source mapping would.
+    let publisher = Publisher::from_sdk(
+        &sdk,
+        EventsConfig {
+            bus_name: bus.clone(),
+            dead_letter_queue_url: dead_letters.url.clone(),
+        },
+    );
+    let (_publisher, publisher_rx) = tokio::sync::watch::channel(publisher);
+    let mut feed = StreamFeed::new(&sdk, stream_arn(&sdk, &table).await?, publisher_rx);
+    feed.print = true;
 
     let api = Arc::new(LocalApi {
         app,
@@ -64,11 +82,13 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("binding 127.0.0.1:{port} (set PORT to use another)"))?;
     eprintln!(
         "orgs is serving on http://127.0.0.1:{port}  (AWS endpoint {endpoint}, table {table})\n\
+         Events go to the bus {bus}; each one is printed as it is published.\n\
          Get a token:  cargo token --sub alice --email alice@example.com\n\
          Press Ctrl-C to stop."
     );
     tokio::select! {
         result = serve(listener, api) => result?,
+        result = feed.run() => result.context("the event publisher stopped")?,
         _ = tokio::signal::ctrl_c() => eprintln!("Stopping."),
     }
     Ok(())

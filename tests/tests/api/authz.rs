@@ -51,6 +51,7 @@ const MATRIX: &[(&str, [u16; 7])] = &[
     ("list-team-members", [401, 404, 404, 200, 200, 200, 404]),
     ("add-team-member", [401, 404, 404, 403, 204, 204, 404]),
     ("remove-team-member", [401, 404, 404, 403, 204, 204, 404]),
+    ("list-audit-log", [401, 404, 404, 403, 200, 200, 404]),
 ];
 
 /// An organization with one person of every kind, a member to act on (`tara`, in My Team), a

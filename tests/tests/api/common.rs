@@ -1,6 +1,7 @@
 //! Test harness: each test gets its own table in one moto server (single-threaded, started on
 //! first use unless `AWS_ENDPOINT_URL` names one) and its own local API server on a free port.
-//! Requests go over HTTP through the same adapter and handlers as `cargo local`.
+//! Requests go over HTTP through the same adapter and handlers as `cargo local`. A test that
+//! asks for events also gets what `bus.rs` sets up.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -13,6 +14,8 @@ use orgs_shared::app::{App, Config, Limits};
 use orgs_shared::mail::Mailer;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+
+use crate::bus::Events;
 
 static ENDPOINT: OnceLock<String> = OnceLock::new();
 
@@ -32,6 +35,8 @@ pub struct Stack {
     pub dynamo: aws_sdk_dynamodb::Client,
     pub app: App,
     pub table: String,
+    /// Only for stacks started with `start_with_events`.
+    pub events: Option<Events>,
     secret: String,
 }
 
@@ -55,11 +60,24 @@ pub struct Options {
     pub ses_endpoint: Option<String>,
     /// Serve an existing stack's table instead of a new one.
     pub table: Option<String>,
+    /// Feed the table's stream to the event publisher, which talks to EventBridge at this
+    /// endpoint (moto when `Some(None)`).
+    pub events: Option<Option<String>>,
 }
 
 impl Stack {
     pub async fn start() -> Self {
         Self::start_with(Options::default()).await
+    }
+
+    /// A stack whose table's stream feeds the event publisher, as on Lambda. The publisher
+    /// talks to EventBridge at `eventbridge` (moto when `None`).
+    pub async fn start_with_events(eventbridge: Option<&str>) -> Self {
+        Self::start_with(Options {
+            events: Some(eventbridge.map(str::to_owned)),
+            ..Options::default()
+        })
+        .await
     }
 
     pub async fn start_with(options: Options) -> Self {
@@ -102,12 +120,17 @@ impl Stack {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(serve(listener, api));
+        let events = match options.events {
+            Some(eventbridge) => Some(Events::start(&sdk, &table, eventbridge.as_deref()).await),
+            None => None,
+        };
         Self {
             base,
             http: reqwest::Client::new(),
             dynamo: aws_sdk_dynamodb::Client::new(&sdk),
             app,
             table,
+            events,
             secret,
         }
     }
@@ -152,6 +175,19 @@ impl Stack {
                     .is_some_and(|to| to.iter().any(|a| a == address))
             })
             .filter_map(|m| m["body"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    pub fn events(&self) -> &Events {
+        self.events.as_ref().expect("a stack started with events")
+    }
+
+    /// The `event_id`s of the table's event records, in stream order per subject.
+    pub async fn stored_event_ids(&self, prefix: &str) -> Vec<String> {
+        self.keys_with_prefix(prefix)
+            .await
+            .into_iter()
+            .filter_map(|(_, sk)| sk.split_once('#').map(|(_, id)| id.to_owned()))
             .collect()
     }
 

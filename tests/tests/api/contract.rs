@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use orgs_functions::routes::{Auth, ROUTES};
+use orgs_functions::routes::{Auth, ROUTES, STREAM_FUNCTIONS};
 use orgs_local::workspace_root;
 use serde_yaml_ng::Value;
 
@@ -56,10 +56,54 @@ fn template_routes(template: &Value) -> RouteSet {
     routes
 }
 
+/// The binary of every function in the template with an event of `event_type`.
+fn functions_with_event(template: &Value, event_type: &str) -> BTreeSet<String> {
+    let mut functions = BTreeSet::new();
+    for (_, resource) in template["Resources"].as_mapping().expect("Resources") {
+        let events = resource["Properties"]["Events"].as_mapping().into_iter();
+        if events
+            .flatten()
+            .any(|(_, event)| event["Type"].as_str() == Some(event_type))
+        {
+            let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str();
+            functions.insert(binary.unwrap_or("?").to_owned());
+        }
+    }
+    functions
+}
+
 #[test]
 fn the_template_declares_exactly_the_routes_of_the_code() {
     let template = read_yaml("infra/template.yaml");
     assert_eq!(template_routes(&template), code_routes());
+}
+
+/// The stream functions, and only they, are fed by the table's stream, with the settings that
+/// keep delivery ordered and lossless.
+#[test]
+fn the_template_feeds_exactly_the_stream_functions_from_the_table_stream() {
+    let template = read_yaml("infra/template.yaml");
+    let expected: BTreeSet<String> = STREAM_FUNCTIONS.iter().map(|f| f.to_string()).collect();
+    assert_eq!(functions_with_event(&template, "DynamoDB"), expected);
+    for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        for (_, event) in resource["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+            .filter(|(_, e)| e["Type"].as_str() == Some("DynamoDB"))
+        {
+            let props = &event["Properties"];
+            // `!GetAtt Table.StreamArn`, a tagged value to the YAML parser.
+            let stream = format!("{:?}", props["Stream"]);
+            assert!(stream.contains("Table.StreamArn"), "{name:?}: {stream}");
+            assert_eq!(props["StartingPosition"], "TRIM_HORIZON", "{name:?}");
+            assert_eq!(props["BisectBatchOnFunctionError"], true, "{name:?}");
+            assert_eq!(props["FunctionResponseTypes"][0], "ReportBatchItemFailures");
+            assert!(props["BatchSize"].as_u64().is_some(), "{name:?}");
+            assert!(props["MaximumRetryAttempts"].as_i64().is_some(), "{name:?}");
+            assert_eq!(props["DestinationConfig"]["OnFailure"]["Type"], "SQS");
+        }
+    }
 }
 
 #[test]
@@ -100,14 +144,17 @@ fn every_function_is_arm64_built_with_cargo_lambda_from_an_existing_binary() {
     }
 }
 
+/// Each binary serves a route, or is one of the few fed by the stream instead; never both.
 #[test]
 fn every_binary_serves_a_route() {
     let routed: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
+    let streamed: BTreeSet<String> = STREAM_FUNCTIONS.iter().map(|f| f.to_string()).collect();
+    assert!(routed.is_disjoint(&streamed), "{routed:?} {streamed:?}");
     let binaries: BTreeSet<String> = std::fs::read_dir(workspace_root().join("functions/src/bin"))
         .unwrap()
         .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(str::to_owned))
         .collect();
-    assert_eq!(binaries, routed);
+    assert_eq!(binaries, &routed | &streamed);
 }
 
 #[test]

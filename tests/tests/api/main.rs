@@ -1,10 +1,13 @@
 //! Integration tests: every route through HTTP, the local API Gateway adapter, the handlers and
 //! the AWS SDK, against moto.
 
+mod audit;
 mod authz;
+mod bus;
 mod common;
 mod contract;
 mod deletion;
+mod events;
 mod invitations;
 mod me;
 mod members;
