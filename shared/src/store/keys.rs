@@ -116,6 +116,18 @@ pub fn invitee_gsi1(
 /// Pending invitations by expiry (index `gsi2`), spread over a few partitions so no single
 /// one runs hot; the expiry function reads each shard's due range.
 pub const EXPIRY_SHARDS: u32 = 4;
+
+/// The `gsi2pk` of one expiry shard (`0..EXPIRY_SHARDS`).
+pub fn expiry_shard_pk(shard: u32) -> String {
+    format!("EXPIRY#{shard}")
+}
+
+/// An exclusive upper bound on the `gsi2sk` of the invitations due at `now`. Sort keys start
+/// with the fixed-width deadline and then `#`; `$` sorts right after `#`, so every deadline up
+/// to and including `now` sorts below this and every later one above it.
+pub fn expiry_due_bound(now: Timestamp) -> String {
+    format!("{now}$")
+}
 pub fn expiry_gsi2(
     org: &OrgId,
     invitation: &crate::domain::InvitationId,
@@ -128,7 +140,37 @@ pub fn expiry_gsi2(
         .and_then(|c| c.to_digit(16))
         .unwrap_or(0);
     (
-        format!("EXPIRY#{}", last % EXPIRY_SHARDS),
+        expiry_shard_pk(last % EXPIRY_SHARDS),
         format!("{expires_at}#{org}#{invitation}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::InvitationId;
+
+    #[test]
+    fn the_due_bound_splits_deadlines_at_now_inclusive() {
+        let now = Timestamp::parse("2026-11-22T14:00:00.000Z").unwrap();
+        let (org, inv) = (OrgId::generate(), InvitationId::generate());
+        let bound = expiry_due_bound(now);
+        let sk = |at: Timestamp| expiry_gsi2(&org, &inv, at).1;
+        assert!(sk(now.plus_seconds(-1)) < bound);
+        assert!(sk(now) < bound, "due at its deadline exactly");
+        assert!(sk(Timestamp::parse("2026-11-22T14:00:00.001Z").unwrap()) > bound);
+        assert!(sk(now.plus_seconds(3600)) > bound);
+    }
+
+    #[test]
+    fn every_shard_is_used() {
+        let org = OrgId::generate();
+        let now = Timestamp::now();
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            seen.insert(expiry_gsi2(&org, &InvitationId::generate(), now).0);
+        }
+        let all: std::collections::BTreeSet<_> = (0..EXPIRY_SHARDS).map(expiry_shard_pk).collect();
+        assert_eq!(seen, all);
+    }
 }

@@ -4,6 +4,7 @@
 mod answers;
 mod deletion;
 pub mod error;
+mod expiry;
 mod history;
 mod invitations;
 mod item;
@@ -18,6 +19,7 @@ use aws_sdk_dynamodb::types::KeysAndAttributes;
 
 pub use answers::Joiner;
 pub use error::{LimitKind, Refusal, StoreError, StoreResult};
+pub use expiry::{DueCursor, DuePage, Expiry};
 pub use history::Retention;
 pub use invitations::{NewInvitation, TokenMatch};
 pub use item::Item;
