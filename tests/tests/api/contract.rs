@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use orgs_functions::routes::{Auth, ROUTES};
+use orgs_functions::routes::{Auth, ROUTES, SCHEDULED_FUNCTIONS};
 use orgs_local::workspace_root;
 use serde_yaml_ng::Value;
 
@@ -62,6 +62,52 @@ fn the_template_declares_exactly_the_routes_of_the_code() {
     assert_eq!(template_routes(&template), code_routes());
 }
 
+/// `!Ref Name` (a tagged value to the YAML parser) as `Name`.
+fn reference(value: &Value) -> Option<&str> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "Ref" => tagged.value.as_str(),
+        _ => None,
+    }
+}
+
+/// The scheduled functions, and only they, have a schedule: an EventBridge rule or scheduler
+/// whose expression is a template parameter, by default hourly for the expiry.
+#[test]
+fn the_template_schedules_exactly_the_scheduled_functions_at_a_parameter_rate() {
+    let template = read_yaml("infra/template.yaml");
+    let mut scheduled = BTreeSet::new();
+    for (name, resource) in template["Resources"].as_mapping().expect("Resources") {
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str();
+        for (_, event) in resource["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+        {
+            let expression = match event["Type"].as_str() {
+                Some("Schedule") => &event["Properties"]["Schedule"],
+                Some("ScheduleV2") => &event["Properties"]["ScheduleExpression"],
+                _ => continue,
+            };
+            let parameter = reference(expression)
+                .unwrap_or_else(|| panic!("{name:?}: the schedule is not a parameter"));
+            let default = template["Parameters"][parameter]["Default"].as_str();
+            assert!(
+                default.is_some_and(|d| d.starts_with("rate(") || d.starts_with("cron(")),
+                "{name:?}: {parameter} has no schedule expression as default"
+            );
+            scheduled.insert(binary.unwrap_or("?").to_owned());
+            let timeout = resource["Properties"]["Timeout"].as_u64().unwrap_or(0);
+            assert!((60..=300).contains(&timeout), "{name:?}: Timeout {timeout}");
+        }
+    }
+    let expected: BTreeSet<String> = SCHEDULED_FUNCTIONS.iter().map(|f| f.to_string()).collect();
+    assert_eq!(scheduled, expected);
+    assert_eq!(
+        template["Parameters"]["ExpiryScheduleRate"]["Default"].as_str(),
+        Some("rate(1 hour)")
+    );
+}
+
 #[test]
 fn every_function_is_arm64_built_with_cargo_lambda_from_an_existing_binary() {
     let template = read_yaml("infra/template.yaml");
@@ -100,14 +146,17 @@ fn every_function_is_arm64_built_with_cargo_lambda_from_an_existing_binary() {
     }
 }
 
+/// Each binary serves a route, or is one of the few a schedule invokes instead; never both.
 #[test]
 fn every_binary_serves_a_route() {
     let routed: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
+    let scheduled: BTreeSet<String> = SCHEDULED_FUNCTIONS.iter().map(|f| f.to_string()).collect();
+    assert!(routed.is_disjoint(&scheduled), "{routed:?} {scheduled:?}");
     let binaries: BTreeSet<String> = std::fs::read_dir(workspace_root().join("functions/src/bin"))
         .unwrap()
         .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(str::to_owned))
         .collect();
-    assert_eq!(binaries, routed);
+    assert_eq!(binaries, &routed | &scheduled);
 }
 
 #[test]
