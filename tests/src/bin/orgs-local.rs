@@ -1,20 +1,39 @@
 //! Runs the whole service on loopback: moto (unless `AWS_ENDPOINT_URL` names an endpoint
-//! already), the table and sender from the SAM template, and every route of the HTTP API.
-//! Ctrl-C stops everything it started.
+//! already), the table and sender from the SAM template, every route of the HTTP API, and the
+//! scheduled expiry on a timer. Ctrl-C stops everything it started.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use orgs_functions::expiry::expire_invitations;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
 use orgs_local::{aws, provision, token, workspace_root};
 use orgs_shared::app::{App, Config, init_tracing};
+use orgs_shared::domain::Timestamp;
+use orgs_shared::store::Store;
+
+/// How often the expiry runs locally, unless `ORGS_EXPIRY_INTERVAL_SECONDS` says otherwise.
+const DEFAULT_EXPIRY_INTERVAL_SECONDS: &str = "60";
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name)
         .ok()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| default.to_owned())
+}
+
+/// Runs the expiry every `every`, as the EventBridge schedule does on AWS. The first run is at
+/// once; each may work until the next is due, and prints its summary line.
+async fn expire_periodically(store: Store, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let run_id = format!("local-{}", uuid::Uuid::new_v4().simple());
+        expire_invitations(&store, Timestamp::now(), Instant::now() + every, &run_id).await;
+    }
 }
 
 fn openapi_json() -> anyhow::Result<String> {
@@ -30,6 +49,12 @@ async fn main() -> anyhow::Result<()> {
         .parse()
         .context("PORT must be a port number")?;
     let table = env_or("ORGS_TABLE_NAME", "orgs");
+    let expiry_every: u64 = env_or(
+        "ORGS_EXPIRY_INTERVAL_SECONDS",
+        DEFAULT_EXPIRY_INTERVAL_SECONDS,
+    )
+    .parse()
+    .context("ORGS_EXPIRY_INTERVAL_SECONDS must be a whole number of seconds (0: never)")?;
     let sender = env_or("ORGS_MAIL_FROM", "no-reply@orgs.local");
 
     // Keeps our own moto alive until we return; dropping it stops the server.
@@ -53,6 +78,7 @@ async fn main() -> anyhow::Result<()> {
     // Locally, print each invitation email's recipient and link so a person can follow it.
     app.mailer = app.mailer.echoing_links();
 
+    let store = app.store.clone();
     let api = Arc::new(LocalApi {
         app,
         jwt_secret: token::dev_secret(),
@@ -65,8 +91,23 @@ async fn main() -> anyhow::Result<()> {
     eprintln!(
         "orgs is serving on http://127.0.0.1:{port}  (AWS endpoint {endpoint}, table {table})\n\
          Get a token:  cargo token --sub alice --email alice@example.com\n\
-         Press Ctrl-C to stop."
+         {expiry}\n\
+         Press Ctrl-C to stop.",
+        expiry = if expiry_every > 0 {
+            format!(
+                "Lapsed invitations expire every {expiry_every} s; at once with:  \
+                 AWS_ENDPOINT_URL={endpoint} ORGS_TABLE_NAME={table} cargo expire"
+            )
+        } else {
+            "The expiry timer is off (ORGS_EXPIRY_INTERVAL_SECONDS=0).".to_owned()
+        },
     );
+    if expiry_every > 0 {
+        tokio::spawn(expire_periodically(
+            store,
+            Duration::from_secs(expiry_every),
+        ));
+    }
     tokio::select! {
         result = serve(listener, api) => result?,
         _ = tokio::signal::ctrl_c() => eprintln!("Stopping."),
