@@ -3,6 +3,7 @@
 //! request to the same handler a Lambda function runs, in API Gateway's payload 2.0 shape.
 
 pub mod aws;
+pub mod counting;
 pub mod moto;
 pub mod provision;
 pub mod server;

@@ -4,6 +4,7 @@
 mod common;
 mod contract;
 mod deletion;
+mod expiry;
 mod invitations;
 mod me;
 mod openapi;
