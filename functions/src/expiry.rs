@@ -10,6 +10,9 @@
 //!   conditional transaction and then leaves the index, so a later run finds only the rest,
 //!   and a transaction that loses a race is counted as skipped, never as a failure.
 //! - It takes no new work after `stop_at`; the next run carries on where it stopped.
+//! - With time to spare, it also finishes organization deletions that were begun and then
+//!   abandoned: their pending invitations could not be expired (nothing is written into an
+//!   organization being deleted) and would otherwise be read again by every run.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -31,6 +34,17 @@ pub const DEADLINE_MARGIN: Duration = Duration::from_secs(2);
 /// The job name in the actor of every change the expiry makes: `system:expiry`.
 pub const ACTOR_JOB: &str = "expiry";
 
+/// A deletion still unfinished this long after it began was abandoned: `delete-org` gives up
+/// after 30 s. Finishing one that its owner is still repeating is harmless anyway.
+pub const ABANDONED_AFTER_SECONDS: i64 = 15 * 60;
+
+/// Finishing a deletion is started only with this much time left: the budget `delete-org`
+/// itself has (its timeout) for a whole organization.
+pub const DELETION_TIME: Duration = Duration::from_secs(30);
+
+/// Abandoned deletions looked at per run; more wait for the next run.
+const DELETIONS_PER_RUN: i32 = 10;
+
 /// What one run did. `found` = `expired` + `skipped` + `deferred` + what failed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ExpiryReport {
@@ -42,9 +56,12 @@ pub struct ExpiryReport {
     pub skipped: u64,
     /// Left for the next run: a conflict with a concurrent transaction outlasted the retries.
     pub deferred: u64,
+    /// Abandoned organization deletions finished.
+    pub deletions_finished: u64,
     /// DynamoDB failures and unreadable items, each logged; a shard stops at a failure.
     pub errors: u64,
-    /// Every shard was read to the end of its due range.
+    /// Every shard was read to the end of its due range, and no abandoned deletion was left
+    /// for lack of time.
     pub finished: bool,
     pub duration_ms: u64,
 }
@@ -54,12 +71,13 @@ impl std::fmt::Display for ExpiryReport {
         write!(
             f,
             "invitation expiry {}: found {}, expired {}, skipped {} (changed meanwhile), \
-             deferred {}, errors {}, {} in {} ms",
+             deferred {}, abandoned deletions finished {}, errors {}, {} in {} ms",
             self.run_id,
             self.found,
             self.expired,
             self.skipped,
             self.deferred,
+            self.deletions_finished,
             self.errors,
             if self.finished {
                 "finished"
@@ -105,6 +123,7 @@ pub async fn expire_invitations(
         report.errors += tally.errors;
         report.finished &= tally.finished;
     }
+    finish_abandoned_deletions(store, now, stop_at, &mut report).await;
     report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     tracing::info!("{report}");
     report
@@ -177,6 +196,46 @@ async fn expire_shard(store: &Store, shard: u32, op: &Op, stop_at: Instant) -> T
     }
 }
 
+/// Finishes deletions begun more than `ABANDONED_AFTER_SECONDS` before `now`, while at least
+/// `DELETION_TIME` is left before `stop_at`.
+async fn finish_abandoned_deletions(
+    store: &Store,
+    now: Timestamp,
+    stop_at: Instant,
+    report: &mut ExpiryReport,
+) {
+    let enough_time = || stop_at.saturating_duration_since(Instant::now()) >= DELETION_TIME;
+    if !enough_time() {
+        return;
+    }
+    let before = now.plus_seconds(-ABANDONED_AFTER_SECONDS);
+    let orgs = match store.unfinished_deletions(before, DELETIONS_PER_RUN).await {
+        Ok(orgs) => orgs,
+        Err(e) => {
+            report.errors += 1;
+            tracing::error!(error = %error_chain(&e), "reading unfinished deletions failed");
+            return;
+        }
+    };
+    for org_id in orgs {
+        if !enough_time() {
+            report.finished = false;
+            return;
+        }
+        match store.purge_org(&org_id, None).await {
+            Ok(deleted) => {
+                report.deletions_finished += 1;
+                tracing::info!(org_id = %org_id, deleted, "abandoned deletion finished");
+            }
+            Err(e) => {
+                report.errors += 1;
+                tracing::error!(org_id = %org_id, error = %error_chain(&e), "finishing a deletion failed");
+                return;
+            }
+        }
+    }
+}
+
 /// When to stop taking work, given the Lambda deadline: `DEADLINE_MARGIN` before it.
 pub fn stop_before(deadline: SystemTime) -> Instant {
     let left = deadline
@@ -225,6 +284,7 @@ mod tests {
             expired: 3,
             skipped: 1,
             deferred: 1,
+            deletions_finished: 0,
             errors: 0,
             finished: true,
             duration_ms: 42,
@@ -234,7 +294,7 @@ mod tests {
         assert_eq!(
             line,
             "invitation expiry r1: found 5, expired 3, skipped 1 (changed meanwhile), \
-             deferred 1, errors 0, finished in 42 ms"
+             deferred 1, abandoned deletions finished 0, errors 0, finished in 42 ms"
         );
     }
 }

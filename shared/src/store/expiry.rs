@@ -21,9 +21,6 @@ use super::model::{Invitation, Op};
 use super::orgs::{org_is_active, org_key};
 use super::tx::{Expr, Tx};
 
-/// Index `gsi2`: pending invitations by deadline (and organizations being deleted).
-const GSI2: &str = "gsi2";
-
 /// Where the next page of a shard's due range starts. Opaque to callers.
 #[derive(Clone, Debug)]
 pub struct DueCursor(Item);
@@ -60,12 +57,12 @@ impl Store {
             .client
             .query()
             .table_name(&self.table)
-            .index_name(GSI2)
+            .index_name(keys::GSI2)
             .key_condition_expression("#pk = :shard AND #sk < :due")
             .expression_attribute_names("#pk", keys::GSI2PK)
             .expression_attribute_names("#sk", keys::GSI2SK)
             .expression_attribute_values(":shard", AttributeValue::S(keys::expiry_shard_pk(shard)))
-            .expression_attribute_values(":due", AttributeValue::S(keys::expiry_due_bound(now)))
+            .expression_attribute_values(":due", AttributeValue::S(keys::gsi2_bound(now)))
             .limit(limit.max(1))
             .set_exclusive_start_key(after.map(|c| c.0))
             .send()

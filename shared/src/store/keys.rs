@@ -6,6 +6,7 @@ use crate::domain::{Handle, OrgId, Subject, TeamId, Timestamp, UserId};
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
 pub const GSI1: &str = "gsi1";
+pub const GSI2: &str = "gsi2";
 pub const GSI1PK: &str = "gsi1pk";
 pub const GSI1SK: &str = "gsi1sk";
 pub const GSI2PK: &str = "gsi2pk";
@@ -49,8 +50,9 @@ pub fn membership_gsi1(user: &UserId, org: &OrgId) -> (String, String) {
 }
 
 /// Organizations whose deletion has begun (index `gsi2`), so unfinished deletions can be found.
+pub const DELETING_GSI2PK: &str = "DELETING";
 pub fn deleting_gsi2(org: &OrgId, since: Timestamp) -> (String, String) {
-    ("DELETING".to_owned(), format!("{since}#{org}"))
+    (DELETING_GSI2PK.to_owned(), format!("{since}#{org}"))
 }
 
 fn subject_key(subject: &Subject) -> String {
@@ -122,11 +124,11 @@ pub fn expiry_shard_pk(shard: u32) -> String {
     format!("EXPIRY#{shard}")
 }
 
-/// An exclusive upper bound on the `gsi2sk` of the invitations due at `now`. Sort keys start
-/// with the fixed-width deadline and then `#`; `$` sorts right after `#`, so every deadline up
-/// to and including `now` sorts below this and every later one above it.
-pub fn expiry_due_bound(now: Timestamp) -> String {
-    format!("{now}$")
+/// An exclusive upper bound on `gsi2` sort keys that start with a time and then `#` (an
+/// invitation's deadline, a deletion's start): `$` sorts right after `#`, so every time up to
+/// and including `at` sorts below it and every later one above it.
+pub fn gsi2_bound(at: Timestamp) -> String {
+    format!("{at}$")
 }
 pub fn expiry_gsi2(
     org: &OrgId,
@@ -151,10 +153,10 @@ mod tests {
     use crate::domain::InvitationId;
 
     #[test]
-    fn the_due_bound_splits_deadlines_at_now_inclusive() {
+    fn the_bound_splits_deadlines_at_now_inclusive() {
         let now = Timestamp::parse("2026-11-22T14:00:00.000Z").unwrap();
         let (org, inv) = (OrgId::generate(), InvitationId::generate());
-        let bound = expiry_due_bound(now);
+        let bound = gsi2_bound(now);
         let sk = |at: Timestamp| expiry_gsi2(&org, &inv, at).1;
         assert!(sk(now.plus_seconds(-1)) < bound);
         assert!(sk(now) < bound, "due at its deadline exactly");

@@ -33,7 +33,7 @@ async fn lapse() {
 
 /// One run with time enough, as the schedule would start it at `now`.
 async fn run_at(stack: &Stack, now: Timestamp, run_id: &str) -> ExpiryReport {
-    let stop_at = Instant::now() + Duration::from_secs(60);
+    let stop_at = Instant::now() + Duration::from_secs(300);
     expire_invitations(&stack.app.store, now, stop_at, run_id).await
 }
 
@@ -230,7 +230,8 @@ async fn a_run_with_nothing_due_reads_one_page_per_shard_and_writes_nothing() {
     let stop_at = Instant::now() + Duration::from_secs(60);
     let report = expire_invitations(&store, Timestamp::now(), stop_at, "idle").await;
     assert_eq!((report.found, report.finished), (0, true), "{report}");
-    let expected = [("Query".to_owned(), 4)].into_iter().collect();
+    // One Query per shard, and one for abandoned deletions.
+    let expected = [("Query".to_owned(), 5)].into_iter().collect();
     assert_eq!(counter.take(), expected);
     assert_eq!(stack.snapshot().await, before);
 }
@@ -333,10 +334,7 @@ async fn racing_accepts_and_revokes_end_each_invitation_exactly_once() {
                 answer(stack, Some(person), "accept", token).await.0
             } else {
                 let path = format!("/orgs/{org_id}/invitations/{id}");
-                stack
-                    .call(Some(alice), Method::DELETE, &path, None)
-                    .await
-                    .0
+                stack.call(Some(alice), Method::DELETE, &path, None).await.0
             }
         },
     ));
@@ -426,7 +424,7 @@ async fn a_run_stopped_early_is_finished_by_the_next() {
 }
 
 #[tokio::test]
-async fn invitations_of_an_organization_being_deleted_are_skipped_not_written() {
+async fn a_deleting_organizations_invitations_are_skipped_until_the_deletion_is_finished() {
     let stack = short_lived().await;
     let alice = stack.person("alice");
     let org_id = stack.create_org(&alice, "acme").await;
@@ -460,9 +458,31 @@ async fn invitations_of_an_organization_being_deleted_are_skipped_not_written() 
         (1, 1, 0),
         "{report}"
     );
+    assert_eq!(report.deletions_finished, 0, "it may still be in progress");
     assert_eq!(stack.snapshot().await, before);
     assert_eq!(
         text(&invitation(&stack, &org_id, &id).await, "status"),
         "pending"
     );
+
+    // A quarter of an hour on, the deletion counts as abandoned and the run finishes it.
+    let later = Timestamp::now().plus_seconds(16 * 60);
+    let report = run_at(&stack, later, "later").await;
+    assert_eq!(report.deletions_finished, 1, "{report}");
+    assert!(
+        stack
+            .keys_with_prefix(&format!("ORG#{org_id}"))
+            .await
+            .is_empty()
+    );
+    assert!(stack.keys_with_prefix("INVTOKEN#").await.is_empty());
+    let report = run_at(&stack, later, "after").await;
+    assert_eq!(
+        (report.found, report.deletions_finished),
+        (0, 0),
+        "{report}"
+    );
+    // The record of who deleted it stays, until its own TTL.
+    let audit = audited(&stack, &org_id, "organization.deleted").await;
+    assert_eq!(audit.len(), 1);
 }
