@@ -5,6 +5,8 @@ mod answers;
 mod deletion;
 pub mod error;
 mod expiry;
+#[cfg(feature = "fixtures")]
+mod fixtures;
 mod history;
 mod invitations;
 mod item;
