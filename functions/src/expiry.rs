@@ -60,8 +60,8 @@ pub struct ExpiryReport {
     pub deletions_finished: u64,
     /// DynamoDB failures and unreadable items, each logged; a shard stops at a failure.
     pub errors: u64,
-    /// Every shard was read to the end of its due range, and no abandoned deletion was left
-    /// for lack of time.
+    /// Every shard was read to the end of its due range, and no abandoned deletion that the
+    /// run found was left for lack of time.
     pub finished: bool,
     pub duration_ms: u64,
 }
