@@ -110,6 +110,9 @@ pub const ROUTES: &[Route] = &[
 /// The functions that no HTTP route reaches: the table's stream feeds them. Tests hold the
 /// binaries and the template's event sources to this list as they hold routes to `ROUTES`.
 pub const STREAM_FUNCTIONS: &[&str] = &["publish-events"];
+/// The functions that no HTTP route reaches: an EventBridge schedule invokes them. Tests hold
+/// the binaries and the template's schedules to this list as they hold routes to `ROUTES`.
+pub const SCHEDULED_FUNCTIONS: &[&str] = &["expire-invitations"];
 
 impl Route {
     /// The path parameters, if `path` fits this route's template.

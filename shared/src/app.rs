@@ -177,3 +177,15 @@ pub fn init_tracing() {
         .with_target(false)
         .try_init();
 }
+
+/// An error and all its sources on one line (`a: b: c`), for logs.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
+}

@@ -18,6 +18,17 @@ impl Moto {
     /// Installs the pinned moto if needed, starts it on a free port and waits until it answers.
     /// `threaded: false` serves one request at a time, which race tests need.
     pub fn start(threaded: bool) -> anyhow::Result<Self> {
+        Self::start_with(if threaded { &["--threaded"] } else { &[] })
+    }
+
+    /// A single-threaded moto whose transactions roll back from a journal of the items they
+    /// touched instead of copies of whole tables, so that their cost does not grow with the
+    /// table (see `journal_transactions` in `tests/moto_server.py`). For benchmarks only.
+    pub fn start_journaled() -> anyhow::Result<Self> {
+        Self::start_with(&["--journaled-transactions"])
+    }
+
+    fn start_with(flags: &[&str]) -> anyhow::Result<Self> {
         let root = workspace_root();
         let tools = Command::new("bash")
             .arg(root.join("tests/tools.sh"))
@@ -34,9 +45,7 @@ impl Moto {
         command
             .arg(root.join("tests/moto_server.py"))
             .arg(port.to_string());
-        if threaded {
-            command.arg("--threaded");
-        }
+        command.args(flags);
         let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -215,7 +215,10 @@ pub async fn delete_org(app: &App, req: Request) -> Result<Response<Body>, ApiEr
             Err(e) => return Err(e.into()),
         }
     }
-    let deleted = app.store.purge_org(&org.org_id, &caller.user_id).await?;
+    let deleted = app
+        .store
+        .purge_org(&org.org_id, Some(&caller.user_id))
+        .await?;
     tracing::info!(org_id = %org.org_id, deleted, "organization deleted");
     Ok(no_content())
 }

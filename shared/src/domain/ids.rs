@@ -72,6 +72,12 @@ impl UserId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// The actor of a change that no person made: `system:{job}`, such as `system:expiry` for
+    /// the scheduled expiry. Identity providers' `sub`s are opaque ids (Cognito's are UUIDs),
+    /// not this shape.
+    pub fn system(job: &str) -> Self {
+        Self(format!("system:{job}"))
+    }
 }
 
 impl fmt::Display for UserId {

@@ -77,13 +77,7 @@ pub fn respond(request_id: &str, result: Result<Response<Body>, ApiError>) -> Re
     };
     let answer = err.answer();
     if answer.status.is_server_error() {
-        let mut chain = err.to_string();
-        let mut source = std::error::Error::source(&err);
-        while let Some(cause) = source {
-            chain.push_str(": ");
-            chain.push_str(&cause.to_string());
-            source = cause.source();
-        }
+        let chain = crate::app::error_chain(&err);
         tracing::error!(request_id, status = answer.status.as_u16(), error = %chain, "request failed");
     }
     let problem = Problem {

@@ -1,6 +1,6 @@
 //! The ends of a pending invitation: accepted (the invitee becomes a member), declined, or
-//! revoked. Each is one transaction, conditioned on the invitation still being pending, so
-//! however many requests race, exactly one of them ends it.
+//! revoked (here), or expired (`expiry.rs`). Each is one transaction, conditioned on the
+//! invitation still being pending, so however many requests race, exactly one of them ends it.
 
 use serde_json::json;
 
@@ -28,7 +28,11 @@ pub struct Joiner<'a> {
     pub verified_email: Option<&'a str>,
 }
 
-fn change(kind: ChangeKind, invitation: &Invitation, extra: serde_json::Value) -> Change {
+pub(super) fn change(
+    kind: ChangeKind,
+    invitation: &Invitation,
+    extra: serde_json::Value,
+) -> Change {
     let mut data = json!({
         "org_id": invitation.org_id.as_str(),
         "invitation_id": invitation.invitation_id.as_str(),
@@ -47,15 +51,28 @@ fn change(kind: ChangeKind, invitation: &Invitation, extra: serde_json::Value) -
     }
 }
 
+/// What ending an invitation requires of its deadline at the time of the change (`op.at`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Deadline {
+    /// The invitee's answers: only before the deadline.
+    Ahead,
+    /// An admin's revocation: at any time.
+    Any,
+    /// The expiry: only once the deadline has passed, and only the version that was read. A
+    /// resend since then gave it a new token and a new deadline; the index may not show that
+    /// yet, so the token hash is checked too.
+    Passed,
+}
+
 impl Store {
-    /// Adds the ending of `invitation` to `tx`: its new status (only if still pending and, for
-    /// the invitee's answers, not past its deadline), its markers gone, its TTL set.
-    fn end_invitation(
+    /// Adds the ending of `invitation` to `tx`: its new status (only if still pending and its
+    /// deadline is as `deadline` requires), its markers gone, its TTL set.
+    pub(super) fn end_invitation(
         &self,
         tx: &mut Tx<'_>,
         invitation: &Invitation,
         status: InvitationStatus,
-        check_deadline: bool,
+        deadline: Deadline,
         op: &Op,
     ) -> StoreResult<()> {
         let shed_at = n(op
@@ -73,10 +90,19 @@ impl Store {
         .value(":shed", shed_at.clone());
         let mut still_pending = Expr::new("#status = :pending")
             .value(":pending", s(InvitationStatus::Pending.as_str()));
-        if check_deadline {
-            still_pending = still_pending
-                .append(" AND expires_at > :now")
-                .value(":now", s(op.at.to_rfc3339()));
+        match deadline {
+            Deadline::Any => {}
+            Deadline::Ahead => {
+                still_pending = still_pending
+                    .append(" AND expires_at > :now")
+                    .value(":now", s(op.at.to_rfc3339()));
+            }
+            Deadline::Passed => {
+                still_pending = still_pending
+                    .append(" AND expires_at <= :now AND token_hash = :hash")
+                    .value(":now", s(op.at.to_rfc3339()))
+                    .value(":hash", s(invitation.token_hash.as_str()));
+            }
         }
         let key = invitation_key(&invitation.org_id, &invitation.invitation_id);
         tx.update(
@@ -100,7 +126,13 @@ impl Store {
     ) -> StoreResult<Membership> {
         let org_id = &invitation.org_id;
         let mut tx = Tx::new(self);
-        self.end_invitation(&mut tx, invitation, InvitationStatus::Accepted, true, op)?;
+        self.end_invitation(
+            &mut tx,
+            invitation,
+            InvitationStatus::Accepted,
+            Deadline::Ahead,
+            op,
+        )?;
         let membership = Membership {
             org_id: org_id.clone(),
             user_id: joiner.user_id.clone(),
@@ -191,13 +223,11 @@ impl Store {
         };
         let mut tx = Tx::new(self);
         // The invitee cannot answer after the deadline; an admin may still revoke.
-        self.end_invitation(
-            &mut tx,
-            invitation,
-            status,
-            kind == ChangeKind::InvitationDeclined,
-            op,
-        )?;
+        let deadline = match kind {
+            ChangeKind::InvitationDeclined => Deadline::Ahead,
+            _ => Deadline::Any,
+        };
+        self.end_invitation(&mut tx, invitation, status, deadline, op)?;
         let count = Expr::new("ADD pending_count :minus_one").value(":minus_one", n(-1));
         let active = Condition::new(
             Expr::new("#status = :active")

@@ -7,11 +7,14 @@
 //!    in batches, however many there are, except the org item and the caller's membership.
 //! 3. One last transaction deletes those two, so until the very end the owner who asked can
 //!    repeat the request and finish the work.
+//!
+//! A deletion nobody finished stays findable in `gsi2`; the scheduled expiry finishes those
+//! (steps 2 and 3, keeping no member) once they have been abandoned for a while.
 
 use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
 use serde_json::json;
 
-use crate::domain::{Change, ChangeKind, Handle, OrgId, OrgStatus, Subject, UserId};
+use crate::domain::{Change, ChangeKind, Handle, OrgId, OrgStatus, Subject, Timestamp, UserId};
 
 use super::Store;
 use super::error::{Refusal, StoreError, StoreResult};
@@ -61,9 +64,15 @@ impl Store {
     }
 
     /// Steps 2 and 3. Returns how many items were deleted. Safe to run again after a failure.
-    pub async fn purge_org(&self, org_id: &OrgId, keep_member: &UserId) -> StoreResult<usize> {
+    /// `keep_member` (the owner who asked) keeps their membership until the last step, so they
+    /// can repeat the request; finishing an abandoned deletion keeps no one.
+    pub async fn purge_org(
+        &self,
+        org_id: &OrgId,
+        keep_member: Option<&UserId>,
+    ) -> StoreResult<usize> {
         let pk = keys::org_pk(org_id);
-        let keep_sk = keys::member_sk(keep_member);
+        let keep_sk = keep_member.map(keys::member_sk);
         let mut deleted = 0;
         let mut start = None;
         loop {
@@ -83,7 +92,7 @@ impl Store {
             for item in page.items() {
                 let r = Reader(item);
                 let sk = r.s(keys::SK)?;
-                if sk == ORG_SK || sk == keep_sk {
+                if sk == ORG_SK || keep_sk.as_ref() == Some(&sk) {
                     continue;
                 }
                 if r.opt_s("entity")?.as_deref() == Some("invitation")
@@ -104,7 +113,9 @@ impl Store {
         }
 
         let mut tx = Tx::new(self);
-        tx.delete(member_key(org_id, keep_member), None)?;
+        if let Some(member) = keep_member {
+            tx.delete(member_key(org_id, member), None)?;
+        }
         let still_deleting = Condition::new(
             Expr::new("#status = :deleting")
                 .name("#status", "status")
@@ -113,11 +124,39 @@ impl Store {
         );
         tx.delete(org_key(org_id), Some(still_deleting))?;
         match tx.commit("finish deleting an organization").await {
-            Ok(()) => Ok(deleted + 2),
+            Ok(()) => Ok(deleted + 1 + usize::from(keep_member.is_some())),
             // A concurrent retry finished first: the work is done either way.
             Err(StoreError::Refused(Refusal::Gone)) => Ok(deleted),
             Err(e) => Err(e),
         }
+    }
+
+    /// Organizations whose deletion began at or before `before` and is not finished (index
+    /// `gsi2`), oldest first, at most `limit`.
+    pub async fn unfinished_deletions(
+        &self,
+        before: Timestamp,
+        limit: i32,
+    ) -> StoreResult<Vec<OrgId>> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI2)
+            .key_condition_expression("#pk = :deleting AND #sk < :before")
+            .expression_attribute_names("#pk", keys::GSI2PK)
+            .expression_attribute_names("#sk", keys::GSI2SK)
+            .expression_attribute_values(":deleting", s(keys::DELETING_GSI2PK))
+            .expression_attribute_values(":before", s(keys::gsi2_bound(before)))
+            .projection_expression("org_id")
+            .limit(limit.max(1))
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("read unfinished deletions", e))?;
+        page.items()
+            .iter()
+            .map(|item| Reader(item).parsed("org_id", OrgId::parse))
+            .collect()
     }
 
     /// Deletes keys in batches of 25, retrying what DynamoDB leaves unprocessed.
@@ -126,20 +165,30 @@ impl Store {
         keys: Vec<Item>,
         context: &'static str,
     ) -> StoreResult<()> {
-        for chunk in keys.chunks(BATCH_WRITE_MAX) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|key| {
-                    let delete = DeleteRequest::builder()
-                        .set_key(Some(key.clone()))
-                        .build()
-                        .map_err(|e| StoreError::Dynamo {
-                            context,
-                            source: Box::new(e),
-                        })?;
-                    Ok(WriteRequest::builder().delete_request(delete).build())
-                })
-                .collect::<StoreResult<_>>()?;
+        let requests = keys
+            .into_iter()
+            .map(|key| {
+                let delete = DeleteRequest::builder()
+                    .set_key(Some(key))
+                    .build()
+                    .map_err(|e| StoreError::Dynamo {
+                        context,
+                        source: Box::new(e),
+                    })?;
+                Ok(WriteRequest::builder().delete_request(delete).build())
+            })
+            .collect::<StoreResult<_>>()?;
+        self.batch_write(requests, context).await
+    }
+
+    /// Writes in batches of 25, retrying what DynamoDB leaves unprocessed.
+    pub(crate) async fn batch_write(
+        &self,
+        requests: Vec<WriteRequest>,
+        context: &'static str,
+    ) -> StoreResult<()> {
+        for chunk in requests.chunks(BATCH_WRITE_MAX) {
+            let mut requests = chunk.to_vec();
             for attempt in 0u32.. {
                 let out = self
                     .client

@@ -71,6 +71,68 @@ fn token_item(hash: &TokenHash, org: &OrgId, invitation: &InvitationId, at: Time
     .build()
 }
 
+/// A new pending invitation and the items that hold it: the invitation (with its `gsi1` and
+/// `gsi2` keys), its pending marker and its token item. `create_invitation` writes them in its
+/// transaction; the benchmark fixtures write the very same items in bulk.
+pub(crate) fn pending_invitation_items(
+    org_id: &OrgId,
+    new: &NewInvitation<'_>,
+    op: &Op,
+) -> (Invitation, [Item; 3]) {
+    let invitation = Invitation {
+        org_id: org_id.clone(),
+        invitation_id: InvitationId::generate(),
+        email: new.email.to_owned(),
+        invitee_user_id: new.invitee_user_id.cloned(),
+        role: new.role,
+        name: new.name.map(str::to_owned),
+        note: new.note.map(str::to_owned),
+        team_ids: new.team_ids.to_vec(),
+        status: InvitationStatus::Pending,
+        token_hash: new.token_hash.clone(),
+        expires_at: new.expires_at,
+        invited_by: op.actor.clone(),
+        created_at: op.at,
+        sent_at: op.at,
+        updated_at: op.at,
+        resends: Vec::new(),
+    };
+    let id = &invitation.invitation_id;
+    let (gsi1pk, gsi1sk) = keys::invitee_gsi1(new.email, org_id, id);
+    let (gsi2pk, gsi2sk) = keys::expiry_gsi2(org_id, id, new.expires_at);
+    let mut item = ItemBuilder::key(keys::org_pk(org_id), keys::invitation_sk(id))
+        .s("entity", "invitation")
+        .s("org_id", org_id.as_str())
+        .s("invitation_id", id.as_str())
+        .s("email", new.email)
+        .opt_s("invitee_user_id", new.invitee_user_id.map(UserId::as_str))
+        .s("role", new.role.as_str())
+        .opt_s("name", new.name)
+        .opt_s("note", new.note)
+        .s("status", InvitationStatus::Pending.as_str())
+        .s("token_hash", new.token_hash.as_str())
+        .s("expires_at", new.expires_at.to_rfc3339())
+        .s("invited_by", op.actor.as_str())
+        .s("created_at", op.at.to_rfc3339())
+        .s("sent_at", op.at.to_rfc3339())
+        .s("updated_at", op.at.to_rfc3339())
+        .s(keys::GSI1PK, gsi1pk)
+        .s(keys::GSI1SK, gsi1sk)
+        .s(keys::GSI2PK, gsi2pk)
+        .s(keys::GSI2SK, gsi2sk)
+        .build();
+    if !new.team_ids.is_empty() {
+        let teams = new.team_ids.iter().map(ToString::to_string).collect();
+        item.insert("team_ids".into(), AttributeValue::Ss(teams));
+    }
+    let pending = ItemBuilder::key(keys::org_pk(org_id), keys::pending_sk(new.email))
+        .s("entity", "pending_invitation")
+        .s("invitation_id", id.as_str())
+        .build();
+    let token = token_item(new.token_hash, org_id, id, op.at);
+    (invitation, [item, pending, token])
+}
+
 /// Counts one invitation email against the organization's allowance for the UTC day of `at`.
 fn count_email(tx: &mut Tx<'_>, org: &OrgId, limits: &Limits, at: Timestamp) -> StoreResult<()> {
     let day = &at.to_rfc3339()[..10];
@@ -118,64 +180,11 @@ impl Store {
         op: &Op,
     ) -> StoreResult<Invitation> {
         let org_id = &org.org_id;
-        let invitation = Invitation {
-            org_id: org_id.clone(),
-            invitation_id: InvitationId::generate(),
-            email: new.email.to_owned(),
-            invitee_user_id: new.invitee_user_id.cloned(),
-            role: new.role,
-            name: new.name.map(str::to_owned),
-            note: new.note.map(str::to_owned),
-            team_ids: new.team_ids.to_vec(),
-            status: InvitationStatus::Pending,
-            token_hash: new.token_hash.clone(),
-            expires_at: new.expires_at,
-            invited_by: op.actor.clone(),
-            created_at: op.at,
-            sent_at: op.at,
-            updated_at: op.at,
-            resends: Vec::new(),
-        };
-        let id = &invitation.invitation_id;
-        let (gsi1pk, gsi1sk) = keys::invitee_gsi1(new.email, org_id, id);
-        let (gsi2pk, gsi2sk) = keys::expiry_gsi2(org_id, id, new.expires_at);
-        let mut item = ItemBuilder::key(keys::org_pk(org_id), keys::invitation_sk(id))
-            .s("entity", "invitation")
-            .s("org_id", org_id.as_str())
-            .s("invitation_id", id.as_str())
-            .s("email", new.email)
-            .opt_s("invitee_user_id", new.invitee_user_id.map(UserId::as_str))
-            .s("role", new.role.as_str())
-            .opt_s("name", new.name)
-            .opt_s("note", new.note)
-            .s("status", InvitationStatus::Pending.as_str())
-            .s("token_hash", new.token_hash.as_str())
-            .s("expires_at", new.expires_at.to_rfc3339())
-            .s("invited_by", op.actor.as_str())
-            .s("created_at", op.at.to_rfc3339())
-            .s("sent_at", op.at.to_rfc3339())
-            .s("updated_at", op.at.to_rfc3339())
-            .s(keys::GSI1PK, gsi1pk)
-            .s(keys::GSI1SK, gsi1sk)
-            .s(keys::GSI2PK, gsi2pk)
-            .s(keys::GSI2SK, gsi2sk)
-            .build();
-        if !new.team_ids.is_empty() {
-            let teams = new.team_ids.iter().map(ToString::to_string).collect();
-            item.insert("team_ids".into(), AttributeValue::Ss(teams));
-        }
-
+        let (invitation, [item, pending, token]) = pending_invitation_items(org_id, new, op);
         let mut tx = Tx::new(self);
         tx.put(item, Some(Condition::absent(Refusal::AlreadyExists)))?;
-        let pending = ItemBuilder::key(keys::org_pk(org_id), keys::pending_sk(new.email))
-            .s("entity", "pending_invitation")
-            .s("invitation_id", id.as_str())
-            .build();
         tx.put(pending, Some(Condition::absent(Refusal::AlreadyPending)))?;
-        tx.put(
-            token_item(new.token_hash, org_id, id, op.at),
-            Some(Condition::absent(Refusal::AlreadyExists)),
-        )?;
+        tx.put(token, Some(Condition::absent(Refusal::AlreadyExists)))?;
         let member_marker = match new.invitee_user_id {
             Some(user) => member_key(org_id, user),
             None => {

@@ -6,6 +6,7 @@ use crate::domain::{Handle, OrgId, Subject, TeamId, Timestamp, UserId};
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
 pub const GSI1: &str = "gsi1";
+pub const GSI2: &str = "gsi2";
 pub const GSI1PK: &str = "gsi1pk";
 pub const GSI1SK: &str = "gsi1sk";
 pub const GSI2PK: &str = "gsi2pk";
@@ -49,8 +50,9 @@ pub fn membership_gsi1(user: &UserId, org: &OrgId) -> (String, String) {
 }
 
 /// Organizations whose deletion has begun (index `gsi2`), so unfinished deletions can be found.
+pub const DELETING_GSI2PK: &str = "DELETING";
 pub fn deleting_gsi2(org: &OrgId, since: Timestamp) -> (String, String) {
-    ("DELETING".to_owned(), format!("{since}#{org}"))
+    (DELETING_GSI2PK.to_owned(), format!("{since}#{org}"))
 }
 
 fn subject_key(subject: &Subject) -> String {
@@ -116,6 +118,18 @@ pub fn invitee_gsi1(
 /// Pending invitations by expiry (index `gsi2`), spread over a few partitions so no single
 /// one runs hot; the expiry function reads each shard's due range.
 pub const EXPIRY_SHARDS: u32 = 4;
+
+/// The `gsi2pk` of one expiry shard (`0..EXPIRY_SHARDS`).
+pub fn expiry_shard_pk(shard: u32) -> String {
+    format!("EXPIRY#{shard}")
+}
+
+/// An exclusive upper bound on `gsi2` sort keys that start with a time and then `#` (an
+/// invitation's deadline, a deletion's start): `$` sorts right after `#`, so every time up to
+/// and including `at` sorts below it and every later one above it.
+pub fn gsi2_bound(at: Timestamp) -> String {
+    format!("{at}$")
+}
 pub fn expiry_gsi2(
     org: &OrgId,
     invitation: &crate::domain::InvitationId,
@@ -128,7 +142,37 @@ pub fn expiry_gsi2(
         .and_then(|c| c.to_digit(16))
         .unwrap_or(0);
     (
-        format!("EXPIRY#{}", last % EXPIRY_SHARDS),
+        expiry_shard_pk(last % EXPIRY_SHARDS),
         format!("{expires_at}#{org}#{invitation}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::InvitationId;
+
+    #[test]
+    fn the_bound_splits_deadlines_at_now_inclusive() {
+        let now = Timestamp::parse("2026-11-22T14:00:00.000Z").unwrap();
+        let (org, inv) = (OrgId::generate(), InvitationId::generate());
+        let bound = gsi2_bound(now);
+        let sk = |at: Timestamp| expiry_gsi2(&org, &inv, at).1;
+        assert!(sk(now.plus_seconds(-1)) < bound);
+        assert!(sk(now) < bound, "due at its deadline exactly");
+        assert!(sk(Timestamp::parse("2026-11-22T14:00:00.001Z").unwrap()) > bound);
+        assert!(sk(now.plus_seconds(3600)) > bound);
+    }
+
+    #[test]
+    fn every_shard_is_used() {
+        let org = OrgId::generate();
+        let now = Timestamp::now();
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            seen.insert(expiry_gsi2(&org, &InvitationId::generate(), now).0);
+        }
+        let all: std::collections::BTreeSet<_> = (0..EXPIRY_SHARDS).map(expiry_shard_pk).collect();
+        assert_eq!(seen, all);
+    }
 }

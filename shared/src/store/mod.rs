@@ -5,6 +5,9 @@ mod answers;
 mod audit;
 mod deletion;
 pub mod error;
+mod expiry;
+#[cfg(feature = "fixtures")]
+mod fixtures;
 mod history;
 mod invitations;
 mod item;
@@ -22,6 +25,7 @@ use aws_sdk_dynamodb::types::KeysAndAttributes;
 pub use answers::Joiner;
 pub use audit::{AuditEntry, AuditFilter, AuditPosition};
 pub use error::{LimitKind, Refusal, StoreError, StoreResult};
+pub use expiry::{DueCursor, DuePage, Expiry};
 pub use history::Retention;
 pub use invitations::{NewInvitation, TokenMatch};
 pub use item::Item;

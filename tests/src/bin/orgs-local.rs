@@ -1,23 +1,44 @@
 //! Runs the whole service on loopback: moto (unless `AWS_ENDPOINT_URL` names an endpoint
 //! already), the table and sender from the SAM template, every route of the HTTP API, and the
-//! event publisher fed by the table's stream, printing each event it puts on the local bus.
-//! Ctrl-C stops everything it started.
+//! event publisher fed by the table's stream, printing each event it puts on the local bus,
+//! and the scheduled expiry on a timer. Ctrl-C stops everything it started.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use orgs_functions::expiry::expire_invitations;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
 use orgs_local::stream::{StreamFeed, stream_arn};
 use orgs_local::{aws, provision, token, workspace_root};
 use orgs_shared::app::{App, Config, init_tracing};
+use orgs_shared::domain::Timestamp;
 use orgs_shared::events::{EventsConfig, Publisher};
+use orgs_shared::store::Store;
+
+/// How often the expiry runs locally, unless `ORGS_EXPIRY_INTERVAL_SECONDS` says otherwise.
+const DEFAULT_EXPIRY_INTERVAL_SECONDS: &str = "60";
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name)
         .ok()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| default.to_owned())
+}
+
+/// Runs the expiry every `every`, as the EventBridge schedule does on AWS. The first run is at
+/// once; each prints its summary line, and the next waits for it. A run gets at least a minute,
+/// like the function, whose timeout is longer still.
+async fn expire_periodically(store: Store, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let budget = every.max(Duration::from_secs(60));
+    loop {
+        ticks.tick().await;
+        let run_id = format!("local-{}", uuid::Uuid::new_v4().simple());
+        expire_invitations(&store, Timestamp::now(), Instant::now() + budget, &run_id).await;
+    }
 }
 
 fn openapi_json() -> anyhow::Result<String> {
@@ -33,6 +54,12 @@ async fn main() -> anyhow::Result<()> {
         .parse()
         .context("PORT must be a port number")?;
     let table = env_or("ORGS_TABLE_NAME", "orgs");
+    let expiry_every: u64 = env_or(
+        "ORGS_EXPIRY_INTERVAL_SECONDS",
+        DEFAULT_EXPIRY_INTERVAL_SECONDS,
+    )
+    .parse()
+    .context("ORGS_EXPIRY_INTERVAL_SECONDS must be a whole number of seconds (0: never)")?;
     let sender = env_or("ORGS_MAIL_FROM", "no-reply@orgs.local");
     let bus = env_or("ORGS_EVENT_BUS_NAME", "orgs-local");
 
@@ -71,6 +98,7 @@ async fn main() -> anyhow::Result<()> {
     let mut feed = StreamFeed::new(&sdk, stream_arn(&sdk, &table).await?, publisher_rx);
     feed.print = true;
 
+    let store = app.store.clone();
     let api = Arc::new(LocalApi {
         app,
         jwt_secret: token::dev_secret(),
@@ -84,8 +112,23 @@ async fn main() -> anyhow::Result<()> {
         "orgs is serving on http://127.0.0.1:{port}  (AWS endpoint {endpoint}, table {table})\n\
          Events go to the bus {bus}; each one is printed as it is published.\n\
          Get a token:  cargo token --sub alice --email alice@example.com\n\
-         Press Ctrl-C to stop."
+         {expiry}\n\
+         Press Ctrl-C to stop.",
+        expiry = if expiry_every > 0 {
+            format!(
+                "Lapsed invitations expire every {expiry_every} s; at once with:  \
+                 AWS_ENDPOINT_URL={endpoint} ORGS_TABLE_NAME={table} cargo expire"
+            )
+        } else {
+            "The expiry timer is off (ORGS_EXPIRY_INTERVAL_SECONDS=0).".to_owned()
+        },
     );
+    if expiry_every > 0 {
+        tokio::spawn(expire_periodically(
+            store,
+            Duration::from_secs(expiry_every),
+        ));
+    }
     tokio::select! {
         result = serve(listener, api) => result?,
         result = feed.run() => result.context("the event publisher stopped")?,

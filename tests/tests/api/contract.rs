@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use orgs_functions::routes::{Auth, ROUTES, STREAM_FUNCTIONS};
+use orgs_functions::routes::{Auth, ROUTES, SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS};
 use orgs_local::workspace_root;
 use serde_yaml_ng::Value;
 
@@ -144,17 +144,66 @@ fn every_function_is_arm64_built_with_cargo_lambda_from_an_existing_binary() {
     }
 }
 
-/// Each binary serves a route, or is one of the few fed by the stream instead; never both.
+/// `!Ref Name` (a tagged value to the YAML parser) as `Name`.
+fn reference(value: &Value) -> Option<&str> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "Ref" => tagged.value.as_str(),
+        _ => None,
+    }
+}
+
+/// The scheduled functions, and only they, have a schedule: an EventBridge rule or scheduler
+/// whose expression is a template parameter, by default hourly for the expiry.
+#[test]
+fn the_template_schedules_exactly_the_scheduled_functions_at_a_parameter_rate() {
+    let template = read_yaml("infra/template.yaml");
+    let mut scheduled = BTreeSet::new();
+    for (name, resource) in template["Resources"].as_mapping().expect("Resources") {
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str();
+        for (_, event) in resource["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+        {
+            let expression = match event["Type"].as_str() {
+                Some("Schedule") => &event["Properties"]["Schedule"],
+                Some("ScheduleV2") => &event["Properties"]["ScheduleExpression"],
+                _ => continue,
+            };
+            let parameter = reference(expression)
+                .unwrap_or_else(|| panic!("{name:?}: the schedule is not a parameter"));
+            let default = template["Parameters"][parameter]["Default"].as_str();
+            assert!(
+                default.is_some_and(|d| d.starts_with("rate(") || d.starts_with("cron(")),
+                "{name:?}: {parameter} has no schedule expression as default"
+            );
+            scheduled.insert(binary.unwrap_or("?").to_owned());
+            let timeout = resource["Properties"]["Timeout"].as_u64().unwrap_or(0);
+            assert!((60..=300).contains(&timeout), "{name:?}: Timeout {timeout}");
+        }
+    }
+    let expected: BTreeSet<String> = SCHEDULED_FUNCTIONS.iter().map(|f| f.to_string()).collect();
+    assert_eq!(scheduled, expected);
+    assert_eq!(
+        template["Parameters"]["ExpiryScheduleRate"]["Default"].as_str(),
+        Some("rate(1 hour)")
+    );
+}
+
+/// Each binary serves a route, or is one of the few fed by the stream or a schedule instead;
+/// never two of these.
 #[test]
 fn every_binary_serves_a_route() {
     let routed: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
     let streamed: BTreeSet<String> = STREAM_FUNCTIONS.iter().map(|f| f.to_string()).collect();
+    let scheduled: BTreeSet<String> = SCHEDULED_FUNCTIONS.iter().map(|f| f.to_string()).collect();
     assert!(routed.is_disjoint(&streamed), "{routed:?} {streamed:?}");
+    assert!(routed.is_disjoint(&scheduled) && streamed.is_disjoint(&scheduled));
     let binaries: BTreeSet<String> = std::fs::read_dir(workspace_root().join("functions/src/bin"))
         .unwrap()
         .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(str::to_owned))
         .collect();
-    assert_eq!(binaries, &routed | &streamed);
+    assert_eq!(binaries, &(&routed | &streamed) | &scheduled);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::common::{Options, Person, Stack, assert_problem};
 
 /// Invites `body`'s invitees into `org_id` as `who`; returns the status and the answer.
-async fn invite(
+pub async fn invite(
     stack: &Stack,
     who: &Person,
     org_id: &str,
@@ -25,7 +25,12 @@ async fn invite(
 }
 
 /// Invites one address and returns its token (from the answer's link).
-async fn invite_one(stack: &Stack, who: &Person, org_id: &str, email: &str) -> (String, String) {
+pub async fn invite_one(
+    stack: &Stack,
+    who: &Person,
+    org_id: &str,
+    email: &str,
+) -> (String, String) {
     let (status, answer) = invite(stack, who, org_id, json!([{ "email": email }])).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     let result = &answer["results"][0];
@@ -39,14 +44,14 @@ async fn invite_one(stack: &Stack, who: &Person, org_id: &str, email: &str) -> (
     )
 }
 
-fn token_of(link: &str) -> String {
+pub fn token_of(link: &str) -> String {
     link.split("token=")
         .nth(1)
         .expect("a token in the link")
         .to_owned()
 }
 
-async fn answer(
+pub async fn answer(
     stack: &Stack,
     who: Option<&Person>,
     action: &str,
@@ -58,7 +63,7 @@ async fn answer(
         .await
 }
 
-fn assert_gone(status: StatusCode, body: &Value, reason: &str) {
+pub fn assert_gone(status: StatusCode, body: &Value, reason: &str) {
     assert_problem(status, body, StatusCode::GONE, "invitation-unusable");
     assert_eq!(body["reason"], reason, "{body}");
 }

@@ -8,6 +8,7 @@ mod common;
 mod contract;
 mod deletion;
 mod events;
+mod expiry;
 mod invitations;
 mod me;
 mod members;
