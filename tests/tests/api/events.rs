@@ -278,3 +278,138 @@ async fn a_malformed_event_record_goes_to_the_dead_letter_queue_and_the_rest_flo
         "evt_00000000000000000000000000000000"
     );
 }
+
+#[tokio::test]
+async fn invitation_member_and_team_changes_publish_events_that_match_their_schemas() {
+    let stack = Stack::start_with_events(None).await;
+    let (alice, bob, carol, dave, erin) = (
+        stack.person("alice"),
+        stack.person("bob"),
+        stack.person("carol"),
+        stack.person("dave"),
+        stack.person("erin"),
+    );
+    let org_id = stack.create_org(&alice, "acme").await;
+    let org = format!("/orgs/{org_id}");
+    stack.join(&org_id, &alice, &bob, "member").await;
+    let invitations = format!("{org}/invitations");
+    let invite = |who: &Person| {
+        let body = json!({ "invitations": [{ "email": who.email }] });
+        stack.call(Some(&alice), Method::POST, &invitations, Some(body))
+    };
+    let token_and_id = |answer: &Value| {
+        let result = &answer["results"][0];
+        let link = result["invite_url"].as_str().unwrap();
+        let token = link.split("token=").nth(1).unwrap().to_owned();
+        (
+            token,
+            result["invitation"]["invitation_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        )
+    };
+    let (carol_token, _) = token_and_id(&invite(&carol).await.1);
+    let body = json!({ "token": carol_token });
+    let (status, _) = stack
+        .call(
+            Some(&carol),
+            Method::POST,
+            "/invitations/decline",
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, dave_id) = token_and_id(&invite(&dave).await.1);
+    let (status, _) = stack
+        .call(
+            Some(&alice),
+            Method::DELETE,
+            &format!("{org}/invitations/{dave_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, erin_id) = token_and_id(&invite(&erin).await.1);
+    let path = format!("{org}/invitations/{erin_id}/resend");
+    assert_eq!(
+        stack.call(Some(&alice), Method::POST, &path, None).await.0,
+        StatusCode::OK
+    );
+
+    let bob_path = format!("{org}/members/bob");
+    for body in [
+        json!({ "role": "admin" }),
+        json!({ "status": "deactivated" }),
+        json!({ "status": "active" }),
+    ] {
+        let (status, answer) = stack
+            .call(Some(&alice), Method::PATCH, &bob_path, Some(body))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    let (_, team) = stack
+        .call(
+            Some(&alice),
+            Method::POST,
+            &format!("{org}/teams"),
+            Some(json!({ "name": "Ops" })),
+        )
+        .await;
+    let team_path = format!("{org}/teams/{}", team["team_id"].as_str().unwrap());
+    let team_steps = [
+        (
+            Method::PATCH,
+            team_path.clone(),
+            Some(json!({ "name": "SRE" })),
+        ),
+        (Method::PUT, format!("{team_path}/members/bob"), None),
+        (Method::DELETE, format!("{team_path}/members/bob"), None),
+        (Method::DELETE, team_path.clone(), None),
+        (
+            Method::POST,
+            format!("{org}/transfer-ownership"),
+            Some(json!({ "user_id": "bob" })),
+        ),
+        (Method::DELETE, format!("{org}/members/alice"), None),
+    ];
+    for (method, path, body) in team_steps {
+        let (status, answer) = stack.call(Some(&alice), method, &path, body).await;
+        assert!(status.is_success(), "{path}: {answer}");
+    }
+
+    let events = stack.events().exactly(&stack.events().published, 20).await;
+    for event in &events {
+        check_event(event);
+        assert_no_secret(event, &[&alice, &bob, &carol, &dave, &erin]);
+    }
+    let mut kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["detail-type"].as_str().unwrap())
+        .collect();
+    kinds.sort_unstable();
+    let mut expected = vec![
+        "OrganizationCreated",
+        "InvitationSent",
+        "InvitationAccepted",
+        "MemberJoined",
+        "InvitationSent",
+        "InvitationDeclined",
+        "InvitationSent",
+        "InvitationRevoked",
+        "InvitationSent",
+        "InvitationSent",
+        "RoleChanged",
+        "MemberDeactivated",
+        "MemberReactivated",
+        "TeamCreated",
+        "TeamRenamed",
+        "TeamMemberAdded",
+        "TeamMemberRemoved",
+        "TeamDeleted",
+        "OwnershipTransferred",
+        "MemberRemoved",
+    ];
+    expected.sort_unstable();
+    assert_eq!(kinds, expected);
+}
