@@ -8,6 +8,15 @@ use orgs_shared::domain::{Access, OrgId, OrgStatus, Permission, Standing, access
 use orgs_shared::http::{ApiError, Caller};
 use orgs_shared::store::{Membership, Op, Organization};
 
+/// A path parameter as API Gateway passed it; empty if missing (which no route allows).
+pub fn path_param(req: &Request, name: &str) -> String {
+    use lambda_http::RequestExt;
+    req.path_parameters()
+        .first(name)
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// The operation's stamp: the caller, this request, and the one reading of the clock.
 pub fn op(caller: &Caller, req: &Request) -> Op {
     Op {

@@ -21,15 +21,8 @@ use orgs_shared::store::{
     Invitation, LimitKind, NewInvitation, Op, Organization, Refusal, StoreError,
 };
 
-use crate::access::{authorize, op};
+use crate::access::{authorize, op, path_param};
 use crate::views::{InvitationView, PageView};
-
-fn path_param(req: &Request, name: &str) -> String {
-    req.path_parameters()
-        .first(name)
-        .unwrap_or_default()
-        .to_owned()
-}
 
 fn limit(kind: LimitKind) -> ApiError {
     ApiError::Store(StoreError::Refused(Refusal::Limit(kind)))

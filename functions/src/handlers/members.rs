@@ -15,15 +15,8 @@ use orgs_shared::http::{
 };
 use orgs_shared::store::{Membership, Organization};
 
-use crate::access::{authorize, check, op};
+use crate::access::{authorize, check, op, path_param};
 use crate::views::{MemberView, PageView};
-
-fn path_param(req: &Request, name: &str) -> String {
-    req.path_parameters()
-        .first(name)
-        .unwrap_or_default()
-        .to_owned()
-}
 
 fn invalid(field: &str, message: &str) -> ApiError {
     ValidationError::new(field, "invalid_query", message).into()

@@ -2,7 +2,7 @@
 //! and add or remove members.
 
 use http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
 use orgs_shared::app::App;
@@ -12,15 +12,8 @@ use orgs_shared::http::{
 };
 use orgs_shared::store::{Organization, Team};
 
-use crate::access::{authorize, op};
+use crate::access::{authorize, op, path_param};
 use crate::views::{PageView, TeamMemberView, TeamView};
-
-fn path_param(req: &Request, name: &str) -> String {
-    req.path_parameters()
-        .first(name)
-        .unwrap_or_default()
-        .to_owned()
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
