@@ -125,6 +125,25 @@ async fn route(api: &LocalApi, req: Request<Incoming>, source_ip: String) -> Res
     }
 }
 
+/// The payload 2.0 event API Gateway would send for this request once routed and authorized,
+/// with `claims` as its JWT authorizer's verified claims; `None` when no route matches. The
+/// benchmark hands these events to function binaries through the Lambda Runtime API.
+pub fn gateway_event(
+    parts: &hyper::http::request::Parts,
+    body: &Bytes,
+    claims: Option<HashMap<String, String>>,
+) -> Option<Value> {
+    let (route, path_params) = routes::find(parts.method.as_str(), parts.uri.path())?;
+    Some(payload_v2(
+        parts,
+        body,
+        route,
+        path_params,
+        claims,
+        "127.0.0.1".into(),
+    ))
+}
+
 /// The event API Gateway (HTTP API, payload format 2.0) sends to a function.
 fn payload_v2(
     parts: &hyper::http::request::Parts,

@@ -1,0 +1,430 @@
+//! What the benchmark asks of each function, and the fewest requests the data model allows for
+//! it (shared/DATA_MODEL.md, "Access patterns").
+
+use serde_json::json;
+
+use crate::fixture::{Fixture, Person, Req};
+
+/// A request to a function, as many times as needed, each time equivalent: the same route,
+/// the same work, on state prepared for it (a fresh organization to delete, a free handle).
+pub struct Case {
+    /// Each request with the person who sends it (`None` on a public route).
+    pub requests: Vec<(Option<Person>, Req)>,
+    pub status: u16,
+}
+
+/// `count` equivalent requests for `function`, with whatever they need created first;
+/// `None` for a function the benchmark has no case for yet.
+pub async fn case(fx: &mut Fixture, function: &str, count: usize) -> anyhow::Result<Option<Case>> {
+    let alice = fx.alice.clone();
+    let carol = fx.carol.clone();
+    let org = fx.orgs[0].clone();
+    let o = org.id.clone();
+    let mut requests = Vec::with_capacity(count);
+    // Who sends each request, where it is not the same person every time.
+    let mut by: Vec<Option<Person>> = Vec::new();
+    // The same request `count` times.
+    let same = |requests: &mut Vec<Req>, req: Req| requests.resize(count, req);
+    let (person, status) = match function {
+        "get-me" => {
+            same(&mut requests, Req::new("GET", "/me", None));
+            (Some(alice), 200)
+        }
+        "update-me" => {
+            let body = json!({ "display_name": "Alice Bench" });
+            same(&mut requests, Req::new("PATCH", "/me", Some(body)));
+            (Some(alice), 200)
+        }
+        "create-org" => {
+            for _ in 0..count {
+                requests.push(fx.create_org_req());
+            }
+            (Some(carol), 201)
+        }
+        "list-orgs" => {
+            same(&mut requests, Req::new("GET", "/orgs", None));
+            (Some(alice), 200)
+        }
+        "get-org" => {
+            same(&mut requests, Req::new("GET", format!("/orgs/{o}"), None));
+            (Some(alice), 200)
+        }
+        "update-org" => {
+            let body = json!({ "display_name": "Bench Org (edited)" });
+            same(
+                &mut requests,
+                Req::new("PATCH", format!("/orgs/{o}"), Some(body)),
+            );
+            (Some(alice), 200)
+        }
+        "change-org-handle" => {
+            for _ in 0..count {
+                let body = json!({ "handle": fx.unique_handle() });
+                requests.push(Req::new("PUT", format!("/orgs/{o}/handle"), Some(body)));
+            }
+            (Some(alice), 200)
+        }
+        "delete-org" => {
+            for _ in 0..count {
+                let doomed = fx.create_org(&carol).await?;
+                let path = format!("/orgs/{}?confirm={}", doomed.id, doomed.handle);
+                requests.push(Req::new("DELETE", path, None));
+            }
+            (Some(carol), 204)
+        }
+        "create-invitations" => {
+            for _ in 0..count {
+                let email = fx.newcomer().email;
+                let body = json!({ "invitations": [{ "email": email }] });
+                requests.push(Req::new(
+                    "POST",
+                    format!("/orgs/{o}/invitations"),
+                    Some(body),
+                ));
+            }
+            (Some(alice), 201)
+        }
+        "list-invitations" => {
+            let email = fx.newcomer().email;
+            fx.invite(&org, &email).await?;
+            same(
+                &mut requests,
+                Req::new("GET", format!("/orgs/{o}/invitations"), None),
+            );
+            (Some(alice), 200)
+        }
+        "get-invitation" => {
+            let email = fx.newcomer().email;
+            let (id, _) = fx.invite(&org, &email).await?;
+            let path = format!("/orgs/{o}/invitations/{id}");
+            same(&mut requests, Req::new("GET", path, None));
+            (Some(alice), 200)
+        }
+        "resend-invitation" | "revoke-invitation" => {
+            for _ in 0..count {
+                let email = fx.newcomer().email;
+                let (id, _) = fx.invite(&org, &email).await?;
+                requests.push(if function == "resend-invitation" {
+                    Req::new("POST", format!("/orgs/{o}/invitations/{id}/resend"), None)
+                } else {
+                    Req::new("DELETE", format!("/orgs/{o}/invitations/{id}"), None)
+                });
+            }
+            let status = if function == "resend-invitation" {
+                200
+            } else {
+                204
+            };
+            (Some(alice), status)
+        }
+        "lookup-invitation" => {
+            let email = fx.newcomer().email;
+            let (_, token) = fx.invite(&org, &email).await?;
+            let body = json!({ "token": token });
+            same(
+                &mut requests,
+                Req::new("POST", "/invitations/lookup", Some(body)),
+            );
+            (None, 200)
+        }
+        "accept-invitation" | "decline-invitation" => {
+            // Only the invitee may answer, and once: a new invitee for each request.
+            let path = if function == "accept-invitation" {
+                "/invitations/accept"
+            } else {
+                "/invitations/decline"
+            };
+            for _ in 0..count {
+                let invitee = fx.newcomer();
+                let (_, token) = fx.invite(&org, &invitee.email).await?;
+                let body = json!({ "token": token });
+                by.push(Some(invitee));
+                requests.push(Req::new("POST", path, Some(body)));
+            }
+            let status = if function == "accept-invitation" {
+                200
+            } else {
+                204
+            };
+            (None, status)
+        }
+        "list-my-invitations" => {
+            let invitee = fx.newcomer();
+            fx.invite(&org, &invitee.email).await?;
+            same(&mut requests, Req::new("GET", "/me/invitations", None));
+            (Some(invitee), 200)
+        }
+        "list-members" => {
+            same(
+                &mut requests,
+                Req::new("GET", format!("/orgs/{o}/members"), None),
+            );
+            (Some(alice), 200)
+        }
+        "get-member" => {
+            let path = format!("/orgs/{o}/members/{}", alice.sub);
+            same(&mut requests, Req::new("GET", path, None));
+            (Some(alice), 200)
+        }
+        "update-member" | "remove-member" => {
+            for _ in 0..count {
+                let member = fx.add_member(&org).await?;
+                let path = format!("/orgs/{o}/members/{}", member.sub);
+                requests.push(if function == "update-member" {
+                    Req::new("PATCH", path, Some(json!({ "role": "admin" })))
+                } else {
+                    Req::new("DELETE", path, None)
+                });
+            }
+            let status = if function == "update-member" {
+                200
+            } else {
+                204
+            };
+            (Some(alice), status)
+        }
+        "transfer-ownership" => {
+            // Alice is no longer owner afterwards: a fresh organization each time.
+            for _ in 0..count {
+                let fresh = fx.create_org(&alice).await?;
+                let member = fx.add_member(&fresh).await?;
+                let path = format!("/orgs/{}/transfer-ownership", fresh.id);
+                let body = json!({ "user_id": member.sub });
+                requests.push(Req::new("POST", path, Some(body)));
+            }
+            (Some(alice), 204)
+        }
+        "list-teams" => {
+            same(
+                &mut requests,
+                Req::new("GET", format!("/orgs/{o}/teams"), None),
+            );
+            (Some(alice), 200)
+        }
+        "create-team" => {
+            for _ in 0..count {
+                let body = json!({ "name": format!("Team {}", fx.unique_handle()) });
+                requests.push(Req::new("POST", format!("/orgs/{o}/teams"), Some(body)));
+            }
+            (Some(alice), 201)
+        }
+        "get-team" | "list-team-members" => {
+            let team = fx.create_team(&org).await?;
+            let suffix = if function == "get-team" {
+                ""
+            } else {
+                "/members"
+            };
+            let path = format!("/orgs/{o}/teams/{team}{suffix}");
+            same(&mut requests, Req::new("GET", path, None));
+            (Some(alice), 200)
+        }
+        "rename-team" => {
+            let team = fx.create_team(&org).await?;
+            for _ in 0..count {
+                let body = json!({ "name": format!("Team {}", fx.unique_handle()) });
+                let path = format!("/orgs/{o}/teams/{team}");
+                requests.push(Req::new("PATCH", path, Some(body)));
+            }
+            (Some(alice), 200)
+        }
+        "delete-team" | "add-team-member" | "remove-team-member" => {
+            for _ in 0..count {
+                let team = fx.create_team(&org).await?;
+                let member = format!("/orgs/{o}/teams/{team}/members/{}", alice.sub);
+                requests.push(match function {
+                    "delete-team" => Req::new("DELETE", format!("/orgs/{o}/teams/{team}"), None),
+                    "add-team-member" => Req::new("PUT", member, None),
+                    _ => {
+                        fx.expect(Some(&alice), &Req::new("PUT", member.clone(), None), 204)
+                            .await?;
+                        Req::new("DELETE", member, None)
+                    }
+                });
+            }
+            (Some(alice), 204)
+        }
+        _ => return Ok(None),
+    };
+    fx.recorder.take();
+    if by.is_empty() {
+        by.resize(requests.len(), person);
+    }
+    Ok(Some(Case {
+        requests: by.into_iter().zip(requests).collect(),
+        status,
+    }))
+}
+
+/// The fewest requests an operation can make under the data model, and why.
+pub struct Minimum {
+    pub dynamodb: &'static [&'static str],
+    pub ses: usize,
+    pub eventbridge: usize,
+    pub why: &'static str,
+}
+
+const fn dynamodb(calls: &'static [&'static str], why: &'static str) -> Minimum {
+    Minimum {
+        dynamodb: calls,
+        ses: 0,
+        eventbridge: 0,
+        why,
+    }
+}
+
+/// Keyed by function, or `get-me (first use)`. Derived from the keys of shared/DATA_MODEL.md:
+/// reads whose keys are known up front belong in one BatchGetItem, a read that needs another's
+/// answer is one more round trip, each change is one transaction. Events reach EventBridge from
+/// the table's stream (the outbox), never from a request, so no operation calls EventBridge.
+pub fn minimum(operation: &str) -> Option<Minimum> {
+    Some(match operation {
+        "get-me" => dynamodb(&["GetItem"], "one consistent read of the profile"),
+        "get-me (first use)" => dynamodb(
+            &["GetItem", "TransactWriteItems"],
+            "the read finds no profile; one transaction creates it with its audit entry and event",
+        ),
+        "update-me" => dynamodb(
+            &["GetItem", "TransactWriteItems"],
+            "the old handle must be known to free its marker in the same transaction, and the \
+             answer is the whole profile, which a transaction does not return",
+        ),
+        "create-org" => dynamodb(
+            &["TransactWriteItems"],
+            "one transaction; the handle marker's condition replaces any read",
+        ),
+        "list-orgs" => dynamodb(
+            &["Query", "BatchGetItem"],
+            "gsi1 holds memberships, not organizations: copying each organization's profile \
+             into every membership would make one rename rewrite every member",
+        ),
+        "get-org" => dynamodb(
+            &["BatchGetItem"],
+            "the organization and the caller's membership in one consistent read",
+        ),
+        "update-org" => dynamodb(
+            &["BatchGetItem", "TransactWriteItems"],
+            "the answer is the organization as changed, which a transaction does not return; \
+             the read also tells a stranger (404) from a member without the right (403)",
+        ),
+        "change-org-handle" => dynamodb(
+            &["BatchGetItem", "TransactWriteItems"],
+            "the old handle must be known to free its marker in the same transaction, and the \
+             caller's role decides between 404 and 403",
+        ),
+        "delete-org" => dynamodb(
+            &[
+                "BatchGetItem",
+                "TransactWriteItems",
+                "Query",
+                "BatchWriteItem",
+                "TransactWriteItems",
+            ],
+            "for a new organization (5 items): 1 read, 1 transaction that hides it and frees \
+             its handle, 1 Query per page and 1 BatchWriteItem per 25 items, and 1 last \
+             transaction for the org item and the caller's membership; in steps, so that an \
+             organization of any size goes and a repeated request always finishes the job",
+        ),
+        "create-invitations" => Minimum {
+            dynamodb: &["BatchGetItem", "TransactWriteItems"],
+            ses: 1,
+            eventbridge: 0,
+            why: "one email invitee, no teams: every item to read has a known key (org, \
+                  caller's membership and profile, today's email counter), so one \
+                  BatchGetItem; one transaction; one email",
+        },
+        "list-invitations" => dynamodb(
+            &["BatchGetItem", "Query"],
+            "the caller's role, then the INV# items of the partition",
+        ),
+        "get-invitation" => dynamodb(
+            &["BatchGetItem"],
+            "org, caller's membership and the invitation have known keys: one read",
+        ),
+        "resend-invitation" => Minimum {
+            dynamodb: &["BatchGetItem", "TransactWriteItems"],
+            ses: 1,
+            eventbridge: 0,
+            why: "org, caller's membership and profile, the invitation and today's counter \
+                  all have known keys: one BatchGetItem; one transaction; one email",
+        },
+        "revoke-invitation" => dynamodb(
+            &["BatchGetItem", "TransactWriteItems"],
+            "org, caller's membership and the invitation in one read; one transaction",
+        ),
+        "lookup-invitation" => dynamodb(
+            &["GetItem", "BatchGetItem", "GetItem"],
+            "token, then invitation and org (the token names them), then the inviter's \
+             profile (the invitation names them): three reads, each needing the one before",
+        ),
+        "accept-invitation" => dynamodb(
+            &["GetItem", "BatchGetItem", "TransactWriteItems"],
+            "no teams: the token, then invitation and org; one transaction",
+        ),
+        "decline-invitation" => dynamodb(
+            &["GetItem", "BatchGetItem", "TransactWriteItems"],
+            "the token, then invitation and org; one transaction",
+        ),
+        "list-my-invitations" => dynamodb(
+            &["Query", "BatchGetItem"],
+            "gsi1 by the verified email, then the organizations they name",
+        ),
+        "list-members" => dynamodb(
+            &["BatchGetItem", "Query"],
+            "the caller's role, then the MEMBER# items",
+        ),
+        "get-member" => dynamodb(
+            &["BatchGetItem"],
+            "org, caller's and target's memberships in one read",
+        ),
+        "update-member" => dynamodb(
+            &["BatchGetItem", "TransactWriteItems"],
+            "org and both memberships in one read (the answer is the member as changed); \
+             one transaction",
+        ),
+        "remove-member" => dynamodb(
+            &["BatchGetItem", "TransactWriteItems"],
+            "org and both memberships in one read (the membership lists its teams); one \
+             transaction",
+        ),
+        "transfer-ownership" => dynamodb(
+            &["BatchGetItem", "TransactWriteItems"],
+            "org and both memberships in one read; one transaction",
+        ),
+        "list-teams" => dynamodb(
+            &["BatchGetItem", "Query"],
+            "the caller's membership, then the TEAM# items",
+        ),
+        "create-team" => dynamodb(
+            &["BatchGetItem", "TransactWriteItems"],
+            "the caller's role; one transaction with the name marker",
+        ),
+        "get-team" => dynamodb(
+            &["BatchGetItem"],
+            "org, caller's membership and the team in one read",
+        ),
+        "rename-team" => dynamodb(
+            &["BatchGetItem", "TransactWriteItems"],
+            "org, caller's membership and the team (its old name's marker) in one read; one \
+             transaction",
+        ),
+        "delete-team" => dynamodb(
+            &["BatchGetItem", "TransactWriteItems"],
+            "an empty team: org, caller's membership and the team (its member count says no \
+             member rows to find) in one read; one transaction",
+        ),
+        "list-team-members" => dynamodb(
+            &["BatchGetItem", "Query"],
+            "org, caller's membership and the team in one read, then the TEAMMEMBER# items",
+        ),
+        "add-team-member" => dynamodb(
+            &["BatchGetItem", "TransactWriteItems"],
+            "org, caller's and target's memberships and the team in one read; one transaction",
+        ),
+        "remove-team-member" => dynamodb(
+            &["BatchGetItem", "TransactWriteItems"],
+            "org, memberships, team and team-member row in one read; one transaction",
+        ),
+        _ => return None,
+    })
+}

@@ -1,0 +1,184 @@
+//! Cold starts of a function's release binary under the loopback Runtime API: init (spawn until
+//! its first `/next`), the first invocation, a warm invocation of the same request, and peak
+//! resident memory (VmHWM) after each.
+
+use std::fs::File;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use serde_json::Value;
+use tokio::process::{Child, Command};
+
+use crate::runtime_api::{Invocation, Report, RuntimeApi};
+
+/// No step of a healthy cold start comes near this; a stuck one ends the run.
+const STEP_LIMIT: Duration = Duration::from_secs(30);
+
+/// One cold start.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    pub init: Duration,
+    pub first: Duration,
+    pub warm: Duration,
+    /// VmHWM after the first invocation, KiB.
+    pub rss_first: u64,
+    /// VmHWM after the warm invocation, KiB.
+    pub rss_warm: u64,
+}
+
+/// The environment Lambda gives a function (provided.al2023), with the template's variables,
+/// and the local AWS.
+pub fn lambda_env(function: &str, runtime_api: &str, endpoint: &str) -> Vec<(String, String)> {
+    let pairs = [
+        ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        ("LANG", "en_US.UTF-8"),
+        ("TZ", ":UTC"),
+        ("_HANDLER", "bootstrap"),
+        ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
+        ("AWS_LAMBDA_RUNTIME_API", runtime_api),
+        ("AWS_LAMBDA_FUNCTION_NAME", function),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/orgs-bench"),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_SESSION_TOKEN", "test"),
+        ("AWS_ENDPOINT_URL", endpoint),
+        // infra/template.yaml, Globals.Function.Environment.
+        ("ORGS_TABLE_NAME", crate::fixture::TABLE),
+        ("ORGS_EVENT_BUS_NAME", "default"),
+        ("ORGS_MAIL_FROM", crate::fixture::SENDER),
+        ("ORGS_INVITE_URL_BASE", "https://app.orgs.local/invite"),
+        ("ORGS_INVITATION_TTL_SECONDS", "604800"),
+        ("RUST_LOG", "info"),
+    ];
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// Peak resident set size of a live process, KiB.
+fn vm_hwm(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| anyhow!("no VmHWM in /proc/{pid}/status"))
+}
+
+/// The next report, unless the process exits first.
+async fn next(api: &mut RuntimeApi, child: &mut Child, what: &str) -> anyhow::Result<Report> {
+    tokio::select! {
+        report = api.report(STEP_LIMIT) => report.with_context(|| format!("waiting for {what}")),
+        status = child.wait() => bail!("the function exited ({}) while we waited for {what}", status?),
+    }
+}
+
+/// Hands `event` to the `/next` that `report` is, and returns when it was handed out.
+fn hand(report: Report, id: &str, event: &Value) -> anyhow::Result<Instant> {
+    let Report::Next { reply, .. } = report else {
+        bail!("expected the function to ask for an event, got {report:?}");
+    };
+    let at = Instant::now();
+    reply
+        .send(Invocation {
+            id: id.to_owned(),
+            event: event.to_string(),
+        })
+        .map_err(|_| anyhow!("the function stopped waiting for its event"))?;
+    Ok(at)
+}
+
+/// When the answer to `id` came, after checking it is API Gateway's response with `status`.
+fn answered(report: Report, id: &str, status: u16) -> anyhow::Result<Instant> {
+    match report {
+        Report::Response { id: got, at, body } if got == id => {
+            let response: Value = serde_json::from_slice(&body)
+                .with_context(|| format!("the answer is not JSON: {body:?}"))?;
+            let got_status = response["statusCode"].as_u64().unwrap_or_default();
+            if got_status != u64::from(status) {
+                bail!("the function answered {got_status}, not {status}: {response}");
+            }
+            Ok(at)
+        }
+        Report::Error { id, body } => bail!("invocation {id} failed: {body:?}"),
+        Report::InitError(body) => bail!("the function could not start: {body:?}"),
+        other => bail!("expected the answer to {id}, got {other:?}"),
+    }
+}
+
+/// One cold start of `binary`: two invocations (`events[0]` first, then `events[1]`, which
+/// does the same work), then the process is killed. Its output is appended to `log`.
+pub async fn cold_start(
+    binary: &Path,
+    function: &str,
+    endpoint: &str,
+    events: [&Value; 2],
+    status: u16,
+    log: &Path,
+) -> anyhow::Result<Sample> {
+    let mut api = RuntimeApi::start().await?;
+    let output = File::options()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| format!("opening {}", log.display()))?;
+    let mut command = Command::new(binary);
+    command
+        .env_clear()
+        .envs(lambda_env(function, &api.addr.to_string(), endpoint))
+        .stdin(Stdio::null())
+        .stdout(output.try_clone()?)
+        .stderr(output)
+        .kill_on_drop(true);
+
+    let spawned = Instant::now();
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    let pid = child
+        .id()
+        .ok_or_else(|| anyhow!("the function has no pid"))?;
+
+    let ready = next(&mut api, &mut child, "the first /next").await?;
+    let Report::Next { at: ready_at, .. } = &ready else {
+        bail!("expected the function to ask for an event, got {ready:?}");
+    };
+    let init = *ready_at - spawned;
+    let handed = hand(ready, "first", events[0])?;
+    let done = answered(
+        next(&mut api, &mut child, "the first answer").await?,
+        "first",
+        status,
+    )?;
+    let first = done - handed;
+    let rss_first = vm_hwm(pid)?;
+
+    let again = next(&mut api, &mut child, "the second /next").await?;
+    let handed = hand(again, "warm", events[1])?;
+    let done = answered(
+        next(&mut api, &mut child, "the warm answer").await?,
+        "warm",
+        status,
+    )?;
+    let warm = done - handed;
+    let rss_warm = vm_hwm(pid)?;
+
+    child.kill().await.context("stopping the function")?;
+    Ok(Sample {
+        init,
+        first,
+        warm,
+        rss_first,
+        rss_warm,
+    })
+}
