@@ -2,16 +2,67 @@
 
 use std::convert::Infallible;
 
+use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_lambda_events::event::dynamodb::Event;
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use lambda_http::LambdaEvent;
 use orgs_shared::app::{App, Config, init_tracing};
 use orgs_shared::events::{EventsConfig, Publisher};
+
+/// The roots of the certificates AWS endpoints present: Amazon Trust Services' four, and
+/// Starfield Services G2, which cross-signs them. Trusting only these spares every cold start
+/// parsing the system's bundle of some 140 roots: 3 to 4 ms, as long as an empty lambda_http
+/// function takes to start. Setting `SSL_CERT_FILE` or `SSL_CERT_DIR` adds the system's roots,
+/// for a TLS-inspecting proxy or a partition whose endpoints use other CAs.
+const AWS_ROOTS: &str = include_str!("aws-roots.pem");
+
+/// The one HTTPS client of every SDK client: rustls with ring. The SDK's default, rustls with
+/// aws-lc, makes every binary megabytes larger for the same job.
+pub fn https_client() -> Result<SharedHttpClient, lambda_http::Error> {
+    let var = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let system_roots = var("SSL_CERT_FILE") || var("SSL_CERT_DIR");
+    let trust = TrustStore::empty()
+        .with_native_roots(system_roots)
+        .with_pem_certificate(AWS_ROOTS.as_bytes());
+    let tls = TlsContext::builder().with_trust_store(trust).build()?;
+    Ok(aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(tls)
+        .build_https())
+}
+
+/// The SDK configuration of a function, from what Lambda puts in its environment: the region
+/// and the execution role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`). Not `aws_config::load_defaults`: its provider chains (profile files,
+/// SSO, STS web identity, ECS, IMDS) never apply on Lambda, yet would be linked into every
+/// binary and set up at every cold start. `AWS_ENDPOINT_URL` is honoured, as by the defaults,
+/// so a function can run against a local endpoint.
+pub fn sdk_config() -> Result<SdkConfig, lambda_http::Error> {
+    let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+    let region = var("AWS_REGION")
+        .or_else(|| var("AWS_DEFAULT_REGION"))
+        .ok_or("AWS_REGION is not set (Lambda always sets it)")?;
+    let mut builder = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .credentials_provider(SharedCredentialsProvider::new(
+            EnvironmentVariableCredentialsProvider::new(),
+        ))
+        .http_client(https_client()?);
+    if let Some(endpoint) = var("AWS_ENDPOINT_URL") {
+        builder = builder.endpoint_url(endpoint);
+    }
+    Ok(builder.build())
+}
 
 /// Builds the shared state once per process. It lives as long as the process, so handlers
 /// borrow it for free.
 pub async fn init() -> Result<&'static App, lambda_http::Error> {
     init_tracing();
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = sdk_config()?;
     let config = Config::from_env()?;
     Ok(Box::leak(Box::new(App::new(&sdk, config))))
 }
@@ -41,7 +92,7 @@ macro_rules! lambda_main {
 /// The whole `main` of `publish-events`, which the table's stream feeds instead of HTTP.
 pub async fn serve_stream() -> Result<(), lambda_http::Error> {
     init_tracing();
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = sdk_config()?;
     let publisher: &'static Publisher = Box::leak(Box::new(Publisher::from_sdk(
         &sdk,
         EventsConfig::from_env()?,

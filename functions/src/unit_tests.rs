@@ -15,6 +15,7 @@ fn app() -> App {
     let sdk = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
+        .http_client(crate::runtime::https_client().expect("the HTTPS client"))
         .endpoint_url("http://127.0.0.1:9")
         .build();
     App::new(&sdk, Config::for_table("unreachable"))

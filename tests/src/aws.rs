@@ -6,7 +6,11 @@ use aws_sdk_dynamodb::config::Credentials;
 /// One `SdkConfig` for every client, aimed at `endpoint`, with throwaway credentials unless the
 /// environment provides some.
 pub async fn sdk_config(endpoint: &str) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).endpoint_url(endpoint);
+    // The functions' own HTTPS client: the workspace builds the SDK without a default one.
+    let client = orgs_functions::runtime::https_client().expect("the HTTPS client");
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .http_client(client);
     if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none()
     {
         loader = loader.region(Region::new("us-east-1"));

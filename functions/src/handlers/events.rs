@@ -241,6 +241,7 @@ mod tests {
         let sdk = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
+            .http_client(crate::runtime::https_client().expect("the HTTPS client"))
             .endpoint_url("http://127.0.0.1:9")
             .retry_config(RetryConfig::disabled())
             .build();
