@@ -1,5 +1,6 @@
 //! What can go wrong in the store, kept apart from how HTTP shows it.
 
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 type Source = Box<dyn std::error::Error + Send + Sync>;
@@ -68,6 +69,7 @@ pub enum StoreError {
     },
 }
 
+/// DynamoDB's error codes for "too much at once" or "not now": each passes with time.
 const RETRYABLE_CODES: &[&str] = &[
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -75,19 +77,22 @@ const RETRYABLE_CODES: &[&str] = &[
     "InternalServerError",
     "ServiceUnavailable",
     "LimitExceededException",
+    "TransactionInProgressException",
 ];
 
 impl StoreError {
-    /// Sorts an SDK error into "try again later" or a plain failure, keeping the source.
-    pub fn from_sdk<E, R>(context: &'static str, err: SdkError<E, R>) -> Self
+    /// Sorts an SDK error into "try again later" (throttling, a 5xx, a timeout, no connection
+    /// or an unreadable answer) or a plain failure on our side, keeping the source. The SDK has
+    /// already retried the first kind as often as it is configured to.
+    pub fn from_sdk<E>(context: &'static str, err: SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug + Send + Sync + 'static,
     {
         let retryable = match &err {
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => true,
             SdkError::ServiceError(e) => {
-                e.err().code().is_some_and(|c| RETRYABLE_CODES.contains(&c))
+                e.raw().status().is_server_error()
+                    || e.err().code().is_some_and(|c| RETRYABLE_CODES.contains(&c))
             }
             SdkError::ResponseError(_) => true,
             _ => false,

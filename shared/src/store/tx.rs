@@ -198,7 +198,8 @@ impl<'a> Tx<'a> {
 
     /// Commits all or nothing. A failed condition comes back as the refusal it stands for.
     /// A conflict with another transaction in flight (nothing was written) is retried a few
-    /// times before it is reported as `Changed`.
+    /// times before it is reported as `Changed`; a cancellation for throttling likewise, before
+    /// it is reported as `Unavailable`.
     pub async fn commit(self, context: &'static str) -> StoreResult<()> {
         const ATTEMPTS: u32 = 4;
         let mut attempt = 0;
@@ -218,6 +219,16 @@ impl<'a> Tx<'a> {
                         .await;
                 }
                 Some(refusal) => return Err(StoreError::Refused(refusal)),
+                None if throttled(&err) && attempt < ATTEMPTS => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+                }
+                // Nothing was written, and it may well pass later: 503, not 500.
+                None if throttled(&err) => {
+                    return Err(StoreError::Unavailable {
+                        context,
+                        source: Box::new(err),
+                    });
+                }
                 None => break err,
             }
         };
@@ -242,6 +253,19 @@ impl<'a> Tx<'a> {
                 _ => None,
             })
     }
+}
+
+/// Whether a cancellation came from throttling: DynamoDB reports a transaction's throttled item
+/// as a cancellation reason, not as a `ThrottlingException`, so the SDK does not retry it.
+fn throttled<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
+    matches!(
+        err.as_service_error(),
+        Some(TransactWriteItemsError::TransactionCanceledException(c))
+            if c.cancellation_reasons().iter().any(|r| matches!(
+                r.code(),
+                Some("ThrottlingError" | "ProvisionedThroughputExceeded")
+            ))
+    )
 }
 
 /// Whether a cancellation came from a conflict with a concurrent transaction.
