@@ -1,8 +1,11 @@
 //! What every Lambda `main` does: read the config, build the SDK clients once, serve.
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_lambda_events::event::dynamodb::Event;
@@ -34,6 +37,25 @@ pub fn https_client() -> Result<SharedHttpClient, lambda_http::Error> {
         .build_https())
 }
 
+/// How every SDK client of a function retries: the SDK's standard mode, three attempts in all,
+/// with jittered exponential backoff from 1 s. Throttling and 5xx answers, timeouts and failed
+/// connections are retried; once the attempts are spent, the request answers 503 with
+/// `Retry-After` (`orgs_shared::http::problem`). The tests use this same configuration.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(3)
+}
+
+/// How long a function waits on AWS: a connection 3.1 s (the SDK's default), one attempt 3 s,
+/// one call with its retries 8 s. A dependency that hangs then ends in a 503 before the API
+/// functions' 10 s Lambda timeout, instead of in a timeout that API Gateway answers for us.
+pub fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(3_100))
+        .operation_attempt_timeout(Duration::from_secs(3))
+        .operation_timeout(Duration::from_secs(8))
+        .build()
+}
+
 /// The SDK configuration of a function, from what Lambda puts in its environment: the region
 /// and the execution role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
 /// `AWS_SESSION_TOKEN`). Not `aws_config::load_defaults`: its provider chains (profile files,
@@ -51,7 +73,9 @@ pub fn sdk_config() -> Result<SdkConfig, lambda_http::Error> {
         .credentials_provider(SharedCredentialsProvider::new(
             EnvironmentVariableCredentialsProvider::new(),
         ))
-        .http_client(https_client()?);
+        .http_client(https_client()?)
+        .retry_config(retry_config())
+        .timeout_config(timeout_config());
     if let Some(endpoint) = var("AWS_ENDPOINT_URL") {
         builder = builder.endpoint_url(endpoint);
     }
