@@ -157,7 +157,8 @@ impl Inviting<'_> {
 }
 
 /// `POST /orgs/{org_id}/invitations`: 201 when every invitee was invited, else 207 with a
-/// result per invitee. Invalid input or a limit refuses the whole request and sends nothing.
+/// result per invitee, or 503 when none was and DynamoDB was unavailable for one. Invalid input
+/// or a limit refuses the whole request and sends nothing.
 pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: CreateInvitations = json_body(&req, app.config.max_body_bytes)?;
@@ -225,17 +226,31 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     };
     let mut results = Vec::new();
     let mut all_created = true;
+    let mut none_created = true;
+    let mut unavailable = None;
     for spec in &specs {
         results.push(match inviting.invite(spec).await {
             Ok(mut created) => {
+                none_created = false;
                 created["status"] = json!(201);
                 created
             }
             Err(err) => {
                 all_created = false;
-                json!({ "status": err.answer().status.as_u16(), "problem": embedded_problem(&err) })
+                let status = err.answer().status;
+                let result =
+                    json!({ "status": status.as_u16(), "problem": embedded_problem(&err) });
+                if status == StatusCode::SERVICE_UNAVAILABLE && unavailable.is_none() {
+                    unavailable = Some(err);
+                }
+                result
             }
         });
+    }
+    // Nothing was invited, and trying again later may work: the whole request is a 503 with
+    // `Retry-After`, as any request that met an unavailable DynamoDB.
+    if let (true, Some(err)) = (none_created, unavailable) {
+        return Err(err);
     }
     let status = if all_created {
         StatusCode::CREATED

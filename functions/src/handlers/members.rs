@@ -163,11 +163,13 @@ pub async fn update_member(app: &App, req: Request) -> Result<Response<Body>, Ap
             &MemberView::new(&target, profile.as_ref()),
         ));
     }
+    // The profile is read first: once the change has committed, nothing may fail the answer,
+    // or the caller would be told to retry a change that was made.
+    let profile = app.store.get_user(&target.user_id).await?;
     let updated = app
         .store
         .change_member(&mine, &target, role, status, &op(&caller, &req))
         .await?;
-    let profile = app.store.get_user(&updated.user_id).await?;
     Ok(json(
         StatusCode::OK,
         &MemberView::new(&updated, profile.as_ref()),

@@ -245,7 +245,7 @@ fn store_answer(err: &StoreError) -> Answer {
                 S::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "Temporarily unavailable",
-                "The service is busy or a dependency is down; nothing was changed. Retry shortly.",
+                "The service is busy or a dependency is down. Retry after the Retry-After delay: repeating the request is safe.",
             )
         },
         StoreError::Dynamo { .. } | StoreError::Corrupt(_) => answer(
