@@ -5,6 +5,8 @@
 //!    fails its `status = active` condition, so nothing new can appear in it.
 //! 2. Every item of the organization's partition (and each invitation's token item) is deleted
 //!    in batches, however many there are, except the org item and the caller's membership.
+//!    Per page, the token items go before the rest: they are found only through their
+//!    invitation, so no stop may leave one whose invitation is gone.
 //! 3. One last transaction deletes those two, so until the very end the owner who asked can
 //!    repeat the request and finish the work.
 //!
@@ -88,6 +90,7 @@ impl Store {
                 .send()
                 .await
                 .map_err(|e| StoreError::from_sdk("list an organization's items", e))?;
+            let mut tokens = Vec::new();
             let mut doomed = Vec::new();
             for item in page.items() {
                 let r = Reader(item);
@@ -99,11 +102,16 @@ impl Store {
                     && let Some(hash) = r.opt_s("token_hash")?
                 {
                     let token_key = keys::invitation_token_pk(&hash);
-                    doomed.push(ItemBuilder::key(token_key, INVITATION_TOKEN_SK).build());
+                    tokens.push(ItemBuilder::key(token_key, INVITATION_TOKEN_SK).build());
                 }
                 doomed.push(ItemBuilder::key(pk.clone(), sk).build());
             }
-            deleted += doomed.len();
+            deleted += tokens.len() + doomed.len();
+            // The token items live outside the partition, found only through their invitation:
+            // they go first, all of them, so that a stop anywhere (DynamoDB may do any part of
+            // a batch) never leaves a token whose invitation is gone.
+            self.batch_delete(tokens, "delete an organization's invitation tokens")
+                .await?;
             self.batch_delete(doomed, "delete an organization's items")
                 .await?;
             match page.last_evaluated_key() {
