@@ -5,6 +5,7 @@
 
 pub mod aws;
 pub mod counting;
+pub mod faults;
 pub mod moto;
 pub mod provision;
 pub mod server;

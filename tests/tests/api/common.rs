@@ -6,12 +6,15 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
+use aws_sdk_dynamodb::config::retry::RetryPartition;
 use aws_sdk_dynamodb::types::AttributeValue;
+use orgs_local::faults::FaultProxy;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
 use orgs_local::{aws, provision, token};
 use orgs_shared::app::{App, Config, Limits};
 use orgs_shared::mail::Mailer;
+use orgs_shared::store::Store;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -37,6 +40,8 @@ pub struct Stack {
     pub table: String,
     /// Only for stacks started with `start_with_events`.
     pub events: Option<Events>,
+    /// Only for stacks started with `faulty_dynamodb`: the proxy between the app and moto.
+    pub faults: Option<FaultProxy>,
     secret: String,
 }
 
@@ -63,6 +68,12 @@ pub struct Options {
     /// Feed the table's stream to the event publisher, which talks to EventBridge at this
     /// endpoint (moto when `Some(None)`).
     pub events: Option<Option<String>>,
+    /// The app reaches DynamoDB through a fault-injecting proxy (`Stack::faults`); the test's
+    /// own client (`snapshot`, fixtures) still talks to moto directly.
+    pub faulty_dynamodb: bool,
+    /// With `faulty_dynamodb`: the app's DynamoDB client times out as the functions' do
+    /// (`runtime::timeout_config`); otherwise only connecting has a timeout, as moto can be slow.
+    pub function_timeouts: bool,
 }
 
 impl Stack {
@@ -104,6 +115,29 @@ impl Stack {
             config.limits = limits;
         }
         let mut app = App::new(&sdk, config);
+        let faults = if options.faulty_dynamodb {
+            let proxy = FaultProxy::start(&endpoint).await.expect("fault proxy");
+            let through = aws::sdk_config(proxy.endpoint()).await;
+            // The functions' attempts with a short backoff (the tests hold the retries to be
+            // spent, not how long they wait), and a retry quota of its own, so that the faults
+            // of one test never spend another's.
+            let retries = orgs_functions::runtime::retry_config()
+                .with_initial_backoff(std::time::Duration::from_millis(20));
+            let mut client = aws_sdk_dynamodb::config::Builder::from(&through)
+                .retry_config(retries)
+                .retry_partition(RetryPartition::new(format!("faults-{table}")));
+            if options.function_timeouts {
+                client = client.timeout_config(orgs_functions::runtime::timeout_config());
+            }
+            app.store = Store::new(
+                aws_sdk_dynamodb::Client::from_conf(client.build()),
+                &table,
+                app.config.retention,
+            );
+            Some(proxy)
+        } else {
+            None
+        };
         if let Some(ses) = options.ses_endpoint {
             let broken = aws::sdk_config(&ses).await;
             app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&broken), "no-reply@orgs.local");
@@ -131,8 +165,16 @@ impl Stack {
             app,
             table,
             events,
+            faults,
             secret,
         }
+    }
+
+    /// The fault proxy of a stack started with `faulty_dynamodb`.
+    pub fn faults(&self) -> &FaultProxy {
+        self.faults
+            .as_ref()
+            .expect("a stack started with faulty_dynamodb")
     }
 
     /// A person whose address no other test uses, for tests that read mail back from moto
@@ -210,6 +252,18 @@ impl Stack {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
+        let (status, _, json) = self.call_with_headers(who, method, path, body).await;
+        (status, json)
+    }
+
+    /// `call`, with the answer's headers too.
+    pub async fn call_with_headers(
+        &self,
+        who: Option<&Person>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
         let method_name = method.to_string();
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(person) = who {
@@ -222,6 +276,7 @@ impl Stack {
         }
         let response = request.send().await.expect("request");
         let status = response.status();
+        let headers = response.headers().clone();
         let content_type = response
             .headers()
             .get("content-type")
@@ -236,7 +291,7 @@ impl Stack {
         };
         // Every answer a test sees is held to the OpenAPI document.
         crate::openapi::check(&method_name, path, status.as_u16(), &content_type, &json);
-        (status, json)
+        (status, headers, json)
     }
 
     pub async fn raw(

@@ -606,6 +606,17 @@ async fn with_ses_down_the_invitation_is_kept_and_a_resend_delivers_it() {
     );
     assert_eq!(result["invitation"]["status"], "pending");
     assert!(broken.mail_to(&bob.email).await.is_empty());
+    // The link in the answer works, although no email carried it.
+    let link_token = token_of(result["invite_url"].as_str().unwrap());
+    let (status, preview) = broken
+        .call(
+            None,
+            Method::POST,
+            "/invitations/lookup",
+            Some(json!({ "token": link_token })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
 
     // SES is back (the same table, served with a working mailer): a resend delivers it.
     let healthy = Stack::start_with(Options {

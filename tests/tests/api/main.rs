@@ -9,6 +9,7 @@ mod contract;
 mod deletion;
 mod events;
 mod expiry;
+mod faults;
 mod invitations;
 mod me;
 mod members;
