@@ -10,6 +10,7 @@ mod deletion;
 mod events;
 mod expiry;
 mod invitations;
+mod logs;
 mod me;
 mod members;
 mod openapi;
