@@ -41,7 +41,7 @@ pub struct TeamMember {
 }
 
 impl Team {
-    fn from_item(item: &Item) -> StoreResult<Self> {
+    pub(crate) fn from_item(item: &Item) -> StoreResult<Self> {
         let r = Reader(item);
         Ok(Self {
             org_id: r.parsed("org_id", OrgId::parse)?,
@@ -54,7 +54,17 @@ impl Team {
     }
 }
 
-fn team_key(org: &OrgId, team: &TeamId) -> Item {
+impl TeamMember {
+    pub(crate) fn from_item(item: &Item) -> StoreResult<Self> {
+        let r = Reader(item);
+        Ok(Self {
+            user_id: r.parsed("user_id", UserId::parse)?,
+            added_at: r.parsed("added_at", Timestamp::parse)?,
+        })
+    }
+}
+
+pub(crate) fn team_key(org: &OrgId, team: &TeamId) -> Item {
     ItemBuilder::key(keys::org_pk(org), keys::team_sk(team)).build()
 }
 
@@ -62,7 +72,7 @@ fn name_key(org: &OrgId, name: &str) -> Item {
     ItemBuilder::key(keys::org_pk(org), keys::team_name_sk(name)).build()
 }
 
-fn team_member_key(org: &OrgId, team: &TeamId, user: &UserId) -> Item {
+pub(crate) fn team_member_key(org: &OrgId, team: &TeamId, user: &UserId) -> Item {
     ItemBuilder::key(keys::org_pk(org), keys::team_member_sk(team, user)).build()
 }
 
@@ -308,13 +318,7 @@ impl Store {
             .await?;
         let members = items
             .iter()
-            .map(|item| {
-                let r = Reader(item);
-                Ok(TeamMember {
-                    user_id: r.parsed("user_id", UserId::parse)?,
-                    added_at: r.parsed("added_at", Timestamp::parse)?,
-                })
-            })
+            .map(TeamMember::from_item)
             .collect::<StoreResult<Vec<_>>>()?;
         let next = more
             .then(|| members.last().map(|m| m.user_id.clone()))
