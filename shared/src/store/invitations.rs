@@ -510,25 +510,6 @@ impl Store {
         }
     }
 
-    /// Invitation emails the organization has sent on the UTC day of `at`.
-    pub async fn emails_sent_on(&self, org: &OrgId, at: Timestamp) -> StoreResult<i64> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(mail_counter_key(org, at)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk("read the email counter", e))?;
-        Ok(out
-            .item()
-            .map(|i| Reader(i).opt_n("sent"))
-            .transpose()?
-            .flatten()
-            .unwrap_or(0))
-    }
-
     /// Which of `teams` exist in the organization.
     pub async fn existing_teams(&self, org: &OrgId, teams: &[TeamId]) -> StoreResult<Vec<TeamId>> {
         if teams.is_empty() {

@@ -11,7 +11,7 @@ use crate::domain::{
 };
 
 use super::Store;
-use super::error::{LimitKind, Refusal, StoreError, StoreResult};
+use super::error::{LimitKind, Refusal, StoreResult};
 use super::history;
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
@@ -139,19 +139,6 @@ impl Store {
         )?;
         tx.commit("create a team").await?;
         Ok(team)
-    }
-
-    pub async fn get_team(&self, org: &OrgId, team: &TeamId) -> StoreResult<Option<Team>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(team_key(org, team)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk("read a team", e))?;
-        out.item().map(Team::from_item).transpose()
     }
 
     pub async fn list_teams(
