@@ -11,7 +11,7 @@ use crate::domain::{
 };
 
 use super::Store;
-use super::error::{LimitKind, Refusal, StoreResult};
+use super::error::{LimitKind, Refusal, StoreError, StoreResult};
 use super::history;
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
@@ -316,9 +316,17 @@ impl Store {
         })
     }
 
-    /// Deletes a team in steps a repeated request finishes: mark it deleting (freeing its name,
-    /// recording the change), take every member out of it in batches, then drop the team item.
+    /// Deletes a team. An empty one goes in one transaction; otherwise in steps a repeated
+    /// request finishes: mark it deleting (freeing its name, recording the change), take every
+    /// member out of it in batches, then drop the team item.
     pub async fn delete_team(&self, team: &Team, op: &Op) -> StoreResult<()> {
+        if team.active && team.member_count == 0 {
+            match self.delete_empty_team(team, op).await {
+                // Someone joined since the read: the steps below take them out again.
+                Err(StoreError::Refused(Refusal::Changed)) => {}
+                done => return done,
+            }
+        }
         let org = &team.org_id;
         if team.active {
             let mut tx = Tx::new(self);
@@ -356,5 +364,30 @@ impl Store {
         let mut tx = Tx::new(self);
         tx.delete(team_key(org, &team.team_id), None)?;
         tx.commit("finish deleting a team").await
+    }
+
+    /// The team item, its name marker, audit entry and event in one transaction, on the
+    /// condition that the team is live and has no member: its count goes up with every
+    /// `TEAMMEMBER#` item put, so there is none to find.
+    async fn delete_empty_team(&self, team: &Team, op: &Op) -> StoreResult<()> {
+        let org = &team.org_id;
+        let empty = Condition::new(
+            Expr::new(
+                "attribute_exists(pk) AND attribute_not_exists(#status) AND member_count = :zero",
+            )
+            .name("#status", "status")
+            .value(":zero", n(0)),
+            Refusal::Changed,
+        );
+        let mut tx = Tx::new(self);
+        tx.delete(team_key(org, &team.team_id), Some(empty))?;
+        tx.delete(name_key(org, &team.name), None)?;
+        history::record(
+            &mut tx,
+            &team_change(ChangeKind::TeamDeleted, team, json!({})),
+            op,
+            self.retention,
+        )?;
+        tx.commit("delete an empty team").await
     }
 }
