@@ -15,4 +15,5 @@ mod members;
 mod openapi;
 mod orgs;
 mod races;
+mod round_trips;
 mod teams;
