@@ -244,6 +244,13 @@ pub async fn case(fx: &mut Fixture, function: &str, count: usize) -> anyhow::Res
             }
             (Some(alice), 204)
         }
+        "list-audit-log" => {
+            same(
+                &mut requests,
+                Req::new("GET", format!("/orgs/{o}/audit-log"), None),
+            );
+            (Some(alice), 200)
+        }
         _ => return Ok(None),
     };
     fx.recorder.take();
@@ -276,7 +283,7 @@ const fn dynamodb(calls: &'static [&'static str], why: &'static str) -> Minimum 
 /// Keyed by function, or `get-me (first use)`. Derived from the keys of shared/DATA_MODEL.md:
 /// reads whose keys are known up front belong in one BatchGetItem, a read that needs another's
 /// answer is one more round trip, each change is one transaction. Events reach EventBridge from
-/// the table's stream (the outbox), never from a request, so no operation calls EventBridge.
+/// the table's stream (the outbox) through publish-events, never from a request.
 pub fn minimum(operation: &str) -> Option<Minimum> {
     Some(match operation {
         "get-me" => dynamodb(&["GetItem"], "one consistent read of the profile"),
@@ -432,6 +439,21 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
             &["BatchGetItem", "TransactWriteItems"],
             "org, caller's membership, the team and the team-member row in one read; one \
              transaction",
+        ),
+        "list-audit-log" => dynamodb(
+            &["BatchGetItem", "Query"],
+            "the caller's role, then the AUDIT# items of the partition",
+        ),
+        "publish-events" => Minimum {
+            dynamodb: &[],
+            ses: 0,
+            eventbridge: 1,
+            why: "one stream record: one PutEvents (up to 10 records share one)",
+        },
+        "expire-invitations" => dynamodb(
+            &["Query", "Query", "Query", "Query", "Query"],
+            "nothing due: one Query per expiry shard of gsi2 (4), then one for abandoned \
+             deletions; each due invitation adds one transaction",
         ),
         _ => return None,
     })
