@@ -7,11 +7,13 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use orgs_local::counting::RequestCounter;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
 use orgs_local::{aws, provision, token};
 use orgs_shared::app::{App, Config, Limits};
 use orgs_shared::mail::Mailer;
+use orgs_shared::store::Store;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -63,6 +65,8 @@ pub struct Options {
     /// Feed the table's stream to the event publisher, which talks to EventBridge at this
     /// endpoint (moto when `Some(None)`).
     pub events: Option<Option<String>>,
+    /// Count the API's DynamoDB requests here, by operation.
+    pub dynamodb_counter: Option<RequestCounter>,
 }
 
 impl Stack {
@@ -104,6 +108,9 @@ impl Stack {
             config.limits = limits;
         }
         let mut app = App::new(&sdk, config);
+        if let Some(counter) = &options.dynamodb_counter {
+            app.store = Store::new(counter.client(&sdk), &table, app.config.retention);
+        }
         if let Some(ses) = options.ses_endpoint {
             let broken = aws::sdk_config(&ses).await;
             app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&broken), "no-reply@orgs.local");

@@ -16,4 +16,5 @@ mod members;
 mod openapi;
 mod orgs;
 mod races;
+mod round_trips;
 mod teams;

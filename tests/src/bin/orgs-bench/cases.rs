@@ -336,9 +336,9 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
             dynamodb: &["BatchGetItem", "TransactWriteItems"],
             ses: 1,
             eventbridge: 0,
-            why: "one email invitee, no teams: every item to read has a known key (org, \
-                  caller's membership and profile, today's email counter), so one \
-                  BatchGetItem; one transaction; one email",
+            why: "one email invitee: every item to read has a known key (org, caller's \
+                  membership and profile, today's email counter, any teams named), so one \
+                  BatchGetItem; one transaction per invitee; one email each",
         },
         "list-invitations" => dynamodb(
             &["BatchGetItem", "Query"],
@@ -377,17 +377,20 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
             "gsi1 by the verified email, then the organizations they name",
         ),
         "list-members" => dynamodb(
-            &["BatchGetItem", "Query"],
-            "the caller's role, then the MEMBER# items",
+            &["BatchGetItem", "Query", "BatchGetItem"],
+            "the caller's role, then the MEMBER# items, then the page's profiles: handle and \
+             display name live on each user's profile (USER# partition), which no Query of \
+             the organization's partition returns, and copying them into every membership \
+             would make one profile change rewrite all of that user's memberships",
         ),
         "get-member" => dynamodb(
             &["BatchGetItem"],
-            "org, caller's and target's memberships in one read",
+            "org, caller's and target's memberships and the target's profile in one read",
         ),
         "update-member" => dynamodb(
             &["BatchGetItem", "TransactWriteItems"],
-            "org and both memberships in one read (the answer is the member as changed); \
-             one transaction",
+            "org, both memberships and the target's profile in one read (the answer is what \
+             was read plus the change); one transaction",
         ),
         "remove-member" => dynamodb(
             &["BatchGetItem", "TransactWriteItems"],
@@ -418,11 +421,15 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
         "delete-team" => dynamodb(
             &["BatchGetItem", "TransactWriteItems"],
             "an empty team: org, caller's membership and the team (its member count says no \
-             member rows to find) in one read; one transaction",
+             member rows to find) in one read; one transaction. A team with members goes in \
+             steps any size finishes: a transaction marks it deleting, then per 45 members a \
+             Query and a transaction, a Query that finds no more, and one for the team item",
         ),
         "list-team-members" => dynamodb(
             &["BatchGetItem", "Query"],
-            "org, caller's membership and the team in one read, then the TEAMMEMBER# items",
+            "an empty team: org, caller's membership and the team in one read, then the \
+             TEAMMEMBER# items (with members, a BatchGetItem of their profiles follows, as \
+             for list-members)",
         ),
         "add-team-member" => dynamodb(
             &["BatchGetItem", "TransactWriteItems"],
@@ -430,7 +437,8 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
         ),
         "remove-team-member" => dynamodb(
             &["BatchGetItem", "TransactWriteItems"],
-            "org, memberships, team and team-member row in one read; one transaction",
+            "org, caller's membership, the team and the team-member row in one read; one \
+             transaction",
         ),
         "list-audit-log" => dynamodb(
             &["BatchGetItem", "Query"],
