@@ -6,7 +6,7 @@ use orgs_shared::app::App;
 use orgs_shared::domain::Timestamp;
 use orgs_shared::domain::{Access, OrgId, OrgStatus, Permission, Standing, access};
 use orgs_shared::http::{ApiError, Caller};
-use orgs_shared::store::{Membership, Op, Organization};
+use orgs_shared::store::{ItemKey, Membership, Op, Organization, ReadItems};
 
 /// A path parameter as API Gateway passed it; empty if missing (which no route allows).
 pub fn path_param(req: &Request, name: &str) -> String {
@@ -34,9 +34,40 @@ pub async fn authorize(
     raw_org_id: &str,
     permission: Permission,
 ) -> Result<(Organization, Membership), ApiError> {
-    let (org, membership) = load(app, caller, raw_org_id).await?;
-    let membership = check(&org, membership, permission)?;
-    Ok((org, membership))
+    let authorized = authorize_reading(app, caller, raw_org_id, permission, &[]).await?;
+    Ok((authorized.org, authorized.me))
+}
+
+/// What `authorize_reading` found: the organization, the caller's membership, and the other
+/// items it read along with them.
+pub struct Authorized {
+    pub org: Organization,
+    pub me: Membership,
+    pub items: ReadItems,
+}
+
+/// `authorize`, reading the items of `also` in the same request, so that a route needs no
+/// second round trip for items whose keys it knows. They are decided on only once the caller
+/// is authorized: a stranger learns nothing from them.
+pub async fn authorize_reading(
+    app: &App,
+    caller: &Caller,
+    raw_org_id: &str,
+    permission: Permission,
+    also: &[ItemKey<'_>],
+) -> Result<Authorized, ApiError> {
+    let org_id = OrgId::parse(raw_org_id).ok_or(ApiError::NotFound("organization"))?;
+    let read = app
+        .store
+        .read_org(&org_id, &caller.user_id, also)
+        .await?
+        .ok_or(ApiError::NotFound("organization"))?;
+    let me = check(&read.org, read.caller, permission)?;
+    Ok(Authorized {
+        org: read.org,
+        me,
+        items: read.items,
+    })
 }
 
 /// Decides on an organization and membership already read.

@@ -1,6 +1,7 @@
 //! Counts the DynamoDB requests a client sends, by operation name: an SDK interceptor that sees
-//! every attempt on the wire, retries included. The expiry benchmark prints these counts, and a
-//! test holds a run with nothing due to one Query per shard.
+//! every attempt on the wire, retries included. The expiry benchmark prints these counts; tests
+//! hold a run of the expiry with nothing due to one Query per shard, and each route inside an
+//! organization to its one BatchGetItem (`tests/tests/api/round_trips.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};

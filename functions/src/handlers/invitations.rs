@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use orgs_shared::app::App;
-use orgs_shared::domain::invitation::MAX_INVITEES;
+use orgs_shared::domain::invitation::{MAX_INVITEES, MAX_TEAMS};
 use orgs_shared::domain::{
     FieldErrors, InvitationId, InvitationSpec, InvitationStatus, InvitationToken, Invitee,
     Permission, RawInvitee, TeamId, Timestamp, ValidationError,
@@ -18,10 +18,10 @@ use orgs_shared::http::{
 };
 use orgs_shared::mail::InvitationEmail;
 use orgs_shared::store::{
-    Invitation, LimitKind, NewInvitation, Op, Organization, Refusal, StoreError,
+    Invitation, ItemKey, LimitKind, NewInvitation, Op, Organization, Refusal, StoreError, User,
 };
 
-use crate::access::{authorize, op, path_param};
+use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
 use crate::views::{InvitationView, PageView};
 
 fn limit(kind: LimitKind) -> ApiError {
@@ -51,14 +51,12 @@ struct InviteeBody {
     teams: Vec<String>,
 }
 
-/// How the invitee of an email is named in it: the inviter's display name, else handle, else
-/// email address.
-async fn inviter_name(app: &App, caller: &Caller) -> Result<String, ApiError> {
-    let profile = app.store.get_user(&caller.user_id).await?;
-    Ok(profile
+/// How the inviter is named in an email: their display name, else handle, else email address.
+fn inviter_name(caller: &Caller, profile: Option<User>) -> String {
+    profile
         .and_then(|p| p.display_name.or(p.handle))
         .or_else(|| caller.email.clone())
-        .unwrap_or_else(|| caller.user_id.to_string()))
+        .unwrap_or_else(|| caller.user_id.to_string())
 }
 
 /// Sends the email; a failure is reported to the inviter, never lost: the invitation stays
@@ -167,11 +165,21 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
             ValidationError::new("invitations", "count", "Send 1 to 10 invitations.").into(),
         );
     }
-    let (org, me) = authorize(
+    // Everything to read has a known key: the teams named, the inviter's profile (for the
+    // email) and today's email counter come with the authorization's read.
+    let op = op(&caller, &req);
+    let named_teams = named_teams(&body.invitations);
+    let mut also = vec![
+        ItemKey::Profile(&caller.user_id),
+        ItemKey::EmailCounter(op.at),
+    ];
+    also.extend(named_teams.iter().map(ItemKey::Team));
+    let Authorized { org, me, items } = authorize_reading(
         app,
         &caller,
         &path_param(&req, "org_id"),
         Permission::ManageInvitations,
+        &also,
     )
     .await?;
     let mut errors = FieldErrors::default();
@@ -193,35 +201,32 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
                 .ok()
         })
         .collect();
-    let wanted: Vec<TeamId> = specs.iter().flat_map(|s| s.teams.iter().cloned()).collect();
-    let existing = app.store.existing_teams(&org.org_id, &wanted).await?;
     for (i, spec) in specs.iter().enumerate() {
-        for team in spec.teams.iter().filter(|t| !existing.contains(t)) {
-            errors.push(ValidationError::new(
-                &format!("invitations[{i}].teams"),
-                "unknown_team",
-                &format!("The organization has no team {team}."),
-            ));
+        for team in &spec.teams {
+            if items.team(team)?.is_none() {
+                errors.push(ValidationError::new(
+                    &format!("invitations[{i}].teams"),
+                    "unknown_team",
+                    &format!("The organization has no team {team}."),
+                ));
+            }
         }
     }
     if !errors.is_empty() {
         return Err(errors.into_vec().into());
     }
-    let op = op(&caller, &req);
     let limits = &app.config.limits;
     let count = specs.len() as i64;
     if org.pending_invitations + count > limits.pending_invitations_per_org {
         return Err(limit(LimitKind::PendingInvitations));
     }
-    if app.store.emails_sent_on(&org.org_id, op.at).await? + count
-        > limits.invitation_emails_per_org_per_day
-    {
+    if items.emails_sent_on(op.at)? + count > limits.invitation_emails_per_org_per_day {
         return Err(limit(LimitKind::InvitationEmails));
     }
     let inviting = Inviting {
         app,
         org: &org,
-        inviter: inviter_name(app, &caller).await?,
+        inviter: inviter_name(&caller, items.profile(&caller.user_id)?),
         op,
     };
     let mut results = Vec::new();
@@ -260,27 +265,47 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     Ok(json(status, &json!({ "results": results })))
 }
 
-/// The invitation named in the path, in an organization where the caller manages invitations.
+/// The team ids the invitees name, each once: read with the authorization, so that unknown ones
+/// are told apart without another request. Malformed ids are left to `InvitationSpec::parse`.
+fn named_teams(invitees: &[InviteeBody]) -> Vec<TeamId> {
+    let mut teams: Vec<TeamId> = Vec::new();
+    for raw in invitees.iter().flat_map(|i| i.teams.iter().take(MAX_TEAMS)) {
+        if let Some(team) = TeamId::parse(raw)
+            && !teams.contains(&team)
+        {
+            teams.push(team);
+        }
+    }
+    teams
+}
+
+/// The invitation named in the path, in an organization where the caller manages invitations,
+/// read together with the organization, the caller's membership and `also`.
 async fn managed_invitation(
     app: &App,
     req: &Request,
-) -> Result<(Organization, Invitation, Caller), ApiError> {
-    let caller = caller(req)?;
-    let (org, _) = authorize(
+    caller: &Caller,
+    also: &[ItemKey<'_>],
+) -> Result<(Authorized, Invitation), ApiError> {
+    let id = InvitationId::parse(&path_param(req, "invitation_id"));
+    let mut keys = also.to_vec();
+    keys.extend(id.iter().map(ItemKey::Invitation));
+    let authorized = authorize_reading(
         app,
-        &caller,
+        caller,
         &path_param(req, "org_id"),
         Permission::ManageInvitations,
+        &keys,
     )
     .await?;
-    let id = InvitationId::parse(&path_param(req, "invitation_id"))
-        .ok_or(ApiError::NotFound("invitation"))?;
-    let invitation = app
-        .store
-        .get_invitation(&org.org_id, &id)
-        .await?
-        .ok_or(ApiError::NotFound("invitation"))?;
-    Ok((org, invitation, caller))
+    let invitation = match &id {
+        Some(id) => authorized.items.invitation(id)?,
+        None => None,
+    };
+    Ok((
+        authorized,
+        invitation.ok_or(ApiError::NotFound("invitation"))?,
+    ))
 }
 
 pub async fn list_invitations(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
@@ -319,7 +344,8 @@ pub async fn list_invitations(app: &App, req: Request) -> Result<Response<Body>,
 }
 
 pub async fn get_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let (_, invitation, _) = managed_invitation(app, &req).await?;
+    let caller = caller(&req)?;
+    let (_, invitation) = managed_invitation(app, &req, &caller, &[]).await?;
     Ok(json(
         StatusCode::OK,
         &InvitationView::new(&invitation, Timestamp::now()),
@@ -328,8 +354,14 @@ pub async fn get_invitation(app: &App, req: Request) -> Result<Response<Body>, A
 
 /// A new token and a fresh lifetime; the old link stops working.
 pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let (org, invitation, caller) = managed_invitation(app, &req).await?;
+    let caller = caller(&req)?;
     let op = op(&caller, &req);
+    let also = [
+        ItemKey::Profile(&caller.user_id),
+        ItemKey::EmailCounter(op.at),
+    ];
+    let (Authorized { org, items, .. }, invitation) =
+        managed_invitation(app, &req, &caller, &also).await?;
     let limits = &app.config.limits;
     if invitation.status != InvitationStatus::Pending {
         return Err(StoreError::Refused(Refusal::NotPending).into());
@@ -337,9 +369,7 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
     if invitation.resends_on(op.at) >= limits.resends_per_invitation_per_day {
         return Err(limit(LimitKind::Resends));
     }
-    if app.store.emails_sent_on(&org.org_id, op.at).await?
-        >= limits.invitation_emails_per_org_per_day
-    {
+    if items.emails_sent_on(op.at)? >= limits.invitation_emails_per_org_per_day {
         return Err(limit(LimitKind::InvitationEmails));
     }
     let token = InvitationToken::generate().map_err(|_| {
@@ -351,7 +381,7 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
     let inviting = Inviting {
         app,
         org: &org,
-        inviter: inviter_name(app, &caller).await?,
+        inviter: inviter_name(&caller, items.profile(&caller.user_id)?),
         op,
     };
     let resent = app
@@ -367,7 +397,8 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
 }
 
 pub async fn revoke_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let (_, invitation, caller) = managed_invitation(app, &req).await?;
+    let caller = caller(&req)?;
+    let (_, invitation) = managed_invitation(app, &req, &caller, &[]).await?;
     if invitation.status != InvitationStatus::Pending {
         return Err(StoreError::Refused(Refusal::NotPending).into());
     }

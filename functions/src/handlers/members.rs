@@ -13,32 +13,64 @@ use orgs_shared::domain::{
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content,
 };
-use orgs_shared::store::{Membership, Organization};
+use orgs_shared::store::{ItemKey, Membership, Organization, User};
 
-use crate::access::{authorize, check, op, path_param};
+use crate::access::{Authorized, authorize, authorize_reading, check, op, path_param};
 use crate::views::{MemberView, PageView};
 
 fn invalid(field: &str, message: &str) -> ApiError {
     ValidationError::new(field, "invalid_query", message).into()
 }
 
-/// The organization, the caller's membership (active, or 404) and the target's, if any.
+/// What a route on one member reads, all in one request.
+struct Target {
+    org: Organization,
+    /// The caller's membership: active, or the route answered 404.
+    mine: Membership,
+    /// The target's membership, if they are a member.
+    theirs: Option<Membership>,
+    /// The target's profile, when asked for.
+    profile: Option<User>,
+}
+
+/// Reads the organization, the caller's membership and the target's (and, with
+/// `with_profile`, the target's profile) in one read; a malformed target id is 404 once the
+/// caller is known to be a member.
 async fn caller_and_target(
     app: &App,
     caller: &Caller,
     req: &Request,
     target: &str,
-) -> Result<(Organization, Membership, Option<Membership>), ApiError> {
-    let org_id = orgs_shared::domain::OrgId::parse(&path_param(req, "org_id"))
-        .ok_or(ApiError::NotFound("organization"))?;
-    let target = UserId::parse(target).ok_or(ApiError::NotFound("member"))?;
-    let (org, mine, theirs) = app
-        .store
-        .org_with_two_members(&org_id, &caller.user_id, &target)
-        .await?
-        .ok_or(ApiError::NotFound("organization"))?;
-    let mine = check(&org, mine, Permission::ViewOrganization)?;
-    Ok((org, mine, theirs))
+    with_profile: bool,
+) -> Result<Target, ApiError> {
+    let target = UserId::parse(target);
+    let mut also = Vec::new();
+    if let Some(target) = &target {
+        also.push(ItemKey::Membership(target));
+        if with_profile {
+            also.push(ItemKey::Profile(target));
+        }
+    }
+    let Authorized { org, me, items } = authorize_reading(
+        app,
+        caller,
+        &path_param(req, "org_id"),
+        Permission::ViewOrganization,
+        &also,
+    )
+    .await?;
+    let target = target.ok_or(ApiError::NotFound("member"))?;
+    let profile = if with_profile {
+        items.profile(&target)?
+    } else {
+        None
+    };
+    Ok(Target {
+        org,
+        mine: me,
+        theirs: items.membership(&target)?,
+        profile,
+    })
 }
 
 fn standing(m: &Membership) -> Standing {
@@ -98,10 +130,10 @@ pub async fn list_members(app: &App, req: Request) -> Result<Response<Body>, Api
 
 pub async fn get_member(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (_, _, target) =
-        caller_and_target(app, &caller, &req, &path_param(&req, "user_id")).await?;
-    let target = target.ok_or(ApiError::NotFound("member"))?;
-    let profile = app.store.get_user(&target.user_id).await?;
+    let Target {
+        theirs, profile, ..
+    } = caller_and_target(app, &caller, &req, &path_param(&req, "user_id"), true).await?;
+    let target = theirs.ok_or(ApiError::NotFound("member"))?;
     Ok(json(
         StatusCode::OK,
         &MemberView::new(&target, profile.as_ref()),
@@ -147,9 +179,13 @@ pub async fn update_member(app: &App, req: Request) -> Result<Response<Body>, Ap
             ValidationError::new("body", "required", "Send a role, a status, or both.").into(),
         );
     }
-    let (_, mine, target) =
-        caller_and_target(app, &caller, &req, &path_param(&req, "user_id")).await?;
-    let target = target.ok_or(ApiError::NotFound("member"))?;
+    let Target {
+        mine,
+        theirs,
+        profile,
+        ..
+    } = caller_and_target(app, &caller, &req, &path_param(&req, "user_id"), true).await?;
+    let target = theirs.ok_or(ApiError::NotFound("member"))?;
     if let Some(role) = role {
         allowed(&mine, &target, MemberChange::SetRole(role))?;
     }
@@ -157,15 +193,13 @@ pub async fn update_member(app: &App, req: Request) -> Result<Response<Body>, Ap
         allowed(&mine, &target, MemberChange::SetStatus(status))?;
     }
     if role.is_none_or(|r| r == target.role) && status.is_none_or(|s| s == target.status) {
-        let profile = app.store.get_user(&target.user_id).await?;
         return Ok(json(
             StatusCode::OK,
             &MemberView::new(&target, profile.as_ref()),
         ));
     }
-    // The profile is read first: once the change has committed, nothing may fail the answer,
-    // or the caller would be told to retry a change that was made.
-    let profile = app.store.get_user(&target.user_id).await?;
+    // The answer is the membership as changed, with the profile read before: the change does
+    // not touch the profile.
     let updated = app
         .store
         .change_member(&mine, &target, role, status, &op(&caller, &req))
@@ -179,9 +213,9 @@ pub async fn update_member(app: &App, req: Request) -> Result<Response<Body>, Ap
 /// Removal; on oneself it is leaving.
 pub async fn remove_member(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (_, mine, target) =
-        caller_and_target(app, &caller, &req, &path_param(&req, "user_id")).await?;
-    let target = target.ok_or(ApiError::NotFound("member"))?;
+    let Target { mine, theirs, .. } =
+        caller_and_target(app, &caller, &req, &path_param(&req, "user_id"), false).await?;
+    let target = theirs.ok_or(ApiError::NotFound("member"))?;
     allowed(&mine, &target, MemberChange::Remove)?;
     app.store
         .remove_member(&mine, &target, &op(&caller, &req))
@@ -200,9 +234,11 @@ struct Transfer {
 pub async fn transfer_ownership(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: Transfer = json_body(&req, app.config.max_body_bytes)?;
-    let (org, mine, target) = caller_and_target(app, &caller, &req, &body.user_id).await?;
+    let Target {
+        org, mine, theirs, ..
+    } = caller_and_target(app, &caller, &req, &body.user_id, false).await?;
     check(&org, Some(mine.clone()), Permission::TransferOwnership)?;
-    let target = target.ok_or_else(|| {
+    let target = theirs.ok_or_else(|| {
         ApiError::from(ValidationError::new(
             "user_id",
             "not_a_member",

@@ -10,9 +10,9 @@ use orgs_shared::domain::{DisplayName, MemberStatus, Permission, TeamId, UserId}
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, created, encode_cursor, json, json_body, no_content,
 };
-use orgs_shared::store::{Organization, Team};
+use orgs_shared::store::{ItemKey, ReadItems, Refusal, StoreError, Team};
 
-use crate::access::{authorize, op, path_param};
+use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
 use crate::views::{PageView, TeamMemberView, TeamView};
 
 #[derive(Debug, Deserialize)]
@@ -21,22 +21,46 @@ struct TeamBody {
     name: String,
 }
 
-/// The live team named in the path, in an organization where the caller holds `permission`.
+/// The team named in the path (live or being deleted), in an organization where the caller
+/// holds `permission`, read together with the organization, the caller's membership and the
+/// items of `also`.
+async fn any_team(
+    app: &App,
+    caller: &Caller,
+    req: &Request,
+    permission: Permission,
+    also: &[ItemKey<'_>],
+) -> Result<(Team, ReadItems), ApiError> {
+    let id = TeamId::parse(&path_param(req, "team_id"));
+    let mut keys = also.to_vec();
+    keys.extend(id.iter().map(ItemKey::Team));
+    let Authorized { items, .. } =
+        authorize_reading(app, caller, &path_param(req, "org_id"), permission, &keys).await?;
+    let team = match &id {
+        Some(id) => items.team(id)?,
+        None => None,
+    };
+    Ok((team.ok_or(ApiError::NotFound("team"))?, items))
+}
+
+/// The live team named in the path: `any_team` without one being deleted.
 async fn team(
     app: &App,
     caller: &Caller,
     req: &Request,
     permission: Permission,
-) -> Result<(Organization, Team), ApiError> {
-    let (org, _) = authorize(app, caller, &path_param(req, "org_id"), permission).await?;
-    let id = TeamId::parse(&path_param(req, "team_id")).ok_or(ApiError::NotFound("team"))?;
-    let team = app
-        .store
-        .get_team(&org.org_id, &id)
-        .await?
-        .filter(|t| t.active)
-        .ok_or(ApiError::NotFound("team"))?;
-    Ok((org, team))
+    also: &[ItemKey<'_>],
+) -> Result<(Team, ReadItems), ApiError> {
+    let (team, items) = any_team(app, caller, req, permission, also).await?;
+    if !team.active {
+        return Err(ApiError::NotFound("team"));
+    }
+    Ok((team, items))
+}
+
+/// The user named in the path, if the id is well-formed.
+fn user_param(req: &Request) -> Option<UserId> {
+    UserId::parse(&path_param(req, "user_id"))
 }
 
 pub async fn list_teams(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
@@ -82,7 +106,7 @@ pub async fn create_team(app: &App, req: Request) -> Result<Response<Body>, ApiE
 
 pub async fn get_team(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (_, team) = team(app, &caller, &req, Permission::ViewOrganization).await?;
+    let (team, _) = team(app, &caller, &req, Permission::ViewOrganization, &[]).await?;
     Ok(json(StatusCode::OK, &TeamView::from(&team)))
 }
 
@@ -90,7 +114,7 @@ pub async fn rename_team(app: &App, req: Request) -> Result<Response<Body>, ApiE
     let caller = caller(&req)?;
     let body: TeamBody = json_body(&req, app.config.max_body_bytes)?;
     let name = DisplayName::parse("name", &body.name)?;
-    let (_, team) = team(app, &caller, &req, Permission::ManageTeams).await?;
+    let (team, _) = team(app, &caller, &req, Permission::ManageTeams, &[]).await?;
     if team.name == name.as_str() {
         return Ok(json(StatusCode::OK, &TeamView::from(&team)));
     }
@@ -104,19 +128,8 @@ pub async fn rename_team(app: &App, req: Request) -> Result<Response<Body>, ApiE
 /// Deletion runs in steps; repeating the request finishes one that stopped half-way.
 pub async fn delete_team(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (org, _) = authorize(
-        app,
-        &caller,
-        &path_param(&req, "org_id"),
-        Permission::ManageTeams,
-    )
-    .await?;
-    let id = TeamId::parse(&path_param(&req, "team_id")).ok_or(ApiError::NotFound("team"))?;
-    let team = app
-        .store
-        .get_team(&org.org_id, &id)
-        .await?
-        .ok_or(ApiError::NotFound("team"))?;
+    // A team being deleted is still found: repeating the request finishes the job.
+    let (team, _) = any_team(app, &caller, &req, Permission::ManageTeams, &[]).await?;
     app.store.delete_team(&team, &op(&caller, &req)).await?;
     Ok(no_content())
 }
@@ -125,7 +138,7 @@ pub async fn list_team_members(app: &App, req: Request) -> Result<Response<Body>
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(UserId::parse)?;
-    let (_, team) = team(app, &caller, &req, Permission::ViewOrganization).await?;
+    let (team, _) = team(app, &caller, &req, Permission::ViewOrganization, &[]).await?;
     let found = app
         .store
         .list_team_members(&team, page.limit, after.as_ref())
@@ -151,14 +164,12 @@ pub async fn list_team_members(app: &App, req: Request) -> Result<Response<Body>
 
 pub async fn add_team_member(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (org, team) = team(app, &caller, &req, Permission::ManageTeams).await?;
-    let user = UserId::parse(&path_param(&req, "user_id")).ok_or(ApiError::NotFound("member"))?;
-    let (_, _, member) = app
-        .store
-        .org_with_two_members(&org.org_id, &caller.user_id, &user)
-        .await?
-        .ok_or(ApiError::NotFound("organization"))?;
-    let member = member
+    let user = user_param(&req);
+    let also: Vec<ItemKey> = user.iter().map(ItemKey::Membership).collect();
+    let (team, items) = team(app, &caller, &req, Permission::ManageTeams, &also).await?;
+    let user = user.ok_or(ApiError::NotFound("member"))?;
+    let member = items
+        .membership(&user)?
         .filter(|m| m.status == MemberStatus::Active)
         .ok_or(ApiError::NotFound("member"))?;
     if member.team_ids.contains(&team.team_id) {
@@ -172,15 +183,23 @@ pub async fn add_team_member(app: &App, req: Request) -> Result<Response<Body>, 
 
 pub async fn remove_team_member(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (_, team) = team(app, &caller, &req, Permission::ManageTeams).await?;
-    let user = UserId::parse(&path_param(&req, "user_id")).ok_or(ApiError::NotFound("member"))?;
+    let user = user_param(&req);
+    let team_id = TeamId::parse(&path_param(&req, "team_id"));
+    let also: Vec<ItemKey> = match (&team_id, &user) {
+        (Some(team), Some(user)) => vec![ItemKey::TeamMember(team, user)],
+        _ => Vec::new(),
+    };
+    let (team, items) = team(app, &caller, &req, Permission::ManageTeams, &also).await?;
+    let user = user.ok_or(ApiError::NotFound("member"))?;
+    if items.team_member(&team.team_id, &user)?.is_none() {
+        return Err(ApiError::NotFound("team member"));
+    }
     app.store
         .remove_team_member(&team, &user, &op(&caller, &req))
         .await
         .map_err(|e| match e {
-            orgs_shared::store::StoreError::Refused(orgs_shared::store::Refusal::Gone) => {
-                ApiError::NotFound("team member")
-            }
+            // Taken out of the team (or the organization) since the read.
+            StoreError::Refused(Refusal::Gone) => ApiError::NotFound("team member"),
             other => other.into(),
         })?;
     Ok(no_content())

@@ -133,10 +133,18 @@ pub(crate) fn pending_invitation_items(
     (invitation, [item, pending, token])
 }
 
+/// The counter of the organization's invitation emails on the UTC day of `at`.
+pub(crate) fn mail_counter_key(org: &OrgId, at: Timestamp) -> Item {
+    ItemBuilder::key(
+        keys::org_pk(org),
+        keys::mail_counter_sk(&at.to_rfc3339()[..10]),
+    )
+    .build()
+}
+
 /// Counts one invitation email against the organization's allowance for the UTC day of `at`.
 fn count_email(tx: &mut Tx<'_>, org: &OrgId, limits: &Limits, at: Timestamp) -> StoreResult<()> {
-    let day = &at.to_rfc3339()[..10];
-    let key = ItemBuilder::key(keys::org_pk(org), keys::mail_counter_sk(day)).build();
+    let key = mail_counter_key(org, at);
     let update = Expr::new("SET entity = :entity, expire_at = :expire ADD #sent :one")
         .name("#sent", "sent")
         .value(":entity", s("mail_counter"))
@@ -500,30 +508,6 @@ impl Store {
             Some(user) => self.get_user(&user).await,
             None => Ok(None),
         }
-    }
-
-    /// Invitation emails the organization has sent on the UTC day of `at`.
-    pub async fn emails_sent_on(&self, org: &OrgId, at: Timestamp) -> StoreResult<i64> {
-        let key = ItemBuilder::key(
-            keys::org_pk(org),
-            keys::mail_counter_sk(&at.to_rfc3339()[..10]),
-        )
-        .build();
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk("read the email counter", e))?;
-        Ok(out
-            .item()
-            .map(|i| Reader(i).opt_n("sent"))
-            .transpose()?
-            .flatten()
-            .unwrap_or(0))
     }
 
     /// Which of `teams` exist in the organization.

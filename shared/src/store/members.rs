@@ -6,7 +6,7 @@
 //! that lowers it carries `owner_count > 1`, so DynamoDB itself keeps one active owner, whatever
 //! races with it.
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::KeysAndAttributes;
 use serde_json::json;
 
 use crate::domain::{
@@ -19,7 +19,7 @@ use super::error::{Refusal, StoreError, StoreResult};
 use super::history;
 use super::item::{ItemBuilder, n, s};
 use super::keys;
-use super::model::{Membership, Op, Organization, Page, User};
+use super::model::{Membership, Op, Page, User};
 use super::orgs::{member_key, org_key};
 use super::query::PartitionQuery;
 use super::tx::{Condition, Expr, Tx};
@@ -84,40 +84,6 @@ fn member_change(kind: ChangeKind, target: &Membership, data: serde_json::Value)
 }
 
 impl Store {
-    /// The organization and two memberships (the caller's and a target's) in one read.
-    pub async fn org_with_two_members(
-        &self,
-        org_id: &OrgId,
-        caller: &UserId,
-        target: &UserId,
-    ) -> StoreResult<Option<(Organization, Option<Membership>, Option<Membership>)>> {
-        let mut keys = KeysAndAttributes::builder()
-            .keys(org_key(org_id))
-            .keys(member_key(org_id, caller))
-            .consistent_read(true);
-        if target != caller {
-            keys = keys.keys(member_key(org_id, target));
-        }
-        let keys = keys.build().map_err(|e| StoreError::Dynamo {
-            context: "build a read",
-            source: Box::new(e),
-        })?;
-        let (mut org, mut members) = (None, Vec::new());
-        for item in self
-            .batch_get(keys, "read an organization and two memberships")
-            .await?
-        {
-            match item.get(keys::SK) {
-                Some(AttributeValue::S(sk)) if sk == keys::ORG_SK => {
-                    org = Some(Organization::from_item(&item)?)
-                }
-                _ => members.push(Membership::from_item(&item)?),
-            }
-        }
-        let find = |user: &UserId| members.iter().find(|m| m.user_id == *user).cloned();
-        Ok(org.map(|org| (org, find(caller), find(target))))
-    }
-
     pub async fn list_members(
         &self,
         org: &OrgId,

@@ -178,29 +178,10 @@ impl Store {
         org_id: &OrgId,
         user: &UserId,
     ) -> StoreResult<Option<(Organization, Option<Membership>)>> {
-        let keys = KeysAndAttributes::builder()
-            .keys(org_key(org_id))
-            .keys(member_key(org_id, user))
-            .consistent_read(true)
-            .build()
-            .map_err(|e| StoreError::Dynamo {
-                context: "build a read",
-                source: Box::new(e),
-            })?;
-        let items = self
-            .batch_get(keys, "read an organization and a membership")
-            .await?;
-        let mut org = None;
-        let mut membership = None;
-        for item in &items {
-            match item.get(keys::SK) {
-                Some(AttributeValue::S(sk)) if sk == ORG_SK => {
-                    org = Some(Organization::from_item(item)?)
-                }
-                _ => membership = Some(Membership::from_item(item)?),
-            }
-        }
-        Ok(org.map(|org| (org, membership)))
+        Ok(self
+            .read_org(org_id, user, &[])
+            .await?
+            .map(|read| (read.org, read.caller)))
     }
 
     /// The caller's active memberships and their organizations, by organization id.

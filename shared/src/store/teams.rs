@@ -41,7 +41,7 @@ pub struct TeamMember {
 }
 
 impl Team {
-    fn from_item(item: &Item) -> StoreResult<Self> {
+    pub(crate) fn from_item(item: &Item) -> StoreResult<Self> {
         let r = Reader(item);
         Ok(Self {
             org_id: r.parsed("org_id", OrgId::parse)?,
@@ -54,7 +54,17 @@ impl Team {
     }
 }
 
-fn team_key(org: &OrgId, team: &TeamId) -> Item {
+impl TeamMember {
+    pub(crate) fn from_item(item: &Item) -> StoreResult<Self> {
+        let r = Reader(item);
+        Ok(Self {
+            user_id: r.parsed("user_id", UserId::parse)?,
+            added_at: r.parsed("added_at", Timestamp::parse)?,
+        })
+    }
+}
+
+pub(crate) fn team_key(org: &OrgId, team: &TeamId) -> Item {
     ItemBuilder::key(keys::org_pk(org), keys::team_sk(team)).build()
 }
 
@@ -62,7 +72,7 @@ fn name_key(org: &OrgId, name: &str) -> Item {
     ItemBuilder::key(keys::org_pk(org), keys::team_name_sk(name)).build()
 }
 
-fn team_member_key(org: &OrgId, team: &TeamId, user: &UserId) -> Item {
+pub(crate) fn team_member_key(org: &OrgId, team: &TeamId, user: &UserId) -> Item {
     ItemBuilder::key(keys::org_pk(org), keys::team_member_sk(team, user)).build()
 }
 
@@ -129,19 +139,6 @@ impl Store {
         )?;
         tx.commit("create a team").await?;
         Ok(team)
-    }
-
-    pub async fn get_team(&self, org: &OrgId, team: &TeamId) -> StoreResult<Option<Team>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(team_key(org, team)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk("read a team", e))?;
-        out.item().map(Team::from_item).transpose()
     }
 
     pub async fn list_teams(
@@ -308,13 +305,7 @@ impl Store {
             .await?;
         let members = items
             .iter()
-            .map(|item| {
-                let r = Reader(item);
-                Ok(TeamMember {
-                    user_id: r.parsed("user_id", UserId::parse)?,
-                    added_at: r.parsed("added_at", Timestamp::parse)?,
-                })
-            })
+            .map(TeamMember::from_item)
             .collect::<StoreResult<Vec<_>>>()?;
         let next = more
             .then(|| members.last().map(|m| m.user_id.clone()))
@@ -325,9 +316,17 @@ impl Store {
         })
     }
 
-    /// Deletes a team in steps a repeated request finishes: mark it deleting (freeing its name,
-    /// recording the change), take every member out of it in batches, then drop the team item.
+    /// Deletes a team. An empty one goes in one transaction; otherwise in steps a repeated
+    /// request finishes: mark it deleting (freeing its name, recording the change), take every
+    /// member out of it in batches, then drop the team item.
     pub async fn delete_team(&self, team: &Team, op: &Op) -> StoreResult<()> {
+        if team.active && team.member_count == 0 {
+            match self.delete_empty_team(team, op).await {
+                // Someone joined since the read: the steps below take them out again.
+                Err(StoreError::Refused(Refusal::Changed)) => {}
+                done => return done,
+            }
+        }
         let org = &team.org_id;
         if team.active {
             let mut tx = Tx::new(self);
@@ -365,5 +364,30 @@ impl Store {
         let mut tx = Tx::new(self);
         tx.delete(team_key(org, &team.team_id), None)?;
         tx.commit("finish deleting a team").await
+    }
+
+    /// The team item, its name marker, audit entry and event in one transaction, on the
+    /// condition that the team is live and has no member: its count goes up with every
+    /// `TEAMMEMBER#` item put, so there is none to find.
+    async fn delete_empty_team(&self, team: &Team, op: &Op) -> StoreResult<()> {
+        let org = &team.org_id;
+        let empty = Condition::new(
+            Expr::new(
+                "attribute_exists(pk) AND attribute_not_exists(#status) AND member_count = :zero",
+            )
+            .name("#status", "status")
+            .value(":zero", n(0)),
+            Refusal::Changed,
+        );
+        let mut tx = Tx::new(self);
+        tx.delete(team_key(org, &team.team_id), Some(empty))?;
+        tx.delete(name_key(org, &team.name), None)?;
+        history::record(
+            &mut tx,
+            &team_change(ChangeKind::TeamDeleted, team, json!({})),
+            op,
+            self.retention,
+        )?;
+        tx.commit("delete an empty team").await
     }
 }

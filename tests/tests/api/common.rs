@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 use aws_sdk_dynamodb::config::retry::RetryPartition;
 use aws_sdk_dynamodb::types::AttributeValue;
 use orgs_local::faults::FaultProxy;
+use orgs_local::counting::RequestCounter;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
 use orgs_local::{aws, provision, token};
@@ -74,6 +75,8 @@ pub struct Options {
     /// With `faulty_dynamodb`: the app's DynamoDB client times out as the functions' do
     /// (`runtime::timeout_config`); otherwise only connecting has a timeout, as moto can be slow.
     pub function_timeouts: bool,
+    /// Count the API's DynamoDB requests here, by operation.
+    pub dynamodb_counter: Option<RequestCounter>,
 }
 
 impl Stack {
@@ -115,6 +118,9 @@ impl Stack {
             config.limits = limits;
         }
         let mut app = App::new(&sdk, config);
+        if let Some(counter) = &options.dynamodb_counter {
+            app.store = Store::new(counter.client(&sdk), &table, app.config.retention);
+        }
         let faults = if options.faulty_dynamodb {
             let proxy = FaultProxy::start(&endpoint).await.expect("fault proxy");
             let through = aws::sdk_config(proxy.endpoint()).await;

@@ -1,6 +1,8 @@
 //! Teams: "My Team" from the start; admins and owners create, rename and delete teams and move
 //! members in and out; members read them.
 
+use orgs_shared::domain::{OrgId, TeamId, Timestamp, UserId};
+use orgs_shared::store::{ItemKey, Op};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -240,4 +242,71 @@ async fn removing_a_member_takes_them_out_of_every_team() {
             .await;
         assert_eq!(members["items"], json!([]));
     }
+}
+
+#[tokio::test]
+async fn a_team_read_empty_but_joined_since_is_still_deleted_with_its_member() {
+    let stack = Stack::start().await;
+    let (olivia, bo) = (stack.person("olivia"), stack.person("bo"));
+    let org = stack.create_org(&olivia, "acme").await;
+    stack.join(&org, &olivia, &bo, "member").await;
+    let (_, team) = stack
+        .call(
+            Some(&olivia),
+            Method::POST,
+            &format!("/orgs/{org}/teams"),
+            Some(json!({ "name": "Ops" })),
+        )
+        .await;
+    let team_id = TeamId::parse(team["team_id"].as_str().unwrap()).unwrap();
+    let path = format!("/orgs/{org}/teams/{team_id}");
+    // The deletion read the team while it was empty; bo joins before its transaction.
+    let read = stack
+        .app
+        .store
+        .read_org(
+            &OrgId::parse(&org).unwrap(),
+            &UserId::parse("olivia").unwrap(),
+            &[ItemKey::Team(&team_id)],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let stale = read.items.team(&team_id).unwrap().unwrap();
+    assert_eq!(stale.member_count, 0);
+    let (status, _) = stack
+        .call(
+            Some(&olivia),
+            Method::PUT,
+            &format!("{path}/members/bo"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    let op = Op {
+        actor: UserId::parse("olivia").unwrap(),
+        request_id: "stale-delete".into(),
+        at: Timestamp::now(),
+    };
+    stack.app.store.delete_team(&stale, &op).await.unwrap();
+    let (status, _) = stack.call(Some(&olivia), Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        !stack
+            .keys_with_prefix(&format!("ORG#{org}"))
+            .await
+            .iter()
+            .any(|(_, sk)| sk.contains(team_id.as_str())),
+        "no team item or member row is left"
+    );
+    let (_, bo_view) = stack
+        .call(
+            Some(&olivia),
+            Method::GET,
+            &format!("/orgs/{org}/members/bo"),
+            None,
+        )
+        .await;
+    assert_eq!(bo_view["team_ids"], json!([]), "bo is out of it too");
 }

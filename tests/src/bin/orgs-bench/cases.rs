@@ -244,6 +244,13 @@ pub async fn case(fx: &mut Fixture, function: &str, count: usize) -> anyhow::Res
             }
             (Some(alice), 204)
         }
+        "list-audit-log" => {
+            same(
+                &mut requests,
+                Req::new("GET", format!("/orgs/{o}/audit-log"), None),
+            );
+            (Some(alice), 200)
+        }
         _ => return Ok(None),
     };
     fx.recorder.take();
@@ -276,7 +283,7 @@ const fn dynamodb(calls: &'static [&'static str], why: &'static str) -> Minimum 
 /// Keyed by function, or `get-me (first use)`. Derived from the keys of shared/DATA_MODEL.md:
 /// reads whose keys are known up front belong in one BatchGetItem, a read that needs another's
 /// answer is one more round trip, each change is one transaction. Events reach EventBridge from
-/// the table's stream (the outbox), never from a request, so no operation calls EventBridge.
+/// the table's stream (the outbox) through publish-events, never from a request.
 pub fn minimum(operation: &str) -> Option<Minimum> {
     Some(match operation {
         "get-me" => dynamodb(&["GetItem"], "one consistent read of the profile"),
@@ -329,9 +336,9 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
             dynamodb: &["BatchGetItem", "TransactWriteItems"],
             ses: 1,
             eventbridge: 0,
-            why: "one email invitee, no teams: every item to read has a known key (org, \
-                  caller's membership and profile, today's email counter), so one \
-                  BatchGetItem; one transaction; one email",
+            why: "one email invitee: every item to read has a known key (org, caller's \
+                  membership and profile, today's email counter, any teams named), so one \
+                  BatchGetItem; one transaction per invitee; one email each",
         },
         "list-invitations" => dynamodb(
             &["BatchGetItem", "Query"],
@@ -370,17 +377,20 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
             "gsi1 by the verified email, then the organizations they name",
         ),
         "list-members" => dynamodb(
-            &["BatchGetItem", "Query"],
-            "the caller's role, then the MEMBER# items",
+            &["BatchGetItem", "Query", "BatchGetItem"],
+            "the caller's role, then the MEMBER# items, then the page's profiles: handle and \
+             display name live on each user's profile (USER# partition), which no Query of \
+             the organization's partition returns, and copying them into every membership \
+             would make one profile change rewrite all of that user's memberships",
         ),
         "get-member" => dynamodb(
             &["BatchGetItem"],
-            "org, caller's and target's memberships in one read",
+            "org, caller's and target's memberships and the target's profile in one read",
         ),
         "update-member" => dynamodb(
             &["BatchGetItem", "TransactWriteItems"],
-            "org and both memberships in one read (the answer is the member as changed); \
-             one transaction",
+            "org, both memberships and the target's profile in one read (the answer is what \
+             was read plus the change); one transaction",
         ),
         "remove-member" => dynamodb(
             &["BatchGetItem", "TransactWriteItems"],
@@ -411,11 +421,15 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
         "delete-team" => dynamodb(
             &["BatchGetItem", "TransactWriteItems"],
             "an empty team: org, caller's membership and the team (its member count says no \
-             member rows to find) in one read; one transaction",
+             member rows to find) in one read; one transaction. A team with members goes in \
+             steps any size finishes: a transaction marks it deleting, then per 45 members a \
+             Query and a transaction, a Query that finds no more, and one for the team item",
         ),
         "list-team-members" => dynamodb(
             &["BatchGetItem", "Query"],
-            "org, caller's membership and the team in one read, then the TEAMMEMBER# items",
+            "an empty team: org, caller's membership and the team in one read, then the \
+             TEAMMEMBER# items (with members, a BatchGetItem of their profiles follows, as \
+             for list-members)",
         ),
         "add-team-member" => dynamodb(
             &["BatchGetItem", "TransactWriteItems"],
@@ -423,7 +437,23 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
         ),
         "remove-team-member" => dynamodb(
             &["BatchGetItem", "TransactWriteItems"],
-            "org, memberships, team and team-member row in one read; one transaction",
+            "org, caller's membership, the team and the team-member row in one read; one \
+             transaction",
+        ),
+        "list-audit-log" => dynamodb(
+            &["BatchGetItem", "Query"],
+            "the caller's role, then the AUDIT# items of the partition",
+        ),
+        "publish-events" => Minimum {
+            dynamodb: &[],
+            ses: 0,
+            eventbridge: 1,
+            why: "one stream record: one PutEvents (up to 10 records share one)",
+        },
+        "expire-invitations" => dynamodb(
+            &["Query", "Query", "Query", "Query", "Query"],
+            "nothing due: one Query per expiry shard of gsi2 (4), then one for abandoned \
+             deletions; each due invitation adds one transaction",
         ),
         _ => return None,
     })

@@ -52,16 +52,24 @@ pub fn lambda_env(function: &str, runtime_api: &str, endpoint: &str) -> Vec<(Str
         ("AWS_ENDPOINT_URL", endpoint),
         // infra/template.yaml, Globals.Function.Environment.
         ("ORGS_TABLE_NAME", crate::fixture::TABLE),
-        ("ORGS_EVENT_BUS_NAME", "default"),
+        ("ORGS_EVENT_BUS_NAME", crate::background::BUS),
         ("ORGS_MAIL_FROM", crate::fixture::SENDER),
         ("ORGS_INVITE_URL_BASE", "https://app.orgs.local/invite"),
         ("ORGS_INVITATION_TTL_SECONDS", "604800"),
         ("RUST_LOG", "info"),
     ];
-    pairs
+    let mut env: Vec<(String, String)> = pairs
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
+        .collect();
+    // Only publish-events has it in the template.
+    if function == "publish-events" {
+        env.push((
+            "ORGS_EVENTS_DLQ_URL".into(),
+            crate::background::dead_letter_queue_url(endpoint),
+        ));
+    }
+    env
 }
 
 /// Peak resident set size of a live process, KiB.
@@ -84,7 +92,7 @@ async fn next(api: &mut RuntimeApi, child: &mut Child, what: &str) -> anyhow::Re
 }
 
 /// Hands `event` to the `/next` that `report` is, and returns when it was handed out.
-fn hand(report: Report, id: &str, event: &Value) -> anyhow::Result<Instant> {
+fn hand(report: Report, id: &str, event: &Value, timeout: Duration) -> anyhow::Result<Instant> {
     let Report::Next { reply, .. } = report else {
         bail!("expected the function to ask for an event, got {report:?}");
     };
@@ -93,20 +101,35 @@ fn hand(report: Report, id: &str, event: &Value) -> anyhow::Result<Instant> {
         .send(Invocation {
             id: id.to_owned(),
             event: event.to_string(),
+            timeout,
         })
         .map_err(|_| anyhow!("the function stopped waiting for its event"))?;
     Ok(at)
 }
 
-/// When the answer to `id` came, after checking it is API Gateway's response with `status`.
-fn answered(report: Report, id: &str, status: u16) -> anyhow::Result<Instant> {
+/// What a function's answer must be.
+#[derive(Clone, Copy, Debug)]
+pub enum Expect {
+    /// API Gateway's response with this status.
+    Status(u16),
+    /// A background function's answer that says it did its work (`background::check`).
+    Done(&'static str),
+}
+
+/// When the answer to `id` came, after checking it is what `expect` says.
+fn answered(report: Report, id: &str, expect: Expect) -> anyhow::Result<Instant> {
     match report {
         Report::Response { id: got, at, body } if got == id => {
             let response: Value = serde_json::from_slice(&body)
                 .with_context(|| format!("the answer is not JSON: {body:?}"))?;
-            let got_status = response["statusCode"].as_u64().unwrap_or_default();
-            if got_status != u64::from(status) {
-                bail!("the function answered {got_status}, not {status}: {response}");
+            match expect {
+                Expect::Status(status) => {
+                    let got_status = response["statusCode"].as_u64().unwrap_or_default();
+                    if got_status != u64::from(status) {
+                        bail!("the function answered {got_status}, not {status}: {response}");
+                    }
+                }
+                Expect::Done(function) => crate::background::check(function, &response)?,
             }
             Ok(at)
         }
@@ -123,7 +146,7 @@ pub async fn cold_start(
     function: &str,
     endpoint: &str,
     events: [&Value; 2],
-    status: u16,
+    expect: Expect,
     log: &Path,
 ) -> anyhow::Result<Sample> {
     let mut api = RuntimeApi::start().await?;
@@ -154,21 +177,22 @@ pub async fn cold_start(
         bail!("expected the function to ask for an event, got {ready:?}");
     };
     let init = *ready_at - spawned;
-    let handed = hand(ready, "first", events[0])?;
+    let timeout = crate::background::timeout(function);
+    let handed = hand(ready, "first", events[0], timeout)?;
     let done = answered(
         next(&mut api, &mut child, "the first answer").await?,
         "first",
-        status,
+        expect,
     )?;
     let first = done - handed;
     let rss_first = vm_hwm(pid)?;
 
     let again = next(&mut api, &mut child, "the second /next").await?;
-    let handed = hand(again, "warm", events[1])?;
+    let handed = hand(again, "warm", events[1], timeout)?;
     let done = answered(
         next(&mut api, &mut child, "the warm answer").await?,
         "warm",
-        status,
+        expect,
     )?;
     let warm = done - handed;
     let rss_warm = vm_hwm(pid)?;

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use anyhow::{Context, anyhow, bail};
+use aws_config::SdkConfig;
 use bytes::Bytes;
 use orgs_functions::routes;
 use orgs_local::{aws, provision, server, token};
@@ -60,6 +61,9 @@ impl Req {
 
 pub struct Fixture {
     pub app: App,
+    /// The local AWS's SdkConfig, its requests counted by `recorder`.
+    pub sdk: SdkConfig,
+    pub endpoint: String,
     pub recorder: Recorder,
     pub secret: String,
     /// Owns `orgs`; the caller of every read and edit.
@@ -89,6 +93,8 @@ impl Fixture {
         let app = App::new(&counted, Config::for_table(TABLE));
         let mut fixture = Self {
             app,
+            sdk: counted,
+            endpoint: endpoint.to_owned(),
             recorder,
             secret: token::DEFAULT_DEV_SECRET.to_owned(),
             alice: Person::new("alice"),

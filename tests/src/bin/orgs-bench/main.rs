@@ -3,7 +3,9 @@
 //! each figure means.
 //!
 //!     cargo bench-orgs [--runs N] [--rounds N] [--write-rounds N] [--out PATH|-] [--no-build]
+//!                      [--only NAME,NAME]
 
+mod background;
 mod cases;
 mod cold;
 mod counting;
@@ -19,7 +21,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
-use orgs_functions::routes::ROUTES;
+use orgs_functions::routes::{ROUTES, SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS};
 use orgs_local::moto::Moto;
 use orgs_local::workspace_root;
 
@@ -34,6 +36,8 @@ struct Args {
     write_rounds: usize,
     out: Option<PathBuf>,
     build: bool,
+    /// Only these functions (and the floor); every one when empty.
+    only: Vec<String>,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -43,6 +47,7 @@ fn parse_args() -> anyhow::Result<Args> {
         write_rounds: 40,
         out: Some(workspace_root().join("tests/bench/RESULTS.md")),
         build: true,
+        only: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -58,10 +63,13 @@ fn parse_args() -> anyhow::Result<Args> {
                 args.out = (out != "-").then(|| PathBuf::from(out));
             }
             "--no-build" => args.build = false,
+            "--only" => {
+                args.only = value("--only")?.split(',').map(str::to_owned).collect();
+            }
             "-h" | "--help" => {
                 println!(
                     "usage: cargo bench-orgs [--runs N (7)] [--rounds N (500)] [--write-rounds N (40)] \
-                     [--out PATH|- (tests/bench/RESULTS.md)] [--no-build]"
+                     [--out PATH|- (tests/bench/RESULTS.md)] [--no-build] [--only NAME,NAME]"
                 );
                 std::process::exit(0);
             }
@@ -74,7 +82,8 @@ fn parse_args() -> anyhow::Result<Args> {
     Ok(args)
 }
 
-/// Every function binary, in the route table's order.
+/// Every function binary: the route table's in its order, then the stream's and the
+/// schedule's, which no route reaches.
 fn functions() -> Vec<(&'static str, String)> {
     let mut seen = Vec::new();
     for route in ROUTES {
@@ -82,7 +91,21 @@ fn functions() -> Vec<(&'static str, String)> {
             seen.push((route.function, format!("{} {}", route.method, route.path)));
         }
     }
+    seen.extend(
+        STREAM_FUNCTIONS
+            .iter()
+            .map(|f| (*f, "the table's stream".to_owned())),
+    );
+    seen.extend(
+        SCHEDULED_FUNCTIONS
+            .iter()
+            .map(|f| (*f, "the schedule".to_owned())),
+    );
     seen
+}
+
+fn is_background(function: &str) -> bool {
+    STREAM_FUNCTIONS.contains(&function) || SCHEDULED_FUNCTIONS.contains(&function)
 }
 
 /// Builds every function and the floor with the release profile, in one cargo invocation
@@ -194,6 +217,27 @@ fn size(path: &Path) -> anyhow::Result<Option<sizes::Size>> {
     sizes::measure(path).with_context(|| format!("measuring {}", path.display()))
 }
 
+/// One cold start of `function`, its output appended to its log in `logs`.
+async fn cold_start(
+    release: &Path,
+    function: &str,
+    endpoint: &str,
+    events: [&serde_json::Value; 2],
+    expect: cold::Expect,
+    logs: &Path,
+) -> anyhow::Result<cold::Sample> {
+    cold::cold_start(
+        &release.join(function),
+        function,
+        endpoint,
+        events,
+        expect,
+        &logs.join(format!("{function}.log")),
+    )
+    .await
+    .with_context(|| format!("{function} (its output is in target/bench/{function}.log)"))
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
@@ -208,7 +252,15 @@ async fn main() -> anyhow::Result<()> {
     let logs = root.join("target/bench");
     std::fs::create_dir_all(&logs)?;
 
-    let functions = functions();
+    let mut functions = functions();
+    if !args.only.is_empty() {
+        for name in &args.only {
+            if !functions.iter().any(|(f, _)| f == name) {
+                bail!("--only: there is no function {name:?}");
+            }
+        }
+        functions.retain(|(f, _)| args.only.iter().any(|o| o == f));
+    }
     let mut names: Vec<&str> = functions.iter().map(|(f, _)| *f).collect();
     names.push(FLOOR);
     let native_build = if args.build {
@@ -241,16 +293,15 @@ async fn main() -> anyhow::Result<()> {
     };
     for _ in 0..args.runs {
         floor.cold.push(
-            cold::cold_start(
-                &release.join(FLOOR),
+            cold_start(
+                &release,
                 FLOOR,
                 &moto.endpoint,
                 [&floor_event, &floor_event],
-                200,
-                &logs.join(format!("{FLOOR}.log")),
+                cold::Expect::Status(200),
+                &logs,
             )
-            .await
-            .context(FLOOR)?,
+            .await?,
         );
     }
     drop(moto);
@@ -278,6 +329,31 @@ async fn main() -> anyhow::Result<()> {
                     .await?,
             });
         }
+        if is_background(function) {
+            counts.push(Count {
+                operation: function.to_string(),
+                route: route.clone(),
+                calls: background::count(&fx, function)
+                    .await
+                    .with_context(|| format!("{function}, in this process"))?,
+            });
+            for _ in 0..args.runs {
+                let event = background::event(&fx, function).await?;
+                f.cold.push(
+                    cold_start(
+                        &release,
+                        function,
+                        &moto.endpoint,
+                        [&event, &event],
+                        cold::Expect::Done(function),
+                        &logs,
+                    )
+                    .await?,
+                );
+            }
+            results.push(f);
+            continue;
+        }
         let Some(case) = cases::case(&mut fx, function, 1).await? else {
             eprintln!("  {function}: the benchmark has no request for it yet: not measured");
             results.push(f);
@@ -300,19 +376,17 @@ async fn main() -> anyhow::Result<()> {
             for (person, req) in &case.requests {
                 events.push(fx.event(person.as_ref(), req)?.1);
             }
-            let sample = cold::cold_start(
-                &release.join(function),
-                function,
-                &moto.endpoint,
-                [&events[0], &events[1]],
-                case.status,
-                &logs.join(format!("{function}.log")),
-            )
-            .await
-            .with_context(|| {
-                format!("{function} (its output is in target/bench/{function}.log)")
-            })?;
-            f.cold.push(sample);
+            f.cold.push(
+                cold_start(
+                    &release,
+                    function,
+                    &moto.endpoint,
+                    [&events[0], &events[1]],
+                    cold::Expect::Status(case.status),
+                    &logs,
+                )
+                .await?,
+            );
         }
         results.push(f);
     }

@@ -49,6 +49,8 @@ pub enum Report {
 pub struct Invocation {
     pub id: String,
     pub event: String,
+    /// The time the function has for it: the deadline it is told is this far off.
+    pub timeout: Duration,
 }
 
 pub struct RuntimeApi {
@@ -126,7 +128,8 @@ async fn handle(
         let Ok(invocation) = event.await else {
             return answer(StatusCode::SERVICE_UNAVAILABLE, "");
         };
-        let deadline = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 30_000;
+        let timeout = i64::try_from(invocation.timeout.as_millis()).unwrap_or(i64::MAX);
+        let deadline = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + timeout;
         let mut response = answer(StatusCode::OK, invocation.event);
         let headers = response.headers_mut();
         let mut set = |name: &'static str, value: String| {

@@ -1,0 +1,191 @@
+//! The read every route inside an organization starts with: the organization and the caller's
+//! membership, plus whatever other items of known key the route needs (an invitation, a target
+//! membership, a team, a profile, today's email counter), all in one consistent BatchGetItem.
+
+use std::collections::{HashMap, HashSet};
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+
+use crate::domain::{InvitationId, OrgId, TeamId, Timestamp, UserId};
+
+use super::Store;
+use super::error::{StoreError, StoreResult};
+use super::invitations::{invitation_key, mail_counter_key};
+use super::item::{Item, Reader};
+use super::keys;
+use super::model::{Invitation, Membership, Organization, User};
+use super::orgs::{member_key, org_key};
+use super::teams::{Team, TeamMember, team_key, team_member_key};
+use super::users::profile_key;
+
+/// DynamoDB's limit on the keys of one BatchGetItem.
+const KEYS_PER_BATCH: usize = 100;
+
+/// An item to read along with the organization and the caller's membership.
+#[derive(Clone, Copy, Debug)]
+pub enum ItemKey<'a> {
+    /// A membership in the organization (the caller's own is always read).
+    Membership(&'a UserId),
+    /// A user's profile.
+    Profile(&'a UserId),
+    Invitation(&'a InvitationId),
+    Team(&'a TeamId),
+    /// A team's row for one of its members.
+    TeamMember(&'a TeamId, &'a UserId),
+    /// The organization's invitation emails on the UTC day of this time.
+    EmailCounter(Timestamp),
+}
+
+/// `(pk, sk)` of an item, to find it among those a BatchGetItem returned in any order.
+type KeyText = (String, String);
+
+fn key_text(key: &Item) -> KeyText {
+    let text = |name: &str| match key.get(name) {
+        Some(AttributeValue::S(v)) => v.clone(),
+        _ => String::new(),
+    };
+    (text(keys::PK), text(keys::SK))
+}
+
+fn item_key(org: &OrgId, wanted: ItemKey<'_>) -> Item {
+    match wanted {
+        ItemKey::Membership(user) => member_key(org, user),
+        ItemKey::Profile(user) => profile_key(user),
+        ItemKey::Invitation(id) => invitation_key(org, id),
+        ItemKey::Team(team) => team_key(org, team),
+        ItemKey::TeamMember(team, user) => team_member_key(org, team, user),
+        ItemKey::EmailCounter(at) => mail_counter_key(org, at),
+    }
+}
+
+/// The organization, the caller's membership and the other items asked for, as read together.
+#[derive(Clone, Debug)]
+pub struct OrgRead {
+    pub org: Organization,
+    /// `None` for a stranger.
+    pub caller: Option<Membership>,
+    pub items: ReadItems,
+}
+
+/// The items read besides the organization and the caller's membership, decoded on demand.
+#[derive(Clone, Debug)]
+pub struct ReadItems {
+    org_id: OrgId,
+    asked: HashSet<KeyText>,
+    found: HashMap<KeyText, Item>,
+}
+
+impl ReadItems {
+    /// The stored item under `wanted`'s key, if there is one. Asking for an item that was not
+    /// part of the read is a mistake in the caller, not an absent item.
+    fn get(&self, wanted: ItemKey<'_>) -> Option<&Item> {
+        let key = key_text(&item_key(&self.org_id, wanted));
+        debug_assert!(
+            self.asked.contains(&key),
+            "{wanted:?} was not part of the read"
+        );
+        self.found.get(&key)
+    }
+
+    pub fn membership(&self, user: &UserId) -> StoreResult<Option<Membership>> {
+        self.get(ItemKey::Membership(user))
+            .map(Membership::from_item)
+            .transpose()
+    }
+
+    pub fn profile(&self, user: &UserId) -> StoreResult<Option<User>> {
+        self.get(ItemKey::Profile(user))
+            .map(User::from_item)
+            .transpose()
+    }
+
+    pub fn invitation(&self, id: &InvitationId) -> StoreResult<Option<Invitation>> {
+        self.get(ItemKey::Invitation(id))
+            .map(Invitation::from_item)
+            .transpose()
+    }
+
+    /// The team, live or being deleted.
+    pub fn team(&self, team: &TeamId) -> StoreResult<Option<Team>> {
+        self.get(ItemKey::Team(team))
+            .map(Team::from_item)
+            .transpose()
+    }
+
+    pub fn team_member(&self, team: &TeamId, user: &UserId) -> StoreResult<Option<TeamMember>> {
+        self.get(ItemKey::TeamMember(team, user))
+            .map(TeamMember::from_item)
+            .transpose()
+    }
+
+    /// Invitation emails the organization has sent on the UTC day of `at`.
+    pub fn emails_sent_on(&self, at: Timestamp) -> StoreResult<i64> {
+        Ok(self
+            .get(ItemKey::EmailCounter(at))
+            .map(|item| Reader(item).opt_n("sent"))
+            .transpose()?
+            .flatten()
+            .unwrap_or(0))
+    }
+}
+
+impl Store {
+    /// The organization, the caller's membership and the items of `also`, read consistently in
+    /// one BatchGetItem (more only past DynamoDB's 100 keys); `None` if there is no such
+    /// organization.
+    pub async fn read_org(
+        &self,
+        org_id: &OrgId,
+        caller: &UserId,
+        also: &[ItemKey<'_>],
+    ) -> StoreResult<Option<OrgRead>> {
+        let org = org_key(org_id);
+        let mine = member_key(org_id, caller);
+        let (org_text, mine_text) = (key_text(&org), key_text(&mine));
+        // BatchGetItem refuses a key twice (the caller may also be the target).
+        let mut asked = HashSet::new();
+        let mut batch = Vec::new();
+        for key in [org, mine]
+            .into_iter()
+            .chain(also.iter().map(|wanted| item_key(org_id, *wanted)))
+        {
+            if asked.insert(key_text(&key)) {
+                batch.push(key);
+            }
+        }
+        let mut found = HashMap::new();
+        for chunk in batch.chunks(KEYS_PER_BATCH) {
+            let keys = KeysAndAttributes::builder()
+                .set_keys(Some(chunk.to_vec()))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Dynamo {
+                    context: "build a read",
+                    source: Box::new(e),
+                })?;
+            for item in self
+                .batch_get(keys, "read an organization and the caller's membership")
+                .await?
+            {
+                found.insert(key_text(&item), item);
+            }
+        }
+        let Some(org) = found.remove(&org_text) else {
+            return Ok(None);
+        };
+        let org = Organization::from_item(&org)?;
+        let caller = found
+            .get(&mine_text)
+            .map(Membership::from_item)
+            .transpose()?;
+        Ok(Some(OrgRead {
+            org,
+            caller,
+            items: ReadItems {
+                org_id: org_id.clone(),
+                asked,
+                found,
+            },
+        }))
+    }
+}
