@@ -11,7 +11,7 @@ use orgs_shared::domain::{
     MemberChange, MemberStatus, Permission, Role, Standing, UserId, ValidationError, may_change,
 };
 use orgs_shared::http::{
-    ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content,
+    ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content, present,
 };
 use orgs_shared::store::{Membership, Organization};
 
@@ -111,9 +111,9 @@ pub async fn get_member(app: &App, req: Request) -> Result<Response<Body>, ApiEr
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateMember {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     role: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     status: Option<String>,
 }
 

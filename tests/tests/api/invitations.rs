@@ -312,6 +312,10 @@ async fn who_may_invite_and_what_a_request_may_hold() {
         json!([{ "email": "a@example.com", "note": "x".repeat(1001) }]),
         json!([{ "email": "a@example.com", "role": "superuser" }]),
         json!([{ "email": "a@example.com", "colour": "blue" }]),
+        // An invitee as an array of its fields in order (found by tests/fuzz).
+        json!([["a@example.com"]]),
+        json!([{}]),
+        json!([{ "email": "a@example.com", "name": null }]),
     ] {
         let (status, body) = invite(&stack, &alice, &org_id, bad.clone()).await;
         assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation");

@@ -180,6 +180,13 @@ async fn roles_change_within_the_rules_and_refusals_change_nothing() {
             StatusCode::BAD_REQUEST,
         ),
         (&ada, "bo", json!({}), StatusCode::BAD_REQUEST),
+        // `null` is not a role; it was read as "no change" (found by tests/fuzz).
+        (
+            &ada,
+            "bo",
+            json!({ "role": null, "status": "deactivated" }),
+            StatusCode::BAD_REQUEST,
+        ),
         (
             &org.owner,
             "olivia",
