@@ -10,6 +10,7 @@ mod deletion;
 mod events;
 mod expiry;
 mod invitations;
+mod limits;
 mod me;
 mod members;
 mod openapi;
