@@ -198,6 +198,9 @@ struct Transfer {
 pub async fn transfer_ownership(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: Transfer = json_body(&req, app.config.max_body_bytes)?;
+    if UserId::parse(&body.user_id).is_none() {
+        return Err(ValidationError::new("user_id", "invalid_user_id", "Not a user id.").into());
+    }
     let (org, mine, target) = caller_and_target(app, &caller, &req, &body.user_id).await?;
     check(&org, Some(mine.clone()), Permission::TransferOwnership)?;
     let target = target.ok_or_else(|| {
