@@ -98,7 +98,8 @@ def aim(case) -> None:
         real = choose(body["user_id"], fx["user_ids"])
         if real is not None:
             body["user_id"] = real
-    for invitee in body.get("invitations") or []:
+    invitees = body.get("invitations")
+    for invitee in invitees if isinstance(invitees, list) else []:
         if isinstance(invitee, dict) and isinstance(invitee.get("teams"), list):
             invitee["teams"] = [
                 (choose(t, fx["team_ids"]) or t) if isinstance(t, str) else t for t in invitee["teams"]
