@@ -14,7 +14,7 @@ use orgs_shared::domain::{
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, embedded_problem, encode_cursor, json, json_body,
-    no_content,
+    no_content, present,
 };
 use orgs_shared::mail::InvitationEmail;
 use orgs_shared::store::{
@@ -37,15 +37,15 @@ struct CreateInvitations {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct InviteeBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     email: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     handle: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     role: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     note: Option<String>,
     #[serde(default)]
     teams: Vec<String>,

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::{DisplayName, FieldErrors, Handle};
-use orgs_shared::http::{ApiError, Caller, Patch, caller, json, json_body};
+use orgs_shared::http::{ApiError, Caller, Patch, caller, json, json_body, present};
 use orgs_shared::store::{Op, User, UserPatch};
 
 use crate::access::op;
@@ -36,7 +36,7 @@ pub async fn get_me(app: &App, req: Request) -> Result<Response<Body>, ApiError>
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateMe {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     handle: Option<String>,
     #[serde(default)]
     display_name: Patch<String>,

@@ -11,7 +11,7 @@ use orgs_shared::domain::{
     MemberChange, MemberStatus, Permission, Role, Standing, UserId, ValidationError, may_change,
 };
 use orgs_shared::http::{
-    ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content,
+    ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content, present,
 };
 use orgs_shared::store::{ItemKey, Membership, Organization, User};
 
@@ -143,9 +143,9 @@ pub async fn get_member(app: &App, req: Request) -> Result<Response<Body>, ApiEr
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateMember {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     role: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     status: Option<String>,
 }
 
@@ -234,6 +234,9 @@ struct Transfer {
 pub async fn transfer_ownership(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: Transfer = json_body(&req, app.config.max_body_bytes)?;
+    if UserId::parse(&body.user_id).is_none() {
+        return Err(ValidationError::new("user_id", "invalid_user_id", "Not a user id.").into());
+    }
     let Target {
         org, mine, theirs, ..
     } = caller_and_target(app, &caller, &req, &body.user_id, false).await?;

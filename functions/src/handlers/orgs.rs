@@ -11,6 +11,7 @@ use orgs_shared::domain::{
 };
 use orgs_shared::http::{
     ApiError, PageRequest, Patch, caller, created, encode_cursor, json, json_body, no_content,
+    present,
 };
 use orgs_shared::store::{Refusal, StoreError};
 
@@ -30,9 +31,9 @@ struct CreateOrg {
     handle: String,
     display_name: String,
     region: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     avatar_url: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     url: Option<String>,
 }
 

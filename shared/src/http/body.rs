@@ -6,6 +6,7 @@ use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 use crate::domain::ValidationError;
 
 use super::ApiError;
+use super::strict::{Strict, Unique};
 
 /// A field of a PATCH body: left out, set to `null` (clear it), or given a value.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -33,6 +34,16 @@ impl<T> Patch<T> {
     }
 }
 
+/// For an optional field that is a value when present: with
+/// `#[serde(default, deserialize_with = "present")]` on an `Option<T>`, a missing field is
+/// `None` and `null` is refused as the wrong type. (`Option<T>` alone reads `null` as missing,
+/// where the document says the field, if sent, is a string.)
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
 fn bytes(req: &Request) -> &[u8] {
     // `Body` derefs to its bytes, whichever form it has.
     req.body().as_ref()
@@ -46,13 +57,17 @@ fn field_error(path: &str, message: String) -> ValidationError {
             .strip_prefix(prefix)
             .and_then(|rest| rest.split('`').next())
     };
-    let (field, code) = if let Some(name) = named("missing field `") {
-        let field = if path == "." {
+    let child = |name: &str| {
+        if path == "." {
             name.to_owned()
         } else {
             format!("{path}.{name}")
-        };
-        (field, "required")
+        }
+    };
+    let (field, code) = if let Some(name) = named("missing field `") {
+        (child(name), "required")
+    } else if let Some(name) = named("duplicate field `") {
+        (child(name), "duplicate_field")
     } else if named("unknown field `").is_some() {
         // Here the path already ends with the unknown field.
         (path.to_owned(), "unknown_field")
@@ -74,7 +89,9 @@ fn field_error(path: &str, message: String) -> ValidationError {
     }
 }
 
-/// Parses the body as `T`, refusing anything over `limit` bytes before reading it.
+/// Parses the body as `T`, refusing anything over `limit` bytes before reading it. Stricter than
+/// serde_json alone (see `strict`): a struct comes only from an object, and no object names a
+/// member twice.
 pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, ApiError> {
     let raw = bytes(req);
     if raw.len() > limit {
@@ -86,8 +103,7 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, 
             detail: "This request needs a JSON body.".into(),
         });
     }
-    let mut de = serde_json::Deserializer::from_slice(raw);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+    let invalid = |err: serde_path_to_error::Error<serde_json::Error>| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_data() {
@@ -98,12 +114,14 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, 
                 detail: format!("The body is not valid JSON: {inner}."),
             }
         }
-    })?;
+    };
+    let mut de = serde_json::Deserializer::from_slice(raw);
+    let Unique(json) = serde_path_to_error::deserialize(&mut de).map_err(invalid)?;
     de.end().map_err(|_| ApiError::BadRequest {
         code: "malformed-json",
         detail: "The body has content after its JSON value.".into(),
     })?;
-    Ok(value)
+    serde_path_to_error::deserialize(Strict(&json)).map_err(invalid)
 }
 
 #[cfg(test)]
@@ -158,6 +176,51 @@ mod tests {
             errors[0].message.contains("unknown field `extra`"),
             "{}",
             errors[0].message
+        );
+    }
+
+    #[test]
+    fn refuses_an_array_for_an_object_and_a_field_given_twice() {
+        let ApiError::Invalid(errors) =
+            json_body::<Input>(&request(r#"["a", null]"#), 100).unwrap_err()
+        else {
+            panic!("expected a validation error")
+        };
+        assert_eq!(
+            (errors[0].field.as_str(), errors[0].code),
+            ("body", "invalid_type")
+        );
+        let ApiError::Invalid(errors) =
+            json_body::<Input>(&request(r#"{"name":"a","name":"b"}"#), 100).unwrap_err()
+        else {
+            panic!("expected a validation error")
+        };
+        assert_eq!(
+            (errors[0].field.as_str(), errors[0].code),
+            ("name", "duplicate_field")
+        );
+    }
+
+    #[test]
+    fn a_present_field_may_be_left_out_but_not_null() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Optional {
+            #[serde(default, deserialize_with = "present")]
+            role: Option<String>,
+        }
+        let absent: Optional = json_body(&request("{}"), 100).unwrap();
+        assert_eq!(absent.role, None);
+        let set: Optional = json_body(&request(r#"{"role":"admin"}"#), 100).unwrap();
+        assert_eq!(set.role.as_deref(), Some("admin"));
+        let ApiError::Invalid(errors) =
+            json_body::<Optional>(&request(r#"{"role":null}"#), 100).unwrap_err()
+        else {
+            panic!("expected a validation error")
+        };
+        assert_eq!(
+            (errors[0].field.as_str(), errors[0].code),
+            ("role", "invalid_type")
         );
     }
 

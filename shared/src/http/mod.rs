@@ -6,8 +6,9 @@ pub mod claims;
 pub mod pagination;
 pub mod problem;
 pub mod response;
+pub mod strict;
 
-pub use body::{Patch, json_body};
+pub use body::{Patch, json_body, present};
 pub use claims::{Caller, caller};
 pub use pagination::{PageRequest, encode_cursor};
 pub use problem::ApiError;

@@ -515,8 +515,12 @@ impl Store {
         if teams.is_empty() {
             return Ok(Vec::new());
         }
+        // BatchGetItem refuses a key named twice, and two invitees may name the same team.
+        let mut unique: Vec<&TeamId> = teams.iter().collect();
+        unique.sort_unstable();
+        unique.dedup();
         let mut keys = KeysAndAttributes::builder().consistent_read(true);
-        for team in teams {
+        for team in unique {
             keys = keys.keys(ItemBuilder::key(keys::org_pk(org), keys::team_sk(team)).build());
         }
         let keys = keys.build().map_err(|e| StoreError::Dynamo {

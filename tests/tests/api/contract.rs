@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use orgs_functions::routes::{Auth, ROUTES, SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS};
 use orgs_local::workspace_root;
+use orgs_shared::domain::ChangeKind;
 use serde_yaml_ng::Value;
 
 type RouteSet = BTreeSet<(String, String, String)>;
@@ -238,6 +239,28 @@ fn the_openapi_document_describes_exactly_the_routes_of_the_code() {
         .map(|r| (r.method.to_owned(), r.path.to_owned()))
         .collect();
     assert_eq!(documented, routed);
+}
+
+/// The audit log's `?action=` takes exactly the actions the code records (any other is a 400),
+/// so the document lists them.
+#[test]
+fn the_audit_action_filter_lists_exactly_the_recorded_actions() {
+    let doc = read_yaml("infra/openapi.yaml");
+    let parameters = doc["paths"]["/orgs/{org_id}/audit-log"]["get"]["parameters"]
+        .as_sequence()
+        .expect("parameters");
+    let action = parameters
+        .iter()
+        .find(|p| p["name"].as_str() == Some("action"))
+        .expect("the action parameter");
+    let documented: Vec<&str> = action["schema"]["enum"]
+        .as_sequence()
+        .expect("an enum")
+        .iter()
+        .map(|a| a.as_str().expect("a string"))
+        .collect();
+    let recorded: Vec<&str> = ChangeKind::ALL.iter().map(|k| k.action()).collect();
+    assert_eq!(documented, recorded);
 }
 
 /// Every route behind the JWT authorizer refuses a missing, forged or expired token with 401,

@@ -312,6 +312,10 @@ async fn who_may_invite_and_what_a_request_may_hold() {
         json!([{ "email": "a@example.com", "note": "x".repeat(1001) }]),
         json!([{ "email": "a@example.com", "role": "superuser" }]),
         json!([{ "email": "a@example.com", "colour": "blue" }]),
+        // An invitee as an array of its fields in order (found by tests/fuzz).
+        json!([["a@example.com"]]),
+        json!([{}]),
+        json!([{ "email": "a@example.com", "name": null }]),
     ] {
         let (status, body) = invite(&stack, &alice, &org_id, bad.clone()).await;
         assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation");
@@ -760,4 +764,37 @@ async fn people_see_their_pending_invitations_and_teams_are_joined_on_accepting(
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// Two invitees of one request may name the same team. The team check read each team once per
+/// invitee in one BatchGetItem, which refuses a key named twice: a 500 (found by tests/fuzz).
+#[tokio::test]
+async fn invitees_of_one_request_may_name_the_same_team() {
+    let stack = Stack::start().await;
+    let alice = stack.person("alice");
+    let org_id = stack.create_org(&alice, "acme").await;
+    let (status, team) = stack
+        .call(
+            Some(&alice),
+            Method::POST,
+            &format!("/orgs/{org_id}/teams"),
+            Some(json!({ "name": "Builders" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{team}");
+    let team = team["team_id"].as_str().unwrap();
+    let (status, body) = invite(
+        &stack,
+        &alice,
+        &org_id,
+        json!([
+            { "email": "ann@example.com", "teams": [team] },
+            { "email": "ben@example.com", "teams": [team, team] },
+        ]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    for result in body["results"].as_array().unwrap() {
+        assert_eq!(result["invitation"]["team_ids"], json!([team]), "{result}");
+    }
 }

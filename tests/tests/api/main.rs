@@ -11,6 +11,7 @@ mod events;
 mod expiry;
 mod faults;
 mod invitations;
+mod limits;
 mod logs;
 mod me;
 mod members;

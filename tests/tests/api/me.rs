@@ -1,7 +1,7 @@
 //! `GET /me` and `PATCH /me`.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::common::{Stack, assert_problem, error_fields};
 
@@ -82,6 +82,12 @@ async fn invalid_patches_are_refused_and_change_nothing() {
         ),
         (json!({ "handle": 7 }), vec!["handle"]),
         (json!({ "nickname": "x" }), vec!["nickname"]),
+        // serde would read an array as the fields in order: found by the fuzzer (tests/fuzz).
+        (json!([null, null]), vec!["body"]),
+        (json!(["alice-x"]), vec!["body"]),
+        (json!("alice-x"), vec!["body"]),
+        // A handle can be changed, not removed; `null` was taken for "no change".
+        (json!({ "handle": null }), vec!["handle"]),
     ];
     for (body, fields) in cases {
         let (status, problem) = stack
@@ -90,6 +96,19 @@ async fn invalid_patches_are_refused_and_change_nothing() {
         assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation");
         assert_eq!(error_fields(&problem), fields, "{body}");
     }
+    let response = stack
+        .raw(
+            Some(&alice),
+            Method::PATCH,
+            "/me",
+            r#"{"handle": "alice-one", "handle": "alice-two"}"#.to_owned(),
+        )
+        .await;
+    let status = response.status();
+    let problem: Value = response.json().await.unwrap();
+    assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation");
+    assert_eq!(problem["errors"][0]["field"], "handle", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "duplicate_field", "{problem}");
     assert_eq!(
         stack.snapshot().await,
         before,

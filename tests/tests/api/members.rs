@@ -180,6 +180,13 @@ async fn roles_change_within_the_rules_and_refusals_change_nothing() {
             StatusCode::BAD_REQUEST,
         ),
         (&ada, "bo", json!({}), StatusCode::BAD_REQUEST),
+        // `null` is not a role; it was read as "no change" (found by tests/fuzz).
+        (
+            &ada,
+            "bo",
+            json!({ "role": null, "status": "deactivated" }),
+            StatusCode::BAD_REQUEST,
+        ),
         (
             &org.owner,
             "olivia",
@@ -318,6 +325,9 @@ async fn ownership_moves_in_one_step_and_only_to_an_active_member() {
         (&org.owner, "bo", StatusCode::CONFLICT),
         (&org.owner, "olivia", StatusCode::CONFLICT),
         (&org.owner, "stranger", StatusCode::BAD_REQUEST),
+        // Not a user id at all: a 400 on the field, not 404 (found by tests/fuzz).
+        (&org.owner, "", StatusCode::BAD_REQUEST),
+        (&org.owner, "bo\u{7}", StatusCode::BAD_REQUEST),
     ] {
         let (status, body) = stack
             .call(
@@ -328,6 +338,9 @@ async fn ownership_moves_in_one_step_and_only_to_an_active_member() {
             )
             .await;
         assert_eq!(status, expected, "{} to {to}: {body}", who.sub);
+        if expected == StatusCode::BAD_REQUEST {
+            assert_eq!(body["errors"][0]["field"], "user_id", "{body}");
+        }
     }
     assert_eq!(stack.snapshot().await, before);
 

@@ -108,6 +108,11 @@ async fn invalid_organizations_are_refused_with_every_bad_field_and_change_nothi
             json!({ "handle": ["acme"], "display_name": "A", "region": "us" }),
             vec!["handle"],
         ),
+        // The document says a URL, if sent, is a string (found by tests/fuzz).
+        (
+            json!({ "handle": "acme", "display_name": "A", "region": "us", "url": null }),
+            vec!["url"],
+        ),
     ];
     for (body, fields) in cases {
         let (status, problem) = stack
@@ -120,6 +125,12 @@ async fn invalid_organizations_are_refused_with_every_bad_field_and_change_nothi
         ("{", "malformed-json"),
         ("", "body-required"),
         ("[1]", "validation"),
+        // The fields in order, as an array: serde's structs took these (found by tests/fuzz).
+        (r#"["acme", "Acme Inc", "us"]"#, "validation"),
+        (
+            r#"{"handle": "acme", "display_name": "A", "region": "us", "region": "eu"}"#,
+            "validation",
+        ),
     ] {
         let response = stack
             .raw(Some(&alice), Method::POST, "/orgs", body.to_owned())
