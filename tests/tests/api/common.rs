@@ -8,8 +8,8 @@ use std::sync::{Arc, OnceLock};
 
 use aws_sdk_dynamodb::config::retry::RetryPartition;
 use aws_sdk_dynamodb::types::AttributeValue;
-use orgs_local::faults::FaultProxy;
 use orgs_local::counting::RequestCounter;
+use orgs_local::faults::FaultProxy;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
 use orgs_local::{aws, provision, token};
