@@ -1,7 +1,8 @@
 """moto's server on loopback, with a choice moto's own CLI does not offer: single-threaded.
 
 moto does not make a transaction atomic against a concurrent one, so race tests only mean
-something when requests are served one at a time (werkzeug threaded=False).
+something when requests are served one at a time (werkzeug threaded=False). A failed
+transaction leaves the table's stream as DynamoDB would (keep_streams_on_rollback).
 
 usage: moto_server.py PORT [--threaded] [--journaled-transactions]
 The server exits on its own when the process that started it goes away.
@@ -21,6 +22,43 @@ def exit_with_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(0.5)
     os._exit(0)
+
+
+def keep_streams_on_rollback() -> None:
+    """Makes a failed TransactWriteItems leave the table's stream as DynamoDB does: the same
+    stream, without records of the writes it undid.
+
+    moto 5.2.5 rolls a failed transaction back by putting a copy of the table, taken before it
+    began, in the table's place. The writes the transaction made before failing stay in the old
+    table's stream shard, and any shard iterator handed out before (a stream reader always holds
+    one) goes on reading that old shard: it sees records of writes that never happened, such as
+    the event record of a refused request, and none of the writes after. With this, the copy
+    takes over the old shard, cut back to the records it had when the transaction began.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    stock_transact = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        before = {}
+        for item in transact_items:
+            op = next(iter(item.values()), None) if isinstance(item, dict) else None
+            name = op.get("TableName") if isinstance(op, dict) else None
+            table = self.tables.get(name) if name else None
+            if table is not None and table.stream_shard is not None and name not in before:
+                before[name] = (table, table.stream_shard, len(table.stream_shard.items))
+        try:
+            return stock_transact(self, transact_items)
+        except Exception:
+            for name, (table, shard, length) in before.items():
+                restored = self.tables.get(name)
+                if restored is not None and restored is not table:
+                    del shard.items[length:]
+                    shard.table = restored
+                    restored.stream_shard = shard
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items
 
 
 def journal_transactions() -> None:
@@ -92,6 +130,7 @@ def journal_transactions() -> None:
 def main() -> None:
     port = int(sys.argv[1])
     threaded = "--threaded" in sys.argv[2:]
+    keep_streams_on_rollback()
     if "--journaled-transactions" in sys.argv[2:]:
         journal_transactions()
     os.environ.setdefault("MOTO_PORT", str(port))

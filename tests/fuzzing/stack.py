@@ -143,8 +143,7 @@ class TableWrites:
     def drain(self) -> list[dict]:
         records: list[dict] = []
         while True:
-            # A fresh iterator each time: moto rolls a failed transaction back by putting a copy
-            # of the table in its place, and an old iterator would go on reading the old one.
+            # An iterator from the last record seen, taken afresh each time.
             if self.last is None:
                 where = {"ShardIteratorType": "TRIM_HORIZON"}
             else:
