@@ -238,6 +238,24 @@ async fn cold_start(
     .with_context(|| format!("{function} (its output is in target/bench/{function}.log)"))
 }
 
+/// One cold start of the floor, beside a function's.
+async fn floor_run(
+    release: &Path,
+    endpoint: &str,
+    event: &serde_json::Value,
+    logs: &Path,
+) -> anyhow::Result<cold::Sample> {
+    cold_start(
+        release,
+        FLOOR,
+        endpoint,
+        [event, event],
+        cold::Expect::Status(200),
+        logs,
+    )
+    .await
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
@@ -288,6 +306,7 @@ async fn main() -> anyhow::Result<()> {
         name: "(floor) empty lambda_http".into(),
         route: "any".into(),
         cold: Vec::new(),
+        floor_beside: Vec::new(),
         native: size(&release.join(FLOOR))?,
         arm64: size(&lambda.join(FLOOR).join("bootstrap"))?,
     };
@@ -316,6 +335,7 @@ async fn main() -> anyhow::Result<()> {
             name: function.to_string(),
             route: route.clone(),
             cold: Vec::new(),
+            floor_beside: Vec::new(),
             native: size(&release.join(function))?,
             arm64: size(&lambda.join(function).join("bootstrap"))?,
         };
@@ -338,6 +358,8 @@ async fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("{function}, in this process"))?,
             });
             for _ in 0..args.runs {
+                f.floor_beside
+                    .push(floor_run(&release, &moto.endpoint, &floor_event, &logs).await?);
                 let event = background::event(&fx, function).await?;
                 f.cold.push(
                     cold_start(
@@ -376,6 +398,8 @@ async fn main() -> anyhow::Result<()> {
             for (person, req) in &case.requests {
                 events.push(fx.event(person.as_ref(), req)?.1);
             }
+            f.floor_beside
+                .push(floor_run(&release, &moto.endpoint, &floor_event, &logs).await?);
             f.cold.push(
                 cold_start(
                     &release,
