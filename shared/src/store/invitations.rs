@@ -1,6 +1,6 @@
 //! Invitations: creating and resending them, and the reads that find them.
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 use crate::app::Limits;
@@ -9,7 +9,6 @@ use crate::domain::{
     TeamId, Timestamp, TokenHash, UserId,
 };
 
-use super::Store;
 use super::error::{LimitKind, Refusal, StoreError, StoreResult};
 use super::history;
 use super::item::{Item, ItemBuilder, Reader, n, s};
@@ -19,6 +18,7 @@ use super::orgs::{member_key, org_key};
 use super::query::PartitionQuery;
 use super::tx::{Condition, Expr, Tx};
 use super::users::handle_key;
+use super::{Read, Store};
 
 /// An invitation about to be made: the invitee already resolved to an address.
 #[derive(Clone, Debug)]
@@ -325,18 +325,14 @@ impl Store {
         let org_id = r.parsed("org_id", OrgId::parse)?;
         let id = r.parsed("invitation_id", InvitationId::parse)?;
         let replaced = r.opt_s("replaced_at")?.is_some();
-        let keys = KeysAndAttributes::builder()
-            .keys(invitation_key(&org_id, &id))
-            .keys(org_key(&org_id))
-            .consistent_read(true)
-            .build()
-            .map_err(|e| StoreError::Dynamo {
-                context: "build a read",
-                source: Box::new(e),
-            })?;
+        let keys = vec![invitation_key(&org_id, &id), org_key(&org_id)];
         let (mut invitation, mut org) = (None, None);
         for item in self
-            .batch_get(keys, "read an invitation and its organization")
+            .batch_get(
+                keys,
+                Read::Consistent,
+                "read an invitation and its organization",
+            )
             .await?
         {
             match item.get(keys::SK) {
@@ -455,20 +451,16 @@ impl Store {
             .flatten();
         let mut orgs = Vec::new();
         if !invitations.is_empty() {
-            let mut keys = KeysAndAttributes::builder();
             let mut seen = Vec::new();
+            let mut keys = Vec::new();
             for invitation in &invitations {
                 if !seen.contains(&invitation.org_id) {
                     seen.push(invitation.org_id.clone());
-                    keys = keys.keys(org_key(&invitation.org_id));
+                    keys.push(org_key(&invitation.org_id));
                 }
             }
-            let keys = keys.build().map_err(|e| StoreError::Dynamo {
-                context: "build a read",
-                source: Box::new(e),
-            })?;
             for item in self
-                .batch_get(keys, "read invitations' organizations")
+                .batch_get(keys, Read::Eventual, "read invitations' organizations")
                 .await?
             {
                 orgs.push(Organization::from_item(&item)?);
@@ -519,15 +511,11 @@ impl Store {
         let mut unique: Vec<&TeamId> = teams.iter().collect();
         unique.sort_unstable();
         unique.dedup();
-        let mut keys = KeysAndAttributes::builder().consistent_read(true);
-        for team in unique {
-            keys = keys.keys(ItemBuilder::key(keys::org_pk(org), keys::team_sk(team)).build());
-        }
-        let keys = keys.build().map_err(|e| StoreError::Dynamo {
-            context: "build a read",
-            source: Box::new(e),
-        })?;
-        let found = self.batch_get(keys, "read teams").await?;
+        let keys = unique
+            .into_iter()
+            .map(|team| ItemBuilder::key(keys::org_pk(org), keys::team_sk(team)).build())
+            .collect();
+        let found = self.batch_get(keys, Read::Consistent, "read teams").await?;
         Ok(found
             .iter()
             .filter_map(|item| Reader(item).opt_s("team_id").ok().flatten())

@@ -6,7 +6,6 @@
 //! that lowers it carries `owner_count > 1`, so DynamoDB itself keeps one active owner, whatever
 //! races with it.
 
-use aws_sdk_dynamodb::types::KeysAndAttributes;
 use serde_json::json;
 
 use crate::domain::{
@@ -14,8 +13,7 @@ use crate::domain::{
     owner_delta,
 };
 
-use super::Store;
-use super::error::{Refusal, StoreError, StoreResult};
+use super::error::{Refusal, StoreResult};
 use super::history;
 use super::item::{ItemBuilder, n, s};
 use super::keys;
@@ -24,6 +22,7 @@ use super::orgs::{member_key, org_key};
 use super::query::PartitionQuery;
 use super::tx::{Condition, Expr, Tx};
 use super::users::profile_key;
+use super::{Read, Store};
 
 fn standing(m: &Membership) -> Standing {
     Standing {
@@ -135,23 +134,14 @@ impl Store {
         })
     }
 
-    /// Profiles of up to 100 users, in no particular order; missing ones are left out.
+    /// Profiles of `users`, in no particular order; missing ones are left out.
     pub async fn profiles(&self, users: &[UserId]) -> StoreResult<Vec<User>> {
-        let mut found = Vec::new();
-        for chunk in users.chunks(100) {
-            let mut keys = KeysAndAttributes::builder();
-            for user in chunk {
-                keys = keys.keys(profile_key(user));
-            }
-            let keys = keys.build().map_err(|e| StoreError::Dynamo {
-                context: "build a read",
-                source: Box::new(e),
-            })?;
-            for item in self.batch_get(keys, "read profiles").await? {
-                found.push(User::from_item(&item)?);
-            }
-        }
-        Ok(found)
+        let keys = users.iter().map(profile_key).collect();
+        self.batch_get(keys, Read::Eventual, "read profiles")
+            .await?
+            .iter()
+            .map(User::from_item)
+            .collect()
     }
 
     /// Changes a member's role or status (or both).

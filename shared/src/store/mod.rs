@@ -23,6 +23,18 @@ mod users;
 
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 
+/// BatchGetItem's most keys a request.
+const KEYS_PER_BATCH: usize = 100;
+
+/// How a batch read sees recent writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Read {
+    /// Every write acknowledged before the read: what decisions are made on.
+    Consistent,
+    /// Possibly a moment behind, at half the cost: for listings only.
+    Eventual,
+}
+
 pub use answers::Joiner;
 pub use audit::{AuditEntry, AuditFilter, AuditPosition};
 pub use error::{LimitKind, Refusal, StoreError, StoreResult};
@@ -60,8 +72,30 @@ impl Store {
         &self.table
     }
 
-    /// Reads keys of this table, retrying what DynamoDB leaves unprocessed.
+    /// Reads `keys` of this table (each at most once: BatchGetItem refuses a key named twice),
+    /// 100 a request, retrying what DynamoDB leaves unprocessed; missing items are left out.
     pub(crate) async fn batch_get(
+        &self,
+        keys: Vec<Item>,
+        read: Read,
+        context: &'static str,
+    ) -> StoreResult<Vec<Item>> {
+        let mut items = Vec::new();
+        for chunk in keys.chunks(KEYS_PER_BATCH) {
+            let keys = KeysAndAttributes::builder()
+                .set_keys(Some(chunk.to_vec()))
+                .consistent_read(read == Read::Consistent)
+                .build()
+                .map_err(|e| StoreError::Dynamo {
+                    context: "build a read",
+                    source: Box::new(e),
+                })?;
+            items.extend(self.batch_get_chunk(keys, context).await?);
+        }
+        Ok(items)
+    }
+
+    async fn batch_get_chunk(
         &self,
         keys: KeysAndAttributes,
         context: &'static str,

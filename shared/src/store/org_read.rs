@@ -4,12 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{InvitationId, OrgId, TeamId, Timestamp, UserId};
 
-use super::Store;
-use super::error::{StoreError, StoreResult};
+use super::error::StoreResult;
 use super::invitations::{invitation_key, mail_counter_key};
 use super::item::{Item, Reader};
 use super::keys;
@@ -17,9 +16,7 @@ use super::model::{Invitation, Membership, Organization, User};
 use super::orgs::{member_key, org_key};
 use super::teams::{Team, TeamMember, team_key, team_member_key};
 use super::users::profile_key;
-
-/// DynamoDB's limit on the keys of one BatchGetItem.
-const KEYS_PER_BATCH: usize = 100;
+use super::{Read, Store};
 
 /// An item to read along with the organization and the caller's membership.
 #[derive(Clone, Copy, Debug)]
@@ -153,23 +150,16 @@ impl Store {
                 batch.push(key);
             }
         }
-        let mut found = HashMap::new();
-        for chunk in batch.chunks(KEYS_PER_BATCH) {
-            let keys = KeysAndAttributes::builder()
-                .set_keys(Some(chunk.to_vec()))
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::Dynamo {
-                    context: "build a read",
-                    source: Box::new(e),
-                })?;
-            for item in self
-                .batch_get(keys, "read an organization and the caller's membership")
-                .await?
-            {
-                found.insert(key_text(&item), item);
-            }
-        }
+        let mut found: HashMap<_, Item> = self
+            .batch_get(
+                batch,
+                Read::Consistent,
+                "read an organization and the caller's membership",
+            )
+            .await?
+            .into_iter()
+            .map(|item| (key_text(&item), item))
+            .collect();
         let Some(org) = found.remove(&org_text) else {
             return Ok(None);
         };

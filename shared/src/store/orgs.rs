@@ -1,6 +1,6 @@
 //! Organizations: creation with their first owner and team, reads, profile and handle changes.
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 use crate::domain::{
@@ -8,7 +8,6 @@ use crate::domain::{
     Role, Subject, TeamId, UserId,
 };
 
-use super::Store;
 use super::error::{Refusal, StoreError, StoreResult};
 use super::history;
 use super::item::{Item, ItemBuilder, s};
@@ -16,6 +15,7 @@ use super::keys::{self, ORG_SK};
 use super::model::{Membership, Op, Organization, Page};
 use super::tx::{Condition, Expr, Tx};
 use super::users::{Identity, handle_key, handle_marker, owned_by};
+use super::{Read, Store};
 
 /// The team every organization starts with.
 pub const FIRST_TEAM_NAME: &str = "My Team";
@@ -227,16 +227,9 @@ impl Store {
                 next,
             });
         }
-        let mut keys = KeysAndAttributes::builder();
-        for m in &memberships {
-            keys = keys.keys(org_key(&m.org_id));
-        }
-        let keys = keys.build().map_err(|e| StoreError::Dynamo {
-            context: "build a read",
-            source: Box::new(e),
-        })?;
+        let keys = memberships.iter().map(|m| org_key(&m.org_id)).collect();
         let orgs = self
-            .batch_get(keys, "read a user's organizations")
+            .batch_get(keys, Read::Eventual, "read a user's organizations")
             .await?
             .iter()
             .map(Organization::from_item)
