@@ -1,19 +1,19 @@
 //! What the functions log never carries a secret: no invitation token (nor the link holding
-//! it), no bearer token. The logs are captured from the handlers as they run in this test's
-//! runtime, at the level the template sets (`info`) and with our own crates at `debug`, as the
-//! template's LogLevel parameter suggests for troubleshooting.
+//! it), no bearer token. The logs are captured from the handlers as they run, at the level the
+//! template sets (`info`) and with our own crates at `debug`, as the template's LogLevel
+//! parameter suggests for troubleshooting.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::common::{Options, Stack};
+use crate::common::{Options, Person, Stack};
 use crate::invitations::{invite, invite_one};
 
-/// Every line logged while it is the thread's subscriber.
+/// Every line logged in this test binary since `capture` was first called.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
 
@@ -42,6 +42,35 @@ impl<'a> MakeWriter<'a> for Captured {
     }
 }
 
+async fn with_token(
+    stack: &Stack,
+    who: Option<&Person>,
+    path: &str,
+    token: &str,
+) -> (StatusCode, serde_json::Value) {
+    let body = Some(json!({ "token": token }));
+    stack.call(who, Method::POST, path, body).await
+}
+
+/// The test binary's global subscriber, installed once. Not a thread's scoped one: tracing
+/// caches each log site's interest, and a site first reached by a concurrent test on a thread
+/// without a subscriber could stay silent here too.
+fn capture() -> &'static Captured {
+    static CAPTURED: OnceLock<Captured> = OnceLock::new();
+    CAPTURED.get_or_init(|| {
+        let logs = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "info,orgs_shared=debug,orgs_functions=debug",
+            ))
+            .with_ansi(false)
+            .with_writer(logs.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
+        logs
+    })
+}
+
 fn closed_port() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
@@ -49,16 +78,7 @@ fn closed_port() -> String {
 
 #[tokio::test]
 async fn no_token_or_link_reaches_the_logs_even_when_things_fail() {
-    let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "info,orgs_shared=debug,orgs_functions=debug",
-        ))
-        .with_ansi(false)
-        .with_writer(logs.clone())
-        .finish();
-    // The test's runtime is single-threaded: the local server's handlers run on this thread.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = capture();
 
     // SES is down: the invitation is kept, its email's failure is logged.
     let broken = Stack::start_with(Options {
@@ -84,41 +104,13 @@ async fn no_token_or_link_reaches_the_logs_even_when_things_fail() {
     let stranger = stack.unique_person("eve");
     let org = stack.create_org(&carol, "globex").await;
     let (token, _) = invite_one(&stack, &carol, &org, &dave.email).await;
-    let lookup = stack
-        .call(
-            None,
-            Method::POST,
-            "/invitations/lookup",
-            Some(json!({ "token": token })),
-        )
-        .await;
+    let lookup = with_token(&stack, None, "/invitations/lookup", &token).await;
     assert_eq!(lookup.0, StatusCode::OK, "{}", lookup.1);
-    let refused = stack
-        .call(
-            Some(&stranger),
-            Method::POST,
-            "/invitations/accept",
-            Some(json!({ "token": token })),
-        )
-        .await;
+    let refused = with_token(&stack, Some(&stranger), "/invitations/accept", &token).await;
     assert_eq!(refused.0, StatusCode::FORBIDDEN, "{}", refused.1);
-    let accepted = stack
-        .call(
-            Some(&dave),
-            Method::POST,
-            "/invitations/accept",
-            Some(json!({ "token": token })),
-        )
-        .await;
+    let accepted = with_token(&stack, Some(&dave), "/invitations/accept", &token).await;
     assert_eq!(accepted.0, StatusCode::OK, "{}", accepted.1);
-    let gone = stack
-        .call(
-            Some(&dave),
-            Method::POST,
-            "/invitations/accept",
-            Some(json!({ "token": token })),
-        )
-        .await;
+    let gone = with_token(&stack, Some(&dave), "/invitations/accept", &token).await;
     assert_eq!(gone.0, StatusCode::GONE, "{}", gone.1);
     // A request that fails inside (its table does not exist) is logged with its error chain.
     let lost = Stack::start_with(Options {
