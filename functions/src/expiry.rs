@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use orgs_shared::app::error_chain;
 use orgs_shared::domain::{Timestamp, UserId};
-use orgs_shared::store::{Expiry, Op, Refusal, Store, StoreError, keys::EXPIRY_SHARDS};
+use orgs_shared::store::{Expiry, Op, Refusal, Store, StoreError, expiry_shards};
 
 /// Due invitations read per Query (one page); each is about 1 KB, far below a page's 1 MB.
 pub const PAGE_SIZE: i32 = 100;
@@ -109,7 +109,7 @@ pub async fn expire_invitations(
         at: now,
     };
     // The shards are independent partitions: one reader each, side by side.
-    let shards = join_all((0..EXPIRY_SHARDS).map(|shard| expire_shard(store, shard, &op, stop_at)));
+    let shards = join_all(expiry_shards().map(|shard| expire_shard(store, shard, &op, stop_at)));
     let mut report = ExpiryReport {
         run_id: run_id.to_owned(),
         finished: true,

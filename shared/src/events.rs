@@ -27,7 +27,7 @@ type Source = Box<dyn std::error::Error + Send + Sync>;
 /// One event record, ready to publish. Its detail is the stored JSON, as it was committed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outgoing {
-    /// The record's partition (`EVENT#ORG#{org_id}` or `EVENT#USER#{user_id}`): the unit whose
+    /// The record's partition (one organization's or one user's events): the unit whose
     /// order is kept.
     pub stream: String,
     /// Also in the detail as `event_id`: consumers de-duplicate on it.

@@ -1,6 +1,6 @@
 //! `publish-events`: the table's stream in, EventBridge out. Only new event records (INSERTs of
-//! `entity = event` items, written in the same transaction as their change) are published;
-//! every other change in the table is skipped.
+//! the items `store/history.rs` writes in the same transaction as their change, and reads back
+//! here) are published; every other change in the table is skipped.
 //!
 //! The answer is Lambda's partial-batch response. It names the first record that could not be
 //! published, so Lambda delivers the batch again from exactly there: nothing after it is lost,
@@ -11,8 +11,8 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use serde_dynamo::AttributeValue;
 use serde_json::json;
 
-use orgs_shared::domain::Timestamp;
 use orgs_shared::events::{Outgoing, Publisher};
+use orgs_shared::store::event_from_item;
 
 /// What becomes of one stream record.
 #[derive(Debug, PartialEq)]
@@ -33,26 +33,13 @@ fn text<'a>(record: &'a EventRecord, name: &str) -> Option<&'a str> {
 
 /// Decides what to do with a record; pure, so the choice is tested on its own.
 pub fn plan(record: &EventRecord) -> Plan {
-    if record.event_name != "INSERT" || text(record, "entity") != Some("event") {
+    if record.event_name != "INSERT" {
         return Plan::Skip;
     }
-    let field = |name: &'static str| text(record, name).ok_or(name);
-    let outgoing = || -> Result<Outgoing, &'static str> {
-        let detail = field("detail")?;
-        // EventBridge wants a JSON object; a record that is not one would be refused forever.
-        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(detail)
-            .map_err(|_| "detail")?;
-        Ok(Outgoing {
-            stream: field("pk")?.to_owned(),
-            event_id: field("event_id")?.to_owned(),
-            detail_type: field("detail_type")?.to_owned(),
-            detail: detail.to_owned(),
-            occurred_at: Timestamp::parse(field("at")?).ok_or("at")?,
-        })
-    };
-    match outgoing() {
-        Ok(outgoing) => Plan::Publish(outgoing),
-        Err(attribute) => Plan::DeadLetter(format!(
+    match event_from_item(|name| text(record, name)) {
+        None => Plan::Skip,
+        Some(Ok(outgoing)) => Plan::Publish(outgoing),
+        Some(Err(attribute)) => Plan::DeadLetter(format!(
             "the event record's {attribute} attribute is missing or malformed"
         )),
     }

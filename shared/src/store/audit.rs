@@ -1,18 +1,20 @@
-//! Reading an organization's audit log: newest first, a page at a time, optionally one action or
-//! one actor only. `history.rs` writes the entries inside each change's own transaction.
+//! Audit entries, and reading an organization's audit log: newest first, a page at a time,
+//! optionally one action or one actor only. `history.rs` puts each entry into its change's own
+//! transaction.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
-use crate::domain::{AuditId, ChangeKind, OrgId, Subject, Timestamp, UserId};
+use crate::domain::{AuditId, Change, ChangeKind, OrgId, Subject, Timestamp, UserId};
 
 use super::Store;
 use super::error::{StoreError, StoreResult};
+use super::history::Op;
 use super::item::{Item, ItemBuilder, Reader, s};
-use super::keys;
-use super::model::Page;
+use super::keys::{self, EXPIRE_AT};
+use super::query::Page;
 
 /// One entry: who did what to which target, when, in which request. Entries name people and
 /// organizations by id, so a later change of handle leaves them as true as they were.
@@ -82,6 +84,39 @@ const FILTERED_READ: usize = 100;
 const MAX_QUERIES: usize = 10;
 
 impl AuditEntry {
+    /// The entry of `change`, made as `op`.
+    pub(super) fn of(change: &Change, op: &Op) -> Self {
+        Self {
+            audit_id: AuditId::generate(),
+            action: change.kind.action().to_owned(),
+            actor_user_id: op.actor.as_str().to_owned(),
+            target_type: change.target_type.to_owned(),
+            target_id: change.target_id.clone(),
+            request_id: op.request_id.clone(),
+            at: op.at,
+            data: change.data.clone(),
+        }
+    }
+
+    /// The entry in the log of `subject`, kept until `expire_at` (epoch seconds).
+    pub(super) fn to_item(&self, subject: &Subject, expire_at: i64) -> Item {
+        ItemBuilder::key(
+            keys::audit_pk(subject),
+            keys::timeline_sk(self.at, self.audit_id.as_str()),
+        )
+        .s("entity", "audit")
+        .s("audit_id", self.audit_id.as_str())
+        .s("action", &self.action)
+        .s("actor_user_id", &self.actor_user_id)
+        .s("target_type", &self.target_type)
+        .s("target_id", &self.target_id)
+        .s("request_id", &self.request_id)
+        .s("at", self.at.to_rfc3339())
+        .s("data", self.data.to_string())
+        .n(EXPIRE_AT, expire_at)
+        .build()
+    }
+
     fn from_item(item: &Item) -> StoreResult<Self> {
         let r = Reader(item);
         let raw_data = r.s("data")?;

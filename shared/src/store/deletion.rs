@@ -16,17 +16,20 @@
 use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
 use serde_json::json;
 
-use crate::domain::{Change, ChangeKind, Handle, OrgId, OrgStatus, Subject, Timestamp, UserId};
+use crate::domain::{
+    Change, ChangeKind, Handle, OrgId, OrgStatus, Subject, Timestamp, TokenHash, UserId,
+};
 
 use super::Store;
 use super::error::{Refusal, StoreError, StoreResult};
-use super::history;
+use super::handles::{HandleMarker, HandleOwner};
+use super::history::{self, Op};
+use super::invitations::TokenRecord;
 use super::item::{Item, ItemBuilder, Reader, s};
-use super::keys::{self, INVITATION_TOKEN_SK, ORG_SK};
-use super::model::{Op, Organization};
-use super::orgs::{member_key, org_key};
+use super::keys;
+use super::members::Membership;
+use super::orgs::Organization;
 use super::tx::{Condition, Expr, Tx};
-use super::users::{handle_key, owned_by};
 
 /// DynamoDB's limit on the requests of one BatchWriteItem.
 const BATCH_WRITE_MAX: usize = 25;
@@ -52,8 +55,15 @@ impl Store {
                 .value(":handle", s(handle.as_str())),
             Refusal::Changed,
         );
-        tx.update(org_key(&org.org_id), update, Some(live_with_handle))?;
-        tx.delete(handle_key(&handle), Some(owned_by(org.org_id.as_str())))?;
+        tx.update(
+            Organization::key(&org.org_id),
+            update,
+            Some(live_with_handle),
+        )?;
+        tx.delete(
+            HandleMarker::key(&handle),
+            Some(HandleMarker::owned_by(HandleOwner::Org(&org.org_id))),
+        )?;
         let change = Change {
             kind: ChangeKind::OrganizationDeleted,
             subject: Subject::Org(org.org_id.clone()),
@@ -95,14 +105,13 @@ impl Store {
             for item in page.items() {
                 let r = Reader(item);
                 let sk = r.s(keys::SK)?;
-                if sk == ORG_SK || keep_sk.as_ref() == Some(&sk) {
+                if sk == keys::ORG_SK || keep_sk.as_ref() == Some(&sk) {
                     continue;
                 }
                 if r.opt_s("entity")?.as_deref() == Some("invitation")
                     && let Some(hash) = r.opt_s("token_hash")?
                 {
-                    let token_key = keys::invitation_token_pk(&hash);
-                    tokens.push(ItemBuilder::key(token_key, INVITATION_TOKEN_SK).build());
+                    tokens.push(TokenRecord::key(&TokenHash::from_stored(hash)));
                 }
                 doomed.push(ItemBuilder::key(pk.clone(), sk).build());
             }
@@ -122,7 +131,7 @@ impl Store {
 
         let mut tx = Tx::new(self);
         if let Some(member) = keep_member {
-            tx.delete(member_key(org_id, member), None)?;
+            tx.delete(Membership::key(org_id, member), None)?;
         }
         let still_deleting = Condition::new(
             Expr::new("#status = :deleting")
@@ -130,7 +139,7 @@ impl Store {
                 .value(":deleting", s(OrgStatus::Deleting.as_str())),
             Refusal::Gone,
         );
-        tx.delete(org_key(org_id), Some(still_deleting))?;
+        tx.delete(Organization::key(org_id), Some(still_deleting))?;
         match tx.commit("finish deleting an organization").await {
             Ok(()) => Ok(deleted + 1 + usize::from(keep_member.is_some())),
             // A concurrent retry finished first: the work is done either way.

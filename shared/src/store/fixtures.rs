@@ -9,10 +9,10 @@ use crate::domain::OrgId;
 
 use super::Store;
 use super::error::{StoreError, StoreResult};
-use super::invitations::{NewInvitation, pending_invitation_items};
+use super::history::Op;
+use super::invitations::{Invitation, NewInvitation, pending_invitation_items};
 use super::item::n;
-use super::model::{Invitation, Op};
-use super::orgs::org_key;
+use super::orgs::Organization;
 
 impl Store {
     /// Puts pending invitations into the organization as `create_invitation` leaves them (the
@@ -44,7 +44,7 @@ impl Store {
         self.client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(org_key(org)))
+            .set_key(Some(Organization::key(org)))
             .update_expression("ADD pending_count :added")
             .expression_attribute_values(":added", n(new.len()))
             .send()

@@ -1,16 +1,26 @@
 //! Audit entries and event records, written inside the transaction of the change they describe,
-//! so that no change can exist without them.
+//! so that no change can exist without them. The event record is written and read back here
+//! (the publisher reads it off the table's stream); the audit entry's item is `audit.rs`'s.
 
 use serde_json::json;
 
-use crate::domain::{AuditId, Change, EventId, Subject};
+use crate::domain::{Change, EventId, Subject, Timestamp, UserId};
+use crate::events::{Outgoing, SOURCE};
 
+use super::audit::AuditEntry;
 use super::error::Refusal;
 use super::error::StoreResult;
-use super::item::ItemBuilder;
+use super::item::{Item, ItemBuilder};
 use super::keys::{self, EXPIRE_AT};
-use super::model::Op;
 use super::tx::{Condition, Tx};
+
+/// Who is making a change, for which request, and when: stamped on every audit entry.
+#[derive(Clone, Debug)]
+pub struct Op {
+    pub actor: UserId,
+    pub request_id: String,
+    pub at: Timestamp,
+}
 
 /// How long the table keeps history before DynamoDB's TTL may shed it.
 #[derive(Clone, Copy, Debug)]
@@ -41,27 +51,19 @@ fn subject_json(subject: &Subject) -> serde_json::Value {
 
 /// Adds the audit entry and the event record of `change` to `tx`.
 pub fn record(tx: &mut Tx<'_>, change: &Change, op: &Op, retention: Retention) -> StoreResult<()> {
-    let audit_id = AuditId::generate();
-    let audit = ItemBuilder::key(
-        keys::audit_pk(&change.subject),
-        keys::timeline_sk(op.at, audit_id.as_str()),
-    )
-    .s("entity", "audit")
-    .s("audit_id", audit_id.as_str())
-    .s("action", change.kind.action())
-    .s("actor_user_id", op.actor.as_str())
-    .s("target_type", change.target_type)
-    .s("target_id", &change.target_id)
-    .s("request_id", &op.request_id)
-    .s("at", op.at.to_rfc3339())
-    .s("data", change.data.to_string())
-    .n(
-        EXPIRE_AT,
+    let audit = AuditEntry::of(change, op).to_item(
+        &change.subject,
         op.at.plus_seconds(retention.audit_seconds).unix_seconds(),
-    )
-    .build();
+    );
     tx.put(audit, Some(Condition::absent(Refusal::Changed)))?;
+    tx.put(
+        event_item(change, op, retention),
+        Some(Condition::absent(Refusal::Changed)),
+    )
+}
 
+/// The event record of `change`: its detail is the event as consumers receive it.
+fn event_item(change: &Change, op: &Op, retention: Retention) -> Item {
     let event_id = EventId::generate();
     let detail = json!({
         "event_id": event_id.as_str(),
@@ -72,13 +74,13 @@ pub fn record(tx: &mut Tx<'_>, change: &Change, op: &Op, retention: Retention) -
         "target": { "type": change.target_type, "id": change.target_id },
         "data": change.data,
     });
-    let event = ItemBuilder::key(
+    ItemBuilder::key(
         keys::event_pk(&change.subject),
         keys::timeline_sk(op.at, event_id.as_str()),
     )
     .s("entity", "event")
     .s("event_id", event_id.as_str())
-    .s("source", "orgs")
+    .s("source", SOURCE)
     .s("detail_type", change.kind.detail_type())
     .s("detail", detail.to_string())
     .s("at", op.at.to_rfc3339())
@@ -86,6 +88,97 @@ pub fn record(tx: &mut Tx<'_>, change: &Change, op: &Op, retention: Retention) -
         EXPIRE_AT,
         op.at.plus_seconds(retention.event_seconds).unix_seconds(),
     )
-    .build();
-    tx.put(event, Some(Condition::absent(Refusal::Changed)))
+    .build()
+}
+
+/// Reads an item back as an event record, from its string attributes: `text` gives one by
+/// name (the table's stream delivers items in an attribute type of its own). `None` for any
+/// item that is not an event record; else the event, ready to publish, or the name of the
+/// attribute that is missing or malformed.
+pub fn event_from_item<'a>(
+    text: impl Fn(&str) -> Option<&'a str>,
+) -> Option<Result<Outgoing, &'static str>> {
+    if text("entity") != Some("event") {
+        return None;
+    }
+    let field = |name: &'static str| text(name).ok_or(name);
+    let outgoing = || -> Result<Outgoing, &'static str> {
+        let detail = field("detail")?;
+        // EventBridge wants a JSON object; a record that is not one would be refused forever.
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(detail)
+            .map_err(|_| "detail")?;
+        Ok(Outgoing {
+            // The record's partition: one organization's or user's events, kept in order.
+            stream: field(keys::PK)?.to_owned(),
+            event_id: field("event_id")?.to_owned(),
+            detail_type: field("detail_type")?.to_owned(),
+            detail: detail.to_owned(),
+            occurred_at: Timestamp::parse(field("at")?).ok_or("at")?,
+        })
+    };
+    Some(outgoing())
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::domain::{ChangeKind, OrgId};
+
+    fn written() -> Item {
+        let org = OrgId::generate();
+        let change = Change {
+            kind: ChangeKind::OrganizationUpdated,
+            subject: Subject::Org(org.clone()),
+            target_type: "organization",
+            target_id: org.to_string(),
+            data: json!({ "org_id": org.as_str() }),
+        };
+        let op = Op {
+            actor: UserId::parse("alice").unwrap(),
+            request_id: "req-1".into(),
+            at: Timestamp::parse("2026-11-22T14:27:00.000Z").unwrap(),
+        };
+        event_item(&change, &op, Retention::default())
+    }
+
+    fn text<'a>(item: &'a Item) -> impl Fn(&str) -> Option<&'a str> {
+        |name| match item.get(name) {
+            Some(AttributeValue::S(value)) => Some(value.as_str()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn an_event_record_reads_back_as_written() {
+        let item = written();
+        let event = event_from_item(text(&item)).unwrap().unwrap();
+        assert_eq!(event.stream, item[keys::PK].as_s().unwrap().as_str());
+        assert_eq!(event.detail_type, "OrganizationUpdated");
+        assert_eq!(event.occurred_at.to_rfc3339(), "2026-11-22T14:27:00.000Z");
+        let detail: Value = serde_json::from_str(&event.detail).unwrap();
+        assert_eq!(detail["event_id"], event.event_id.as_str());
+        assert_eq!(detail["actor_user_id"], "alice");
+    }
+
+    #[test]
+    fn other_items_are_not_event_records() {
+        let mut item = written();
+        item.insert("entity".into(), AttributeValue::S("audit".into()));
+        assert!(event_from_item(text(&item)).is_none());
+    }
+
+    #[test]
+    fn a_malformed_record_names_its_attribute() {
+        for broken in ["detail", "detail_type", "at", "event_id", keys::PK] {
+            let mut item = written();
+            item.remove(broken);
+            assert_eq!(event_from_item(text(&item)), Some(Err(broken)), "{broken}");
+        }
+        let mut item = written();
+        item.insert("detail".into(), AttributeValue::S("[1]".into()));
+        assert_eq!(event_from_item(text(&item)), Some(Err("detail")));
+    }
 }

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::domain::Timestamp;
+
 use super::error::StoreError;
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -43,6 +45,14 @@ impl ItemBuilder {
     }
     pub fn bool(mut self, name: &str, value: bool) -> Self {
         self.0.insert(name.into(), AttributeValue::Bool(value));
+        self
+    }
+    /// A string set, left out when empty: DynamoDB has no empty sets.
+    pub fn string_set(mut self, name: &str, values: impl IntoIterator<Item = String>) -> Self {
+        let values: Vec<String> = values.into_iter().collect();
+        if !values.is_empty() {
+            self.0.insert(name.into(), AttributeValue::Ss(values));
+        }
         self
     }
     pub fn build(self) -> Item {
@@ -88,6 +98,16 @@ impl Reader<'_> {
             Some(_) => Err(StoreError::Corrupt(format!(
                 "attribute {name} is not a boolean"
             ))),
+        }
+    }
+    pub fn time(&self, name: &str) -> Result<Timestamp, StoreError> {
+        self.parsed(name, Timestamp::parse)
+    }
+    /// A string set's members that `parse` accepts; none when the set is absent.
+    pub fn string_set<T>(&self, name: &str, parse: impl Fn(&str) -> Option<T>) -> Vec<T> {
+        match self.0.get(name) {
+            Some(AttributeValue::Ss(values)) => values.iter().filter_map(|v| parse(v)).collect(),
+            _ => Vec::new(),
         }
     }
     /// Parses a stored value with a domain parser, treating a refusal as corruption.

@@ -1,7 +1,8 @@
-//! The DynamoDB key layout, written down in `shared/DATA_MODEL.md`. Nothing outside the store
-//! builds a key.
+//! The DynamoDB key layout, written down in `shared/DATA_MODEL.md`: every key string is spelled
+//! here and nowhere else. Each entity's file turns these into the keys of its items, so the rest
+//! of the store reaches a key through its entity (`Team::key`, `Invitation::pending_key`, ...).
 
-use crate::domain::{Handle, OrgId, Subject, TeamId, Timestamp, UserId};
+use crate::domain::{Handle, InvitationId, OrgId, Subject, TeamId, Timestamp, UserId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -34,19 +35,28 @@ pub fn member_sk(user: &UserId) -> String {
     format!("{MEMBER_PREFIX}{user}")
 }
 
+pub const TEAM_PREFIX: &str = "TEAM#";
 pub fn team_sk(team: &TeamId) -> String {
-    format!("TEAM#{team}")
+    format!("{TEAM_PREFIX}{team}")
 }
 pub fn team_name_sk(name: &str) -> String {
     format!("TEAMNAME#{}", name.to_lowercase())
 }
+/// The sort keys of one team's members start with this.
+pub fn team_members_prefix(team: &TeamId) -> String {
+    format!("TEAMMEMBER#{team}#")
+}
 pub fn team_member_sk(team: &TeamId, user: &UserId) -> String {
-    format!("TEAMMEMBER#{team}#{user}")
+    format!("{}{user}", team_members_prefix(team))
 }
 
 /// Active memberships by user (index `gsi1`): what `GET /orgs` reads.
 pub fn membership_gsi1(user: &UserId, org: &OrgId) -> (String, String) {
-    (user_pk(user), org_pk(org))
+    (membership_gsi1pk(user), org_pk(org))
+}
+/// The `gsi1` partition of one user's active memberships.
+pub fn membership_gsi1pk(user: &UserId) -> String {
+    user_pk(user)
 }
 
 /// Organizations whose deletion has begun (index `gsi2`), so unfinished deletions can be found.
@@ -83,10 +93,10 @@ pub fn invitation_token_pk(token_hash: &str) -> String {
 }
 pub const INVITATION_TOKEN_SK: &str = "INVTOKEN";
 
-pub fn invitation_sk(invitation: &crate::domain::InvitationId) -> String {
-    format!("INV#{invitation}")
-}
 pub const INVITATION_PREFIX: &str = "INV#";
+pub fn invitation_sk(invitation: &InvitationId) -> String {
+    format!("{INVITATION_PREFIX}{invitation}")
+}
 
 /// At most one pending invitation per (organization, email).
 pub fn pending_sk(email: &str) -> String {
@@ -98,21 +108,18 @@ pub fn member_email_sk(email: &str) -> String {
     format!("MEMBEREMAIL#{email}")
 }
 
-/// Invitation emails sent by an organization on one UTC day (`YYYY-MM-DD`).
-pub fn mail_counter_sk(day: &str) -> String {
-    format!("COUNTER#MAIL#{day}")
+/// Invitation emails sent by an organization on the UTC day (`YYYY-MM-DD`) of `at`.
+pub fn mail_counter_sk(at: Timestamp) -> String {
+    format!("COUNTER#MAIL#{}", &at.to_rfc3339()[..10])
 }
 
 /// Pending invitations by invitee email (index `gsi1`): what `GET /me/invitations` reads.
-pub fn invitee_gsi1(
-    email: &str,
-    org: &OrgId,
-    invitation: &crate::domain::InvitationId,
-) -> (String, String) {
-    (
-        format!("INVITEE#{email}"),
-        format!("INV#{org}#{invitation}"),
-    )
+pub fn invitee_gsi1(email: &str, org: &OrgId, invitation: &InvitationId) -> (String, String) {
+    (invitee_gsi1pk(email), format!("INV#{org}#{invitation}"))
+}
+/// The `gsi1` partition of the pending invitations to one address.
+pub fn invitee_gsi1pk(email: &str) -> String {
+    format!("INVITEE#{email}")
 }
 
 /// Pending invitations by expiry (index `gsi2`), spread over a few partitions so no single
@@ -132,7 +139,7 @@ pub fn gsi2_bound(at: Timestamp) -> String {
 }
 pub fn expiry_gsi2(
     org: &OrgId,
-    invitation: &crate::domain::InvitationId,
+    invitation: &InvitationId,
     expires_at: Timestamp,
 ) -> (String, String) {
     let last = invitation
@@ -150,7 +157,6 @@ pub fn expiry_gsi2(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::InvitationId;
 
     #[test]
     fn the_bound_splits_deadlines_at_now_inclusive() {

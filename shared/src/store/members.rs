@@ -9,20 +9,94 @@
 use serde_json::json;
 
 use crate::domain::{
-    Change, ChangeKind, MemberStatus, OrgId, OrgStatus, Role, Standing, Subject, UserId,
-    owner_delta,
+    Change, ChangeKind, MemberStatus, OrgId, OrgStatus, Role, Standing, Subject, TeamId, Timestamp,
+    UserId, owner_delta,
 };
 
+use super::Store;
 use super::error::{Refusal, StoreResult};
-use super::history;
-use super::item::{ItemBuilder, n, s};
+use super::history::{self, Op};
+use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
-use super::model::{Membership, Op, Page, User};
-use super::orgs::{member_key, org_key};
-use super::query::PartitionQuery;
+use super::orgs::Organization;
+use super::query::{Decode, Page, PartitionQuery};
+use super::teams::{Team, TeamMember};
 use super::tx::{Condition, Expr, Tx};
-use super::users::profile_key;
-use super::{Read, Store};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Membership {
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub role: Role,
+    pub status: MemberStatus,
+    pub email: Option<String>,
+    /// The teams of the organization this member is in.
+    pub team_ids: Vec<TeamId>,
+    pub joined_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Membership {
+    pub(super) fn key(org: &OrgId, user: &UserId) -> Item {
+        ItemBuilder::key(keys::org_pk(org), keys::member_sk(user)).build()
+    }
+
+    /// The key of an active membership in index `gsi1`, where a user's listing resumes.
+    pub(super) fn by_user_key(org: &OrgId, user: &UserId) -> Item {
+        let (pk, sk) = keys::membership_gsi1(user, org);
+        ItemBuilder::key(keys::org_pk(org), keys::member_sk(user))
+            .s(keys::GSI1PK, pk)
+            .s(keys::GSI1SK, sk)
+            .build()
+    }
+
+    pub(super) fn to_item(&self) -> Item {
+        let mut builder =
+            ItemBuilder::key(keys::org_pk(&self.org_id), keys::member_sk(&self.user_id))
+                .s("entity", "member")
+                .s("org_id", self.org_id.as_str())
+                .s("user_id", self.user_id.as_str())
+                .s("role", self.role.as_str())
+                .s("status", self.status.as_str())
+                .opt_s("email", self.email.clone())
+                .s("joined_at", self.joined_at.to_rfc3339())
+                .s("updated_at", self.updated_at.to_rfc3339())
+                .string_set("team_ids", self.team_ids.iter().map(ToString::to_string));
+        // Only active memberships are listed under the user in `gsi1` (what `GET /orgs` reads).
+        if self.status == MemberStatus::Active {
+            let (pk, sk) = keys::membership_gsi1(&self.user_id, &self.org_id);
+            builder = builder.s(keys::GSI1PK, pk).s(keys::GSI1SK, sk);
+        }
+        builder.build()
+    }
+
+    pub(super) fn from_item(item: &Item) -> StoreResult<Self> {
+        let r = Reader(item);
+        Ok(Self {
+            org_id: r.parsed("org_id", OrgId::parse)?,
+            user_id: r.parsed("user_id", UserId::parse)?,
+            role: r.parsed("role", Role::parse)?,
+            status: r.parsed("status", MemberStatus::parse)?,
+            email: r.opt_s("email")?,
+            team_ids: r.string_set("team_ids", TeamId::parse),
+            joined_at: r.time("joined_at")?,
+            updated_at: r.time("updated_at")?,
+        })
+    }
+
+    /// The key of the marker of a member's verified email, which lets an invitation refuse
+    /// "already a member" atomically.
+    pub(super) fn email_key(org: &OrgId, email: &str) -> Item {
+        ItemBuilder::key(keys::org_pk(org), keys::member_email_sk(email)).build()
+    }
+
+    pub(super) fn email_marker(org: &OrgId, email: &str, user: &UserId) -> Item {
+        ItemBuilder::key(keys::org_pk(org), keys::member_email_sk(email))
+            .s("entity", "member_email")
+            .s("user_id", user.as_str())
+            .build()
+    }
+}
 
 fn standing(m: &Membership) -> Standing {
     Standing {
@@ -62,7 +136,7 @@ fn count_owners(tx: &mut Tx<'_>, org: &OrgId, delta: i64, members: i64) -> Store
         .value(":delta", n(delta))
         .value(":members", n(members));
     tx.update(
-        org_key(org),
+        Organization::key(org),
         update,
         Some(Condition::new(condition, refusal)),
     )
@@ -107,41 +181,23 @@ impl Store {
         }
         let filter = (!clauses.is_empty()).then(|| filter.append(&clauses.join(" AND ")));
         let pk = keys::org_pk(org);
-        let (items, more) = self
-            .query_filtered(
-                PartitionQuery {
-                    index: None,
-                    pk: (keys::PK, &pk),
-                    sk_prefix: Some((keys::SK, keys::MEMBER_PREFIX)),
-                    descending: false,
-                },
-                filter,
-                limit,
-                after.map(|user| member_key(org, user)),
-                "list members",
-            )
-            .await?;
-        let members = items
-            .iter()
-            .map(Membership::from_item)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let next = more
-            .then(|| members.last().map(|m| m.user_id.clone()))
-            .flatten();
-        Ok(Page {
-            items: members,
-            next,
-        })
-    }
-
-    /// Profiles of `users`, in no particular order; missing ones are left out.
-    pub async fn profiles(&self, users: &[UserId]) -> StoreResult<Vec<User>> {
-        let keys = users.iter().map(profile_key).collect();
-        self.batch_get(keys, Read::Eventual, "read profiles")
-            .await?
-            .iter()
-            .map(User::from_item)
-            .collect()
+        self.list(
+            PartitionQuery {
+                index: None,
+                pk: (keys::PK, &pk),
+                sk_prefix: Some((keys::SK, keys::MEMBER_PREFIX)),
+                descending: false,
+            },
+            filter,
+            limit,
+            after.map(|user| Membership::key(org, user)),
+            Decode {
+                item: Membership::from_item,
+                position: |m| m.user_id.clone(),
+            },
+            "list members",
+        )
+        .await
     }
 
     /// Changes a member's role or status (or both).
@@ -178,7 +234,7 @@ impl Store {
         };
         let mut tx = Tx::new(self);
         tx.update(
-            member_key(&target.org_id, &target.user_id),
+            Membership::key(&target.org_id, &target.user_id),
             update,
             Some(unchanged(target)),
         )?;
@@ -224,9 +280,12 @@ impl Store {
     ) -> StoreResult<()> {
         let org = &target.org_id;
         let mut tx = Tx::new(self);
-        tx.delete(member_key(org, &target.user_id), Some(unchanged(target)))?;
+        tx.delete(
+            Membership::key(org, &target.user_id),
+            Some(unchanged(target)),
+        )?;
         if let Some(email) = &target.email {
-            let marker = ItemBuilder::key(keys::org_pk(org), keys::member_email_sk(email)).build();
+            let marker = Membership::email_key(org, email);
             let theirs = Condition::new(
                 Expr::new("attribute_not_exists(pk) OR user_id = :user")
                     .value(":user", s(target.user_id.as_str())),
@@ -235,17 +294,13 @@ impl Store {
             tx.delete(marker, Some(theirs))?;
         }
         for team in &target.team_ids {
-            tx.delete(
-                ItemBuilder::key(
-                    keys::org_pk(org),
-                    keys::team_member_sk(team, &target.user_id),
-                )
-                .build(),
-                None,
-            )?;
+            tx.delete(TeamMember::key(org, team, &target.user_id), None)?;
             let shrink = Expr::new("ADD member_count :minus_one").value(":minus_one", n(-1));
-            let team_key = ItemBuilder::key(keys::org_pk(org), keys::team_sk(team)).build();
-            tx.update(team_key, shrink, Some(Condition::present(Refusal::Changed)))?;
+            tx.update(
+                Team::key(org, team),
+                shrink,
+                Some(Condition::present(Refusal::Changed)),
+            )?;
         }
         self.caller_still_holds(&mut tx, caller, target)?;
         count_owners(&mut tx, org, owner_delta(standing(target), None), -1)?;
@@ -276,12 +331,12 @@ impl Store {
         };
         let mut tx = Tx::new(self);
         tx.update(
-            member_key(org, &target.user_id),
+            Membership::key(org, &target.user_id),
             set_role(Role::Owner),
             Some(unchanged(target)),
         )?;
         tx.update(
-            member_key(org, &caller.user_id),
+            Membership::key(org, &caller.user_id),
             set_role(Role::Admin),
             Some(unchanged(caller)),
         )?;
@@ -321,6 +376,6 @@ impl Store {
                 .value(":caller_status", s(MemberStatus::Active.as_str())),
             Refusal::Changed,
         );
-        tx.check(member_key(&caller.org_id, &caller.user_id), still)
+        tx.check(Membership::key(&caller.org_id, &caller.user_id), still)
     }
 }

@@ -1,19 +1,19 @@
 //! The store: the only code that knows the DynamoDB key layout (see `shared/DATA_MODEL.md`).
 //! Every change is one transaction that also writes its audit entry and event record.
 
-mod answers;
 mod audit;
 mod deletion;
 pub mod error;
-mod expiry;
 #[cfg(feature = "fixtures")]
 mod fixtures;
+mod handles;
 mod history;
 mod invitations;
 mod item;
+// Private after the `testhelp` merge: nothing outside the store may use it (only tests/ did).
+#[doc(hidden)]
 pub mod keys;
 mod members;
-pub mod model;
 mod org_read;
 mod orgs;
 mod query;
@@ -35,18 +35,19 @@ pub(crate) enum Read {
     Eventual,
 }
 
-pub use answers::Joiner;
 pub use audit::{AuditEntry, AuditFilter, AuditPosition};
 pub use error::{LimitKind, Refusal, StoreError, StoreResult};
-pub use expiry::{DueCursor, DuePage, Expiry};
-pub use history::Retention;
-pub use invitations::{NewInvitation, TokenMatch};
+pub use history::{Op, Retention, event_from_item};
+pub use invitations::{
+    DueCursor, DuePage, Expiry, Invitation, Joiner, NewInvitation, TokenMatch, expiry_shards,
+};
 pub use item::Item;
-pub use model::{Invitation, Membership, Op, Organization, Page, User};
+pub use members::Membership;
 pub use org_read::{ItemKey, OrgRead, ReadItems};
-pub use orgs::FIRST_TEAM_NAME;
+pub use orgs::{FIRST_TEAM_NAME, Organization};
+pub use query::Page;
 pub use teams::{MAX_TEAMS_PER_MEMBER, Team, TeamMember};
-pub use users::{Identity, UserPatch};
+pub use users::{Identity, User, UserPatch};
 
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -70,6 +71,24 @@ impl Store {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// The item under `key`, read consistently, if there is one.
+    pub(crate) async fn get_item(
+        &self,
+        key: Item,
+        context: &'static str,
+    ) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk(context, e))?;
+        Ok(out.item)
     }
 
     /// Reads `keys` of this table (each at most once: BatchGetItem refuses a key named twice),

@@ -9,13 +9,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use crate::domain::{InvitationId, OrgId, TeamId, Timestamp, UserId};
 
 use super::error::StoreResult;
-use super::invitations::{invitation_key, mail_counter_key};
-use super::item::{Item, Reader};
+use super::invitations::{EmailCounter, Invitation};
+use super::item::Item;
 use super::keys;
-use super::model::{Invitation, Membership, Organization, User};
-use super::orgs::{member_key, org_key};
-use super::teams::{Team, TeamMember, team_key, team_member_key};
-use super::users::profile_key;
+use super::members::Membership;
+use super::orgs::Organization;
+use super::teams::{Team, TeamMember};
+use super::users::User;
 use super::{Read, Store};
 
 /// An item to read along with the organization and the caller's membership.
@@ -46,12 +46,12 @@ fn key_text(key: &Item) -> KeyText {
 
 fn item_key(org: &OrgId, wanted: ItemKey<'_>) -> Item {
     match wanted {
-        ItemKey::Membership(user) => member_key(org, user),
-        ItemKey::Profile(user) => profile_key(user),
-        ItemKey::Invitation(id) => invitation_key(org, id),
-        ItemKey::Team(team) => team_key(org, team),
-        ItemKey::TeamMember(team, user) => team_member_key(org, team, user),
-        ItemKey::EmailCounter(at) => mail_counter_key(org, at),
+        ItemKey::Membership(user) => Membership::key(org, user),
+        ItemKey::Profile(user) => User::key(user),
+        ItemKey::Invitation(id) => Invitation::key(org, id),
+        ItemKey::Team(team) => Team::key(org, team),
+        ItemKey::TeamMember(team, user) => TeamMember::key(org, team, user),
+        ItemKey::EmailCounter(at) => EmailCounter::key(org, at),
     }
 }
 
@@ -119,9 +119,8 @@ impl ReadItems {
     pub fn emails_sent_on(&self, at: Timestamp) -> StoreResult<i64> {
         Ok(self
             .get(ItemKey::EmailCounter(at))
-            .map(|item| Reader(item).opt_n("sent"))
+            .map(EmailCounter::sent_from_item)
             .transpose()?
-            .flatten()
             .unwrap_or(0))
     }
 }
@@ -136,8 +135,8 @@ impl Store {
         caller: &UserId,
         also: &[ItemKey<'_>],
     ) -> StoreResult<Option<OrgRead>> {
-        let org = org_key(org_id);
-        let mine = member_key(org_id, caller);
+        let org = Organization::key(org_id);
+        let mine = Membership::key(org_id, caller);
         let (org_text, mine_text) = (key_text(&org), key_text(&mine));
         // BatchGetItem refuses a key twice (the caller may also be the target).
         let mut asked = HashSet::new();

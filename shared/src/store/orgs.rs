@@ -1,64 +1,100 @@
 //! Organizations: creation with their first owner and team, reads, profile and handle changes.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 use crate::domain::{
     Change, ChangeKind, Handle, MemberStatus, NewOrganization, OrgId, OrgProfilePatch, OrgStatus,
-    Role, Subject, TeamId, UserId,
+    Region, Role, Subject, TeamId, Timestamp, UserId,
 };
 
 use super::error::{Refusal, StoreError, StoreResult};
-use super::history;
-use super::item::{Item, ItemBuilder, s};
-use super::keys::{self, ORG_SK};
-use super::model::{Membership, Op, Organization, Page};
+use super::handles::{HandleMarker, HandleOwner};
+use super::history::{self, Op};
+use super::item::{Item, ItemBuilder, Reader, s};
+use super::keys;
+use super::members::Membership;
+use super::query::Page;
+use super::teams::{Team, TeamMember};
 use super::tx::{Condition, Expr, Tx};
-use super::users::{Identity, handle_key, handle_marker, owned_by};
+use super::users::Identity;
 use super::{Read, Store};
 
 /// The team every organization starts with.
 pub const FIRST_TEAM_NAME: &str = "My Team";
 
-pub(crate) fn org_key(org: &OrgId) -> Item {
-    ItemBuilder::key(keys::org_pk(org), ORG_SK).build()
+#[derive(Clone, Debug, PartialEq)]
+pub struct Organization {
+    pub org_id: OrgId,
+    pub handle: String,
+    pub display_name: String,
+    pub region: Region,
+    pub avatar_url: Option<String>,
+    pub url: Option<String>,
+    pub billing_email: Option<String>,
+    pub status: OrgStatus,
+    pub member_count: i64,
+    pub owner_count: i64,
+    pub pending_invitations: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
-pub(crate) fn member_key(org: &OrgId, user: &UserId) -> Item {
-    ItemBuilder::key(keys::org_pk(org), keys::member_sk(user)).build()
-}
-
-/// The organization must still be live: every write inside one carries this condition, so that
-/// nothing is added once its deletion has begun.
-pub(crate) fn org_is_active() -> Condition {
-    Condition::new(
-        Expr::new("#status = :active")
-            .name("#status", "status")
-            .value(":active", s(OrgStatus::Active.as_str())),
-        Refusal::Gone,
-    )
-}
-
-pub(crate) fn membership_item(m: &Membership) -> Item {
-    let mut builder = ItemBuilder::key(keys::org_pk(&m.org_id), keys::member_sk(&m.user_id))
-        .s("entity", "member")
-        .s("org_id", m.org_id.as_str())
-        .s("user_id", m.user_id.as_str())
-        .s("role", m.role.as_str())
-        .s("status", m.status.as_str())
-        .opt_s("email", m.email.clone())
-        .s("joined_at", m.joined_at.to_rfc3339())
-        .s("updated_at", m.updated_at.to_rfc3339());
-    if m.status == MemberStatus::Active {
-        let (pk, sk) = keys::membership_gsi1(&m.user_id, &m.org_id);
-        builder = builder.s(keys::GSI1PK, pk).s(keys::GSI1SK, sk);
+impl Organization {
+    pub(super) fn key(org: &OrgId) -> Item {
+        ItemBuilder::key(keys::org_pk(org), keys::ORG_SK).build()
     }
-    let mut item = builder.build();
-    if !m.team_ids.is_empty() {
-        let ids = m.team_ids.iter().map(ToString::to_string).collect();
-        item.insert("team_ids".into(), AttributeValue::Ss(ids));
+
+    fn to_item(&self) -> Item {
+        let mut builder = ItemBuilder::key(keys::org_pk(&self.org_id), keys::ORG_SK)
+            .s("entity", "org")
+            .s("org_id", self.org_id.as_str())
+            .s("handle", &self.handle)
+            .s("display_name", &self.display_name)
+            .s("region", self.region.as_str())
+            .opt_s("avatar_url", self.avatar_url.clone())
+            .opt_s("url", self.url.clone())
+            .opt_s("billing_email", self.billing_email.clone())
+            .s("status", self.status.as_str())
+            .n("member_count", self.member_count)
+            .n("owner_count", self.owner_count)
+            .s("created_at", self.created_at.to_rfc3339())
+            .s("updated_at", self.updated_at.to_rfc3339());
+        // Absent until the first invitation: its `ADD` starts the count.
+        if self.pending_invitations != 0 {
+            builder = builder.n("pending_count", self.pending_invitations);
+        }
+        builder.build()
     }
-    item
+
+    pub(super) fn from_item(item: &Item) -> StoreResult<Self> {
+        let r = Reader(item);
+        Ok(Self {
+            org_id: r.parsed("org_id", OrgId::parse)?,
+            handle: r.s("handle")?,
+            display_name: r.s("display_name")?,
+            region: r.parsed("region", |s| Region::parse(s).ok())?,
+            avatar_url: r.opt_s("avatar_url")?,
+            url: r.opt_s("url")?,
+            billing_email: r.opt_s("billing_email")?,
+            status: r.parsed("status", OrgStatus::parse)?,
+            member_count: r.n("member_count")?,
+            owner_count: r.n("owner_count")?,
+            pending_invitations: r.opt_n("pending_count")?.unwrap_or(0),
+            created_at: r.time("created_at")?,
+            updated_at: r.time("updated_at")?,
+        })
+    }
+
+    /// The organization must still be live: every write inside one carries this condition, so
+    /// that nothing is added once its deletion has begun.
+    pub(super) fn is_active() -> Condition {
+        Condition::new(
+            Expr::new("#status = :active")
+                .name("#status", "status")
+                .value(":active", s(OrgStatus::Active.as_str())),
+            Refusal::Gone,
+        )
+    }
 }
 
 impl Store {
@@ -99,61 +135,38 @@ impl Store {
             joined_at: op.at,
             updated_at: op.at,
         };
-        let org_item = ItemBuilder::key(keys::org_pk(&org_id), ORG_SK)
-            .s("entity", "org")
-            .s("org_id", org_id.as_str())
-            .s("handle", &org.handle)
-            .s("display_name", &org.display_name)
-            .s("region", org.region.as_str())
-            .opt_s("avatar_url", org.avatar_url.clone())
-            .opt_s("url", org.url.clone())
-            .s("status", org.status.as_str())
-            .n("member_count", 1)
-            .n("owner_count", 1)
-            .s("created_at", op.at.to_rfc3339())
-            .s("updated_at", op.at.to_rfc3339())
-            .build();
-        let team = ItemBuilder::key(keys::org_pk(&org_id), keys::team_sk(&team_id))
-            .s("entity", "team")
-            .s("org_id", org_id.as_str())
-            .s("team_id", team_id.as_str())
-            .s("name", FIRST_TEAM_NAME)
-            .n("member_count", 1)
-            .s("created_at", op.at.to_rfc3339())
-            .build();
-        let team_name =
-            ItemBuilder::key(keys::org_pk(&org_id), keys::team_name_sk(FIRST_TEAM_NAME))
-                .s("entity", "team_name")
-                .s("team_id", team_id.as_str())
-                .build();
-        let team_member = ItemBuilder::key(
-            keys::org_pk(&org_id),
-            keys::team_member_sk(&team_id, &owner.user_id),
-        )
-        .s("entity", "team_member")
-        .s("org_id", org_id.as_str())
-        .s("team_id", team_id.as_str())
-        .s("user_id", owner.user_id.as_str())
-        .s("added_at", op.at.to_rfc3339())
-        .build();
+        let team = Team {
+            org_id: org_id.clone(),
+            team_id: team_id.clone(),
+            name: FIRST_TEAM_NAME.to_owned(),
+            member_count: 1,
+            created_at: op.at,
+            active: true,
+        };
+        let team_member = TeamMember {
+            user_id: owner.user_id.clone(),
+            added_at: op.at,
+        };
 
         let mut tx = Tx::new(self);
         tx.put(
-            handle_marker(&new.handle, "org", org_id.as_str()),
+            HandleMarker::to_item(&new.handle, HandleOwner::Org(&org_id)),
             Some(Condition::absent(Refusal::HandleTaken)),
         )?;
-        tx.put(org_item, Some(Condition::absent(Refusal::AlreadyExists)))?;
-        tx.put(membership_item(&membership), None)?;
+        tx.put(
+            org.to_item(),
+            Some(Condition::absent(Refusal::AlreadyExists)),
+        )?;
+        tx.put(membership.to_item(), None)?;
         if let Some(email) = &verified_email {
-            let marker = ItemBuilder::key(keys::org_pk(&org_id), keys::member_email_sk(email))
-                .s("entity", "member_email")
-                .s("user_id", owner.user_id.as_str())
-                .build();
-            tx.put(marker, None)?;
+            tx.put(
+                Membership::email_marker(&org_id, email, &owner.user_id),
+                None,
+            )?;
         }
-        tx.put(team, None)?;
-        tx.put(team_name, None)?;
-        tx.put(team_member, None)?;
+        tx.put(team.to_item(), None)?;
+        tx.put(Team::name_marker(&org_id, &team.name, &team_id), None)?;
+        tx.put(team_member.to_item(&org_id, &team_id), None)?;
         let change = Change {
             kind: ChangeKind::OrganizationCreated,
             subject: Subject::Org(org_id.clone()),
@@ -192,14 +205,8 @@ impl Store {
         limit: usize,
         after: Option<&OrgId>,
     ) -> StoreResult<Page<(Organization, Membership), OrgId>> {
-        let (gsi1pk, _) = keys::membership_gsi1(user, &OrgId::generate());
-        let start = after.map(|org| {
-            let (pk, sk) = keys::membership_gsi1(user, org);
-            let mut key = member_key(org, user);
-            key.insert(keys::GSI1PK.into(), s(pk));
-            key.insert(keys::GSI1SK.into(), s(sk));
-            key
-        });
+        let gsi1pk = keys::membership_gsi1pk(user);
+        let start = after.map(|org| Membership::by_user_key(org, user));
         let out = self
             .client
             .query()
@@ -227,7 +234,10 @@ impl Store {
                 next,
             });
         }
-        let keys = memberships.iter().map(|m| org_key(&m.org_id)).collect();
+        let keys = memberships
+            .iter()
+            .map(|m| Organization::key(&m.org_id))
+            .collect();
         let orgs = self
             .batch_get(keys, Read::Eventual, "read a user's organizations")
             .await?
@@ -308,7 +318,11 @@ impl Store {
         expr.text = text;
 
         let mut tx = Tx::new(self);
-        tx.update(org_key(&org.org_id), expr, Some(org_is_active()))?;
+        tx.update(
+            Organization::key(&org.org_id),
+            expr,
+            Some(Organization::is_active()),
+        )?;
         let change = Change {
             kind: ChangeKind::OrganizationUpdated,
             subject: Subject::Org(org.org_id.clone()),
@@ -332,11 +346,15 @@ impl Store {
         let old_handle = Handle::parse(&org.handle)
             .map_err(|_| StoreError::Corrupt(format!("stored handle {:?}", org.handle)))?;
         let mut tx = Tx::new(self);
+        let owner = HandleOwner::Org(&org.org_id);
         tx.put(
-            handle_marker(new_handle, "org", org.org_id.as_str()),
+            HandleMarker::to_item(new_handle, owner),
             Some(Condition::absent(Refusal::HandleTaken)),
         )?;
-        tx.delete(handle_key(&old_handle), Some(owned_by(org.org_id.as_str())))?;
+        tx.delete(
+            HandleMarker::key(&old_handle),
+            Some(HandleMarker::owned_by(owner)),
+        )?;
         let update = Expr::new("SET handle = :new, updated_at = :at")
             .value(":new", s(new_handle.as_str()))
             .value(":at", s(op.at.to_rfc3339()));
@@ -347,7 +365,7 @@ impl Store {
                 .value(":old", s(old_handle.as_str())),
             Refusal::Changed,
         );
-        tx.update(org_key(&org.org_id), update, Some(unchanged))?;
+        tx.update(Organization::key(&org.org_id), update, Some(unchanged))?;
         let change = Change {
             kind: ChangeKind::HandleChanged,
             subject: Subject::Org(org.org_id.clone()),

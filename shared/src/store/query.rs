@@ -1,5 +1,5 @@
 //! Reading one partition (of the table or an index) page by page, with an optional filter,
-//! until a page of the caller's size is full.
+//! until a page of the caller's size is full; and the listing every `list_*` is made of.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -18,7 +18,43 @@ pub struct PartitionQuery<'a> {
     pub descending: bool,
 }
 
+/// One page of a listing and where the next one starts, if there is one.
+#[derive(Clone, Debug)]
+pub struct Page<T, P> {
+    pub items: Vec<T>,
+    pub next: Option<P>,
+}
+
+/// How a listing turns what it read into records and where its next page starts.
+pub struct Decode<T, P> {
+    pub item: fn(&Item) -> StoreResult<T>,
+    /// The position of a record, to start the next page after it.
+    pub position: fn(&T) -> P,
+}
+
 impl Store {
+    /// A page of up to `limit` records after `start`, with the position of its last one when
+    /// more may follow.
+    pub(crate) async fn list<T, P>(
+        &self,
+        query: PartitionQuery<'_>,
+        filter: Option<Expr>,
+        limit: usize,
+        start: Option<Item>,
+        decode: Decode<T, P>,
+        context: &'static str,
+    ) -> StoreResult<Page<T, P>> {
+        let (items, more) = self
+            .query_filtered(query, filter, limit, start, context)
+            .await?;
+        let items = items
+            .iter()
+            .map(decode.item)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = more.then(|| items.last().map(decode.position)).flatten();
+        Ok(Page { items, next })
+    }
+
     /// Up to `limit` matching items after `start`, and whether more may follow.
     pub(crate) async fn query_filtered(
         &self,

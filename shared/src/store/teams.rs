@@ -10,15 +10,15 @@ use crate::domain::{
     Change, ChangeKind, DisplayName, MemberStatus, OrgId, Subject, TeamId, Timestamp, UserId,
 };
 
-use super::Store;
 use super::error::{LimitKind, Refusal, StoreError, StoreResult};
-use super::history;
+use super::history::{self, Op};
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
-use super::model::{Membership, Op, Page};
-use super::orgs::{member_key, org_is_active, org_key};
-use super::query::PartitionQuery;
+use super::members::Membership;
+use super::orgs::Organization;
+use super::query::{Decode, Page, PartitionQuery};
 use super::tx::{Condition, Expr, Tx};
+use super::{Read, Store};
 
 /// A member can be in at most this many teams, so that removing them stays one transaction.
 pub const MAX_TEAMS_PER_MEMBER: i64 = 40;
@@ -40,40 +40,74 @@ pub struct TeamMember {
     pub added_at: Timestamp,
 }
 
+/// A team being deleted carries this status; a live one has none.
+const DELETING: &str = "deleting";
+
 impl Team {
-    pub(crate) fn from_item(item: &Item) -> StoreResult<Self> {
+    pub(super) fn key(org: &OrgId, team: &TeamId) -> Item {
+        ItemBuilder::key(keys::org_pk(org), keys::team_sk(team)).build()
+    }
+
+    pub(super) fn to_item(&self) -> Item {
+        ItemBuilder::key(keys::org_pk(&self.org_id), keys::team_sk(&self.team_id))
+            .s("entity", "team")
+            .s("org_id", self.org_id.as_str())
+            .s("team_id", self.team_id.as_str())
+            .s("name", &self.name)
+            .n("member_count", self.member_count)
+            .s("created_at", self.created_at.to_rfc3339())
+            .opt_s("status", (!self.active).then_some(DELETING))
+            .build()
+    }
+
+    pub(super) fn from_item(item: &Item) -> StoreResult<Self> {
         let r = Reader(item);
         Ok(Self {
             org_id: r.parsed("org_id", OrgId::parse)?,
             team_id: r.parsed("team_id", TeamId::parse)?,
             name: r.s("name")?,
             member_count: r.opt_n("member_count")?.unwrap_or(0),
-            created_at: r.parsed("created_at", Timestamp::parse)?,
-            active: r.opt_s("status")?.as_deref() != Some("deleting"),
+            created_at: r.time("created_at")?,
+            active: r.opt_s("status")?.as_deref() != Some(DELETING),
         })
+    }
+
+    /// The key of the marker that makes a team name unique in its organization.
+    fn name_key(org: &OrgId, name: &str) -> Item {
+        ItemBuilder::key(keys::org_pk(org), keys::team_name_sk(name)).build()
+    }
+
+    pub(super) fn name_marker(org: &OrgId, name: &str, team: &TeamId) -> Item {
+        ItemBuilder::key(keys::org_pk(org), keys::team_name_sk(name))
+            .s("entity", "team_name")
+            .s("team_id", team.as_str())
+            .build()
     }
 }
 
 impl TeamMember {
-    pub(crate) fn from_item(item: &Item) -> StoreResult<Self> {
+    /// The key of a team's row for one of its members.
+    pub(super) fn key(org: &OrgId, team: &TeamId, user: &UserId) -> Item {
+        ItemBuilder::key(keys::org_pk(org), keys::team_member_sk(team, user)).build()
+    }
+
+    pub(super) fn to_item(&self, org: &OrgId, team: &TeamId) -> Item {
+        ItemBuilder::key(keys::org_pk(org), keys::team_member_sk(team, &self.user_id))
+            .s("entity", "team_member")
+            .s("org_id", org.as_str())
+            .s("team_id", team.as_str())
+            .s("user_id", self.user_id.as_str())
+            .s("added_at", self.added_at.to_rfc3339())
+            .build()
+    }
+
+    pub(super) fn from_item(item: &Item) -> StoreResult<Self> {
         let r = Reader(item);
         Ok(Self {
             user_id: r.parsed("user_id", UserId::parse)?,
-            added_at: r.parsed("added_at", Timestamp::parse)?,
+            added_at: r.time("added_at")?,
         })
     }
-}
-
-pub(crate) fn team_key(org: &OrgId, team: &TeamId) -> Item {
-    ItemBuilder::key(keys::org_pk(org), keys::team_sk(team)).build()
-}
-
-fn name_key(org: &OrgId, name: &str) -> Item {
-    ItemBuilder::key(keys::org_pk(org), keys::team_name_sk(name)).build()
-}
-
-pub(crate) fn team_member_key(org: &OrgId, team: &TeamId, user: &UserId) -> Item {
-    ItemBuilder::key(keys::org_pk(org), keys::team_member_sk(team, user)).build()
 }
 
 fn team_is_active() -> Condition {
@@ -82,7 +116,7 @@ fn team_is_active() -> Condition {
             "attribute_exists(pk) AND (attribute_not_exists(#status) OR #status <> :deleting)",
         )
         .name("#status", "status")
-        .value(":deleting", s("deleting")),
+        .value(":deleting", s(DELETING)),
         Refusal::Gone,
     )
 }
@@ -115,22 +149,14 @@ impl Store {
             created_at: op.at,
             active: true,
         };
-        let item = ItemBuilder::key(keys::org_pk(org), keys::team_sk(&team.team_id))
-            .s("entity", "team")
-            .s("org_id", org.as_str())
-            .s("team_id", team.team_id.as_str())
-            .s("name", &team.name)
-            .n("member_count", 0)
-            .s("created_at", op.at.to_rfc3339())
-            .build();
         let mut tx = Tx::new(self);
-        tx.put(item, Some(Condition::absent(Refusal::AlreadyExists)))?;
-        let marker = ItemBuilder::key(keys::org_pk(org), keys::team_name_sk(&team.name))
-            .s("entity", "team_name")
-            .s("team_id", team.team_id.as_str())
-            .build();
+        tx.put(
+            team.to_item(),
+            Some(Condition::absent(Refusal::AlreadyExists)),
+        )?;
+        let marker = Team::name_marker(org, &team.name, &team.team_id);
         tx.put(marker, Some(Condition::absent(Refusal::NameTaken)))?;
-        tx.check(org_key(org), org_is_active())?;
+        tx.check(Organization::key(org), Organization::is_active())?;
         history::record(
             &mut tx,
             &team_change(ChangeKind::TeamCreated, &team, json!({})),
@@ -150,29 +176,45 @@ impl Store {
         let pk = keys::org_pk(org);
         let live = Expr::new("attribute_not_exists(#status) OR #status <> :deleting")
             .name("#status", "status")
-            .value(":deleting", s("deleting"));
-        let (items, more) = self
-            .query_filtered(
-                PartitionQuery {
-                    index: None,
-                    pk: (keys::PK, &pk),
-                    sk_prefix: Some((keys::SK, "TEAM#")),
-                    descending: false,
-                },
-                Some(live),
-                limit,
-                after.map(|team| team_key(org, team)),
-                "list teams",
-            )
-            .await?;
-        let teams = items
+            .value(":deleting", s(DELETING));
+        self.list(
+            PartitionQuery {
+                index: None,
+                pk: (keys::PK, &pk),
+                sk_prefix: Some((keys::SK, keys::TEAM_PREFIX)),
+                descending: false,
+            },
+            Some(live),
+            limit,
+            after.map(|team| Team::key(org, team)),
+            Decode {
+                item: Team::from_item,
+                position: |t| t.team_id.clone(),
+            },
+            "list teams",
+        )
+        .await
+    }
+
+    /// Which of `teams` exist in the organization.
+    pub async fn existing_teams(&self, org: &OrgId, teams: &[TeamId]) -> StoreResult<Vec<TeamId>> {
+        if teams.is_empty() {
+            return Ok(Vec::new());
+        }
+        // BatchGetItem refuses a key named twice, and two invitees may name the same team.
+        let mut unique: Vec<&TeamId> = teams.iter().collect();
+        unique.sort_unstable();
+        unique.dedup();
+        let keys = unique
+            .into_iter()
+            .map(|team| Team::key(org, team))
+            .collect();
+        let found = self.batch_get(keys, Read::Consistent, "read teams").await?;
+        Ok(found
             .iter()
-            .map(Team::from_item)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let next = more
-            .then(|| teams.last().map(|t| t.team_id.clone()))
-            .flatten();
-        Ok(Page { items: teams, next })
+            .filter_map(|item| Reader(item).opt_s("team_id").ok().flatten())
+            .filter_map(|id| TeamId::parse(&id))
+            .collect())
     }
 
     /// Renames; the new name's marker is taken and the old one freed in the same step.
@@ -181,12 +223,9 @@ impl Store {
         let mut tx = Tx::new(self);
         let same_marker = keys::team_name_sk(name.as_str()) == keys::team_name_sk(&team.name);
         if !same_marker {
-            let marker = ItemBuilder::key(keys::org_pk(org), keys::team_name_sk(name.as_str()))
-                .s("entity", "team_name")
-                .s("team_id", team.team_id.as_str())
-                .build();
+            let marker = Team::name_marker(org, name.as_str(), &team.team_id);
             tx.put(marker, Some(Condition::absent(Refusal::NameTaken)))?;
-            tx.delete(name_key(org, &team.name), None)?;
+            tx.delete(Team::name_key(org, &team.name), None)?;
         }
         let update = Expr::new("SET #name = :name")
             .name("#name", "name")
@@ -197,7 +236,7 @@ impl Store {
                 .value(":old", s(&team.name)),
             Refusal::Changed,
         );
-        tx.update(team_key(org, &team.team_id), update, Some(unchanged))?;
+        tx.update(Team::key(org, &team.team_id), update, Some(unchanged))?;
         let renamed = Team {
             name: name.as_str().to_owned(),
             ..team.clone()
@@ -222,19 +261,16 @@ impl Store {
     ) -> StoreResult<()> {
         let org = &team.org_id;
         let mut tx = Tx::new(self);
-        let item = ItemBuilder::key(
-            keys::org_pk(org),
-            keys::team_member_sk(&team.team_id, &member.user_id),
-        )
-        .s("entity", "team_member")
-        .s("org_id", org.as_str())
-        .s("team_id", team.team_id.as_str())
-        .s("user_id", member.user_id.as_str())
-        .s("added_at", op.at.to_rfc3339())
-        .build();
-        tx.put(item, Some(Condition::absent(Refusal::AlreadyMember)))?;
+        let row = TeamMember {
+            user_id: member.user_id.clone(),
+            added_at: op.at,
+        };
+        tx.put(
+            row.to_item(org, &team.team_id),
+            Some(Condition::absent(Refusal::AlreadyMember)),
+        )?;
         let grow = Expr::new("ADD member_count :one").value(":one", n(1));
-        tx.update(team_key(org, &team.team_id), grow, Some(team_is_active()))?;
+        tx.update(Team::key(org, &team.team_id), grow, Some(team_is_active()))?;
         let join = Expr::new("ADD team_ids :team").value(":team", one_team(&team.team_id));
         let room = Condition::new(
             Expr::new(
@@ -245,7 +281,7 @@ impl Store {
             .value(":max", n(MAX_TEAMS_PER_MEMBER)),
             Refusal::Limit(LimitKind::TeamsPerMember),
         );
-        tx.update(member_key(org, &member.user_id), join, Some(room))?;
+        tx.update(Membership::key(org, &member.user_id), join, Some(room))?;
         let data = json!({ "user_id": member.user_id.as_str() });
         history::record(
             &mut tx,
@@ -260,14 +296,18 @@ impl Store {
         let org = &team.org_id;
         let mut tx = Tx::new(self);
         tx.delete(
-            team_member_key(org, &team.team_id, user),
+            TeamMember::key(org, &team.team_id, user),
             Some(Condition::present(Refusal::Gone)),
         )?;
         let shrink = Expr::new("ADD member_count :minus_one").value(":minus_one", n(-1));
-        tx.update(team_key(org, &team.team_id), shrink, Some(team_is_active()))?;
+        tx.update(
+            Team::key(org, &team.team_id),
+            shrink,
+            Some(team_is_active()),
+        )?;
         let leave = Expr::new("DELETE team_ids :team").value(":team", one_team(&team.team_id));
         tx.update(
-            member_key(org, user),
+            Membership::key(org, user),
             leave,
             Some(Condition::present(Refusal::Gone)),
         )?;
@@ -288,32 +328,24 @@ impl Store {
         after: Option<&UserId>,
     ) -> StoreResult<Page<TeamMember, UserId>> {
         let pk = keys::org_pk(&team.org_id);
-        let prefix = format!("TEAMMEMBER#{}#", team.team_id);
-        let (items, more) = self
-            .query_filtered(
-                PartitionQuery {
-                    index: None,
-                    pk: (keys::PK, &pk),
-                    sk_prefix: Some((keys::SK, &prefix)),
-                    descending: false,
-                },
-                None,
-                limit,
-                after.map(|user| team_member_key(&team.org_id, &team.team_id, user)),
-                "list team members",
-            )
-            .await?;
-        let members = items
-            .iter()
-            .map(TeamMember::from_item)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let next = more
-            .then(|| members.last().map(|m| m.user_id.clone()))
-            .flatten();
-        Ok(Page {
-            items: members,
-            next,
-        })
+        let prefix = keys::team_members_prefix(&team.team_id);
+        self.list(
+            PartitionQuery {
+                index: None,
+                pk: (keys::PK, &pk),
+                sk_prefix: Some((keys::SK, &prefix)),
+                descending: false,
+            },
+            None,
+            limit,
+            after.map(|user| TeamMember::key(&team.org_id, &team.team_id, user)),
+            Decode {
+                item: TeamMember::from_item,
+                position: |m| m.user_id.clone(),
+            },
+            "list team members",
+        )
+        .await
     }
 
     /// Deletes a team. An empty one goes in one transaction; otherwise in steps a repeated
@@ -332,9 +364,9 @@ impl Store {
             let mut tx = Tx::new(self);
             let mark = Expr::new("SET #status = :deleting")
                 .name("#status", "status")
-                .value(":deleting", s("deleting"));
-            tx.update(team_key(org, &team.team_id), mark, Some(team_is_active()))?;
-            tx.delete(name_key(org, &team.name), None)?;
+                .value(":deleting", s(DELETING));
+            tx.update(Team::key(org, &team.team_id), mark, Some(team_is_active()))?;
+            tx.delete(Team::name_key(org, &team.name), None)?;
             history::record(
                 &mut tx,
                 &team_change(ChangeKind::TeamDeleted, team, json!({})),
@@ -350,11 +382,11 @@ impl Store {
             }
             let mut tx = Tx::new(self);
             for member in &page.items {
-                tx.delete(team_member_key(org, &team.team_id, &member.user_id), None)?;
+                tx.delete(TeamMember::key(org, &team.team_id, &member.user_id), None)?;
                 let leave =
                     Expr::new("DELETE team_ids :team").value(":team", one_team(&team.team_id));
                 tx.update(
-                    member_key(org, &member.user_id),
+                    Membership::key(org, &member.user_id),
                     leave,
                     Some(Condition::present(Refusal::Changed)),
                 )?;
@@ -362,7 +394,7 @@ impl Store {
             tx.commit("take members out of a deleted team").await?;
         }
         let mut tx = Tx::new(self);
-        tx.delete(team_key(org, &team.team_id), None)?;
+        tx.delete(Team::key(org, &team.team_id), None)?;
         tx.commit("finish deleting a team").await
     }
 
@@ -380,8 +412,8 @@ impl Store {
             Refusal::Changed,
         );
         let mut tx = Tx::new(self);
-        tx.delete(team_key(org, &team.team_id), Some(empty))?;
-        tx.delete(name_key(org, &team.name), None)?;
+        tx.delete(Team::key(org, &team.team_id), Some(empty))?;
+        tx.delete(Team::name_key(org, &team.name), None)?;
         history::record(
             &mut tx,
             &team_change(ChangeKind::TeamDeleted, team, json!({})),

@@ -1,16 +1,27 @@
-//! User profiles and their handles.
+//! User profiles, and the handles users take.
 
 use serde_json::json;
 
-use crate::domain::{Change, ChangeKind, DisplayName, Handle, Subject, UserId};
+use crate::domain::{Change, ChangeKind, DisplayName, Handle, Subject, Timestamp, UserId};
 
-use super::Store;
 use super::error::{Refusal, StoreError, StoreResult};
-use super::history;
-use super::item::{Item, ItemBuilder, s};
-use super::keys::{self, HANDLE_SK, PROFILE_SK};
-use super::model::{Op, User};
+use super::handles::{HandleMarker, HandleOwner};
+use super::history::{self, Op};
+use super::item::{Item, ItemBuilder, Reader, s};
+use super::keys;
 use super::tx::{Condition, Expr, Tx};
+use super::{Read, Store};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct User {
+    pub user_id: UserId,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub handle: Option<String>,
+    pub display_name: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
 
 /// What the verified claims say about a user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,44 +38,70 @@ pub struct UserPatch {
     pub display_name: Option<Option<DisplayName>>,
 }
 
-pub(crate) fn profile_key(user: &UserId) -> Item {
-    ItemBuilder::key(keys::user_pk(user), PROFILE_SK).build()
-}
+impl User {
+    /// The key of a user's profile.
+    pub(super) fn key(user: &UserId) -> Item {
+        ItemBuilder::key(keys::user_pk(user), keys::PROFILE_SK).build()
+    }
 
-pub(crate) fn handle_key(handle: &Handle) -> Item {
-    ItemBuilder::key(keys::handle_pk(handle), HANDLE_SK).build()
-}
+    fn to_item(&self) -> Item {
+        ItemBuilder::key(keys::user_pk(&self.user_id), keys::PROFILE_SK)
+            .s("entity", "user")
+            .s("user_id", self.user_id.as_str())
+            .opt_s("email", self.email.clone())
+            .bool("email_verified", self.email_verified)
+            .opt_s("handle", self.handle.clone())
+            .opt_s("display_name", self.display_name.clone())
+            .s("created_at", self.created_at.to_rfc3339())
+            .s("updated_at", self.updated_at.to_rfc3339())
+            .build()
+    }
 
-/// The marker that holds a handle for one owner; `attribute_not_exists` makes it unique.
-pub(crate) fn handle_marker(handle: &Handle, owner_type: &str, owner_id: &str) -> Item {
-    ItemBuilder::key(keys::handle_pk(handle), HANDLE_SK)
-        .s("entity", "handle")
-        .s("handle", handle.as_str())
-        .s("owner_type", owner_type)
-        .s("owner_id", owner_id)
-        .build()
-}
-
-/// Deleting a handle marker only if it still belongs to `owner_id`.
-pub(crate) fn owned_by(owner_id: &str) -> Condition {
-    Condition::new(
-        Expr::new("owner_id = :owner").value(":owner", s(owner_id)),
-        Refusal::Changed,
-    )
+    pub(super) fn from_item(item: &Item) -> StoreResult<Self> {
+        let r = Reader(item);
+        Ok(Self {
+            user_id: r.parsed("user_id", UserId::parse)?,
+            email: r.opt_s("email")?,
+            email_verified: r.bool("email_verified")?,
+            handle: r.opt_s("handle")?,
+            display_name: r.opt_s("display_name")?,
+            created_at: r.time("created_at")?,
+            updated_at: r.time("updated_at")?,
+        })
+    }
 }
 
 impl Store {
     pub async fn get_user(&self, user: &UserId) -> StoreResult<Option<User>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(profile_key(user)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::from_sdk("read a user profile", e))?;
-        out.item().map(User::from_item).transpose()
+        self.get_item(User::key(user), "read a user profile")
+            .await?
+            .as_ref()
+            .map(User::from_item)
+            .transpose()
+    }
+
+    /// The user who holds `handle`, if a user does.
+    pub async fn user_by_handle(&self, handle: &Handle) -> StoreResult<Option<User>> {
+        let Some(marker) = self
+            .get_item(HandleMarker::key(handle), "read a handle")
+            .await?
+        else {
+            return Ok(None);
+        };
+        match HandleMarker::user_from_item(&marker)? {
+            Some(user) => self.get_user(&user).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Profiles of `users`, in no particular order; missing ones are left out.
+    pub async fn profiles(&self, users: &[UserId]) -> StoreResult<Vec<User>> {
+        let keys = users.iter().map(User::key).collect();
+        self.batch_get(keys, Read::Eventual, "read profiles")
+            .await?
+            .iter()
+            .map(User::from_item)
+            .collect()
     }
 
     /// Creates the profile on first use; if a concurrent request created it first, returns that.
@@ -78,16 +115,11 @@ impl Store {
             created_at: op.at,
             updated_at: op.at,
         };
-        let item = ItemBuilder::key(keys::user_pk(&user.user_id), PROFILE_SK)
-            .s("entity", "user")
-            .s("user_id", user.user_id.as_str())
-            .opt_s("email", user.email.clone())
-            .bool("email_verified", user.email_verified)
-            .s("created_at", op.at.to_rfc3339())
-            .s("updated_at", op.at.to_rfc3339())
-            .build();
         let mut tx = Tx::new(self);
-        tx.put(item, Some(Condition::absent(Refusal::AlreadyExists)))?;
+        tx.put(
+            user.to_item(),
+            Some(Condition::absent(Refusal::AlreadyExists)),
+        )?;
         let change = Change {
             kind: ChangeKind::UserCreated,
             subject: Subject::User(user.user_id.clone()),
@@ -125,7 +157,7 @@ impl Store {
             None => set.append(" REMOVE email"),
         };
         tx.update(
-            profile_key(&user.user_id),
+            User::key(&user.user_id),
             set,
             Some(Condition::present(Refusal::Gone)),
         )?;
@@ -168,8 +200,9 @@ impl Store {
         if let Some(handle) = new_handle {
             sets.push("handle = :handle");
             expr = expr.value(":handle", s(handle.as_str()));
+            let owner = HandleOwner::User(user_id);
             tx.put(
-                handle_marker(handle, "user", user_id.as_str()),
+                HandleMarker::to_item(handle, owner),
                 Some(Condition::absent(Refusal::HandleTaken)),
             )?;
             if let Some(old) = current
@@ -177,7 +210,7 @@ impl Store {
                 .as_deref()
                 .and_then(|h| Handle::parse(h).ok())
             {
-                tx.delete(handle_key(&old), Some(owned_by(user_id.as_str())))?;
+                tx.delete(HandleMarker::key(&old), Some(HandleMarker::owned_by(owner)))?;
             }
             updated.handle = Some(handle.to_string());
         }
@@ -205,7 +238,7 @@ impl Store {
             None => Expr::new("attribute_exists(pk) AND attribute_not_exists(handle)"),
         };
         tx.update(
-            profile_key(user_id),
+            User::key(user_id),
             expr,
             Some(Condition::new(unchanged_handle, Refusal::Changed)),
         )?;

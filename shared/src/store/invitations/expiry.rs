@@ -1,7 +1,7 @@
 //! Expiring pending invitations whose deadline has passed.
 //!
 //! They are read through `gsi2`, which holds only pending invitations, ordered by deadline in
-//! a few shards (`keys::expiry_gsi2`): a read of the due range touches only what is due, never
+//! a few shards (`expiry_shards`): a read of the due range touches only what is due, never
 //! the rest of the table. Each invitation is then ended in its own transaction, on the
 //! condition that it is still the pending invitation that was read and that its deadline has
 //! passed, so an accept, decline, revoke or resend that lands first always wins.
@@ -11,15 +11,21 @@ use serde_json::json;
 
 use crate::domain::{ChangeKind, InvitationStatus, Timestamp};
 
-use super::Store;
-use super::answers::{Deadline, change};
-use super::error::{Refusal, StoreError, StoreResult};
-use super::history;
-use super::item::{Item, n};
-use super::keys;
-use super::model::{Invitation, Op};
-use super::orgs::{org_is_active, org_key};
-use super::tx::{Expr, Tx};
+use super::endings::{Deadline, change};
+use super::invitation::Invitation;
+use crate::store::Store;
+use crate::store::error::{Refusal, StoreError, StoreResult};
+use crate::store::history::{self, Op};
+use crate::store::item::{Item, n};
+use crate::store::keys;
+use crate::store::orgs::Organization;
+use crate::store::tx::{Expr, Tx};
+
+/// The shards of the index of pending invitations by deadline: independent partitions, each
+/// read on its own (`Store::due_invitations`).
+pub fn expiry_shards() -> std::ops::Range<u32> {
+    0..keys::EXPIRY_SHARDS
+}
 
 /// Where the next page of a shard's due range starts. Opaque to callers.
 #[derive(Clone, Debug)]
@@ -89,7 +95,11 @@ impl Store {
             op,
         )?;
         let count = Expr::new("ADD pending_count :minus_one").value(":minus_one", n(-1));
-        tx.update(org_key(&invitation.org_id), count, Some(org_is_active()))?;
+        tx.update(
+            Organization::key(&invitation.org_id),
+            count,
+            Some(Organization::is_active()),
+        )?;
         let expired = change(
             ChangeKind::InvitationExpired,
             invitation,

@@ -9,15 +9,16 @@ use crate::domain::{
     Change, ChangeKind, InvitationStatus, MemberStatus, OrgStatus, Role, Subject, TeamId, UserId,
 };
 
-use super::Store;
-use super::error::{LimitKind, Refusal, StoreResult};
-use super::history;
-use super::invitations::{invitation_key, pending_key, token_key};
-use super::item::{ItemBuilder, n, s};
-use super::keys;
-use super::model::{Invitation, Membership, Op};
-use super::orgs::{membership_item, org_key};
-use super::tx::{Condition, Expr, Tx};
+use super::invitation::Invitation;
+use super::token::TokenRecord;
+use crate::store::Store;
+use crate::store::error::{LimitKind, Refusal, StoreResult};
+use crate::store::history::{self, Op};
+use crate::store::item::{n, s};
+use crate::store::members::Membership;
+use crate::store::orgs::Organization;
+use crate::store::teams::{Team, TeamMember};
+use crate::store::tx::{Condition, Expr, Tx};
 
 /// The accepting user, as the verified claims name them.
 #[derive(Clone, Debug)]
@@ -28,7 +29,7 @@ pub struct Joiner<'a> {
     pub verified_email: Option<&'a str>,
 }
 
-pub(super) fn change(
+pub(in crate::store) fn change(
     kind: ChangeKind,
     invitation: &Invitation,
     extra: serde_json::Value,
@@ -53,7 +54,7 @@ pub(super) fn change(
 
 /// What ending an invitation requires of its deadline at the time of the change (`op.at`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Deadline {
+pub(in crate::store) enum Deadline {
     /// The invitee's answers: only before the deadline.
     Ahead,
     /// An admin's revocation: at any time.
@@ -67,7 +68,7 @@ pub(super) enum Deadline {
 impl Store {
     /// Adds the ending of `invitation` to `tx`: its new status (only if still pending and its
     /// deadline is as `deadline` requires), its markers gone, its TTL set.
-    pub(super) fn end_invitation(
+    pub(in crate::store) fn end_invitation(
         &self,
         tx: &mut Tx<'_>,
         invitation: &Invitation,
@@ -104,15 +105,18 @@ impl Store {
                     .value(":hash", s(invitation.token_hash.as_str()));
             }
         }
-        let key = invitation_key(&invitation.org_id, &invitation.invitation_id);
+        let key = Invitation::key(&invitation.org_id, &invitation.invitation_id);
         tx.update(
             key,
             update,
             Some(Condition::new(still_pending, Refusal::NotPending)),
         )?;
-        tx.delete(pending_key(&invitation.org_id, &invitation.email), None)?;
+        tx.delete(
+            Invitation::pending_key(&invitation.org_id, &invitation.email),
+            None,
+        )?;
         let shed = Expr::new("SET expire_at = :shed").value(":shed", shed_at);
-        tx.update(token_key(&invitation.token_hash), shed, None)
+        tx.update(TokenRecord::key(&invitation.token_hash), shed, None)
     }
 
     /// The invitee joins with the invited role and the invitation's teams that still exist.
@@ -145,14 +149,11 @@ impl Store {
             updated_at: op.at,
         };
         tx.put(
-            membership_item(&membership),
+            membership.to_item(),
             Some(Condition::absent(Refusal::AlreadyMember)),
         )?;
         if let Some(email) = joiner.verified_email {
-            let marker = ItemBuilder::key(keys::org_pk(org_id), keys::member_email_sk(email))
-                .s("entity", "member_email")
-                .s("user_id", joiner.user_id.as_str())
-                .build();
+            let marker = Membership::email_marker(org_id, email, joiner.user_id);
             tx.put(marker, Some(Condition::absent(Refusal::AlreadyMember)))?;
         }
         // An owner by invitation counts among the organization's active owners at once.
@@ -169,22 +170,19 @@ impl Store {
                 .value(":max", n(limits.members_per_org)),
             Refusal::Limit(LimitKind::Members),
         );
-        tx.update(org_key(org_id), counts, Some(room))?;
+        tx.update(Organization::key(org_id), counts, Some(room))?;
+        let row = TeamMember {
+            user_id: joiner.user_id.clone(),
+            added_at: op.at,
+        };
         for team in teams {
-            let team_member = ItemBuilder::key(
-                keys::org_pk(org_id),
-                keys::team_member_sk(team, joiner.user_id),
-            )
-            .s("entity", "team_member")
-            .s("org_id", org_id.as_str())
-            .s("team_id", team.as_str())
-            .s("user_id", joiner.user_id.as_str())
-            .s("added_at", op.at.to_rfc3339())
-            .build();
-            tx.put(team_member, None)?;
-            let team_key = ItemBuilder::key(keys::org_pk(org_id), keys::team_sk(team)).build();
+            tx.put(row.to_item(org_id, team), None)?;
             let grow = Expr::new("ADD member_count :one").value(":one", n(1));
-            tx.update(team_key, grow, Some(Condition::present(Refusal::Changed)))?;
+            tx.update(
+                Team::key(org_id, team),
+                grow,
+                Some(Condition::present(Refusal::Changed)),
+            )?;
         }
         let accepted = change(
             ChangeKind::InvitationAccepted,
@@ -229,13 +227,11 @@ impl Store {
         };
         self.end_invitation(&mut tx, invitation, status, deadline, op)?;
         let count = Expr::new("ADD pending_count :minus_one").value(":minus_one", n(-1));
-        let active = Condition::new(
-            Expr::new("#status = :active")
-                .name("#status", "status")
-                .value(":active", s(OrgStatus::Active.as_str())),
-            Refusal::Gone,
-        );
-        tx.update(org_key(&invitation.org_id), count, Some(active))?;
+        tx.update(
+            Organization::key(&invitation.org_id),
+            count,
+            Some(Organization::is_active()),
+        )?;
         history::record(
             &mut tx,
             &change(kind, invitation, json!({})),

@@ -1,0 +1,202 @@
+//! The invitation item, and its pending marker (at most one pending invitation per address in an
+//! organization).
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::domain::{
+    InvitationId, InvitationStatus, OrgId, Role, TeamId, Timestamp, TokenHash, UserId,
+};
+
+use crate::store::error::StoreResult;
+use crate::store::item::{Item, ItemBuilder, Reader};
+use crate::store::keys;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invitation {
+    pub org_id: OrgId,
+    pub invitation_id: InvitationId,
+    /// Lowercase. For a handle invitation, the invited user's address when it was sent.
+    pub email: String,
+    /// Set for an invitation by handle: only this user may accept it.
+    pub invitee_user_id: Option<UserId>,
+    pub role: Role,
+    pub name: Option<String>,
+    pub note: Option<String>,
+    pub team_ids: Vec<TeamId>,
+    /// As stored; see `InvitationStatus::effective` for what to show.
+    pub status: InvitationStatus,
+    pub token_hash: TokenHash,
+    pub expires_at: Timestamp,
+    pub invited_by: UserId,
+    pub created_at: Timestamp,
+    pub sent_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// `(YYYYMMDD, count)` of resends per UTC day.
+    pub resends: Vec<(String, i64)>,
+}
+
+/// Resends are counted per UTC day, each day in an attribute of its own.
+const RESENDS: &str = "resends_";
+
+/// The attribute that counts an invitation's resends on the UTC day of `at`.
+pub(in crate::store) fn resend_attribute(at: Timestamp) -> String {
+    format!("{RESENDS}{}", resend_day(at))
+}
+
+/// `YYYYMMDD` of `at`.
+pub(in crate::store) fn resend_day(at: Timestamp) -> String {
+    at.to_rfc3339()[..10].replace('-', "")
+}
+
+impl Invitation {
+    pub fn resends_on(&self, at: Timestamp) -> i64 {
+        let day = resend_day(at);
+        self.resends
+            .iter()
+            .find(|(d, _)| *d == day)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    pub(in crate::store) fn key(org: &OrgId, invitation: &InvitationId) -> Item {
+        ItemBuilder::key(keys::org_pk(org), keys::invitation_sk(invitation)).build()
+    }
+
+    /// The key in index `gsi1`, where a listing of an address's invitations resumes.
+    pub(in crate::store) fn by_invitee_key(
+        email: &str,
+        org: &OrgId,
+        invitation: &InvitationId,
+    ) -> Item {
+        let (pk, sk) = keys::invitee_gsi1(email, org, invitation);
+        ItemBuilder::key(keys::org_pk(org), keys::invitation_sk(invitation))
+            .s(keys::GSI1PK, pk)
+            .s(keys::GSI1SK, sk)
+            .build()
+    }
+
+    /// While pending, it is listed under its invitee (`gsi1`) and by its deadline (`gsi2`).
+    pub(in crate::store) fn to_item(&self) -> Item {
+        let (org, id) = (&self.org_id, &self.invitation_id);
+        let mut builder = ItemBuilder::key(keys::org_pk(org), keys::invitation_sk(id))
+            .s("entity", "invitation")
+            .s("org_id", org.as_str())
+            .s("invitation_id", id.as_str())
+            .s("email", &self.email)
+            .opt_s(
+                "invitee_user_id",
+                self.invitee_user_id.as_ref().map(UserId::as_str),
+            )
+            .s("role", self.role.as_str())
+            .opt_s("name", self.name.clone())
+            .opt_s("note", self.note.clone())
+            .s("status", self.status.as_str())
+            .s("token_hash", self.token_hash.as_str())
+            .s("expires_at", self.expires_at.to_rfc3339())
+            .s("invited_by", self.invited_by.as_str())
+            .s("created_at", self.created_at.to_rfc3339())
+            .s("sent_at", self.sent_at.to_rfc3339())
+            .s("updated_at", self.updated_at.to_rfc3339())
+            .string_set("team_ids", self.team_ids.iter().map(ToString::to_string));
+        for (day, count) in &self.resends {
+            builder = builder.n(&format!("{RESENDS}{day}"), count);
+        }
+        if self.status == InvitationStatus::Pending {
+            let (gsi1pk, gsi1sk) = keys::invitee_gsi1(&self.email, org, id);
+            let (gsi2pk, gsi2sk) = keys::expiry_gsi2(org, id, self.expires_at);
+            builder = builder
+                .s(keys::GSI1PK, gsi1pk)
+                .s(keys::GSI1SK, gsi1sk)
+                .s(keys::GSI2PK, gsi2pk)
+                .s(keys::GSI2SK, gsi2sk);
+        }
+        builder.build()
+    }
+
+    pub(in crate::store) fn from_item(item: &Item) -> StoreResult<Self> {
+        let r = Reader(item);
+        let mut resends = Vec::new();
+        for (name, value) in item {
+            if let (Some(day), AttributeValue::N(n)) = (name.strip_prefix(RESENDS), value) {
+                resends.push((day.to_owned(), n.parse().unwrap_or(0)));
+            }
+        }
+        Ok(Self {
+            org_id: r.parsed("org_id", OrgId::parse)?,
+            invitation_id: r.parsed("invitation_id", InvitationId::parse)?,
+            email: r.s("email")?,
+            invitee_user_id: r.opt_s("invitee_user_id")?.and_then(|u| UserId::parse(&u)),
+            role: r.parsed("role", Role::parse)?,
+            name: r.opt_s("name")?,
+            note: r.opt_s("note")?,
+            team_ids: r.string_set("team_ids", TeamId::parse),
+            status: r.parsed("status", InvitationStatus::parse)?,
+            token_hash: TokenHash::from_stored(r.s("token_hash")?),
+            expires_at: r.time("expires_at")?,
+            invited_by: r.parsed("invited_by", UserId::parse)?,
+            created_at: r.time("created_at")?,
+            sent_at: r.time("sent_at")?,
+            updated_at: r.time("updated_at")?,
+            resends,
+        })
+    }
+
+    /// The key of the marker that holds the address while an invitation to it is pending.
+    pub(in crate::store) fn pending_key(org: &OrgId, email: &str) -> Item {
+        ItemBuilder::key(keys::org_pk(org), keys::pending_sk(email)).build()
+    }
+
+    pub(in crate::store) fn pending_marker(&self) -> Item {
+        ItemBuilder::key(keys::org_pk(&self.org_id), keys::pending_sk(&self.email))
+            .s("entity", "pending_invitation")
+            .s("invitation_id", self.invitation_id.as_str())
+            .build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending() -> Invitation {
+        let at = Timestamp::parse("2026-11-22T14:27:00.000Z").unwrap();
+        Invitation {
+            org_id: OrgId::generate(),
+            invitation_id: InvitationId::generate(),
+            email: "bob@example.com".into(),
+            invitee_user_id: UserId::parse("bob"),
+            role: Role::Member,
+            name: Some("Bob".into()),
+            note: None,
+            team_ids: vec![TeamId::generate()],
+            status: InvitationStatus::Pending,
+            token_hash: TokenHash::from_stored("hash".into()),
+            expires_at: at.plus_seconds(7 * 86_400),
+            invited_by: UserId::parse("alice").unwrap(),
+            created_at: at,
+            sent_at: at,
+            updated_at: at,
+            resends: vec![("20261122".into(), 2)],
+        }
+    }
+
+    #[test]
+    fn an_invitation_reads_back_as_written() {
+        let invitation = pending();
+        let item = invitation.to_item();
+        assert_eq!(Invitation::from_item(&item).unwrap(), invitation);
+        assert!(item.contains_key(keys::GSI1PK) && item.contains_key(keys::GSI2PK));
+        let at = invitation.created_at;
+        assert_eq!(invitation.resends_on(at), 2);
+        assert_eq!(invitation.resends_on(at.plus_seconds(86_400)), 0);
+    }
+
+    #[test]
+    fn only_a_pending_invitation_is_in_the_indexes() {
+        let ended = Invitation {
+            status: InvitationStatus::Accepted,
+            ..pending()
+        };
+        let item = ended.to_item();
+        assert!(!item.contains_key(keys::GSI1PK) && !item.contains_key(keys::GSI2PK));
+    }
+}

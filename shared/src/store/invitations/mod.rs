@@ -1,0 +1,20 @@
+//! Invitations: their items (the invitation, its pending marker, its token, the day's email
+//! counter), sending them, reading them, and every way one ends.
+
+mod endings;
+mod expiry;
+mod invitation;
+mod mail_counter;
+mod reads;
+mod sending;
+mod token;
+
+pub use endings::Joiner;
+pub use expiry::{DueCursor, DuePage, Expiry, expiry_shards};
+pub use invitation::Invitation;
+pub(super) use mail_counter::EmailCounter;
+pub use reads::TokenMatch;
+pub use sending::NewInvitation;
+#[cfg(feature = "fixtures")]
+pub(super) use sending::pending_invitation_items;
+pub(super) use token::TokenRecord;

@@ -1,0 +1,191 @@
+//! Sending invitations: creating one, and resending it with a fresh token and deadline.
+
+use serde_json::json;
+
+use crate::app::Limits;
+use crate::domain::{
+    Change, ChangeKind, InvitationId, InvitationStatus, OrgId, OrgStatus, Role, Subject, TeamId,
+    Timestamp, TokenHash, UserId,
+};
+
+use super::invitation::{Invitation, resend_attribute, resend_day};
+use super::mail_counter::EmailCounter;
+use super::token::TokenRecord;
+use crate::store::Store;
+use crate::store::error::{LimitKind, Refusal, StoreResult};
+use crate::store::history::{self, Op};
+use crate::store::item::{Item, n, s};
+use crate::store::keys;
+use crate::store::members::Membership;
+use crate::store::orgs::Organization;
+use crate::store::tx::{Condition, Expr, Tx};
+
+/// An invitation about to be made: the invitee already resolved to an address.
+#[derive(Clone, Debug)]
+pub struct NewInvitation<'a> {
+    /// Lowercase.
+    pub email: &'a str,
+    pub invitee_user_id: Option<&'a UserId>,
+    pub role: Role,
+    pub name: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub team_ids: &'a [TeamId],
+    pub token_hash: &'a TokenHash,
+    pub expires_at: Timestamp,
+}
+
+/// A new pending invitation and the items that hold it: the invitation (with its `gsi1` and
+/// `gsi2` keys), its pending marker and its token item. `create_invitation` writes them in its
+/// transaction; the benchmark fixtures write the very same items in bulk.
+pub(in crate::store) fn pending_invitation_items(
+    org_id: &OrgId,
+    new: &NewInvitation<'_>,
+    op: &Op,
+) -> (Invitation, [Item; 3]) {
+    let invitation = Invitation {
+        org_id: org_id.clone(),
+        invitation_id: InvitationId::generate(),
+        email: new.email.to_owned(),
+        invitee_user_id: new.invitee_user_id.cloned(),
+        role: new.role,
+        name: new.name.map(str::to_owned),
+        note: new.note.map(str::to_owned),
+        team_ids: new.team_ids.to_vec(),
+        status: InvitationStatus::Pending,
+        token_hash: new.token_hash.clone(),
+        expires_at: new.expires_at,
+        invited_by: op.actor.clone(),
+        created_at: op.at,
+        sent_at: op.at,
+        updated_at: op.at,
+        resends: Vec::new(),
+    };
+    let token = TokenRecord::to_item(new.token_hash, org_id, &invitation.invitation_id, op.at);
+    let items = [invitation.to_item(), invitation.pending_marker(), token];
+    (invitation, items)
+}
+
+fn sent_change(invitation: &Invitation, resent: bool) -> Change {
+    Change {
+        kind: ChangeKind::InvitationSent,
+        subject: Subject::Org(invitation.org_id.clone()),
+        target_type: "invitation",
+        target_id: invitation.invitation_id.to_string(),
+        data: json!({
+            "org_id": invitation.org_id.as_str(),
+            "invitation_id": invitation.invitation_id.as_str(),
+            "email": invitation.email,
+            "invitee_user_id": invitation.invitee_user_id.as_ref().map(UserId::as_str),
+            "role": invitation.role.as_str(),
+            "expires_at": invitation.expires_at.to_rfc3339(),
+            "resent": resent,
+        }),
+    }
+}
+
+impl Store {
+    /// Creates one invitation: the item, its pending marker and token, the counters that
+    /// enforce the limits, audit entry and event, in one transaction. Refuses an address
+    /// with a pending invitation, and a member, by conditions on marker items.
+    pub async fn create_invitation(
+        &self,
+        org: &Organization,
+        new: &NewInvitation<'_>,
+        limits: &Limits,
+        op: &Op,
+    ) -> StoreResult<Invitation> {
+        let org_id = &org.org_id;
+        let (invitation, [item, pending, token]) = pending_invitation_items(org_id, new, op);
+        let mut tx = Tx::new(self);
+        tx.put(item, Some(Condition::absent(Refusal::AlreadyExists)))?;
+        tx.put(pending, Some(Condition::absent(Refusal::AlreadyPending)))?;
+        tx.put(token, Some(Condition::absent(Refusal::AlreadyExists)))?;
+        let member_marker = match new.invitee_user_id {
+            Some(user) => Membership::key(org_id, user),
+            None => Membership::email_key(org_id, new.email),
+        };
+        tx.check(member_marker, Condition::absent(Refusal::AlreadyMember))?;
+        // The org item's condition also stands for "still active"; the handler checked that a
+        // moment ago, so a failure here is the limit.
+        let count = Expr::new("ADD pending_count :one").value(":one", n(1));
+        let room = Condition::new(
+            Expr::new("#status = :active AND (attribute_not_exists(pending_count) OR pending_count < :max)")
+                .name("#status", "status")
+                .value(":active", s(OrgStatus::Active.as_str()))
+                .value(":max", n(limits.pending_invitations_per_org)),
+            Refusal::Limit(LimitKind::PendingInvitations),
+        );
+        tx.update(Organization::key(org_id), count, Some(room))?;
+        EmailCounter::count(&mut tx, org_id, limits, op.at)?;
+        history::record(
+            &mut tx,
+            &sent_change(&invitation, false),
+            op,
+            self.retention,
+        )?;
+        tx.commit("create an invitation").await?;
+        Ok(invitation)
+    }
+
+    /// A fresh token and a fresh lifetime; the old token is kept only to say it was replaced.
+    pub async fn resend_invitation(
+        &self,
+        invitation: &Invitation,
+        new_hash: &TokenHash,
+        expires_at: Timestamp,
+        limits: &Limits,
+        op: &Op,
+    ) -> StoreResult<Invitation> {
+        let org_id = &invitation.org_id;
+        let id = &invitation.invitation_id;
+        let (_, gsi2sk) = keys::expiry_gsi2(org_id, id, expires_at);
+        let update = Expr::new(
+            "SET token_hash = :hash, expires_at = :expires, sent_at = :at, updated_at = :at, \
+             gsi2sk = :gsi2sk, #day = if_not_exists(#day, :zero) + :one",
+        )
+        .name("#day", &resend_attribute(op.at))
+        .value(":hash", s(new_hash.as_str()))
+        .value(":expires", s(expires_at.to_rfc3339()))
+        .value(":at", s(op.at.to_rfc3339()))
+        .value(":gsi2sk", s(gsi2sk))
+        .value(":zero", n(0))
+        .value(":one", n(1));
+        let allowed = Condition::new(
+            Expr::new("#status = :pending AND token_hash = :old AND (attribute_not_exists(#day) OR #day < :max)")
+                .name("#status", "status")
+                .value(":pending", s(InvitationStatus::Pending.as_str()))
+                .value(":old", s(invitation.token_hash.as_str()))
+                .value(":max", n(limits.resends_per_invitation_per_day)),
+            Refusal::Changed,
+        );
+        let mut tx = Tx::new(self);
+        tx.update(Invitation::key(org_id, id), update, Some(allowed))?;
+        let retire = Expr::new("SET replaced_at = :at, expire_at = :expire")
+            .value(":at", s(op.at.to_rfc3339()))
+            .value(
+                ":expire",
+                n(op.at
+                    .plus_seconds(self.retention.dead_invitation_seconds)
+                    .unix_seconds()),
+            );
+        tx.update(TokenRecord::key(&invitation.token_hash), retire, None)?;
+        tx.put(
+            TokenRecord::to_item(new_hash, org_id, id, op.at),
+            Some(Condition::absent(Refusal::AlreadyExists)),
+        )?;
+        tx.check(Organization::key(org_id), Organization::is_active())?;
+        EmailCounter::count(&mut tx, org_id, limits, op.at)?;
+        let mut resent = invitation.clone();
+        resent.token_hash = new_hash.clone();
+        resent.expires_at = expires_at;
+        resent.sent_at = op.at;
+        resent.updated_at = op.at;
+        history::record(&mut tx, &sent_change(&resent, true), op, self.retention)?;
+        tx.commit("resend an invitation").await?;
+        let day = resend_day(op.at);
+        let count = invitation.resends_on(op.at) + 1;
+        resent.resends.retain(|(d, _)| *d != day);
+        resent.resends.push((day, count));
+        Ok(resent)
+    }
+}
