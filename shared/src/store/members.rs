@@ -1,4 +1,5 @@
-//! Memberships: listing, role and status changes, removal (and leaving), ownership transfer.
+//! Memberships (the membership item and the member email marker): listing, role and status
+//! changes, removal (and leaving), ownership transfer.
 //!
 //! Every change is one transaction conditioned on what the handler read (the target's role
 //! and status, and the caller's own standing), so a concurrent change makes it fail instead of

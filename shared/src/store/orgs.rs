@@ -1,4 +1,5 @@
-//! Organizations: creation with their first owner and team, reads, profile and handle changes.
+//! Organizations (the org item): creation with their first owner and team, reads, profile and
+//! handle changes.
 
 use serde_json::json;
 
