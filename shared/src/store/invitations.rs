@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
-use crate::app::Limits;
+use crate::domain::Limits;
 use crate::domain::{
     Change, ChangeKind, Handle, InvitationId, InvitationStatus, OrgId, OrgStatus, Role, Subject,
     TeamId, Timestamp, TokenHash, UserId,
