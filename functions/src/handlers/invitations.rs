@@ -115,8 +115,10 @@ impl Inviting<'_> {
                 (email, Some(user.user_id))
             }
         };
+        // A failure here is one result of the batch, which `respond` never sees: log it.
         let FreshToken { token, expires_at } =
-            FreshToken::issue(self.op.at, self.app.config.invitations.ttl_seconds)?;
+            FreshToken::issue(self.op.at, self.app.config.invitations.ttl_seconds)
+                .inspect_err(|e| tracing::error!(error = %e, "no randomness for a token"))?;
         let new = NewInvitation {
             email: &email,
             invitee_user_id: user.as_ref(),
