@@ -4,7 +4,7 @@
 use lambda_http::Request;
 use orgs_shared::app::App;
 use orgs_shared::domain::Timestamp;
-use orgs_shared::domain::{Access, OrgId, OrgStatus, Permission, Standing, access};
+use orgs_shared::domain::{Access, OrgId, OrgStatus, Permission, access};
 use orgs_shared::http::{ApiError, Caller};
 use orgs_shared::store::{ItemKey, Membership, Op, Organization, ReadItems};
 
@@ -79,11 +79,18 @@ pub fn check(
     if org.status != OrgStatus::Active {
         return Err(ApiError::NotFound("organization"));
     }
-    let standing = membership.as_ref().map(|m| Standing {
-        role: m.role,
-        status: m.status,
-    });
-    match (access(standing, permission), membership) {
+    let standing = membership.as_ref().map(Membership::standing);
+    granted(access(standing, permission), permission, membership)
+}
+
+/// The domain's decision on `permission`, as the route answers it: the caller's membership,
+/// 403 for a member without the role, or 404 for everyone else.
+pub fn granted(
+    access: Access,
+    permission: Permission,
+    membership: Option<Membership>,
+) -> Result<Membership, ApiError> {
+    match (access, membership) {
         (Access::Granted, Some(membership)) => Ok(membership),
         (Access::Forbidden, _) => Err(ApiError::Forbidden(format!(
             "Your role cannot do this; it takes {} or above.",

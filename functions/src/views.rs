@@ -2,8 +2,7 @@
 
 use serde::Serialize;
 
-use orgs_shared::domain::Role;
-use orgs_shared::domain::Timestamp;
+use orgs_shared::domain::{Timestamp, visible_billing_email};
 use orgs_shared::store::{AuditEntry, Invitation, Membership, Organization, Team, User};
 
 #[derive(Debug, Serialize)]
@@ -39,7 +38,7 @@ pub struct OrgView<'a> {
     pub region: &'static str,
     pub avatar_url: Option<&'a str>,
     pub url: Option<&'a str>,
-    /// Shown to admins and owners only.
+    /// Shown to admins and owners only (`domain::org::visible_billing_email`).
     pub billing_email: Option<&'a str>,
     /// The caller's role in this organization.
     pub role: &'static str,
@@ -57,10 +56,7 @@ impl<'a> OrgView<'a> {
             region: org.region.as_str(),
             avatar_url: org.avatar_url.as_deref(),
             url: org.url.as_deref(),
-            billing_email: org
-                .billing_email
-                .as_deref()
-                .filter(|_| caller.role >= Role::Admin),
+            billing_email: visible_billing_email(org.billing_email.as_deref(), caller.role),
             role: caller.role.as_str(),
             member_count: org.member_count,
             created_at: org.created_at.to_rfc3339(),

@@ -2,6 +2,8 @@
 
 use aws_config::SdkConfig;
 
+// The limits are a product rule and live in the domain; configured here.
+pub use crate::domain::Limits;
 use crate::mail::Mailer;
 use crate::store::{Retention, Store};
 
@@ -11,28 +13,6 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("environment variable {name} is not valid: {reason}")]
     Invalid { name: &'static str, reason: String },
-}
-
-/// The product's limits; each one configurable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    pub pending_invitations_per_org: i64,
-    /// Counted per UTC day.
-    pub invitation_emails_per_org_per_day: i64,
-    /// Counted per UTC day.
-    pub resends_per_invitation_per_day: i64,
-    pub members_per_org: i64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            pending_invitations_per_org: 1_000,
-            invitation_emails_per_org_per_day: 200,
-            resends_per_invitation_per_day: 5,
-            members_per_org: 10_000,
-        }
-    }
 }
 
 /// How invitations are made.

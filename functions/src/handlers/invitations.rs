@@ -7,26 +7,20 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use orgs_shared::app::App;
-use orgs_shared::domain::invitation::{MAX_INVITEES, MAX_TEAMS};
+use orgs_shared::domain::invitation::{check_batch_size, named_teams, parse_batch};
 use orgs_shared::domain::{
-    FieldErrors, InvitationId, InvitationSpec, InvitationStatus, InvitationToken, Invitee,
-    Permission, RawInvitee, TeamId, Timestamp, ValidationError,
+    FreshToken, InvitationId, InvitationSpec, InvitationStatus, Invitee, NoAddress, Permission,
+    RawInvitee, TeamId, Timestamp, ValidationError, inviter_name, may_resend,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, embedded_problem, encode_cursor, json, json_body,
     no_content, present,
 };
 use orgs_shared::mail::InvitationEmail;
-use orgs_shared::store::{
-    Invitation, ItemKey, LimitKind, NewInvitation, Op, Organization, Refusal, StoreError, User,
-};
+use orgs_shared::store::{Invitation, ItemKey, NewInvitation, Op, Organization, User};
 
 use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
 use crate::views::{InvitationView, PageView};
-
-fn limit(kind: LimitKind) -> ApiError {
-    ApiError::Store(StoreError::Refused(Refusal::Limit(kind)))
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,12 +45,28 @@ struct InviteeBody {
     teams: Vec<String>,
 }
 
-/// How the inviter is named in an email: their display name, else handle, else email address.
-fn inviter_name(caller: &Caller, profile: Option<User>) -> String {
-    profile
-        .and_then(|p| p.display_name.or(p.handle))
-        .or_else(|| caller.email.clone())
-        .unwrap_or_else(|| caller.user_id.to_string())
+impl InviteeBody {
+    fn raw(&self) -> RawInvitee<'_> {
+        RawInvitee {
+            email: self.email.as_deref(),
+            handle: self.handle.as_deref(),
+            role: self.role.as_deref(),
+            name: self.name.as_deref(),
+            note: self.note.as_deref(),
+            teams: &self.teams,
+        }
+    }
+}
+
+/// How the email names the inviter, from their profile and their claims.
+fn inviter(caller: &Caller, profile: Option<User>) -> String {
+    let profile = profile.as_ref();
+    inviter_name(
+        profile.and_then(|p| p.display_name.as_deref()),
+        profile.and_then(|p| p.handle.as_deref()),
+        caller.email.as_deref(),
+        &caller.user_id,
+    )
 }
 
 /// Sends the email; a failure is reported to the inviter, never lost: the invitation stays
@@ -101,24 +111,14 @@ impl Inviting<'_> {
                     .user_by_handle(handle)
                     .await?
                     .ok_or(ApiError::NotFound("user"))?;
-                let email = user.email.clone().ok_or_else(|| ApiError::Conflict {
-                    code: "no-email",
-                    detail: "This user has no email address on file to send the invitation to."
-                        .into(),
-                })?;
+                let email = user.email.clone().ok_or(NoAddress)?;
                 (email, Some(user.user_id))
             }
         };
-        let token = InvitationToken::generate().map_err(|e| {
-            tracing::error!(error = %e, "no randomness for a token");
-            ApiError::Store(StoreError::Corrupt(
-                "the system random generator failed".into(),
-            ))
-        })?;
-        let expires_at = self
-            .op
-            .at
-            .plus_seconds(self.app.config.invitations.ttl_seconds);
+        // A failure here is one result of the batch, which `respond` never sees: log it.
+        let FreshToken { token, expires_at } =
+            FreshToken::issue(self.op.at, self.app.config.invitations.ttl_seconds)
+                .inspect_err(|e| tracing::error!(error = %e, "no randomness for a token"))?;
         let new = NewInvitation {
             email: &email,
             invitee_user_id: user.as_ref(),
@@ -160,15 +160,12 @@ impl Inviting<'_> {
 pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: CreateInvitations = json_body(&req, app.config.max_body_bytes)?;
-    if body.invitations.is_empty() || body.invitations.len() > MAX_INVITEES {
-        return Err(
-            ValidationError::new("invitations", "count", "Send 1 to 10 invitations.").into(),
-        );
-    }
+    check_batch_size(body.invitations.len())?;
+    let batch: Vec<RawInvitee> = body.invitations.iter().map(InviteeBody::raw).collect();
     // Everything to read has a known key: the teams named, the inviter's profile (for the
     // email) and today's email counter come with the authorization's read.
     let op = op(&caller, &req);
-    let named_teams = named_teams(&body.invitations);
+    let named_teams = named_teams(&batch);
     let mut also = vec![
         ItemKey::Profile(&caller.user_id),
         ItemKey::EmailCounter(op.at),
@@ -182,51 +179,22 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
         &also,
     )
     .await?;
-    let mut errors = FieldErrors::default();
-    let specs: Vec<InvitationSpec> = body
-        .invitations
-        .iter()
-        .enumerate()
-        .filter_map(|(i, raw)| {
-            let raw = RawInvitee {
-                email: raw.email.as_deref(),
-                handle: raw.handle.as_deref(),
-                role: raw.role.as_deref(),
-                name: raw.name.as_deref(),
-                note: raw.note.as_deref(),
-                teams: &raw.teams,
-            };
-            InvitationSpec::parse(&format!("invitations[{i}]"), &raw, me.role)
-                .map_err(|e| e.into_vec().into_iter().for_each(|e| errors.push(e)))
-                .ok()
-        })
-        .collect();
-    for (i, spec) in specs.iter().enumerate() {
-        for team in &spec.teams {
-            if items.team(team)?.is_none() {
-                errors.push(ValidationError::new(
-                    &format!("invitations[{i}].teams"),
-                    "unknown_team",
-                    &format!("The organization has no team {team}."),
-                ));
-            }
+    let mut existing_teams: Vec<TeamId> = Vec::new();
+    for team in named_teams {
+        if items.team(&team)?.is_some() {
+            existing_teams.push(team);
         }
     }
-    if !errors.is_empty() {
-        return Err(errors.into_vec().into());
-    }
-    let limits = &app.config.limits;
-    let count = specs.len() as i64;
-    if org.pending_invitations + count > limits.pending_invitations_per_org {
-        return Err(limit(LimitKind::PendingInvitations));
-    }
-    if items.emails_sent_on(op.at)? + count > limits.invitation_emails_per_org_per_day {
-        return Err(limit(LimitKind::InvitationEmails));
-    }
+    let specs = parse_batch(&batch, me.role, &existing_teams)?;
+    app.config.limits.admit_invitations(
+        specs.len() as i64,
+        org.pending_invitations,
+        items.emails_sent_on(op.at)?,
+    )?;
     let inviting = Inviting {
         app,
         org: &org,
-        inviter: inviter_name(&caller, items.profile(&caller.user_id)?),
+        inviter: inviter(&caller, items.profile(&caller.user_id)?),
         op,
     };
     let mut results = Vec::new();
@@ -263,20 +231,6 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
         StatusCode::MULTI_STATUS
     };
     Ok(json(status, &json!({ "results": results })))
-}
-
-/// The team ids the invitees name, each once: read with the authorization, so that unknown ones
-/// are told apart without another request. Malformed ids are left to `InvitationSpec::parse`.
-fn named_teams(invitees: &[InviteeBody]) -> Vec<TeamId> {
-    let mut teams: Vec<TeamId> = Vec::new();
-    for raw in invitees.iter().flat_map(|i| i.teams.iter().take(MAX_TEAMS)) {
-        if let Some(team) = TeamId::parse(raw)
-            && !teams.contains(&team)
-        {
-            teams.push(team);
-        }
-    }
-    teams
 }
 
 /// The invitation named in the path, in an organization where the caller manages invitations,
@@ -363,25 +317,18 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
     let (Authorized { org, items, .. }, invitation) =
         managed_invitation(app, &req, &caller, &also).await?;
     let limits = &app.config.limits;
-    if invitation.status != InvitationStatus::Pending {
-        return Err(StoreError::Refused(Refusal::NotPending).into());
-    }
-    if invitation.resends_on(op.at) >= limits.resends_per_invitation_per_day {
-        return Err(limit(LimitKind::Resends));
-    }
-    if items.emails_sent_on(op.at)? >= limits.invitation_emails_per_org_per_day {
-        return Err(limit(LimitKind::InvitationEmails));
-    }
-    let token = InvitationToken::generate().map_err(|_| {
-        ApiError::Store(StoreError::Corrupt(
-            "the system random generator failed".into(),
-        ))
-    })?;
-    let expires_at = op.at.plus_seconds(app.config.invitations.ttl_seconds);
+    may_resend(
+        invitation.status,
+        invitation.resends_on(op.at),
+        items.emails_sent_on(op.at)?,
+        limits,
+    )?;
+    let FreshToken { token, expires_at } =
+        FreshToken::issue(op.at, app.config.invitations.ttl_seconds)?;
     let inviting = Inviting {
         app,
         org: &org,
-        inviter: inviter_name(&caller, items.profile(&caller.user_id)?),
+        inviter: inviter(&caller, items.profile(&caller.user_id)?),
         op,
     };
     let resent = app
@@ -399,10 +346,7 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
 pub async fn revoke_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let (_, invitation) = managed_invitation(app, &req, &caller, &[]).await?;
-    if invitation.status != InvitationStatus::Pending {
-        return Err(StoreError::Refused(Refusal::NotPending).into());
-    }
-    // Pending in the store but past its deadline may still be revoked: it only tidies up.
+    invitation.status.require_pending()?;
     app.store
         .close_invitation(&invitation, InvitationStatus::Revoked, &op(&caller, &req))
         .await?;

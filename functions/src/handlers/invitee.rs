@@ -10,7 +10,7 @@ use serde_json::json;
 use orgs_shared::app::App;
 use orgs_shared::domain::invitation::usable;
 use orgs_shared::domain::{
-    InvitationId, InvitationStatus, InvitationToken, OrgId, Timestamp, Unusable,
+    InvitationId, InvitationStatus, InvitationToken, OrgId, Timestamp, answerable, may_answer,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content,
@@ -40,32 +40,25 @@ async fn pending_by_token(
         .invitation_by_token(&token.hash())
         .await?
         .ok_or(ApiError::NotFound("invitation"))?;
-    if found.org.status != orgs_shared::domain::OrgStatus::Active {
-        return Err(ApiError::NotFound("invitation"));
-    }
-    if found.replaced {
-        return Err(ApiError::Gone(Unusable::Replaced));
-    }
-    usable(found.invitation.status, found.invitation.expires_at, now).map_err(ApiError::Gone)?;
+    let invitation = &found.invitation;
+    answerable(
+        found.org.status,
+        found.replaced,
+        invitation.status,
+        invitation.expires_at,
+        now,
+    )?;
     Ok(found)
 }
 
-/// Only the invitee may answer: the invited user for a handle invitation, otherwise whoever
-/// has verified the invited address. The refusal does not reveal the address.
+/// Only the invitee may answer (`domain::acceptance::may_answer`).
 fn check_invitee(caller: &Caller, invitation: &Invitation) -> Result<(), ApiError> {
-    let allowed = match &invitation.invitee_user_id {
-        Some(user) => *user == caller.user_id,
-        None => caller.verified_email() == Some(invitation.email.as_str()),
-    };
-    if allowed {
-        return Ok(());
-    }
-    let detail = if invitation.invitee_user_id.is_none() && caller.verified_email().is_none() {
-        "Verify your email address with your sign-in provider, then try again."
-    } else {
-        "This invitation was sent to someone else. Sign in as the person it was sent to."
-    };
-    Err(ApiError::Forbidden(detail.into()))
+    Ok(may_answer(
+        invitation.invitee_user_id.as_ref(),
+        &invitation.email,
+        &caller.user_id,
+        caller.verified_email(),
+    )?)
 }
 
 /// After a refused transaction, says why from what is stored now.

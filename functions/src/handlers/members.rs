@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::{
-    MemberChange, MemberStatus, Permission, Role, Standing, UserId, ValidationError, may_change,
+    MemberChange, MemberStatus, MemberUpdate, Permission, Role, TransferRefused, UserId,
+    ValidationError, may_change, may_transfer,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content, present,
@@ -73,23 +74,6 @@ async fn caller_and_target(
     })
 }
 
-fn standing(m: &Membership) -> Standing {
-    Standing {
-        role: m.role,
-        status: m.status,
-    }
-}
-
-fn allowed(caller: &Membership, target: &Membership, change: MemberChange) -> Result<(), ApiError> {
-    may_change(
-        standing(caller),
-        caller.user_id == target.user_id,
-        standing(target),
-        change,
-    )
-    .map_err(|denied| ApiError::Forbidden(denied.detail().into()))
-}
-
 pub async fn list_members(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
@@ -152,33 +136,7 @@ struct UpdateMember {
 pub async fn update_member(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: UpdateMember = json_body(&req, app.config.max_body_bytes)?;
-    let role = body
-        .role
-        .as_deref()
-        .map(|r| {
-            Role::parse(r).ok_or_else(|| {
-                ValidationError::new("role", "invalid_role", "role is owner, admin or member.")
-            })
-        })
-        .transpose()?;
-    let status = body
-        .status
-        .as_deref()
-        .map(|s| {
-            MemberStatus::parse(s).ok_or_else(|| {
-                ValidationError::new(
-                    "status",
-                    "invalid_status",
-                    "status is active or deactivated.",
-                )
-            })
-        })
-        .transpose()?;
-    if role.is_none() && status.is_none() {
-        return Err(
-            ValidationError::new("body", "required", "Send a role, a status, or both.").into(),
-        );
-    }
+    let update = MemberUpdate::parse(body.role.as_deref(), body.status.as_deref())?;
     let Target {
         mine,
         theirs,
@@ -186,13 +144,9 @@ pub async fn update_member(app: &App, req: Request) -> Result<Response<Body>, Ap
         ..
     } = caller_and_target(app, &caller, &req, &path_param(&req, "user_id"), true).await?;
     let target = theirs.ok_or(ApiError::NotFound("member"))?;
-    if let Some(role) = role {
-        allowed(&mine, &target, MemberChange::SetRole(role))?;
-    }
-    if let Some(status) = status {
-        allowed(&mine, &target, MemberChange::SetStatus(status))?;
-    }
-    if role.is_none_or(|r| r == target.role) && status.is_none_or(|s| s == target.status) {
+    let myself = mine.user_id == target.user_id;
+    update.allowed(mine.standing(), myself, target.standing())?;
+    if !update.changes(target.standing()) {
         return Ok(json(
             StatusCode::OK,
             &MemberView::new(&target, profile.as_ref()),
@@ -202,7 +156,13 @@ pub async fn update_member(app: &App, req: Request) -> Result<Response<Body>, Ap
     // not touch the profile.
     let updated = app
         .store
-        .change_member(&mine, &target, role, status, &op(&caller, &req))
+        .change_member(
+            &mine,
+            &target,
+            update.role,
+            update.status,
+            &op(&caller, &req),
+        )
         .await?;
     Ok(json(
         StatusCode::OK,
@@ -216,7 +176,13 @@ pub async fn remove_member(app: &App, req: Request) -> Result<Response<Body>, Ap
     let Target { mine, theirs, .. } =
         caller_and_target(app, &caller, &req, &path_param(&req, "user_id"), false).await?;
     let target = theirs.ok_or(ApiError::NotFound("member"))?;
-    allowed(&mine, &target, MemberChange::Remove)?;
+    let myself = mine.user_id == target.user_id;
+    may_change(
+        mine.standing(),
+        myself,
+        target.standing(),
+        MemberChange::Remove,
+    )?;
     app.store
         .remove_member(&mine, &target, &op(&caller, &req))
         .await?;
@@ -241,25 +207,8 @@ pub async fn transfer_ownership(app: &App, req: Request) -> Result<Response<Body
         org, mine, theirs, ..
     } = caller_and_target(app, &caller, &req, &body.user_id, false).await?;
     check(&org, Some(mine.clone()), Permission::TransferOwnership)?;
-    let target = theirs.ok_or_else(|| {
-        ApiError::from(ValidationError::new(
-            "user_id",
-            "not_a_member",
-            "Ownership goes to a member of the organization.",
-        ))
-    })?;
-    if target.user_id == mine.user_id || target.role == Role::Owner {
-        return Err(ApiError::Conflict {
-            code: "already-owner",
-            detail: "This member is already an owner.".into(),
-        });
-    }
-    if target.status != MemberStatus::Active {
-        return Err(ApiError::Conflict {
-            code: "member-deactivated",
-            detail: "Ownership goes only to an active member; reactivate them first.".into(),
-        });
-    }
+    let target = theirs.ok_or(TransferRefused::NotAMember)?;
+    may_transfer(target.user_id == mine.user_id, target.standing())?;
     app.store
         .transfer_ownership(&mine, &target, &op(&caller, &req))
         .await?;

@@ -6,16 +6,16 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::{
-    DisplayName, Email, FieldErrors, Handle, HttpsUrl, MemberStatus, NewOrganization, OrgId,
-    OrgProfilePatch, OrgStatus, Permission, Role, ValidationError,
+    Handle, NewOrganization, OrgId, OrgProfilePatch, OrgStatus, Permission, confirm_deletion,
+    deletion_access,
 };
 use orgs_shared::http::{
     ApiError, PageRequest, Patch, caller, created, encode_cursor, json, json_body, no_content,
     present,
 };
-use orgs_shared::store::{Refusal, StoreError};
+use orgs_shared::store::{Membership, Refusal, StoreError};
 
-use crate::access::{authorize, check, load, op};
+use crate::access::{authorize, granted, load, op};
 use crate::views::{OrgView, PageView};
 
 fn org_id_param(req: &Request) -> String {
@@ -46,8 +46,7 @@ pub async fn create_org(app: &App, req: Request) -> Result<Response<Body>, ApiEr
         &body.region,
         body.avatar_url.as_deref(),
         body.url.as_deref(),
-    )
-    .map_err(|e| ApiError::Invalid(e.into_vec()))?;
+    )?;
     let (org, owner) = app
         .store
         .create_org(&new, &caller.identity(), &op(&caller, &req))
@@ -100,45 +99,28 @@ struct UpdateOrg {
     billing_email: Patch<String>,
 }
 
-fn parse_patch(body: UpdateOrg) -> Result<OrgProfilePatch, ApiError> {
-    let mut errors = FieldErrors::default();
-    let display_name = match body.display_name {
+/// A PATCH field as the domain reads it: `None` left out, `Some(None)` cleared.
+fn field(value: &Patch<String>) -> Option<Option<&str>> {
+    match value {
         Patch::Absent => None,
-        Patch::Null => {
-            errors.push(ValidationError::new(
-                "display_name",
-                "required",
-                "An organization always has a display name.",
-            ));
-            None
-        }
-        Patch::Value(name) => errors.take(DisplayName::parse("display_name", &name)),
-    };
-    let mut url_field = |field: &str, value: Patch<String>| {
-        value
-            .into_option()
-            .map(|v| v.and_then(|u| errors.take(HttpsUrl::parse(field, &u))))
-    };
-    let avatar_url = url_field("avatar_url", body.avatar_url);
-    let url = url_field("url", body.url);
-    let billing_email = body
-        .billing_email
-        .into_option()
-        .map(|v| v.and_then(|e| errors.take(Email::parse("billing_email", &e))));
-    if !errors.is_empty() {
-        return Err(errors.into_vec().into());
+        Patch::Null => Some(None),
+        Patch::Value(v) => Some(Some(v)),
     }
-    Ok(OrgProfilePatch {
-        display_name,
-        avatar_url,
-        url,
-        billing_email,
-    })
+}
+
+fn parse_patch(body: &UpdateOrg) -> Result<OrgProfilePatch, ApiError> {
+    Ok(OrgProfilePatch::parse(
+        field(&body.display_name),
+        field(&body.avatar_url),
+        field(&body.url),
+        field(&body.billing_email),
+    )?)
 }
 
 pub async fn update_org(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let patch = parse_patch(json_body(&req, app.config.max_body_bytes)?)?;
+    let body: UpdateOrg = json_body(&req, app.config.max_body_bytes)?;
+    let patch = parse_patch(&body)?;
     let (org, membership) =
         authorize(app, &caller, &org_id_param(&req), Permission::EditProfile).await?;
     if patch.is_empty() {
@@ -182,28 +164,13 @@ pub async fn delete_org(app: &App, req: Request) -> Result<Response<Body>, ApiEr
         .first("confirm")
         .map(str::to_owned);
     let (org, membership) = load(app, &caller, &org_id_param(&req)).await?;
-    if org.status == OrgStatus::Active {
-        check(&org, membership, Permission::DeleteOrganization)?;
-    } else if !membership.is_some_and(|m| m.role == Role::Owner && m.status == MemberStatus::Active)
-    {
-        return Err(ApiError::NotFound("organization"));
-    }
-    let Some(confirm) = confirm else {
-        return Err(ValidationError::new(
-            "confirm",
-            "required",
-            "Repeat the organization's handle in ?confirm= to delete it.",
-        )
-        .into());
-    };
-    if confirm.to_ascii_lowercase() != org.handle {
-        return Err(ValidationError::new(
-            "confirm",
-            "confirmation_mismatch",
-            "This is not the organization's current handle; nothing was deleted.",
-        )
-        .into());
-    }
+    let standing = membership.as_ref().map(Membership::standing);
+    granted(
+        deletion_access(org.status, standing),
+        Permission::DeleteOrganization,
+        membership,
+    )?;
+    confirm_deletion(confirm.as_deref(), &org.handle)?;
     if org.status == OrgStatus::Active {
         match app.store.begin_org_deletion(&org, &op(&caller, &req)).await {
             Ok(()) => {}

@@ -53,7 +53,8 @@ impl InvitationStatus {
 }
 
 /// Why a token can no longer be used: the `reason` of a 410 answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.detail())]
 pub enum Unusable {
     Expired,
     Revoked,
@@ -96,6 +97,23 @@ pub fn usable(
         InvitationStatus::Revoked => Err(Unusable::Revoked),
         InvitationStatus::Declined => Err(Unusable::Declined),
         InvitationStatus::Accepted => Err(Unusable::Accepted),
+    }
+}
+
+/// Resending or revoking an invitation that is no longer pending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the invitation is no longer pending")]
+pub struct NotPending;
+
+impl InvitationStatus {
+    /// Resending and revoking act on a pending invitation only. The stored status decides: one
+    /// past its deadline that the scheduled function has not yet marked still counts (revoking
+    /// it tidies up, resending gives it a fresh lifetime).
+    pub fn require_pending(self) -> Result<(), NotPending> {
+        match self {
+            Self::Pending => Ok(()),
+            _ => Err(NotPending),
+        }
     }
 }
 
@@ -213,6 +231,66 @@ impl InvitationSpec {
     }
 }
 
+/// One request carries 1 to `MAX_INVITEES` invitees.
+pub fn check_batch_size(count: usize) -> Result<(), ValidationError> {
+    if count == 0 || count > MAX_INVITEES {
+        return Err(ValidationError::new(
+            "invitations",
+            "count",
+            "Send 1 to 10 invitations.",
+        ));
+    }
+    Ok(())
+}
+
+/// The team ids a request's invitees name, each once, so they can be read before the request
+/// is checked. Malformed ids, and those past an invitee's first `MAX_TEAMS`, are left out:
+/// `InvitationSpec::parse` refuses them.
+pub fn named_teams(batch: &[RawInvitee<'_>]) -> Vec<TeamId> {
+    let mut teams: Vec<TeamId> = Vec::new();
+    for raw in batch.iter().flat_map(|i| i.teams.iter().take(MAX_TEAMS)) {
+        if let Some(team) = TeamId::parse(raw)
+            && !teams.contains(&team)
+        {
+            teams.push(team);
+        }
+    }
+    teams
+}
+
+/// Checks every invitee of one request (`invitations[i]`), then that each team they name is
+/// one of `existing_teams`; the errors of all of them at once.
+pub fn parse_batch(
+    batch: &[RawInvitee<'_>],
+    inviter: Role,
+    existing_teams: &[TeamId],
+) -> Result<Vec<InvitationSpec>, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let parsed: Vec<(usize, InvitationSpec)> = batch
+        .iter()
+        .enumerate()
+        .filter_map(|(i, raw)| {
+            InvitationSpec::parse(&format!("invitations[{i}]"), raw, inviter)
+                .map_err(|e| e.into_vec().into_iter().for_each(|e| errors.push(e)))
+                .ok()
+                .map(|spec| (i, spec))
+        })
+        .collect();
+    for (i, spec) in &parsed {
+        for team in spec.teams.iter().filter(|t| !existing_teams.contains(t)) {
+            errors.push(ValidationError::new(
+                &format!("invitations[{i}].teams"),
+                "unknown_team",
+                &format!("The organization has no team {team}."),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(parsed.into_iter().map(|(_, spec)| spec).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,5 +395,92 @@ mod tests {
             .map(|e| e.field)
             .collect();
         assert_eq!(fields, ["i.handle", "i.note", "i.teams[0]"]);
+    }
+
+    fn email(address: &str) -> RawInvitee<'_> {
+        RawInvitee {
+            email: Some(address),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn only_pending_invitations_are_resent_or_revoked() {
+        assert_eq!(InvitationStatus::Pending.require_pending(), Ok(()));
+        for done in [
+            InvitationStatus::Accepted,
+            InvitationStatus::Declined,
+            InvitationStatus::Revoked,
+            InvitationStatus::Expired,
+        ] {
+            assert_eq!(done.require_pending(), Err(NotPending));
+        }
+    }
+
+    #[test]
+    fn a_request_carries_one_to_ten_invitees() {
+        assert!(check_batch_size(1).is_ok());
+        assert!(check_batch_size(MAX_INVITEES).is_ok());
+        for count in [0, MAX_INVITEES + 1] {
+            assert_eq!(check_batch_size(count).unwrap_err().code, "count");
+        }
+    }
+
+    #[test]
+    fn named_teams_are_each_read_once_and_malformed_ones_are_left_out() {
+        let a = TeamId::generate();
+        let b = TeamId::generate();
+        let first = [a.to_string(), "team_?".to_owned(), a.to_string()];
+        let second = [b.to_string(), a.to_string()];
+        let batch = [
+            RawInvitee {
+                teams: &first,
+                ..email("a@example.com")
+            },
+            RawInvitee {
+                teams: &second,
+                ..email("b@example.com")
+            },
+        ];
+        assert_eq!(named_teams(&batch), [a, b]);
+    }
+
+    #[test]
+    fn a_batch_names_unknown_teams_by_the_invitee_that_named_them() {
+        let known = TeamId::generate();
+        let unknown = TeamId::generate();
+        let teams = [known.to_string(), unknown.to_string()];
+        let batch = [
+            email("not an address"),
+            RawInvitee {
+                teams: &teams,
+                ..email("b@example.com")
+            },
+        ];
+        let errors = parse_batch(&batch, Role::Owner, std::slice::from_ref(&known))
+            .unwrap_err()
+            .into_vec();
+        let found: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(
+            found,
+            [
+                ("invitations[0].email", "invalid_email"),
+                ("invitations[1].teams", "unknown_team")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_valid_batch_keeps_its_order() {
+        let batch = [email("a@example.com"), email("b@example.com")];
+        let specs = parse_batch(&batch, Role::Admin, &[]).unwrap();
+        let emails: Vec<Invitee> = specs.into_iter().map(|s| s.invitee).collect();
+        assert_eq!(
+            emails,
+            [
+                Invitee::Email(Email::parse("e", "a@example.com").unwrap()),
+                Invitee::Email(Email::parse("e", "b@example.com").unwrap()),
+            ]
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! active owner is not here: only the store can hold it under concurrency (a condition on the
 //! organization's counted owners), so it is enforced there.
 
-use super::{MemberStatus, Role, Standing};
+use super::{MemberStatus, Role, Standing, ValidationError};
 
 /// A change one member asks for on another (or on themselves).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,7 +13,8 @@ pub enum MemberChange {
 }
 
 /// Why a member may not make a change; each is a 403 with this detail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.detail())]
 pub enum Denied {
     RoleTooLow,
     OnlyOwnersManageOwners,
@@ -67,6 +68,96 @@ pub fn may_change(
         }
         _ => Ok(()),
     }
+}
+
+/// A change of a member's role, status or both, as one request asks for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberUpdate {
+    pub role: Option<Role>,
+    pub status: Option<MemberStatus>,
+}
+
+impl MemberUpdate {
+    /// Refuses the first field that is wrong, and an update of nothing.
+    pub fn parse(role: Option<&str>, status: Option<&str>) -> Result<Self, ValidationError> {
+        let role = role
+            .map(|r| {
+                Role::parse(r).ok_or_else(|| {
+                    ValidationError::new("role", "invalid_role", "role is owner, admin or member.")
+                })
+            })
+            .transpose()?;
+        let status = status
+            .map(|s| {
+                MemberStatus::parse(s).ok_or_else(|| {
+                    ValidationError::new(
+                        "status",
+                        "invalid_status",
+                        "status is active or deactivated.",
+                    )
+                })
+            })
+            .transpose()?;
+        if role.is_none() && status.is_none() {
+            return Err(ValidationError::new(
+                "body",
+                "required",
+                "Send a role, a status, or both.",
+            ));
+        }
+        Ok(Self { role, status })
+    }
+
+    /// Whether `caller` may make every part of this update on `target`: `may_change` for each.
+    pub fn allowed(
+        &self,
+        caller: Standing,
+        caller_is_target: bool,
+        target: Standing,
+    ) -> Result<(), Denied> {
+        let mut changes = (self.role.map(MemberChange::SetRole).into_iter())
+            .chain(self.status.map(MemberChange::SetStatus));
+        changes.try_for_each(|change| may_change(caller, caller_is_target, target, change))
+    }
+
+    /// Whether it changes anything: asking for what is already so writes nothing.
+    pub fn changes(&self, target: Standing) -> bool {
+        self.role.is_some_and(|r| r != target.role)
+            || self.status.is_some_and(|s| s != target.status)
+    }
+}
+
+/// Why ownership cannot go to the member asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TransferRefused {
+    #[error("the user is not a member of the organization")]
+    NotAMember,
+    #[error("the member is already an owner")]
+    AlreadyOwner,
+    #[error("the member is deactivated")]
+    Deactivated,
+}
+
+impl TransferRefused {
+    pub fn detail(self) -> &'static str {
+        match self {
+            Self::NotAMember => "Ownership goes to a member of the organization.",
+            Self::AlreadyOwner => "This member is already an owner.",
+            Self::Deactivated => "Ownership goes only to an active member; reactivate them first.",
+        }
+    }
+}
+
+/// Whether an owner may hand ownership to `target`, a member (anyone else is `NotAMember`):
+/// only to an active member who is not an owner already. The caller, an owner, is one.
+pub fn may_transfer(caller_is_target: bool, target: Standing) -> Result<(), TransferRefused> {
+    if caller_is_target || target.role == Role::Owner {
+        return Err(TransferRefused::AlreadyOwner);
+    }
+    if target.status != MemberStatus::Active {
+        return Err(TransferRefused::Deactivated);
+    }
+    Ok(())
 }
 
 /// How a change moves the count of active owners: -1, 0 or +1.
@@ -176,5 +267,112 @@ mod tests {
         assert_eq!(owner_delta(active(Role::Member), Some(owner)), 1);
         assert_eq!(owner_delta(active(Role::Member), None), 0);
         assert_eq!(owner_delta(off, None), 0);
+    }
+
+    #[test]
+    fn an_update_names_its_first_bad_field_and_needs_something_to_change() {
+        assert_eq!(
+            MemberUpdate::parse(Some("admin"), None),
+            Ok(MemberUpdate {
+                role: Some(Role::Admin),
+                status: None
+            })
+        );
+        assert_eq!(
+            MemberUpdate::parse(Some("boss"), Some("asleep"))
+                .unwrap_err()
+                .field,
+            "role"
+        );
+        assert_eq!(
+            MemberUpdate::parse(None, Some("asleep")).unwrap_err().code,
+            "invalid_status"
+        );
+        assert_eq!(
+            MemberUpdate::parse(None, None).unwrap_err().code,
+            "required"
+        );
+    }
+
+    #[test]
+    fn an_update_is_allowed_only_if_each_of_its_changes_is() {
+        let admin = active(Role::Admin);
+        let both = MemberUpdate {
+            role: Some(Role::Admin),
+            status: Some(MemberStatus::Deactivated),
+        };
+        assert_eq!(both.allowed(admin, false, active(Role::Member)), Ok(()));
+        let too_high = MemberUpdate {
+            role: Some(Role::Owner),
+            ..both
+        };
+        assert_eq!(
+            too_high.allowed(admin, false, active(Role::Member)),
+            Err(Denied::AboveOwnRole)
+        );
+        // Raising oneself is refused before deactivating oneself would be.
+        assert_eq!(
+            both.allowed(active(Role::Member), true, active(Role::Member)),
+            Err(Denied::AboveOwnRole)
+        );
+        assert_eq!(
+            MemberUpdate { role: None, ..both }.allowed(admin, true, admin),
+            Err(Denied::SelfDeactivation)
+        );
+    }
+
+    #[test]
+    fn an_update_to_what_is_already_so_changes_nothing() {
+        let member = active(Role::Member);
+        let same = MemberUpdate {
+            role: Some(Role::Member),
+            status: Some(MemberStatus::Active),
+        };
+        assert!(!same.changes(member));
+        assert!(
+            MemberUpdate {
+                role: Some(Role::Admin),
+                ..same
+            }
+            .changes(member)
+        );
+        assert!(
+            MemberUpdate {
+                role: None,
+                status: Some(MemberStatus::Deactivated)
+            }
+            .changes(member)
+        );
+    }
+
+    #[test]
+    fn ownership_goes_only_to_an_active_member_who_is_not_an_owner() {
+        assert_eq!(may_transfer(false, active(Role::Member)), Ok(()));
+        assert_eq!(may_transfer(false, active(Role::Admin)), Ok(()));
+        assert_eq!(
+            may_transfer(false, active(Role::Owner)),
+            Err(TransferRefused::AlreadyOwner)
+        );
+        assert_eq!(
+            may_transfer(true, active(Role::Owner)),
+            Err(TransferRefused::AlreadyOwner)
+        );
+        let deactivated = Standing {
+            role: Role::Member,
+            status: MemberStatus::Deactivated,
+        };
+        assert_eq!(
+            may_transfer(false, deactivated),
+            Err(TransferRefused::Deactivated)
+        );
+        // A deactivated owner is an owner still: the transfer cannot make them one.
+        let off_owner = Standing {
+            role: Role::Owner,
+            ..deactivated
+        };
+        assert_eq!(
+            may_transfer(false, off_owner),
+            Err(TransferRefused::AlreadyOwner)
+        );
     }
 }

@@ -1,25 +1,37 @@
 //! The rules of the product, free of AWS and HTTP: values that validate when parsed, roles and
-//! what they allow, and the changes that the store records. Time is always passed in.
+//! what they allow, the limits, and the changes that the store records. Time is always passed
+//! in. Each refusal is a typed error; `http::problem` is the one place that answers with it.
 
+pub mod acceptance;
 pub mod change;
 pub mod handle;
 pub mod ids;
 pub mod invitation;
+pub mod limits;
 pub mod membership;
 pub mod org;
 pub mod role;
+pub mod sending;
 pub mod text;
 pub mod time;
 pub mod token;
 pub mod web;
 
+pub use acceptance::{NotInvitee, TokenRefused, answerable, may_answer};
 pub use change::{Change, ChangeKind, Subject};
 pub use handle::Handle;
 pub use ids::{AuditId, EventId, InvitationId, OrgId, TeamId, UserId};
-pub use invitation::{InvitationSpec, InvitationStatus, Invitee, RawInvitee, Unusable};
-pub use membership::{Denied, MemberChange, may_change, owner_delta};
-pub use org::{NewOrganization, OrgProfilePatch, OrgStatus, Region};
+pub use invitation::{InvitationSpec, InvitationStatus, Invitee, NotPending, RawInvitee, Unusable};
+pub use limits::{LimitKind, Limits};
+pub use membership::{
+    Denied, MemberChange, MemberUpdate, TransferRefused, may_change, may_transfer, owner_delta,
+};
+pub use org::{
+    NewOrganization, OrgProfilePatch, OrgStatus, Region, confirm_deletion, deletion_access,
+    visible_billing_email,
+};
 pub use role::{Access, MemberStatus, Permission, Role, Standing, access};
+pub use sending::{FreshToken, NoAddress, NoRandomness, ResendRefused, inviter_name, may_resend};
 pub use text::{DisplayName, Note};
 pub use time::Timestamp;
 pub use token::{InvitationToken, TokenHash};

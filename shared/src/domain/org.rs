@@ -1,6 +1,9 @@
 //! Organizations: what one is made of, and what may change about it.
 
-use super::{DisplayName, Email, FieldErrors, Handle, HttpsUrl, ValidationError};
+use super::{
+    Access, DisplayName, Email, FieldErrors, Handle, HttpsUrl, MemberStatus, Permission, Role,
+    Standing, ValidationError, access,
+};
 
 /// Where an organization's data lives; chosen at creation and fixed for life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -99,6 +102,45 @@ pub struct OrgProfilePatch {
 }
 
 impl OrgProfilePatch {
+    /// Checks each field of a PATCH body: `None` when left out, `Some(None)` when `null`.
+    /// Every field but `display_name` may be cleared: an organization always has a name.
+    pub fn parse(
+        display_name: Option<Option<&str>>,
+        avatar_url: Option<Option<&str>>,
+        url: Option<Option<&str>>,
+        billing_email: Option<Option<&str>>,
+    ) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let display_name = match display_name {
+            None => None,
+            Some(None) => {
+                errors.push(ValidationError::new(
+                    "display_name",
+                    "required",
+                    "An organization always has a display name.",
+                ));
+                None
+            }
+            Some(Some(name)) => errors.take(DisplayName::parse("display_name", name)),
+        };
+        let mut url_field = |field: &str, value: Option<Option<&str>>| {
+            value.map(|v| v.and_then(|u| errors.take(HttpsUrl::parse(field, u))))
+        };
+        let avatar_url = url_field("avatar_url", avatar_url);
+        let url = url_field("url", url);
+        let billing_email =
+            billing_email.map(|v| v.and_then(|e| errors.take(Email::parse("billing_email", e))));
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Self {
+            display_name,
+            avatar_url,
+            url,
+            billing_email,
+        })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.display_name.is_none()
             && self.avatar_url.is_none()
@@ -123,6 +165,47 @@ impl OrgProfilePatch {
         }
         names
     }
+}
+
+/// The billing address is shown to the admins and owners who manage the organization, by the
+/// role of the membership the answer is for; to members it is not shown at all.
+pub fn visible_billing_email(billing_email: Option<&str>, viewer: Role) -> Option<&str> {
+    billing_email.filter(|_| viewer >= Role::Admin)
+}
+
+/// Who may delete an organization. Deletion runs in steps, and the organization is hidden
+/// from everyone once it starts; an active owner who repeats the request finishes it.
+pub fn deletion_access(status: OrgStatus, caller: Option<Standing>) -> Access {
+    match (status, caller) {
+        (OrgStatus::Active, caller) => access(caller, Permission::DeleteOrganization),
+        (
+            OrgStatus::Deleting,
+            Some(Standing {
+                role: Role::Owner,
+                status: MemberStatus::Active,
+            }),
+        ) => Access::Granted,
+        (OrgStatus::Deleting, _) => Access::Hidden,
+    }
+}
+
+/// Deleting takes the organization's current handle, repeated in `?confirm=` (any case).
+pub fn confirm_deletion(confirm: Option<&str>, handle: &str) -> Result<(), ValidationError> {
+    let confirm = confirm.ok_or_else(|| {
+        ValidationError::new(
+            "confirm",
+            "required",
+            "Repeat the organization's handle in ?confirm= to delete it.",
+        )
+    })?;
+    if confirm.to_ascii_lowercase() != handle {
+        return Err(ValidationError::new(
+            "confirm",
+            "confirmation_mismatch",
+            "This is not the organization's current handle; nothing was deleted.",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -165,5 +248,95 @@ mod tests {
         };
         assert_eq!(patch.field_names(), ["url"]);
         assert!(OrgProfilePatch::default().is_empty());
+    }
+
+    #[test]
+    fn a_patch_may_clear_every_field_but_the_display_name() {
+        let patch = OrgProfilePatch::parse(None, Some(None), Some(None), Some(None)).unwrap();
+        assert_eq!(patch.field_names(), ["avatar_url", "url", "billing_email"]);
+        let errors = OrgProfilePatch::parse(Some(None), None, None, None)
+            .unwrap_err()
+            .into_vec();
+        assert_eq!(
+            (errors[0].field.as_str(), errors[0].code),
+            ("display_name", "required")
+        );
+    }
+
+    #[test]
+    fn a_patch_reports_every_bad_field_at_once() {
+        let errors = OrgProfilePatch::parse(
+            Some(Some("")),
+            Some(Some("http://a.example")),
+            Some(Some("nope")),
+            Some(Some("not-an-address")),
+        )
+        .unwrap_err()
+        .into_vec();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["display_name", "avatar_url", "url", "billing_email"]
+        );
+        let patch =
+            OrgProfilePatch::parse(Some(Some("Acme")), None, None, Some(Some("B@Acme.example")))
+                .unwrap();
+        assert_eq!(
+            patch.billing_email,
+            Some(Some(Email::parse("e", "b@acme.example").unwrap()))
+        );
+    }
+
+    #[test]
+    fn only_admins_and_owners_see_the_billing_email() {
+        let billing = Some("billing@acme.example");
+        assert_eq!(visible_billing_email(billing, Role::Member), None);
+        assert_eq!(visible_billing_email(billing, Role::Admin), billing);
+        assert_eq!(visible_billing_email(billing, Role::Owner), billing);
+        assert_eq!(visible_billing_email(None, Role::Owner), None);
+    }
+
+    fn standing(role: Role, status: MemberStatus) -> Option<Standing> {
+        Some(Standing { role, status })
+    }
+
+    #[test]
+    fn owners_delete_a_live_organization_and_admins_are_told_they_cannot() {
+        let active = OrgStatus::Active;
+        assert_eq!(
+            deletion_access(active, standing(Role::Owner, MemberStatus::Active)),
+            Access::Granted
+        );
+        assert_eq!(
+            deletion_access(active, standing(Role::Admin, MemberStatus::Active)),
+            Access::Forbidden
+        );
+        assert_eq!(deletion_access(active, None), Access::Hidden);
+    }
+
+    #[test]
+    fn only_an_active_owner_finishes_a_deletion_and_everyone_else_sees_nothing() {
+        let deleting = OrgStatus::Deleting;
+        assert_eq!(
+            deletion_access(deleting, standing(Role::Owner, MemberStatus::Active)),
+            Access::Granted
+        );
+        for other in [
+            standing(Role::Admin, MemberStatus::Active),
+            standing(Role::Owner, MemberStatus::Deactivated),
+            None,
+        ] {
+            assert_eq!(deletion_access(deleting, other), Access::Hidden);
+        }
+    }
+
+    #[test]
+    fn deleting_takes_the_current_handle_in_any_case() {
+        assert_eq!(confirm_deletion(Some("Acme-Labs"), "acme-labs"), Ok(()));
+        assert_eq!(confirm_deletion(None, "acme").unwrap_err().code, "required");
+        assert_eq!(
+            confirm_deletion(Some("acme-old"), "acme").unwrap_err().code,
+            "confirmation_mismatch"
+        );
     }
 }

@@ -3,8 +3,11 @@
 use http::StatusCode;
 use serde::Serialize;
 
-use crate::domain::ValidationError;
-use crate::store::{LimitKind, Refusal, StoreError};
+use crate::domain::{
+    Denied, FieldErrors, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending, ResendRefused,
+    TokenRefused, TransferRefused, Unusable, ValidationError,
+};
+use crate::store::{Refusal, StoreError};
 
 /// Problem types are `urn:orgs:problem:{code}`; the code never changes once published.
 pub const PROBLEM_TYPE_PREFIX: &str = "urn:orgs:problem:";
@@ -25,18 +28,57 @@ pub enum ApiError {
     Conflict { code: &'static str, detail: String },
     /// An invitation token that can no longer be used, and why.
     #[error("gone: {0:?}")]
-    Gone(crate::domain::Unusable),
+    Gone(#[from] Unusable),
     #[error("body over {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("limit reached: {detail}")]
     TooManyRequests { code: &'static str, detail: String },
+    // The domain's refusals, each answered below.
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error(transparent)]
+    NotInvitee(#[from] NotInvitee),
+    #[error(transparent)]
+    Transfer(#[from] TransferRefused),
+    #[error(transparent)]
+    Limit(#[from] LimitKind),
+    #[error(transparent)]
+    NotPending(#[from] NotPending),
+    #[error(transparent)]
+    NoAddress(#[from] NoAddress),
+    #[error(transparent)]
+    NoRandomness(#[from] NoRandomness),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<ResendRefused> for ApiError {
+    fn from(refused: ResendRefused) -> Self {
+        match refused {
+            ResendRefused::NotPending(e) => e.into(),
+            ResendRefused::Limit(kind) => kind.into(),
+        }
+    }
+}
+
+impl From<TokenRefused> for ApiError {
+    fn from(refused: TokenRefused) -> Self {
+        match refused {
+            TokenRefused::Hidden => ApiError::NotFound("invitation"),
+            TokenRefused::Unusable(why) => ApiError::Gone(why),
+        }
+    }
 }
 
 impl From<Vec<ValidationError>> for ApiError {
     fn from(errors: Vec<ValidationError>) -> Self {
         ApiError::Invalid(errors)
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        ApiError::Invalid(errors.into_vec())
     }
 }
 
@@ -117,22 +159,7 @@ impl ApiError {
                 "Not found",
                 format!("No {what} with this id exists, or you cannot see it."),
             ),
-            ApiError::Invalid(errors) => Answer {
-                errors: errors
-                    .iter()
-                    .map(|e| FieldProblem {
-                        field: e.field.clone(),
-                        code: e.code,
-                        detail: e.message.clone(),
-                    })
-                    .collect(),
-                ..answer(
-                    S::BAD_REQUEST,
-                    "validation",
-                    "Invalid request",
-                    "Some fields are not valid; see errors.",
-                )
-            },
+            ApiError::Invalid(errors) => invalid(errors),
             ApiError::BadRequest { code, detail } => {
                 answer(S::BAD_REQUEST, code, "Bad request", detail.clone())
             }
@@ -158,9 +185,60 @@ impl ApiError {
                 retry_after: Some(3600),
                 ..answer(S::TOO_MANY_REQUESTS, code, "Limit reached", detail.clone())
             },
+            ApiError::Denied(denied) => {
+                answer(S::FORBIDDEN, "forbidden", "Not allowed", denied.detail())
+            }
+            ApiError::NotInvitee(why) => {
+                answer(S::FORBIDDEN, "forbidden", "Not allowed", why.detail())
+            }
+            ApiError::Transfer(why) => transfer_answer(*why),
+            ApiError::Limit(kind) => limit_answer(*kind),
+            ApiError::NotPending(_) => not_pending_answer(),
+            ApiError::NoAddress(_) => answer(
+                S::CONFLICT,
+                "no-email",
+                "Conflict",
+                "This user has no email address on file to send the invitation to.",
+            ),
+            ApiError::NoRandomness(_) => internal_answer(),
             ApiError::Store(err) => store_answer(err),
         }
     }
+}
+
+fn invalid(errors: &[ValidationError]) -> Answer {
+    Answer {
+        errors: errors
+            .iter()
+            .map(|e| FieldProblem {
+                field: e.field.clone(),
+                code: e.code,
+                detail: e.message.clone(),
+            })
+            .collect(),
+        ..answer(
+            StatusCode::BAD_REQUEST,
+            "validation",
+            "Invalid request",
+            "Some fields are not valid; see errors.",
+        )
+    }
+}
+
+/// `POST …/transfer-ownership` names the new owner in its `user_id` field.
+fn transfer_answer(why: TransferRefused) -> Answer {
+    let code = match why {
+        TransferRefused::NotAMember => {
+            return invalid(&[ValidationError::new(
+                "user_id",
+                "not_a_member",
+                why.detail(),
+            )]);
+        }
+        TransferRefused::AlreadyOwner => "already-owner",
+        TransferRefused::Deactivated => "member-deactivated",
+    };
+    answer(StatusCode::CONFLICT, code, "Conflict", why.detail())
 }
 
 fn limit_detail(kind: LimitKind) -> &'static str {
@@ -218,21 +296,8 @@ fn store_answer(err: &StoreError) -> Answer {
             "Last owner",
             "An organization always keeps at least one active owner; make someone else owner first.",
         ),
-        StoreError::Refused(Refusal::NotPending) => answer(
-            S::CONFLICT,
-            "not-pending",
-            "Not pending",
-            "This invitation is no longer pending; send a new one instead.",
-        ),
-        StoreError::Refused(Refusal::Limit(kind)) => Answer {
-            retry_after: Some(3600),
-            ..answer(
-                S::TOO_MANY_REQUESTS,
-                "limit-reached",
-                "Limit reached",
-                limit_detail(*kind),
-            )
-        },
+        StoreError::Refused(Refusal::NotPending) => not_pending_answer(),
+        StoreError::Refused(Refusal::Limit(kind)) => limit_answer(*kind),
         StoreError::Refused(Refusal::Changed | Refusal::AlreadyExists) => answer(
             S::CONFLICT,
             "concurrent-change",
@@ -248,11 +313,91 @@ fn store_answer(err: &StoreError) -> Answer {
                 "The service is busy or a dependency is down. Retry after the Retry-After delay: repeating the request is safe.",
             )
         },
-        StoreError::Dynamo { .. } | StoreError::Corrupt(_) => answer(
-            S::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-            "Something failed on our side; nothing was half-done. Quote the request id if you report it.",
-        ),
+        StoreError::Dynamo { .. } | StoreError::Corrupt(_) => internal_answer(),
+    }
+}
+
+/// Refused by the handler's check or by the store's condition, the answer is the same.
+fn limit_answer(kind: LimitKind) -> Answer {
+    Answer {
+        retry_after: Some(3600),
+        ..answer(
+            StatusCode::TOO_MANY_REQUESTS,
+            "limit-reached",
+            "Limit reached",
+            limit_detail(kind),
+        )
+    }
+}
+
+/// Refused by the handler's check or by the store's condition, the answer is the same.
+fn not_pending_answer() -> Answer {
+    answer(
+        StatusCode::CONFLICT,
+        "not-pending",
+        "Not pending",
+        "This invitation is no longer pending; send a new one instead.",
+    )
+}
+
+fn internal_answer() -> Answer {
+    answer(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal error",
+        "Something failed on our side; nothing was half-done. Quote the request id if you report it.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(err: ApiError) -> (u16, &'static str, &'static str, String, Option<u32>) {
+        let a = err.answer();
+        (a.status.as_u16(), a.code, a.title, a.detail, a.retry_after)
+    }
+
+    #[test]
+    fn a_rule_checked_early_answers_as_the_stores_condition_for_it_does() {
+        for kind in [
+            LimitKind::PendingInvitations,
+            LimitKind::InvitationEmails,
+            LimitKind::Resends,
+            LimitKind::Members,
+            LimitKind::TeamsPerMember,
+        ] {
+            let refused = StoreError::Refused(Refusal::Limit(kind));
+            assert_eq!(shown(kind.into()), shown(refused.into()));
+        }
+        let refused = StoreError::Refused(Refusal::NotPending);
+        assert_eq!(shown(NotPending.into()), shown(refused.into()));
+        let resend = ResendRefused::Limit(LimitKind::Resends);
+        assert_eq!(shown(resend.into()), shown(LimitKind::Resends.into()));
+    }
+
+    #[test]
+    fn a_transfer_to_a_stranger_names_the_field_and_other_refusals_are_conflicts() {
+        let answer = ApiError::from(TransferRefused::NotAMember).answer();
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            (answer.errors[0].field.as_str(), answer.errors[0].code),
+            ("user_id", "not_a_member")
+        );
+        let (status, code, ..) = shown(TransferRefused::AlreadyOwner.into());
+        assert_eq!((status, code), (409, "already-owner"));
+        let (status, code, ..) = shown(TransferRefused::Deactivated.into());
+        assert_eq!((status, code), (409, "member-deactivated"));
+    }
+
+    #[test]
+    fn a_token_of_a_deleting_organization_is_not_found_and_a_dead_one_is_gone() {
+        let (status, ..) = shown(TokenRefused::Hidden.into());
+        assert_eq!(status, 404);
+        let answer = ApiError::from(TokenRefused::Unusable(Unusable::Replaced)).answer();
+        assert_eq!(
+            (answer.status.as_u16(), answer.reason),
+            (410, Some("replaced"))
+        );
     }
 }

@@ -31,15 +31,8 @@ pub enum Refusal {
     Limit(LimitKind),
 }
 
-/// Which configured limit a refusal hit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LimitKind {
-    PendingInvitations,
-    InvitationEmails,
-    Resends,
-    Members,
-    TeamsPerMember,
-}
+/// Which configured limit a refusal hit: a product rule, named in the domain.
+pub use crate::domain::LimitKind;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -99,10 +99,13 @@ impl Membership {
     }
 }
 
-fn standing(m: &Membership) -> Standing {
-    Standing {
-        role: m.role,
-        status: m.status,
+impl Membership {
+    /// The role and status the domain's rules decide on.
+    pub fn standing(&self) -> Standing {
+        Standing {
+            role: self.role,
+            status: self.status,
+        }
     }
 }
 
@@ -243,7 +246,7 @@ impl Store {
         count_owners(
             &mut tx,
             &target.org_id,
-            owner_delta(standing(target), Some(standing(&after))),
+            owner_delta(target.standing(), Some(after.standing())),
             0,
         )?;
         if after.role != target.role {
@@ -304,7 +307,7 @@ impl Store {
             )?;
         }
         self.caller_still_holds(&mut tx, caller, target)?;
-        count_owners(&mut tx, org, owner_delta(standing(target), None), -1)?;
+        count_owners(&mut tx, org, owner_delta(target.standing(), None), -1)?;
         let left = caller.user_id == target.user_id;
         let data = json!({ "role": target.role.as_str(), "left": left });
         history::record(

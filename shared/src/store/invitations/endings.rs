@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::app::Limits;
+use crate::domain::Limits;
 use crate::domain::{
     Change, ChangeKind, InvitationStatus, MemberStatus, OrgStatus, Role, Subject, TeamId, UserId,
 };
