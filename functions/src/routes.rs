@@ -114,6 +114,7 @@ routes! {
     PATCH "/orgs/{org_id}/teams/{team_id}" => "rename-team", teams::rename_team, Admins;
     DELETE "/orgs/{org_id}/teams/{team_id}" => "delete-team", teams::delete_team, Admins;
     GET "/orgs/{org_id}/teams/{team_id}/members" => "list-team-members", teams::list_team_members, Members;
+    GET "/orgs/{org_id}/teams/{team_id}/invitations" => "list-team-invitations", teams::list_team_invitations, Admins;
     PUT "/orgs/{org_id}/teams/{team_id}/members/{user_id}" => "add-team-member", teams::add_team_member, Admins;
     DELETE "/orgs/{org_id}/teams/{team_id}/members/{user_id}" => "remove-team-member", teams::remove_team_member, Admins;
     GET "/orgs/{org_id}/audit-log" => "list-audit-log", audit::list_audit_log, Admins;

@@ -16,6 +16,7 @@ use super::keys::{self, INVITATION_TOKEN_SK, ORG_SK};
 use super::model::{Invitation, Op, Organization, Page, User, resend_attribute};
 use super::orgs::{member_key, org_key};
 use super::query::PartitionQuery;
+use super::teams::Team;
 use super::tx::{Condition, Expr, Tx};
 use super::users::handle_key;
 use super::{Read, Store};
@@ -398,6 +399,52 @@ impl Store {
             .collect::<StoreResult<Vec<_>>>()?;
         let next = items
             .1
+            .then(|| invitations.last().map(|i| i.invitation_id.clone()))
+            .flatten();
+        Ok(Page {
+            items: invitations,
+            next,
+        })
+    }
+
+    /// The pending, unexpired invitations that name `team`, by id. A filtered Query of the
+    /// organization's invitations: no index holds invitations by team (an invitation names up
+    /// to ten teams, and an index key holds one value), and the filter reads no more than the
+    /// pending listing does.
+    pub async fn list_team_invitations(
+        &self,
+        team: &Team,
+        now: Timestamp,
+        limit: usize,
+        after: Option<&InvitationId>,
+    ) -> StoreResult<Page<Invitation, InvitationId>> {
+        let org = &team.org_id;
+        let filter =
+            Expr::new("#status = :status AND expires_at > :now AND contains(team_ids, :team)")
+                .name("#status", "status")
+                .value(":status", s(InvitationStatus::Pending.as_str()))
+                .value(":now", s(now.to_rfc3339()))
+                .value(":team", s(team.team_id.as_str()));
+        let pk = keys::org_pk(org);
+        let (items, more) = self
+            .query_filtered(
+                PartitionQuery {
+                    index: None,
+                    pk: (keys::PK, &pk),
+                    sk_prefix: Some((keys::SK, keys::INVITATION_PREFIX)),
+                    descending: false,
+                },
+                Some(filter),
+                limit,
+                after.map(|id| invitation_key(org, id)),
+                "list a team's invitations",
+            )
+            .await?;
+        let invitations = items
+            .iter()
+            .map(Invitation::from_item)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next = more
             .then(|| invitations.last().map(|i| i.invitation_id.clone()))
             .flatten();
         Ok(Page {
