@@ -1,12 +1,16 @@
-//! Every route of the HTTP API, declared once. The local server routes with this table, and
-//! tests hold the SAM template and the OpenAPI document to it.
+//! Every route of the HTTP API, declared once: its method and path, the function (binary) that
+//! serves it, the handler that function runs, and who may call it. The local server routes and
+//! dispatches with this table; tests hold the SAM template, the OpenAPI document, the binaries
+//! and the authorization matrix (tests/AUTHORIZATION.md) to it.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 
 use lambda_http::{Body, Request, Response};
 
 use orgs_shared::app::App;
-use orgs_shared::http::respond;
+use orgs_shared::http::{ApiError, respond};
 
 use crate::handlers::{audit, invitations, invitee, me, members, orgs, teams};
 
@@ -17,95 +21,104 @@ pub enum Auth {
     Public,
 }
 
+/// Who a route is for. It decides the route's row of the authorization matrix, which
+/// tests/tests/api/authz.rs runs against the stack for every kind of caller and renders as
+/// tests/AUTHORIZATION.md; the handler enforces it, from the stored membership.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Who {
+    /// Anyone, signed in or not: whoever holds what the body names.
+    Anyone,
+    /// Any signed-in caller.
+    SignedIn,
+    /// The invitee of the invitation the body's token names; any other caller gets 403.
+    Invitee,
+    /// The organization's active members; strangers and deactivated members get 404.
+    Members,
+    /// Its active admins and owners; members get 403.
+    Admins,
+    /// Its active owners; members and admins get 403.
+    Owners,
+}
+
+impl Who {
+    pub const fn auth(self) -> Auth {
+        match self {
+            Who::Anyone => Auth::Public,
+            _ => Auth::Jwt,
+        }
+    }
+}
+
+/// The future of a handler, boxed so that every route's handler has one type.
+pub type Answer<'a> = Pin<Box<dyn Future<Output = Result<Response<Body>, ApiError>> + Send + 'a>>;
+
+/// A handler, as the route table holds it: `handlers::teams::get_team` and its kind.
+pub type Handler = for<'a> fn(&'a App, Request) -> Answer<'a>;
+
+#[derive(Clone, Copy, Debug)]
 pub struct Route {
     pub method: &'static str,
     /// With `{name}` for path parameters, as API Gateway writes them.
     pub path: &'static str,
-    /// The binary (and so the Lambda function) that serves it.
+    /// The binary (and so the Lambda function) that serves it: `src/bin/{function}.rs`, whose
+    /// `main` runs `handler`.
     pub function: &'static str,
     pub auth: Auth,
+    pub who: Who,
+    pub handler: Handler,
 }
 
-const fn route(method: &'static str, path: &'static str, function: &'static str) -> Route {
-    Route {
-        method,
-        path,
-        function,
-        auth: Auth::Jwt,
-    }
+/// `METHOD "path" => "function", handler, Who;` for each route.
+macro_rules! routes {
+    ($($method:ident $path:literal => $function:literal, $handler:path, $who:ident;)*) => {
+        pub const ROUTES: &[Route] = &[$(
+            Route {
+                method: stringify!($method),
+                path: $path,
+                function: $function,
+                auth: Who::$who.auth(),
+                who: Who::$who,
+                handler: |app, req| Box::pin($handler(app, req)),
+            },
+        )*];
+    };
 }
 
-pub const ROUTES: &[Route] = &[
-    route("GET", "/me", "get-me"),
-    route("PATCH", "/me", "update-me"),
-    route("POST", "/orgs", "create-org"),
-    route("GET", "/orgs", "list-orgs"),
-    route("GET", "/orgs/{org_id}", "get-org"),
-    route("PATCH", "/orgs/{org_id}", "update-org"),
-    route("PUT", "/orgs/{org_id}/handle", "change-org-handle"),
-    route("DELETE", "/orgs/{org_id}", "delete-org"),
-    route("POST", "/orgs/{org_id}/invitations", "create-invitations"),
-    route("GET", "/orgs/{org_id}/invitations", "list-invitations"),
-    route(
-        "GET",
-        "/orgs/{org_id}/invitations/{invitation_id}",
-        "get-invitation",
-    ),
-    route(
-        "POST",
-        "/orgs/{org_id}/invitations/{invitation_id}/resend",
-        "resend-invitation",
-    ),
-    route(
-        "DELETE",
-        "/orgs/{org_id}/invitations/{invitation_id}",
-        "revoke-invitation",
-    ),
-    Route {
-        method: "POST",
-        path: "/invitations/lookup",
-        function: "lookup-invitation",
-        auth: Auth::Public,
-    },
-    route("POST", "/invitations/accept", "accept-invitation"),
-    route("POST", "/invitations/decline", "decline-invitation"),
-    route("GET", "/me/invitations", "list-my-invitations"),
-    route("GET", "/orgs/{org_id}/members", "list-members"),
-    route("GET", "/orgs/{org_id}/members/{user_id}", "get-member"),
-    route("PATCH", "/orgs/{org_id}/members/{user_id}", "update-member"),
-    route(
-        "DELETE",
-        "/orgs/{org_id}/members/{user_id}",
-        "remove-member",
-    ),
-    route(
-        "POST",
-        "/orgs/{org_id}/transfer-ownership",
-        "transfer-ownership",
-    ),
-    route("GET", "/orgs/{org_id}/teams", "list-teams"),
-    route("POST", "/orgs/{org_id}/teams", "create-team"),
-    route("GET", "/orgs/{org_id}/teams/{team_id}", "get-team"),
-    route("PATCH", "/orgs/{org_id}/teams/{team_id}", "rename-team"),
-    route("DELETE", "/orgs/{org_id}/teams/{team_id}", "delete-team"),
-    route(
-        "GET",
-        "/orgs/{org_id}/teams/{team_id}/members",
-        "list-team-members",
-    ),
-    route(
-        "PUT",
-        "/orgs/{org_id}/teams/{team_id}/members/{user_id}",
-        "add-team-member",
-    ),
-    route(
-        "DELETE",
-        "/orgs/{org_id}/teams/{team_id}/members/{user_id}",
-        "remove-team-member",
-    ),
-    route("GET", "/orgs/{org_id}/audit-log", "list-audit-log"),
-];
+#[rustfmt::skip]
+routes! {
+    GET "/me" => "get-me", me::get_me, SignedIn;
+    PATCH "/me" => "update-me", me::update_me, SignedIn;
+    POST "/orgs" => "create-org", orgs::create_org, SignedIn;
+    GET "/orgs" => "list-orgs", orgs::list_orgs, SignedIn;
+    GET "/orgs/{org_id}" => "get-org", orgs::get_org, Members;
+    PATCH "/orgs/{org_id}" => "update-org", orgs::update_org, Admins;
+    PUT "/orgs/{org_id}/handle" => "change-org-handle", orgs::change_org_handle, Owners;
+    DELETE "/orgs/{org_id}" => "delete-org", orgs::delete_org, Owners;
+    POST "/orgs/{org_id}/invitations" => "create-invitations", invitations::create_invitations, Admins;
+    GET "/orgs/{org_id}/invitations" => "list-invitations", invitations::list_invitations, Admins;
+    GET "/orgs/{org_id}/invitations/{invitation_id}" => "get-invitation", invitations::get_invitation, Admins;
+    POST "/orgs/{org_id}/invitations/{invitation_id}/resend" => "resend-invitation", invitations::resend_invitation, Admins;
+    DELETE "/orgs/{org_id}/invitations/{invitation_id}" => "revoke-invitation", invitations::revoke_invitation, Admins;
+    POST "/invitations/lookup" => "lookup-invitation", invitee::lookup_invitation, Anyone;
+    POST "/invitations/accept" => "accept-invitation", invitee::accept_invitation, Invitee;
+    POST "/invitations/decline" => "decline-invitation", invitee::decline_invitation, Invitee;
+    GET "/me/invitations" => "list-my-invitations", invitee::list_my_invitations, SignedIn;
+    GET "/orgs/{org_id}/members" => "list-members", members::list_members, Members;
+    GET "/orgs/{org_id}/members/{user_id}" => "get-member", members::get_member, Members;
+    PATCH "/orgs/{org_id}/members/{user_id}" => "update-member", members::update_member, Admins;
+    DELETE "/orgs/{org_id}/members/{user_id}" => "remove-member", members::remove_member, Admins;
+    POST "/orgs/{org_id}/transfer-ownership" => "transfer-ownership", members::transfer_ownership, Owners;
+    GET "/orgs/{org_id}/teams" => "list-teams", teams::list_teams, Members;
+    POST "/orgs/{org_id}/teams" => "create-team", teams::create_team, Admins;
+    GET "/orgs/{org_id}/teams/{team_id}" => "get-team", teams::get_team, Members;
+    PATCH "/orgs/{org_id}/teams/{team_id}" => "rename-team", teams::rename_team, Admins;
+    DELETE "/orgs/{org_id}/teams/{team_id}" => "delete-team", teams::delete_team, Admins;
+    GET "/orgs/{org_id}/teams/{team_id}/members" => "list-team-members", teams::list_team_members, Members;
+    GET "/orgs/{org_id}/teams/{team_id}/invitations" => "list-team-invitations", teams::list_team_invitations, Admins;
+    PUT "/orgs/{org_id}/teams/{team_id}/members/{user_id}" => "add-team-member", teams::add_team_member, Admins;
+    DELETE "/orgs/{org_id}/teams/{team_id}/members/{user_id}" => "remove-team-member", teams::remove_team_member, Admins;
+    GET "/orgs/{org_id}/audit-log" => "list-audit-log", audit::list_audit_log, Admins;
+}
 
 /// The functions that no HTTP route reaches: the table's stream feeds them. Tests hold the
 /// binaries and the template's event sources to this list as they hold routes to `ROUTES`.
@@ -141,44 +154,11 @@ pub fn find(method: &str, path: &str) -> Option<(&'static Route, HashMap<String,
         .find_map(|r| r.match_path(path).map(|params| (r, params)))
 }
 
-/// Runs the handler of `function`, as its Lambda binary would.
+/// Runs the handler of `function`, as its Lambda binary would; `None` if no route has it.
 pub async fn invoke(function: &str, app: &App, req: Request) -> Option<Response<Body>> {
+    let route = ROUTES.iter().find(|r| r.function == function)?;
     let request_id = orgs_shared::http::request_id(&req);
-    let result = match function {
-        "get-me" => me::get_me(app, req).await,
-        "update-me" => me::update_me(app, req).await,
-        "create-org" => orgs::create_org(app, req).await,
-        "list-orgs" => orgs::list_orgs(app, req).await,
-        "get-org" => orgs::get_org(app, req).await,
-        "update-org" => orgs::update_org(app, req).await,
-        "change-org-handle" => orgs::change_org_handle(app, req).await,
-        "delete-org" => orgs::delete_org(app, req).await,
-        "create-invitations" => invitations::create_invitations(app, req).await,
-        "list-invitations" => invitations::list_invitations(app, req).await,
-        "get-invitation" => invitations::get_invitation(app, req).await,
-        "resend-invitation" => invitations::resend_invitation(app, req).await,
-        "revoke-invitation" => invitations::revoke_invitation(app, req).await,
-        "lookup-invitation" => invitee::lookup_invitation(app, req).await,
-        "accept-invitation" => invitee::accept_invitation(app, req).await,
-        "decline-invitation" => invitee::decline_invitation(app, req).await,
-        "list-my-invitations" => invitee::list_my_invitations(app, req).await,
-        "list-members" => members::list_members(app, req).await,
-        "get-member" => members::get_member(app, req).await,
-        "update-member" => members::update_member(app, req).await,
-        "remove-member" => members::remove_member(app, req).await,
-        "transfer-ownership" => members::transfer_ownership(app, req).await,
-        "list-teams" => teams::list_teams(app, req).await,
-        "create-team" => teams::create_team(app, req).await,
-        "get-team" => teams::get_team(app, req).await,
-        "rename-team" => teams::rename_team(app, req).await,
-        "delete-team" => teams::delete_team(app, req).await,
-        "list-team-members" => teams::list_team_members(app, req).await,
-        "add-team-member" => teams::add_team_member(app, req).await,
-        "remove-team-member" => teams::remove_team_member(app, req).await,
-        "list-audit-log" => audit::list_audit_log(app, req).await,
-        _ => return None,
-    };
-    Some(respond(&request_id, result))
+    Some(respond(&request_id, (route.handler)(app, req).await))
 }
 
 #[cfg(test)]

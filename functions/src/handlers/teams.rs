@@ -1,19 +1,21 @@
-//! Teams: any member lists and reads them; admins and owners create, rename and delete them
-//! and add or remove members.
+//! Teams: any member lists and reads them; admins and owners create, rename and delete them,
+//! add or remove members, and list the pending invitations that name them.
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
 use orgs_shared::app::App;
-use orgs_shared::domain::{DisplayName, MemberStatus, Permission, TeamId, UserId};
+use orgs_shared::domain::{
+    DisplayName, InvitationId, MemberStatus, Permission, TeamId, Timestamp, UserId,
+};
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, created, encode_cursor, json, json_body, no_content,
 };
 use orgs_shared::store::{ItemKey, ReadItems, Refusal, StoreError, Team};
 
 use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
-use crate::views::{PageView, TeamMemberView, TeamView};
+use crate::views::{InvitationView, PageView, TeamMemberView, TeamView};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -203,4 +205,24 @@ pub async fn remove_team_member(app: &App, req: Request) -> Result<Response<Body
             other => other.into(),
         })?;
     Ok(no_content())
+}
+
+/// The pending invitations that name the team, for those who manage invitations.
+pub async fn list_team_invitations(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let page = PageRequest::from_request(&req)?;
+    let after = page.after_as(InvitationId::parse)?;
+    let (team, _) = team(app, &caller, &req, Permission::ManageInvitations, &[]).await?;
+    let now = Timestamp::now();
+    let found = app
+        .store
+        .list_team_invitations(&team, now, page.limit, after.as_ref())
+        .await?;
+    let items = found
+        .items
+        .iter()
+        .map(|i| InvitationView::new(i, now))
+        .collect();
+    let next_cursor = found.next.map(|id| encode_cursor(id.as_str()));
+    Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
 }

@@ -6,7 +6,7 @@ use orgs_shared::store::{ItemKey, Op};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{Stack, assert_problem};
+use crate::common::{Options, Person, Stack, assert_problem};
 
 fn ids(page: &Value) -> Vec<String> {
     page["items"]
@@ -309,4 +309,134 @@ async fn a_team_read_empty_but_joined_since_is_still_deleted_with_its_member() {
         )
         .await;
     assert_eq!(bo_view["team_ids"], json!([]), "bo is out of it too");
+}
+
+/// Invites `email` into `org` as `by`, naming `teams`; the invitation's id.
+async fn invite(stack: &Stack, by: &Person, org: &str, email: &str, teams: &[&str]) -> String {
+    let body = json!({ "invitations": [{ "email": email, "teams": teams }] });
+    let path = format!("/orgs/{org}/invitations");
+    let (status, created) = stack.call(Some(by), Method::POST, &path, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created["results"][0]["invitation"]["invitation_id"]
+        .as_str()
+        .expect("an invitation id")
+        .to_owned()
+}
+
+/// The invitation ids of every page of `path`, one invitation a page, following the cursors.
+async fn invitation_ids_by_page(stack: &Stack, who: &Person, path: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page_path = match &cursor {
+            Some(cursor) => format!("{path}?limit=1&cursor={cursor}"),
+            None => format!("{path}?limit=1"),
+        };
+        let (status, page) = stack.call(Some(who), Method::GET, &page_path, None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let items = page["items"].as_array().expect("items");
+        assert!(items.len() <= 1, "{page}");
+        for item in items {
+            assert_eq!(item["status"], "pending", "{item}");
+            ids.push(item["invitation_id"].as_str().expect("id").to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return ids,
+        }
+    }
+}
+
+/// A team's invitations are the pending ones that name it: not those naming only other teams
+/// or none, nor revoked or lapsed ones; for admins and owners, page by page; a team the
+/// organization does not have is not found.
+#[tokio::test]
+async fn a_team_lists_the_pending_invitations_that_name_it() {
+    let stack = Stack::start().await;
+    let (olivia, ada, bo) = (
+        stack.person("olivia"),
+        stack.person("ada"),
+        stack.person("bo"),
+    );
+    let org = stack.create_org(&olivia, "acme").await;
+    stack.join(&org, &olivia, &ada, "admin").await;
+    stack.join(&org, &olivia, &bo, "member").await;
+    let teams = format!("/orgs/{org}/teams");
+    let (_, page) = stack.call(Some(&ada), Method::GET, &teams, None).await;
+    let my_team = page["items"][0]["team_id"].as_str().unwrap().to_owned();
+    let (status, ops) = stack
+        .call(
+            Some(&ada),
+            Method::POST,
+            &teams,
+            Some(json!({ "name": "Ops" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ops}");
+    let ops = ops["team_id"].as_str().unwrap().to_owned();
+
+    let both = invite(&stack, &olivia, &org, "both@example.com", &[&ops, &my_team]).await;
+    let ops_only = invite(&stack, &ada, &org, "ops@example.com", &[&ops]).await;
+    invite(&stack, &olivia, &org, "none@example.com", &[]).await;
+    let revoked = invite(&stack, &olivia, &org, "gone@example.com", &[&ops]).await;
+    let path = format!("/orgs/{org}/invitations/{revoked}");
+    let (status, _) = stack.call(Some(&olivia), Method::DELETE, &path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // Past its deadline, an invitation is no longer pending, before the expiry job runs.
+    let lapsing = Stack::start_with(Options {
+        table: Some(stack.table.clone()),
+        invitation_ttl_seconds: Some(-60),
+        ..Options::default()
+    })
+    .await;
+    invite(&lapsing, &olivia, &org, "late@example.com", &[&ops]).await;
+
+    let ops_invitations = format!("{teams}/{ops}/invitations");
+    let mut expected = vec![both.clone(), ops_only];
+    expected.sort();
+    let (status, page) = stack
+        .call(Some(&ada), Method::GET, &ops_invitations, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let listed: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["invitation_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, expected, "by invitation id");
+    assert_eq!(page["next_cursor"], Value::Null);
+    assert_eq!(
+        invitation_ids_by_page(&stack, &olivia, &ops_invitations).await,
+        expected
+    );
+    let my_team_invitations = format!("{teams}/{my_team}/invitations");
+    assert_eq!(
+        invitation_ids_by_page(&stack, &ada, &my_team_invitations).await,
+        [both]
+    );
+
+    let (status, body) = stack
+        .call(Some(&bo), Method::GET, &ops_invitations, None)
+        .await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let other = stack.create_org(&olivia, "other").await;
+    let (_, page) = stack
+        .call(
+            Some(&olivia),
+            Method::GET,
+            &format!("/orgs/{other}/teams"),
+            None,
+        )
+        .await;
+    let elsewhere = page["items"][0]["team_id"].as_str().unwrap();
+    for team in [
+        elsewhere.to_owned(),
+        TeamId::generate().to_string(),
+        "nope".into(),
+    ] {
+        let path = format!("{teams}/{team}/invitations");
+        let (status, body) = stack.call(Some(&ada), Method::GET, &path, None).await;
+        assert_problem(status, &body, StatusCode::NOT_FOUND, "not-found");
+    }
 }

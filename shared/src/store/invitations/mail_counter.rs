@@ -1,7 +1,7 @@
 //! The counter of an organization's invitation emails on one UTC day, raised with a `< max`
 //! condition in the transaction that sends.
 
-use crate::app::Limits;
+use crate::domain::Limits;
 use crate::domain::{OrgId, Timestamp};
 
 use crate::store::error::{LimitKind, Refusal, StoreResult};

@@ -9,6 +9,7 @@ use crate::store::error::StoreResult;
 use crate::store::item::{Reader, s};
 use crate::store::keys;
 use crate::store::orgs::Organization;
+use crate::store::teams::Team;
 use crate::store::query::{Decode, Page, PartitionQuery};
 use crate::store::tx::Expr;
 use crate::store::{Read, Store};
@@ -109,6 +110,44 @@ impl Store {
                 position: |i| i.invitation_id.clone(),
             },
             "list invitations",
+        )
+        .await
+    }
+
+    /// The pending, unexpired invitations that name `team`, by id. A filtered Query of the
+    /// organization's invitations: no index holds invitations by team (an invitation names up
+    /// to ten teams, and an index key holds one value), and the filter reads no more than the
+    /// pending listing does.
+    pub async fn list_team_invitations(
+        &self,
+        team: &Team,
+        now: Timestamp,
+        limit: usize,
+        after: Option<&InvitationId>,
+    ) -> StoreResult<Page<Invitation, InvitationId>> {
+        let org = &team.org_id;
+        let filter =
+            Expr::new("#status = :status AND expires_at > :now AND contains(team_ids, :team)")
+                .name("#status", "status")
+                .value(":status", s(InvitationStatus::Pending.as_str()))
+                .value(":now", s(now.to_rfc3339()))
+                .value(":team", s(team.team_id.as_str()));
+        let pk = keys::org_pk(org);
+        self.list(
+            PartitionQuery {
+                index: None,
+                pk: (keys::PK, &pk),
+                sk_prefix: Some((keys::SK, keys::INVITATION_PREFIX)),
+                descending: false,
+            },
+            Some(filter),
+            limit,
+            after.map(|id| Invitation::key(org, id)),
+            Decode {
+                item: Invitation::from_item,
+                position: |i| i.invitation_id.clone(),
+            },
+            "list a team's invitations",
         )
         .await
     }

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::app::Limits;
+use crate::domain::Limits;
 use crate::domain::{
     Change, ChangeKind, InvitationId, InvitationStatus, OrgId, OrgStatus, Role, Subject, TeamId,
     Timestamp, TokenHash, UserId,

@@ -237,7 +237,21 @@ impl Fixture {
 
     /// Invites `email` into `org` (by Alice); the invitation's id and its token.
     pub async fn invite(&self, org: &Org, email: &str) -> anyhow::Result<(String, String)> {
-        let body = json!({ "invitations": [{ "email": email }] });
+        self.invite_to_teams(org, email, &[]).await
+    }
+
+    /// `invite`, with an invitation that names `teams`.
+    pub async fn invite_to_teams(
+        &self,
+        org: &Org,
+        email: &str,
+        teams: &[String],
+    ) -> anyhow::Result<(String, String)> {
+        let mut invitee = json!({ "email": email });
+        if !teams.is_empty() {
+            invitee["teams"] = json!(teams);
+        }
+        let body = json!({ "invitations": [invitee] });
         let req = Req::new("POST", format!("/orgs/{}/invitations", org.id), Some(body));
         let answer = self.expect(Some(&self.alice), &req, 201).await?;
         let result = &answer["results"][0];
