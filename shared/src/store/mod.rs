@@ -17,6 +17,8 @@ pub mod model;
 mod org_read;
 mod orgs;
 mod query;
+#[cfg(feature = "fixtures")]
+mod stored;
 mod teams;
 mod tx;
 mod users;
@@ -39,12 +41,16 @@ pub use answers::Joiner;
 pub use audit::{AuditEntry, AuditFilter, AuditPosition};
 pub use error::{LimitKind, Refusal, StoreError, StoreResult};
 pub use expiry::{DueCursor, DuePage, Expiry};
+#[cfg(feature = "fixtures")]
+pub use fixtures::SeedMember;
 pub use history::Retention;
 pub use invitations::{NewInvitation, TokenMatch};
 pub use item::Item;
 pub use model::{Invitation, Membership, Op, Organization, Page, User};
 pub use org_read::{ItemKey, OrgRead, ReadItems};
 pub use orgs::FIRST_TEAM_NAME;
+#[cfg(feature = "fixtures")]
+pub use stored::{Of, PARTITION_PREFIXES, Stored};
 pub use teams::{MAX_TEAMS_PER_MEMBER, Team, TeamMember};
 pub use users::{Identity, UserPatch};
 
