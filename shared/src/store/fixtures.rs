@@ -1,18 +1,30 @@
-//! Bulk fixtures for benchmarks, compiled only with the `fixtures` feature (the deployed
+//! Fixtures for tests and benchmarks, compiled only with the `fixtures` feature (the deployed
 //! functions never enable it): the items the store's own transactions write, of exactly their
-//! shape, put straight into the table without those transactions' checks, audit entries or
-//! events.
+//! shape and with the organization's counts kept true, put straight into the table without
+//! those transactions' checks, audit entries or events.
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
-use crate::domain::OrgId;
+use crate::domain::{MemberStatus, OrgId, Role, TeamId, Timestamp, UserId};
 
 use super::Store;
 use super::error::{StoreError, StoreResult};
 use super::history::Op;
 use super::invitations::{Invitation, NewInvitation, pending_invitation_items};
-use super::item::n;
+use super::item::{Item, ItemBuilder, n};
+use super::keys;
+use super::members::Membership;
 use super::orgs::Organization;
+use super::teams::Team;
+
+/// A member to seed into an organization.
+pub struct SeedMember<'a> {
+    pub user: &'a UserId,
+    /// Verified; its member-email marker is written with it.
+    pub email: &'a str,
+    pub role: Role,
+    pub status: MemberStatus,
+}
 
 impl Store {
     /// Puts pending invitations into the organization as `create_invitation` leaves them (the
@@ -25,31 +37,142 @@ impl Store {
     ) -> StoreResult<Vec<Invitation>> {
         const CONTEXT: &str = "seed pending invitations";
         let mut invitations = Vec::with_capacity(new.len());
-        let mut requests = Vec::with_capacity(new.len() * 3);
+        let mut items = Vec::with_capacity(new.len() * 3);
         for one in new {
-            let (invitation, items) = pending_invitation_items(org, one, op);
+            let (invitation, made) = pending_invitation_items(org, one, op);
             invitations.push(invitation);
-            for item in items {
-                let put = PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map_err(|e| StoreError::Dynamo {
-                        context: CONTEXT,
-                        source: Box::new(e),
-                    })?;
-                requests.push(WriteRequest::builder().put_request(put).build());
-            }
+            items.extend(made);
         }
-        self.batch_write(requests, CONTEXT).await?;
-        self.client
+        self.put_all(items, CONTEXT).await?;
+        self.add_to_counts(
+            org,
+            "ADD pending_count :added",
+            &[(":added", new.len())],
+            CONTEXT,
+        )
+        .await?;
+        Ok(invitations)
+    }
+
+    /// Puts members into the organization as accepting an invitation leaves them (the
+    /// membership and its member-email marker, in no team) and adds them to its counts.
+    pub async fn seed_members(
+        &self,
+        org: &OrgId,
+        members: &[SeedMember<'_>],
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        const CONTEXT: &str = "seed members";
+        let mut items = Vec::with_capacity(members.len() * 2);
+        for member in members {
+            items.push(
+                Membership {
+                    org_id: org.clone(),
+                    user_id: member.user.clone(),
+                    role: member.role,
+                    status: member.status,
+                    email: Some(member.email.to_owned()),
+                    team_ids: Vec::new(),
+                    joined_at: at,
+                    updated_at: at,
+                }
+                .to_item(),
+            );
+            items.push(Membership::email_marker(org, member.email, member.user));
+        }
+        self.put_all(items, CONTEXT).await?;
+        let owners = members
+            .iter()
+            .filter(|m| m.role == Role::Owner && m.status == MemberStatus::Active)
+            .count();
+        self.add_to_counts(
+            org,
+            "ADD member_count :members, owner_count :owners",
+            &[(":members", members.len()), (":owners", owners)],
+            CONTEXT,
+        )
+        .await
+    }
+
+    /// Puts empty teams named `names` into the organization, as creating them leaves them (the
+    /// team and its name marker).
+    pub async fn seed_teams(
+        &self,
+        org: &OrgId,
+        names: &[String],
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let mut items = Vec::with_capacity(names.len() * 2);
+        for name in names {
+            let team = Team {
+                org_id: org.clone(),
+                team_id: TeamId::generate(),
+                name: name.clone(),
+                member_count: 0,
+                created_at: at,
+                active: true,
+            };
+            items.push(Team::name_marker(org, name, &team.team_id));
+            items.push(team.to_item());
+        }
+        self.put_all(items, "seed teams").await
+    }
+
+    /// Plants an event record of the organization whose `detail` is `detail` as it is, JSON or
+    /// not: what a faulty writer could leave for the publisher.
+    pub async fn plant_event_record(
+        &self,
+        org: &OrgId,
+        at: Timestamp,
+        event_id: &str,
+        detail_type: &str,
+        detail: &str,
+    ) -> StoreResult<()> {
+        let subject = crate::domain::Subject::Org(org.clone());
+        let item = ItemBuilder::key(keys::event_pk(&subject), keys::timeline_sk(at, event_id))
+            .s("entity", "event")
+            .s("event_id", event_id)
+            .s("detail_type", detail_type)
+            .s("detail", detail)
+            .build();
+        self.put_all(vec![item], "plant an event record").await
+    }
+
+    async fn put_all(&self, items: Vec<Item>, context: &'static str) -> StoreResult<()> {
+        let mut requests = Vec::with_capacity(items.len());
+        for item in items {
+            let put = PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .map_err(|e| StoreError::Dynamo {
+                    context,
+                    source: Box::new(e),
+                })?;
+            requests.push(WriteRequest::builder().put_request(put).build());
+        }
+        self.batch_write(requests, context).await
+    }
+
+    async fn add_to_counts(
+        &self,
+        org: &OrgId,
+        update: &str,
+        values: &[(&str, usize)],
+        context: &'static str,
+    ) -> StoreResult<()> {
+        let mut request = self
+            .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Organization::key(org)))
-            .update_expression("ADD pending_count :added")
-            .expression_attribute_values(":added", n(new.len()))
+            .update_expression(update);
+        for (name, value) in values {
+            request = request.expression_attribute_values(*name, n(value));
+        }
+        request
             .send()
             .await
-            .map_err(|e| StoreError::from_sdk(CONTEXT, e))?;
-        Ok(invitations)
+            .map_err(|e| StoreError::from_sdk(context, e))?;
+        Ok(())
     }
 }

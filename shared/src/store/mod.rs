@@ -10,13 +10,13 @@ mod handles;
 mod history;
 mod invitations;
 mod item;
-// Private after the `testhelp` merge: nothing outside the store may use it (only tests/ did).
-#[doc(hidden)]
-pub mod keys;
+mod keys;
 mod members;
 mod org_read;
 mod orgs;
 mod query;
+#[cfg(feature = "fixtures")]
+mod stored;
 mod teams;
 mod tx;
 mod users;
@@ -37,6 +37,8 @@ pub(crate) enum Read {
 
 pub use audit::{AuditEntry, AuditFilter, AuditPosition};
 pub use error::{LimitKind, Refusal, StoreError, StoreResult};
+#[cfg(feature = "fixtures")]
+pub use fixtures::SeedMember;
 pub use history::{Op, Retention, event_from_item};
 pub use invitations::{
     DueCursor, DuePage, Expiry, Invitation, Joiner, NewInvitation, TokenMatch, expiry_shards,
@@ -46,6 +48,8 @@ pub use members::Membership;
 pub use org_read::{ItemKey, OrgRead, ReadItems};
 pub use orgs::{FIRST_TEAM_NAME, Organization};
 pub use query::Page;
+#[cfg(feature = "fixtures")]
+pub use stored::{Of, PARTITION_PREFIXES, Stored};
 pub use teams::{MAX_TEAMS_PER_MEMBER, Team, TeamMember};
 pub use users::{Identity, User, UserPatch};
 

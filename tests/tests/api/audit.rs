@@ -10,7 +10,7 @@ use crate::common::{Person, Stack, assert_problem, error_fields};
 
 async fn log(stack: &Stack, who: &Person, org_id: &str, query: &str) -> Value {
     let path = format!("/orgs/{org_id}/audit-log{query}");
-    let (status, page) = stack.call(Some(who), Method::GET, &path, None).await;
+    let (status, page) = stack.get(who, &path).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     page
 }
@@ -51,17 +51,12 @@ async fn admins_and_owners_read_who_did_what_newest_first_and_it_survives_a_rena
     let org_id = stack.create_org(&alice, "acme").await;
     let org = format!("/orgs/{org_id}");
     let (status, _) = stack
-        .call(
-            Some(&alice),
-            Method::PATCH,
-            &org,
-            Some(json!({ "display_name": "Acme Two" })),
-        )
+        .patch(&alice, &org, json!({ "display_name": "Acme Two" }))
         .await;
     assert_eq!(status, StatusCode::OK);
     let rename = stack
         .raw(
-            Some(&alice),
+            &alice,
             Method::PUT,
             &format!("{org}/handle"),
             json!({ "handle": "acme-labs" }).to_string(),
@@ -117,15 +112,13 @@ async fn members_get_403_and_strangers_and_deactivated_members_404() {
         .add_member(&org_id, &dave, "admin", "deactivated")
         .await;
     let path = format!("/orgs/{org_id}/audit-log");
-    let (status, problem) = stack.call(Some(&carol), Method::GET, &path, None).await;
+    let (status, problem) = stack.get(&carol, &path).await;
     assert_problem(status, &problem, StatusCode::FORBIDDEN, "forbidden");
     for who in [&dave, &mallory] {
-        let (status, problem) = stack.call(Some(who), Method::GET, &path, None).await;
+        let (status, problem) = stack.get(who, &path).await;
         assert_problem(status, &problem, StatusCode::NOT_FOUND, "not-found");
     }
-    let (status, problem) = stack
-        .call(Some(&alice), Method::GET, "/orgs/org_nope/audit-log", None)
-        .await;
+    let (status, problem) = stack.get(&alice, "/orgs/org_nope/audit-log").await;
     assert_problem(status, &problem, StatusCode::NOT_FOUND, "not-found");
 }
 
@@ -139,7 +132,7 @@ async fn pages_follow_cursors_and_filters_narrow_by_action_and_actor() {
     let org = format!("/orgs/{org_id}");
     for (who, n) in [(&alice, 1), (&alice, 2), (&bob, 3), (&alice, 4), (&bob, 5)] {
         let body = json!({ "display_name": format!("Acme {n}") });
-        let (status, _) = stack.call(Some(who), Method::PATCH, &org, Some(body)).await;
+        let (status, _) = stack.patch(who, &org, body).await;
         assert_eq!(status, StatusCode::OK);
     }
 
@@ -178,10 +171,10 @@ async fn bad_parameters_are_400_and_a_cursor_cannot_leave_its_organization() {
         ("?actor=%0A", "actor"),
         ("?limit=0", "limit"),
         ("?cursor=not-a-cursor", "cursor"),
-        ("?cursor=djE6T1JHI3g", "cursor"), // "v1:ORG#x": a well-wrapped foreign position
+        ("?cursor=djE6T1JHI3g", "cursor"), // well wrapped, but a position in another partition
     ] {
         let path = format!("/orgs/{acme}/audit-log{query}");
-        let (status, problem) = stack.call(Some(&alice), Method::GET, &path, None).await;
+        let (status, problem) = stack.get(&alice, &path).await;
         assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation");
         assert_eq!(error_fields(&problem), [field], "{query}");
     }
@@ -190,9 +183,7 @@ async fn bad_parameters_are_400_and_a_cursor_cannot_leave_its_organization() {
     for n in 0..2 {
         let body = json!({ "display_name": format!("Acme {n}") });
         let path = format!("/orgs/{acme}");
-        stack
-            .call(Some(&alice), Method::PATCH, &path, Some(body))
-            .await;
+        stack.patch(&alice, &path, body).await;
     }
     let page = log(&stack, &alice, &acme, "?limit=1").await;
     let cursor = page["next_cursor"].as_str().unwrap();

@@ -104,36 +104,19 @@ async fn populate(stack: &Stack) -> World {
     }
     let path = format!("/orgs/{org_id}/members/{}", deactivated.sub);
     stack
-        .call(
-            Some(&owner),
-            Method::PATCH,
-            &path,
-            Some(json!({ "status": "deactivated" })),
-        )
+        .patch(&owner, &path, json!({ "status": "deactivated" }))
         .await;
-    let (_, teams) = stack
-        .call(
-            Some(&owner),
-            Method::GET,
-            &format!("/orgs/{org_id}/teams"),
-            None,
-        )
-        .await;
+    let (_, teams) = stack.get(&owner, format!("/orgs/{org_id}/teams")).await;
     let team_id = teams["items"][0]["team_id"]
         .as_str()
         .expect("My Team")
         .to_owned();
     let path = format!("/orgs/{org_id}/teams/{team_id}/members/{}", tara.sub);
-    stack.call(Some(&owner), Method::PUT, &path, None).await;
+    stack.put(&owner, &path, None).await;
     let invitee = person("invitee");
     let body = json!({ "invitations": [{ "email": invitee.email }] });
     let (_, created) = stack
-        .call(
-            Some(&owner),
-            Method::POST,
-            &format!("/orgs/{org_id}/invitations"),
-            Some(body),
-        )
+        .post(&owner, format!("/orgs/{org_id}/invitations"), body)
         .await;
     let result = &created["results"][0];
     let token = result["invite_url"]

@@ -7,15 +7,15 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use aws_sdk_dynamodb::config::retry::RetryPartition;
-use aws_sdk_dynamodb::types::AttributeValue;
 use orgs_local::counting::RequestCounter;
 use orgs_local::faults::FaultProxy;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
 use orgs_local::{aws, provision, token};
 use orgs_shared::app::{App, Config, Limits};
+use orgs_shared::domain::{MemberStatus, OrgId, Role, Timestamp, UserId};
 use orgs_shared::mail::Mailer;
-use orgs_shared::store::Store;
+use orgs_shared::store::{Item, Of, SeedMember, Store, Stored};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -38,6 +38,9 @@ pub struct Stack {
     pub http: reqwest::Client,
     pub dynamo: aws_sdk_dynamodb::Client,
     pub app: App,
+    /// The store on the test's own client, as `dynamo`: its fixtures and reads pass no fault
+    /// proxy and no request counter.
+    pub fixtures: Store,
     pub table: String,
     /// Only for stacks started with `start_with_events`.
     pub events: Option<Events>,
@@ -52,6 +55,33 @@ pub struct Person {
     pub sub: String,
     pub email: String,
     pub token: String,
+}
+
+/// Who sends a request: a signed-in `&Person`, `Anonymous`, or either (`Option<&Person>`).
+pub trait Caller {
+    /// The bearer token the request carries, if any.
+    fn token(&self) -> Option<&str>;
+}
+
+impl Caller for &Person {
+    fn token(&self) -> Option<&str> {
+        Some(&self.token)
+    }
+}
+
+impl Caller for Option<&Person> {
+    fn token(&self) -> Option<&str> {
+        self.map(|person| person.token.as_str())
+    }
+}
+
+/// Nobody signed in: the request carries no token.
+pub struct Anonymous;
+
+impl Caller for Anonymous {
+    fn token(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A stored item, flattened to sorted `name -> value` text so two snapshots compare exactly.
@@ -164,10 +194,12 @@ impl Stack {
             Some(eventbridge) => Some(Events::start(&sdk, &table, eventbridge.as_deref()).await),
             None => None,
         };
+        let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         Self {
             base,
             http: reqwest::Client::new(),
-            dynamo: aws_sdk_dynamodb::Client::new(&sdk),
+            fixtures: Store::new(dynamo.clone(), &table, app.config.retention),
+            dynamo,
             app,
             table,
             events,
@@ -230,15 +262,6 @@ impl Stack {
         self.events.as_ref().expect("a stack started with events")
     }
 
-    /// The `event_id`s of the table's event records, in stream order per subject.
-    pub async fn stored_event_ids(&self, prefix: &str) -> Vec<String> {
-        self.keys_with_prefix(prefix)
-            .await
-            .into_iter()
-            .filter_map(|(_, sk)| sk.split_once('#').map(|(_, id)| id.to_owned()))
-            .collect()
-    }
-
     /// A person with a verified email `{sub}@example.com`.
     pub fn person(&self, sub: &str) -> Person {
         let email = format!("{sub}@example.com");
@@ -250,12 +273,52 @@ impl Stack {
         }
     }
 
-    /// Sends a request; returns the status and the JSON body (`Null` when empty).
+    /// `GET path` as `who`: the status and the JSON body (`Null` when empty).
+    pub async fn get(&self, who: impl Caller, path: impl AsRef<str>) -> (StatusCode, Value) {
+        self.call(who, Method::GET, path, None).await
+    }
+
+    /// `DELETE path` as `who`.
+    pub async fn delete(&self, who: impl Caller, path: impl AsRef<str>) -> (StatusCode, Value) {
+        self.call(who, Method::DELETE, path, None).await
+    }
+
+    /// `POST path` as `who`, with a JSON body or none (`None`).
+    pub async fn post(
+        &self,
+        who: impl Caller,
+        path: impl AsRef<str>,
+        body: impl Into<Option<Value>>,
+    ) -> (StatusCode, Value) {
+        self.call(who, Method::POST, path, body.into()).await
+    }
+
+    /// `PUT path` as `who`, with a JSON body or none (`None`).
+    pub async fn put(
+        &self,
+        who: impl Caller,
+        path: impl AsRef<str>,
+        body: impl Into<Option<Value>>,
+    ) -> (StatusCode, Value) {
+        self.call(who, Method::PUT, path, body.into()).await
+    }
+
+    /// `PATCH path` as `who`, with a JSON body.
+    pub async fn patch(
+        &self,
+        who: impl Caller,
+        path: impl AsRef<str>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.call(who, Method::PATCH, path, Some(body)).await
+    }
+
+    /// Sends a request with any method (for tests that go through several).
     pub async fn call(
         &self,
-        who: Option<&Person>,
+        who: impl Caller,
         method: Method,
-        path: &str,
+        path: impl AsRef<str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
         let (status, _, json) = self.call_with_headers(who, method, path, body).await;
@@ -265,15 +328,16 @@ impl Stack {
     /// `call`, with the answer's headers too.
     pub async fn call_with_headers(
         &self,
-        who: Option<&Person>,
+        who: impl Caller,
         method: Method,
-        path: &str,
+        path: impl AsRef<str>,
         body: Option<Value>,
     ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let path = path.as_ref();
         let method_name = method.to_string();
         let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(person) = who {
-            request = request.bearer_auth(&person.token);
+        if let Some(token) = who.token() {
+            request = request.bearer_auth(token);
         }
         if let Some(body) = body {
             request = request
@@ -300,9 +364,10 @@ impl Stack {
         (status, headers, json)
     }
 
+    /// Sends `body` as it is, with no content type: for bodies that are not JSON.
     pub async fn raw(
         &self,
-        who: Option<&Person>,
+        who: impl Caller,
         method: Method,
         path: &str,
         body: String,
@@ -311,8 +376,8 @@ impl Stack {
             .http
             .request(method, format!("{}{path}", self.base))
             .body(body);
-        if let Some(person) = who {
-            request = request.bearer_auth(&person.token);
+        if let Some(token) = who.token() {
+            request = request.bearer_auth(token);
         }
         request.send().await.expect("request")
     }
@@ -320,9 +385,7 @@ impl Stack {
     /// Creates an organization and returns its id.
     pub async fn create_org(&self, who: &Person, handle: &str) -> String {
         let body = serde_json::json!({ "handle": handle, "display_name": format!("{handle} Inc"), "region": "us" });
-        let (status, org) = self
-            .call(Some(who), Method::POST, "/orgs", Some(body))
-            .await;
+        let (status, org) = self.post(who, "/orgs", body).await;
         assert_eq!(status, StatusCode::CREATED, "{org}");
         org["org_id"].as_str().expect("org_id").to_owned()
     }
@@ -332,21 +395,12 @@ impl Stack {
     pub async fn join(&self, org_id: &str, inviter: &Person, person: &Person, role: &str) {
         let body = serde_json::json!({ "invitations": [{ "email": person.email, "role": role }] });
         let path = format!("/orgs/{org_id}/invitations");
-        let (status, created) = self
-            .call(Some(inviter), Method::POST, &path, Some(body))
-            .await;
+        let (status, created) = self.post(inviter, &path, body).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         let link = created["results"][0]["invite_url"].as_str().expect("link");
         let token = link.split("token=").nth(1).expect("token");
         let body = serde_json::json!({ "token": token });
-        let (status, joined) = self
-            .call(
-                Some(person),
-                Method::POST,
-                "/invitations/accept",
-                Some(body),
-            )
-            .await;
+        let (status, joined) = self.post(person, "/invitations/accept", body).await;
         assert_eq!(status, StatusCode::OK, "{joined}");
     }
 
@@ -380,65 +434,123 @@ impl Stack {
         items
     }
 
-    /// The `pk`/`sk` of every item whose partition key starts with `prefix`.
-    pub async fn keys_with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
-        let text = |v: Option<&String>| v.cloned().unwrap_or_default();
-        self.snapshot()
+    /// Every item in the table with what it is, in key order.
+    pub async fn stored(&self) -> Vec<(Stored, Item)> {
+        self.fixtures.stored_items().await.expect("scan")
+    }
+
+    /// What every item in the table is, in key order.
+    pub async fn kinds(&self) -> Vec<Stored> {
+        self.stored()
             .await
             .into_iter()
-            .map(|item| {
-                (
-                    unquote(&text(item.get("pk"))),
-                    unquote(&text(item.get("sk"))),
-                )
-            })
-            .filter(|(pk, _)| pk.starts_with(prefix))
+            .map(|(what, _)| what)
             .collect()
     }
 
-    /// Writes an item straight into the table: for fixtures that no route can make yet.
-    pub async fn put_item(&self, item: Vec<(&str, AttributeValue)>) {
-        let item = item.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-        self.dynamo
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
+    /// The item that is `what`, if the table holds it.
+    pub async fn stored_item(&self, what: &Stored) -> Option<Item> {
+        self.stored()
             .await
-            .expect("put item");
+            .into_iter()
+            .find_map(|(it, item)| (it == *what).then_some(item))
     }
 
-    /// Makes `person` a member of `org_id` with `role`: until the invitations issue lands, the
-    /// only way to have a second member is to write the membership item as the store does.
+    /// What the items of the organization's partition are, in key order.
+    pub async fn org_items(&self, org_id: &str) -> Vec<Stored> {
+        let mut items = self.kinds().await;
+        items.retain(|what| what.org() == Some(org_id));
+        items
+    }
+
+    /// The id of the organization's first team ("My Team", unless it is gone).
+    pub async fn first_team(&self, org_id: &str) -> String {
+        self.org_items(org_id)
+            .await
+            .into_iter()
+            .find_map(|what| match what {
+                Stored::Team { team, .. } => Some(team),
+                _ => None,
+            })
+            .expect("a team")
+    }
+
+    /// The audit entries of an organization (`Of::Org`) or user, oldest first.
+    pub async fn audit_entries(&self, of: &Of) -> Vec<Item> {
+        let mut entries = self.stored().await;
+        entries.retain(|(what, _)| matches!(what, Stored::Audit { of: o, .. } if o == of));
+        entries.into_iter().map(|(_, item)| item).collect()
+    }
+
+    /// The event records of an organization (`Of::Org`) or user, in commit order.
+    pub async fn event_records(&self, of: &Of) -> Vec<Item> {
+        let mut records = self.stored().await;
+        records.retain(|(what, _)| matches!(what, Stored::Event { of: o, .. } if o == of));
+        records.into_iter().map(|(_, item)| item).collect()
+    }
+
+    /// The `event_id`s of the table's event records (`of` one subject, or all), in stream
+    /// order per subject.
+    pub async fn stored_event_ids(&self, of: Option<&Of>) -> Vec<String> {
+        self.kinds()
+            .await
+            .into_iter()
+            .filter_map(|what| match what {
+                Stored::Event { of: o, id, .. } if of.is_none_or(|of| *of == o) => Some(id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether the table holds any invitation token item.
+    pub async fn has_invitation_tokens(&self) -> bool {
+        self.kinds()
+            .await
+            .iter()
+            .any(|what| matches!(what, Stored::InvitationToken { .. }))
+    }
+
+    /// The handles that have a marker, in order.
+    pub async fn handles(&self) -> Vec<String> {
+        self.kinds()
+            .await
+            .into_iter()
+            .filter_map(|what| match what {
+                Stored::Handle { handle } => Some(handle),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Makes `person` a member of `org_id` with `role` and `status` at once, counts and all,
+    /// without an audit entry or event: for a deactivated member, or many, where the API's way
+    /// (`join`, then a change of status) would be slow or add to the audit trail a test reads.
     pub async fn add_member(&self, org_id: &str, person: &Person, role: &str, status: &str) {
-        let s = |v: &str| AttributeValue::S(v.to_owned());
-        let mut item = vec![
-            ("pk", s(&format!("ORG#{org_id}"))),
-            ("sk", s(&format!("MEMBER#{}", person.sub))),
-            ("entity", s("member")),
-            ("org_id", s(org_id)),
-            ("user_id", s(&person.sub)),
-            ("role", s(role)),
-            ("status", s(status)),
-            ("email", s(&person.email)),
-            ("joined_at", s("2026-01-01T00:00:00.000Z")),
-            ("updated_at", s("2026-01-01T00:00:00.000Z")),
-        ];
-        if status == "active" {
-            item.push(("gsi1pk", s(&format!("USER#{}", person.sub))));
-            item.push(("gsi1sk", s(&format!("ORG#{org_id}"))));
-        }
-        self.put_item(item).await;
+        self.add_members(org_id, &[(person, role, status)]).await;
     }
-}
 
-/// `S("x")` (the Debug form in snapshots) to `x`.
-pub fn unquote(debug: &str) -> String {
-    debug
-        .strip_prefix("S(\"")
-        .and_then(|s| s.strip_suffix("\")"))
-        .unwrap_or(debug)
-        .to_owned()
+    /// `add_member` for many people, in one batch.
+    pub async fn add_members(&self, org_id: &str, members: &[(&Person, &str, &str)]) {
+        let users: Vec<UserId> = members
+            .iter()
+            .map(|(person, _, _)| UserId::parse(&person.sub).expect("user id"))
+            .collect();
+        let seeds: Vec<SeedMember<'_>> = members
+            .iter()
+            .zip(&users)
+            .map(|((person, role, status), user)| SeedMember {
+                user,
+                email: &person.email,
+                role: Role::parse(role).expect("role"),
+                status: MemberStatus::parse(status).expect("status"),
+            })
+            .collect();
+        let org = OrgId::parse(org_id).expect("org id");
+        self.fixtures
+            .seed_members(&org, &seeds, Timestamp::now())
+            .await
+            .expect("seed members");
+    }
 }
 
 /// Asserts a problem+json answer with the given status and `type` code.

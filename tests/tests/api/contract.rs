@@ -284,7 +284,7 @@ async fn every_guarded_route_refuses_requests_without_a_valid_token() {
         for who in [None, Some(&forged), Some(&expired)] {
             let body = Some(serde_json::json!({}));
             let (status, _) = stack
-                .call(who, method.clone(), &format!("{path}?confirm=acme"), body)
+                .call(who, method.clone(), format!("{path}?confirm=acme"), body)
                 .await;
             assert_eq!(
                 status,

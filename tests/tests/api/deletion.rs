@@ -1,55 +1,51 @@
 //! `DELETE /orgs/{org_id}?confirm={handle}`: owners only, everything goes, however much.
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use orgs_shared::domain::{OrgId, Timestamp, UserId};
-use orgs_shared::store::Op;
-use reqwest::{Method, StatusCode};
+use orgs_shared::domain::{InvitationToken, OrgId, Role, Timestamp, UserId};
+use orgs_shared::store::{NewInvitation, Of, Op};
+use reqwest::StatusCode;
 
 use crate::common::{Stack, assert_problem};
 
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_owned())
-}
-
 /// Fills the organization's partition with `count` extra items of the kinds later features
-/// write (members, invitations with their token items, teams), directly through the SDK.
+/// write: a third members, a third pending invitations with their token items, a third teams.
 async fn fill(stack: &Stack, org_id: &str, count: usize) {
-    let pk = format!("ORG#{org_id}");
-    for i in 0..count {
-        match i % 3 {
-            0 => {
-                let member = stack.person(&format!("member-{i}"));
-                stack.add_member(org_id, &member, "member", "active").await;
-            }
-            1 => {
-                let hash = format!("{i:064x}");
-                stack
-                    .put_item(vec![
-                        ("pk", s(&pk)),
-                        ("sk", s(&format!("INV#inv_{i:032x}"))),
-                        ("entity", s("invitation")),
-                        ("token_hash", s(&hash)),
-                    ])
-                    .await;
-                stack
-                    .put_item(vec![
-                        ("pk", s(&format!("INVTOKEN#{hash}"))),
-                        ("sk", s("INVTOKEN")),
-                        ("org_id", s(org_id)),
-                    ])
-                    .await;
-            }
-            _ => {
-                stack
-                    .put_item(vec![
-                        ("pk", s(&pk)),
-                        ("sk", s(&format!("TEAM#team_{i:032x}"))),
-                        ("entity", s("team")),
-                    ])
-                    .await;
-            }
-        }
-    }
+    let third = count / 3;
+    let people: Vec<_> = (0..third)
+        .map(|i| stack.person(&format!("member-{i}")))
+        .collect();
+    let members: Vec<_> = people.iter().map(|p| (p, "member", "active")).collect();
+    stack.add_members(org_id, &members).await;
+    let org = OrgId::parse(org_id).unwrap();
+    let op = Op {
+        actor: UserId::parse("alice").unwrap(),
+        request_id: "fill".into(),
+        at: Timestamp::now(),
+    };
+    let emails: Vec<String> = (0..third).map(|i| format!("i{i}@example.com")).collect();
+    let hashes: Vec<_> = (0..third)
+        .map(|_| InvitationToken::generate().unwrap().hash())
+        .collect();
+    let invitations: Vec<NewInvitation<'_>> = emails
+        .iter()
+        .zip(&hashes)
+        .map(|(email, token_hash)| NewInvitation {
+            email,
+            invitee_user_id: None,
+            role: Role::Member,
+            name: None,
+            note: None,
+            team_ids: &[],
+            token_hash,
+            expires_at: op.at.plus_seconds(86_400),
+        })
+        .collect();
+    let store = &stack.fixtures;
+    store
+        .seed_pending_invitations(&org, &invitations, &op)
+        .await
+        .unwrap();
+    let names: Vec<String> = (0..third).map(|i| format!("Team {i}")).collect();
+    store.seed_teams(&org, &names, op.at).await.unwrap();
 }
 
 #[tokio::test]
@@ -62,14 +58,7 @@ async fn deleting_needs_the_current_handle_and_an_owner() {
         ("", "required"),
         ("?confirm=acme-inc", "confirmation_mismatch"),
     ] {
-        let (status, problem) = stack
-            .call(
-                Some(&alice),
-                Method::DELETE,
-                &format!("/orgs/{org_id}{query}"),
-                None,
-            )
-            .await;
+        let (status, problem) = stack.delete(&alice, format!("/orgs/{org_id}{query}")).await;
         assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation");
         assert_eq!(problem["errors"][0]["field"], "confirm");
         assert_eq!(problem["errors"][0]["code"], field_code);
@@ -84,38 +73,23 @@ async fn deleting_a_large_organization_leaves_nothing_of_it_behind() {
     let org_id = stack.create_org(&alice, "acme").await;
     let other = stack.create_org(&alice, "other").await;
     fill(&stack, &org_id, 360).await;
-    assert!(stack.keys_with_prefix(&format!("ORG#{org_id}")).await.len() > 300);
+    assert!(stack.org_items(&org_id).await.len() > 300);
 
     let (status, body) = stack
-        .call(
-            Some(&alice),
-            Method::DELETE,
-            &format!("/orgs/{org_id}?confirm=ACME"),
-            None,
-        )
+        .delete(&alice, format!("/orgs/{org_id}?confirm=ACME"))
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    assert!(
-        stack
-            .keys_with_prefix(&format!("ORG#{org_id}"))
-            .await
-            .is_empty()
-    );
-    assert!(stack.keys_with_prefix("INVTOKEN#").await.is_empty());
-    assert!(stack.keys_with_prefix("HANDLE#acme").await.is_empty());
+    assert!(stack.org_items(&org_id).await.is_empty());
+    assert!(!stack.has_invitation_tokens().await);
+    assert!(!stack.handles().await.contains(&"acme".to_owned()));
     // The audit trail and the event record of the deletion remain (until their TTL).
-    let audit = stack.keys_with_prefix(&format!("AUDIT#ORG#{org_id}")).await;
+    let audit = stack.audit_entries(&Of::Org(org_id.clone())).await;
     assert_eq!(audit.len(), 2);
     // The other organization is untouched, and the handle is free again.
-    assert_eq!(
-        stack.keys_with_prefix(&format!("ORG#{other}")).await.len(),
-        6
-    );
-    let (status, _) = stack
-        .call(Some(&alice), Method::GET, &format!("/orgs/{org_id}"), None)
-        .await;
+    assert_eq!(stack.org_items(&other).await.len(), 6);
+    let (status, _) = stack.get(&alice, format!("/orgs/{org_id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, list) = stack.call(Some(&alice), Method::GET, "/orgs", None).await;
+    let (_, list) = stack.get(&alice, "/orgs").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     stack.create_org(&stack.person("bob"), "acme").await;
 }
@@ -147,39 +121,20 @@ async fn a_deletion_stopped_after_its_first_step_is_finished_by_repeating_the_re
 
     // Hidden from everyone meanwhile, and no write gets in.
     let path = format!("/orgs/{org_id}");
-    let (status, _) = stack.call(Some(&member), Method::GET, &path, None).await;
+    let (status, _) = stack.get(&member, &path).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = stack.call(Some(&alice), Method::GET, &path, None).await;
+    let (status, _) = stack.get(&alice, &path).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = stack
-        .call(
-            Some(&member),
-            Method::DELETE,
-            &format!("{path}?confirm=acme"),
-            None,
-        )
-        .await;
+    let (status, _) = stack.delete(&member, format!("{path}?confirm=acme")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(stack.keys_with_prefix(&format!("ORG#{org_id}")).await.len() > 60);
+    assert!(stack.org_items(&org_id).await.len() > 60);
 
     // The owner repeats the request; the retry finishes the work.
-    let (status, body) = stack
-        .call(
-            Some(&alice),
-            Method::DELETE,
-            &format!("{path}?confirm=acme"),
-            None,
-        )
-        .await;
+    let (status, body) = stack.delete(&alice, format!("{path}?confirm=acme")).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    assert!(
-        stack
-            .keys_with_prefix(&format!("ORG#{org_id}"))
-            .await
-            .is_empty()
-    );
-    assert!(stack.keys_with_prefix("INVTOKEN#").await.is_empty());
+    assert!(stack.org_items(&org_id).await.is_empty());
+    assert!(!stack.has_invitation_tokens().await);
     // Exactly one OrganizationDeleted record: the retry did not record the deletion twice.
-    let events = stack.keys_with_prefix(&format!("EVENT#ORG#{org_id}")).await;
+    let events = stack.stored_event_ids(Some(&Of::Org(org_id.clone()))).await;
     assert_eq!(events.len(), 2, "created + deleted: {events:?}");
 }

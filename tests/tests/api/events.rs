@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use orgs_local::workspace_root;
-use orgs_shared::domain::ChangeKind;
+use orgs_shared::domain::{ChangeKind, OrgId, Timestamp};
+use orgs_shared::store::Of;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -111,11 +111,8 @@ fn every_kind_of_change_has_a_schema_and_a_line_in_the_events_readme() {
 async fn every_change_publishes_one_event_that_matches_its_schema_and_carries_no_token() {
     let stack = Stack::start_with_events(None).await;
     let alice = stack.person("alice");
-    let me = |body| stack.call(Some(&alice), Method::PATCH, "/me", Some(body));
-    assert_eq!(
-        stack.call(Some(&alice), Method::GET, "/me", None).await.0,
-        StatusCode::OK
-    );
+    let me = |body| stack.patch(&alice, "/me", body);
+    assert_eq!(stack.get(&alice, "/me").await.0, StatusCode::OK);
     let (status, _) = me(json!({ "handle": "alice", "display_name": "Alice" })).await;
     assert_eq!(status, StatusCode::OK);
     let org_id = stack.create_org(&alice, "acme").await;
@@ -134,7 +131,7 @@ async fn every_change_publishes_one_event_that_matches_its_schema_and_carries_no
         (Method::DELETE, format!("{org}?confirm=acme-labs"), None),
     ];
     for (method, path, body) in steps {
-        let (status, answer) = stack.call(Some(&alice), method, &path, body).await;
+        let (status, answer) = stack.call(&alice, method, &path, body).await;
         assert!(status.is_success(), "{path}: {answer}");
     }
 
@@ -175,13 +172,13 @@ async fn every_change_publishes_one_event_that_matches_its_schema_and_carries_no
     assert_eq!(renamed["detail"]["subject"]["id"], org_id.as_str());
 
     // Exactly the table's event records, in commit order per organization.
-    let stored = stack.stored_event_ids(&format!("EVENT#ORG#{org_id}")).await;
+    let stored = stack.stored_event_ids(Some(&Of::Org(org_id.clone()))).await;
     let sent: Vec<String> = ids(&events)
         .into_iter()
         .filter(|id| stored.contains(id))
         .collect();
     assert_eq!(sent, stored);
-    let all_stored = stack.stored_event_ids("EVENT#").await;
+    let all_stored = stack.stored_event_ids(None).await;
     assert_eq!(
         ids(&events).into_iter().collect::<BTreeSet<_>>(),
         all_stored.into_iter().collect()
@@ -198,14 +195,12 @@ async fn a_refused_change_publishes_nothing_and_the_changes_after_it_publish() {
     let (alice, bob) = (stack.person("alice"), stack.person("bob"));
     stack.create_org(&alice, "acme").await;
     let taken = json!({ "handle": "acme", "display_name": "Not Acme", "region": "eu" });
-    let (status, body) = stack
-        .call(Some(&bob), Method::POST, "/orgs", Some(taken))
-        .await;
+    let (status, body) = stack.post(&bob, "/orgs", taken).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     stack.create_org(&bob, "bobco").await;
     stack.create_org(&alice, "alco").await;
 
-    let stored = stack.stored_event_ids("EVENT#").await;
+    let stored = stack.stored_event_ids(None).await;
     let events = stack
         .events()
         .exactly(&stack.events().published, stored.len())
@@ -246,10 +241,10 @@ async fn with_eventbridge_down_changes_succeed_and_every_event_arrives_once_it_i
             json!({ "handle": "acme-labs" }),
         ),
     ] {
-        let (status, answer) = stack.call(Some(&alice), method, &path, Some(body)).await;
+        let (status, answer) = stack.call(&alice, method, &path, Some(body)).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
     }
-    let stored = stack.stored_event_ids(&format!("EVENT#ORG#{org_id}")).await;
+    let stored = stack.stored_event_ids(Some(&Of::Org(org_id.clone()))).await;
     assert_eq!(stored.len(), 4);
 
     // The feed keeps failing and retrying meanwhile; nothing reaches the bus.
@@ -281,20 +276,19 @@ async fn with_eventbridge_down_changes_succeed_and_every_event_arrives_once_it_i
 async fn a_malformed_event_record_goes_to_the_dead_letter_queue_and_the_rest_flows_on() {
     let stack = Stack::start_with_events(None).await;
     let alice = stack.person("alice");
-    let s = |v: &str| AttributeValue::S(v.to_owned());
+    let nobody = OrgId::parse("org_00000000000000000000000000000000").unwrap();
+    let at = Timestamp::parse("2026-01-01T00:00:00.000Z").unwrap();
     stack
-        .put_item(vec![
-            ("pk", s("EVENT#ORG#org_00000000000000000000000000000000")),
-            (
-                "sk",
-                s("2026-01-01T00:00:00.000Z#evt_00000000000000000000000000000000"),
-            ),
-            ("entity", s("event")),
-            ("event_id", s("evt_00000000000000000000000000000000")),
-            ("detail_type", s("OrganizationUpdated")),
-            ("detail", s("not JSON")),
-        ])
-        .await;
+        .fixtures
+        .plant_event_record(
+            &nobody,
+            at,
+            "evt_00000000000000000000000000000000",
+            "OrganizationUpdated",
+            "not JSON",
+        )
+        .await
+        .unwrap();
     let org_id = stack.create_org(&alice, "acme").await;
 
     let events = stack.events();
@@ -329,7 +323,7 @@ async fn invitation_member_and_team_changes_publish_events_that_match_their_sche
     let invitations = format!("{org}/invitations");
     let invite = |who: &Person| {
         let body = json!({ "invitations": [{ "email": who.email }] });
-        stack.call(Some(&alice), Method::POST, &invitations, Some(body))
+        stack.post(&alice, &invitations, body)
     };
     let token_and_id = |answer: &Value| {
         let result = &answer["results"][0];
@@ -345,31 +339,16 @@ async fn invitation_member_and_team_changes_publish_events_that_match_their_sche
     };
     let (carol_token, _) = token_and_id(&invite(&carol).await.1);
     let body = json!({ "token": carol_token });
-    let (status, _) = stack
-        .call(
-            Some(&carol),
-            Method::POST,
-            "/invitations/decline",
-            Some(body),
-        )
-        .await;
+    let (status, _) = stack.post(&carol, "/invitations/decline", body).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, dave_id) = token_and_id(&invite(&dave).await.1);
     let (status, _) = stack
-        .call(
-            Some(&alice),
-            Method::DELETE,
-            &format!("{org}/invitations/{dave_id}"),
-            None,
-        )
+        .delete(&alice, format!("{org}/invitations/{dave_id}"))
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, erin_id) = token_and_id(&invite(&erin).await.1);
     let path = format!("{org}/invitations/{erin_id}/resend");
-    assert_eq!(
-        stack.call(Some(&alice), Method::POST, &path, None).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(stack.post(&alice, &path, None).await.0, StatusCode::OK);
 
     let bob_path = format!("{org}/members/bob");
     for body in [
@@ -377,18 +356,11 @@ async fn invitation_member_and_team_changes_publish_events_that_match_their_sche
         json!({ "status": "deactivated" }),
         json!({ "status": "active" }),
     ] {
-        let (status, answer) = stack
-            .call(Some(&alice), Method::PATCH, &bob_path, Some(body))
-            .await;
+        let (status, answer) = stack.patch(&alice, &bob_path, body).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
     }
     let (_, team) = stack
-        .call(
-            Some(&alice),
-            Method::POST,
-            &format!("{org}/teams"),
-            Some(json!({ "name": "Ops" })),
-        )
+        .post(&alice, format!("{org}/teams"), json!({ "name": "Ops" }))
         .await;
     let team_path = format!("{org}/teams/{}", team["team_id"].as_str().unwrap());
     let team_steps = [
@@ -408,7 +380,7 @@ async fn invitation_member_and_team_changes_publish_events_that_match_their_sche
         (Method::DELETE, format!("{org}/members/alice"), None),
     ];
     for (method, path, body) in team_steps {
-        let (status, answer) = stack.call(Some(&alice), method, &path, body).await;
+        let (status, answer) = stack.call(&alice, method, &path, body).await;
         assert!(status.is_success(), "{path}: {answer}");
     }
 

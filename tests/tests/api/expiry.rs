@@ -5,18 +5,15 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use orgs_functions::expiry::{ExpiryReport, expire_invitations};
 use orgs_local::counting::RequestCounter;
 use orgs_shared::domain::{OrgId, Timestamp, UserId};
-use orgs_shared::store::{Expiry, Op, Retention, Store};
-use reqwest::{Method, StatusCode};
+use orgs_shared::store::{Expiry, Item, Of, Op, Retention, Store, Stored};
+use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::common::{Options, Person, Stack};
 use crate::invitations::{answer, assert_gone, invite_one};
-
-type Item = HashMap<String, AttributeValue>;
 
 /// A stack whose invitations lapse after one second.
 async fn short_lived() -> Stack {
@@ -46,44 +43,14 @@ fn next_week() -> Timestamp {
     Timestamp::now().plus_seconds(8 * 86_400)
 }
 
-async fn get(stack: &Stack, pk: &str, sk: &str) -> Option<Item> {
-    stack
-        .dynamo
-        .get_item()
-        .table_name(&stack.table)
-        .key("pk", AttributeValue::S(pk.to_owned()))
-        .key("sk", AttributeValue::S(sk.to_owned()))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("get item")
-        .item
-}
-
 fn text<'a>(item: &'a Item, name: &str) -> &'a str {
     item.get(name).and_then(|v| v.as_s().ok()).map_or("", |s| s)
-}
-
-/// Every item of one partition (an organization's audit entries or event records).
-async fn partition(stack: &Stack, pk: &str) -> Vec<Item> {
-    stack
-        .dynamo
-        .query()
-        .table_name(&stack.table)
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("query")
-        .items
-        .unwrap_or_default()
 }
 
 /// How many audit entries of `action` each target has in the organization.
 async fn audited(stack: &Stack, org_id: &str, action: &str) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
-    for entry in partition(stack, &format!("AUDIT#ORG#{org_id}")).await {
+    for entry in stack.audit_entries(&Of::Org(org_id.to_owned())).await {
         if text(&entry, "action") == action {
             *counts
                 .entry(text(&entry, "target_id").to_owned())
@@ -94,7 +61,12 @@ async fn audited(stack: &Stack, org_id: &str, action: &str) -> HashMap<String, u
 }
 
 async fn invitation(stack: &Stack, org_id: &str, id: &str) -> Item {
-    get(stack, &format!("ORG#{org_id}"), &format!("INV#{id}"))
+    let invitation = Stored::Invitation {
+        org: org_id.to_owned(),
+        invitation: id.to_owned(),
+    };
+    stack
+        .stored_item(&invitation)
         .await
         .expect("the invitation item")
 }
@@ -154,34 +126,30 @@ async fn due_invitations_expire_with_audit_event_and_ttl_and_then_refuse_accepta
     let bob_hash = orgs_shared::domain::InvitationToken::parse(&bob_token)
         .unwrap()
         .hash();
-    let token = get(
-        &stack,
-        &format!("INVTOKEN#{}", bob_hash.as_str()),
-        "INVTOKEN",
-    )
-    .await
-    .unwrap();
+    let token = Stored::InvitationToken {
+        hash: bob_hash.as_str().to_owned(),
+    };
+    let token = stack.stored_item(&token).await.unwrap();
     assert!(token.contains_key("expire_at"));
-    assert!(
-        get(
-            &stack,
-            &format!("ORG#{org_id}"),
-            &format!("PENDING#{}", bob.email)
-        )
-        .await
-        .is_none()
-    );
+    let pending = Stored::PendingInvitation {
+        org: org_id.clone(),
+        email: bob.email.clone(),
+    };
+    assert!(stack.stored_item(&pending).await.is_none());
     let expired = audited(&stack, &org_id, "invitation.expired").await;
     assert_eq!(expired.len(), 2);
     assert!(expired.values().all(|n| *n == 1));
-    let entry = partition(&stack, &format!("AUDIT#ORG#{org_id}"))
+    let of = Of::Org(org_id.clone());
+    let entry = stack
+        .audit_entries(&of)
         .await
         .into_iter()
         .find(|e| text(e, "action") == "invitation.expired")
         .unwrap();
     assert_eq!(text(&entry, "actor_user_id"), "system:expiry");
     assert_eq!(text(&entry, "request_id"), "run-1");
-    let events: Vec<Item> = partition(&stack, &format!("EVENT#ORG#{org_id}"))
+    let events: Vec<Item> = stack
+        .event_records(&of)
         .await
         .into_iter()
         .filter(|e| text(e, "detail_type") == "InvitationExpired")
@@ -197,7 +165,7 @@ async fn due_invitations_expire_with_audit_event_and_ttl_and_then_refuse_accepta
     let (status, body) = answer(&stack, None, "lookup", &bob_token).await;
     assert_gone(status, &body, "expired");
     let path = format!("/orgs/{org_id}/invitations/{bob_id}");
-    let (_, shown) = stack.call(Some(&alice), Method::GET, &path, None).await;
+    let (_, shown) = stack.get(&alice, &path).await;
     assert_eq!(shown["status"], "expired");
 
     // Dave's is untouched and still works; the count holds only it.
@@ -265,13 +233,12 @@ async fn invitations_accepted_revoked_or_resent_meanwhile_are_left_alone() {
     let (status, _) = answer(&stack, Some(&bob), "accept", &bob_token).await;
     assert_eq!(status, StatusCode::OK);
     let path = format!("/orgs/{org_id}/invitations/{carol_id}");
-    let (status, _) = stack.call(Some(&alice), Method::DELETE, &path, None).await;
+    let (status, _) = stack.delete(&alice, &path).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = stack
-        .call(
-            Some(&alice),
-            Method::POST,
-            &format!("/orgs/{org_id}/invitations/{dave_id}/resend"),
+        .post(
+            &alice,
+            format!("/orgs/{org_id}/invitations/{dave_id}/resend"),
             None,
         )
         .await;
@@ -334,7 +301,7 @@ async fn racing_accepts_and_revokes_end_each_invitation_exactly_once() {
                 answer(stack, Some(person), "accept", token).await.0
             } else {
                 let path = format!("/orgs/{org_id}/invitations/{id}");
-                stack.call(Some(alice), Method::DELETE, &path, None).await.0
+                stack.delete(alice, &path).await.0
             }
         },
     ));
@@ -469,13 +436,8 @@ async fn a_deleting_organizations_invitations_are_skipped_until_the_deletion_is_
     let later = Timestamp::now().plus_seconds(16 * 60);
     let report = run_at(&stack, later, "later").await;
     assert_eq!(report.deletions_finished, 1, "{report}");
-    assert!(
-        stack
-            .keys_with_prefix(&format!("ORG#{org_id}"))
-            .await
-            .is_empty()
-    );
-    assert!(stack.keys_with_prefix("INVTOKEN#").await.is_empty());
+    assert!(stack.org_items(&org_id).await.is_empty());
+    assert!(!stack.has_invitation_tokens().await);
     let report = run_at(&stack, later, "after").await;
     assert_eq!(
         (report.found, report.deletions_finished),

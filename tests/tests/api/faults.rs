@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use orgs_functions::expiry::expire_invitations;
 use orgs_local::faults::{FAULT_REQUEST_ID, Fault, Rule, When};
 use orgs_shared::domain::Timestamp;
+use orgs_shared::store::{Of, Stored};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{Options, Person, Snapshot, Stack, assert_problem, unquote};
+use crate::common::{Options, Person, Snapshot, Stack, assert_problem};
 use crate::invitations::{invite_one, token_of};
 
 async fn faulty() -> Stack {
@@ -44,24 +45,25 @@ fn req(who: &Person, method: Method, path: impl Into<String>, body: Option<Value
 
 async fn send(stack: &Stack, r: &Req) -> (StatusCode, HeaderMap, Value) {
     stack
-        .call_with_headers(Some(&r.who), r.method.clone(), &r.path, r.body.clone())
+        .call_with_headers(&r.who, r.method.clone(), &r.path, r.body.clone())
         .await
 }
 
-/// A problem body names no table, key, AWS request id, role or DynamoDB error.
+/// A problem body names no table, key (nor any key prefix), AWS request id, role or DynamoDB error.
 fn assert_nothing_internal(stack: &Stack, body: &Value) {
     let text = body.to_string();
+    let key_prefixes = orgs_shared::store::PARTITION_PREFIXES.iter().copied();
     for internal in [
         stack.table.as_str(),
         FAULT_REQUEST_ID,
-        "ORG#",
-        "USER#",
-        "HANDLE#",
         "arn:aws",
         "Exception",
         "Throughput",
         "dynamodb",
-    ] {
+    ]
+    .into_iter()
+    .chain(key_prefixes)
+    {
         assert!(!text.contains(internal), "{internal:?} leaked: {text}");
     }
 }
@@ -140,16 +142,6 @@ fn item_id(body: &Value, field: &str) -> String {
     body[field].as_str().expect(field).to_owned()
 }
 
-/// The id of the organization's "My Team".
-async fn first_team(stack: &Stack, org_id: &str) -> String {
-    stack
-        .keys_with_prefix(&format!("ORG#{org_id}"))
-        .await
-        .into_iter()
-        .find_map(|(_, sk)| sk.strip_prefix("TEAM#").map(str::to_owned))
-        .expect("My Team")
-}
-
 #[tokio::test]
 async fn a_throttled_profile_change_changes_nothing_and_a_retry_succeeds() {
     let stack = faulty().await;
@@ -174,7 +166,7 @@ async fn throttled_organization_changes_change_nothing_and_a_retry_succeeds() {
     let create = json!({ "handle": "acme", "display_name": "Acme", "region": "eu" });
     let r = req(&alice, Method::POST, "/orgs", Some(create));
     throttle_each_call(&stack, &r, StatusCode::CREATED).await;
-    let (_, created) = stack.call(Some(&alice), Method::GET, "/orgs", None).await;
+    let (_, created) = stack.get(&alice, "/orgs").await;
     let org_id = item_id(&created["items"][0], "org_id");
     let org = format!("/orgs/{org_id}");
     let patch = json!({ "display_name": "Acme Two", "billing_email": "billing@acme.example" });
@@ -192,7 +184,7 @@ async fn throttled_organization_changes_change_nothing_and_a_retry_succeeds() {
         StatusCode::OK,
     )
     .await;
-    let (_, read) = stack.call(Some(&alice), Method::GET, &org, None).await;
+    let (_, read) = stack.get(&alice, &org).await;
     assert_eq!(
         (&read["handle"], &read["display_name"]),
         (&json!("acme-labs"), &json!("Acme Two"))
@@ -206,16 +198,9 @@ async fn throttled_invitation_changes_change_nothing_and_a_retry_succeeds() {
     let bob = stack.person("bob");
     let (carol, dan) = (stack.person("carol"), stack.person("dan"));
     let org_id = stack.create_org(&alice, "acme").await;
-    let team = first_team(&stack, &org_id).await;
+    let team = stack.first_team(&org_id).await;
     // Bob has a handle, so that he can be invited by it: that reads his profile too.
-    let (status, _) = stack
-        .call(
-            Some(&bob),
-            Method::PATCH,
-            "/me",
-            Some(json!({ "handle": "bob" })),
-        )
-        .await;
+    let (status, _) = stack.patch(&bob, "/me", json!({ "handle": "bob" })).await;
     assert_eq!(status, StatusCode::OK);
     let invitations = format!("/orgs/{org_id}/invitations");
 
@@ -228,9 +213,7 @@ async fn throttled_invitation_changes_change_nothing_and_a_retry_succeeds() {
     .await;
     // One read of org, caller, team and counter; the handle, then its profile; the transaction.
     assert_eq!(calls.len(), 4, "{calls:?}");
-    let (_, page) = stack
-        .call(Some(&alice), Method::GET, &invitations, None)
-        .await;
+    let (_, page) = stack.get(&alice, &invitations).await;
     let id = item_id(&page["items"][0], "invitation_id");
     let resend = req(
         &alice,
@@ -241,12 +224,7 @@ async fn throttled_invitation_changes_change_nothing_and_a_retry_succeeds() {
     throttle_each_call(&stack, &resend, StatusCode::OK).await;
     // The link is in the answer only: resend once more, without a fault, to get it.
     let (_, resent) = stack
-        .call(
-            Some(&alice),
-            Method::POST,
-            &format!("{invitations}/{id}/resend"),
-            None,
-        )
+        .post(&alice, format!("{invitations}/{id}/resend"), None)
         .await;
     let token = token_of(resent["invite_url"].as_str().unwrap());
     let accept = req(
@@ -350,9 +328,7 @@ async fn throttled_member_changes_change_nothing_and_a_retry_succeeds() {
         StatusCode::NO_CONTENT,
     )
     .await;
-    let (_, bob_now) = stack
-        .call(Some(&alice), Method::GET, &format!("{members}/bob"), None)
-        .await;
+    let (_, bob_now) = stack.get(&alice, format!("{members}/bob")).await;
     assert_eq!(bob_now["role"], "owner");
 }
 
@@ -366,7 +342,7 @@ async fn throttled_team_changes_change_nothing_and_a_retry_succeeds() {
 
     let create = req(&alice, Method::POST, &teams, Some(json!({ "name": "Ops" })));
     throttle_each_call(&stack, &create, StatusCode::CREATED).await;
-    let (_, page) = stack.call(Some(&alice), Method::GET, &teams, None).await;
+    let (_, page) = stack.get(&alice, &teams).await;
     let ops = page["items"]
         .as_array()
         .unwrap()
@@ -403,7 +379,7 @@ struct Stopped {
     handle: String,
     owner: Person,
     member: Person,
-    tokens: Vec<String>,
+    tokens: Vec<Stored>,
 }
 
 /// Who finishes a deletion that stopped part way.
@@ -424,12 +400,11 @@ async fn small_org(stack: &Stack, n: usize) -> Stopped {
     let handle = format!("acme-{n}");
     let org_id = stack.create_org(&owner, &handle).await;
     stack.join(&org_id, &owner, &member, "member").await;
-    let team = first_team(stack, &org_id).await;
+    let team = stack.first_team(&org_id).await;
     let (status, body) = stack
-        .call(
-            Some(&owner),
-            Method::PUT,
-            &format!("/orgs/{org_id}/teams/{team}/members/{}", member.sub),
+        .put(
+            &owner,
+            format!("/orgs/{org_id}/teams/{team}/members/{}", member.sub),
             None,
         )
         .await;
@@ -440,23 +415,22 @@ async fn small_org(stack: &Stack, n: usize) -> Stopped {
         .map(|i| json!({ "email": format!("guest-{n}-{i}@example.com") }))
         .collect();
     let (status, body) = stack
-        .call(
-            Some(&owner),
-            Method::POST,
-            &format!("/orgs/{org_id}/invitations"),
-            Some(json!({ "invitations": guests })),
+        .post(
+            &owner,
+            format!("/orgs/{org_id}/invitations"),
+            json!({ "invitations": guests }),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let tokens = stack
-        .snapshot()
+        .stored()
         .await
         .into_iter()
-        .filter(|item| {
-            item.get("org_id").map(|v| unquote(v)) == Some(org_id.clone())
-                && item.get("pk").is_some_and(|pk| pk.contains("INVTOKEN#"))
+        .filter(|(what, item)| {
+            matches!(what, Stored::InvitationToken { .. })
+                && item.get("org_id").and_then(|v| v.as_s().ok()) == Some(&org_id)
         })
-        .map(|item| unquote(&item["pk"]))
+        .map(|(what, _)| what)
         .collect::<Vec<_>>();
     assert_eq!(
         tokens.len(),
@@ -472,36 +446,41 @@ async fn small_org(stack: &Stack, n: usize) -> Stopped {
     }
 }
 
-/// The event records of an organization with this detail-type, in a snapshot.
-fn events_in(snapshot: &Snapshot, org_id: &str, detail_type: &str) -> usize {
-    let pk = format!("EVENT#ORG#{org_id}");
-    snapshot
+/// The event records of an organization with this detail-type.
+async fn events_of(stack: &Stack, org_id: &str, detail_type: &str) -> usize {
+    stack
+        .event_records(&Of::Org(org_id.to_owned()))
+        .await
         .iter()
         .filter(|item| {
-            item.get("pk").map(|v| unquote(v)) == Some(pk.clone())
-                && item.get("detail_type").map(|v| unquote(v)).as_deref() == Some(detail_type)
+            item.get("detail_type").and_then(|v| v.as_s().ok()) == Some(&detail_type.to_owned())
         })
         .count()
 }
 
 /// Nothing of the organization is left but its audit trail and event records.
 async fn assert_deleted(stack: &Stack, org: &Stopped, what: &str) {
-    let snapshot = stack.snapshot().await;
-    let org_pk = format!("ORG#{}", org.org_id);
-    let handle_pk = format!("HANDLE#{}", org.handle);
-    let left: Vec<String> = snapshot
-        .iter()
-        .filter_map(|item| item.get("pk").map(|v| unquote(v)))
-        .filter(|pk| *pk == org_pk || *pk == handle_pk || org.tokens.contains(pk))
+    let left: Vec<Stored> = stack
+        .kinds()
+        .await
+        .into_iter()
+        .filter(|it| {
+            it.org() == Some(org.org_id.as_str())
+                || *it
+                    == Stored::Handle {
+                        handle: org.handle.clone(),
+                    }
+                || org.tokens.contains(it)
+        })
         .collect();
     assert!(left.is_empty(), "{what}: left {left:?}");
     assert_eq!(
-        events_in(&snapshot, &org.org_id, "OrganizationDeleted"),
+        events_of(stack, &org.org_id, "OrganizationDeleted").await,
         1,
         "{what}: one deletion, recorded once"
     );
     let path = format!("/orgs/{}", org.org_id);
-    let (status, _) = stack.call(Some(&org.owner), Method::GET, &path, None).await;
+    let (status, _) = stack.get(&org.owner, &path).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{what}");
 }
 
@@ -538,24 +517,11 @@ async fn stop_deletion_at_each_call(stack: &Stack, fault: Fault, finisher: Finis
         let untouched = stack.snapshot().await == before;
         if !untouched {
             // Begun: hidden from its member, no longer holding its handle, and no write gets in.
-            let (status, _) = stack
-                .call(Some(&org.member), Method::GET, &path, None)
-                .await;
+            let (status, _) = stack.get(&org.member, &path).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{what}");
-            assert!(
-                stack
-                    .keys_with_prefix(&format!("HANDLE#{}", org.handle))
-                    .await
-                    .is_empty(),
-                "{what}"
-            );
+            assert!(!stack.handles().await.contains(&org.handle), "{what}");
             let (status, _) = stack
-                .call(
-                    Some(&org.owner),
-                    Method::PATCH,
-                    &path,
-                    Some(json!({ "display_name": "Late" })),
-                )
+                .patch(&org.owner, &path, json!({ "display_name": "Late" }))
                 .await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{what}");
         }
@@ -636,19 +602,13 @@ async fn a_deletion_stopped_while_a_batch_was_part_done_leaves_no_token_behind()
         ]
     );
     // Every token is still there, and so is every invitation that leads to one.
-    let keys: Vec<(String, String)> = stack
-        .snapshot()
-        .await
-        .iter()
-        .map(|item| (unquote(&item["pk"]), unquote(&item["sk"])))
-        .collect();
+    let kinds = stack.kinds().await;
     for token in &org.tokens {
-        assert!(keys.iter().any(|(pk, _)| pk == token), "{token}");
+        assert!(kinds.contains(token), "{token:?}");
     }
-    let org_pk = format!("ORG#{}", org.org_id);
-    let invitations = keys
+    let invitations = kinds
         .iter()
-        .filter(|(pk, sk)| *pk == org_pk && sk.starts_with("INV#"))
+        .filter(|it| matches!(it, Stored::Invitation { org: o, .. } if *o == org.org_id))
         .count();
     assert_eq!(invitations, org.tokens.len());
     let (status, _, body) = send(&stack, &delete).await;
@@ -666,24 +626,12 @@ async fn a_team_deletion_stopped_at_any_call_is_finished_by_repeating_it() {
     let teams = format!("/orgs/{org_id}/teams");
     for k in 1.. {
         let name = format!("Team {k}");
-        let (status, team) = stack
-            .call(
-                Some(&alice),
-                Method::POST,
-                &teams,
-                Some(json!({ "name": name })),
-            )
-            .await;
+        let (status, team) = stack.post(&alice, &teams, json!({ "name": name })).await;
         assert_eq!(status, StatusCode::CREATED, "{team}");
         let path = format!("{teams}/{}", item_id(&team, "team_id"));
         for who in ["alice", "bob"] {
             let (status, _) = stack
-                .call(
-                    Some(&alice),
-                    Method::PUT,
-                    &format!("{path}/members/{who}"),
-                    None,
-                )
+                .put(&alice, format!("{path}/members/{who}"), None)
                 .await;
             assert_eq!(status, StatusCode::NO_CONTENT);
         }
@@ -705,19 +653,14 @@ async fn a_team_deletion_stopped_at_any_call_is_finished_by_repeating_it() {
         }
         let team_id = item_id(&team, "team_id");
         let left: Vec<_> = stack
-            .keys_with_prefix(&format!("ORG#{org_id}"))
+            .org_items(&org_id)
             .await
             .into_iter()
-            .filter(|(_, sk)| sk.contains(&team_id) || sk.contains(&name.to_lowercase()))
+            .filter(|it| it.names(&team_id) || it.names(&name.to_lowercase()))
             .collect();
         assert!(left.is_empty(), "call {k} of {calls:?}: left {left:?}");
         let (_, member) = stack
-            .call(
-                Some(&alice),
-                Method::GET,
-                &format!("/orgs/{org_id}/members/bob"),
-                None,
-            )
+            .get(&alice, format!("/orgs/{org_id}/members/bob"))
             .await;
         assert!(!member.to_string().contains(&team_id), "{member}");
         if calls.len() < k {
@@ -783,8 +726,7 @@ async fn a_passing_throttle_is_absorbed_by_the_retries() {
         .filter(|c| c.operation == "TransactWriteItems")
         .count();
     assert_eq!(transactions, 2, "{calls:?}");
-    let snapshot = stack.snapshot().await;
-    assert_eq!(events_in(&snapshot, &org_id, "OrganizationUpdated"), 2);
+    assert_eq!(events_of(&stack, &org_id, "OrganizationUpdated").await, 2);
 }
 
 #[tokio::test]

@@ -1,10 +1,11 @@
 //! Invitations end to end: invite, the email through SES (read back from moto), lookup, accept,
 //! decline, resend, revoke, and every refusal, each proving that nothing changed.
 
-use reqwest::{Method, StatusCode};
+use orgs_shared::store::{Of, Stored};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{Options, Person, Stack, assert_problem};
+use crate::common::{Anonymous, Options, Person, Stack, assert_problem};
 
 /// Invites `body`'s invitees into `org_id` as `who`; returns the status and the answer.
 pub async fn invite(
@@ -15,12 +16,7 @@ pub async fn invite(
 ) -> (StatusCode, Value) {
     let path = format!("/orgs/{org_id}/invitations");
     stack
-        .call(
-            Some(who),
-            Method::POST,
-            &path,
-            Some(json!({ "invitations": invitations })),
-        )
+        .post(who, &path, json!({ "invitations": invitations }))
         .await
 }
 
@@ -58,9 +54,7 @@ pub async fn answer(
     token: &str,
 ) -> (StatusCode, Value) {
     let path = format!("/invitations/{action}");
-    stack
-        .call(who, Method::POST, &path, Some(json!({ "token": token })))
-        .await
+    stack.post(who, &path, json!({ "token": token })).await
 }
 
 pub fn assert_gone(status: StatusCode, body: &Value, reason: &str) {
@@ -74,12 +68,7 @@ async fn an_emailed_invitation_is_looked_up_and_accepted_through_its_link() {
     let alice = stack.person("alice");
     let bob = stack.unique_person("bob");
     stack
-        .call(
-            Some(&alice),
-            Method::PATCH,
-            "/me",
-            Some(json!({ "display_name": "Alice A" })),
-        )
+        .patch(&alice, "/me", json!({ "display_name": "Alice A" }))
         .await;
     let org_id = stack.create_org(&alice, "acme").await;
 
@@ -117,19 +106,15 @@ async fn an_emailed_invitation_is_looked_up_and_accepted_through_its_link() {
     assert_eq!(status, StatusCode::OK, "{joined}");
     assert_eq!(joined["role"], "member");
     assert_eq!(joined["member_count"], 2);
-    let (status, org) = stack
-        .call(Some(&bob), Method::GET, &format!("/orgs/{org_id}"), None)
-        .await;
+    let (status, org) = stack.get(&bob, format!("/orgs/{org_id}")).await;
     assert_eq!((status, &org["role"]), (StatusCode::OK, &json!("member")));
-    let (_, list) = stack.call(Some(&bob), Method::GET, "/orgs", None).await;
+    let (_, list) = stack.get(&bob, "/orgs").await;
     assert_eq!(list["items"][0]["org_id"], org_id.as_str());
 
     let (_, invitations) = stack
-        .call(
-            Some(&alice),
-            Method::GET,
-            &format!("/orgs/{org_id}/invitations?status=accepted"),
-            None,
+        .get(
+            &alice,
+            format!("/orgs/{org_id}/invitations?status=accepted"),
         )
         .await;
     assert_eq!(invitations["items"].as_array().unwrap().len(), 1);
@@ -139,20 +124,13 @@ async fn an_emailed_invitation_is_looked_up_and_accepted_through_its_link() {
     let (status, body) = answer(&stack, None, "lookup", &token).await;
     assert_gone(status, &body, "already_accepted");
     // Audit: created, invitation sent, accepted, member joined.
-    assert_eq!(
-        stack
-            .keys_with_prefix(&format!("AUDIT#ORG#{org_id}"))
-            .await
-            .len(),
-        4
-    );
+    assert_eq!(stack.audit_entries(&Of::Org(org_id.clone())).await.len(), 4);
     // Neither the token nor its hash is in any audit entry or event record.
     let hash = orgs_shared::domain::InvitationToken::parse(&token)
         .unwrap()
         .hash();
-    for item in stack.snapshot().await {
-        let pk = item.get("pk").cloned().unwrap_or_default();
-        if pk.contains("AUDIT#") || pk.contains("EVENT#") {
+    for (what, item) in stack.stored().await {
+        if matches!(what, Stored::Audit { .. } | Stored::Event { .. }) {
             let text = format!("{item:?}");
             assert!(
                 !text.contains(&token) && !text.contains(hash.as_str()),
@@ -199,14 +177,7 @@ async fn invitations_by_handle_go_to_that_user_only() {
     let stack = Stack::start().await;
     let alice = stack.person("alice");
     let bob = stack.unique_person("bob");
-    let (status, _) = stack
-        .call(
-            Some(&bob),
-            Method::PATCH,
-            "/me",
-            Some(json!({ "handle": "bobby" })),
-        )
-        .await;
+    let (status, _) = stack.patch(&bob, "/me", json!({ "handle": "bobby" })).await;
     assert_eq!(status, StatusCode::OK);
     let org_id = stack.create_org(&alice, "acme").await;
     let (status, created) = invite(
@@ -232,7 +203,7 @@ async fn invitations_by_handle_go_to_that_user_only() {
 
     // Unknown handles, organization handles, members and pending addresses: one result each.
     let carol = stack.person("carol");
-    stack.call(Some(&carol), Method::GET, "/me", None).await;
+    stack.get(&carol, "/me").await;
     let (token_for_carol, _) = invite_one(&stack, &alice, &org_id, &carol.email).await;
     let before = stack.snapshot().await;
     let batch = json!([
@@ -368,23 +339,13 @@ async fn revoked_declined_and_replaced_links_are_gone_and_the_address_can_be_inv
 
     let (token, id) = invite_one(&stack, &alice, &org_id, &bob.email).await;
     let (status, _) = stack
-        .call(
-            Some(&alice),
-            Method::DELETE,
-            &format!("/orgs/{org_id}/invitations/{id}"),
-            None,
-        )
+        .delete(&alice, format!("/orgs/{org_id}/invitations/{id}"))
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = answer(&stack, Some(&bob), "accept", &token).await;
     assert_gone(status, &body, "revoked");
     let (status, body) = stack
-        .call(
-            Some(&alice),
-            Method::DELETE,
-            &format!("/orgs/{org_id}/invitations/{id}"),
-            None,
-        )
+        .delete(&alice, format!("/orgs/{org_id}/invitations/{id}"))
         .await;
     assert_problem(status, &body, StatusCode::CONFLICT, "not-pending");
 
@@ -396,7 +357,7 @@ async fn revoked_declined_and_replaced_links_are_gone_and_the_address_can_be_inv
 
     let (old_token, id) = invite_one(&stack, &alice, &org_id, &bob.email).await;
     let path = format!("/orgs/{org_id}/invitations/{id}/resend");
-    let (status, resent) = stack.call(Some(&alice), Method::POST, &path, None).await;
+    let (status, resent) = stack.post(&alice, &path, None).await;
     assert_eq!(status, StatusCode::OK, "{resent}");
     let new_token = token_of(resent["invite_url"].as_str().unwrap());
     assert_ne!(new_token, old_token);
@@ -426,35 +387,18 @@ async fn invitations_expire_at_their_deadline_and_the_address_can_be_invited_aga
     assert_gone(status, &body, "expired");
     assert_eq!(stack.snapshot().await, before);
     let (_, shown) = stack
-        .call(
-            Some(&alice),
-            Method::GET,
-            &format!("/orgs/{org_id}/invitations/{id}"),
-            None,
-        )
+        .get(&alice, format!("/orgs/{org_id}/invitations/{id}"))
         .await;
     assert_eq!(shown["status"], "expired");
     let (_, expired) = stack
-        .call(
-            Some(&alice),
-            Method::GET,
-            &format!("/orgs/{org_id}/invitations?status=expired"),
-            None,
-        )
+        .get(&alice, format!("/orgs/{org_id}/invitations?status=expired"))
         .await;
     assert_eq!(expired["items"].as_array().unwrap().len(), 1);
-    let (_, mine) = stack
-        .call(Some(&bob), Method::GET, "/me/invitations", None)
-        .await;
+    let (_, mine) = stack.get(&bob, "/me/invitations").await;
     assert_eq!(mine["items"], json!([]));
     // The scheduled expiry has not run; revoking the lapsed one frees the address.
     let (status, _) = stack
-        .call(
-            Some(&alice),
-            Method::DELETE,
-            &format!("/orgs/{org_id}/invitations/{id}"),
-            None,
-        )
+        .delete(&alice, format!("/orgs/{org_id}/invitations/{id}"))
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     invite_one(&stack, &alice, &org_id, &bob.email).await;
@@ -477,15 +421,13 @@ async fn fifty_concurrent_accepts_make_one_member() {
         .count();
     assert_eq!((ok, refused), (1, 49), "{answers:?}");
     let members: Vec<_> = stack
-        .keys_with_prefix(&format!("ORG#{org_id}"))
+        .org_items(&org_id)
         .await
         .into_iter()
-        .filter(|(_, sk)| sk.starts_with("MEMBER#"))
+        .filter(|what| matches!(what, Stored::Member { .. }))
         .collect();
     assert_eq!(members.len(), 2, "{members:?}");
-    let (_, org) = stack
-        .call(Some(&alice), Method::GET, &format!("/orgs/{org_id}"), None)
-        .await;
+    let (_, org) = stack.get(&alice, format!("/orgs/{org_id}")).await;
     assert_eq!(org["member_count"], 2);
 }
 
@@ -532,22 +474,17 @@ async fn limits_answer_429_and_send_nothing() {
     assert!(stack.mail_to(&addresses[2]).await.is_empty());
 
     let (_, page) = stack
-        .call(
-            Some(&alice),
-            Method::GET,
-            &format!("/orgs/{org_id}/invitations"),
-            None,
-        )
+        .get(&alice, format!("/orgs/{org_id}/invitations"))
         .await;
     let id = page["items"][0]["invitation_id"]
         .as_str()
         .unwrap()
         .to_owned();
     let path = format!("/orgs/{org_id}/invitations/{id}/resend");
-    let (status, _) = stack.call(Some(&alice), Method::POST, &path, None).await;
+    let (status, _) = stack.post(&alice, &path, None).await;
     assert_eq!(status, StatusCode::OK);
     let before = stack.snapshot().await;
-    let (status, body) = stack.call(Some(&alice), Method::POST, &path, None).await;
+    let (status, body) = stack.post(&alice, &path, None).await;
     assert_problem(
         status,
         &body,
@@ -562,10 +499,9 @@ async fn limits_answer_429_and_send_nothing() {
         .unwrap()
         .to_owned();
     let (status, _) = stack
-        .call(
-            Some(&alice),
-            Method::POST,
-            &format!("/orgs/{org_id}/invitations/{second}/resend"),
+        .post(
+            &alice,
+            format!("/orgs/{org_id}/invitations/{second}/resend"),
             None,
         )
         .await;
@@ -613,11 +549,10 @@ async fn with_ses_down_the_invitation_is_kept_and_a_resend_delivers_it() {
     // The link in the answer works, although no email carried it.
     let link_token = token_of(result["invite_url"].as_str().unwrap());
     let (status, preview) = broken
-        .call(
-            None,
-            Method::POST,
+        .post(
+            Anonymous,
             "/invitations/lookup",
-            Some(json!({ "token": link_token })),
+            json!({ "token": link_token }),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{preview}");
@@ -630,10 +565,9 @@ async fn with_ses_down_the_invitation_is_kept_and_a_resend_delivers_it() {
     .await;
     let id = result["invitation"]["invitation_id"].as_str().unwrap();
     let (status, resent) = healthy
-        .call(
-            Some(&alice),
-            Method::POST,
-            &format!("/orgs/{org_id}/invitations/{id}/resend"),
+        .post(
+            &alice,
+            format!("/orgs/{org_id}/invitations/{id}/resend"),
             None,
         )
         .await;
@@ -655,12 +589,7 @@ async fn people_see_their_pending_invitations_and_teams_are_joined_on_accepting(
     let alice = stack.person("alice");
     let bob = stack.person("bob");
     let org_id = stack.create_org(&alice, "acme").await;
-    let team = stack
-        .keys_with_prefix(&format!("ORG#{org_id}"))
-        .await
-        .into_iter()
-        .find_map(|(_, sk)| sk.strip_prefix("TEAM#").map(str::to_owned))
-        .expect("My Team");
+    let team = stack.first_team(&org_id).await;
     let other = stack.create_org(&alice, "other").await;
     let (status, _) = invite(
         &stack,
@@ -672,29 +601,18 @@ async fn people_see_their_pending_invitations_and_teams_are_joined_on_accepting(
     assert_eq!(status, StatusCode::CREATED);
     let (token, _) = invite_one(&stack, &alice, &other, &bob.email).await;
 
-    let (status, mine) = stack
-        .call(Some(&bob), Method::GET, "/me/invitations?limit=1", None)
-        .await;
+    let (status, mine) = stack.get(&bob, "/me/invitations?limit=1").await;
     assert_eq!(status, StatusCode::OK, "{mine}");
     assert_eq!(mine["items"].as_array().unwrap().len(), 1);
     let cursor = mine["next_cursor"].as_str().expect("a second page");
     let (_, rest) = stack
-        .call(
-            Some(&bob),
-            Method::GET,
-            &format!("/me/invitations?cursor={cursor}"),
-            None,
-        )
+        .get(&bob, format!("/me/invitations?cursor={cursor}"))
         .await;
     assert_eq!(rest["items"].as_array().unwrap().len(), 1);
-    let (_, theirs) = stack
-        .call(Some(&alice), Method::GET, "/me/invitations", None)
-        .await;
+    let (_, theirs) = stack.get(&alice, "/me/invitations").await;
     assert_eq!(theirs["items"], json!([]));
 
-    let (_, all) = stack
-        .call(Some(&bob), Method::GET, "/me/invitations", None)
-        .await;
+    let (_, all) = stack.get(&bob, "/me/invitations").await;
     let first = all["items"]
         .as_array()
         .unwrap()
@@ -705,22 +623,16 @@ async fn people_see_their_pending_invitations_and_teams_are_joined_on_accepting(
     assert_eq!(first["team_ids"], json!([team]));
     let link_token = {
         let (_, page) = stack
-            .call(
-                Some(&alice),
-                Method::GET,
-                &format!("/orgs/{org_id}/invitations"),
-                None,
-            )
+            .get(&alice, format!("/orgs/{org_id}/invitations"))
             .await;
         let id = page["items"][0]["invitation_id"]
             .as_str()
             .unwrap()
             .to_owned();
         let (_, resent) = stack
-            .call(
-                Some(&alice),
-                Method::POST,
-                &format!("/orgs/{org_id}/invitations/{id}/resend"),
+            .post(
+                &alice,
+                format!("/orgs/{org_id}/invitations/{id}/resend"),
                 None,
             )
             .await;
@@ -728,15 +640,14 @@ async fn people_see_their_pending_invitations_and_teams_are_joined_on_accepting(
     };
     let (status, _) = answer(&stack, Some(&bob), "accept", &link_token).await;
     assert_eq!(status, StatusCode::OK);
-    let keys = stack.keys_with_prefix(&format!("ORG#{org_id}")).await;
-    assert!(
-        keys.iter()
-            .any(|(_, sk)| *sk == format!("TEAMMEMBER#{team}#bob")),
-        "{keys:?}"
-    );
-    let (_, mine) = stack
-        .call(Some(&bob), Method::GET, "/me/invitations", None)
-        .await;
+    let items = stack.org_items(&org_id).await;
+    let bob_in_team = Stored::TeamMember {
+        org: org_id.clone(),
+        team: team.clone(),
+        user: "bob".into(),
+    };
+    assert!(items.contains(&bob_in_team), "{items:?}");
+    let (_, mine) = stack.get(&bob, "/me/invitations").await;
     assert_eq!(
         mine["items"].as_array().unwrap().len(),
         1,
@@ -747,21 +658,11 @@ async fn people_see_their_pending_invitations_and_teams_are_joined_on_accepting(
 
     // An invitation id is found only in its own organization.
     let (_, page) = stack
-        .call(
-            Some(&alice),
-            Method::GET,
-            &format!("/orgs/{org_id}/invitations"),
-            None,
-        )
+        .get(&alice, format!("/orgs/{org_id}/invitations"))
         .await;
     let id = page["items"][0]["invitation_id"].as_str().unwrap();
     let (status, _) = stack
-        .call(
-            Some(&alice),
-            Method::GET,
-            &format!("/orgs/{other}/invitations/{id}"),
-            None,
-        )
+        .get(&alice, format!("/orgs/{other}/invitations/{id}"))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -774,11 +675,10 @@ async fn invitees_of_one_request_may_name_the_same_team() {
     let alice = stack.person("alice");
     let org_id = stack.create_org(&alice, "acme").await;
     let (status, team) = stack
-        .call(
-            Some(&alice),
-            Method::POST,
-            &format!("/orgs/{org_id}/teams"),
-            Some(json!({ "name": "Builders" })),
+        .post(
+            &alice,
+            format!("/orgs/{org_id}/teams"),
+            json!({ "name": "Builders" }),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{team}");

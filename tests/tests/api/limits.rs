@@ -27,14 +27,7 @@ async fn world(stack: &Stack) -> World {
     let bob = stack.person("bob");
     let org_id = stack.create_org(&alice, "acme").await;
     stack.join(&org_id, &alice, &bob, "member").await;
-    let (_, teams) = stack
-        .call(
-            Some(&alice),
-            Method::GET,
-            &format!("/orgs/{org_id}/teams"),
-            None,
-        )
-        .await;
+    let (_, teams) = stack.get(&alice, format!("/orgs/{org_id}/teams")).await;
     let team_id = teams["items"][0]["team_id"].as_str().unwrap().to_owned();
     let (token, _) = invite_one(stack, &alice, &org_id, "carol@example.com").await;
     World {
@@ -149,7 +142,7 @@ async fn every_body_route_refuses_bad_bodies_with_a_problem_and_oversized_ones_b
     for (method, _, path) in body_routes(&w) {
         for (body, status, code) in &cases {
             let response = stack
-                .raw(Some(&w.alice), method.clone(), &path, (*body).to_owned())
+                .raw(&w.alice, method.clone(), &path, (*body).to_owned())
                 .await;
             let got = response.status();
             let problem: Value = response.json().await.unwrap();
@@ -187,7 +180,7 @@ async fn every_body_route_refuses_bad_bodies_with_a_problem_and_oversized_ones_b
             "token",
         ),
     ] {
-        let (status, problem) = stack.call(Some(&w.alice), method, &path, Some(body)).await;
+        let (status, problem) = stack.call(&w.alice, method, &path, Some(body)).await;
         assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation");
         assert_eq!(error_fields(&problem), [field], "{path}: {problem}");
     }
@@ -258,7 +251,7 @@ async fn field_limits_and_list_sizes_answer_400_and_values_at_the_limit_pass() {
             "url",
         ),
     ] {
-        let (status, problem) = stack.call(Some(&w.alice), method, &path, Some(body)).await;
+        let (status, problem) = stack.call(&w.alice, method, &path, Some(body)).await;
         assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation");
         assert_eq!(error_fields(&problem), [field], "{path}: {problem}");
     }
@@ -271,12 +264,7 @@ async fn field_limits_and_list_sizes_answer_400_and_values_at_the_limit_pass() {
 
     // At the limit, in characters (not bytes): accepted.
     let (status, body) = stack
-        .call(
-            Some(&w.alice),
-            Method::PATCH,
-            &org,
-            Some(json!({ "display_name": "é".repeat(100) })),
-        )
+        .patch(&w.alice, &org, json!({ "display_name": "é".repeat(100) }))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = invite(
@@ -344,7 +332,7 @@ async fn look_alike_and_invisible_characters_are_refused_in_handles_and_names() 
                 "invitations[0].handle",
             ),
         ] {
-            let (status, problem) = stack.call(Some(&w.alice), method, &path, Some(body)).await;
+            let (status, problem) = stack.call(&w.alice, method, &path, Some(body)).await;
             assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation");
             assert_eq!(
                 error_fields(&problem),
@@ -386,7 +374,7 @@ async fn look_alike_and_invisible_characters_are_refused_in_handles_and_names() 
                 "invitations[0].name",
             ),
         ] {
-            let (status, problem) = stack.call(Some(&w.alice), method, &path, Some(body)).await;
+            let (status, problem) = stack.call(&w.alice, method, &path, Some(body)).await;
             assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation");
             assert_eq!(
                 error_fields(&problem),

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -49,7 +49,7 @@ async fn with_token(
     token: &str,
 ) -> (StatusCode, serde_json::Value) {
     let body = Some(json!({ "token": token }));
-    stack.call(who, Method::POST, path, body).await
+    stack.post(who, path, body).await
 }
 
 /// The test binary's global subscriber, installed once. Not a thread's scoped one: tracing

@@ -1,15 +1,16 @@
 //! `GET /me` and `PATCH /me`.
 
+use orgs_shared::store::Of;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{Stack, assert_problem, error_fields};
+use crate::common::{Anonymous, Stack, assert_problem, error_fields};
 
 #[tokio::test]
 async fn first_use_creates_the_profile_with_its_audit_entry_and_event() {
     let stack = Stack::start().await;
     let alice = stack.person("alice");
-    let (status, me) = stack.call(Some(&alice), Method::GET, "/me", None).await;
+    let (status, me) = stack.get(&alice, "/me").await;
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["user_id"], "alice");
     assert_eq!(me["email"], "alice@example.com");
@@ -17,11 +18,13 @@ async fn first_use_creates_the_profile_with_its_audit_entry_and_event() {
     assert!(me["handle"].is_null() && me["display_name"].is_null());
 
     // A second visit reads the same profile and records nothing new.
-    let (_, again) = stack.call(Some(&alice), Method::GET, "/me", None).await;
+    let (_, again) = stack.get(&alice, "/me").await;
     assert_eq!(again, me);
-    assert_eq!(stack.keys_with_prefix("USER#alice").await.len(), 1);
-    assert_eq!(stack.keys_with_prefix("AUDIT#USER#alice").await.len(), 1);
-    assert_eq!(stack.keys_with_prefix("EVENT#USER#alice").await.len(), 1);
+    let kinds = stack.kinds().await;
+    assert_eq!(kinds.iter().filter(|what| what.names("alice")).count(), 1);
+    let alice_of = Of::User("alice".into());
+    assert_eq!(stack.audit_entries(&alice_of).await.len(), 1);
+    assert_eq!(stack.event_records(&alice_of).await.len(), 1);
 }
 
 #[tokio::test]
@@ -29,20 +32,13 @@ async fn patch_sets_handle_and_name_and_frees_the_old_handle() {
     let stack = Stack::start().await;
     let alice = stack.person("alice");
     let body = json!({ "handle": "Alice-B", "display_name": "  Alice B  " });
-    let (status, me) = stack
-        .call(Some(&alice), Method::PATCH, "/me", Some(body))
-        .await;
+    let (status, me) = stack.patch(&alice, "/me", body).await;
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["handle"], "alice-b");
     assert_eq!(me["display_name"], "Alice B");
 
     let (status, me) = stack
-        .call(
-            Some(&alice),
-            Method::PATCH,
-            "/me",
-            Some(json!({ "handle": "alice-c" })),
-        )
+        .patch(&alice, "/me", json!({ "handle": "alice-c" }))
         .await;
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["handle"], "alice-c");
@@ -51,16 +47,11 @@ async fn patch_sets_handle_and_name_and_frees_the_old_handle() {
     stack.create_org(&stack.person("bob"), "alice-b").await;
 
     let (status, me) = stack
-        .call(
-            Some(&alice),
-            Method::PATCH,
-            "/me",
-            Some(json!({ "display_name": null })),
-        )
+        .patch(&alice, "/me", json!({ "display_name": null }))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(me["display_name"].is_null());
-    assert_eq!(stack.keys_with_prefix("HANDLE#").await.len(), 2);
+    assert_eq!(stack.handles().await.len(), 2);
 }
 
 #[tokio::test]
@@ -90,15 +81,13 @@ async fn invalid_patches_are_refused_and_change_nothing() {
         (json!({ "handle": null }), vec!["handle"]),
     ];
     for (body, fields) in cases {
-        let (status, problem) = stack
-            .call(Some(&alice), Method::PATCH, "/me", Some(body.clone()))
-            .await;
+        let (status, problem) = stack.patch(&alice, "/me", body.clone()).await;
         assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation");
         assert_eq!(error_fields(&problem), fields, "{body}");
     }
     let response = stack
         .raw(
-            Some(&alice),
+            &alice,
             Method::PATCH,
             "/me",
             r#"{"handle": "alice-one", "handle": "alice-two"}"#.to_owned(),
@@ -122,28 +111,16 @@ async fn user_and_organization_handles_share_one_namespace() {
     let alice = stack.person("alice");
     let bob = stack.person("bob");
     stack
-        .call(
-            Some(&alice),
-            Method::PATCH,
-            "/me",
-            Some(json!({ "handle": "shared" })),
-        )
+        .patch(&alice, "/me", json!({ "handle": "shared" }))
         .await;
     let body = json!({ "handle": "SHARED", "display_name": "S", "region": "us" });
-    let (status, problem) = stack
-        .call(Some(&bob), Method::POST, "/orgs", Some(body))
-        .await;
+    let (status, problem) = stack.post(&bob, "/orgs", body).await;
     assert_problem(status, &problem, StatusCode::CONFLICT, "handle-taken");
 
     stack.create_org(&bob, "bobs-org").await;
     let before = stack.snapshot().await;
     let (status, problem) = stack
-        .call(
-            Some(&alice),
-            Method::PATCH,
-            "/me",
-            Some(json!({ "handle": "bobs-org" })),
-        )
+        .patch(&alice, "/me", json!({ "handle": "bobs-org" }))
         .await;
     assert_problem(status, &problem, StatusCode::CONFLICT, "handle-taken");
     assert_eq!(stack.snapshot().await, before);
@@ -152,17 +129,15 @@ async fn user_and_organization_handles_share_one_namespace() {
 #[tokio::test]
 async fn requests_without_valid_credentials_get_401() {
     let stack = Stack::start().await;
-    let (status, _) = stack.call(None, Method::GET, "/me", None).await;
+    let (status, _) = stack.get(Anonymous, "/me").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let mut forged = stack.person("alice");
     forged.token = orgs_local::token::mint("another-secret", "alice", None, true, 3600);
-    let (status, _) = stack.call(Some(&forged), Method::GET, "/me", None).await;
+    let (status, _) = stack.get(&forged, "/me").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let mut expired = stack.person("alice");
     expired.token = orgs_local::token::mint("test-secret", "alice", None, true, -600);
-    let (status, _) = stack
-        .call(Some(&expired), Method::PATCH, "/me", Some(json!({})))
-        .await;
+    let (status, _) = stack.patch(&expired, "/me", json!({})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(stack.snapshot().await.is_empty());
 }

@@ -2,7 +2,8 @@
 //! transfer, and the rule that an organization keeps an active owner, also under races.
 
 use futures::future::join_all;
-use reqwest::{Method, StatusCode};
+use orgs_shared::store::Stored;
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::{Person, Stack, assert_problem};
@@ -29,52 +30,32 @@ async fn patch(
     body: Value,
 ) -> (StatusCode, Value) {
     stack
-        .call(
-            Some(who),
-            Method::PATCH,
-            &format!("/orgs/{org}/members/{user}"),
-            Some(body),
-        )
+        .patch(who, format!("/orgs/{org}/members/{user}"), body)
         .await
 }
 
 async fn remove(stack: &Stack, who: &Person, org: &str, user: &str) -> (StatusCode, Value) {
     stack
-        .call(
-            Some(who),
-            Method::DELETE,
-            &format!("/orgs/{org}/members/{user}"),
-            None,
-        )
+        .delete(who, format!("/orgs/{org}/members/{user}"))
         .await
 }
 
 /// The stored active owners, and the org item's count of them: they must agree.
 async fn owners(stack: &Stack, org: &Org) -> (usize, i64) {
     let (_, page) = stack
-        .call(
-            Some(&org.owner),
-            Method::GET,
-            &format!("/orgs/{}/members?role=owner&status=active", org.id),
-            None,
+        .get(
+            &org.owner,
+            format!("/orgs/{}/members?role=owner&status=active", org.id),
         )
         .await;
     let listed = page["items"].as_array().map_or(0, Vec::len);
+    let organization = Stored::Organization {
+        org: org.id.clone(),
+    };
     let count = stack
-        .snapshot()
+        .stored_item(&organization)
         .await
-        .into_iter()
-        .find(|i| {
-            i.get("sk").is_some_and(|s| s.contains("\"ORG\""))
-                && i.get("pk").is_some_and(|p| p.contains(&org.id))
-        })
-        .and_then(|i| i.get("owner_count").cloned())
-        .and_then(|n| {
-            n.trim_start_matches("N(\"")
-                .trim_end_matches("\")")
-                .parse()
-                .ok()
-        })
+        .and_then(|item| item.get("owner_count")?.as_n().ok()?.parse().ok())
         .unwrap_or(-1);
     (listed, count)
 }
@@ -84,17 +65,16 @@ async fn members_are_listed_with_filters_and_pages() {
     let stack = Stack::start().await;
     let (ada, bo, cy) = (stack.person("ada"), stack.person("bo"), stack.person("cy"));
     stack
-        .call(
-            Some(&ada),
-            Method::PATCH,
+        .patch(
+            &ada,
             "/me",
-            Some(json!({ "handle": "ada-l", "display_name": "Ada" })),
+            json!({ "handle": "ada-l", "display_name": "Ada" }),
         )
         .await;
     let org = org_with(&stack, &[(&ada, "admin"), (&bo, "member"), (&cy, "member")]).await;
     let path = format!("/orgs/{}/members", org.id);
 
-    let (status, all) = stack.call(Some(&bo), Method::GET, &path, None).await;
+    let (status, all) = stack.get(&bo, &path).await;
     assert_eq!(status, StatusCode::OK, "{all}");
     assert_eq!(all["items"].as_array().unwrap().len(), 4);
     let ada_view = all["items"]
@@ -107,42 +87,27 @@ async fn members_are_listed_with_filters_and_pages() {
         (&ada_view["handle"], &ada_view["role"]),
         (&json!("ada-l"), &json!("admin"))
     );
-    let (_, members) = stack
-        .call(Some(&bo), Method::GET, &format!("{path}?role=member"), None)
-        .await;
+    let (_, members) = stack.get(&bo, format!("{path}?role=member")).await;
     assert_eq!(members["items"].as_array().unwrap().len(), 2);
-    let (_, first) = stack
-        .call(Some(&bo), Method::GET, &format!("{path}?limit=3"), None)
-        .await;
+    let (_, first) = stack.get(&bo, format!("{path}?limit=3")).await;
     let cursor = first["next_cursor"].as_str().unwrap();
     let (_, rest) = stack
-        .call(
-            Some(&bo),
-            Method::GET,
-            &format!("{path}?limit=3&cursor={cursor}"),
-            None,
-        )
+        .get(&bo, format!("{path}?limit=3&cursor={cursor}"))
         .await;
     assert_eq!(
         first["items"].as_array().unwrap().len() + rest["items"].as_array().unwrap().len(),
         4
     );
-    let (status, one) = stack
-        .call(Some(&cy), Method::GET, &format!("{path}/ada"), None)
-        .await;
+    let (status, one) = stack.get(&cy, format!("{path}/ada")).await;
     assert_eq!(
         (status, &one["display_name"]),
         (StatusCode::OK, &json!("Ada"))
     );
     for bad in ["?role=boss", "?status=gone"] {
-        let (status, body) = stack
-            .call(Some(&bo), Method::GET, &format!("{path}{bad}"), None)
-            .await;
+        let (status, body) = stack.get(&bo, format!("{path}{bad}")).await;
         assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation");
     }
-    let (status, _) = stack
-        .call(Some(&bo), Method::GET, &format!("{path}/nobody"), None)
-        .await;
+    let (status, _) = stack.get(&bo, format!("{path}/nobody")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -239,7 +204,7 @@ async fn deactivation_and_removal_take_effect_on_the_very_next_request() {
     let (ada, bo) = (stack.person("ada"), stack.person("bo"));
     let org = org_with(&stack, &[(&ada, "admin"), (&bo, "member")]).await;
     let org_path = format!("/orgs/{}", org.id);
-    let (status, _) = stack.call(Some(&bo), Method::GET, &org_path, None).await;
+    let (status, _) = stack.get(&bo, &org_path).await;
     assert_eq!(status, StatusCode::OK);
 
     let (status, body) = patch(
@@ -259,10 +224,10 @@ async fn deactivation_and_removal_take_effect_on_the_very_next_request() {
         format!("{org_path}/members"),
         format!("{org_path}/teams"),
     ] {
-        let (status, body) = stack.call(Some(&bo), Method::GET, &path, None).await;
+        let (status, body) = stack.get(&bo, &path).await;
         assert_problem(status, &body, StatusCode::NOT_FOUND, "not-found");
     }
-    let (_, mine) = stack.call(Some(&bo), Method::GET, "/orgs", None).await;
+    let (_, mine) = stack.get(&bo, "/orgs").await;
     assert_eq!(mine["items"], json!([]));
     let (status, _) = remove(&stack, &bo, &org.id, "bo").await;
     assert_eq!(
@@ -273,18 +238,18 @@ async fn deactivation_and_removal_take_effect_on_the_very_next_request() {
 
     let (status, _) = patch(&stack, &ada, &org.id, "bo", json!({ "status": "active" })).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = stack.call(Some(&bo), Method::GET, &org_path, None).await;
+    let (status, _) = stack.get(&bo, &org_path).await;
     assert_eq!(status, StatusCode::OK);
 
     let (status, _) = remove(&stack, &ada, &org.id, "bo").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = stack.call(Some(&bo), Method::GET, &org_path, None).await;
+    let (status, _) = stack.get(&bo, &org_path).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, org_view) = stack.call(Some(&ada), Method::GET, &org_path, None).await;
+    let (_, org_view) = stack.get(&ada, &org_path).await;
     assert_eq!(org_view["member_count"], 2);
     // Removed from every team too, and free to be invited again.
-    let keys = stack.keys_with_prefix(&format!("ORG#{}", org.id)).await;
-    assert!(!keys.iter().any(|(_, sk)| sk.ends_with("#bo")), "{keys:?}");
+    let items = stack.org_items(&org.id).await;
+    assert!(!items.iter().any(|what| what.names("bo")), "{items:?}");
     stack.join(&org.id, &ada, &bo, "member").await;
 }
 
@@ -299,9 +264,7 @@ async fn members_leave_but_the_last_owner_cannot() {
     assert_eq!(stack.snapshot().await, before);
     let (status, _) = remove(&stack, &bo, &org.id, "bo").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = stack
-        .call(Some(&bo), Method::GET, &format!("/orgs/{}", org.id), None)
-        .await;
+    let (status, _) = stack.get(&bo, format!("/orgs/{}", org.id)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -329,14 +292,7 @@ async fn ownership_moves_in_one_step_and_only_to_an_active_member() {
         (&org.owner, "", StatusCode::BAD_REQUEST),
         (&org.owner, "bo\u{7}", StatusCode::BAD_REQUEST),
     ] {
-        let (status, body) = stack
-            .call(
-                Some(who),
-                Method::POST,
-                &path,
-                Some(json!({ "user_id": to })),
-            )
-            .await;
+        let (status, body) = stack.post(who, &path, json!({ "user_id": to })).await;
         assert_eq!(status, expected, "{} to {to}: {body}", who.sub);
         if expected == StatusCode::BAD_REQUEST {
             assert_eq!(body["errors"][0]["field"], "user_id", "{body}");
@@ -345,29 +301,14 @@ async fn ownership_moves_in_one_step_and_only_to_an_active_member() {
     assert_eq!(stack.snapshot().await, before);
 
     let (status, body) = stack
-        .call(
-            Some(&org.owner),
-            Method::POST,
-            &path,
-            Some(json!({ "user_id": "ada" })),
-        )
+        .post(&org.owner, &path, json!({ "user_id": "ada" }))
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let (_, ada_view) = stack
-        .call(
-            Some(&ada),
-            Method::GET,
-            &format!("/orgs/{}/members/ada", org.id),
-            None,
-        )
+        .get(&ada, format!("/orgs/{}/members/ada", org.id))
         .await;
     let (_, olivia) = stack
-        .call(
-            Some(&ada),
-            Method::GET,
-            &format!("/orgs/{}/members/olivia", org.id),
-            None,
-        )
+        .get(&ada, format!("/orgs/{}/members/olivia", org.id))
         .await;
     assert_eq!(
         (&ada_view["role"], &olivia["role"]),
@@ -442,12 +383,7 @@ async fn removal_and_role_change_of_one_member_at_once_end_in_one_of_them() {
     );
     assert!(removed ^ changed, "exactly one wins: {answers:?}");
     let (status, member) = stack
-        .call(
-            Some(&ada),
-            Method::GET,
-            &format!("/orgs/{}/members/bo", org.id),
-            None,
-        )
+        .get(&ada, format!("/orgs/{}/members/bo", org.id))
         .await;
     if removed {
         assert_eq!(status, StatusCode::NOT_FOUND);

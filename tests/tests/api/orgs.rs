@@ -1,5 +1,6 @@
 //! Organizations: create, list, read, edit, rename.
 
+use orgs_shared::store::{Of, Stored};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -14,7 +15,7 @@ async fn creating_an_organization_makes_its_owner_team_audit_entry_and_event_at_
         "avatar_url": "https://acme.example/logo.png", "url": "https://acme.example"
     });
     let response = stack
-        .raw(Some(&alice), Method::POST, "/orgs", body.to_string())
+        .raw(&alice, Method::POST, "/orgs", body.to_string())
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
@@ -28,42 +29,28 @@ async fn creating_an_organization_makes_its_owner_team_audit_entry_and_event_at_
     assert_eq!(org["member_count"], 1);
     assert_eq!(org["avatar_url"], "https://acme.example/logo.png");
 
-    let (status, fetched) = stack.call(Some(&alice), Method::GET, &location, None).await;
+    let (status, fetched) = stack.get(&alice, &location).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(fetched, org);
 
-    let partition = stack.keys_with_prefix(&format!("ORG#{org_id}")).await;
-    let kinds: Vec<&str> = partition
-        .iter()
-        .map(|(_, sk)| sk.split('#').next().unwrap())
-        .collect();
+    let partition = stack.org_items(org_id).await;
+    let kinds: Vec<&str> = partition.iter().map(Stored::kind).collect();
     assert_eq!(
         kinds,
         [
-            "MEMBER",
-            "MEMBEREMAIL",
-            "ORG",
-            "TEAM",
-            "TEAMMEMBER",
-            "TEAMNAME"
+            "membership",
+            "member email marker",
+            "organization",
+            "team",
+            "team member",
+            "team name marker"
         ],
         "{partition:?}"
     );
-    assert_eq!(stack.keys_with_prefix("HANDLE#acme").await.len(), 1);
-    assert_eq!(
-        stack
-            .keys_with_prefix(&format!("AUDIT#ORG#{org_id}"))
-            .await
-            .len(),
-        1
-    );
-    assert_eq!(
-        stack
-            .keys_with_prefix(&format!("EVENT#ORG#{org_id}"))
-            .await
-            .len(),
-        1
-    );
+    assert_eq!(stack.handles().await, ["acme"]);
+    let of = Of::Org(org_id.to_owned());
+    assert_eq!(stack.audit_entries(&of).await.len(), 1);
+    assert_eq!(stack.event_records(&of).await.len(), 1);
 }
 
 #[tokio::test]
@@ -115,9 +102,7 @@ async fn invalid_organizations_are_refused_with_every_bad_field_and_change_nothi
         ),
     ];
     for (body, fields) in cases {
-        let (status, problem) = stack
-            .call(Some(&alice), Method::POST, "/orgs", Some(body.clone()))
-            .await;
+        let (status, problem) = stack.post(&alice, "/orgs", body.clone()).await;
         assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation");
         assert_eq!(error_fields(&problem), fields, "{body}");
     }
@@ -133,16 +118,14 @@ async fn invalid_organizations_are_refused_with_every_bad_field_and_change_nothi
         ),
     ] {
         let response = stack
-            .raw(Some(&alice), Method::POST, "/orgs", body.to_owned())
+            .raw(&alice, Method::POST, "/orgs", body.to_owned())
             .await;
         let status = response.status();
         let problem: Value = response.json().await.unwrap();
         assert_problem(status, &problem, StatusCode::BAD_REQUEST, code);
     }
     let huge = json!({ "handle": "acme", "display_name": "x".repeat(17 * 1024), "region": "us" });
-    let (status, problem) = stack
-        .call(Some(&alice), Method::POST, "/orgs", Some(huge))
-        .await;
+    let (status, problem) = stack.post(&alice, "/orgs", huge).await;
     assert_problem(
         status,
         &problem,
@@ -180,12 +163,10 @@ async fn strangers_get_404_for_organizations_they_cannot_see() {
         ),
         (Method::GET, "/orgs/not-an-id".into(), None),
     ] {
-        let (status, problem) = stack
-            .call(Some(&mallory), method.clone(), &path, body)
-            .await;
+        let (status, problem) = stack.call(&mallory, method.clone(), &path, body).await;
         assert_problem(status, &problem, StatusCode::NOT_FOUND, "not-found");
     }
-    let (_, list) = stack.call(Some(&mallory), Method::GET, "/orgs", None).await;
+    let (_, list) = stack.get(&mallory, "/orgs").await;
     assert_eq!(list, json!({ "items": [], "next_cursor": null }));
     assert_eq!(stack.snapshot().await, before);
 }
@@ -208,45 +189,27 @@ async fn members_and_admins_get_403_above_their_role_and_deactivated_members_see
     let path = format!("/orgs/{org_id}");
     let before = stack.snapshot().await;
 
-    let (status, org) = stack.call(Some(&member), Method::GET, &path, None).await;
+    let (status, org) = stack.get(&member, &path).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(org["role"], "member");
     let edit = json!({ "display_name": "Renamed" });
-    let (status, problem) = stack
-        .call(Some(&member), Method::PATCH, &path, Some(edit.clone()))
-        .await;
+    let (status, problem) = stack.patch(&member, &path, edit.clone()).await;
     assert_problem(status, &problem, StatusCode::FORBIDDEN, "forbidden");
     let rename = json!({ "handle": "acme-2" });
-    let (status, problem) = stack
-        .call(
-            Some(&admin),
-            Method::PUT,
-            &format!("{path}/handle"),
-            Some(rename),
-        )
-        .await;
+    let (status, problem) = stack.put(&admin, format!("{path}/handle"), rename).await;
     assert_problem(status, &problem, StatusCode::FORBIDDEN, "forbidden");
-    let (status, problem) = stack
-        .call(
-            Some(&admin),
-            Method::DELETE,
-            &format!("{path}?confirm=acme"),
-            None,
-        )
-        .await;
+    let (status, problem) = stack.delete(&admin, format!("{path}?confirm=acme")).await;
     assert_problem(status, &problem, StatusCode::FORBIDDEN, "forbidden");
     for (method, body) in [(Method::GET, None), (Method::PATCH, Some(edit.clone()))] {
-        let (status, problem) = stack.call(Some(&gone), method, &path, body).await;
+        let (status, problem) = stack.call(&gone, method, &path, body).await;
         assert_problem(status, &problem, StatusCode::NOT_FOUND, "not-found");
     }
-    let (_, list) = stack.call(Some(&gone), Method::GET, "/orgs", None).await;
+    let (_, list) = stack.get(&gone, "/orgs").await;
     assert_eq!(list["items"], json!([]));
     assert_eq!(stack.snapshot().await, before);
 
     // An admin edits the profile.
-    let (status, org) = stack
-        .call(Some(&admin), Method::PATCH, &path, Some(edit))
-        .await;
+    let (status, org) = stack.patch(&admin, &path, edit).await;
     assert_eq!(status, StatusCode::OK, "{org}");
     assert_eq!(org["display_name"], "Renamed");
 }
@@ -266,7 +229,7 @@ async fn listing_pages_through_the_callers_organizations_only() {
     let mut path = "/orgs?limit=2".to_owned();
     let mut pages = 0;
     loop {
-        let (status, page) = stack.call(Some(&alice), Method::GET, &path, None).await;
+        let (status, page) = stack.get(&alice, &path).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         pages += 1;
         let items = page["items"].as_array().unwrap();
@@ -285,7 +248,7 @@ async fn listing_pages_through_the_callers_organizations_only() {
     mine.sort();
     assert_eq!(seen, mine);
 
-    let (_, all) = stack.call(Some(&alice), Method::GET, "/orgs", None).await;
+    let (_, all) = stack.get(&alice, "/orgs").await;
     assert_eq!(all["items"].as_array().unwrap().len(), 5);
     for bad in [
         "/orgs?limit=0",
@@ -293,7 +256,7 @@ async fn listing_pages_through_the_callers_organizations_only() {
         "/orgs?limit=x",
         "/orgs?cursor=bogus",
     ] {
-        let (status, problem) = stack.call(Some(&alice), Method::GET, bad, None).await;
+        let (status, problem) = stack.get(&alice, bad).await;
         assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation");
     }
 }
@@ -305,24 +268,15 @@ async fn owners_edit_the_profile_and_null_clears_a_field() {
     let org_id = stack.create_org(&alice, "acme").await;
     let path = format!("/orgs/{org_id}");
     let body = json!({ "url": "https://acme.example", "billing_email": "Billing@Acme.example" });
-    let (status, org) = stack
-        .call(Some(&alice), Method::PATCH, &path, Some(body))
-        .await;
+    let (status, org) = stack.patch(&alice, &path, body).await;
     assert_eq!(status, StatusCode::OK, "{org}");
     assert_eq!(org["url"], "https://acme.example/");
     assert_eq!(org["billing_email"], "billing@acme.example");
     assert_eq!(org["display_name"], "acme Inc");
 
-    let (_, org) = stack
-        .call(
-            Some(&alice),
-            Method::PATCH,
-            &path,
-            Some(json!({ "url": null })),
-        )
-        .await;
+    let (_, org) = stack.patch(&alice, &path, json!({ "url": null })).await;
     assert!(org["url"].is_null());
-    let (_, fetched) = stack.call(Some(&alice), Method::GET, &path, None).await;
+    let (_, fetched) = stack.get(&alice, &path).await;
     assert_eq!(fetched, org);
 
     let before = stack.snapshot().await;
@@ -332,9 +286,7 @@ async fn owners_edit_the_profile_and_null_clears_a_field() {
         json!({ "url": "ftp://acme.example" }),
         json!({ "region": "eu" }),
     ] {
-        let (status, problem) = stack
-            .call(Some(&alice), Method::PATCH, &path, Some(body))
-            .await;
+        let (status, problem) = stack.patch(&alice, &path, body).await;
         assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation");
     }
     assert_eq!(
@@ -342,13 +294,7 @@ async fn owners_edit_the_profile_and_null_clears_a_field() {
         before,
         "region is fixed for life, and refusals change nothing"
     );
-    assert_eq!(
-        stack
-            .keys_with_prefix(&format!("AUDIT#ORG#{org_id}"))
-            .await
-            .len(),
-        3
-    );
+    assert_eq!(stack.audit_entries(&Of::Org(org_id)).await.len(), 3);
 }
 
 #[tokio::test]
@@ -361,54 +307,24 @@ async fn renaming_takes_the_new_handle_and_frees_the_old_one_at_once() {
     let path = format!("/orgs/{org_id}/handle");
 
     let before = stack.snapshot().await;
-    let (status, problem) = stack
-        .call(
-            Some(&alice),
-            Method::PUT,
-            &path,
-            Some(json!({ "handle": "Taken" })),
-        )
-        .await;
+    let (status, problem) = stack.put(&alice, &path, json!({ "handle": "Taken" })).await;
     assert_problem(status, &problem, StatusCode::CONFLICT, "handle-taken");
-    let (status, problem) = stack
-        .call(
-            Some(&alice),
-            Method::PUT,
-            &path,
-            Some(json!({ "handle": "a b" })),
-        )
-        .await;
+    let (status, problem) = stack.put(&alice, &path, json!({ "handle": "a b" })).await;
     assert_problem(status, &problem, StatusCode::BAD_REQUEST, "validation");
     assert_eq!(stack.snapshot().await, before);
 
     let (status, org) = stack
-        .call(
-            Some(&alice),
-            Method::PUT,
-            &path,
-            Some(json!({ "handle": "acme-labs" })),
-        )
+        .put(&alice, &path, json!({ "handle": "acme-labs" }))
         .await;
     assert_eq!(status, StatusCode::OK, "{org}");
     assert_eq!(org["handle"], "acme-labs");
-    let handles: Vec<String> = stack
-        .keys_with_prefix("HANDLE#")
-        .await
-        .into_iter()
-        .map(|(pk, _)| pk)
-        .collect();
-    assert_eq!(handles, ["HANDLE#acme-labs", "HANDLE#taken"]);
+    assert_eq!(stack.handles().await, ["acme-labs", "taken"]);
     // The old handle is free for anyone.
     stack.create_org(&bob, "acme").await;
     // Renaming to the current handle changes nothing.
     let before = stack.snapshot().await;
     let (status, _) = stack
-        .call(
-            Some(&alice),
-            Method::PUT,
-            &path,
-            Some(json!({ "handle": "ACME-LABS" })),
-        )
+        .put(&alice, &path, json!({ "handle": "ACME-LABS" }))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(stack.snapshot().await, before);

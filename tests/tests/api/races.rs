@@ -2,6 +2,7 @@
 //! in DynamoDB): the outcome must hold whatever order the requests land in.
 
 use futures::future::join_all;
+use orgs_shared::store::Stored;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -14,12 +15,7 @@ async fn twenty_concurrent_creations_of_one_handle_give_one_organization() {
         .map(|i| stack.person(&format!("racer-{i}")))
         .collect();
     let body = json!({ "handle": "contested", "display_name": "Contested", "region": "us" });
-    let answers = join_all(
-        people
-            .iter()
-            .map(|p| stack.call(Some(p), Method::POST, "/orgs", Some(body.clone()))),
-    )
-    .await;
+    let answers = join_all(people.iter().map(|p| stack.post(p, "/orgs", body.clone()))).await;
     let created = answers
         .iter()
         .filter(|(s, _)| *s == StatusCode::CREATED)
@@ -30,13 +26,13 @@ async fn twenty_concurrent_creations_of_one_handle_give_one_organization() {
         .count();
     assert_eq!((created, conflicts), (1, 19), "{answers:?}");
     let orgs: Vec<_> = stack
-        .keys_with_prefix("ORG#")
+        .kinds()
         .await
         .into_iter()
-        .filter(|(_, sk)| sk == "ORG")
+        .filter(|what| matches!(what, Stored::Organization { .. }))
         .collect();
     assert_eq!(orgs.len(), 1);
-    assert_eq!(stack.keys_with_prefix("HANDLE#contested").await.len(), 1);
+    assert_eq!(stack.handles().await, ["contested"]);
 }
 
 #[tokio::test]
@@ -44,33 +40,28 @@ async fn users_and_organizations_racing_for_one_handle_never_share_it() {
     let stack = Stack::start().await;
     let people: Vec<_> = (0..12).map(|i| stack.person(&format!("p-{i}"))).collect();
     for p in &people {
-        stack.call(Some(p), Method::GET, "/me", None).await;
+        stack.get(p, "/me").await;
     }
     let requests = people.iter().enumerate().map(|(i, p)| {
-        if i % 2 == 0 {
-            stack.call(
-                Some(p),
-                Method::PATCH,
-                "/me",
-                Some(json!({ "handle": "one-name" })),
-            )
+        let (method, path, body) = if i % 2 == 0 {
+            (Method::PATCH, "/me", json!({ "handle": "one-name" }))
         } else {
             let body = json!({ "handle": "one-name", "display_name": "One", "region": "eu" });
-            stack.call(Some(p), Method::POST, "/orgs", Some(body))
-        }
+            (Method::POST, "/orgs", body)
+        };
+        stack.call(p, method, path, Some(body))
     });
     let answers = join_all(requests).await;
     let won = answers.iter().filter(|(s, _)| s.is_success()).count();
     assert_eq!(won, 1, "{answers:?}");
     let holders: usize = stack
-        .snapshot()
+        .stored()
         .await
         .iter()
-        .filter(|item| {
-            item.get("handle")
-                .is_some_and(|h| h.contains("\"one-name\""))
+        .filter(|(_, item)| {
+            item.get("handle").and_then(|h| h.as_s().ok()) == Some(&"one-name".into())
         })
-        .filter(|item| !item.get("pk").is_some_and(|pk| pk.contains("HANDLE#")))
+        .filter(|(what, _)| !matches!(what, Stored::Handle { .. }))
         .count();
     assert_eq!(
         holders, 1,

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use orgs_local::counting::RequestCounter;
+use orgs_shared::store::Stored;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -50,7 +51,7 @@ impl Counted {
         expected: &[(&str, u64)],
     ) -> Value {
         self.counter.take();
-        let (got, answer) = self.stack.call(Some(who), method.clone(), path, body).await;
+        let (got, answer) = self.stack.call(who, method.clone(), path, body).await;
         assert_eq!(got, status, "{method} {path}: {answer}");
         assert_eq!(
             self.counter.take(),
@@ -63,15 +64,7 @@ impl Counted {
     /// Creates a team as `who` and returns its path.
     async fn team(&self, who: &Person, org: &str, name: &str) -> String {
         let teams = format!("/orgs/{org}/teams");
-        let (status, team) = self
-            .stack
-            .call(
-                Some(who),
-                Method::POST,
-                &teams,
-                Some(json!({ "name": name })),
-            )
-            .await;
+        let (status, team) = self.stack.post(who, &teams, json!({ "name": name })).await;
         assert_eq!(status, StatusCode::CREATED, "{team}");
         format!("{teams}/{}", team["team_id"].as_str().unwrap())
     }
@@ -180,10 +173,7 @@ async fn member_routes_read_the_target_and_its_profile_with_the_caller() {
     let org = c.stack.create_org(&alice, "acme").await;
     c.stack.join(&org, &alice, &bob, "member").await;
     let body = json!({ "display_name": "Bob Builder" });
-    let (status, _) = c
-        .stack
-        .call(Some(&bob), Method::PATCH, "/me", Some(body))
-        .await;
+    let (status, _) = c.stack.patch(&bob, "/me", body).await;
     assert_eq!(status, StatusCode::OK);
     let members = format!("/orgs/{org}/members");
     let bob_path = format!("{members}/bob");
@@ -221,7 +211,7 @@ async fn member_routes_read_the_target_and_its_profile_with_the_caller() {
         (&changed["role"], &changed["display_name"]),
         (&json!("admin"), &json!("Bob Builder"))
     );
-    let (_, stored) = c.stack.call(Some(&bob), Method::GET, &bob_path, None).await;
+    let (_, stored) = c.stack.get(&bob, &bob_path).await;
     assert_eq!(stored, changed, "the answer is what is stored");
     // Nothing to change: the read alone.
     c.expect(
@@ -328,10 +318,11 @@ async fn team_routes_read_the_team_with_the_caller() {
     .await;
     assert!(
         !c.stack
-            .keys_with_prefix(&format!("ORG#{org}"))
+            .org_items(&org)
             .await
             .iter()
-            .any(|(_, sk)| sk.contains(team_id(&ops)) || sk == "TEAMNAME#sre"),
+            .any(|what| what.names(team_id(&ops))
+                || matches!(what, Stored::TeamName { name, .. } if name == "sre")),
         "the team and its name are gone"
     );
 
@@ -340,12 +331,7 @@ async fn team_routes_read_the_team_with_the_caller() {
     let dev = c.team(&alice, &org, "Dev").await;
     let (status, _) = c
         .stack
-        .call(
-            Some(&alice),
-            Method::PUT,
-            &format!("{dev}/members/bob"),
-            None,
-        )
+        .put(&alice, format!("{dev}/members/bob"), None)
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     c.expect(

@@ -3,7 +3,7 @@
 
 use orgs_shared::domain::{OrgId, TeamId, Timestamp, UserId};
 use orgs_shared::store::{ItemKey, Op};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::{Options, Person, Stack, assert_problem};
@@ -30,149 +30,58 @@ async fn teams_are_created_renamed_filled_emptied_and_deleted() {
     stack.join(&org, &olivia, &bo, "member").await;
     let teams = format!("/orgs/{org}/teams");
 
-    let (status, page) = stack.call(Some(&bo), Method::GET, &teams, None).await;
+    let (status, page) = stack.get(&bo, &teams).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["items"][0]["name"], "My Team");
     assert_eq!(page["items"][0]["member_count"], 1, "the creator is in it");
 
     let before = stack.snapshot().await;
-    let (status, body) = stack
-        .call(
-            Some(&bo),
-            Method::POST,
-            &teams,
-            Some(json!({ "name": "Ops" })),
-        )
-        .await;
+    let (status, body) = stack.post(&bo, &teams, json!({ "name": "Ops" })).await;
     assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
-    let (status, body) = stack
-        .call(
-            Some(&ada),
-            Method::POST,
-            &teams,
-            Some(json!({ "name": "my team" })),
-        )
-        .await;
+    let (status, body) = stack.post(&ada, &teams, json!({ "name": "my team" })).await;
     assert_problem(status, &body, StatusCode::CONFLICT, "name-taken");
-    let (status, body) = stack
-        .call(
-            Some(&ada),
-            Method::POST,
-            &teams,
-            Some(json!({ "name": " " })),
-        )
-        .await;
+    let (status, body) = stack.post(&ada, &teams, json!({ "name": " " })).await;
     assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation");
     assert_eq!(stack.snapshot().await, before);
 
-    let (status, ops) = stack
-        .call(
-            Some(&ada),
-            Method::POST,
-            &teams,
-            Some(json!({ "name": "Ops" })),
-        )
-        .await;
+    let (status, ops) = stack.post(&ada, &teams, json!({ "name": "Ops" })).await;
     assert_eq!(status, StatusCode::CREATED, "{ops}");
     let ops_path = format!("{teams}/{}", ops["team_id"].as_str().unwrap());
-    let (status, renamed) = stack
-        .call(
-            Some(&ada),
-            Method::PATCH,
-            &ops_path,
-            Some(json!({ "name": "SRE" })),
-        )
-        .await;
+    let (status, renamed) = stack.patch(&ada, &ops_path, json!({ "name": "SRE" })).await;
     assert_eq!((status, &renamed["name"]), (StatusCode::OK, &json!("SRE")));
     // The old name is free again; the new one is taken.
-    let (status, _) = stack
-        .call(
-            Some(&ada),
-            Method::POST,
-            &teams,
-            Some(json!({ "name": "ops" })),
-        )
-        .await;
+    let (status, _) = stack.post(&ada, &teams, json!({ "name": "ops" })).await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, _) = stack
-        .call(
-            Some(&ada),
-            Method::POST,
-            &teams,
-            Some(json!({ "name": "sre" })),
-        )
-        .await;
+    let (status, _) = stack.post(&ada, &teams, json!({ "name": "sre" })).await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     for user in ["bo", "ada", "bo"] {
         let (status, body) = stack
-            .call(
-                Some(&ada),
-                Method::PUT,
-                &format!("{ops_path}/members/{user}"),
-                None,
-            )
+            .put(&ada, format!("{ops_path}/members/{user}"), None)
             .await;
         assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     }
     let (status, _) = stack
-        .call(
-            Some(&ada),
-            Method::PUT,
-            &format!("{ops_path}/members/stranger"),
-            None,
-        )
+        .put(&ada, format!("{ops_path}/members/stranger"), None)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, members) = stack
-        .call(Some(&bo), Method::GET, &format!("{ops_path}/members"), None)
-        .await;
+    let (_, members) = stack.get(&bo, format!("{ops_path}/members")).await;
     assert_eq!(ids(&members), ["ada", "bo"]);
-    let (_, team) = stack.call(Some(&bo), Method::GET, &ops_path, None).await;
+    let (_, team) = stack.get(&bo, &ops_path).await;
     assert_eq!(team["member_count"], 2);
-    let (_, bo_view) = stack
-        .call(
-            Some(&bo),
-            Method::GET,
-            &format!("/orgs/{org}/members/bo"),
-            None,
-        )
-        .await;
+    let (_, bo_view) = stack.get(&bo, format!("/orgs/{org}/members/bo")).await;
     assert_eq!(bo_view["team_ids"], json!([ops["team_id"]]));
 
-    let (status, _) = stack
-        .call(
-            Some(&ada),
-            Method::DELETE,
-            &format!("{ops_path}/members/bo"),
-            None,
-        )
-        .await;
+    let (status, _) = stack.delete(&ada, format!("{ops_path}/members/bo")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = stack
-        .call(
-            Some(&ada),
-            Method::DELETE,
-            &format!("{ops_path}/members/bo"),
-            None,
-        )
-        .await;
+    let (status, _) = stack.delete(&ada, format!("{ops_path}/members/bo")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    let (status, _) = stack
-        .call(Some(&ada), Method::DELETE, &ops_path, None)
-        .await;
+    let (status, _) = stack.delete(&ada, &ops_path).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = stack.call(Some(&bo), Method::GET, &ops_path, None).await;
+    let (status, _) = stack.get(&bo, &ops_path).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, ada_view) = stack
-        .call(
-            Some(&ada),
-            Method::GET,
-            &format!("/orgs/{org}/members/ada"),
-            None,
-        )
-        .await;
+    let (_, ada_view) = stack.get(&ada, format!("/orgs/{org}/members/ada")).await;
     assert_eq!(
         ada_view["team_ids"],
         json!([]),
@@ -181,12 +90,12 @@ async fn teams_are_created_renamed_filled_emptied_and_deleted() {
     let team_id = ops["team_id"].as_str().unwrap();
     assert!(
         !stack
-            .keys_with_prefix(&format!("ORG#{org}"))
+            .org_items(&org)
             .await
             .iter()
-            .any(|(_, sk)| sk.contains(team_id))
+            .any(|what| what.names(team_id))
     );
-    let (_, page) = stack.call(Some(&bo), Method::GET, &teams, None).await;
+    let (_, page) = stack.get(&bo, &teams).await;
     let names: Vec<&str> = page["items"]
         .as_array()
         .unwrap()
@@ -206,40 +115,19 @@ async fn removing_a_member_takes_them_out_of_every_team() {
     let teams = format!("/orgs/{org}/teams");
     let mut paths = Vec::new();
     for name in ["One", "Two", "Three"] {
-        let (_, team) = stack
-            .call(
-                Some(&olivia),
-                Method::POST,
-                &teams,
-                Some(json!({ "name": name })),
-            )
-            .await;
+        let (_, team) = stack.post(&olivia, &teams, json!({ "name": name })).await;
         let path = format!("{teams}/{}", team["team_id"].as_str().unwrap());
-        stack
-            .call(
-                Some(&olivia),
-                Method::PUT,
-                &format!("{path}/members/bo"),
-                None,
-            )
-            .await;
+        stack.put(&olivia, format!("{path}/members/bo"), None).await;
         paths.push(path);
     }
     let (status, _) = stack
-        .call(
-            Some(&olivia),
-            Method::DELETE,
-            &format!("/orgs/{org}/members/bo"),
-            None,
-        )
+        .delete(&olivia, format!("/orgs/{org}/members/bo"))
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     for path in paths {
-        let (_, team) = stack.call(Some(&olivia), Method::GET, &path, None).await;
+        let (_, team) = stack.get(&olivia, &path).await;
         assert_eq!(team["member_count"], 0, "{team}");
-        let (_, members) = stack
-            .call(Some(&olivia), Method::GET, &format!("{path}/members"), None)
-            .await;
+        let (_, members) = stack.get(&olivia, format!("{path}/members")).await;
         assert_eq!(members["items"], json!([]));
     }
 }
@@ -251,11 +139,10 @@ async fn a_team_read_empty_but_joined_since_is_still_deleted_with_its_member() {
     let org = stack.create_org(&olivia, "acme").await;
     stack.join(&org, &olivia, &bo, "member").await;
     let (_, team) = stack
-        .call(
-            Some(&olivia),
-            Method::POST,
-            &format!("/orgs/{org}/teams"),
-            Some(json!({ "name": "Ops" })),
+        .post(
+            &olivia,
+            format!("/orgs/{org}/teams"),
+            json!({ "name": "Ops" }),
         )
         .await;
     let team_id = TeamId::parse(team["team_id"].as_str().unwrap()).unwrap();
@@ -274,14 +161,7 @@ async fn a_team_read_empty_but_joined_since_is_still_deleted_with_its_member() {
         .unwrap();
     let stale = read.items.team(&team_id).unwrap().unwrap();
     assert_eq!(stale.member_count, 0);
-    let (status, _) = stack
-        .call(
-            Some(&olivia),
-            Method::PUT,
-            &format!("{path}/members/bo"),
-            None,
-        )
-        .await;
+    let (status, _) = stack.put(&olivia, format!("{path}/members/bo"), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
     let op = Op {
@@ -290,24 +170,17 @@ async fn a_team_read_empty_but_joined_since_is_still_deleted_with_its_member() {
         at: Timestamp::now(),
     };
     stack.app.store.delete_team(&stale, &op).await.unwrap();
-    let (status, _) = stack.call(Some(&olivia), Method::GET, &path, None).await;
+    let (status, _) = stack.get(&olivia, &path).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(
         !stack
-            .keys_with_prefix(&format!("ORG#{org}"))
+            .org_items(&org)
             .await
             .iter()
-            .any(|(_, sk)| sk.contains(team_id.as_str())),
+            .any(|what| what.names(team_id.as_str())),
         "no team item or member row is left"
     );
-    let (_, bo_view) = stack
-        .call(
-            Some(&olivia),
-            Method::GET,
-            &format!("/orgs/{org}/members/bo"),
-            None,
-        )
-        .await;
+    let (_, bo_view) = stack.get(&olivia, format!("/orgs/{org}/members/bo")).await;
     assert_eq!(bo_view["team_ids"], json!([]), "bo is out of it too");
 }
 
@@ -315,7 +188,7 @@ async fn a_team_read_empty_but_joined_since_is_still_deleted_with_its_member() {
 async fn invite(stack: &Stack, by: &Person, org: &str, email: &str, teams: &[&str]) -> String {
     let body = json!({ "invitations": [{ "email": email, "teams": teams }] });
     let path = format!("/orgs/{org}/invitations");
-    let (status, created) = stack.call(Some(by), Method::POST, &path, Some(body)).await;
+    let (status, created) = stack.post(by, &path, body).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     created["results"][0]["invitation"]["invitation_id"]
         .as_str()
@@ -332,7 +205,7 @@ async fn invitation_ids_by_page(stack: &Stack, who: &Person, path: &str) -> Vec<
             Some(cursor) => format!("{path}?limit=1&cursor={cursor}"),
             None => format!("{path}?limit=1"),
         };
-        let (status, page) = stack.call(Some(who), Method::GET, &page_path, None).await;
+        let (status, page) = stack.get(who, &page_path).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         let items = page["items"].as_array().expect("items");
         assert!(items.len() <= 1, "{page}");
@@ -362,16 +235,9 @@ async fn a_team_lists_the_pending_invitations_that_name_it() {
     stack.join(&org, &olivia, &ada, "admin").await;
     stack.join(&org, &olivia, &bo, "member").await;
     let teams = format!("/orgs/{org}/teams");
-    let (_, page) = stack.call(Some(&ada), Method::GET, &teams, None).await;
+    let (_, page) = stack.get(&ada, &teams).await;
     let my_team = page["items"][0]["team_id"].as_str().unwrap().to_owned();
-    let (status, ops) = stack
-        .call(
-            Some(&ada),
-            Method::POST,
-            &teams,
-            Some(json!({ "name": "Ops" })),
-        )
-        .await;
+    let (status, ops) = stack.post(&ada, &teams, json!({ "name": "Ops" })).await;
     assert_eq!(status, StatusCode::CREATED, "{ops}");
     let ops = ops["team_id"].as_str().unwrap().to_owned();
 
@@ -380,7 +246,7 @@ async fn a_team_lists_the_pending_invitations_that_name_it() {
     invite(&stack, &olivia, &org, "none@example.com", &[]).await;
     let revoked = invite(&stack, &olivia, &org, "gone@example.com", &[&ops]).await;
     let path = format!("/orgs/{org}/invitations/{revoked}");
-    let (status, _) = stack.call(Some(&olivia), Method::DELETE, &path, None).await;
+    let (status, _) = stack.delete(&olivia, &path).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     // Past its deadline, an invitation is no longer pending, before the expiry job runs.
     let lapsing = Stack::start_with(Options {
@@ -394,9 +260,7 @@ async fn a_team_lists_the_pending_invitations_that_name_it() {
     let ops_invitations = format!("{teams}/{ops}/invitations");
     let mut expected = vec![both.clone(), ops_only];
     expected.sort();
-    let (status, page) = stack
-        .call(Some(&ada), Method::GET, &ops_invitations, None)
-        .await;
+    let (status, page) = stack.get(&ada, &ops_invitations).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     let listed: Vec<&str> = page["items"]
         .as_array()
@@ -416,19 +280,10 @@ async fn a_team_lists_the_pending_invitations_that_name_it() {
         [both]
     );
 
-    let (status, body) = stack
-        .call(Some(&bo), Method::GET, &ops_invitations, None)
-        .await;
+    let (status, body) = stack.get(&bo, &ops_invitations).await;
     assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
     let other = stack.create_org(&olivia, "other").await;
-    let (_, page) = stack
-        .call(
-            Some(&olivia),
-            Method::GET,
-            &format!("/orgs/{other}/teams"),
-            None,
-        )
-        .await;
+    let (_, page) = stack.get(&olivia, &format!("/orgs/{other}/teams")).await;
     let elsewhere = page["items"][0]["team_id"].as_str().unwrap();
     for team in [
         elsewhere.to_owned(),
@@ -436,7 +291,7 @@ async fn a_team_lists_the_pending_invitations_that_name_it() {
         "nope".into(),
     ] {
         let path = format!("{teams}/{team}/invitations");
-        let (status, body) = stack.call(Some(&ada), Method::GET, &path, None).await;
+        let (status, body) = stack.get(&ada, &path).await;
         assert_problem(status, &body, StatusCode::NOT_FOUND, "not-found");
     }
 }

@@ -9,8 +9,8 @@ use crate::store::error::StoreResult;
 use crate::store::item::{Reader, s};
 use crate::store::keys;
 use crate::store::orgs::Organization;
-use crate::store::teams::Team;
 use crate::store::query::{Decode, Page, PartitionQuery};
+use crate::store::teams::Team;
 use crate::store::tx::Expr;
 use crate::store::{Read, Store};
 

@@ -308,7 +308,7 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
         },
         "list-invitations" => dynamodb(
             &["BatchGetItem", "Query"],
-            "the caller's role, then the INV# items of the partition",
+            "the caller's role, then the invitation items of the partition",
         ),
         "get-invitation" => dynamodb(
             &["BatchGetItem"],
@@ -344,10 +344,10 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
         ),
         "list-members" => dynamodb(
             &["BatchGetItem", "Query", "BatchGetItem"],
-            "the caller's role, then the MEMBER# items, then the page's profiles: handle and \
-             display name live on each user's profile (USER# partition), which no Query of \
-             the organization's partition returns, and copying them into every membership \
-             would make one profile change rewrite all of that user's memberships",
+            "the caller's role, then the membership items, then the page's profiles: handle and \
+             display name live on each user's profile (the user's own partition), which no \
+             Query of the organization's partition returns, and copying them into every \
+             membership would make one profile change rewrite all of that user's memberships",
         ),
         "get-member" => dynamodb(
             &["BatchGetItem"],
@@ -369,7 +369,7 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
         ),
         "list-teams" => dynamodb(
             &["BatchGetItem", "Query"],
-            "the caller's membership, then the TEAM# items",
+            "the caller's membership, then the team items",
         ),
         "create-team" => dynamodb(
             &["BatchGetItem", "TransactWriteItems"],
@@ -394,7 +394,7 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
         "list-team-members" => dynamodb(
             &["BatchGetItem", "Query"],
             "an empty team: org, caller's membership and the team in one read, then the \
-             TEAMMEMBER# items (with members, a BatchGetItem of their profiles follows, as \
+             team-member items (with members, a BatchGetItem of their profiles follows, as \
              for list-members)",
         ),
         "add-team-member" => dynamodb(
