@@ -5,6 +5,7 @@ mod audit;
 mod authz;
 mod bus;
 mod common;
+mod conflicts;
 mod contract;
 mod deletion;
 mod events;
