@@ -3,6 +3,7 @@
 
 mod answers;
 mod audit;
+mod backoff;
 mod deletion;
 pub mod error;
 mod expiry;

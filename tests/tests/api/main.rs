@@ -6,6 +6,7 @@ mod authz;
 mod bus;
 mod common;
 mod conflicts;
+mod contention;
 mod contract;
 mod deletion;
 mod events;
