@@ -72,11 +72,24 @@ fn parse_args() -> anyhow::Result<Args> {
     Ok(args)
 }
 
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
+    let load_before = load_average();
     let outcome = workload::run(&args).await?;
-    let text = report::render(&args, &outcome);
+    let mut text = report::render(&args, &outcome);
+    // Moto and the API share the machine's cores with whatever else runs: say how busy it was.
+    text.push_str(&format!(
+        "Load average (1, 5, 15 min) at the start: {load_before}; at the end: {}.\n",
+        load_average()
+    ));
     println!("{text}");
     if args.write {
         let path = orgs_local::workspace_root().join("tests/bench/BUSY.md");
