@@ -172,7 +172,9 @@ async fn expire_shard(store: &Store, shard: u32, op: &Op, stop_at: Instant) -> T
             match store.expire_invitation(&invitation, op).await {
                 Ok(Expiry::Expired) => tally.expired += 1,
                 Ok(Expiry::Changed) => tally.skipped += 1,
-                Err(StoreError::Refused(Refusal::Changed)) => tally.deferred += 1,
+                Err(StoreError::Refused(Refusal::Changed) | StoreError::Contended { .. }) => {
+                    tally.deferred += 1
+                }
                 Err(e) => {
                     // DynamoDB is failing or throttling: stop this shard rather than press on.
                     tally.errors += 1;

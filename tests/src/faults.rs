@@ -272,7 +272,7 @@ impl FaultProxy {
 /// The id DynamoDB would give the faulted request; a test can look for it in answers.
 pub const FAULT_REQUEST_ID: &str = "FAULTINJECTED0000000000000000000000000000000000000";
 
-type Answer = Response<Full<Bytes>>;
+pub(crate) type Answer = Response<Full<Bytes>>;
 
 #[derive(Debug, thiserror::Error)]
 enum ProxyError {
@@ -319,7 +319,7 @@ async fn handle(
     }
 }
 
-fn dynamo_error(status: StatusCode, error_type: &str, mut body: Value) -> Answer {
+pub(crate) fn dynamo_error(status: StatusCode, error_type: &str, mut body: Value) -> Answer {
     body["__type"] = json!(error_type);
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
@@ -335,7 +335,7 @@ fn dynamo_error(status: StatusCode, error_type: &str, mut body: Value) -> Answer
     response
 }
 
-const DYNAMO: &str = "com.amazonaws.dynamodb.v20120810#";
+pub(crate) const DYNAMO: &str = "com.amazonaws.dynamodb.v20120810#";
 
 fn fault_answer(fault: Fault, operation: &str, request: &[u8]) -> Answer {
     let message = |text: &str| json!({ "message": text });
@@ -482,7 +482,11 @@ async fn partly_unprocessed(
 }
 
 /// Hands the request to the upstream unchanged and returns its answer; a 502 if it is down.
-async fn forward(upstream: &str, parts: hyper::http::request::Parts, body: Bytes) -> Answer {
+pub(crate) async fn forward(
+    upstream: &str,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+) -> Answer {
     let attempt = async {
         let stream = TcpStream::connect(upstream).await?;
         let (mut sender, connection) =

@@ -4,6 +4,7 @@
 //! reader of the table's stream that feeds the event publisher as Lambda would.
 
 pub mod aws;
+pub mod conflicts;
 pub mod counting;
 pub mod faults;
 pub mod moto;

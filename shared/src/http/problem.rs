@@ -304,7 +304,9 @@ fn store_answer(err: &StoreError) -> Answer {
             "Changed meanwhile",
             "Another request changed this at the same time; read it again and retry.",
         ),
-        StoreError::Unavailable { .. } | StoreError::Incomplete { .. } => Answer {
+        StoreError::Unavailable { .. }
+        | StoreError::Incomplete { .. }
+        | StoreError::Contended { .. } => Answer {
             retry_after: Some(1),
             ..answer(
                 S::SERVICE_UNAVAILABLE,

@@ -13,6 +13,7 @@
 //! A deletion nobody finished stays findable in `gsi2`; the scheduled expiry finishes those
 //! (steps 2 and 3, keeping no member) once they have been abandoned for a while.
 
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
 use serde_json::json;
 
@@ -21,6 +22,7 @@ use crate::domain::{
 };
 
 use super::Store;
+use super::backoff::{Backoff, CONFLICT_BUDGET};
 use super::error::{Refusal, StoreError, StoreResult};
 use super::handles::{HandleMarker, HandleOwner};
 use super::history::{self, Op};
@@ -206,14 +208,26 @@ impl Store {
     ) -> StoreResult<()> {
         for chunk in requests.chunks(BATCH_WRITE_MAX) {
             let mut requests = chunk.to_vec();
+            // A write to an item that a transaction is applying meanwhile (a member leaving
+            // while the organization is emptied) is refused whole: wait and send it again.
+            let mut conflicts = Backoff::new(CONFLICT_BUDGET);
             for attempt in 0u32.. {
-                let out = self
+                let sent = self
                     .client
                     .batch_write_item()
-                    .request_items(&self.table, requests)
+                    .request_items(&self.table, requests.clone())
                     .send()
-                    .await
-                    .map_err(|e| StoreError::from_sdk(context, e))?;
+                    .await;
+                let out = match sent {
+                    Ok(out) => out,
+                    Err(err)
+                        if err.code() == Some("TransactionConflictException")
+                            && conflicts.wait().await =>
+                    {
+                        continue;
+                    }
+                    Err(err) => return Err(StoreError::from_sdk(context, err)),
+                };
                 requests = out
                     .unprocessed_items()
                     .and_then(|m| m.get(&self.table))

@@ -45,6 +45,14 @@ pub enum StoreError {
         #[source]
         source: Source,
     },
+    /// Other transactions kept touching the same items for longer than the retries' budget:
+    /// nothing was written, and repeating the request may well pass.
+    #[error("other requests kept changing the same items while trying to {context}")]
+    Contended {
+        context: &'static str,
+        #[source]
+        source: Source,
+    },
     #[error("DynamoDB failed to {context}")]
     Dynamo {
         context: &'static str,
@@ -71,6 +79,8 @@ const RETRYABLE_CODES: &[&str] = &[
     "ServiceUnavailable",
     "LimitExceededException",
     "TransactionInProgressException",
+    // A single-item or batch write that met a transaction in flight on one of its items.
+    "TransactionConflictException",
 ];
 
 impl StoreError {

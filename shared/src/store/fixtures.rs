@@ -176,3 +176,11 @@ impl Store {
         Ok(())
     }
 }
+
+impl Organization {
+    /// The key of the organization's item, for a test that must hold or read that very item
+    /// (the conflict tests hold it with a transaction of their own).
+    pub fn key_of(org: &OrgId) -> Item {
+        Self::key(org)
+    }
+}

@@ -243,12 +243,12 @@ impl Store {
             Some(unchanged(target)),
         )?;
         self.caller_still_holds(&mut tx, caller, target)?;
-        count_owners(
-            &mut tx,
-            &target.org_id,
-            owner_delta(target.standing(), Some(after.standing())),
-            0,
-        )?;
+        // The org item only where the owner count moves: every other change of a member stays
+        // off the item that all of the organization's accepts and invitations write.
+        let owners = owner_delta(target.standing(), Some(after.standing()));
+        if owners != 0 {
+            count_owners(&mut tx, &target.org_id, owners, 0)?;
+        }
         if after.role != target.role {
             let data = json!({ "old_role": target.role.as_str(), "new_role": after.role.as_str() });
             history::record(

@@ -2,6 +2,7 @@
 //! Every change is one transaction that also writes its audit entry and event record.
 
 mod audit;
+mod backoff;
 mod deletion;
 pub mod error;
 #[cfg(feature = "fixtures")]

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::Store;
+use super::backoff::{Backoff, CONFLICT_BUDGET};
 use super::error::{Refusal, StoreError, StoreResult};
 use super::item::Item;
 
@@ -197,14 +198,15 @@ impl<'a> Tx<'a> {
     }
 
     /// Commits all or nothing. A failed condition comes back as the refusal it stands for.
-    /// A conflict with another transaction in flight (nothing was written) is retried a few
-    /// times before it is reported as `Changed`; a cancellation for throttling likewise, before
-    /// it is reported as `Unavailable`.
+    /// A conflict with another transaction in flight (nothing was written) is retried with
+    /// jittered exponential backoff for up to `CONFLICT_BUDGET`, and then reported as
+    /// `Contended` (503, not 409: repeating the request may well pass); a cancellation for
+    /// throttling is retried likewise a few times before it is reported as `Unavailable`.
     pub async fn commit(self, context: &'static str) -> StoreResult<()> {
-        const ATTEMPTS: u32 = 4;
-        let mut attempt = 0;
+        const THROTTLED_ATTEMPTS: u32 = 4;
+        let mut throttled_attempts = 0;
+        let mut conflicts = Backoff::new(CONFLICT_BUDGET);
         let err = loop {
-            attempt += 1;
             let result = self
                 .store
                 .client
@@ -214,20 +216,27 @@ impl<'a> Tx<'a> {
                 .await;
             let Err(err) = result else { return Ok(()) };
             match self.refusal(&err) {
-                Some(Refusal::Changed) if conflicted(&err) && attempt < ATTEMPTS => {
-                    tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt)))
-                        .await;
+                Some(Refusal::Changed) if conflicted(&err) => {
+                    if !conflicts.wait().await {
+                        return Err(StoreError::Contended {
+                            context,
+                            source: Box::new(err),
+                        });
+                    }
                 }
                 Some(refusal) => return Err(StoreError::Refused(refusal)),
-                None if throttled(&err) && attempt < ATTEMPTS => {
-                    tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
-                }
-                // Nothing was written, and it may well pass later: 503, not 500.
                 None if throttled(&err) => {
-                    return Err(StoreError::Unavailable {
-                        context,
-                        source: Box::new(err),
-                    });
+                    throttled_attempts += 1;
+                    if throttled_attempts >= THROTTLED_ATTEMPTS {
+                        // Nothing was written, and it may well pass later: 503, not 500.
+                        return Err(StoreError::Unavailable {
+                            context,
+                            source: Box::new(err),
+                        });
+                    }
+                    let ceiling = 100u64 << throttled_attempts;
+                    let jittered = ceiling / 2 + fastrand::u64(0..=ceiling / 2);
+                    tokio::time::sleep(std::time::Duration::from_millis(jittered)).await;
                 }
                 None => break err,
             }

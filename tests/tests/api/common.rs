@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use aws_sdk_dynamodb::config::retry::RetryPartition;
+use orgs_local::conflicts::ConflictProxy;
 use orgs_local::counting::RequestCounter;
 use orgs_local::faults::FaultProxy;
 use orgs_local::moto::Moto;
@@ -46,6 +47,9 @@ pub struct Stack {
     pub events: Option<Events>,
     /// Only for stacks started with `faulty_dynamodb`: the proxy between the app and moto.
     pub faults: Option<FaultProxy>,
+    /// Only for stacks with a conflict window: the proxy that gives moto DynamoDB's transaction
+    /// conflicts, between the app (or its fault proxy) and moto.
+    pub conflicts: Option<ConflictProxy>,
     secret: String,
 }
 
@@ -107,6 +111,19 @@ pub struct Options {
     pub function_timeouts: bool,
     /// Count the API's DynamoDB requests here, by operation.
     pub dynamodb_counter: Option<RequestCounter>,
+    /// The app reaches DynamoDB through the conflict proxy (`orgs_local::conflicts`), each
+    /// transaction holding its items this long. `ORGS_TEST_CONFLICT_WINDOW_MS` sets it for every
+    /// stack that does not set it itself, so that any suite runs with DynamoDB's conflicts.
+    pub conflict_window: Option<std::time::Duration>,
+}
+
+/// The conflict window of every stack, from `ORGS_TEST_CONFLICT_WINDOW_MS` (unset: none).
+fn conflict_window_from_env() -> Option<std::time::Duration> {
+    let millis = std::env::var("ORGS_TEST_CONFLICT_WINDOW_MS").ok()?;
+    let millis: u64 = millis
+        .parse()
+        .expect("ORGS_TEST_CONFLICT_WINDOW_MS is a number of milliseconds");
+    Some(std::time::Duration::from_millis(millis))
 }
 
 impl Stack {
@@ -148,11 +165,31 @@ impl Stack {
             config.limits = limits;
         }
         let mut app = App::new(&sdk, config);
+        let conflicts = match options.conflict_window.or_else(conflict_window_from_env) {
+            Some(window) => {
+                let proxy = ConflictProxy::start(&endpoint, window)
+                    .await
+                    .expect("conflict proxy");
+                let through = aws::sdk_config(proxy.endpoint()).await;
+                app.store = Store::new(
+                    aws_sdk_dynamodb::Client::new(&through),
+                    &table,
+                    app.config.retention,
+                );
+                Some(proxy)
+            }
+            None => None,
+        };
+        // Where the app's DynamoDB requests go: moto, or the conflict proxy in front of it.
+        let dynamodb = conflicts
+            .as_ref()
+            .map_or(endpoint.clone(), |p| p.endpoint().to_owned());
         if let Some(counter) = &options.dynamodb_counter {
-            app.store = Store::new(counter.client(&sdk), &table, app.config.retention);
+            let through = aws::sdk_config(&dynamodb).await;
+            app.store = Store::new(counter.client(&through), &table, app.config.retention);
         }
         let faults = if options.faulty_dynamodb {
-            let proxy = FaultProxy::start(&endpoint).await.expect("fault proxy");
+            let proxy = FaultProxy::start(&dynamodb).await.expect("fault proxy");
             let through = aws::sdk_config(proxy.endpoint()).await;
             // The functions' attempts with a short backoff (the tests hold the retries to be
             // spent, not how long they wait), and a retry quota of its own, so that the faults
@@ -204,6 +241,7 @@ impl Stack {
             table,
             events,
             faults,
+            conflicts,
             secret,
         }
     }
@@ -213,6 +251,13 @@ impl Stack {
         self.faults
             .as_ref()
             .expect("a stack started with faulty_dynamodb")
+    }
+
+    /// The conflict proxy of a stack with a conflict window.
+    pub fn conflicts(&self) -> &ConflictProxy {
+        self.conflicts
+            .as_ref()
+            .expect("a stack started with a conflict window")
     }
 
     /// A person whose address no other test uses, for tests that read mail back from moto

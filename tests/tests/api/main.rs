@@ -5,6 +5,8 @@ mod audit;
 mod authz;
 mod bus;
 mod common;
+mod conflicts;
+mod contention;
 mod contract;
 mod deletion;
 mod events;
