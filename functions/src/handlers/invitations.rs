@@ -55,7 +55,7 @@ struct InviteeBody {
 fn inviter_name(caller: &Caller, profile: Option<User>) -> String {
     profile
         .and_then(|p| p.display_name.or(p.handle))
-        .or_else(|| caller.email.clone())
+        .or_else(|| caller.email().map(str::to_owned))
         .unwrap_or_else(|| caller.user_id.to_string())
 }
 

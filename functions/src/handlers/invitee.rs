@@ -17,7 +17,7 @@ use orgs_shared::http::{
 };
 use orgs_shared::store::{Invitation, Joiner, Refusal, StoreError, TokenMatch};
 
-use crate::access::op;
+use crate::access::{op, with_stored_email};
 use crate::views::{InvitationView, OrgSummary, OrgView, PageView};
 
 #[derive(Debug, Deserialize)]
@@ -61,7 +61,7 @@ fn check_invitee(caller: &Caller, invitation: &Invitation) -> Result<(), ApiErro
         return Ok(());
     }
     let detail = if invitation.invitee_user_id.is_none() && caller.verified_email().is_none() {
-        "Verify your email address with your sign-in provider, then try again."
+        caller.how_to_verify()
     } else {
         "This invitation was sent to someone else. Sign in as the person it was sent to."
     };
@@ -111,7 +111,7 @@ pub async fn lookup_invitation(app: &App, req: Request) -> Result<Response<Body>
 }
 
 pub async fn accept_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(&req)?;
+    let caller = with_stored_email(app, caller(&req)?).await?;
     let op = op(&caller, &req);
     let TokenMatch {
         invitation,
@@ -141,7 +141,7 @@ pub async fn accept_invitation(app: &App, req: Request) -> Result<Response<Body>
 }
 
 pub async fn decline_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(&req)?;
+    let caller = with_stored_email(app, caller(&req)?).await?;
     let op = op(&caller, &req);
     let found = pending_by_token(app, &req, op.at).await?;
     check_invitee(&caller, &found.invitation)?;
@@ -157,17 +157,14 @@ pub async fn decline_invitation(app: &App, req: Request) -> Result<Response<Body
 
 /// The pending invitations addressed to the caller's verified email.
 pub async fn list_my_invitations(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(&req)?;
+    let caller = with_stored_email(app, caller(&req)?).await?;
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(|raw| {
         let (org, id) = raw.split_once('/')?;
         Some((OrgId::parse(org)?, InvitationId::parse(id)?))
     })?;
     let Some(email) = caller.verified_email() else {
-        return Ok(json(
-            StatusCode::OK,
-            &json!({ "items": [], "next_cursor": null }),
-        ));
+        return Err(ApiError::Forbidden(caller.how_to_verify().into()));
     };
     let now = Timestamp::now();
     let found = app

@@ -15,7 +15,7 @@ use orgs_shared::http::{
 };
 use orgs_shared::store::{Refusal, StoreError};
 
-use crate::access::{authorize, check, load, op};
+use crate::access::{authorize, check, load, op, with_stored_email};
 use crate::views::{OrgView, PageView};
 
 fn org_id_param(req: &Request) -> String {
@@ -48,6 +48,7 @@ pub async fn create_org(app: &App, req: Request) -> Result<Response<Body>, ApiEr
         body.url.as_deref(),
     )
     .map_err(|e| ApiError::Invalid(e.into_vec()))?;
+    let caller = with_stored_email(app, caller).await?;
     let (org, owner) = app
         .store
         .create_org(&new, &caller.identity(), &op(&caller, &req))

@@ -3,6 +3,7 @@
 
 pub mod change;
 pub mod handle;
+pub mod identity;
 pub mod ids;
 pub mod invitation;
 pub mod membership;
@@ -15,6 +16,7 @@ pub mod web;
 
 pub use change::{Change, ChangeKind, Subject};
 pub use handle::Handle;
+pub use identity::{EmailClaims, StoredEmail};
 pub use ids::{AuditId, EventId, InvitationId, OrgId, TeamId, UserId};
 pub use invitation::{InvitationSpec, InvitationStatus, Invitee, RawInvitee, Unusable};
 pub use membership::{Denied, MemberChange, may_change, owner_delta};

@@ -3,9 +3,11 @@
 
 mod audit;
 mod authz;
+mod browser;
 mod bus;
 mod common;
 mod contract;
+mod cors;
 mod deletion;
 mod events;
 mod expiry;
@@ -20,3 +22,5 @@ mod orgs;
 mod races;
 mod round_trips;
 mod teams;
+mod tokens;
+mod user_ids;
