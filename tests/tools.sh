@@ -3,6 +3,7 @@
 #   tests/tools.sh moto    -> target/tools/moto   (tests/requirements.txt)
 #   tests/tools.sh infra   -> target/tools/infra  (infra/requirements.txt)
 #   tests/tools.sh fuzz    -> target/tools/fuzz   (tests/fuzzing/requirements.txt)
+#   tests/tools.sh browser -> target/tools/browser (tests/browser/requirements.txt)
 # A venv is rebuilt only when its requirements file changes.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,7 +11,8 @@ case "${1:-}" in
   moto) requirements="$root/tests/requirements.txt" ;;
   infra) requirements="$root/infra/requirements.txt" ;;
   fuzz) requirements="$root/tests/fuzzing/requirements.txt" ;;
-  *) echo "usage: tests/tools.sh moto|infra|fuzz" >&2; exit 2 ;;
+  browser) requirements="$root/tests/browser/requirements.txt" ;;
+  *) echo "usage: tests/tools.sh moto|infra|fuzz|browser" >&2; exit 2 ;;
 esac
 venv="$root/target/tools/$1"
 stamp="$venv/.requirements.sha256"

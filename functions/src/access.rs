@@ -17,6 +17,17 @@ pub fn path_param(req: &Request, name: &str) -> String {
         .to_owned()
 }
 
+/// The caller, with the profile's address when the token states none (an access token): the
+/// invitee's flows and a new organization's owner go by the last address an ID token verified.
+/// One read, and only for such tokens.
+pub async fn with_stored_email(app: &App, caller: Caller) -> Result<Caller, ApiError> {
+    if !caller.needs_stored_email() {
+        return Ok(caller);
+    }
+    let profile = app.store.get_user(&caller.user_id).await?;
+    Ok(caller.with_stored_email(profile.as_ref()))
+}
+
 /// The operation's stamp: the caller, this request, and the one reading of the clock.
 pub fn op(caller: &Caller, req: &Request) -> Op {
     Op {

@@ -27,7 +27,7 @@ pub struct InvitationSettings {
 impl Default for InvitationSettings {
     fn default() -> Self {
         Self {
-            url_base: "http://127.0.0.1:3000/invite".into(),
+            url_base: "http://127.0.0.1:3001/invite".into(),
             ttl_seconds: 7 * 24 * 3600,
             mail_from: "no-reply@orgs.local".into(),
         }

@@ -142,6 +142,8 @@ def run_server(args, role: str, tokens: dict, venv_bin: Path, out: Path, aws_end
         **os.environ,
         "AWS_ENDPOINT_URL": aws_endpoint,
         "PORT": str(port),
+        # The accept page's own port, so that runs side by side never collide on its default.
+        "PAGE_PORT": str(free_port()),
         "ORGS_TABLE_NAME": table,
         "ORGS_EXPIRY_INTERVAL_SECONDS": "0",
         "ORGS_EVENT_BUS_NAME": f"orgs-fuzz-{role}",

@@ -3,10 +3,13 @@
 //! request to the same handler a Lambda function runs, in API Gateway's payload 2.0 shape, and a
 //! reader of the table's stream that feeds the event publisher as Lambda would.
 
+pub mod accept_page;
 pub mod aws;
 pub mod conflicts;
+pub mod cors;
 pub mod counting;
 pub mod faults;
+pub mod gateway_path;
 pub mod moto;
 pub mod provision;
 pub mod server;

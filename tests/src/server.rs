@@ -20,6 +20,8 @@ use orgs_shared::app::App;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
+use crate::cors::Cors;
+use crate::gateway_path::{decode_params, decode_path};
 use crate::token;
 
 /// API Gateway's own limit on a request's payload.
@@ -32,6 +34,8 @@ pub struct LocalApi {
     pub openapi: Option<String>,
     /// Log one line per request.
     pub log_requests: bool,
+    /// The HTTP API's `CorsConfiguration` origins (`CorsAllowedOrigins`).
+    pub cors: Cors,
 }
 
 /// Serves until the listener's task is dropped.
@@ -70,7 +74,22 @@ async fn handle(
     let started = Instant::now();
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
-    let response = route(api, req, source_ip).await;
+    let request_headers = req.headers().clone();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut response = if req.method() == hyper::Method::OPTIONS && api.cors.enabled() {
+        // API Gateway answers every preflight itself once CORS is configured.
+        let mut preflight = Response::new(Full::new(Bytes::new()));
+        *preflight.status_mut() = StatusCode::NO_CONTENT;
+        *preflight.headers_mut() = api.cors.preflight_headers(&request_headers);
+        preflight
+    } else {
+        let mut answer = route(api, req, source_ip, &request_id).await;
+        api.cors.decorate(&request_headers, answer.headers_mut());
+        answer
+    };
+    if let Ok(id) = request_id.parse() {
+        response.headers_mut().insert("apigw-requestid", id);
+    }
     if api.log_requests {
         eprintln!(
             "{method} {path} -> {} ({} ms)",
@@ -81,7 +100,12 @@ async fn handle(
     response
 }
 
-async fn route(api: &LocalApi, req: Request<Incoming>, source_ip: String) -> Response<Full<Bytes>> {
+async fn route(
+    api: &LocalApi,
+    req: Request<Incoming>,
+    source_ip: String,
+    request_id: &str,
+) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -97,7 +121,7 @@ async fn route(api: &LocalApi, req: Request<Incoming>, source_ip: String) -> Res
         response.headers_mut().insert("content-type", json);
         return response;
     }
-    let Some((route, path_params)) = routes::find(parts.method.as_str(), path) else {
+    let Some((route, path, path_params)) = find_route(&parts) else {
         return gateway_answer(StatusCode::NOT_FOUND, "Not Found");
     };
     let claims = match route.auth {
@@ -114,7 +138,18 @@ async fn route(api: &LocalApi, req: Request<Incoming>, source_ip: String) -> Res
             }
         }
     };
-    let event = payload_v2(&parts, &body, route, path_params, claims, source_ip);
+    let event = payload_v2(
+        &parts,
+        &body,
+        Routed {
+            route,
+            path,
+            path_params,
+        },
+        claims,
+        source_ip,
+        request_id,
+    );
     let request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(request) => request,
         Err(_) => return gateway_answer(StatusCode::BAD_REQUEST, "Bad Request"),
@@ -133,26 +168,52 @@ pub fn gateway_event(
     body: &Bytes,
     claims: Option<HashMap<String, String>>,
 ) -> Option<Value> {
-    let (route, path_params) = routes::find(parts.method.as_str(), parts.uri.path())?;
+    let (route, path, path_params) = find_route(parts)?;
     Some(payload_v2(
         parts,
         body,
-        route,
-        path_params,
+        Routed {
+            route,
+            path,
+            path_params,
+        },
         claims,
         "127.0.0.1".into(),
+        &uuid::Uuid::new_v4().to_string(),
     ))
+}
+
+/// A request matched to its route, with the decoded path and parameters a function receives.
+struct Routed {
+    route: &'static routes::Route,
+    path: String,
+    path_params: HashMap<String, String>,
+}
+
+/// Routes as an HTTP API does: on the decoded path, with each parameter decoded once more
+/// (see `gateway_path`).
+fn find_route(
+    parts: &hyper::http::request::Parts,
+) -> Option<(&'static routes::Route, String, HashMap<String, String>)> {
+    let path = decode_path(parts.uri.path())?;
+    let (route, matched) = routes::find(parts.method.as_str(), &path)?;
+    Some((route, path, decode_params(matched)?))
 }
 
 /// The event API Gateway (HTTP API, payload format 2.0) sends to a function.
 fn payload_v2(
     parts: &hyper::http::request::Parts,
     body: &Bytes,
-    route: &routes::Route,
-    path_params: HashMap<String, String>,
+    routed: Routed,
     claims: Option<HashMap<String, String>>,
     source_ip: String,
+    request_id: &str,
 ) -> Value {
+    let Routed {
+        route,
+        path,
+        path_params,
+    } = routed;
     let mut headers: HashMap<String, String> = HashMap::new();
     for (name, value) in &parts.headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
@@ -185,7 +246,7 @@ fn payload_v2(
     json!({
         "version": "2.0",
         "routeKey": route_key,
-        "rawPath": parts.uri.path(),
+        "rawPath": &path,
         "rawQueryString": raw_query,
         "headers": headers,
         "queryStringParameters": if query.is_empty() { Value::Null } else { json!(query) },
@@ -197,12 +258,12 @@ fn payload_v2(
             "domainPrefix": "local",
             "http": {
                 "method": parts.method.as_str(),
-                "path": parts.uri.path(),
+                "path": &path,
                 "protocol": "HTTP/1.1",
                 "sourceIp": source_ip,
                 "userAgent": headers.get("user-agent").cloned().unwrap_or_default(),
             },
-            "requestId": uuid::Uuid::new_v4().to_string(),
+            "requestId": request_id,
             "routeKey": route_key,
             "stage": "$default",
             "time": now.to_string(),

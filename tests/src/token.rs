@@ -1,14 +1,20 @@
 //! Local sign-in: HS256 JWTs that the local server verifies in place of API Gateway's JWT
 //! authorizer. For local use only; a deployment verifies the identity provider's tokens.
+//!
+//! Two shapes, as Cognito issues them: an ID token (`aud`, `token_use: id`, `email`,
+//! `email_verified`) and an access token (`client_id`, `token_use: access`, `scope`, no `aud`
+//! and no email).
 
 use std::collections::HashMap;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 /// Used when `ORGS_DEV_JWT_SECRET` is not set. Public by design: it guards nothing real.
 pub const DEFAULT_DEV_SECRET: &str = "orgs-local-development-secret";
 pub const ISSUER: &str = "orgs-local";
+/// The authorizer's one audience: an ID token's `aud`, an access token's `client_id`, as with a
+/// Cognito app client.
 pub const AUDIENCE: &str = "orgs-local";
 
 pub fn dev_secret() -> String {
@@ -18,20 +24,20 @@ pub fn dev_secret() -> String {
         .unwrap_or_else(|| DEFAULT_DEV_SECRET.to_owned())
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Claims {
-    sub: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<String>,
-    #[serde(default)]
-    email_verified: bool,
-    exp: i64,
-    iss: String,
-    aud: String,
-    iat: i64,
+fn sign(secret: &str, claims: &Value) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("HS256 signing with an in-memory key cannot fail")
 }
 
-/// A signed token for `sub`, valid for `ttl_seconds`.
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// A signed ID token for `sub`, valid for `ttl_seconds`.
 pub fn mint(
     secret: &str,
     sub: &str,
@@ -39,50 +45,87 @@ pub fn mint(
     email_verified: bool,
     ttl_seconds: i64,
 ) -> String {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let claims = Claims {
-        sub: sub.to_owned(),
-        email: email.map(str::to_owned),
-        email_verified,
-        exp: now + ttl_seconds,
-        iss: ISSUER.to_owned(),
-        aud: AUDIENCE.to_owned(),
-        iat: now,
-    };
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .expect("HS256 signing with an in-memory key cannot fail")
+    let now = now();
+    let mut claims = json!({
+        "sub": sub,
+        "email_verified": email_verified,
+        "token_use": "id",
+        "exp": now + ttl_seconds,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+    });
+    if let Some(email) = email {
+        claims["email"] = json!(email);
+    }
+    sign(secret, &claims)
 }
 
-/// Verifies signature, expiry, issuer and audience, and returns the claims as API Gateway
-/// passes them to a function: every value a string.
+/// A signed access token for `sub`, shaped as Cognito's: `client_id` instead of `aud`, and no
+/// email claims.
+pub fn mint_access(secret: &str, sub: &str, ttl_seconds: i64) -> String {
+    let now = now();
+    sign(
+        secret,
+        &json!({
+            "sub": sub,
+            "client_id": AUDIENCE,
+            "token_use": "access",
+            "scope": "openid email",
+            "username": sub,
+            "exp": now + ttl_seconds,
+            "iss": ISSUER,
+            "iat": now,
+        }),
+    )
+}
+
+/// Whether the token was issued for this API, as API Gateway decides: `aud` must name the
+/// audience; only when there is no `aud` does `client_id` have to instead.
+fn for_this_api(claims: &Map<String, Value>) -> bool {
+    match claims.get("aud") {
+        Some(Value::String(aud)) => aud == AUDIENCE,
+        Some(Value::Array(auds)) => auds.iter().any(|a| a == AUDIENCE),
+        Some(_) => false,
+        None => claims.get("client_id").is_some_and(|id| id == AUDIENCE),
+    }
+}
+
+/// A claim as API Gateway passes it to a function: a string; a list as `[a b]`.
+fn as_gateway_string(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(as_gateway_string).collect();
+            format!("[{}]", items.join(" "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Verifies signature, expiry, issuer and audience (or client id), and returns the claims as
+/// API Gateway passes them to a function: every value a string.
 pub fn verify(secret: &str, token: &str) -> Option<HashMap<String, String>> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_issuer(&[ISSUER]);
-    validation.set_audience(&[AUDIENCE]);
-    validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
-    let data = jsonwebtoken::decode::<Claims>(
+    validation.validate_aud = false;
+    validation.set_required_spec_claims(&["exp", "sub", "iss"]);
+    let data = jsonwebtoken::decode::<Map<String, Value>>(
         token,
         &DecodingKey::from_secret(secret.as_bytes()),
         &validation,
     )
     .ok()?;
-    let c = data.claims;
-    let mut claims = HashMap::from([
-        ("sub".to_owned(), c.sub),
-        ("email_verified".to_owned(), c.email_verified.to_string()),
-        ("exp".to_owned(), c.exp.to_string()),
-        ("iat".to_owned(), c.iat.to_string()),
-        ("iss".to_owned(), c.iss),
-        ("aud".to_owned(), c.aud),
-    ]);
-    if let Some(email) = c.email {
-        claims.insert("email".to_owned(), email);
+    let claims = data.claims;
+    if !for_this_api(&claims) {
+        return None;
     }
-    Some(claims)
+    Some(
+        claims
+            .iter()
+            .map(|(name, value)| (name.clone(), as_gateway_string(value)))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -95,6 +138,39 @@ mod tests {
         let claims = verify("s", &token).unwrap();
         assert_eq!(claims["sub"], "alice");
         assert_eq!(claims["email_verified"], "true");
+        assert_eq!(claims["token_use"], "id");
+    }
+
+    #[test]
+    fn access_tokens_verify_by_client_id_and_carry_no_email() {
+        let claims = verify("s", &mint_access("s", "auth0|bob", 60)).unwrap();
+        assert_eq!(claims["sub"], "auth0|bob");
+        assert_eq!(claims["client_id"], AUDIENCE);
+        assert_eq!(claims["token_use"], "access");
+        assert!(!claims.contains_key("email") && !claims.contains_key("aud"));
+    }
+
+    #[test]
+    fn refuses_another_audience_or_client() {
+        let now = now();
+        let base = json!({ "sub": "a", "iss": ISSUER, "exp": now + 60, "iat": now });
+        let with = |name: &str, value: Value| {
+            let mut claims = base.clone();
+            claims[name] = value;
+            sign("s", &claims)
+        };
+        assert!(verify("s", &with("aud", json!("other"))).is_none());
+        assert!(verify("s", &with("aud", json!(["other", AUDIENCE]))).is_some());
+        assert!(verify("s", &with("client_id", json!("other"))).is_none());
+        assert!(
+            verify("s", &sign("s", &base)).is_none(),
+            "neither aud nor client_id"
+        );
+        // With both, API Gateway goes by `aud`.
+        let mut both = base.clone();
+        both["aud"] = json!("other");
+        both["client_id"] = json!(AUDIENCE);
+        assert!(verify("s", &sign("s", &both)).is_none());
     }
 
     #[test]

@@ -64,7 +64,7 @@ fn inviter(caller: &Caller, profile: Option<User>) -> String {
     inviter_name(
         profile.and_then(|p| p.display_name.as_deref()),
         profile.and_then(|p| p.handle.as_deref()),
-        caller.email.as_deref(),
+        caller.email(),
         &caller.user_id,
     )
 }

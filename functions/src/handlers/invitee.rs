@@ -10,14 +10,15 @@ use serde_json::json;
 use orgs_shared::app::App;
 use orgs_shared::domain::invitation::usable;
 use orgs_shared::domain::{
-    InvitationId, InvitationStatus, InvitationToken, OrgId, Timestamp, answerable, may_answer,
+    InvitationId, InvitationStatus, InvitationToken, NotInvitee, OrgId, Timestamp, answerable,
+    may_answer,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content,
 };
 use orgs_shared::store::{Invitation, Joiner, Refusal, StoreError, TokenMatch};
 
-use crate::access::op;
+use crate::access::{op, with_stored_email};
 use crate::views::{InvitationView, OrgSummary, OrgView, PageView};
 
 #[derive(Debug, Deserialize)]
@@ -53,12 +54,16 @@ async fn pending_by_token(
 
 /// Only the invitee may answer (`domain::acceptance::may_answer`).
 fn check_invitee(caller: &Caller, invitation: &Invitation) -> Result<(), ApiError> {
-    Ok(may_answer(
+    match may_answer(
         invitation.invitee_user_id.as_ref(),
         &invitation.email,
         &caller.user_id,
         caller.verified_email(),
-    )?)
+    ) {
+        // What to do depends on the token: an access token needs the ID token's address on file.
+        Err(NotInvitee::Unverified) => Err(ApiError::Forbidden(caller.how_to_verify().into())),
+        answer => Ok(answer?),
+    }
 }
 
 /// After a refused transaction, says why from what is stored now.
@@ -104,7 +109,7 @@ pub async fn lookup_invitation(app: &App, req: Request) -> Result<Response<Body>
 }
 
 pub async fn accept_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(&req)?;
+    let caller = with_stored_email(app, caller(&req)?).await?;
     let op = op(&caller, &req);
     let TokenMatch {
         invitation,
@@ -134,7 +139,7 @@ pub async fn accept_invitation(app: &App, req: Request) -> Result<Response<Body>
 }
 
 pub async fn decline_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(&req)?;
+    let caller = with_stored_email(app, caller(&req)?).await?;
     let op = op(&caller, &req);
     let found = pending_by_token(app, &req, op.at).await?;
     check_invitee(&caller, &found.invitation)?;
@@ -150,17 +155,14 @@ pub async fn decline_invitation(app: &App, req: Request) -> Result<Response<Body
 
 /// The pending invitations addressed to the caller's verified email.
 pub async fn list_my_invitations(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = caller(&req)?;
+    let caller = with_stored_email(app, caller(&req)?).await?;
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(|raw| {
         let (org, id) = raw.split_once('/')?;
         Some((OrgId::parse(org)?, InvitationId::parse(id)?))
     })?;
     let Some(email) = caller.verified_email() else {
-        return Ok(json(
-            StatusCode::OK,
-            &json!({ "items": [], "next_cursor": null }),
-        ));
+        return Err(ApiError::Forbidden(caller.how_to_verify().into()));
     };
     let now = Timestamp::now();
     let found = app

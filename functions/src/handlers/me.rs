@@ -5,25 +5,33 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
 use orgs_shared::app::App;
-use orgs_shared::domain::{DisplayName, FieldErrors, Handle};
+use orgs_shared::domain::{DisplayName, FieldErrors, Handle, StoredEmail};
 use orgs_shared::http::{ApiError, Caller, Patch, caller, json, json_body, present};
-use orgs_shared::store::{Op, User, UserPatch};
+use orgs_shared::store::{Identity, Op, User, UserPatch};
 
 use crate::access::op;
 use crate::views::UserView;
 
 /// The stored profile, created now if this is the caller's first request, and its email kept
-/// in step with the verified claims.
+/// in step with the claims of tokens that state one (never changed by an access token).
 async fn current_user(app: &App, caller: &Caller, op: &Op) -> Result<User, ApiError> {
-    let identity = caller.identity();
-    match app.store.get_user(&caller.user_id).await? {
-        None => Ok(app.store.create_user(&identity, op).await?),
-        Some(user)
-            if user.email != identity.email || user.email_verified != identity.email_verified =>
-        {
+    let Some(user) = app.store.get_user(&caller.user_id).await? else {
+        return Ok(app.store.create_user(&caller.identity(), op).await?);
+    };
+    let stored = StoredEmail {
+        email: user.email.as_deref(),
+        verified: user.email_verified,
+    };
+    match caller.email_claims.profile_update(stored) {
+        Some((email, verified)) => {
+            let identity = Identity {
+                user_id: caller.user_id.clone(),
+                email: Some(email.to_owned()),
+                email_verified: verified,
+            };
             Ok(app.store.refresh_identity(&user, &identity, op).await?)
         }
-        Some(user) => Ok(user),
+        None => Ok(user),
     }
 }
 

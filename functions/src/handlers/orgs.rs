@@ -15,7 +15,7 @@ use orgs_shared::http::{
 };
 use orgs_shared::store::{Membership, Refusal, StoreError};
 
-use crate::access::{authorize, granted, load, op};
+use crate::access::{authorize, granted, load, op, with_stored_email};
 use crate::views::{OrgView, PageView};
 
 fn org_id_param(req: &Request) -> String {
@@ -47,6 +47,7 @@ pub async fn create_org(app: &App, req: Request) -> Result<Response<Body>, ApiEr
         body.avatar_url.as_deref(),
         body.url.as_deref(),
     )?;
+    let caller = with_stored_email(app, caller).await?;
     let (org, owner) = app
         .store
         .create_org(&new, &caller.identity(), &op(&caller, &req))

@@ -5,6 +5,7 @@
 pub mod acceptance;
 pub mod change;
 pub mod handle;
+pub mod identity;
 pub mod ids;
 pub mod invitation;
 pub mod limits;
@@ -20,6 +21,7 @@ pub mod web;
 pub use acceptance::{NotInvitee, TokenRefused, answerable, may_answer};
 pub use change::{Change, ChangeKind, Subject};
 pub use handle::Handle;
+pub use identity::{EmailClaims, StoredEmail};
 pub use ids::{AuditId, EventId, InvitationId, OrgId, TeamId, UserId};
 pub use invitation::{InvitationSpec, InvitationStatus, Invitee, NotPending, RawInvitee, Unusable};
 pub use limits::{LimitKind, Limits};

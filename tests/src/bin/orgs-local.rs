@@ -1,13 +1,16 @@
 //! Runs the whole service on loopback: moto (unless `AWS_ENDPOINT_URL` names an endpoint
 //! already), the table and sender from the SAM template, every route of the HTTP API, and the
 //! event publisher fed by the table's stream, printing each event it puts on the local bus,
-//! and the scheduled expiry on a timer. Ctrl-C stops everything it started.
+//! the scheduled expiry on a timer, and the accept page on an origin of its own (`PAGE_PORT`).
+//! Ctrl-C stops everything it started.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use orgs_functions::expiry::expire_invitations;
+use orgs_local::accept_page;
+use orgs_local::cors::{Cors, LOCAL_PAGE_PORT};
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
 use orgs_local::stream::{StreamFeed, stream_arn};
@@ -60,6 +63,14 @@ async fn main() -> anyhow::Result<()> {
     )
     .parse()
     .context("ORGS_EXPIRY_INTERVAL_SECONDS must be a whole number of seconds (0: never)")?;
+    let page_port: u16 = env_or("PAGE_PORT", &LOCAL_PAGE_PORT.to_string())
+        .parse()
+        .context("PAGE_PORT must be a port number")?;
+    // The origins a browser may call from: the accept page's by default; empty for none.
+    let cors = match std::env::var("ORGS_CORS_ALLOWED_ORIGINS") {
+        Ok(list) => Cors::parse(&list),
+        Err(_) => Cors::for_local_page(page_port),
+    };
     let sender = env_or("ORGS_MAIL_FROM", "no-reply@orgs.local");
     let bus = env_or("ORGS_EVENT_BUS_NAME", "orgs-local");
 
@@ -80,8 +91,15 @@ async fn main() -> anyhow::Result<()> {
     provision::ensure_sender(&sdk, &sender).await?;
     provision::ensure_bus(&sdk, &bus).await?;
     let dead_letters = provision::ensure_queue(&sdk, &format!("{table}-events-dlq")).await?;
+    let invite_base = env_or(
+        "ORGS_INVITE_URL_BASE",
+        &format!("http://127.0.0.1:{page_port}{}", accept_page::PATH),
+    );
     // SAFETY: set before any other thread reads the environment.
-    unsafe { std::env::set_var("ORGS_TABLE_NAME", &table) };
+    unsafe {
+        std::env::set_var("ORGS_TABLE_NAME", &table);
+        std::env::set_var("ORGS_INVITE_URL_BASE", &invite_base);
+    }
     let mut app = App::new(&sdk, Config::from_env()?);
     // Locally, print each invitation email's recipient and link so a person can follow it.
     app.mailer = app.mailer.echoing_links();
@@ -104,16 +122,26 @@ async fn main() -> anyhow::Result<()> {
         jwt_secret: token::dev_secret(),
         openapi: Some(openapi_json()?),
         log_requests: true,
+        cors: cors.clone(),
     });
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .with_context(|| format!("binding 127.0.0.1:{port} (set PORT to use another)"))?;
+    let page_listener = tokio::net::TcpListener::bind(("127.0.0.1", page_port))
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{page_port} (set PAGE_PORT to use another)"))?;
     eprintln!(
         "orgs is serving on http://127.0.0.1:{port}  (AWS endpoint {endpoint}, table {table})\n\
+         The accept page (invitation links) is on {invite_base}; browsers may call the API from: {origins}\n\
          Events go to the bus {bus}; each one is printed as it is published.\n\
          Get a token:  cargo token --sub alice --email alice@example.com\n\
          {expiry}\n\
          Press Ctrl-C to stop.",
+        origins = if cors.enabled() {
+            cors.allow_origins.join(", ")
+        } else {
+            "no origin (ORGS_CORS_ALLOWED_ORIGINS is empty)".to_owned()
+        },
         expiry = if expiry_every > 0 {
             format!(
                 "Lapsed invitations expire every {expiry_every} s; at once with:  \
@@ -131,6 +159,7 @@ async fn main() -> anyhow::Result<()> {
     }
     tokio::select! {
         result = serve(listener, api) => result?,
+        result = accept_page::serve(page_listener, format!("http://127.0.0.1:{port}")) => result?,
         result = feed.run() => result.context("the event publisher stopped")?,
         _ = tokio::signal::ctrl_c() => eprintln!("Stopping."),
     }

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use aws_sdk_dynamodb::config::retry::RetryPartition;
 use orgs_local::conflicts::ConflictProxy;
+use orgs_local::cors::{Cors, LOCAL_PAGE_PORT};
 use orgs_local::counting::RequestCounter;
 use orgs_local::faults::FaultProxy;
 use orgs_local::moto::Moto;
@@ -221,6 +222,7 @@ impl Stack {
             jwt_secret: secret.clone(),
             openapi: None,
             log_requests: false,
+            cors: Cors::for_local_page(LOCAL_PAGE_PORT),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -305,6 +307,14 @@ impl Stack {
 
     pub fn events(&self) -> &Events {
         self.events.as_ref().expect("a stack started with events")
+    }
+
+    /// `person`, signed in with an access token instead: the same `sub`, no email claims.
+    pub fn with_access_token(&self, person: &Person) -> Person {
+        Person {
+            token: token::mint_access(&self.secret, &person.sub, 3600),
+            ..person.clone()
+        }
     }
 
     /// A person with a verified email `{sub}@example.com`.

@@ -3,11 +3,13 @@
 
 mod audit;
 mod authz;
+mod browser;
 mod bus;
 mod common;
 mod conflicts;
 mod contention;
 mod contract;
+mod cors;
 mod deletion;
 mod events;
 mod expiry;
@@ -22,3 +24,5 @@ mod orgs;
 mod races;
 mod round_trips;
 mod teams;
+mod tokens;
+mod user_ids;

@@ -192,6 +192,7 @@ pub async fn measure(
         jwt_secret: fx.secret.clone(),
         openapi: None,
         log_requests: false,
+        cors: orgs_local::cors::Cors::default(),
     });
     let server = tokio::spawn(serve(listener, api));
     let mut client = Client::connect(addr).await?;

@@ -104,6 +104,7 @@ async fn endpoint(
         jwt_secret: SECRET.into(),
         openapi: None,
         log_requests: false,
+        cors: orgs_local::cors::Cors::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
