@@ -1,4 +1,4 @@
-"""Drives the accept page (web/invite.html) in headless chromium, as a person would: it shows the
+"""Drives the accept page (tests/web/invite.html) in headless chromium, as a person would: it shows the
 invitation's preview, accepts it with the invitee's token, and a second accept shows the 410.
 Every call the page makes goes to the API on another origin, so this passes only if CORS does.
 

@@ -1,4 +1,4 @@
-//! Serves `web/invite.html`, the accept-invitation page, at the invitation link's path on an
+//! Serves `tests/web/invite.html`, the accept-invitation page, at the invitation link's path on an
 //! origin of its own, as a team's front end would be: every call it makes to the API is
 //! cross-origin. `/config.js` tells the page where the API is.
 
@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 /// The page, built into the binary: no build step, no files to find at run time.
-pub const PAGE: &str = include_str!("../../web/invite.html");
+pub const PAGE: &str = include_str!("../web/invite.html");
 /// The path of the invitation links (`{InviteUrlBase}?token=...`).
 pub const PATH: &str = "/invite";
 

@@ -1,4 +1,4 @@
-//! The accept page (web/invite.html) in a real headless browser: Debian's chromium, driven by
+//! The accept page (tests/web/invite.html) in a real headless browser: Debian's chromium, driven by
 //! Playwright for Python (tests/browser/accept_page.py). The page is served on an origin of its
 //! own, as `cargo local` serves it, so the preview, the accept and the 410 of a second accept
 //! all cross origins: the test passes only if the API's CORS configuration lets them.
