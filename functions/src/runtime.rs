@@ -95,6 +95,9 @@ pub async fn init() -> Result<&'static App, lambda_http::Error> {
 #[macro_export]
 macro_rules! lambda_main {
     ($handler:path) => {
+        // A test build of a binary runs no tests (the library holds them): leaving `main` out
+        // keeps its harness from linking the whole service.
+        #[cfg(not(test))]
         #[tokio::main(flavor = "current_thread")]
         async fn main() -> Result<(), lambda_http::Error> {
             let app = $crate::runtime::init().await?;

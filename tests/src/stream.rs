@@ -177,10 +177,9 @@ impl StreamFeed {
 
 fn print_published(record: &EventRecord) {
     if let Plan::Publish(event) = plan(record) {
-        let subject = event.stream.strip_prefix("EVENT#").unwrap_or(&event.stream);
         eprintln!(
             "event {} {} ({})",
-            event.detail_type, event.event_id, subject
+            event.detail_type, event.event_id, event.stream
         );
     }
 }

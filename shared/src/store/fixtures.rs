@@ -184,3 +184,7 @@ impl Organization {
         Self::key(org)
     }
 }
+
+/// What the partition keys of invitation tokens start with, for a fault that throttles just
+/// those partitions.
+pub const INVITATION_TOKEN_PARTITIONS: &str = keys::INVITATION_TOKEN_PK_PREFIX;

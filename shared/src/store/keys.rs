@@ -89,8 +89,10 @@ pub fn timeline_sk(at: Timestamp, id: &str) -> String {
 
 /// Finds an invitation from the hash of its token, with a strongly consistent read.
 pub fn invitation_token_pk(token_hash: &str) -> String {
-    format!("INVTOKEN#{token_hash}")
+    format!("{INVITATION_TOKEN_PK_PREFIX}{token_hash}")
 }
+/// What every invitation token's partition key starts with.
+pub const INVITATION_TOKEN_PK_PREFIX: &str = "INVTOKEN#";
 pub const INVITATION_TOKEN_SK: &str = "INVTOKEN";
 
 pub const INVITATION_PREFIX: &str = "INV#";

@@ -39,7 +39,7 @@ pub(crate) enum Read {
 pub use audit::{AuditEntry, AuditFilter, AuditPosition};
 pub use error::{LimitKind, Refusal, StoreError, StoreResult};
 #[cfg(feature = "fixtures")]
-pub use fixtures::SeedMember;
+pub use fixtures::{INVITATION_TOKEN_PARTITIONS, SeedMember};
 pub use history::{Op, Retention, event_from_item};
 pub use invitations::{
     DueCursor, DuePage, Expiry, Invitation, Joiner, NewInvitation, TokenMatch, expiry_shards,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use orgs_functions::expiry::expire_invitations;
 use orgs_local::faults::{FAULT_REQUEST_ID, Fault, Rule, When};
 use orgs_shared::domain::Timestamp;
-use orgs_shared::store::{Of, Stored};
+use orgs_shared::store::{INVITATION_TOKEN_PARTITIONS, Of, Stored};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -582,7 +582,11 @@ async fn a_deletion_stopped_while_a_batch_was_part_done_leaves_no_token_behind()
     // The token items' partitions are throttled: DynamoDB does the rest of a batch and hands
     // their deletes back unprocessed. Then the function dies before it can try them again.
     stack.faults().set(vec![
-        Rule::new(Fault::PartlyUnprocessed("INVTOKEN#"), When::Nth(1)).on("BatchWriteItem"),
+        Rule::new(
+            Fault::PartlyUnprocessed(INVITATION_TOKEN_PARTITIONS),
+            When::Nth(1),
+        )
+        .on("BatchWriteItem"),
         Rule::new(Fault::Drop, When::From(2)).on("BatchWriteItem"),
     ]);
     let (status, headers, body) = send(&stack, &delete).await;
@@ -597,7 +601,7 @@ async fn a_deletion_stopped_while_a_batch_was_part_done_leaves_no_token_behind()
     assert_eq!(
         batches,
         [
-            Some(Fault::PartlyUnprocessed("INVTOKEN#")),
+            Some(Fault::PartlyUnprocessed(INVITATION_TOKEN_PARTITIONS)),
             Some(Fault::Drop)
         ]
     );

@@ -408,7 +408,7 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
         ),
         "list-audit-log" => dynamodb(
             &["BatchGetItem", "Query"],
-            "the caller's role, then the AUDIT# items of the partition",
+            "the caller's role, then the partition's audit entries",
         ),
         "publish-events" => Minimum {
             dynamodb: &[],

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use aws_sdk_dynamodb::types::AttributeValue;
 use orgs_functions::expiry::{ExpiryReport, expire_invitations};
 use orgs_local::conflicts::{ConflictCounts, ConflictProxy};
 use orgs_local::counting::RequestCounter;
@@ -14,7 +13,7 @@ use orgs_local::server::{LocalApi, serve};
 use orgs_local::{aws, provision, token};
 use orgs_shared::app::{App, Config};
 use orgs_shared::domain::{InvitationToken, OrgId, Role, Timestamp, TokenHash, UserId};
-use orgs_shared::store::{NewInvitation, Op, Retention, Store};
+use orgs_shared::store::{Item, NewInvitation, Op, Retention, Store, Stored};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -458,53 +457,43 @@ async fn count(
     org_id: &str,
     expected_members: usize,
 ) -> anyhow::Result<Counts> {
-    let client = aws_sdk_dynamodb::Client::new(sdk);
+    let store = Store::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        table,
+        Retention::default(),
+    );
     let mut counts = Counts {
         expected_members: expected_members as i64,
         ..Counts::default()
     };
-    let text = |item: &std::collections::HashMap<String, AttributeValue>, name: &str| {
+    let text = |item: &Item, name: &str| {
         item.get(name)
             .and_then(|v| v.as_s().ok())
             .cloned()
             .unwrap_or_default()
     };
-    let number = |item: &std::collections::HashMap<String, AttributeValue>, name: &str| {
+    let number = |item: &Item, name: &str| {
         item.get(name)
             .and_then(|v| v.as_n().ok())
             .and_then(|n| n.parse::<i64>().ok())
             .unwrap_or(0)
     };
-    let mut start = None;
-    loop {
-        let page = client
-            .query()
-            .table_name(table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(format!("ORG#{org_id}")))
-            .consistent_read(true)
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .context("reading the organization's partition")?;
-        for item in page.items() {
-            let sk = text(item, "sk");
-            if sk == "ORG" {
+    let items = store.stored_items().await.context("reading the table")?;
+    for (what, item) in items.iter().filter(|(what, _)| what.org() == Some(org_id)) {
+        match what {
+            Stored::Organization { .. } => {
                 counts.member_count = number(item, "member_count");
                 counts.owner_count = number(item, "owner_count");
                 counts.pending_count = number(item, "pending_count");
-            } else if sk.starts_with("MEMBER#") {
+            }
+            Stored::Member { .. } => {
                 counts.members += 1;
                 if text(item, "role") == "owner" && text(item, "status") == "active" {
                     counts.active_owners += 1;
                 }
-            } else if sk.starts_with("INV#") && text(item, "status") == "pending" {
-                counts.pending += 1;
             }
-        }
-        match page.last_evaluated_key() {
-            Some(key) => start = Some(key.clone()),
-            None => break,
+            Stored::Invitation { .. } if text(item, "status") == "pending" => counts.pending += 1,
+            _ => {}
         }
     }
     Ok(counts)
