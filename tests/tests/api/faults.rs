@@ -791,8 +791,17 @@ async fn a_hanging_dynamodb_times_out_into_a_503_before_the_lambda_timeout() {
     assert_unavailable(&stack, status, &headers, &body);
     // The API functions' Lambda timeout is 10 s.
     assert!(took < Duration::from_secs(10), "{took:?}");
-    let (status, _, _) = send(&stack, &r).await;
-    assert_eq!(status, StatusCode::OK);
+    // Repeating helps, as the 503 says: with the functions' 3 s attempts, a moto busy with the
+    // other tests can answer one more 503 before it catches up.
+    let mut answers = Vec::new();
+    for _ in 0..5 {
+        let (status, _, _) = send(&stack, &r).await;
+        answers.push(status);
+        if status != StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+    }
+    assert_eq!(answers.last(), Some(&StatusCode::OK), "{answers:?}");
 }
 
 #[tokio::test]
