@@ -94,24 +94,8 @@ impl Store {
                 _ => by_status.append("#status = :status"),
             }
         });
-        let pk = keys::org_pk(org);
-        self.list(
-            PartitionQuery {
-                index: None,
-                pk: (keys::PK, &pk),
-                sk_prefix: Some((keys::SK, keys::INVITATION_PREFIX)),
-                descending: false,
-            },
-            filter,
-            limit,
-            after.map(|id| Invitation::key(org, id)),
-            Decode {
-                item: Invitation::from_item,
-                position: |i| i.invitation_id.clone(),
-            },
-            "list invitations",
-        )
-        .await
+        self.org_invitations(org, filter, limit, after, "list invitations")
+            .await
     }
 
     /// The pending, unexpired invitations that name `team`, by id. A filtered Query of the
@@ -132,6 +116,19 @@ impl Store {
                 .value(":status", s(InvitationStatus::Pending.as_str()))
                 .value(":now", s(now.to_rfc3339()))
                 .value(":team", s(team.team_id.as_str()));
+        self.org_invitations(org, Some(filter), limit, after, "list a team's invitations")
+            .await
+    }
+
+    /// A page of the organization's invitations by id, those that pass `filter`.
+    async fn org_invitations(
+        &self,
+        org: &OrgId,
+        filter: Option<Expr>,
+        limit: usize,
+        after: Option<&InvitationId>,
+        context: &'static str,
+    ) -> StoreResult<Page<Invitation, InvitationId>> {
         let pk = keys::org_pk(org);
         self.list(
             PartitionQuery {
@@ -140,14 +137,14 @@ impl Store {
                 sk_prefix: Some((keys::SK, keys::INVITATION_PREFIX)),
                 descending: false,
             },
-            Some(filter),
+            filter,
             limit,
             after.map(|id| Invitation::key(org, id)),
             Decode {
                 item: Invitation::from_item,
                 position: |i| i.invitation_id.clone(),
             },
-            "list a team's invitations",
+            context,
         )
         .await
     }
