@@ -185,6 +185,48 @@ mod tests {
         assert!(find("GET", "/nope").is_none());
     }
 
+    /// The route table as data for tools outside Rust: the CDK app (infra/cdk) builds its routes
+    /// from it, and its tests hold the stream and scheduled functions to it.
+    fn exported() -> String {
+        let auth = |auth: Auth| match auth {
+            Auth::Jwt => "jwt",
+            Auth::Public => "public",
+        };
+        let routes: Vec<_> = ROUTES
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "method": r.method,
+                    "path": r.path,
+                    "function": r.function,
+                    "auth": auth(r.auth),
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "//": "Generated from functions/src/routes.rs: UPDATE_ROUTES_JSON=1 cargo test --workspace --locked --lib routes",
+            "routes": routes,
+            "streamFunctions": STREAM_FUNCTIONS,
+            "scheduledFunctions": SCHEDULED_FUNCTIONS,
+        });
+        serde_json::to_string_pretty(&doc).unwrap() + "\n"
+    }
+
+    #[test]
+    fn infra_routes_json_is_the_route_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/routes.json");
+        if std::env::var_os("UPDATE_ROUTES_JSON").is_some() {
+            std::fs::write(path, exported()).expect("writing infra/routes.json");
+            return;
+        }
+        let stored = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            stored == exported(),
+            "infra/routes.json must be the route table (UPDATE_ROUTES_JSON=1 cargo test \
+             --workspace --locked --lib routes rewrites it)"
+        );
+    }
+
     #[test]
     fn each_function_serves_exactly_one_route() {
         let mut names: Vec<_> = ROUTES.iter().map(|r| r.function).collect();

@@ -1,0 +1,3 @@
+export { Orgs, OrgsProps } from "./orgs";
+export { OrgsStack, OrgsStackProps } from "./stack";
+export { ROUTE_TABLE } from "./routes";

@@ -1,0 +1,383 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import { Aws, CfnCondition, CfnResource, Duration, Fn, RemovalPolicy, Token, Tokenization, Validations } from "aws-cdk-lib";
+import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+
+import { FUNCTIONS, Target } from "./functions";
+import { ROUTE_TABLE } from "./routes";
+
+/**
+ * The settings of one `orgs` deployment: the parameters of infra/template.yaml, with the same
+ * defaults. Any value may be a CloudFormation token (a parameter of the stack, for instance).
+ */
+export interface OrgsProps {
+  /**
+   * Directory that holds `<function>/bootstrap` for every function, built for arm64: the
+   * repository's `target/lambda` after `tests/build-artifacts`.
+   */
+  readonly lambdaDir: string;
+  /** OIDC issuer URL whose tokens the HTTP API accepts. */
+  readonly jwtIssuer: string;
+  /** Accepted JWT audiences ("aud", or "client_id" for Cognito access tokens). */
+  readonly jwtAudience: string[];
+  /** Origins that may call the API from a browser, comma separated. Default "": none. */
+  readonly corsAllowedOrigins?: string;
+  /** EventBridge bus that domain events are published to. Default "default". */
+  readonly eventBusName?: string;
+  /** SES v2 verified sender address for invitation emails. */
+  readonly mailFrom: string;
+  /** Accept-invitation page of the front end; links are {inviteUrlBase}?token={token}. */
+  readonly inviteUrlBase: string;
+  /** Default 604800 (seven days). */
+  readonly invitationTtlSeconds?: number;
+  /** Default 1000. */
+  readonly maxPendingInvitations?: number;
+  /** Default 200. */
+  readonly maxInvitationEmailsPerDay?: number;
+  /** Default 5. */
+  readonly maxResendsPerDay?: number;
+  /** Default 10000. */
+  readonly maxMembers?: number;
+  /** EventBridge schedule expression of the invitation expiry. Default "rate(1 hour)". */
+  readonly expiryScheduleRate?: string;
+  /** Requests per second for the whole API. Default 100. */
+  readonly apiThrottlingRateLimit?: number;
+  /** Requests at once above the steady rate. Default 200. */
+  readonly apiThrottlingBurstLimit?: number;
+  /** RUST_LOG filter for every function. Default "info". */
+  readonly logLevel?: string;
+}
+
+/** `get-me` as `GetMe`, for construct ids. */
+const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+
+const number = (value: number | undefined, fallback: number) => Tokenization.stringifyNumber(value ?? fallback);
+
+/**
+ * The whole `orgs` service: one Lambda function per operation behind an HTTP API with a JWT
+ * authorizer, one DynamoDB table, the stream-fed event publisher with its dead-letter queue and
+ * alarm, and the scheduled invitation expiry. Deploys what infra/template.yaml deploys.
+ *
+ * One per stack: log group names are `/aws/lambda/<stack name>/<function>`, as SAM names them.
+ */
+export class Orgs extends Construct {
+  readonly table: dynamodb.Table;
+  readonly httpApi: apigwv2.HttpApi;
+  readonly eventsDeadLetterQueue: sqs.Queue;
+  /** Every function, by name (`get-me`, ...). */
+  readonly functions: Readonly<Record<string, lambda.Function>>;
+  /** Invoke URL of the HTTP API's `$default` stage. */
+  readonly apiUrl: string;
+
+  constructor(scope: Construct, id: string, props: OrgsProps) {
+    super(scope, id);
+    const names = functionNames();
+
+    // ---------------------------------------------------------------- Table
+    // Single-table design; the same keys, indexes, stream and TTL as the SAM template's Table.
+    this.table = new dynamodb.Table(this, "Table", {
+      partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
+      sortKey: { name: "sk", type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      // The stream carries the outbox (event items written in the same transaction as a change).
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+      timeToLiveAttribute: "expire_at",
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of ["gsi1", "gsi2"]) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index,
+        partitionKey: { name: `${index}pk`, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: `${index}sk`, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+
+    // ---------------------------------------------------------------- Dead letters
+    this.eventsDeadLetterQueue = new sqs.Queue(this, "EventsDeadLetterQueue", {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.eventsDeadLetterQueue).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason: "This queue is the dead-letter queue: of the publisher's stream event source mapping.",
+    });
+    Validations.of(this.eventsDeadLetterQueue).acknowledge({
+      id: "AwsSolutions-SQS4",
+      reason:
+        "Only the Lambda service (the event source mapping's failure destination) and the publisher, " +
+        "through the AWS SDK over TLS, send to it; kept as the SAM template has it. A deny-without-TLS " +
+        "queue policy belongs in both templates at once.",
+    });
+    // Anything in the dead-letter queue needs a person: events that were not published.
+    new cloudwatch.Alarm(this, "EventsDeadLetterAlarm", {
+      alarmDescription: "Event records that could not be published are waiting in the dead-letter queue.",
+      metric: this.eventsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(5),
+      }),
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // ---------------------------------------------------------------- Functions
+    const mailFrom = props.mailFrom;
+    const sesArn = (resource: string) => `arn:${Aws.PARTITION}:ses:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+    const resources: Record<Target, string[]> = {
+      table: [this.table.tableArn],
+      gsi1: [`${this.table.tableArn}/index/gsi1`],
+      gsi2: [`${this.table.tableArn}/index/gsi2`],
+      stream: [this.table.tableStreamArn!],
+      any: ["*"],
+      eventBus: [
+        `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/${props.eventBusName ?? "default"}`,
+      ],
+      deadLetterQueue: [this.eventsDeadLetterQueue.queueArn],
+      mailFrom: [
+        sesArn(`identity/${mailFrom}`),
+        sesArn(`identity/${Fn.select(1, Fn.split("@", mailFrom))}`),
+        sesArn("configuration-set/*"),
+      ],
+    };
+    const environment: Record<string, string> = {
+      ORGS_TABLE_NAME: this.table.tableName,
+      ORGS_EVENT_BUS_NAME: props.eventBusName ?? "default",
+      ORGS_MAIL_FROM: mailFrom,
+      ORGS_INVITE_URL_BASE: props.inviteUrlBase,
+      ORGS_INVITATION_TTL_SECONDS: number(props.invitationTtlSeconds, 604800),
+      ORGS_MAX_PENDING_INVITATIONS: number(props.maxPendingInvitations, 1000),
+      ORGS_MAX_INVITATION_EMAILS_PER_DAY: number(props.maxInvitationEmailsPerDay, 200),
+      ORGS_MAX_RESENDS_PER_DAY: number(props.maxResendsPerDay, 5),
+      ORGS_MAX_MEMBERS: number(props.maxMembers, 10000),
+      RUST_LOG: props.logLevel ?? "info",
+    };
+    const streamFed = new Set(ROUTE_TABLE.streamFunctions);
+
+    const functions: Record<string, lambda.Function> = {};
+    for (const name of names) {
+      const spec = FUNCTIONS[name];
+      const id = pascal(name);
+      const code = path.join(props.lambdaDir, name);
+      if (!Token.isUnresolved(props.lambdaDir) && !fs.existsSync(path.join(code, "bootstrap"))) {
+        throw new Error(`${path.join(code, "bootstrap")} does not exist: run tests/build-artifacts first, or pass the directory that holds <function>/bootstrap as lambdaDir`);
+      }
+      // Created before the function, so retention applies from the first invocation. Logs go
+      // with the stack; the audit trail lives in the table, which is retained.
+      const logGroup = new logs.LogGroup(this, `${id}LogGroup`, {
+        logGroupName: `/aws/lambda/${Aws.STACK_NAME}/${name}`,
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      const managedPolicies = [iam.ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSLambdaBasicExecutionRole")];
+      if (streamFed.has(name)) {
+        // What SAM attaches to a function with a DynamoDB stream event, kept for parity.
+        managedPolicies.push(iam.ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSLambdaDynamoDBExecutionRole"));
+      }
+      const role = new iam.Role(this, `${id}Role`, {
+        assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+        managedPolicies,
+        inlinePolicies: {
+          Access: new iam.PolicyDocument({
+            statements: spec.grants.map(
+              (grant) =>
+                new iam.PolicyStatement({
+                  actions: [...grant.actions],
+                  resources: resources[grant.on],
+                  conditions: grant.on === "mailFrom" ? { StringEquals: { "ses:FromAddress": mailFrom } } : undefined,
+                }),
+            ),
+          }),
+        },
+      });
+      for (const policy of managedPolicies) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${policy.managedPolicyArn.split("policy/")[1]}]`,
+          reason:
+            "The AWS managed policies SAM attaches to the same function (logs; and stream reading for a " +
+            "stream-fed function), kept so that both deployments grant the same; everything else is scoped.",
+        });
+      }
+      acknowledgeWildcards(role, spec.grants.map((g) => g.on));
+
+      const fn = new lambda.Function(this, `${id}Function`, {
+        description: describe(name),
+        runtime: lambda.Runtime.PROVIDED_AL2023,
+        architecture: lambda.Architecture.ARM_64,
+        handler: "bootstrap",
+        code: lambda.Code.fromAsset(code),
+        memorySize: 128,
+        timeout: Duration.seconds(spec.timeout ?? 10),
+        role,
+        logGroup,
+        environment: streamFed.has(name)
+          ? { ...environment, ORGS_EVENTS_DLQ_URL: this.eventsDeadLetterQueue.queueUrl }
+          : environment,
+      });
+      // Names the function in the template, as SAM's BuildProperties.Binary does.
+      (fn.node.defaultChild as CfnResource).addMetadata("orgs:function", name);
+      functions[name] = fn;
+    }
+    this.functions = functions;
+
+    // ---------------------------------------------------------------- Events
+    // The outbox: the table's stream brings each new event record to the publisher.
+    for (const name of ROUTE_TABLE.streamFunctions) {
+      // A plain mapping rather than DynamoEventSource: that one grants more (sqs:GetQueue*) than
+      // the function's policy above, which is the same as the SAM template's.
+      new lambda.CfnEventSourceMapping(this, `${pascal(name)}Stream`, {
+        functionName: functions[name].functionName,
+        eventSourceArn: this.table.tableStreamArn,
+        // From the oldest record the stream holds, so a new stack misses none.
+        startingPosition: "TRIM_HORIZON",
+        batchSize: 100,
+        maximumBatchingWindowInSeconds: 1,
+        // One batch per shard at a time: one organization's events stay in commit order.
+        parallelizationFactor: 1,
+        // The function names the first record it could not publish; Lambda retries from there.
+        // A crash or timeout is bisected to find a record that causes it.
+        functionResponseTypes: ["ReportBatchItemFailures"],
+        bisectBatchOnFunctionError: true,
+        // Keep retrying while EventBridge is down; records the stream would soon trim (it keeps
+        // 24 hours) go to the dead-letter queue with their shard and sequence numbers.
+        maximumRetryAttempts: -1,
+        maximumRecordAgeInSeconds: 79200,
+        destinationConfig: { onFailure: { destination: this.eventsDeadLetterQueue.queueArn } },
+        // Only new event records wake the function; the code checks again.
+        filterCriteria: {
+          filters: [{ pattern: '{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": {"S": ["event"]}}}}' }],
+        },
+      });
+    }
+
+    // ---------------------------------------------------------------- Schedule
+    for (const name of ROUTE_TABLE.scheduledFunctions) {
+      new events.Rule(this, `${pascal(name)}Schedule`, {
+        description: "Runs the invitation expiry.",
+        schedule: events.Schedule.expression(props.expiryScheduleRate ?? "rate(1 hour)"),
+        targets: [new targets.LambdaFunction(functions[name])],
+      });
+    }
+
+    // ---------------------------------------------------------------- API
+    // Every route requires a verified JWT unless the route table marks it public.
+    this.httpApi = new apigwv2.HttpApi(this, "HttpApi", {
+      description: "orgs HTTP API",
+      createDefaultStage: false,
+      defaultAuthorizer: new HttpJwtAuthorizer("JwtAuthorizer", props.jwtIssuer, {
+        jwtAudience: props.jwtAudience,
+        identitySource: ["$request.header.Authorization"],
+      }),
+    });
+    // API Gateway answers preflights itself and adds these headers to answers for the allowed
+    // origins; none unless origins are given (the local server applies the same).
+    const origins = props.corsAllowedOrigins ?? "";
+    const allowsBrowsers = new CfnCondition(this, "AllowsBrowsers", {
+      expression: Fn.conditionNot(Fn.conditionEquals(origins, "")),
+    });
+    (this.httpApi.node.defaultChild as apigwv2.CfnApi).addPropertyOverride(
+      "CorsConfiguration",
+      Fn.conditionIf(
+        allowsBrowsers.logicalId,
+        {
+          AllowOrigins: Fn.split(",", origins),
+          AllowHeaders: ["authorization", "content-type"],
+          AllowMethods: ["GET", "PATCH", "POST", "PUT", "DELETE"],
+          ExposeHeaders: ["location", "retry-after", "apigw-requestid"],
+          MaxAge: 3600,
+        },
+        Aws.NO_VALUE,
+      ),
+    );
+    // Bounds the whole API (the public token lookup included) before any function runs.
+    const stage = new apigwv2.HttpStage(this, "DefaultStage", {
+      httpApi: this.httpApi,
+      stageName: "$default",
+      autoDeploy: true,
+      throttle: {
+        rateLimit: props.apiThrottlingRateLimit ?? 100,
+        burstLimit: props.apiThrottlingBurstLimit ?? 200,
+      },
+    });
+    Validations.of(stage).acknowledge({
+      id: "AwsSolutions-APIG1",
+      reason:
+        "No access log, as in the SAM template: every function logs each request it serves with API " +
+        "Gateway's request id, and API Gateway's own metrics count what never reaches a function.",
+    });
+    for (const route of ROUTE_TABLE.routes) {
+      const [created] = this.httpApi.addRoutes({
+        path: route.path,
+        methods: [route.method as apigwv2.HttpMethod],
+        integration: new HttpLambdaIntegration(`${pascal(route.function)}Integration`, functions[route.function]),
+        authorizer: route.auth === "public" ? new apigwv2.HttpNoneAuthorizer() : undefined,
+      });
+      if (route.auth === "public") {
+        Validations.of(created).acknowledge({
+          id: "AwsSolutions-APIG4",
+          reason: "Public by design (the route table says so): the token in the body is the credential.",
+        });
+      }
+    }
+    this.apiUrl = `https://${this.httpApi.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/`;
+  }
+}
+
+/** Every function: those that serve a route, and those fed by the stream or a schedule. */
+function functionNames(): string[] {
+  const names = [
+    ...ROUTE_TABLE.routes.map((r) => r.function),
+    ...ROUTE_TABLE.streamFunctions,
+    ...ROUTE_TABLE.scheduledFunctions,
+  ];
+  const specified = Object.keys(FUNCTIONS);
+  const unspecified = names.filter((n) => !(n in FUNCTIONS));
+  const unknown = specified.filter((n) => !names.includes(n));
+  if (unspecified.length > 0 || unknown.length > 0) {
+    throw new Error(
+      `lib/functions.ts and the route table disagree: no spec for [${unspecified}], a spec but no function for [${unknown}]`,
+    );
+  }
+  return names;
+}
+
+function describe(name: string): string {
+  const route = ROUTE_TABLE.routes.find((r) => r.function === name);
+  if (route) return `${route.method} ${route.path}`;
+  if (ROUTE_TABLE.streamFunctions.includes(name)) return "Publishes the event records from the table's stream to EventBridge (no HTTP route).";
+  return "Scheduled - marks pending invitations past their deadline expired; finishes abandoned org deletions.";
+}
+
+/** The wildcards a function's policy holds, each with the reason it cannot be narrower. */
+function acknowledgeWildcards(role: iam.Role, on: Target[]) {
+  if (on.includes("any")) {
+    Validations.of(role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason: "dynamodb:ListStreams has no resource-level permissions; the stream itself is named for the rest.",
+    });
+  }
+  if (on.includes("mailFrom")) {
+    Validations.of(role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/*]",
+      reason:
+        "SES applies an identity's default configuration set, whose name the code cannot know; SendEmail is " +
+        "still allowed only with MailFrom as the From address.",
+    });
+  }
+}

@@ -1,0 +1,156 @@
+import { CfnOutput, CfnParameter, Stack, StackProps } from "aws-cdk-lib";
+import { Construct } from "constructs";
+
+import { Orgs } from "./orgs";
+
+export interface OrgsStackProps extends StackProps {
+  /** Directory that holds `<function>/bootstrap` for every function (target/lambda). */
+  readonly lambdaDir: string;
+}
+
+/**
+ * `orgs` as a stack of its own, with the parameters and outputs of infra/template.yaml (same
+ * names, types, defaults and constraints), so `cdk deploy --parameters Name=value` takes what
+ * `sam deploy --parameter-overrides Name=value` takes.
+ */
+export class OrgsStack extends Stack {
+  readonly orgs: Orgs;
+
+  constructor(scope: Construct, id: string, props: OrgsStackProps) {
+    super(scope, id, {
+      description:
+        "orgs - organizations as a service. One Rust Lambda function per operation behind an API Gateway HTTP API (JWT authorizer), over one DynamoDB table.",
+      ...props,
+    });
+    const parameter = (name: string, options: ConstructorParameters<typeof CfnParameter>[2]) =>
+      new CfnParameter(this, name, options);
+
+    const jwtIssuer = parameter("JwtIssuer", {
+      type: "String",
+      description:
+        "OIDC issuer URL whose tokens the HTTP API accepts (e.g. https://cognito-idp.<region>.amazonaws.com/<pool-id>).",
+      allowedPattern: "^https://.+",
+      constraintDescription: "must be an https URL.",
+    });
+    const jwtAudience = parameter("JwtAudience", {
+      type: "CommaDelimitedList",
+      description:
+        'Accepted JWT audience(s), comma separated. API Gateway matches a token\'s "aud" claim, or its "client_id" when it has no "aud" (Cognito access tokens), so a Cognito app client id admits both its ID and access tokens.',
+    });
+    const corsAllowedOrigins = parameter("CorsAllowedOrigins", {
+      type: "String",
+      default: "",
+      description:
+        "Origins of the front ends that may call the API from a browser (e.g. https://app.example.com), comma separated without spaces. Empty (the default) allows no browser on another origin.",
+    });
+    const eventBusName = parameter("EventBusName", {
+      type: "String",
+      default: "default",
+      description: "EventBridge bus that domain events are published to.",
+    });
+    const mailFrom = parameter("MailFrom", {
+      type: "String",
+      description: "SES v2 verified sender address for invitation emails.",
+      allowedPattern: "^[^@\\s]+@[^@\\s]+$",
+      constraintDescription: "must be an email address.",
+    });
+    const inviteUrlBase = parameter("InviteUrlBase", {
+      type: "String",
+      description: "Accept-invitation page of the front end; links are {InviteUrlBase}?token={token}.",
+      allowedPattern: "^https://.+",
+      constraintDescription: "must be an https URL.",
+    });
+    const invitationTtlSeconds = parameter("InvitationTtlSeconds", {
+      type: "Number",
+      default: 604800,
+      minValue: 60,
+      description: "How long an invitation stays valid after it is (re)sent. Default seven days.",
+    });
+    const maxPendingInvitations = parameter("MaxPendingInvitations", {
+      type: "Number",
+      default: 1000,
+      minValue: 1,
+      description: "Pending invitations an organization may have at once.",
+    });
+    const maxInvitationEmailsPerDay = parameter("MaxInvitationEmailsPerDay", {
+      type: "Number",
+      default: 200,
+      minValue: 1,
+      description: "Invitation emails (sends and resends) an organization may send per UTC day.",
+    });
+    const maxResendsPerDay = parameter("MaxResendsPerDay", {
+      type: "Number",
+      default: 5,
+      minValue: 0,
+      description: "Times one invitation may be resent per UTC day.",
+    });
+    const maxMembers = parameter("MaxMembers", {
+      type: "Number",
+      default: 10000,
+      minValue: 1,
+      description: "Members an organization may have.",
+    });
+    const expiryScheduleRate = parameter("ExpiryScheduleRate", {
+      type: "String",
+      default: "rate(1 hour)",
+      allowedPattern: "^(rate|cron)\\(.+\\)$",
+      constraintDescription: "must be an EventBridge schedule expression, rate(...) or cron(...).",
+      description:
+        "How often the expiry function marks lapsed invitations expired. The accept path checks deadlines itself, so this only bounds how long a lapsed invitation shows as pending in the table and its event waits.",
+    });
+    const apiThrottlingRateLimit = parameter("ApiThrottlingRateLimit", {
+      type: "Number",
+      default: 100,
+      minValue: 1,
+      description:
+        "Steady-state requests per second the HTTP API lets through, for all routes together; more get 429 from API Gateway.",
+    });
+    const apiThrottlingBurstLimit = parameter("ApiThrottlingBurstLimit", {
+      type: "Number",
+      default: 200,
+      minValue: 1,
+      description: "Requests the HTTP API lets through at once above the steady rate.",
+    });
+    const logLevel = parameter("LogLevel", {
+      type: "String",
+      default: "info",
+      description: "RUST_LOG filter for every function (e.g. info, or info,orgs_shared=debug).",
+    });
+
+    this.orgs = new Orgs(this, "Orgs", {
+      lambdaDir: props.lambdaDir,
+      jwtIssuer: jwtIssuer.valueAsString,
+      jwtAudience: jwtAudience.valueAsList,
+      corsAllowedOrigins: corsAllowedOrigins.valueAsString,
+      eventBusName: eventBusName.valueAsString,
+      mailFrom: mailFrom.valueAsString,
+      inviteUrlBase: inviteUrlBase.valueAsString,
+      invitationTtlSeconds: invitationTtlSeconds.valueAsNumber,
+      maxPendingInvitations: maxPendingInvitations.valueAsNumber,
+      maxInvitationEmailsPerDay: maxInvitationEmailsPerDay.valueAsNumber,
+      maxResendsPerDay: maxResendsPerDay.valueAsNumber,
+      maxMembers: maxMembers.valueAsNumber,
+      expiryScheduleRate: expiryScheduleRate.valueAsString,
+      apiThrottlingRateLimit: apiThrottlingRateLimit.valueAsNumber,
+      apiThrottlingBurstLimit: apiThrottlingBurstLimit.valueAsNumber,
+      logLevel: logLevel.valueAsString,
+    });
+
+    new CfnOutput(this, "ApiUrl", {
+      description: "Invoke URL of the HTTP API ($default stage).",
+      value: this.orgs.apiUrl,
+    });
+    new CfnOutput(this, "TableName", {
+      description: "The single DynamoDB table.",
+      value: this.orgs.table.tableName,
+    });
+    new CfnOutput(this, "TableStreamArn", {
+      description: "Stream of the table (carries the event outbox).",
+      value: this.orgs.table.tableStreamArn!,
+    });
+    new CfnOutput(this, "EventsDeadLetterQueueUrl", {
+      description: "Event records that could not be published (see the README's Events section).",
+      value: this.orgs.eventsDeadLetterQueue.queueUrl,
+    });
+  }
+}

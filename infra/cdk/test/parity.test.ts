@@ -1,0 +1,79 @@
+// No drift between the two deployments: the CDK app and infra/template.yaml (as SAM expands it)
+// must agree on every function, route, permission, setting and resource of the service.
+import { strict as assert } from "node:assert";
+import { before, describe, it } from "node:test";
+
+import { Model, model } from "./model";
+import { expandedSamTemplate, synthesizeStack } from "./support";
+
+describe("the CDK app deploys what the SAM template deploys", () => {
+  let sam: Model;
+  let cdk: Model;
+  before(() => {
+    sam = model(expandedSamTemplate());
+    cdk = model(synthesizeStack().template.toJSON() as never);
+  });
+
+  it("has the same functions", () => {
+    assert.deepEqual(Object.keys(cdk.functions).sort(), Object.keys(sam.functions).sort());
+  });
+
+  it("gives each function the same permissions, managed policies and invokers", () => {
+    for (const name of Object.keys(sam.functions)) {
+      const [c, s] = [cdk.functions[name], sam.functions[name]];
+      assert.ok(c, `${name} is missing from the CDK app`);
+      assert.deepEqual(c.permissions, s.permissions, `${name}: IAM actions and resources`);
+      assert.deepEqual(c.managedPolicies, s.managedPolicies, `${name}: managed policies`);
+      assert.deepEqual(c.invokedBy, s.invokedBy, `${name}: who may invoke it`);
+    }
+  });
+
+  it("configures each function the same: environment, memory, timeout, architecture, runtime, log group", () => {
+    for (const name of Object.keys(sam.functions)) {
+      const { permissions: _p, managedPolicies: _m, invokedBy: _i, ...c } = cdk.functions[name] ?? {};
+      const { permissions: _q, managedPolicies: _n, invokedBy: _j, ...s } = sam.functions[name];
+      assert.deepEqual(c, s, name);
+    }
+  });
+
+  it("has the same routes, each with the same function and authorization", () => {
+    assert.deepEqual(cdk.routes, sam.routes);
+    assert.deepEqual(cdk.authorizer, sam.authorizer);
+  });
+
+  it("allows the same browsers and throttles the same", () => {
+    // SAM writes CORS into the API's OpenAPI body (camelCase), where the translator substitutes
+    // the origins parameter's value: expand_sam.py leaves CorsAllowedOrigins at its default, "".
+    const then = Object.fromEntries(
+      Object.entries<unknown>(cdk.cors.then).map(([k, v]) => [k[0].toLowerCase() + k.slice(1), v]),
+    );
+    assert.equal(then.allowOrigins, "split(,,${CorsAllowedOrigins})");
+    then.allowOrigins = "split(,,)";
+    assert.deepEqual({ ...cdk.cors, then }, sam.cors);
+    assert.deepEqual(cdk.stage, sam.stage);
+  });
+
+  it("has the same table: keys, indexes, stream, TTL, recovery, encryption, retention", () => {
+    assert.deepEqual(cdk.table, sam.table);
+  });
+
+  it("feeds the publisher from the stream with the same event source mapping", () => {
+    assert.deepEqual(cdk.eventSourceMappings, sam.eventSourceMappings);
+    assert.deepEqual(cdk.queue, sam.queue);
+    assert.deepEqual(cdk.alarms, sam.alarms);
+  });
+
+  it("runs the same schedule", () => {
+    assert.deepEqual(cdk.schedules, sam.schedules);
+  });
+
+  it("takes the same parameters and gives the same outputs", () => {
+    assert.deepEqual(cdk.parameters, sam.parameters);
+    assert.deepEqual(cdk.outputs, sam.outputs);
+  });
+
+  it("deploys nothing the comparison does not cover", () => {
+    assert.deepEqual(cdk.unaccounted, {});
+    assert.deepEqual(sam.unaccounted, {});
+  });
+});
