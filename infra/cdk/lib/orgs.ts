@@ -288,23 +288,25 @@ export class Orgs extends Construct {
     // API Gateway answers preflights itself and adds these headers to answers for the allowed
     // origins; none unless origins are given (the local server applies the same).
     const origins = props.corsAllowedOrigins ?? "";
-    const allowsBrowsers = new CfnCondition(this, "AllowsBrowsers", {
-      expression: Fn.conditionNot(Fn.conditionEquals(origins, "")),
-    });
-    (this.httpApi.node.defaultChild as apigwv2.CfnApi).addPropertyOverride(
-      "CorsConfiguration",
-      Fn.conditionIf(
-        allowsBrowsers.logicalId,
-        {
-          AllowOrigins: Fn.split(",", origins),
-          AllowHeaders: ["authorization", "content-type"],
-          AllowMethods: ["GET", "PATCH", "POST", "PUT", "DELETE"],
-          ExposeHeaders: ["location", "retry-after", "apigw-requestid"],
-          MaxAge: 3600,
-        },
-        Aws.NO_VALUE,
-      ),
-    );
+    const cors = {
+      AllowOrigins: Fn.split(",", origins),
+      AllowHeaders: ["authorization", "content-type"],
+      AllowMethods: ["GET", "PATCH", "POST", "PUT", "DELETE"],
+      ExposeHeaders: ["location", "retry-after", "apigw-requestid"],
+      MaxAge: 3600,
+    };
+    if (Token.isUnresolved(origins)) {
+      // A parameter: CloudFormation decides, as in the SAM template.
+      const allowsBrowsers = new CfnCondition(this, "AllowsBrowsers", {
+        expression: Fn.conditionNot(Fn.conditionEquals(origins, "")),
+      });
+      (this.httpApi.node.defaultChild as apigwv2.CfnApi).addPropertyOverride(
+        "CorsConfiguration",
+        Fn.conditionIf(allowsBrowsers.logicalId, cors, Aws.NO_VALUE),
+      );
+    } else if (origins !== "") {
+      (this.httpApi.node.defaultChild as apigwv2.CfnApi).addPropertyOverride("CorsConfiguration", cors);
+    }
     // Bounds the whole API (the public token lookup included) before any function runs.
     const stage = new apigwv2.HttpStage(this, "DefaultStage", {
       httpApi: this.httpApi,
