@@ -130,7 +130,11 @@ export function model(t: Template): Model {
   const invokers: Record<string, Set<string>> = {};
   for (const [, r] of ofType(t, "AWS::Lambda::Permission")) {
     const target = render(r.Properties.FunctionName).replace(/^\$\{Function:([^.}]+).*$/, "$1");
-    (invokers[target] ??= new Set()).add(`${r.Properties.Action} by ${r.Properties.Principal}`);
+    // API Gateway's source ARNs differ in form between the tools (SAM names each route's method
+    // and path, CDK each path); any other invoker's source must be the same.
+    const { SourceArn, SourceAccount } = r.Properties;
+    const source = r.Properties.Principal === "apigateway.amazonaws.com" ? "" : ` from ${JSON.stringify(render({ SourceArn, SourceAccount }))}`;
+    (invokers[target] ??= new Set()).add(`${r.Properties.Action} by ${r.Properties.Principal}${source}`);
   }
   const functions: Record<string, FunctionModel> = {};
   for (const [id, r] of ofType(t, "AWS::Lambda::Function")) {
