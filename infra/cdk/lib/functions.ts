@@ -103,6 +103,14 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
     ],
   },
 
+  // Cognito's pre-token-generation trigger, read only: the person's active memberships on gsi1,
+  // then the picked organizations' items for their handles. Cognito waits 5 s for it, cold start
+  // included; the function's own SDK timeouts end a call within 3.5 s.
+  "token-claims": {
+    timeout: 5,
+    grants: [{ actions: ["dynamodb:Query"], on: "gsi1" }, table("BatchGetItem")],
+  },
+
   // On a schedule: due invitations and abandoned deletions are read from gsi2, never a Scan;
   // one transaction per invitation; an abandoned deletion is finished with Query and
   // BatchWriteItem. Stops taking work 2 s before the timeout; the next run carries on.

@@ -16,7 +16,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 
 import { FUNCTIONS, Target } from "./functions";
-import { ROUTE_TABLE } from "./routes";
+import { FUNCTION_NAMES, ROUTE_TABLE } from "./routes";
 
 /**
  * The settings of one `orgs` deployment: the parameters of infra/template.yaml, with the same
@@ -58,6 +58,13 @@ export interface OrgsProps {
   readonly apiThrottlingBurstLimit?: number;
   /** RUST_LOG filter for every function. Default "info". */
   readonly logLevel?: string;
+  /**
+   * The user pool that may invoke the Cognito triggers (token-claims). Default "": any user pool
+   * of this account.
+   */
+  readonly cognitoUserPoolArn?: string;
+  /** The most organizations the token-claims trigger names in one token. Default 20. */
+  readonly tokenMaxOrgs?: number;
 }
 
 /** `get-me` as `GetMe`, for construct ids. */
@@ -169,6 +176,11 @@ export class Orgs extends Construct {
       RUST_LOG: props.logLevel ?? "info",
     };
     const streamFed = new Set(ROUTE_TABLE.streamFunctions);
+    const extraEnvironment = (name: string): Record<string, string> => {
+      if (streamFed.has(name)) return { ORGS_EVENTS_DLQ_URL: this.eventsDeadLetterQueue.queueUrl };
+      if (ROUTE_TABLE.cognitoTriggers.includes(name)) return { ORGS_TOKEN_MAX_ORGS: number(props.tokenMaxOrgs, 20) };
+      return {};
+    };
 
     const functions: Record<string, lambda.Function> = {};
     for (const name of names) {
@@ -226,9 +238,7 @@ export class Orgs extends Construct {
         timeout: Duration.seconds(spec.timeout ?? 10),
         role,
         logGroup,
-        environment: streamFed.has(name)
-          ? { ...environment, ORGS_EVENTS_DLQ_URL: this.eventsDeadLetterQueue.queueUrl }
-          : environment,
+        environment: { ...environment, ...extraEnvironment(name) },
       });
       // Names the function in the template, as SAM's BuildProperties.Binary does.
       (fn.node.defaultChild as CfnResource).addMetadata("orgs:function", name);
@@ -272,6 +282,27 @@ export class Orgs extends Construct {
         description: "Runs the invitation expiry.",
         schedule: events.Schedule.expression(props.expiryScheduleRate ?? "rate(1 hour)"),
         targets: [new targets.LambdaFunction(functions[name])],
+      });
+    }
+
+    // ---------------------------------------------------------------- Cognito triggers
+    // Lets Cognito invoke a trigger: only the named user pool, or without one any pool of this
+    // account. Attaching it to the pool is the pool's own setting.
+    const userPool = props.cognitoUserPoolArn ?? "";
+    for (const name of ROUTE_TABLE.cognitoTriggers) {
+      let sourceArn: string | undefined = userPool === "" ? undefined : userPool;
+      if (Token.isUnresolved(userPool)) {
+        const namesUserPool = new CfnCondition(this, "NamesUserPool", {
+          expression: Fn.conditionNot(Fn.conditionEquals(userPool, "")),
+        });
+        sourceArn = Fn.conditionIf(namesUserPool.logicalId, userPool, Aws.NO_VALUE).toString();
+      }
+      new lambda.CfnPermission(this, `${pascal(name)}CognitoPermission`, {
+        action: "lambda:InvokeFunction",
+        functionName: functions[name].functionArn,
+        principal: "cognito-idp.amazonaws.com",
+        sourceAccount: Aws.ACCOUNT_ID,
+        sourceArn,
       });
     }
 
@@ -341,28 +372,20 @@ export class Orgs extends Construct {
   }
 }
 
-/** Every function: those that serve a route, and those fed by the stream or a schedule. */
-function functionNames(): string[] {
-  const names = [
-    ...ROUTE_TABLE.routes.map((r) => r.function),
-    ...ROUTE_TABLE.streamFunctions,
-    ...ROUTE_TABLE.scheduledFunctions,
-  ];
-  const specified = Object.keys(FUNCTIONS);
-  const unspecified = names.filter((n) => !(n in FUNCTIONS));
-  const unknown = specified.filter((n) => !names.includes(n));
-  if (unspecified.length > 0 || unknown.length > 0) {
-    throw new Error(
-      `lib/functions.ts and the route table disagree: no spec for [${unspecified}], a spec but no function for [${unknown}]`,
-    );
+/** Every function of the route table, each of which must have its spec in lib/functions.ts. */
+function functionNames(): readonly string[] {
+  const unspecified = FUNCTION_NAMES.filter((n) => !(n in FUNCTIONS));
+  if (unspecified.length > 0) {
+    throw new Error(`lib/functions.ts has no spec for [${unspecified}], which the route table names`);
   }
-  return names;
+  return FUNCTION_NAMES;
 }
 
 function describe(name: string): string {
   const route = ROUTE_TABLE.routes.find((r) => r.function === name);
   if (route) return `${route.method} ${route.path}`;
   if (ROUTE_TABLE.streamFunctions.includes(name)) return "Publishes the event records from the table's stream to EventBridge (no HTTP route).";
+  if (ROUTE_TABLE.cognitoTriggers.includes(name)) return "Cognito pre-token-generation trigger (event version 2) - puts the person's organizations in their tokens.";
   return "Scheduled - marks pending invitations past their deadline expired; finishes abandoned org deletions.";
 }
 

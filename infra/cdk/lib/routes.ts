@@ -19,6 +19,16 @@ export interface RouteTable {
   readonly streamFunctions: readonly string[];
   /** Functions a schedule invokes. */
   readonly scheduledFunctions: readonly string[];
+  /** Functions a Cognito user pool invokes as its triggers (none until the table names one). */
+  readonly cognitoTriggers: readonly string[];
 }
 
-export const ROUTE_TABLE: RouteTable = table as RouteTable;
+export const ROUTE_TABLE: RouteTable = { cognitoTriggers: [], ...(table as Partial<RouteTable>) } as RouteTable;
+
+/** Every function: those that serve a route, and those the stream, a schedule or Cognito invokes. */
+export const FUNCTION_NAMES: readonly string[] = [
+  ...ROUTE_TABLE.routes.map((r) => r.function),
+  ...ROUTE_TABLE.streamFunctions,
+  ...ROUTE_TABLE.scheduledFunctions,
+  ...ROUTE_TABLE.cognitoTriggers,
+];

@@ -2,6 +2,7 @@ import { CfnOutput, CfnParameter, Stack, StackProps } from "aws-cdk-lib";
 import { Construct } from "constructs";
 
 import { Orgs } from "./orgs";
+import { ROUTE_TABLE } from "./routes";
 
 export interface OrgsStackProps extends StackProps {
   /** Directory that holds `<function>/bootstrap` for every function (target/lambda). */
@@ -117,7 +118,32 @@ export class OrgsStack extends Stack {
       description: "RUST_LOG filter for every function (e.g. info, or info,orgs_shared=debug).",
     });
 
+    // The Cognito triggers' settings, when the route table has a trigger.
+    const triggers = ROUTE_TABLE.cognitoTriggers.length > 0;
+    const cognitoUserPoolArn = triggers
+      ? parameter("CognitoUserPoolArn", {
+          type: "String",
+          default: "",
+          allowedPattern: "^(arn:[a-z-]+:cognito-idp:[a-z0-9-]+:[0-9]{12}:userpool/.+)?$",
+          constraintDescription: "must be a Cognito user pool ARN, or empty.",
+          description:
+            "Optional. The user pool that may invoke the token-claims trigger. Empty (the default) lets any user pool of this account invoke it.",
+        })
+      : undefined;
+    const tokenMaxOrgs = triggers
+      ? parameter("TokenMaxOrgs", {
+          type: "Number",
+          default: 20,
+          minValue: 1,
+          maxValue: 40,
+          description:
+            "The most organizations the token-claims trigger names in one token (the most recently joined); orgs_truncated says when some were left out.",
+        })
+      : undefined;
+
     this.orgs = new Orgs(this, "Orgs", {
+      cognitoUserPoolArn: cognitoUserPoolArn?.valueAsString,
+      tokenMaxOrgs: tokenMaxOrgs?.valueAsNumber,
       lambdaDir: props.lambdaDir,
       jwtIssuer: jwtIssuer.valueAsString,
       jwtAudience: jwtAudience.valueAsList,
@@ -152,5 +178,11 @@ export class OrgsStack extends Stack {
       description: "Event records that could not be published (see the README's Events section).",
       value: this.orgs.eventsDeadLetterQueue.queueUrl,
     });
+    for (const name of ROUTE_TABLE.cognitoTriggers) {
+      new CfnOutput(this, `${name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}FunctionArn`, {
+        description: `The ${name} function, for a user pool's LambdaConfig.PreTokenGenerationConfig (LambdaVersion V2_0).`,
+        value: this.orgs.functions[name].functionArn,
+      });
+    }
   }
 }

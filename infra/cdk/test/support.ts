@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 
-import { ROUTE_TABLE } from "../lib/routes";
+import { FUNCTION_NAMES } from "../lib/routes";
 import { OrgsStack } from "../lib/stack";
 
 /** The repository's root: the directory above this one that holds Cargo.toml. */
@@ -20,11 +20,7 @@ export function repoRoot(): string {
   return dir;
 }
 
-export const FUNCTION_NAMES = [
-  ...ROUTE_TABLE.routes.map((r) => r.function),
-  ...ROUTE_TABLE.streamFunctions,
-  ...ROUTE_TABLE.scheduledFunctions,
-];
+export { FUNCTION_NAMES };
 
 /**
  * A directory laid out as target/lambda is after tests/build-artifacts, with a placeholder for
