@@ -58,3 +58,13 @@ export function expandedSamTemplate() {
   });
   return JSON.parse(fs.readFileSync(out, "utf8"));
 }
+
+/**
+ * The app's template: the one `cdk synth` wrote, if $ORGS_CDK_TEMPLATE names it (tests/check
+ * synthesizes once with the CLI), else synthesized here.
+ */
+export function cdkTemplate() {
+  const given = process.env.ORGS_CDK_TEMPLATE;
+  if (given) return JSON.parse(fs.readFileSync(given, "utf8"));
+  return synthesizeStack().template.toJSON();
+}
