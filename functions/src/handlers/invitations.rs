@@ -10,14 +10,17 @@ use orgs_shared::app::App;
 use orgs_shared::domain::invitation::{check_batch_size, named_teams, parse_batch};
 use orgs_shared::domain::{
     FreshToken, InvitationId, InvitationSpec, InvitationStatus, Invitee, NoAddress, Permission,
-    RawInvitee, TeamId, Timestamp, ValidationError, inviter_name, may_resend,
+    InvitationToken, RawInvitee, TeamId, Timestamp, UserId, ValidationError, inviter_name,
+    may_resend,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, embedded_problem, encode_cursor, json, json_body,
     no_content, present,
 };
 use orgs_shared::mail::InvitationEmail;
-use orgs_shared::store::{Invitation, ItemKey, NewInvitation, Op, Organization, User};
+use orgs_shared::store::{
+    Invitation, ItemKey, NewInvitation, Op, Organization, StoreError, User,
+};
 
 use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
 use crate::views::{InvitationView, PageView};
@@ -100,8 +103,17 @@ struct Inviting<'a> {
     op: Op,
 }
 
+/// An invitee ready to be written: the address resolved, the token drawn.
+struct Prepared {
+    email: String,
+    user: Option<UserId>,
+    token: InvitationToken,
+    expires_at: Timestamp,
+}
+
 impl Inviting<'_> {
-    async fn invite(&self, spec: &InvitationSpec) -> Result<Value, ApiError> {
+    /// Resolves a handle invitee to their address, and draws the token.
+    async fn prepare(&self, spec: &InvitationSpec) -> Result<Prepared, ApiError> {
         let (email, user) = match &spec.invitee {
             Invitee::Email(email) => (email.as_str().to_owned(), None),
             Invitee::Handle(handle) => {
@@ -119,24 +131,68 @@ impl Inviting<'_> {
         let FreshToken { token, expires_at } =
             FreshToken::issue(self.op.at, self.app.config.invitations.ttl_seconds)
                 .inspect_err(|e| tracing::error!(error = %e, "no randomness for a token"))?;
-        let new = NewInvitation {
-            email: &email,
-            invitee_user_id: user.as_ref(),
-            role: spec.role,
-            name: spec.name.as_ref().map(|n| n.as_str()),
-            note: spec.note.as_ref().map(|n| n.as_str()),
-            team_ids: &spec.teams,
-            token_hash: &token.hash(),
+        Ok(Prepared {
+            email,
+            user,
+            token,
             expires_at,
+        })
+    }
+
+    /// Invites everyone in `specs`: their addresses resolved one by one, then all written in
+    /// one transaction, then the emails sent side by side. One result per invitee, in order;
+    /// an error of the transaction itself (nothing was written) is the whole request's.
+    async fn invite_all(
+        &self,
+        specs: &[InvitationSpec],
+    ) -> Result<Vec<Result<Value, ApiError>>, ApiError> {
+        let mut results: Vec<Option<Result<Value, ApiError>>> = Vec::new();
+        let mut ready = Vec::new();
+        for (i, spec) in specs.iter().enumerate() {
+            match self.prepare(spec).await {
+                Ok(prepared) => {
+                    results.push(None);
+                    ready.push((i, prepared));
+                }
+                Err(err) => results.push(Some(Err(err))),
+            }
+        }
+        let hashes: Vec<_> = ready.iter().map(|(_, p)| p.token.hash()).collect();
+        let news: Vec<NewInvitation> = ready
+            .iter()
+            .zip(&hashes)
+            .map(|((i, p), hash)| NewInvitation {
+                email: &p.email,
+                invitee_user_id: p.user.as_ref(),
+                role: specs[*i].role,
+                name: specs[*i].name.as_ref().map(|n| n.as_str()),
+                note: specs[*i].note.as_ref().map(|n| n.as_str()),
+                team_ids: &specs[*i].teams,
+                token_hash: hash,
+                expires_at: p.expires_at,
+            })
+            .collect();
+        let created = match news.is_empty() {
+            true => Vec::new(),
+            false => {
+                self.app
+                    .store
+                    .create_invitations(self.org, &news, &self.app.config.limits, &self.op)
+                    .await?
+            }
         };
-        let invitation = self
-            .app
-            .store
-            .create_invitation(self.org, &new, &self.app.config.limits, &self.op)
-            .await?;
-        let link = self.app.invite_link(&token);
-        let delivery = send(self.app, self.email(&invitation, &link)).await;
-        Ok(with_link(delivery, &invitation, &link, self.op.at))
+        let sent = created.iter().zip(&ready).map(|(made, (_, p))| async move {
+            let invitation = made
+                .as_ref()
+                .map_err(|refusal| ApiError::from(StoreError::Refused(*refusal)))?;
+            let link = self.app.invite_link(&p.token);
+            let delivery = send(self.app, self.email(invitation, &link)).await;
+            Ok(with_link(delivery, invitation, &link, self.op.at))
+        });
+        for ((i, _), result) in ready.iter().zip(futures::future::join_all(sent).await) {
+            results[*i] = Some(result);
+        }
+        Ok(results.into_iter().flatten().collect())
     }
 
     fn email<'a>(&'a self, invitation: &'a Invitation, link: &'a str) -> InvitationEmail<'a> {
@@ -188,6 +244,7 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     let specs = parse_batch(&batch, me.role, &existing_teams)?;
     app.config.limits.admit_invitations(
         specs.len() as i64,
+        org.member_count,
         org.pending_invitations,
         items.emails_sent_on(op.at)?,
     )?;
@@ -201,8 +258,8 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     let mut all_created = true;
     let mut none_created = true;
     let mut unavailable = None;
-    for spec in &specs {
-        results.push(match inviting.invite(spec).await {
+    for outcome in inviting.invite_all(&specs).await? {
+        results.push(match outcome {
             Ok(mut created) => {
                 none_created = false;
                 created["status"] = json!(201);

@@ -127,7 +127,7 @@ pub async fn accept_invitation(app: &App, req: Request) -> Result<Response<Body>
     };
     let membership = match app
         .store
-        .accept_invitation(&invitation, &joiner, &teams, &app.config.limits, &op)
+        .accept_invitation(&invitation, &joiner, &teams, &op)
         .await
     {
         Ok(membership) => membership,

@@ -31,6 +31,7 @@ use super::item::{Item, ItemBuilder, Reader, s};
 use super::keys;
 use super::members::Membership;
 use super::orgs::Organization;
+use super::tallies::Tally;
 use super::tx::{Condition, Expr, Tx};
 
 /// DynamoDB's limit on the requests of one BatchWriteItem.
@@ -66,6 +67,8 @@ impl Store {
             HandleMarker::key(&handle),
             Some(HandleMarker::owned_by(HandleOwner::Org(&org.org_id))),
         )?;
+        // The tallies carry the organization's liveness for the writes that skip its item.
+        Tally::mark_deleting(&mut tx, &org.org_id)?;
         let change = Change {
             kind: ChangeKind::OrganizationDeleted,
             subject: Subject::Org(org.org_id.clone()),

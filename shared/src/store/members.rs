@@ -20,6 +20,7 @@ use super::history::{self, Op};
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
 use super::orgs::Organization;
+use super::tallies::Tally;
 use super::query::{Decode, Page, PartitionQuery};
 use super::teams::{Team, TeamMember};
 use super::tx::{Condition, Expr, Tx};
@@ -122,7 +123,7 @@ fn unchanged(m: &Membership) -> Condition {
 }
 
 /// Adds the owner-count change (and the "still active" check) on the org item to `tx`.
-fn count_owners(tx: &mut Tx<'_>, org: &OrgId, delta: i64, members: i64) -> StoreResult<()> {
+fn count_owners(tx: &mut Tx<'_>, org: &OrgId, delta: i64) -> StoreResult<()> {
     let mut condition = Expr::new("#status = :active")
         .name("#status", "status")
         .value(":active", s(OrgStatus::Active.as_str()));
@@ -136,9 +137,7 @@ fn count_owners(tx: &mut Tx<'_>, org: &OrgId, delta: i64, members: i64) -> Store
     } else {
         Refusal::Gone
     };
-    let update = Expr::new("ADD owner_count :delta, member_count :members")
-        .value(":delta", n(delta))
-        .value(":members", n(members));
+    let update = Expr::new("ADD owner_count :delta").value(":delta", n(delta));
     tx.update(
         Organization::key(org),
         update,
@@ -247,7 +246,7 @@ impl Store {
         // off the item that all of the organization's accepts and invitations write.
         let owners = owner_delta(target.standing(), Some(after.standing()));
         if owners != 0 {
-            count_owners(&mut tx, &target.org_id, owners, 0)?;
+            count_owners(&mut tx, &target.org_id, owners)?;
         }
         if after.role != target.role {
             let data = json!({ "old_role": target.role.as_str(), "new_role": after.role.as_str() });
@@ -307,7 +306,12 @@ impl Store {
             )?;
         }
         self.caller_still_holds(&mut tx, caller, target)?;
-        count_owners(&mut tx, org, owner_delta(target.standing(), None), -1)?;
+        // The member count goes to a tally (`tallies.rs`); the org item only if an owner leaves.
+        let owners = owner_delta(target.standing(), None);
+        if owners != 0 {
+            count_owners(&mut tx, org, owners)?;
+        }
+        Tally::count(&mut tx, org, -1, 0)?;
         let left = caller.user_id == target.user_id;
         let data = json!({ "role": target.role.as_str(), "left": left });
         history::record(
@@ -344,7 +348,7 @@ impl Store {
             set_role(Role::Admin),
             Some(unchanged(caller)),
         )?;
-        count_owners(&mut tx, org, 0, 0)?;
+        count_owners(&mut tx, org, 0)?;
         let data = json!({
             "org_id": org.as_str(),
             "from_user_id": caller.user_id.as_str(),

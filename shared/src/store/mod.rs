@@ -18,6 +18,7 @@ mod orgs;
 mod query;
 #[cfg(feature = "fixtures")]
 mod stored;
+mod tallies;
 mod teams;
 mod tx;
 mod users;

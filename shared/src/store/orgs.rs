@@ -1,6 +1,7 @@
 //! Organizations (the org item): creation with their first owner and team, reads, profile and
 //! handle changes.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 use crate::domain::{
@@ -15,6 +16,7 @@ use super::item::{Item, ItemBuilder, Reader, s};
 use super::keys;
 use super::members::Membership;
 use super::query::Page;
+use super::tallies::Tally;
 use super::teams::{Team, TeamMember};
 use super::tx::{Condition, Expr, Tx};
 use super::users::Identity;
@@ -33,9 +35,13 @@ pub struct Organization {
     pub url: Option<String>,
     pub billing_email: Option<String>,
     pub status: OrgStatus,
+    /// Members, and pending invitations, with the tallies' deltas (`tallies.rs`) when they were
+    /// read along.
     pub member_count: i64,
     pub owner_count: i64,
     pub pending_invitations: i64,
+    /// The org item's own `pending_count`, which the limits' conditions test.
+    pub(super) pending_on_item: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -61,10 +67,14 @@ impl Organization {
             .s("created_at", self.created_at.to_rfc3339())
             .s("updated_at", self.updated_at.to_rfc3339());
         // Absent until the first invitation: its `ADD` starts the count.
-        if self.pending_invitations != 0 {
-            builder = builder.n("pending_count", self.pending_invitations);
+        if self.pending_on_item != 0 {
+            builder = builder.n("pending_count", self.pending_on_item);
         }
         builder.build()
+    }
+
+    pub(super) fn is_org_item(item: &Item) -> bool {
+        matches!(item.get(keys::SK), Some(AttributeValue::S(sk)) if sk == keys::ORG_SK)
     }
 
     pub(super) fn from_item(item: &Item) -> StoreResult<Self> {
@@ -81,6 +91,7 @@ impl Organization {
             member_count: r.n("member_count")?,
             owner_count: r.n("owner_count")?,
             pending_invitations: r.opt_n("pending_count")?.unwrap_or(0),
+            pending_on_item: r.opt_n("pending_count")?.unwrap_or(0),
             created_at: r.time("created_at")?,
             updated_at: r.time("updated_at")?,
         })
@@ -120,6 +131,7 @@ impl Store {
             member_count: 1,
             owner_count: 1,
             pending_invitations: 0,
+            pending_on_item: 0,
             created_at: op.at,
             updated_at: op.at,
         };
@@ -164,6 +176,9 @@ impl Store {
                 Membership::email_marker(&org_id, email, &owner.user_id),
                 None,
             )?;
+        }
+        for tally in Tally::new_items(&org_id) {
+            tx.put(tally, None)?;
         }
         tx.put(team.to_item(), None)?;
         tx.put(Team::name_marker(&org_id, &team.name, &team_id), None)?;
@@ -237,14 +252,17 @@ impl Store {
         }
         let keys = memberships
             .iter()
-            .map(|m| Organization::key(&m.org_id))
+            .flat_map(|m| std::iter::once(Organization::key(&m.org_id)).chain(Tally::keys(&m.org_id)))
             .collect();
-        let orgs = self
+        let read = self
             .batch_get(keys, Read::Eventual, "read a user's organizations")
-            .await?
-            .iter()
-            .map(Organization::from_item)
-            .collect::<StoreResult<Vec<_>>>()?;
+            .await?;
+        let mut orgs = Vec::new();
+        for item in read.iter().filter(|i| Organization::is_org_item(i)) {
+            let mut org = Organization::from_item(item)?;
+            Tally::fold(&mut org, &read)?;
+            orgs.push(org);
+        }
         let items = memberships
             .into_iter()
             .filter_map(|m| {

@@ -481,10 +481,15 @@ async fn count(
     let items = store.stored_items().await.context("reading the table")?;
     for (what, item) in items.iter().filter(|(what, _)| what.org() == Some(org_id)) {
         match what {
+            // The counts are the org item's plus its tallies' deltas (DATA_MODEL.md).
             Stored::Organization { .. } => {
-                counts.member_count = number(item, "member_count");
+                counts.member_count += number(item, "member_count");
                 counts.owner_count = number(item, "owner_count");
-                counts.pending_count = number(item, "pending_count");
+                counts.pending_count += number(item, "pending_count");
+            }
+            Stored::Tally { .. } => {
+                counts.member_count += number(item, "member_delta");
+                counts.pending_count += number(item, "pending_delta");
             }
             Stored::Member { .. } => {
                 counts.members += 1;
