@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use orgs_shared::app::App;
 use orgs_shared::domain::invitation::{check_batch_size, named_teams, parse_batch};
 use orgs_shared::domain::{
-    FreshToken, InvitationId, InvitationSpec, InvitationStatus, Invitee, NoAddress, Permission,
-    InvitationToken, RawInvitee, TeamId, Timestamp, UserId, ValidationError, inviter_name,
+    FreshToken, InvitationId, InvitationSpec, InvitationStatus, InvitationToken, Invitee,
+    NoAddress, Permission, RawInvitee, TeamId, Timestamp, UserId, ValidationError, inviter_name,
     may_resend,
 };
 use orgs_shared::http::{
@@ -18,9 +18,7 @@ use orgs_shared::http::{
     no_content, present,
 };
 use orgs_shared::mail::InvitationEmail;
-use orgs_shared::store::{
-    Invitation, ItemKey, NewInvitation, Op, Organization, StoreError, User,
-};
+use orgs_shared::store::{Invitation, ItemKey, NewInvitation, Op, Organization, StoreError, User};
 
 use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
 use crate::views::{InvitationView, PageView};

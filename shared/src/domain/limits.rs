@@ -135,7 +135,10 @@ mod tests {
             limits().admit_invitations(5, 92, 4, 0),
             Err(LimitKind::Members)
         );
-        assert_eq!(limits().admit_invitations(1, 100, 0, 0), Err(LimitKind::Members));
+        assert_eq!(
+            limits().admit_invitations(1, 100, 0, 0),
+            Err(LimitKind::Members)
+        );
     }
 
     #[test]

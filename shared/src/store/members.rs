@@ -20,8 +20,8 @@ use super::history::{self, Op};
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
 use super::orgs::Organization;
-use super::tallies::Tally;
 use super::query::{Decode, Page, PartitionQuery};
+use super::tallies::Tally;
 use super::teams::{Team, TeamMember};
 use super::tx::{Condition, Expr, Tx};
 

@@ -252,7 +252,9 @@ impl Store {
         }
         let keys = memberships
             .iter()
-            .flat_map(|m| std::iter::once(Organization::key(&m.org_id)).chain(Tally::keys(&m.org_id)))
+            .flat_map(|m| {
+                std::iter::once(Organization::key(&m.org_id)).chain(Tally::keys(&m.org_id))
+            })
             .collect();
         let read = self
             .batch_get(keys, Read::Eventual, "read a user's organizations")
