@@ -9,9 +9,13 @@ use std::time::{Duration, Instant};
 const FIRST_DELAY: Duration = Duration::from_millis(10);
 const MAX_DELAY: Duration = Duration::from_millis(400);
 
-/// How long a write keeps retrying conflicts before it answers 503 with `Retry-After`: enough to
-/// outlast a burst on one organization, well inside a function's 10 s timeout.
+/// How long a write keeps retrying conflicts before it answers 503 with `Retry-After`, when it
+/// runs outside a request (the expiry job, tests): enough to outlast a burst on one organization.
+/// Within a request, its time budget decides instead (`Backoff::for_request`).
 pub const CONFLICT_BUDGET: Duration = Duration::from_secs(5);
+
+/// Kept back from the request's budget for the last try itself and the answer after it.
+const LAST_TRY: Duration = Duration::from_millis(250);
 
 pub struct Backoff {
     started: Instant,
@@ -26,6 +30,14 @@ impl Backoff {
             budget,
             retries: 0,
         }
+    }
+
+    /// Retries within the current request's time budget, less the time the last try needs;
+    /// outside a request, within `CONFLICT_BUDGET`.
+    pub fn for_request() -> Self {
+        let budget = crate::budget::current()
+            .map_or(CONFLICT_BUDGET, |budget| budget.leaving(LAST_TRY).left());
+        Self::new(budget)
     }
 
     /// The delay before the next try, or `None` when it would end past the budget.

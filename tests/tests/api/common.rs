@@ -13,6 +13,7 @@ use orgs_local::counting::RequestCounter;
 use orgs_local::faults::FaultProxy;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
+use orgs_local::timeouts::FunctionTimeouts;
 use orgs_local::{aws, provision, token};
 use orgs_shared::app::{App, Config, Limits};
 use orgs_shared::domain::{MemberStatus, OrgId, Role, Timestamp, UserId};
@@ -51,6 +52,8 @@ pub struct Stack {
     /// Only for stacks with a conflict window: the proxy that gives moto DynamoDB's transaction
     /// conflicts, between the app (or its fault proxy) and moto.
     pub conflicts: Option<ConflictProxy>,
+    /// Only for stacks started with `faulty_ses`: the proxy between the app's mailer and moto.
+    pub ses_faults: Option<FaultProxy>,
     secret: String,
 }
 
@@ -99,6 +102,11 @@ pub struct Options {
     pub limits: Option<Limits>,
     /// Send mail to this endpoint instead (a closed port makes SES unavailable).
     pub ses_endpoint: Option<String>,
+    /// The app sends mail through a fault-injecting proxy in front of moto (`Stack::ses_faults`).
+    pub faulty_ses: bool,
+    /// Every function's Lambda timeout, instead of the template's: the deadline each handler is
+    /// told, and so its time budget.
+    pub function_timeout: Option<std::time::Duration>,
     /// Serve an existing stack's table instead of a new one.
     pub table: Option<String>,
     /// Feed the table's stream to the event publisher, which talks to EventBridge at this
@@ -216,6 +224,18 @@ impl Stack {
             let broken = aws::sdk_config(&ses).await;
             app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&broken), "no-reply@orgs.local");
         }
+        let ses_faults = if options.faulty_ses {
+            let proxy = FaultProxy::start(&endpoint).await.expect("SES fault proxy");
+            let through = aws::sdk_config(proxy.endpoint()).await;
+            app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&through), "no-reply@orgs.local");
+            Some(proxy)
+        } else {
+            None
+        };
+        let timeouts = match options.function_timeout {
+            Some(timeout) => FunctionTimeouts::all(timeout),
+            None => FunctionTimeouts::from_template().expect("function timeouts"),
+        };
         let secret = "test-secret".to_owned();
         let api = Arc::new(LocalApi {
             app: app.clone(),
@@ -223,6 +243,7 @@ impl Stack {
             openapi: None,
             log_requests: false,
             cors: Cors::for_local_page(LOCAL_PAGE_PORT),
+            timeouts,
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -244,6 +265,7 @@ impl Stack {
             events,
             faults,
             conflicts,
+            ses_faults,
             secret,
         }
     }
@@ -253,6 +275,13 @@ impl Stack {
         self.faults
             .as_ref()
             .expect("a stack started with faulty_dynamodb")
+    }
+
+    /// The SES fault proxy of a stack started with `faulty_ses`.
+    pub fn ses_faults(&self) -> &FaultProxy {
+        self.ses_faults
+            .as_ref()
+            .expect("a stack started with faulty_ses")
     }
 
     /// The conflict proxy of a stack with a conflict window.
