@@ -31,9 +31,13 @@ pub fn current() -> Option<Budget> {
 /// Below this, an AWS call is not started: it could not get an answer in time anyway.
 pub const MIN_CALL: Duration = Duration::from_millis(50);
 
+/// An AWS call ends this long before the budget does, so that the handler still has the time to
+/// answer with what it learnt (a batch, the invitees it did invite) rather than being stopped.
+pub const CALL_MARGIN: Duration = Duration::from_millis(100);
+
 /// Bounds every call of an SDK client by the current request's budget: its timeout for the whole
-/// call (with retries) and for each attempt is at most the time left, and no attempt is sent once
-/// less than `MIN_CALL` is left. A call cut so fails as a timeout or a failed dispatch, which the
+/// call (with retries) and for each attempt is at most the time left less `CALL_MARGIN`, and no
+/// attempt is sent once less than `MIN_CALL` is left. A call cut so fails as a timeout or a failed dispatch, which the
 /// store answers 503 with `Retry-After`, before Lambda's deadline instead of at it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WithinBudget;
@@ -54,7 +58,10 @@ impl Intercept for WithinBudget {
             return Ok(());
         };
         // A zero timeout would mean none; the smallest one cuts the call at once instead.
-        let left = budget.left().max(Duration::from_millis(1));
+        let left = budget
+            .leaving(CALL_MARGIN)
+            .left()
+            .max(Duration::from_millis(1));
         let configured = cfg.load::<TimeoutConfig>().cloned();
         let bounded = |configured: Option<Duration>| Some(configured.map_or(left, |d| d.min(left)));
         let mut timeouts = TimeoutConfig::builder();
@@ -79,7 +86,9 @@ impl Intercept for WithinBudget {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         match current() {
-            Some(budget) if !budget.has(MIN_CALL) => Err(Box::new(OutOfTime::NotAttempted)),
+            Some(budget) if !budget.leaving(CALL_MARGIN).has(MIN_CALL) => {
+                Err(Box::new(OutOfTime::NotAttempted))
+            }
             _ => Ok(()),
         }
     }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use orgs_shared::app::App;
+use orgs_shared::budget::{Budget, OutOfTime};
 use orgs_shared::domain::invitation::{check_batch_size, named_teams, parse_batch};
 use orgs_shared::domain::{
     FreshToken, InvitationId, InvitationSpec, InvitationStatus, Invitee, NoAddress, Permission,
@@ -19,6 +20,7 @@ use orgs_shared::http::{
 use orgs_shared::mail::InvitationEmail;
 use orgs_shared::store::{Invitation, ItemKey, NewInvitation, Op, Organization, User};
 
+use super::in_time;
 use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
 use crate::views::{InvitationView, PageView};
 
@@ -69,12 +71,23 @@ fn inviter(caller: &Caller, profile: Option<User>) -> String {
     )
 }
 
-/// Sends the email; a failure is reported to the inviter, never lost: the invitation stays
-/// pending and a resend works once SES is back.
-async fn send(app: &App, email: InvitationEmail<'_>) -> Value {
-    match app.mailer.send_invitation(&email).await {
-        Ok(()) => json!({ "email_sent": true }),
-        Err(err) => {
+/// Sends the email within `budget` (`in_time`); a failure is reported to the inviter, never
+/// lost: the invitation stays pending and a resend works once SES is back.
+async fn send(app: &App, email: InvitationEmail<'_>, budget: Budget) -> Value {
+    if !in_time::may_send(&budget) {
+        return in_time::email_out_of_time();
+    }
+    let sent = tokio::time::timeout_at(
+        budget.answer_by().into(),
+        app.mailer.send_invitation(&email),
+    );
+    match sent.await {
+        Ok(Ok(())) => json!({ "email_sent": true }),
+        Err(_) => {
+            tracing::warn!("invitation email not sent in the time left");
+            in_time::email_out_of_time()
+        }
+        Ok(Err(err)) => {
             tracing::warn!(error = %err, "invitation email not sent");
             json!({
                 "email_sent": false,
@@ -101,7 +114,8 @@ struct Inviting<'a> {
 }
 
 impl Inviting<'_> {
-    async fn invite(&self, spec: &InvitationSpec) -> Result<Value, ApiError> {
+    /// Invites one invitee; its email gets `email_budget`.
+    async fn invite(&self, spec: &InvitationSpec, email_budget: Budget) -> Result<Value, ApiError> {
         let (email, user) = match &spec.invitee {
             Invitee::Email(email) => (email.as_str().to_owned(), None),
             Invitee::Handle(handle) => {
@@ -135,7 +149,7 @@ impl Inviting<'_> {
             .create_invitation(self.org, &new, &self.app.config.limits, &self.op)
             .await?;
         let link = self.app.invite_link(&token);
-        let delivery = send(self.app, self.email(&invitation, &link)).await;
+        let delivery = send(self.app, self.email(&invitation, &link), email_budget).await;
         Ok(with_link(delivery, &invitation, &link, self.op.at))
     }
 
@@ -155,8 +169,9 @@ impl Inviting<'_> {
 }
 
 /// `POST /orgs/{org_id}/invitations`: 201 when every invitee was invited, else 207 with a
-/// result per invitee, or 503 when none was and DynamoDB was unavailable for one. Invalid input
-/// or a limit refuses the whole request and sends nothing.
+/// result per invitee, or 503 when none was and DynamoDB was unavailable for one, or the
+/// request's time ran out before it (`in_time`). Invalid input or a limit refuses the whole
+/// request and sends nothing.
 pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: CreateInvitations = json_body(&req, app.config.max_body_bytes)?;
@@ -201,8 +216,17 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     let mut all_created = true;
     let mut none_created = true;
     let mut unavailable = None;
-    for spec in &specs {
-        results.push(match inviting.invite(spec).await {
+    let budget = in_time::request_budget();
+    for (index, spec) in specs.iter().enumerate() {
+        // Out of time: this invitee and those after it are reported, not started.
+        if !in_time::may_start_invitee(&budget) {
+            all_created = false;
+            results.push(in_time::not_attempted());
+            unavailable.get_or_insert(ApiError::OutOfTime(OutOfTime::NotAttempted));
+            continue;
+        }
+        let email_budget = in_time::email_budget(&budget, specs.len() - index - 1);
+        results.push(match inviting.invite(spec, email_budget).await {
             Ok(mut created) => {
                 none_created = false;
                 created["status"] = json!(201);
@@ -336,7 +360,8 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         .resend_invitation(&invitation, &token.hash(), expires_at, limits, &inviting.op)
         .await?;
     let link = app.invite_link(&token);
-    let delivery = send(app, inviting.email(&resent, &link)).await;
+    let budget = in_time::email_budget(&in_time::request_budget(), 0);
+    let delivery = send(app, inviting.email(&resent, &link), budget).await;
     Ok(json(
         StatusCode::OK,
         &with_link(delivery, &resent, &link, inviting.op.at),

@@ -88,6 +88,22 @@ mod tests {
         assert_eq!(delay(2, 7.0), Duration::from_millis(40));
     }
 
+    #[tokio::test]
+    async fn within_a_request_conflicts_are_retried_only_in_the_time_it_has_left() {
+        use crate::budget::{Budget, within};
+        let budget_within = |left| {
+            within(Budget::from_now(left), async {
+                Backoff::for_request().budget
+            })
+        };
+        let short = budget_within(Duration::from_secs(1)).await;
+        assert!(short <= Duration::from_secs(1) - LAST_TRY, "{short:?}");
+        // A long request may retry longer than a job would.
+        let long = budget_within(Duration::from_secs(25)).await;
+        assert!(long > CONFLICT_BUDGET, "{long:?}");
+        assert_eq!(Backoff::for_request().budget, CONFLICT_BUDGET);
+    }
+
     #[test]
     fn no_delay_is_offered_that_would_end_past_the_budget() {
         let mut none = Backoff::new(Duration::ZERO);
