@@ -69,7 +69,12 @@ fn assert_nothing_internal(stack: &Stack, body: &Value) {
 }
 
 /// 503, `Retry-After` in whole seconds, problem+json naming nothing internal.
-fn assert_unavailable(stack: &Stack, status: StatusCode, headers: &HeaderMap, body: &Value) {
+pub(crate) fn assert_unavailable(
+    stack: &Stack,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &Value,
+) {
     assert_problem(status, body, StatusCode::SERVICE_UNAVAILABLE, "unavailable");
     let retry_after = headers
         .get("retry-after")
