@@ -172,7 +172,8 @@ async fn slow_ses_leaves_the_invitations_made_with_their_links_and_a_resend_deli
 
     // A normal request is unaffected by the budget.
     let first = stack.unique_person("first");
-    let (status, answer) = invite(&stack, &alice, &org_id, batch(std::slice::from_ref(&first))).await;
+    let (status, answer) =
+        invite(&stack, &alice, &org_id, batch(std::slice::from_ref(&first))).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     assert_eq!(answer["results"][0]["email_sent"], true, "{answer}");
 

@@ -104,8 +104,10 @@ pub struct Options {
     pub ses_endpoint: Option<String>,
     /// The app sends mail through a fault-injecting proxy in front of moto (`Stack::ses_faults`).
     pub faulty_ses: bool,
-    /// Every function's Lambda timeout, instead of the template's: the deadline each handler is
-    /// told, and so its time budget.
+    /// Every function's Lambda timeout: the deadline each handler is told, and so its time
+    /// budget. Unset, every function has API Gateway's 30 s, not the template's timeout (which
+    /// `cargo local` and the benchmarks use): one single-threaded moto serving every test at once
+    /// can take seconds a call where DynamoDB takes milliseconds.
     pub function_timeout: Option<std::time::Duration>,
     /// Serve an existing stack's table instead of a new one.
     pub table: Option<String>,
@@ -232,10 +234,11 @@ impl Stack {
         } else {
             None
         };
-        let timeouts = match options.function_timeout {
-            Some(timeout) => FunctionTimeouts::all(timeout),
-            None => FunctionTimeouts::from_template().expect("function timeouts"),
-        };
+        let timeouts = FunctionTimeouts::all(
+            options
+                .function_timeout
+                .unwrap_or(orgs_shared::domain::budget::GATEWAY_LIMIT),
+        );
         let secret = "test-secret".to_owned();
         let api = Arc::new(LocalApi {
             app: app.clone(),
