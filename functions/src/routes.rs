@@ -158,7 +158,8 @@ pub fn find(method: &str, path: &str) -> Option<(&'static Route, HashMap<String,
 /// budget); `None` if no route has it.
 pub async fn invoke(function: &str, app: &App, req: Request) -> Option<Response<Body>> {
     let route = ROUTES.iter().find(|r| r.function == function)?;
-    Some(answer_in_time(req, |req| (route.handler)(app, req)).await)
+    let limit = app.config.gateway_limit;
+    Some(answer_in_time(limit, req, |req| (route.handler)(app, req)).await)
 }
 
 #[cfg(test)]

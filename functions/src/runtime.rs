@@ -104,8 +104,10 @@ macro_rules! lambda_main {
             lambda_http::run(lambda_http::service_fn(
                 move |req: lambda_http::Request| async move {
                     // Within the request's time budget, answering 503 when it runs out.
+                    let limit = app.config.gateway_limit;
                     let answer =
-                        orgs_shared::http::answer_in_time(req, |req| $handler(app, req)).await;
+                        orgs_shared::http::answer_in_time(limit, req, |req| $handler(app, req))
+                            .await;
                     Ok::<_, std::convert::Infallible>(answer)
                 },
             ))

@@ -6,6 +6,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use orgs_shared::app::{App, Config};
+use orgs_shared::domain::budget::GATEWAY_LIMIT;
 use orgs_shared::http::respond;
 use serde_json::{Value, json};
 
@@ -197,7 +198,7 @@ async fn a_handler_still_working_at_its_deadline_is_answered_503_in_time() {
     let req = request("GET", "/me", Value::Null, Value::Null, Some("alice"), None);
     let req = request_with_deadline(req, left);
     let started = std::time::Instant::now();
-    let response = orgs_shared::http::answer_in_time(req, |_| async {
+    let response = orgs_shared::http::answer_in_time(GATEWAY_LIMIT, req, |_| async {
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
         Ok(orgs_shared::http::no_content())
     })
@@ -229,7 +230,8 @@ async fn an_aws_call_that_hangs_is_cut_by_the_budget_and_answered_by_the_store()
     let req = request("GET", "/me", Value::Null, Value::Null, Some("alice"), None);
     let req = request_with_deadline(req, left);
     let started = std::time::Instant::now();
-    let response = orgs_shared::http::answer_in_time(req, |req| me::get_me(&app, req)).await;
+    let response =
+        orgs_shared::http::answer_in_time(GATEWAY_LIMIT, req, |req| me::get_me(&app, req)).await;
     assert!(started.elapsed() < left, "{:?}", started.elapsed());
     let (status, body) = problem(response);
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);

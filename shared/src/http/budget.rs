@@ -13,8 +13,8 @@ use super::response::{request_id, respond};
 use crate::budget::{Budget, OutOfTime, within};
 
 /// The budget of a request: from the Lambda context's deadline (when there is one) and the time
-/// API Gateway received the request (its `timeEpoch`).
-pub fn budget_of(req: &Request) -> Budget {
+/// API Gateway received the request (its `timeEpoch`), which waits `gateway_limit` for it.
+pub fn budget_of(req: &Request, gateway_limit: Duration) -> Budget {
     let lambda_deadline = req
         .lambda_context_ref()
         .filter(|context| context.deadline > 0)
@@ -27,17 +27,27 @@ pub fn budget_of(req: &Request) -> Budget {
         }
         _ => None,
     };
-    Budget::new(Instant::now(), SystemTime::now(), lambda_deadline, received)
+    Budget::new(
+        Instant::now(),
+        SystemTime::now(),
+        lambda_deadline,
+        received,
+        gateway_limit,
+    )
 }
 
-/// Runs a handler as a function serves a request: within the request's budget, stopped when it
-/// runs out, its result turned into the answer (`respond`).
-pub async fn answer_in_time<F>(req: Request, handler: impl FnOnce(Request) -> F) -> Response<Body>
+/// Runs a handler as a function serves a request: within the request's budget (see
+/// `budget_of`), stopped when it runs out, its result turned into the answer (`respond`).
+pub async fn answer_in_time<F>(
+    gateway_limit: Duration,
+    req: Request,
+    handler: impl FnOnce(Request) -> F,
+) -> Response<Body>
 where
     F: Future<Output = Result<Response<Body>, ApiError>>,
 {
     let request_id = request_id(&req);
-    let budget = budget_of(&req);
+    let budget = budget_of(&req, gateway_limit);
     let work = within(budget, handler(req));
     let result = tokio::time::timeout_at(budget.answer_by().into(), work)
         .await

@@ -105,9 +105,10 @@ pub struct Options {
     /// The app sends mail through a fault-injecting proxy in front of moto (`Stack::ses_faults`).
     pub faulty_ses: bool,
     /// Every function's Lambda timeout: the deadline each handler is told, and so its time
-    /// budget. Unset, every function has API Gateway's 30 s, not the template's timeout (which
-    /// `cargo local` and the benchmarks use): one single-threaded moto serving every test at once
-    /// can take seconds a call where DynamoDB takes milliseconds.
+    /// budget. Unset, functions and API Gateway wait `UNHURRIED` (`cargo local` and the
+    /// benchmarks use the template's timeouts and 30 s): one single-threaded moto serving every
+    /// test at once, on a loaded machine, can take a second a call where DynamoDB takes
+    /// milliseconds.
     pub function_timeout: Option<std::time::Duration>,
     /// Serve an existing stack's table instead of a new one.
     pub table: Option<String>,
@@ -127,6 +128,9 @@ pub struct Options {
     /// stack that does not set it itself, so that any suite runs with DynamoDB's conflicts.
     pub conflict_window: Option<std::time::Duration>,
 }
+
+/// How long a test stack's functions and API Gateway wait, unless a test says otherwise.
+const UNHURRIED: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The conflict window of every stack, from `ORGS_TEST_CONFLICT_WINDOW_MS` (unset: none).
 fn conflict_window_from_env() -> Option<std::time::Duration> {
@@ -174,6 +178,9 @@ impl Stack {
         }
         if let Some(limits) = options.limits {
             config.limits = limits;
+        }
+        if options.function_timeout.is_none() {
+            config.gateway_limit = UNHURRIED;
         }
         let mut app = App::new(&sdk, config);
         let conflicts = match options.conflict_window.or_else(conflict_window_from_env) {
@@ -234,11 +241,7 @@ impl Stack {
         } else {
             None
         };
-        let timeouts = FunctionTimeouts::all(
-            options
-                .function_timeout
-                .unwrap_or(orgs_shared::domain::budget::GATEWAY_LIMIT),
-        );
+        let timeouts = FunctionTimeouts::all(options.function_timeout.unwrap_or(UNHURRIED));
         let secret = "test-secret".to_owned();
         let api = Arc::new(LocalApi {
             app: app.clone(),
