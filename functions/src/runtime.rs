@@ -103,12 +103,12 @@ macro_rules! lambda_main {
             let app = $crate::runtime::init().await?;
             lambda_http::run(lambda_http::service_fn(
                 move |req: lambda_http::Request| async move {
-                    let request_id = orgs_shared::http::request_id(&req);
-                    let result = $handler(app, req).await;
-                    Ok::<_, std::convert::Infallible>(orgs_shared::http::respond(
-                        &request_id,
-                        result,
-                    ))
+                    // Within the request's time budget, answering 503 when it runs out.
+                    let limit = app.config.gateway_limit;
+                    let answer =
+                        orgs_shared::http::answer_in_time(limit, req, |req| $handler(app, req))
+                            .await;
+                    Ok::<_, std::convert::Infallible>(answer)
                 },
             ))
             .await

@@ -43,6 +43,10 @@ pub struct Config {
     pub retention: Retention,
     pub limits: Limits,
     pub invitations: InvitationSettings,
+    /// How long the API in front waits for a function: API Gateway's 30 s (an HTTP API's most,
+    /// never configured otherwise when deployed). A request's time budget ends there at the
+    /// latest (`crate::budget`); only tests on a slow local AWS lengthen it.
+    pub gateway_limit: std::time::Duration,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -89,6 +93,7 @@ impl Config {
             },
             table_name: var("ORGS_TABLE_NAME").ok_or(ConfigError::Missing("ORGS_TABLE_NAME"))?,
             max_body_bytes: number("ORGS_MAX_BODY_BYTES", Self::DEFAULT_MAX_BODY_BYTES)?,
+            gateway_limit: crate::domain::budget::GATEWAY_LIMIT,
             retention: Retention {
                 audit_seconds: number::<i64>(
                     "ORGS_AUDIT_RETENTION_DAYS",
@@ -107,6 +112,7 @@ impl Config {
             retention: Retention::default(),
             limits: Limits::default(),
             invitations: InvitationSettings::default(),
+            gateway_limit: crate::domain::budget::GATEWAY_LIMIT,
         }
     }
 }

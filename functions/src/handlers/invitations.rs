@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use orgs_shared::app::App;
+use orgs_shared::budget::{self, Budget};
 use orgs_shared::domain::invitation::{check_batch_size, named_teams, parse_batch};
 use orgs_shared::domain::{
     FreshToken, InvitationId, InvitationSpec, InvitationStatus, InvitationToken, Invitee,
@@ -20,6 +21,7 @@ use orgs_shared::http::{
 use orgs_shared::mail::InvitationEmail;
 use orgs_shared::store::{Invitation, ItemKey, NewInvitation, Op, Organization, StoreError, User};
 
+use super::in_time;
 use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
 use crate::views::{InvitationView, PageView};
 
@@ -70,12 +72,23 @@ fn inviter(caller: &Caller, profile: Option<User>) -> String {
     )
 }
 
-/// Sends the email; a failure is reported to the inviter, never lost: the invitation stays
-/// pending and a resend works once SES is back.
-async fn send(app: &App, email: InvitationEmail<'_>) -> Value {
-    match app.mailer.send_invitation(&email).await {
-        Ok(()) => json!({ "email_sent": true }),
-        Err(err) => {
+/// Sends the email within `budget` (`in_time`); a failure is reported to the inviter, never
+/// lost: the invitation stays pending and a resend works once SES is back.
+async fn send(app: &App, email: InvitationEmail<'_>, budget: Budget) -> Value {
+    if !in_time::may_send(&budget) {
+        return in_time::email_out_of_time();
+    }
+    let sent = tokio::time::timeout_at(
+        budget.answer_by().into(),
+        app.mailer.send_invitation(&email),
+    );
+    match sent.await {
+        Ok(Ok(())) => json!({ "email_sent": true }),
+        Err(_) => {
+            tracing::warn!("invitation email not sent in the time left");
+            in_time::email_out_of_time()
+        }
+        Ok(Err(err)) => {
             tracing::warn!(error = %err, "invitation email not sent");
             json!({
                 "email_sent": false,
@@ -144,10 +157,18 @@ impl Inviting<'_> {
         &self,
         specs: &[InvitationSpec],
     ) -> Result<Vec<Result<Value, ApiError>>, ApiError> {
+        let budget = in_time::request_budget();
+        // Looking invitees up may not eat into the time the transaction needs.
+        let lookups = in_time::lookup_budget(&budget);
         let mut results: Vec<Option<Result<Value, ApiError>>> = Vec::new();
         let mut ready = Vec::new();
         for (i, spec) in specs.iter().enumerate() {
-            match self.prepare(spec).await {
+            // Out of time: this invitee and those after it are reported, not started.
+            if !in_time::may_start_invitee(&lookups) {
+                results.push(Some(Err(in_time::not_attempted())));
+                continue;
+            }
+            match budget::within(lookups, self.prepare(spec)).await {
                 Ok(prepared) => {
                     results.push(None);
                     ready.push((i, prepared));
@@ -170,6 +191,13 @@ impl Inviting<'_> {
                 expires_at: p.expires_at,
             })
             .collect();
+        // No time left for the transaction: none of them was attempted.
+        if !news.is_empty() && !in_time::may_start_invitee(&budget) {
+            for (i, _) in &ready {
+                results[*i] = Some(Err(in_time::not_attempted()));
+            }
+            return Ok(results.into_iter().flatten().collect());
+        }
         let created = match news.is_empty() {
             true => Vec::new(),
             false => {
@@ -184,7 +212,9 @@ impl Inviting<'_> {
                 .as_ref()
                 .map_err(|refusal| ApiError::from(StoreError::Refused(*refusal)))?;
             let link = self.app.invite_link(&p.token);
-            let delivery = send(self.app, self.email(invitation, &link)).await;
+            // The emails go side by side: each may take what is left, less the answer's time.
+            let email_budget = in_time::email_budget(&budget);
+            let delivery = send(self.app, self.email(invitation, &link), email_budget).await;
             Ok(with_link(delivery, invitation, &link, self.op.at))
         });
         for ((i, _), result) in ready.iter().zip(futures::future::join_all(sent).await) {
@@ -209,8 +239,9 @@ impl Inviting<'_> {
 }
 
 /// `POST /orgs/{org_id}/invitations`: 201 when every invitee was invited, else 207 with a
-/// result per invitee, or 503 when none was and DynamoDB was unavailable for one. Invalid input
-/// or a limit refuses the whole request and sends nothing.
+/// result per invitee, or 503 when none was and DynamoDB was unavailable for one, or the
+/// request's time ran out before it (`in_time`). Invalid input or a limit refuses the whole
+/// request and sends nothing.
 pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: CreateInvitations = json_body(&req, app.config.max_body_bytes)?;
@@ -391,7 +422,8 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         .resend_invitation(&invitation, &token.hash(), expires_at, limits, &inviting.op)
         .await?;
     let link = app.invite_link(&token);
-    let delivery = send(app, inviting.email(&resent, &link)).await;
+    let budget = in_time::email_budget(&in_time::request_budget());
+    let delivery = send(app, inviting.email(&resent, &link), budget).await;
     Ok(json(
         StatusCode::OK,
         &with_link(delivery, &resent, &link, inviting.op.at),

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod events;
+pub mod in_time;
 pub mod invitations;
 pub mod invitee;
 pub mod me;

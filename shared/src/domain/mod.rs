@@ -3,6 +3,7 @@
 //! in. Each refusal is a typed error; `http::problem` is the one place that answers with it.
 
 pub mod acceptance;
+pub mod budget;
 pub mod change;
 pub mod handle;
 pub mod identity;
@@ -19,6 +20,7 @@ pub mod token;
 pub mod web;
 
 pub use acceptance::{NotInvitee, TokenRefused, answerable, may_answer};
+pub use budget::{Budget, OutOfTime};
 pub use change::{Change, ChangeKind, Subject};
 pub use handle::Handle;
 pub use identity::{EmailClaims, StoredEmail};

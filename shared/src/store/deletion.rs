@@ -22,7 +22,7 @@ use crate::domain::{
 };
 
 use super::Store;
-use super::backoff::{Backoff, CONFLICT_BUDGET};
+use super::backoff::Backoff;
 use super::error::{Refusal, StoreError, StoreResult};
 use super::handles::{HandleMarker, HandleOwner};
 use super::history::{self, Op};
@@ -213,7 +213,7 @@ impl Store {
             let mut requests = chunk.to_vec();
             // A write to an item that a transaction is applying meanwhile (a member leaving
             // while the organization is emptied) is refused whole: wait and send it again.
-            let mut conflicts = Backoff::new(CONFLICT_BUDGET);
+            let mut conflicts = Backoff::for_request();
             for attempt in 0u32.. {
                 let sent = self
                     .client

@@ -25,6 +25,8 @@ mod users;
 
 use aws_sdk_dynamodb::types::KeysAndAttributes;
 
+use crate::budget::WithinBudget;
+
 /// BatchGetItem's most keys a request.
 const KEYS_PER_BATCH: usize = 100;
 
@@ -63,13 +65,16 @@ pub struct Store {
 }
 
 impl Store {
+    /// Every call through `client` is bounded by the budget of the request it serves
+    /// (`crate::budget::WithinBudget`).
     pub fn new(
         client: aws_sdk_dynamodb::Client,
         table: impl Into<String>,
         retention: Retention,
     ) -> Self {
+        let config = client.config().to_builder().interceptor(WithinBudget);
         Self {
-            client,
+            client: aws_sdk_dynamodb::Client::from_conf(config.build()),
             table: table.into(),
             retention,
         }

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::Store;
-use super::backoff::{Backoff, CONFLICT_BUDGET};
+use super::backoff::Backoff;
 use super::error::{Refusal, StoreError, StoreResult};
 use super::item::Item;
 
@@ -199,9 +199,10 @@ impl<'a> Tx<'a> {
 
     /// Commits all or nothing. A failed condition comes back as the refusal it stands for.
     /// A conflict with another transaction in flight (nothing was written) is retried with
-    /// jittered exponential backoff for up to `CONFLICT_BUDGET`, and then reported as
-    /// `Contended` (503, not 409: repeating the request may well pass); a cancellation for
-    /// throttling is retried likewise a few times before it is reported as `Unavailable`.
+    /// jittered exponential backoff within the request's time budget (`Backoff::for_request`),
+    /// and then reported as `Contended` (503, not 409: repeating the request may well pass); a
+    /// cancellation for throttling is retried likewise a few times before it is reported as
+    /// `Unavailable`.
     pub async fn commit(self, context: &'static str) -> StoreResult<()> {
         match self.commit_or_refusals(context).await? {
             Ok(()) => Ok(()),
@@ -223,7 +224,7 @@ impl<'a> Tx<'a> {
     ) -> StoreResult<Result<(), Vec<(usize, Refusal)>>> {
         const THROTTLED_ATTEMPTS: u32 = 4;
         let mut throttled_attempts = 0;
-        let mut conflicts = Backoff::new(CONFLICT_BUDGET);
+        let mut conflicts = Backoff::for_request();
         let err = loop {
             let result = self
                 .store

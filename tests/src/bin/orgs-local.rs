@@ -123,6 +123,7 @@ async fn main() -> anyhow::Result<()> {
         openapi: Some(openapi_json()?),
         log_requests: true,
         cors: cors.clone(),
+        timeouts: orgs_local::timeouts::FunctionTimeouts::from_template()?,
     });
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await

@@ -13,6 +13,7 @@ use orgs_local::counting::RequestCounter;
 use orgs_local::faults::FaultProxy;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
+use orgs_local::timeouts::FunctionTimeouts;
 use orgs_local::{aws, provision, token};
 use orgs_shared::app::{App, Config, Limits};
 use orgs_shared::domain::{MemberStatus, OrgId, Role, Timestamp, UserId};
@@ -51,6 +52,8 @@ pub struct Stack {
     /// Only for stacks with a conflict window: the proxy that gives moto DynamoDB's transaction
     /// conflicts, between the app (or its fault proxy) and moto.
     pub conflicts: Option<ConflictProxy>,
+    /// Only for stacks started with `faulty_ses`: the proxy between the app's mailer and moto.
+    pub ses_faults: Option<FaultProxy>,
     secret: String,
 }
 
@@ -99,6 +102,14 @@ pub struct Options {
     pub limits: Option<Limits>,
     /// Send mail to this endpoint instead (a closed port makes SES unavailable).
     pub ses_endpoint: Option<String>,
+    /// The app sends mail through a fault-injecting proxy in front of moto (`Stack::ses_faults`).
+    pub faulty_ses: bool,
+    /// Every function's Lambda timeout: the deadline each handler is told, and so its time
+    /// budget. Unset, functions and API Gateway wait `UNHURRIED` (`cargo local` and the
+    /// benchmarks use the template's timeouts and 30 s): one single-threaded moto serving every
+    /// test at once, on a loaded machine, can take a second a call where DynamoDB takes
+    /// milliseconds.
+    pub function_timeout: Option<std::time::Duration>,
     /// Serve an existing stack's table instead of a new one.
     pub table: Option<String>,
     /// Feed the table's stream to the event publisher, which talks to EventBridge at this
@@ -117,6 +128,9 @@ pub struct Options {
     /// stack that does not set it itself, so that any suite runs with DynamoDB's conflicts.
     pub conflict_window: Option<std::time::Duration>,
 }
+
+/// How long a test stack's functions and API Gateway wait, unless a test says otherwise.
+const UNHURRIED: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The conflict window of every stack, from `ORGS_TEST_CONFLICT_WINDOW_MS` (unset: none).
 fn conflict_window_from_env() -> Option<std::time::Duration> {
@@ -164,6 +178,9 @@ impl Stack {
         }
         if let Some(limits) = options.limits {
             config.limits = limits;
+        }
+        if options.function_timeout.is_none() {
+            config.gateway_limit = UNHURRIED;
         }
         let mut app = App::new(&sdk, config);
         let conflicts = match options.conflict_window.or_else(conflict_window_from_env) {
@@ -216,6 +233,15 @@ impl Stack {
             let broken = aws::sdk_config(&ses).await;
             app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&broken), "no-reply@orgs.local");
         }
+        let ses_faults = if options.faulty_ses {
+            let proxy = FaultProxy::start(&endpoint).await.expect("SES fault proxy");
+            let through = aws::sdk_config(proxy.endpoint()).await;
+            app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&through), "no-reply@orgs.local");
+            Some(proxy)
+        } else {
+            None
+        };
+        let timeouts = FunctionTimeouts::all(options.function_timeout.unwrap_or(UNHURRIED));
         let secret = "test-secret".to_owned();
         let api = Arc::new(LocalApi {
             app: app.clone(),
@@ -223,6 +249,7 @@ impl Stack {
             openapi: None,
             log_requests: false,
             cors: Cors::for_local_page(LOCAL_PAGE_PORT),
+            timeouts,
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -244,6 +271,7 @@ impl Stack {
             events,
             faults,
             conflicts,
+            ses_faults,
             secret,
         }
     }
@@ -253,6 +281,13 @@ impl Stack {
         self.faults
             .as_ref()
             .expect("a stack started with faulty_dynamodb")
+    }
+
+    /// The SES fault proxy of a stack started with `faulty_ses`.
+    pub fn ses_faults(&self) -> &FaultProxy {
+        self.ses_faults
+            .as_ref()
+            .expect("a stack started with faulty_ses")
     }
 
     /// The conflict proxy of a stack with a conflict window.

@@ -50,7 +50,7 @@ async fn send(stack: &Stack, r: &Req) -> (StatusCode, HeaderMap, Value) {
 }
 
 /// A problem body names no table, key (nor any key prefix), AWS request id, role or DynamoDB error.
-fn assert_nothing_internal(stack: &Stack, body: &Value) {
+pub(crate) fn assert_nothing_internal(stack: &Stack, body: &Value) {
     let text = body.to_string();
     let key_prefixes = orgs_shared::store::PARTITION_PREFIXES.iter().copied();
     for internal in [
@@ -69,7 +69,12 @@ fn assert_nothing_internal(stack: &Stack, body: &Value) {
 }
 
 /// 503, `Retry-After` in whole seconds, problem+json naming nothing internal.
-fn assert_unavailable(stack: &Stack, status: StatusCode, headers: &HeaderMap, body: &Value) {
+pub(crate) fn assert_unavailable(
+    stack: &Stack,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &Value,
+) {
     assert_problem(status, body, StatusCode::SERVICE_UNAVAILABLE, "unavailable");
     let retry_after = headers
         .get("retry-after")

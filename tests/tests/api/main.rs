@@ -4,6 +4,7 @@
 mod audit;
 mod authz;
 mod browser;
+mod budgets;
 mod bus;
 mod common;
 mod conflicts;

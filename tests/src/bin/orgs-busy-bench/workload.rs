@@ -104,6 +104,7 @@ async fn endpoint(
         openapi: None,
         log_requests: false,
         cors: orgs_local::cors::Cors::default(),
+        timeouts: orgs_local::timeouts::FunctionTimeouts::from_template()?,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
