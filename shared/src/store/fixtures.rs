@@ -228,3 +228,11 @@ impl Organization {
 /// What the partition keys of invitation tokens start with, for a fault that throttles just
 /// those partitions.
 pub const INVITATION_TOKEN_PARTITIONS: &str = keys::INVITATION_TOKEN_PK_PREFIX;
+
+impl Team {
+    /// The key of a team's item, for a test that must hold, change or drop that very item (as
+    /// data older than the store's present conditions could have left it).
+    pub fn key_of(org: &OrgId, team: &TeamId) -> Item {
+        Self::key(org, team)
+    }
+}

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::future::join_all;
-use orgs_shared::domain::{MemberStatus, OrgId, Role, TeamId, Timestamp, UserId};
-use orgs_shared::store::{Item, Organization, SeedMember, Stored};
+use orgs_shared::domain::OrgId;
+use orgs_shared::store::{Item, Organization, Stored};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -78,14 +78,14 @@ async fn users_and_organizations_racing_for_one_handle_never_share_it() {
 /// What the table says of an organization's teams: which teams exist (live or being deleted),
 /// each team's stored count and member rows, and each member's `team_ids`.
 #[derive(Debug, Default)]
-struct TeamsSeen {
-    teams: BTreeMap<String, i64>,
-    rows: BTreeSet<(String, String)>,
-    member_teams: BTreeMap<String, BTreeSet<String>>,
+pub(crate) struct TeamsSeen {
+    pub(crate) teams: BTreeMap<String, i64>,
+    pub(crate) rows: BTreeSet<(String, String)>,
+    pub(crate) member_teams: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl TeamsSeen {
-    fn of(org: &str, stored: &[(Stored, Item)]) -> Self {
+    pub(crate) fn of(org: &str, stored: &[(Stored, Item)]) -> Self {
         let mut seen = TeamsSeen::default();
         for (what, item) in stored {
             match what {
@@ -112,7 +112,7 @@ impl TeamsSeen {
 
     /// No member, and no member row, names a team that is not there; each member's
     /// `team_ids` are exactly their rows.
-    fn assert_nothing_orphaned(&self) {
+    pub(crate) fn assert_nothing_orphaned(&self) {
         for (team, user) in &self.rows {
             assert!(
                 self.teams.contains_key(team),
@@ -140,7 +140,7 @@ impl TeamsSeen {
     }
 
     /// Each team's count is its number of member rows.
-    fn assert_counts_exact(&self) {
+    pub(crate) fn assert_counts_exact(&self) {
         for (team, count) in &self.teams {
             let rows = self.rows.iter().filter(|(t, _)| t == team).count();
             assert_eq!(*count, rows as i64, "team {team}'s count");
@@ -183,41 +183,6 @@ async fn watch_for_orphans(stack: &Stack, org: &str, done: &AtomicBool) -> usize
     checked
 }
 
-/// Members seeded straight into the organization (and into `team`, if named).
-async fn seed(stack: &Stack, org: &str, people: &[Person], team: Option<&str>) {
-    let users: Vec<UserId> = people
-        .iter()
-        .map(|p| UserId::parse(&p.sub).expect("user id"))
-        .collect();
-    let seeds: Vec<SeedMember<'_>> = people
-        .iter()
-        .zip(&users)
-        .map(|(person, user)| SeedMember {
-            user,
-            email: &person.email,
-            role: Role::Member,
-            status: MemberStatus::Active,
-        })
-        .collect();
-    let org = OrgId::parse(org).expect("org id");
-    let seeded = match team {
-        Some(team) => {
-            let team = TeamId::parse(team).expect("team id");
-            stack
-                .fixtures
-                .seed_team_members(&org, &seeds, &team, Timestamp::now())
-                .await
-        }
-        None => {
-            stack
-                .fixtures
-                .seed_members(&org, &seeds, Timestamp::now())
-                .await
-        }
-    };
-    seeded.expect("seed members");
-}
-
 /// A team with more members than one step of its deletion takes is deleted while invitations
 /// naming it are accepted and an admin adds members to it. Whatever the order: the deletion
 /// succeeds; every accept succeeds (into the team if it was still live, otherwise without
@@ -238,9 +203,11 @@ async fn a_team_deleted_while_people_join_it_leaves_no_member_in_a_missing_team(
     let swept: Vec<Person> = (0..46)
         .map(|i| stack.person(&format!("m-{i:02}")))
         .collect();
-    seed(&stack, &org, &swept, Some(&doomed)).await;
+    let swept_refs: Vec<&Person> = swept.iter().collect();
+    stack.add_team_members(&org, &doomed, &swept_refs).await;
     let added: Vec<Person> = (0..6).map(|i| stack.person(&format!("add-{i}"))).collect();
-    seed(&stack, &org, &added, None).await;
+    let seeds: Vec<_> = added.iter().map(|p| (p, "member", "active")).collect();
+    stack.add_members(&org, &seeds).await;
     let invitees: Vec<Person> = (0..6).map(|i| stack.person(&format!("new-{i}"))).collect();
     let batch: Vec<_> = invitees
         .iter()
