@@ -7,8 +7,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
 use orgs_local::aws;
 use orgs_local::faults::{Fault, Rule, When};
-use orgs_shared::domain::{OrgId, TeamId, Timestamp, UserId};
-use orgs_shared::store::{Item, ItemKey, Op, Stored, Team};
+use orgs_shared::domain::{InvitationToken, OrgId, TeamId, Timestamp, UserId};
+use orgs_shared::store::{Item, ItemKey, Joiner, Op, Refusal, StoreError, Stored, Team};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -378,6 +378,43 @@ async fn nobody_joins_a_team_being_deleted_and_no_member_outlives_its_team() {
     let (status, _) = stack.get(&olivia, &ops_path).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
+    // An accept that read the team while it was live is refused by the team, and changes
+    // nothing; the invitee's request reads again and joins without it.
+    let found = stack
+        .app
+        .store
+        .invitation_by_token(&InvitationToken::parse(&token).unwrap().hash())
+        .await
+        .unwrap()
+        .unwrap();
+    let dee_id = UserId::parse("dee").unwrap();
+    let joiner = Joiner {
+        user_id: &dee_id,
+        verified_email: Some(&dee.email),
+    };
+    let op = Op {
+        actor: dee_id.clone(),
+        request_id: "stale-accept".into(),
+        at: Timestamp::now(),
+    };
+    let before = stack.snapshot().await;
+    let stale = [TeamId::parse(&ops).unwrap()];
+    let refused = stack
+        .app
+        .store
+        .accept_invitation(
+            &found.invitation,
+            &joiner,
+            &stale,
+            &stack.app.config.limits,
+            &op,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Refused(Refusal::Gone))),
+        "{refused:?}"
+    );
+    assert_eq!(stack.snapshot().await, before);
     let (status, body) = stack
         .post(&dee, "/invitations/accept", json!({ "token": token }))
         .await;
