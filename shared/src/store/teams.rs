@@ -115,8 +115,9 @@ impl TeamMember {
     }
 }
 
-/// The team exists and is not being deleted: what every change that puts a member in it (or
-/// renames it) requires, so that nothing joins a team whose members are being swept.
+/// The team exists and is not being deleted: what putting a member in it requires (here and
+/// in an accept), so that nothing joins a team whose members are being swept; and what taking
+/// one out by hand or beginning its deletion require.
 pub(super) fn team_is_live() -> Condition {
     Condition::new(
         Expr::new(
