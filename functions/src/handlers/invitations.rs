@@ -266,7 +266,8 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     .await?;
     let mut existing_teams: Vec<TeamId> = Vec::new();
     for team in named_teams {
-        if items.team(&team)?.is_some() {
+        // A team being deleted can no longer be joined, so no invitation may name it.
+        if items.team(&team)?.is_some_and(|team| team.active) {
             existing_teams.push(team);
         }
     }

@@ -15,7 +15,7 @@ use crate::domain::{
 };
 
 use super::Store;
-use super::error::{Refusal, StoreResult};
+use super::error::{Refusal, StoreError, StoreResult};
 use super::history::{self, Op};
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
@@ -281,6 +281,36 @@ impl Store {
         target: &Membership,
         op: &Op,
     ) -> StoreResult<()> {
+        let tx = self.removal(caller, target, &target.team_ids, op)?;
+        match tx.commit("remove a member").await {
+            // Perhaps one of their teams is gone: data from before every join required a live
+            // team and a team's deletion took each member out before dropping it.
+            Err(StoreError::Refused(Refusal::Gone)) if !target.team_ids.is_empty() => {}
+            done => return done,
+        }
+        let present: Vec<TeamId> = self
+            .read_teams(&target.org_id, &target.team_ids)
+            .await?
+            .into_iter()
+            .map(|team| team.team_id)
+            .collect();
+        if present.len() == target.team_ids.len() {
+            return Err(StoreError::Refused(Refusal::Gone));
+        }
+        self.removal(caller, target, &present, op)?
+            .commit("remove a member")
+            .await
+    }
+
+    /// The transaction of `remove_member`, taking the member off the count of each of `teams`
+    /// (those of their teams that exist).
+    fn removal(
+        &self,
+        caller: &Membership,
+        target: &Membership,
+        teams: &[TeamId],
+        op: &Op,
+    ) -> StoreResult<Tx<'_>> {
         let org = &target.org_id;
         let mut tx = Tx::new(self);
         tx.delete(
@@ -298,11 +328,15 @@ impl Store {
         }
         for team in &target.team_ids {
             tx.delete(TeamMember::key(org, team, &target.user_id), None)?;
+            if !teams.contains(team) {
+                continue;
+            }
+            // A team being deleted too: its count goes down with its row, as in its sweep.
             let shrink = Expr::new("ADD member_count :minus_one").value(":minus_one", n(-1));
             tx.update(
                 Team::key(org, team),
                 shrink,
-                Some(Condition::present(Refusal::Changed)),
+                Some(Condition::present(Refusal::Gone)),
             )?;
         }
         self.caller_still_holds(&mut tx, caller, target)?;
@@ -320,7 +354,7 @@ impl Store {
             op,
             self.retention,
         )?;
-        tx.commit("remove a member").await
+        Ok(tx)
     }
 
     /// The target becomes owner and the caller admin, in one step.

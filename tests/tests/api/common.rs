@@ -16,7 +16,7 @@ use orgs_local::server::{LocalApi, serve};
 use orgs_local::timeouts::FunctionTimeouts;
 use orgs_local::{aws, provision, token};
 use orgs_shared::app::{App, Config, Limits};
-use orgs_shared::domain::{MemberStatus, OrgId, Role, Timestamp, UserId};
+use orgs_shared::domain::{MemberStatus, OrgId, Role, TeamId, Timestamp, UserId};
 use orgs_shared::mail::Mailer;
 use orgs_shared::store::{Item, Of, SeedMember, Store, Stored};
 use reqwest::{Method, StatusCode};
@@ -640,6 +640,31 @@ impl Stack {
             .seed_members(&org, &seeds, Timestamp::now())
             .await
             .expect("seed members");
+    }
+
+    /// Makes each of `people` an active member of `org_id` and of its team `team_id` at once,
+    /// counts and all, without an audit entry or event (see `add_member`).
+    pub async fn add_team_members(&self, org_id: &str, team_id: &str, people: &[&Person]) {
+        let users: Vec<UserId> = people
+            .iter()
+            .map(|person| UserId::parse(&person.sub).expect("user id"))
+            .collect();
+        let seeds: Vec<SeedMember<'_>> = people
+            .iter()
+            .zip(&users)
+            .map(|(person, user)| SeedMember {
+                user,
+                email: &person.email,
+                role: Role::Member,
+                status: MemberStatus::Active,
+            })
+            .collect();
+        let org = OrgId::parse(org_id).expect("org id");
+        let team = TeamId::parse(team_id).expect("team id");
+        self.fixtures
+            .seed_team_members(&org, &seeds, &team, Timestamp::now())
+            .await
+            .expect("seed team members");
     }
 }
 

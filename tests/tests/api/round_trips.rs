@@ -326,8 +326,8 @@ async fn team_routes_read_the_team_with_the_caller() {
         "the team and its name are gone"
     );
 
-    // A team with members goes in steps: mark it deleting, then per page of members a Query
-    // and a transaction, a Query that finds no more, and the team item.
+    // A team with members goes in steps: mark it deleting, then per page of members a
+    // consistent Query and a transaction, a Query that finds no more, and the team item.
     let dev = c.team(&alice, &org, "Dev").await;
     let (status, _) = c
         .stack

@@ -17,7 +17,7 @@ use crate::store::item::{n, s};
 use crate::store::members::Membership;
 use crate::store::orgs::Organization;
 use crate::store::tallies::Tally;
-use crate::store::teams::{Team, TeamMember};
+use crate::store::teams::{Team, TeamMember, team_is_live};
 use crate::store::tx::{Condition, Expr, Tx};
 
 /// The accepting user, as the verified claims name them.
@@ -119,7 +119,9 @@ impl Store {
         tx.update(TokenRecord::key(&invitation.token_hash), shed, None)
     }
 
-    /// The invitee joins with the invited role and the invitation's teams that still exist.
+    /// The invitee joins with the invited role and `teams`, the invitation's teams that were
+    /// live when read. Refused with `Refusal::Gone` if one of them is being deleted or gone
+    /// since: read them again (`live_teams`) and accept into those.
     pub async fn accept_invitation(
         &self,
         invitation: &Invitation,
@@ -173,11 +175,8 @@ impl Store {
         for team in teams {
             tx.put(row.to_item(org_id, team), None)?;
             let grow = Expr::new("ADD member_count :one").value(":one", n(1));
-            tx.update(
-                Team::key(org_id, team),
-                grow,
-                Some(Condition::present(Refusal::Changed)),
-            )?;
+            // Never into a team being deleted: its sweep may have passed already.
+            tx.update(Team::key(org_id, team), grow, Some(team_is_live()))?;
         }
         let accepted = change(
             ChangeKind::InvitationAccepted,
