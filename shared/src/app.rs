@@ -4,6 +4,7 @@ use aws_config::SdkConfig;
 
 // The limits are a product rule and live in the domain; configured here.
 pub use crate::domain::Limits;
+use crate::domain::MaxTokenOrgs;
 use crate::mail::Mailer;
 use crate::store::{Retention, Store};
 
@@ -43,6 +44,8 @@ pub struct Config {
     pub retention: Retention,
     pub limits: Limits,
     pub invitations: InvitationSettings,
+    /// The most organizations the `token-claims` trigger names in a token.
+    pub token_max_orgs: MaxTokenOrgs,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -89,6 +92,7 @@ impl Config {
             },
             table_name: var("ORGS_TABLE_NAME").ok_or(ConfigError::Missing("ORGS_TABLE_NAME"))?,
             max_body_bytes: number("ORGS_MAX_BODY_BYTES", Self::DEFAULT_MAX_BODY_BYTES)?,
+            token_max_orgs: token_max_orgs()?,
             retention: Retention {
                 audit_seconds: number::<i64>(
                     "ORGS_AUDIT_RETENTION_DAYS",
@@ -107,8 +111,18 @@ impl Config {
             retention: Retention::default(),
             limits: Limits::default(),
             invitations: InvitationSettings::default(),
+            token_max_orgs: MaxTokenOrgs::default(),
         }
     }
+}
+
+fn token_max_orgs() -> Result<MaxTokenOrgs, ConfigError> {
+    const NAME: &str = "ORGS_TOKEN_MAX_ORGS";
+    let max = number(NAME, MaxTokenOrgs::default().get())?;
+    MaxTokenOrgs::new(max).ok_or_else(|| ConfigError::Invalid {
+        name: NAME,
+        reason: format!("{max} is not between 1 and {}", MaxTokenOrgs::MOST),
+    })
 }
 
 /// Shared state of a function: its clients and settings.
