@@ -24,5 +24,6 @@ mod orgs;
 mod races;
 mod round_trips;
 mod teams;
+mod token_claims;
 mod tokens;
 mod user_ids;
