@@ -92,7 +92,7 @@ impl Config {
             },
             table_name: var("ORGS_TABLE_NAME").ok_or(ConfigError::Missing("ORGS_TABLE_NAME"))?,
             max_body_bytes: number("ORGS_MAX_BODY_BYTES", Self::DEFAULT_MAX_BODY_BYTES)?,
-            token_max_orgs: token_max_orgs()?,
+            token_max_orgs: token_max_orgs_from_env()?,
             retention: Retention {
                 audit_seconds: number::<i64>(
                     "ORGS_AUDIT_RETENTION_DAYS",
@@ -116,7 +116,8 @@ impl Config {
     }
 }
 
-fn token_max_orgs() -> Result<MaxTokenOrgs, ConfigError> {
+/// `ORGS_TOKEN_MAX_ORGS`, by default `MaxTokenOrgs::DEFAULT`.
+pub fn token_max_orgs_from_env() -> Result<MaxTokenOrgs, ConfigError> {
     const NAME: &str = "ORGS_TOKEN_MAX_ORGS";
     let max = number(NAME, MaxTokenOrgs::default().get())?;
     MaxTokenOrgs::new(max).ok_or_else(|| ConfigError::Invalid {

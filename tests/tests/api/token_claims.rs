@@ -1,42 +1,21 @@
-//! The `token-claims` trigger against moto: the version 2 event Cognito sends for a person,
+//! The `token-claims` trigger against moto: the version 2 event Cognito sends for a sign-in,
 //! answered by the code the function runs, against the stack's table, as the person's
 //! memberships change through the API.
 
 use orgs_functions::token_claims::token_claims;
 use orgs_local::counting::RequestCounter;
+use orgs_local::token;
 use orgs_shared::domain::MaxTokenOrgs;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::{Options, Person, Stack};
 
-/// The event Cognito sends when `person` signs in (version 2, as in the unit tests' fixture).
-fn event(person: &Person) -> Value {
-    json!({
-        "version": "2",
-        "triggerSource": "TokenGeneration_Authentication",
-        "region": "us-east-1",
-        "userPoolId": "us-east-1_EXAMPLE1",
-        "userName": person.sub,
-        "callerContext": { "awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "orgs-local" },
-        "request": {
-            "userAttributes": {
-                "sub": person.sub,
-                "cognito:user_status": "CONFIRMED",
-                "email": person.email,
-                "email_verified": "true",
-            },
-            "groupConfiguration": { "groupsToOverride": [], "iamRolesToOverride": [], "preferredRole": null },
-            "scopes": ["openid", "email"],
-        },
-        "response": { "claimsAndScopeOverrideDetails": null },
-    })
-}
-
 /// What the trigger adds to `person`'s ID token and access token.
 async fn claims(stack: &Stack, person: &Person, max: usize) -> (Value, Value) {
     let max = MaxTokenOrgs::new(max).expect("a cap");
-    let answered = token_claims(&stack.app.store, max, event(person))
+    let event = token::pre_token_generation_event(&person.sub, Some(&person.email), true);
+    let answered = token_claims(&stack.app.store, max, event)
         .await
         .expect("the trigger answers");
     let details = &answered["response"]["claimsAndScopeOverrideDetails"];

@@ -14,6 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use orgs_functions::expiry::expire_invitations;
 use orgs_functions::handlers::events::publish_events;
 use orgs_functions::token_claims::token_claims;
+use orgs_local::token;
 use orgs_shared::domain::MaxTokenOrgs;
 use orgs_shared::domain::time::Timestamp;
 use orgs_shared::events::{EventsConfig, Publisher};
@@ -69,28 +70,11 @@ pub fn check(function: &str, answer: &Value) -> anyhow::Result<()> {
 /// For `token-claims`, Alice's sign-in as a Cognito version 2 event.
 pub async fn event(fx: &Fixture, function: &str) -> anyhow::Result<Value> {
     match function {
-        "token-claims" => Ok(json!({
-            "version": "2",
-            "triggerSource": "TokenGeneration_Authentication",
-            "region": "us-east-1",
-            "userPoolId": "us-east-1_bench",
-            "userName": fx.alice.sub,
-            "callerContext": { "awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "bench" },
-            "request": {
-                "userAttributes": {
-                    "sub": fx.alice.sub,
-                    "email": fx.alice.email,
-                    "email_verified": "true",
-                },
-                "groupConfiguration": {
-                    "groupsToOverride": [],
-                    "iamRolesToOverride": [],
-                    "preferredRole": null,
-                },
-                "scopes": ["openid", "email"],
-            },
-            "response": { "claimsAndScopeOverrideDetails": null },
-        })),
+        "token-claims" => Ok(token::pre_token_generation_event(
+            &fx.alice.sub,
+            Some(&fx.alice.email),
+            true,
+        )),
         "publish-events" => stream_batch(fx).await,
         "expire-invitations" => Ok(json!({
             "version": "0",
