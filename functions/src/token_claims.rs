@@ -275,6 +275,61 @@ mod tests {
         );
     }
 
+    /// A store whose table cannot be reached: a test that passes with it made no request.
+    fn unreachable_store() -> Store {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .http_client(crate::runtime::https_client().expect("the HTTPS client"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        Store::from_sdk(&sdk, "unreachable", Default::default())
+    }
+
+    #[tokio::test]
+    async fn a_machines_token_goes_back_unchanged_without_a_read() {
+        // Version 3's client-credentials grant: no person, no user attributes.
+        let event = json!({
+            "version": "3",
+            "triggerSource": "TokenGeneration_ClientCredentials",
+            "region": "eu-west-1",
+            "userPoolId": "eu-west-1_EXAMPLE1",
+            "userName": null,
+            "callerContext": { "awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "machine" },
+            "request": { "userAttributes": {}, "groupConfiguration": null, "scopes": ["api/read"] },
+            "response": { "claimsAndScopeOverrideDetails": null },
+        });
+        let store = unreachable_store();
+        let answered = token_claims(&store, MaxTokenOrgs::default(), event.clone()).await;
+        assert_eq!(answered.unwrap(), event);
+    }
+
+    #[tokio::test]
+    async fn without_a_sub_only_the_email_claims_are_added_without_a_read() {
+        let mut event: Value = serde_json::from_str(V2_EVENT).unwrap();
+        event["request"]["userAttributes"]
+            .as_object_mut()
+            .unwrap()
+            .remove("sub");
+        let store = unreachable_store();
+        let answered = token_claims(&store, MaxTokenOrgs::default(), event)
+            .await
+            .unwrap();
+        let details = &answered["response"]["claimsAndScopeOverrideDetails"];
+        assert_eq!(
+            details["accessTokenGeneration"]["claimsToAddOrOverride"],
+            json!({ "email": "bob@example.com", "email_verified": true })
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_table_fails_the_invocation() {
+        let event: Value = serde_json::from_str(V2_EVENT).unwrap();
+        let store = unreachable_store();
+        let answered = token_claims(&store, MaxTokenOrgs::default(), event).await;
+        assert!(answered.is_err(), "{answered:?}");
+    }
+
     #[test]
     fn the_fixtures_are_what_cognito_sends() {
         for fixture in [V2_EVENT, V1_EVENT] {
