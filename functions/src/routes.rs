@@ -126,6 +126,9 @@ pub const STREAM_FUNCTIONS: &[&str] = &["publish-events"];
 /// The functions that no HTTP route reaches: an EventBridge schedule invokes them. Tests hold
 /// the binaries and the template's schedules to this list as they hold routes to `ROUTES`.
 pub const SCHEDULED_FUNCTIONS: &[&str] = &["expire-invitations"];
+/// The functions that no HTTP route reaches: a Cognito user pool invokes them as its triggers.
+/// Tests hold the binaries and the template's Cognito permissions to this list.
+pub const COGNITO_TRIGGERS: &[&str] = &["token-claims"];
 
 impl Route {
     /// The path parameters, if `path` fits this route's template.

@@ -4,6 +4,7 @@ use aws_config::SdkConfig;
 
 // The limits are a product rule and live in the domain; configured here.
 pub use crate::domain::Limits;
+use crate::domain::MaxTokenOrgs;
 use crate::mail::Mailer;
 use crate::store::{Retention, Store};
 
@@ -47,6 +48,8 @@ pub struct Config {
     /// never configured otherwise when deployed). A request's time budget ends there at the
     /// latest (`crate::budget`); only tests on a slow local AWS lengthen it.
     pub gateway_limit: std::time::Duration,
+    /// The most organizations the `token-claims` trigger names in a token.
+    pub token_max_orgs: MaxTokenOrgs,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -94,6 +97,7 @@ impl Config {
             table_name: var("ORGS_TABLE_NAME").ok_or(ConfigError::Missing("ORGS_TABLE_NAME"))?,
             max_body_bytes: number("ORGS_MAX_BODY_BYTES", Self::DEFAULT_MAX_BODY_BYTES)?,
             gateway_limit: crate::domain::budget::GATEWAY_LIMIT,
+            token_max_orgs: token_max_orgs_from_env()?,
             retention: Retention {
                 audit_seconds: number::<i64>(
                     "ORGS_AUDIT_RETENTION_DAYS",
@@ -113,8 +117,19 @@ impl Config {
             limits: Limits::default(),
             invitations: InvitationSettings::default(),
             gateway_limit: crate::domain::budget::GATEWAY_LIMIT,
+            token_max_orgs: MaxTokenOrgs::default(),
         }
     }
+}
+
+/// `ORGS_TOKEN_MAX_ORGS`, by default `MaxTokenOrgs::DEFAULT`.
+pub fn token_max_orgs_from_env() -> Result<MaxTokenOrgs, ConfigError> {
+    const NAME: &str = "ORGS_TOKEN_MAX_ORGS";
+    let max = number(NAME, MaxTokenOrgs::default().get())?;
+    MaxTokenOrgs::new(max).ok_or_else(|| ConfigError::Invalid {
+        name: NAME,
+        reason: format!("{max} is not between 1 and {}", MaxTokenOrgs::MOST),
+    })
 }
 
 /// Shared state of a function: its clients and settings.

@@ -17,6 +17,7 @@ pub mod sending;
 pub mod text;
 pub mod time;
 pub mod token;
+pub mod token_claims;
 pub mod web;
 
 pub use acceptance::{NotInvitee, TokenRefused, answerable, may_answer};
@@ -39,6 +40,7 @@ pub use sending::{FreshToken, NoAddress, NoRandomness, ResendRefused, inviter_na
 pub use text::{DisplayName, Note};
 pub use time::Timestamp;
 pub use token::{InvitationToken, TokenHash};
+pub use token_claims::{ListedMembership, MaxTokenOrgs, OrgClaim, TokenClaims, pick_memberships};
 pub use web::{Email, HttpsUrl};
 
 /// One field that failed its rule: where, a stable code, and what a person should do.

@@ -20,6 +20,7 @@ mod query;
 mod stored;
 mod tallies;
 mod teams;
+mod token_orgs;
 mod tx;
 mod users;
 
@@ -78,6 +79,15 @@ impl Store {
             table: table.into(),
             retention,
         }
+    }
+
+    /// A store with its own DynamoDB client, for a function that needs no other client.
+    pub fn from_sdk(
+        sdk: &aws_config::SdkConfig,
+        table: impl Into<String>,
+        retention: Retention,
+    ) -> Self {
+        Self::new(aws_sdk_dynamodb::Client::new(sdk), table, retention)
     }
 
     pub fn table(&self) -> &str {

@@ -25,5 +25,6 @@ mod orgs;
 mod races;
 mod round_trips;
 mod teams;
+mod token_claims;
 mod tokens;
 mod user_ids;
