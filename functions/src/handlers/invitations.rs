@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 
 use orgs_shared::app::App;
 use orgs_shared::domain::invitation::{check_batch_size, named_teams, parse_batch};
+use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime_seconds};
 use orgs_shared::domain::{
-    FreshToken, InvitationId, InvitationSpec, InvitationStatus, Invitee, NoAddress, Permission,
-    RawInvitee, TeamId, Timestamp, ValidationError, inviter_name, may_resend,
+    FieldErrors, FreshToken, InvitationId, InvitationSpec, InvitationStatus, Invitee, NoAddress,
+    Permission, RawInvitee, TeamId, Timestamp, ValidationError, inviter_name, may_resend,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, embedded_problem, encode_cursor, json, json_body,
@@ -43,6 +44,10 @@ struct InviteeBody {
     note: Option<String>,
     #[serde(default)]
     teams: Vec<String>,
+    #[serde(default, deserialize_with = "present")]
+    expires_in_days: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    redirect_url: Option<String>,
 }
 
 impl InviteeBody {
@@ -56,6 +61,28 @@ impl InviteeBody {
             teams: &self.teams,
         }
     }
+}
+
+/// Every invitee's lifetime and page, with the errors of all of them added to `errors`.
+fn link_choices(
+    invitees: &[InviteeBody],
+    allowed: &RedirectOrigins,
+    errors: &mut FieldErrors,
+) -> Vec<LinkChoice> {
+    invitees
+        .iter()
+        .enumerate()
+        .filter_map(|(i, invitee)| {
+            LinkChoice::parse(
+                &format!("invitations[{i}]"),
+                invitee.expires_in_days,
+                invitee.redirect_url.as_deref(),
+                allowed,
+            )
+            .map_err(|e| e.into_vec().into_iter().for_each(|e| errors.push(e)))
+            .ok()
+        })
+        .collect()
 }
 
 /// How the email names the inviter, from their profile and their claims.
@@ -101,7 +128,7 @@ struct Inviting<'a> {
 }
 
 impl Inviting<'_> {
-    async fn invite(&self, spec: &InvitationSpec) -> Result<Value, ApiError> {
+    async fn invite(&self, spec: &InvitationSpec, choice: &LinkChoice) -> Result<Value, ApiError> {
         let (email, user) = match &spec.invitee {
             Invitee::Email(email) => (email.as_str().to_owned(), None),
             Invitee::Handle(handle) => {
@@ -116,9 +143,12 @@ impl Inviting<'_> {
             }
         };
         // A failure here is one result of the batch, which `respond` never sees: log it.
-        let FreshToken { token, expires_at } =
-            FreshToken::issue(self.op.at, self.app.config.invitations.ttl_seconds)
-                .inspect_err(|e| tracing::error!(error = %e, "no randomness for a token"))?;
+        let lifetime = lifetime_seconds(
+            choice.expires_in_days,
+            self.app.config.invitations.ttl_seconds,
+        );
+        let FreshToken { token, expires_at } = FreshToken::issue(self.op.at, lifetime)
+            .inspect_err(|e| tracing::error!(error = %e, "no randomness for a token"))?;
         let new = NewInvitation {
             email: &email,
             invitee_user_id: user.as_ref(),
@@ -128,13 +158,17 @@ impl Inviting<'_> {
             team_ids: &spec.teams,
             token_hash: &token.hash(),
             expires_at,
+            expires_in_days: choice.expires_in_days,
+            redirect_url: choice.redirect_url.as_deref(),
         };
         let invitation = self
             .app
             .store
             .create_invitation(self.org, &new, &self.app.config.limits, &self.op)
             .await?;
-        let link = self.app.invite_link(&token);
+        let link = self
+            .app
+            .invite_link(invitation.redirect_url.as_deref(), &token);
         let delivery = send(self.app, self.email(&invitation, &link)).await;
         Ok(with_link(delivery, &invitation, &link, self.op.at))
     }
@@ -185,7 +219,25 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
             existing_teams.push(team);
         }
     }
-    let specs = parse_batch(&batch, me.role, &existing_teams)?;
+    let mut errors = FieldErrors::default();
+    let choices = link_choices(
+        &body.invitations,
+        &app.config.invitations.redirect_origins,
+        &mut errors,
+    );
+    let specs = match parse_batch(&batch, me.role, &existing_teams) {
+        Ok(specs) if errors.is_empty() => specs,
+        Ok(_) => return Err(errors.into()),
+        Err(refused) => {
+            let mut all = FieldErrors::default();
+            refused
+                .into_vec()
+                .into_iter()
+                .chain(errors.into_vec())
+                .for_each(|e| all.push(e));
+            return Err(all.into());
+        }
+    };
     app.config.limits.admit_invitations(
         specs.len() as i64,
         org.pending_invitations,
@@ -201,8 +253,8 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     let mut all_created = true;
     let mut none_created = true;
     let mut unavailable = None;
-    for spec in &specs {
-        results.push(match inviting.invite(spec).await {
+    for (spec, choice) in specs.iter().zip(&choices) {
+        results.push(match inviting.invite(spec, choice).await {
             Ok(mut created) => {
                 none_created = false;
                 created["status"] = json!(201);
@@ -323,8 +375,12 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         items.emails_sent_on(op.at)?,
         limits,
     )?;
-    let FreshToken { token, expires_at } =
-        FreshToken::issue(op.at, app.config.invitations.ttl_seconds)?;
+    // The same lifetime again, from now, and the same page.
+    let lifetime = lifetime_seconds(
+        invitation.expires_in_days,
+        app.config.invitations.ttl_seconds,
+    );
+    let FreshToken { token, expires_at } = FreshToken::issue(op.at, lifetime)?;
     let inviting = Inviting {
         app,
         org: &org,
@@ -335,7 +391,7 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         .store
         .resend_invitation(&invitation, &token.hash(), expires_at, limits, &inviting.op)
         .await?;
-    let link = app.invite_link(&token);
+    let link = app.invite_link(resent.redirect_url.as_deref(), &token);
     let delivery = send(app, inviting.email(&resent, &link)).await;
     Ok(json(
         StatusCode::OK,

@@ -73,6 +73,7 @@ impl Store {
                     status: member.status,
                     email: Some(member.email.to_owned()),
                     team_ids: Vec::new(),
+                    metadata: Default::default(),
                     joined_at: at,
                     updated_at: at,
                 }

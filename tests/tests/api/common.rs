@@ -15,6 +15,7 @@ use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
 use orgs_local::{aws, provision, token};
 use orgs_shared::app::{App, Config, Limits};
+use orgs_shared::domain::invitation_link::RedirectOrigins;
 use orgs_shared::domain::{MemberStatus, OrgId, Role, Timestamp, UserId};
 use orgs_shared::mail::Mailer;
 use orgs_shared::store::{Item, Of, SeedMember, Store, Stored};
@@ -96,6 +97,8 @@ pub type Snapshot = Vec<BTreeMap<String, String>>;
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub invitation_ttl_seconds: Option<i64>,
+    /// `ORGS_INVITE_REDIRECT_ORIGINS`: the origins an invitation's `redirect_url` may name.
+    pub redirect_origins: Option<String>,
     pub limits: Option<Limits>,
     /// Send mail to this endpoint instead (a closed port makes SES unavailable).
     pub ses_endpoint: Option<String>,
@@ -164,6 +167,10 @@ impl Stack {
         }
         if let Some(limits) = options.limits {
             config.limits = limits;
+        }
+        if let Some(origins) = &options.redirect_origins {
+            config.invitations.redirect_origins =
+                RedirectOrigins::parse(origins).expect("an origin list");
         }
         let mut app = App::new(&sdk, config);
         let conflicts = match options.conflict_window.or_else(conflict_window_from_env) {
