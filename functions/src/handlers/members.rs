@@ -147,11 +147,13 @@ struct UpdateMember {
 pub async fn update_member(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let mut body: UpdateMember = json_body(&req, app.config.max_body_bytes)?;
+    // Sending `metadata` at all, even `{}`, asks to write it: only admins and owners may.
+    let writes_metadata = body.metadata.is_some();
     let metadata_patch = metadata::parse(body.metadata.take())?;
     let update = MemberUpdate::parse(
         body.role.as_deref(),
         body.status.as_deref(),
-        !metadata_patch.is_empty(),
+        writes_metadata,
     )?;
     let op = op(&caller, &req);
     let mut rereads = Rereads::default();
@@ -165,10 +167,12 @@ pub async fn update_member(app: &App, req: Request) -> Result<Response<Body>, Ap
         let target = theirs.ok_or(ApiError::NotFound("member"))?;
         let myself = mine.user_id == target.user_id;
         update.allowed(mine.standing(), myself, target.standing())?;
+        if writes_metadata {
+            may_write_metadata(mine.standing())?;
+        }
         let metadata = if metadata_patch.is_empty() {
             None
         } else {
-            may_write_metadata(mine.standing())?;
             let change =
                 metadata_patch.apply(&target.metadata.value, app.config.limits.metadata_bytes)?;
             (!change.is_empty()).then_some(change)
