@@ -5,6 +5,7 @@ use aws_config::SdkConfig;
 // The limits are a product rule and live in the domain; configured here.
 pub use crate::domain::Limits;
 use crate::domain::MaxTokenOrgs;
+use crate::domain::invitation_link::{self, RedirectOrigins};
 use crate::mail::Mailer;
 use crate::store::{Retention, Store};
 
@@ -19,8 +20,11 @@ pub enum ConfigError {
 /// How invitations are made.
 #[derive(Clone, Debug)]
 pub struct InvitationSettings {
-    /// Links are `{url_base}?token={token}`.
+    /// Links are `{url_base}?token={token}`, unless the invitation names its own page.
     pub url_base: String,
+    /// The origins whose pages an invitation's `redirect_url` may name.
+    pub redirect_origins: RedirectOrigins,
+    /// How long an invitation lasts that does not say (`expires_in_days`).
     pub ttl_seconds: i64,
     pub mail_from: String,
 }
@@ -29,6 +33,7 @@ impl Default for InvitationSettings {
     fn default() -> Self {
         Self {
             url_base: "http://127.0.0.1:3001/invite".into(),
+            redirect_origins: RedirectOrigins::default(),
             ttl_seconds: 7 * 24 * 3600,
             mail_from: "no-reply@orgs.local".into(),
         }
@@ -88,9 +93,19 @@ impl Config {
                     limits.resends_per_invitation_per_day,
                 )?,
                 members_per_org: number("ORGS_MAX_MEMBERS", limits.members_per_org)?,
+                metadata_bytes: number("ORGS_MAX_METADATA_BYTES", limits.metadata_bytes)?,
             },
             invitations: InvitationSettings {
                 url_base: var("ORGS_INVITE_URL_BASE").unwrap_or(invitations.url_base),
+                redirect_origins: match var("ORGS_INVITE_REDIRECT_ORIGINS") {
+                    None => invitations.redirect_origins,
+                    Some(list) => {
+                        RedirectOrigins::parse(&list).map_err(|e| ConfigError::Invalid {
+                            name: "ORGS_INVITE_REDIRECT_ORIGINS",
+                            reason: e.to_string(),
+                        })?
+                    }
+                },
                 ttl_seconds: number("ORGS_INVITATION_TTL_SECONDS", invitations.ttl_seconds)?,
                 mail_from: var("ORGS_MAIL_FROM").unwrap_or(invitations.mail_from),
             },
@@ -159,11 +174,15 @@ impl App {
         }
     }
 
-    /// The accept link for a token.
-    pub fn invite_link(&self, token: &crate::domain::InvitationToken) -> String {
-        let base = &self.config.invitations.url_base;
-        let separator = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{separator}token={}", token.expose())
+    /// The accept link for a token: on the invitation's own page (`redirect_url`, checked
+    /// against the allowlist when it was made), else on the configured one.
+    pub fn invite_link(
+        &self,
+        redirect_url: Option<&str>,
+        token: &crate::domain::InvitationToken,
+    ) -> String {
+        let page = redirect_url.unwrap_or(&self.config.invitations.url_base);
+        invitation_link::invite_link(page, token.expose())
     }
 }
 

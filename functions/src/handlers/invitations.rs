@@ -9,10 +9,11 @@ use serde_json::{Value, json};
 use orgs_shared::app::App;
 use orgs_shared::budget::{self, Budget};
 use orgs_shared::domain::invitation::{check_batch_size, named_teams, parse_batch};
+use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime_seconds};
 use orgs_shared::domain::{
-    FreshToken, InvitationId, InvitationSpec, InvitationStatus, InvitationToken, Invitee,
-    NoAddress, Permission, RawInvitee, TeamId, Timestamp, UserId, ValidationError, inviter_name,
-    may_resend,
+    FieldErrors, FreshToken, InvitationId, InvitationSpec, InvitationStatus, InvitationToken,
+    Invitee, NoAddress, Permission, RawInvitee, TeamId, Timestamp, UserId, ValidationError,
+    inviter_name, may_resend,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, embedded_problem, encode_cursor, json, json_body,
@@ -46,6 +47,10 @@ struct InviteeBody {
     note: Option<String>,
     #[serde(default)]
     teams: Vec<String>,
+    #[serde(default, deserialize_with = "present")]
+    expires_in_days: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    redirect_url: Option<String>,
 }
 
 impl InviteeBody {
@@ -59,6 +64,28 @@ impl InviteeBody {
             teams: &self.teams,
         }
     }
+}
+
+/// Every invitee's lifetime and page, with the errors of all of them added to `errors`.
+fn link_choices(
+    invitees: &[InviteeBody],
+    allowed: &RedirectOrigins,
+    errors: &mut FieldErrors,
+) -> Vec<LinkChoice> {
+    invitees
+        .iter()
+        .enumerate()
+        .filter_map(|(i, invitee)| {
+            LinkChoice::parse(
+                &format!("invitations[{i}]"),
+                invitee.expires_in_days,
+                invitee.redirect_url.as_deref(),
+                allowed,
+            )
+            .map_err(|e| e.into_vec().into_iter().for_each(|e| errors.push(e)))
+            .ok()
+        })
+        .collect()
 }
 
 /// How the email names the inviter, from their profile and their claims.
@@ -123,8 +150,12 @@ struct Prepared {
 }
 
 impl Inviting<'_> {
-    /// Resolves a handle invitee to their address, and draws the token.
-    async fn prepare(&self, spec: &InvitationSpec) -> Result<Prepared, ApiError> {
+    /// Resolves a handle invitee to their address, and draws the token for the lifetime asked.
+    async fn prepare(
+        &self,
+        spec: &InvitationSpec,
+        choice: &LinkChoice,
+    ) -> Result<Prepared, ApiError> {
         let (email, user) = match &spec.invitee {
             Invitee::Email(email) => (email.as_str().to_owned(), None),
             Invitee::Handle(handle) => {
@@ -139,9 +170,12 @@ impl Inviting<'_> {
             }
         };
         // A failure here is one result of the batch, which `respond` never sees: log it.
-        let FreshToken { token, expires_at } =
-            FreshToken::issue(self.op.at, self.app.config.invitations.ttl_seconds)
-                .inspect_err(|e| tracing::error!(error = %e, "no randomness for a token"))?;
+        let lifetime = lifetime_seconds(
+            choice.expires_in_days,
+            self.app.config.invitations.ttl_seconds,
+        );
+        let FreshToken { token, expires_at } = FreshToken::issue(self.op.at, lifetime)
+            .inspect_err(|e| tracing::error!(error = %e, "no randomness for a token"))?;
         Ok(Prepared {
             email,
             user,
@@ -156,6 +190,7 @@ impl Inviting<'_> {
     async fn invite_all(
         &self,
         specs: &[InvitationSpec],
+        choices: &[LinkChoice],
     ) -> Result<Vec<Result<Value, ApiError>>, ApiError> {
         let budget = in_time::request_budget();
         // Looking invitees up may not eat into the time the transaction needs.
@@ -168,7 +203,7 @@ impl Inviting<'_> {
                 results.push(Some(Err(in_time::not_attempted())));
                 continue;
             }
-            match budget::within(lookups, self.prepare(spec)).await {
+            match budget::within(lookups, self.prepare(spec, &choices[i])).await {
                 Ok(prepared) => {
                     results.push(None);
                     ready.push((i, prepared));
@@ -189,6 +224,8 @@ impl Inviting<'_> {
                 team_ids: &specs[*i].teams,
                 token_hash: hash,
                 expires_at: p.expires_at,
+                expires_in_days: choices[*i].expires_in_days,
+                redirect_url: choices[*i].redirect_url.as_deref(),
             })
             .collect();
         // No time left for the transaction: none of them was attempted.
@@ -211,7 +248,9 @@ impl Inviting<'_> {
             let invitation = made
                 .as_ref()
                 .map_err(|refusal| ApiError::from(StoreError::Refused(*refusal)))?;
-            let link = self.app.invite_link(&p.token);
+            let link = self
+                .app
+                .invite_link(invitation.redirect_url.as_deref(), &p.token);
             // The emails go side by side: each may take what is left, less the answer's time.
             let email_budget = in_time::email_budget(&budget);
             let delivery = send(self.app, self.email(invitation, &link), email_budget).await;
@@ -271,7 +310,25 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
             existing_teams.push(team);
         }
     }
-    let specs = parse_batch(&batch, me.role, &existing_teams)?;
+    let mut errors = FieldErrors::default();
+    let choices = link_choices(
+        &body.invitations,
+        &app.config.invitations.redirect_origins,
+        &mut errors,
+    );
+    let specs = match parse_batch(&batch, me.role, &existing_teams) {
+        Ok(specs) if errors.is_empty() => specs,
+        Ok(_) => return Err(errors.into()),
+        Err(refused) => {
+            let mut all = FieldErrors::default();
+            refused
+                .into_vec()
+                .into_iter()
+                .chain(errors.into_vec())
+                .for_each(|e| all.push(e));
+            return Err(all.into());
+        }
+    };
     app.config.limits.admit_invitations(
         specs.len() as i64,
         org.member_count,
@@ -288,7 +345,7 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     let mut all_created = true;
     let mut none_created = true;
     let mut unavailable = None;
-    for outcome in inviting.invite_all(&specs).await? {
+    for outcome in inviting.invite_all(&specs, &choices).await? {
         results.push(match outcome {
             Ok(mut created) => {
                 none_created = false;
@@ -410,8 +467,12 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         items.emails_sent_on(op.at)?,
         limits,
     )?;
-    let FreshToken { token, expires_at } =
-        FreshToken::issue(op.at, app.config.invitations.ttl_seconds)?;
+    // The same lifetime again, from now, and the same page.
+    let lifetime = lifetime_seconds(
+        invitation.expires_in_days,
+        app.config.invitations.ttl_seconds,
+    );
+    let FreshToken { token, expires_at } = FreshToken::issue(op.at, lifetime)?;
     let inviting = Inviting {
         app,
         org: &org,
@@ -422,7 +483,7 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         .store
         .resend_invitation(&invitation, &token.hash(), expires_at, limits, &inviting.op)
         .await?;
-    let link = app.invite_link(&token);
+    let link = app.invite_link(resent.redirect_url.as_deref(), &token);
     let budget = in_time::email_budget(&in_time::request_budget());
     let delivery = send(app, inviting.email(&resent, &link), budget).await;
     Ok(json(

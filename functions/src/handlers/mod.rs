@@ -7,5 +7,6 @@ pub mod invitations;
 pub mod invitee;
 pub mod me;
 pub mod members;
+pub mod metadata;
 pub mod orgs;
 pub mod teams;

@@ -28,6 +28,8 @@ pub struct Limits {
     /// Counted per UTC day.
     pub resends_per_invitation_per_day: i64,
     pub members_per_org: i64,
+    /// Bytes of compact JSON in each kind of metadata (`domain::metadata`).
+    pub metadata_bytes: usize,
 }
 
 impl Default for Limits {
@@ -37,6 +39,7 @@ impl Default for Limits {
             invitation_emails_per_org_per_day: 200,
             resends_per_invitation_per_day: 5,
             members_per_org: 10_000,
+            metadata_bytes: 8 * 1024,
         }
     }
 }
@@ -99,6 +102,7 @@ mod tests {
             invitation_emails_per_org_per_day: 20,
             resends_per_invitation_per_day: 2,
             members_per_org: 100,
+            metadata_bytes: 1024,
         }
     }
 

@@ -9,8 +9,10 @@ pub mod handle;
 pub mod identity;
 pub mod ids;
 pub mod invitation;
+pub mod invitation_link;
 pub mod limits;
 pub mod membership;
+pub mod metadata;
 pub mod org;
 pub mod role;
 pub mod sending;
@@ -30,6 +32,9 @@ pub use invitation::{InvitationSpec, InvitationStatus, Invitee, NotPending, RawI
 pub use limits::{LimitKind, Limits};
 pub use membership::{
     Denied, MemberChange, MemberUpdate, TransferRefused, may_change, may_transfer, owner_delta,
+};
+pub use metadata::{
+    Metadata, MetadataChange, MetadataKind, MetadataPatch, may_write_metadata, visible_metadata,
 };
 pub use org::{
     NewOrganization, OrgProfilePatch, OrgStatus, Region, confirm_deletion, deletion_access,

@@ -308,6 +308,7 @@ fn store_answer(err: &StoreError) -> Answer {
             "Another request changed this at the same time; read it again and retry.",
         ),
         StoreError::Unavailable { .. }
+        | StoreError::Refused(Refusal::MetadataChanged)
         | StoreError::Incomplete { .. }
         | StoreError::Contended { .. } => Answer {
             retry_after: Some(1),

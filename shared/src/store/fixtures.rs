@@ -106,6 +106,7 @@ impl Store {
                     status: member.status,
                     email: Some(member.email.to_owned()),
                     team_ids: team.into_iter().cloned().collect(),
+                    metadata: Default::default(),
                     joined_at: at,
                     updated_at: at,
                 }

@@ -10,8 +10,8 @@
 use serde_json::json;
 
 use crate::domain::{
-    Change, ChangeKind, MemberStatus, OrgId, OrgStatus, Role, Standing, Subject, TeamId, Timestamp,
-    UserId, owner_delta,
+    Change, ChangeKind, MemberStatus, MetadataChange, OrgId, OrgStatus, Role, Standing, Subject,
+    TeamId, Timestamp, UserId, owner_delta,
 };
 
 use super::Store;
@@ -19,6 +19,7 @@ use super::error::{Refusal, StoreError, StoreResult};
 use super::history::{self, Op};
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
+use super::metadata::{self, VersionedMetadata};
 use super::orgs::Organization;
 use super::query::{Decode, Page, PartitionQuery};
 use super::tallies::Tally;
@@ -34,6 +35,7 @@ pub struct Membership {
     pub email: Option<String>,
     /// The teams of the organization this member is in.
     pub team_ids: Vec<TeamId>,
+    pub metadata: VersionedMetadata,
     pub joined_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -69,7 +71,7 @@ impl Membership {
             let (pk, sk) = keys::membership_gsi1(&self.user_id, &self.org_id);
             builder = builder.s(keys::GSI1PK, pk).s(keys::GSI1SK, sk);
         }
-        builder.build()
+        metadata::put(builder, &self.metadata.value).build()
     }
 
     pub(super) fn from_item(item: &Item) -> StoreResult<Self> {
@@ -81,6 +83,7 @@ impl Membership {
             status: r.parsed("status", MemberStatus::parse)?,
             email: r.opt_s("email")?,
             team_ids: r.string_set("team_ids", TeamId::parse),
+            metadata: metadata::read(&r)?,
             joined_at: r.time("joined_at")?,
             updated_at: r.time("updated_at")?,
         })
@@ -203,43 +206,64 @@ impl Store {
         .await
     }
 
-    /// Changes a member's role or status (or both).
+    /// Changes a member's role, status or metadata (or several). With metadata, merged with what
+    /// `target` holds, it is refused with `Refusal::MetadataChanged` if the membership changed
+    /// since `target` was read.
     pub async fn change_member(
         &self,
         caller: &Membership,
         target: &Membership,
         role: Option<Role>,
         status: Option<MemberStatus>,
+        metadata: Option<&MetadataChange>,
         op: &Op,
     ) -> StoreResult<Membership> {
-        let after = Membership {
+        let mut after = Membership {
             role: role.unwrap_or(target.role),
             status: status.unwrap_or(target.status),
             updated_at: op.at,
             ..target.clone()
         };
-        let mut update = Expr::new("SET #role = :role, #status = :status, updated_at = :at")
+        let mut sets: Vec<String> = ["#role = :role", "#status = :status", "updated_at = :at"]
+            .map(str::to_owned)
+            .into();
+        let mut removes = Vec::new();
+        let mut update = Expr::default()
             .name("#role", "role")
             .name("#status", "status")
             .value(":role", s(after.role.as_str()))
             .value(":status", s(after.status.as_str()))
             .value(":at", s(op.at.to_rfc3339()));
         // Only active memberships are listed under the user in `gsi1` (what `GET /orgs` reads).
-        update = match after.status {
+        match after.status {
             MemberStatus::Active => {
                 let (pk, sk) = keys::membership_gsi1(&target.user_id, &target.org_id);
-                update
-                    .append(", gsi1pk = :gsi1pk, gsi1sk = :gsi1sk")
-                    .value(":gsi1pk", s(pk))
-                    .value(":gsi1sk", s(sk))
+                sets.push("gsi1pk = :gsi1pk, gsi1sk = :gsi1sk".into());
+                update = update.value(":gsi1pk", s(pk)).value(":gsi1sk", s(sk));
             }
-            MemberStatus::Deactivated => update.append(" REMOVE gsi1pk, gsi1sk"),
+            MemberStatus::Deactivated => removes.push("gsi1pk, gsi1sk".into()),
         };
+        let mut condition = unchanged(target);
+        if let Some(change) = metadata {
+            let seen = target.metadata.version;
+            update = metadata::write(update, &mut sets, &mut removes, change, seen);
+            condition = metadata::unchanged_since(condition, seen);
+            after.metadata = VersionedMetadata {
+                value: change.metadata.clone(),
+                version: seen + 1,
+            };
+        }
+        update.text = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            update
+                .text
+                .push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
         let mut tx = Tx::new(self);
         tx.update(
             Membership::key(&target.org_id, &target.user_id),
             update,
-            Some(unchanged(target)),
+            Some(condition),
         )?;
         self.caller_still_holds(&mut tx, caller, target)?;
         // The org item only where the owner count moves: every other change of a member stays
@@ -265,6 +289,15 @@ impl Store {
             history::record(
                 &mut tx,
                 &member_change(kind, target, json!({})),
+                op,
+                self.retention,
+            )?;
+        }
+        if let Some(change) = metadata {
+            let data = json!({ "metadata_keys": change.key_names() });
+            history::record(
+                &mut tx,
+                &member_change(ChangeKind::MemberUpdated, target, data),
                 op,
                 self.retention,
             )?;

@@ -13,6 +13,7 @@ mod invitations;
 mod item;
 mod keys;
 mod members;
+mod metadata;
 mod org_read;
 mod orgs;
 mod query;
@@ -50,6 +51,7 @@ pub use invitations::{
 };
 pub use item::Item;
 pub use members::Membership;
+pub use metadata::{Rereads, VersionedMetadata};
 pub use org_read::{ItemKey, OrgRead, ReadItems};
 pub use orgs::{FIRST_TEAM_NAME, Organization};
 pub use query::Page;

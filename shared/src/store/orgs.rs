@@ -5,8 +5,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 use crate::domain::{
-    Change, ChangeKind, Handle, MemberStatus, NewOrganization, OrgId, OrgProfilePatch, OrgStatus,
-    Region, Role, Subject, TeamId, Timestamp, UserId,
+    Change, ChangeKind, Handle, MemberStatus, MetadataChange, NewOrganization, OrgId,
+    OrgProfilePatch, OrgStatus, Region, Role, Subject, TeamId, Timestamp, UserId,
 };
 
 use super::error::{Refusal, StoreError, StoreResult};
@@ -15,6 +15,7 @@ use super::history::{self, Op};
 use super::item::{Item, ItemBuilder, Reader, s};
 use super::keys;
 use super::members::Membership;
+use super::metadata::{self, VersionedMetadata};
 use super::query::Page;
 use super::tallies::Tally;
 use super::teams::{Team, TeamMember};
@@ -42,6 +43,7 @@ pub struct Organization {
     pub pending_invitations: i64,
     /// The org item's own `pending_count`, which the limits' conditions test.
     pub(super) pending_on_item: i64,
+    pub metadata: VersionedMetadata,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -70,7 +72,7 @@ impl Organization {
         if self.pending_on_item != 0 {
             builder = builder.n("pending_count", self.pending_on_item);
         }
-        builder.build()
+        metadata::put(builder, &self.metadata.value).build()
     }
 
     pub(super) fn is_org_item(item: &Item) -> bool {
@@ -92,6 +94,7 @@ impl Organization {
             owner_count: r.n("owner_count")?,
             pending_invitations: r.opt_n("pending_count")?.unwrap_or(0),
             pending_on_item: r.opt_n("pending_count")?.unwrap_or(0),
+            metadata: metadata::read(&r)?,
             created_at: r.time("created_at")?,
             updated_at: r.time("updated_at")?,
         })
@@ -132,6 +135,7 @@ impl Store {
             owner_count: 1,
             pending_invitations: 0,
             pending_on_item: 0,
+            metadata: VersionedMetadata::default(),
             created_at: op.at,
             updated_at: op.at,
         };
@@ -145,6 +149,7 @@ impl Store {
             status: MemberStatus::Active,
             email: verified_email.clone(),
             team_ids: vec![team_id.clone()],
+            metadata: VersionedMetadata::default(),
             joined_at: op.at,
             updated_at: op.at,
         };
@@ -275,11 +280,14 @@ impl Store {
         Ok(Page { items, next })
     }
 
-    /// Applies a profile change to a live organization.
+    /// Applies a profile change, and a change of its metadata merged with what `org` holds, to a
+    /// live organization. With metadata, it is refused with `Refusal::MetadataChanged` if the
+    /// metadata changed since `org` was read.
     pub async fn update_org(
         &self,
         org: &Organization,
         patch: &OrgProfilePatch,
+        metadata: Option<&MetadataChange>,
         op: &Op,
     ) -> StoreResult<Organization> {
         let mut updated = org.clone();
@@ -332,6 +340,20 @@ impl Store {
                 }
             }
         }
+        let mut condition = Organization::is_active();
+        let mut fields = patch.field_names();
+        let mut data = json!({ "org_id": org.org_id.as_str() });
+        if let Some(change) = metadata {
+            expr = metadata::write(expr, &mut sets, &mut removes, change, org.metadata.version);
+            condition = metadata::unchanged_since(condition, org.metadata.version);
+            updated.metadata = VersionedMetadata {
+                value: change.metadata.clone(),
+                version: org.metadata.version + 1,
+            };
+            fields.push("metadata");
+            data["metadata_keys"] = change.key_names();
+        }
+        data["fields"] = json!(fields);
         let mut text = format!("SET {}", sets.join(", "));
         if !removes.is_empty() {
             text.push_str(&format!(" REMOVE {}", removes.join(", ")));
@@ -339,17 +361,13 @@ impl Store {
         expr.text = text;
 
         let mut tx = Tx::new(self);
-        tx.update(
-            Organization::key(&org.org_id),
-            expr,
-            Some(Organization::is_active()),
-        )?;
+        tx.update(Organization::key(&org.org_id), expr, Some(condition))?;
         let change = Change {
             kind: ChangeKind::OrganizationUpdated,
             subject: Subject::Org(org.org_id.clone()),
             target_type: "organization",
             target_id: org.org_id.to_string(),
-            data: json!({ "org_id": org.org_id.as_str(), "fields": patch.field_names() }),
+            data,
         };
         history::record(&mut tx, &change, op, self.retention)?;
         tx.commit("update an organization").await?;

@@ -16,6 +16,7 @@ use orgs_local::server::{LocalApi, serve};
 use orgs_local::timeouts::FunctionTimeouts;
 use orgs_local::{aws, provision, token};
 use orgs_shared::app::{App, Config, Limits};
+use orgs_shared::domain::invitation_link::RedirectOrigins;
 use orgs_shared::domain::{MemberStatus, OrgId, Role, TeamId, Timestamp, UserId};
 use orgs_shared::mail::Mailer;
 use orgs_shared::store::{Item, Of, SeedMember, Store, Stored};
@@ -99,6 +100,8 @@ pub type Snapshot = Vec<BTreeMap<String, String>>;
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub invitation_ttl_seconds: Option<i64>,
+    /// `ORGS_INVITE_REDIRECT_ORIGINS`: the origins an invitation's `redirect_url` may name.
+    pub redirect_origins: Option<String>,
     pub limits: Option<Limits>,
     /// Send mail to this endpoint instead (a closed port makes SES unavailable).
     pub ses_endpoint: Option<String>,
@@ -181,6 +184,10 @@ impl Stack {
         }
         if options.function_timeout.is_none() {
             config.gateway_limit = UNHURRIED;
+        }
+        if let Some(origins) = &options.redirect_origins {
+            config.invitations.redirect_origins =
+                RedirectOrigins::parse(origins).expect("an origin list");
         }
         let mut app = App::new(&sdk, config);
         let conflicts = match options.conflict_window.or_else(conflict_window_from_env) {

@@ -146,6 +146,7 @@ impl Store {
             // Set exactly when the member-email marker below is written.
             email: joiner.verified_email.map(str::to_owned),
             team_ids: teams.to_vec(),
+            metadata: Default::default(),
             joined_at: op.at,
             updated_at: op.at,
         };

@@ -32,6 +32,9 @@ pub struct NewInvitation<'a> {
     pub team_ids: &'a [TeamId],
     pub token_hash: &'a TokenHash,
     pub expires_at: Timestamp,
+    /// What the front end chose (`domain::invitation_link`); kept for resends.
+    pub expires_in_days: Option<i64>,
+    pub redirect_url: Option<&'a str>,
 }
 
 /// A new pending invitation and the items that hold it: the invitation (with its `gsi1` and
@@ -59,6 +62,8 @@ pub(in crate::store) fn pending_invitation_items(
         sent_at: op.at,
         updated_at: op.at,
         resends: Vec::new(),
+        expires_in_days: new.expires_in_days,
+        redirect_url: new.redirect_url.map(str::to_owned),
     };
     let token = TokenRecord::to_item(new.token_hash, org_id, &invitation.invitation_id, op.at);
     let items = [invitation.to_item(), invitation.pending_marker(), token];

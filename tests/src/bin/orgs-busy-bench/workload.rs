@@ -205,6 +205,8 @@ async fn seed(
                 team_ids: &[],
                 token_hash: hash,
                 expires_at,
+                expires_in_days: None,
+                redirect_url: None,
             })
             .collect();
         store.seed_pending_invitations(org, &new, &op).await?;
