@@ -6,6 +6,7 @@ pub mod expiry;
 pub mod handlers;
 pub mod routes;
 pub mod runtime;
+pub mod token_claims;
 pub mod views;
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::pin::Pin;
 use lambda_http::{Body, Request, Response};
 
 use orgs_shared::app::App;
-use orgs_shared::http::{ApiError, respond};
+use orgs_shared::http::{ApiError, answer_in_time};
 
 use crate::handlers::{audit, invitations, invitee, me, members, orgs, teams};
 
@@ -126,6 +126,9 @@ pub const STREAM_FUNCTIONS: &[&str] = &["publish-events"];
 /// The functions that no HTTP route reaches: an EventBridge schedule invokes them. Tests hold
 /// the binaries and the template's schedules to this list as they hold routes to `ROUTES`.
 pub const SCHEDULED_FUNCTIONS: &[&str] = &["expire-invitations"];
+/// The functions that no HTTP route reaches: a Cognito user pool invokes them as its triggers.
+/// Tests hold the binaries and the template's Cognito permissions to this list.
+pub const COGNITO_TRIGGERS: &[&str] = &["token-claims"];
 
 impl Route {
     /// The path parameters, if `path` fits this route's template.
@@ -154,11 +157,12 @@ pub fn find(method: &str, path: &str) -> Option<(&'static Route, HashMap<String,
         .find_map(|r| r.match_path(path).map(|params| (r, params)))
 }
 
-/// Runs the handler of `function`, as its Lambda binary would; `None` if no route has it.
+/// Runs the handler of `function`, as its Lambda binary would (within the request's time
+/// budget); `None` if no route has it.
 pub async fn invoke(function: &str, app: &App, req: Request) -> Option<Response<Body>> {
     let route = ROUTES.iter().find(|r| r.function == function)?;
-    let request_id = orgs_shared::http::request_id(&req);
-    Some(respond(&request_id, (route.handler)(app, req).await))
+    let limit = app.config.gateway_limit;
+    Some(answer_in_time(limit, req, |req| (route.handler)(app, req)).await)
 }
 
 #[cfg(test)]

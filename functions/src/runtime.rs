@@ -14,6 +14,7 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use lambda_http::LambdaEvent;
 use orgs_shared::app::{App, Config, init_tracing};
 use orgs_shared::events::{EventsConfig, Publisher};
+use orgs_shared::store::Store;
 
 /// The roots of the certificates AWS endpoints present: Amazon Trust Services' four, and
 /// Starfield Services G2, which cross-signs them. Trusting only these spares every cold start
@@ -53,6 +54,17 @@ pub fn timeout_config() -> TimeoutConfig {
         .connect_timeout(Duration::from_millis(3_100))
         .operation_attempt_timeout(Duration::from_secs(3))
         .operation_timeout(Duration::from_secs(8))
+        .build()
+}
+
+/// How long the Cognito trigger waits on AWS: Cognito gives it 5 s in all, cold start included,
+/// and refuses the sign-in after that. A connection 1 s, one attempt 1.5 s, the call with its
+/// retries 3.5 s.
+pub fn trigger_timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_millis(1_500))
+        .operation_timeout(Duration::from_millis(3_500))
         .build()
 }
 
@@ -103,17 +115,46 @@ macro_rules! lambda_main {
             let app = $crate::runtime::init().await?;
             lambda_http::run(lambda_http::service_fn(
                 move |req: lambda_http::Request| async move {
-                    let request_id = orgs_shared::http::request_id(&req);
-                    let result = $handler(app, req).await;
-                    Ok::<_, std::convert::Infallible>(orgs_shared::http::respond(
-                        &request_id,
-                        result,
-                    ))
+                    // Within the request's time budget, answering 503 when it runs out.
+                    let limit = app.config.gateway_limit;
+                    let answer =
+                        orgs_shared::http::answer_in_time(limit, req, |req| $handler(app, req))
+                            .await;
+                    Ok::<_, std::convert::Infallible>(answer)
                 },
             ))
             .await
         }
     };
+}
+
+/// The whole `main` of `token-claims`, which a Cognito user pool invokes before it issues
+/// tokens. Only the DynamoDB client is built: it reads, and sends nothing else.
+pub async fn serve_token_claims() -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let sdk = sdk_config()?
+        .into_builder()
+        .timeout_config(trigger_timeout_config())
+        .build();
+    let config = Config::from_env()?;
+    let store: &'static Store = Box::leak(Box::new(Store::from_sdk(
+        &sdk,
+        config.table_name,
+        config.retention,
+    )));
+    let max = config.token_max_orgs;
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            crate::token_claims::token_claims(store, max, event.payload)
+                .await
+                .map_err(|e| {
+                    let chain = orgs_shared::app::error_chain(&e);
+                    tracing::error!("reading the organizations for a token failed: {chain}");
+                    lambda_http::Error::from(chain)
+                })
+        },
+    ))
+    .await
 }
 
 /// The whole `main` of `publish-events`, which the table's stream feeds instead of HTTP.

@@ -6,6 +6,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use orgs_shared::app::{App, Config};
+use orgs_shared::domain::budget::GATEWAY_LIMIT;
 use orgs_shared::http::respond;
 use serde_json::{Value, json};
 
@@ -177,4 +178,69 @@ async fn an_unreachable_table_is_503_with_retry_after() {
     let (status, body) = problem(response);
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["type"], "urn:orgs:problem:unavailable");
+}
+
+/// `request`, with the Lambda context of an invocation whose deadline is `left` from now.
+fn request_with_deadline(req: Request, left: std::time::Duration) -> Request {
+    use lambda_http::RequestExt;
+    let deadline = std::time::SystemTime::now() + left;
+    let mut context = lambda_http::Context::default();
+    context.deadline = deadline
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap())
+        .unwrap();
+    req.with_lambda_context(context)
+}
+
+#[tokio::test]
+async fn a_handler_still_working_at_its_deadline_is_answered_503_in_time() {
+    let left = std::time::Duration::from_millis(800);
+    let req = request("GET", "/me", Value::Null, Value::Null, Some("alice"), None);
+    let req = request_with_deadline(req, left);
+    let started = std::time::Instant::now();
+    let response = orgs_shared::http::answer_in_time(GATEWAY_LIMIT, req, |_| async {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        Ok(orgs_shared::http::no_content())
+    })
+    .await;
+    assert!(started.elapsed() < left, "{:?}", started.elapsed());
+    assert_eq!(response.headers()["retry-after"], "1");
+    let (status, body) = problem(response);
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["type"], "urn:orgs:problem:unavailable");
+}
+
+#[tokio::test]
+async fn an_aws_call_that_hangs_is_cut_by_the_budget_and_answered_by_the_store() {
+    // A DynamoDB that takes connections and never answers; the app sets no timeouts of its own.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let sdk = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .http_client(crate::runtime::https_client().expect("the HTTPS client"))
+        .endpoint_url(format!("http://{}", hung.local_addr().unwrap()))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new("test", "test", None, None, "test"),
+            ),
+        )
+        .build();
+    let app = App::new(&sdk, Config::for_table("hung"));
+    let left = std::time::Duration::from_secs(2);
+    let req = request("GET", "/me", Value::Null, Value::Null, Some("alice"), None);
+    let req = request_with_deadline(req, left);
+    let started = std::time::Instant::now();
+    let response =
+        orgs_shared::http::answer_in_time(GATEWAY_LIMIT, req, |req| me::get_me(&app, req)).await;
+    assert!(started.elapsed() < left, "{:?}", started.elapsed());
+    let (status, body) = problem(response);
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    // The store's own answer (DynamoDB unavailable), not the backstop's: the call was bounded.
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("dependency")),
+        "{body}"
+    );
+    drop(hung);
 }

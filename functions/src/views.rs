@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use orgs_shared::domain::{Timestamp, visible_billing_email};
+use orgs_shared::domain::metadata::Object;
+use orgs_shared::domain::{Metadata, Role, Timestamp, visible_billing_email, visible_metadata};
 use orgs_shared::store::{AuditEntry, Invitation, Membership, Organization, Team, User};
 
 #[derive(Debug, Serialize)]
@@ -43,8 +44,25 @@ pub struct OrgView<'a> {
     /// The caller's role in this organization.
     pub role: &'static str,
     pub member_count: i64,
+    pub metadata: MetadataView<'a>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// The kinds of metadata the viewer may read (`domain::metadata::visible_metadata`): `private`
+/// is left out for members.
+#[derive(Debug, Serialize)]
+pub struct MetadataView<'a> {
+    pub public: &'a Object,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private: Option<&'a Object>,
+}
+
+impl<'a> MetadataView<'a> {
+    pub fn new(metadata: &'a Metadata, viewer: Role) -> Self {
+        let (public, private) = visible_metadata(metadata, viewer);
+        Self { public, private }
+    }
 }
 
 impl<'a> OrgView<'a> {
@@ -59,6 +77,7 @@ impl<'a> OrgView<'a> {
             billing_email: visible_billing_email(org.billing_email.as_deref(), caller.role),
             role: caller.role.as_str(),
             member_count: org.member_count,
+            metadata: MetadataView::new(&org.metadata.value, caller.role),
             created_at: org.created_at.to_rfc3339(),
             updated_at: org.updated_at.to_rfc3339(),
         }
@@ -121,6 +140,10 @@ pub struct InvitationView<'a> {
     /// As a person should see it: pending past its deadline shows as expired.
     pub status: &'static str,
     pub expires_at: String,
+    /// Its own lifetime in days; `null` for the configured one.
+    pub expires_in_days: Option<i64>,
+    /// The page its links open; `null` for the configured one.
+    pub redirect_url: Option<&'a str>,
     pub invited_by: &'a str,
     pub created_at: String,
     pub sent_at: String,
@@ -143,6 +166,8 @@ impl<'a> InvitationView<'a> {
                 .effective(invitation.expires_at, now)
                 .as_str(),
             expires_at: invitation.expires_at.to_rfc3339(),
+            expires_in_days: invitation.expires_in_days,
+            redirect_url: invitation.redirect_url.as_deref(),
             invited_by: invitation.invited_by.as_str(),
             created_at: invitation.created_at.to_rfc3339(),
             sent_at: invitation.sent_at.to_rfc3339(),
@@ -180,13 +205,15 @@ pub struct MemberView<'a> {
     pub role: &'static str,
     pub status: &'static str,
     pub team_ids: Vec<&'a str>,
+    pub metadata: MetadataView<'a>,
     pub joined_at: String,
     pub updated_at: String,
 }
 
 impl<'a> MemberView<'a> {
-    /// `profile` adds the person's handle and name, where they have a profile.
-    pub fn new(member: &'a Membership, profile: Option<&'a User>) -> Self {
+    /// `profile` adds the person's handle and name, where they have a profile; `viewer` is the
+    /// caller's role, which decides the metadata shown.
+    pub fn new(member: &'a Membership, profile: Option<&'a User>, viewer: Role) -> Self {
         Self {
             user_id: member.user_id.as_str(),
             email: member
@@ -198,6 +225,7 @@ impl<'a> MemberView<'a> {
             role: member.role.as_str(),
             status: member.status.as_str(),
             team_ids: member.team_ids.iter().map(|t| t.as_str()).collect(),
+            metadata: MetadataView::new(&member.metadata.value, viewer),
             joined_at: member.joined_at.to_rfc3339(),
             updated_at: member.updated_at.to_rfc3339(),
         }

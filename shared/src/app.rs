@@ -4,6 +4,8 @@ use aws_config::SdkConfig;
 
 // The limits are a product rule and live in the domain; configured here.
 pub use crate::domain::Limits;
+use crate::domain::MaxTokenOrgs;
+use crate::domain::invitation_link::{self, RedirectOrigins};
 use crate::mail::Mailer;
 use crate::store::{Retention, Store};
 
@@ -18,8 +20,11 @@ pub enum ConfigError {
 /// How invitations are made.
 #[derive(Clone, Debug)]
 pub struct InvitationSettings {
-    /// Links are `{url_base}?token={token}`.
+    /// Links are `{url_base}?token={token}`, unless the invitation names its own page.
     pub url_base: String,
+    /// The origins whose pages an invitation's `redirect_url` may name.
+    pub redirect_origins: RedirectOrigins,
+    /// How long an invitation lasts that does not say (`expires_in_days`).
     pub ttl_seconds: i64,
     pub mail_from: String,
 }
@@ -28,6 +33,7 @@ impl Default for InvitationSettings {
     fn default() -> Self {
         Self {
             url_base: "http://127.0.0.1:3001/invite".into(),
+            redirect_origins: RedirectOrigins::default(),
             ttl_seconds: 7 * 24 * 3600,
             mail_from: "no-reply@orgs.local".into(),
         }
@@ -43,6 +49,12 @@ pub struct Config {
     pub retention: Retention,
     pub limits: Limits,
     pub invitations: InvitationSettings,
+    /// How long the API in front waits for a function: API Gateway's 30 s (an HTTP API's most,
+    /// never configured otherwise when deployed). A request's time budget ends there at the
+    /// latest (`crate::budget`); only tests on a slow local AWS lengthen it.
+    pub gateway_limit: std::time::Duration,
+    /// The most organizations the `token-claims` trigger names in a token.
+    pub token_max_orgs: MaxTokenOrgs,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -81,14 +93,26 @@ impl Config {
                     limits.resends_per_invitation_per_day,
                 )?,
                 members_per_org: number("ORGS_MAX_MEMBERS", limits.members_per_org)?,
+                metadata_bytes: number("ORGS_MAX_METADATA_BYTES", limits.metadata_bytes)?,
             },
             invitations: InvitationSettings {
                 url_base: var("ORGS_INVITE_URL_BASE").unwrap_or(invitations.url_base),
+                redirect_origins: match var("ORGS_INVITE_REDIRECT_ORIGINS") {
+                    None => invitations.redirect_origins,
+                    Some(list) => {
+                        RedirectOrigins::parse(&list).map_err(|e| ConfigError::Invalid {
+                            name: "ORGS_INVITE_REDIRECT_ORIGINS",
+                            reason: e.to_string(),
+                        })?
+                    }
+                },
                 ttl_seconds: number("ORGS_INVITATION_TTL_SECONDS", invitations.ttl_seconds)?,
                 mail_from: var("ORGS_MAIL_FROM").unwrap_or(invitations.mail_from),
             },
             table_name: var("ORGS_TABLE_NAME").ok_or(ConfigError::Missing("ORGS_TABLE_NAME"))?,
             max_body_bytes: number("ORGS_MAX_BODY_BYTES", Self::DEFAULT_MAX_BODY_BYTES)?,
+            gateway_limit: crate::domain::budget::GATEWAY_LIMIT,
+            token_max_orgs: token_max_orgs_from_env()?,
             retention: Retention {
                 audit_seconds: number::<i64>(
                     "ORGS_AUDIT_RETENTION_DAYS",
@@ -107,8 +131,20 @@ impl Config {
             retention: Retention::default(),
             limits: Limits::default(),
             invitations: InvitationSettings::default(),
+            gateway_limit: crate::domain::budget::GATEWAY_LIMIT,
+            token_max_orgs: MaxTokenOrgs::default(),
         }
     }
+}
+
+/// `ORGS_TOKEN_MAX_ORGS`, by default `MaxTokenOrgs::DEFAULT`.
+pub fn token_max_orgs_from_env() -> Result<MaxTokenOrgs, ConfigError> {
+    const NAME: &str = "ORGS_TOKEN_MAX_ORGS";
+    let max = number(NAME, MaxTokenOrgs::default().get())?;
+    MaxTokenOrgs::new(max).ok_or_else(|| ConfigError::Invalid {
+        name: NAME,
+        reason: format!("{max} is not between 1 and {}", MaxTokenOrgs::MOST),
+    })
 }
 
 /// Shared state of a function: its clients and settings.
@@ -138,11 +174,15 @@ impl App {
         }
     }
 
-    /// The accept link for a token.
-    pub fn invite_link(&self, token: &crate::domain::InvitationToken) -> String {
-        let base = &self.config.invitations.url_base;
-        let separator = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{separator}token={}", token.expose())
+    /// The accept link for a token: on the invitation's own page (`redirect_url`, checked
+    /// against the allowlist when it was made), else on the configured one.
+    pub fn invite_link(
+        &self,
+        redirect_url: Option<&str>,
+        token: &crate::domain::InvitationToken,
+    ) -> String {
+        let page = redirect_url.unwrap_or(&self.config.invitations.url_base);
+        invitation_link::invite_link(page, token.expose())
     }
 }
 

@@ -2,6 +2,7 @@
 //! key layout), mail, events, and the HTTP glue shared by every function.
 
 pub mod app;
+pub mod budget;
 pub mod domain;
 pub mod events;
 pub mod http;

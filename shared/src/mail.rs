@@ -104,9 +104,15 @@ fn utf8(data: String) -> Result<Content, MailError> {
 }
 
 impl Mailer {
+    /// Every send is bounded by the budget of the request it serves
+    /// (`crate::budget::WithinBudget`).
     pub fn new(client: aws_sdk_sesv2::Client, from: impl Into<String>) -> Self {
+        let config = client
+            .config()
+            .to_builder()
+            .interceptor(crate::budget::WithinBudget);
         Self {
-            client,
+            client: aws_sdk_sesv2::Client::from_conf(config.build()),
             from: from.into(),
             echo_links: false,
         }

@@ -178,6 +178,13 @@ ACCEPTED_REFUSALS = [
     (r"user_id", "not_a_member"),
     # Deleting an organization takes its current handle.
     (r"confirm", "confirmation_mismatch"),
+    # An invitation's page must be on the deployment's allowlist of origins, and have a host and
+    # no fragment, which `format: uri` does not say.
+    (r"invitations\[\d+\]\.redirect_url", "origin_not_allowed"),
+    (r"invitations\[\d+\]\.redirect_url", "invalid_url"),
+    # Metadata's size and depth are those of the patch merged with what is stored.
+    (r"metadata\.(public|private)", "too_large"),
+    (r"metadata\.(public|private)", "too_deep"),
 ]
 
 

@@ -147,6 +147,9 @@ def run_server(args, role: str, tokens: dict, venv_bin: Path, out: Path, aws_end
         "ORGS_TABLE_NAME": table,
         "ORGS_EXPIRY_INTERVAL_SECONDS": "0",
         "ORGS_EVENT_BUS_NAME": f"orgs-fuzz-{role}",
+        # The origin of the `redirect_url` example in infra/openapi.yaml, so that invitations
+        # with their own page are made too, not only refused.
+        "ORGS_INVITE_REDIRECT_ORIGINS": "https://app.example.com",
     }
     log = open(out / "server.log", "w")
     server = subprocess.Popen([args.bin_dir / "orgs-local"], env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -1,8 +1,12 @@
-//! Fault injection in front of DynamoDB, for tests: a loopback HTTP proxy that forwards every
-//! request to the real endpoint (moto) unchanged, except the ones a rule picks. Those it answers
-//! itself, byte for byte as DynamoDB does when it throttles or fails, or it drops the connection
-//! without an answer. It is not a mock: moto still does all the real work, and a faulted request
-//! never reaches it.
+//! Fault injection in front of DynamoDB or SES, for tests: a loopback HTTP proxy that forwards
+//! every request to the real endpoint (moto) unchanged, except the ones a rule picks. Those it
+//! answers itself, byte for byte as DynamoDB does when it throttles or fails, or it drops the
+//! connection without an answer, or it forwards them late. It is not a mock: moto still does all
+//! the real work, and a faulted request never reaches it, unless it is only delayed.
+//!
+//! A DynamoDB call names its operation in `X-Amz-Target`; SES v2 is a REST API, whose sending
+//! operation is `SendEmail` here (other SES requests are named by method and path). The answers
+//! a fault makes up are DynamoDB's: on SES, use `Delay`, `Drop` or `Stall`.
 //!
 //! Rules count *calls*: one SDK operation with all its attempts, which the SDK marks with one
 //! `amz-sdk-invocation-id`. A rule on every attempt of a call exhausts the SDK's own retries; a
@@ -45,6 +49,9 @@ pub enum Fault {
     /// No answer for a minute, then the connection closes: DynamoDB hanging, which only the
     /// SDK's timeouts end.
     Stall,
+    /// Forwarded after this delay, and answered by moto: a slow service, not a hung one. A
+    /// request whose client gives up meanwhile is never forwarded (see `Call::forwarded`).
+    Delay(std::time::Duration),
     /// A `BatchWriteItem` does only part of its work: the writes to partitions whose key starts
     /// with this prefix come back as `UnprocessedItems`, as when those partitions are
     /// throttled, and moto does the rest. Other operations pass untouched.
@@ -108,6 +115,8 @@ pub struct Call {
     pub fault: Option<Fault>,
     /// Attempts that got the fault.
     pub faulted: u32,
+    /// Attempts handed to moto (a delayed one only once its delay is over).
+    pub forwarded: u32,
 }
 
 #[derive(Default)]
@@ -150,6 +159,7 @@ impl State {
                     attempts: 0,
                     fault: chosen.map(|r| r.fault),
                     faulted: 0,
+                    forwarded: 0,
                 });
                 let index = self.calls.len() - 1;
                 if let Some(id) = invocation {
@@ -167,6 +177,13 @@ impl State {
             call.faulted += 1;
         }
         fault
+    }
+
+    fn forwarded(&mut self, invocation: Option<&str>) {
+        let index = invocation.and_then(|id| self.invocations.get(id).copied());
+        if let Some(call) = index.and_then(|index| self.calls.get_mut(index)) {
+            call.forwarded += 1;
+        }
     }
 }
 
@@ -291,21 +308,34 @@ async fn handle(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    let operation = header("x-amz-target")
-        .and_then(|t| t.split_once('.').map(|(_, op)| op.to_owned()))
-        .unwrap_or_default();
+    let operation = match header("x-amz-target") {
+        Some(target) => target
+            .split_once('.')
+            .map(|(_, op)| op.to_owned())
+            .unwrap_or_default(),
+        None => rest_operation(req.method().as_str(), req.uri().path()),
+    };
     let invocation = header("amz-sdk-invocation-id");
-    let fault = state
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .attempt(invocation.as_deref(), &operation);
+    let lock = || state.lock().unwrap_or_else(PoisonError::into_inner);
+    let fault = lock().attempt(invocation.as_deref(), &operation);
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(body) => body.to_bytes(),
         Err(_) => return Err(ProxyError::Dropped),
     };
+    if let Some(Fault::Delay(delay)) = fault {
+        // Should the client hang up meanwhile, its connection ends and this with it.
+        tokio::time::sleep(delay).await;
+    }
+    let forwarded = matches!(
+        fault,
+        None | Some(Fault::Delay(_) | Fault::PartlyUnprocessed(_))
+    );
+    if forwarded {
+        lock().forwarded(invocation.as_deref());
+    }
     match fault {
-        None => Ok(forward(upstream, parts, body).await),
+        None | Some(Fault::Delay(_)) => Ok(forward(upstream, parts, body).await),
         Some(Fault::PartlyUnprocessed(prefix)) if operation == "BatchWriteItem" => {
             Ok(partly_unprocessed(upstream, parts, &body, prefix).await)
         }
@@ -316,6 +346,15 @@ async fn handle(
             Err(ProxyError::Dropped)
         }
         Some(fault) => Ok(fault_answer(fault, &operation, &body)),
+    }
+}
+
+/// The operation of a REST request (SES v2): `SendEmail` for a send, else method and path.
+fn rest_operation(method: &str, path: &str) -> String {
+    if method == "POST" && path.trim_end_matches('/') == "/v2/email/outbound-emails" {
+        "SendEmail".to_owned()
+    } else {
+        format!("{method} {path}")
     }
 }
 
@@ -410,7 +449,7 @@ fn fault_answer(fault: Fault, operation: &str, request: &[u8]) -> Answer {
                 )),
             )
         }
-        Fault::Drop | Fault::Stall | Fault::PartlyUnprocessed(_) => {
+        Fault::Drop | Fault::Stall | Fault::Delay(_) | Fault::PartlyUnprocessed(_) => {
             unreachable!("answered elsewhere")
         }
     }

@@ -14,6 +14,7 @@ pub mod moto;
 pub mod provision;
 pub mod server;
 pub mod stream;
+pub mod timeouts;
 pub mod token;
 
 use std::path::PathBuf;

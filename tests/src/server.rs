@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use bytes::Bytes;
@@ -15,6 +15,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use lambda_http::RequestExt;
 use orgs_functions::routes::{self, Auth};
 use orgs_shared::app::App;
 use serde_json::{Value, json};
@@ -22,6 +23,7 @@ use tokio::net::TcpListener;
 
 use crate::cors::Cors;
 use crate::gateway_path::{decode_params, decode_path};
+use crate::timeouts::FunctionTimeouts;
 use crate::token;
 
 /// API Gateway's own limit on a request's payload.
@@ -36,6 +38,8 @@ pub struct LocalApi {
     pub log_requests: bool,
     /// The HTTP API's `CorsConfiguration` origins (`CorsAllowedOrigins`).
     pub cors: Cors,
+    /// Each function's Lambda timeout: a handler is told the deadline it would have on Lambda.
+    pub timeouts: FunctionTimeouts,
 }
 
 /// Serves until the listener's task is dropped.
@@ -151,13 +155,25 @@ async fn route(
         request_id,
     );
     let request = match lambda_http::request::from_str(&event.to_string()) {
-        Ok(request) => request,
+        Ok(request) => request.with_lambda_context(lambda_context(api.timeouts.of(route.function))),
         Err(_) => return gateway_answer(StatusCode::BAD_REQUEST, "Bad Request"),
     };
     match routes::invoke(route.function, &api.app, request).await {
         Some(response) => to_hyper(response),
         None => gateway_answer(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
     }
+}
+
+/// The context Lambda gives an invocation of a function with this timeout: its own request id,
+/// and the deadline the timeout sets from now.
+fn lambda_context(timeout: Duration) -> lambda_http::Context {
+    let deadline = SystemTime::now() + timeout;
+    let mut context = lambda_http::Context::default();
+    context.request_id = uuid::Uuid::new_v4().to_string();
+    context.deadline = deadline
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    context
 }
 
 /// The payload 2.0 event API Gateway would send for this request once routed and authorized,

@@ -45,6 +45,18 @@ pub fn mint(
     email_verified: bool,
     ttl_seconds: i64,
 ) -> String {
+    mint_with(secret, sub, email, email_verified, ttl_seconds, Map::new())
+}
+
+/// `mint` with more claims, such as those the `token-claims` trigger adds.
+pub fn mint_with(
+    secret: &str,
+    sub: &str,
+    email: Option<&str>,
+    email_verified: bool,
+    ttl_seconds: i64,
+    extra: Map<String, Value>,
+) -> String {
     let now = now();
     let mut claims = json!({
         "sub": sub,
@@ -58,26 +70,70 @@ pub fn mint(
     if let Some(email) = email {
         claims["email"] = json!(email);
     }
+    add(&mut claims, extra);
     sign(secret, &claims)
+}
+
+fn add(claims: &mut Value, extra: Map<String, Value>) {
+    if let Some(claims) = claims.as_object_mut() {
+        claims.extend(extra);
+    }
 }
 
 /// A signed access token for `sub`, shaped as Cognito's: `client_id` instead of `aud`, and no
 /// email claims.
 pub fn mint_access(secret: &str, sub: &str, ttl_seconds: i64) -> String {
+    mint_access_with(secret, sub, ttl_seconds, Map::new())
+}
+
+/// `mint_access` with more claims, such as those the `token-claims` trigger adds.
+pub fn mint_access_with(
+    secret: &str,
+    sub: &str,
+    ttl_seconds: i64,
+    extra: Map<String, Value>,
+) -> String {
     let now = now();
-    sign(
-        secret,
-        &json!({
-            "sub": sub,
-            "client_id": AUDIENCE,
-            "token_use": "access",
-            "scope": "openid email",
-            "username": sub,
-            "exp": now + ttl_seconds,
-            "iss": ISSUER,
-            "iat": now,
-        }),
-    )
+    let mut claims = json!({
+        "sub": sub,
+        "client_id": AUDIENCE,
+        "token_use": "access",
+        "scope": "openid email",
+        "username": sub,
+        "exp": now + ttl_seconds,
+        "iss": ISSUER,
+        "iat": now,
+    });
+    add(&mut claims, extra);
+    sign(secret, &claims)
+}
+
+/// The event a Cognito user pool sends its pre-token-generation trigger (version 2) when the
+/// person `sub` signs in, with their email attributes as Cognito keeps them (strings).
+pub fn pre_token_generation_event(sub: &str, email: Option<&str>, email_verified: bool) -> Value {
+    let mut attributes = json!({ "sub": sub, "cognito:user_status": "CONFIRMED" });
+    if let Some(email) = email {
+        attributes["email"] = json!(email);
+        attributes["email_verified"] = json!(email_verified.to_string());
+    }
+    json!({
+        "version": "2",
+        "triggerSource": "TokenGeneration_Authentication",
+        "region": "us-east-1",
+        "userPoolId": "us-east-1_orgslocal",
+        "userName": sub,
+        "callerContext": { "awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": AUDIENCE },
+        "request": {
+            "userAttributes": attributes,
+            "groupConfiguration": {
+                "groupsToOverride": [],
+                "iamRolesToOverride": [],
+                "preferredRole": null,
+            },
+            "scopes": ["openid", "email"],
+        },
+        "response": { "claimsAndScopeOverrideDetails": null },
+    })
 }
 
 /// Whether the token was issued for this API, as API Gateway decides: `aud` must name the
@@ -171,6 +227,20 @@ mod tests {
         both["aud"] = json!("other");
         both["client_id"] = json!(AUDIENCE);
         assert!(verify("s", &sign("s", &both)).is_none());
+    }
+
+    #[test]
+    fn object_claims_reach_the_function_as_their_json_text() {
+        let mut extra = Map::new();
+        extra.insert(
+            "orgs".into(),
+            json!({ "org_1": { "handle": "acme", "role": "owner" } }),
+        );
+        extra.insert("orgs_truncated".into(), json!(true));
+        let claims = verify("s", &mint_access_with("s", "bob", 60, extra)).unwrap();
+        let orgs: Value = serde_json::from_str(&claims["orgs"]).unwrap();
+        assert_eq!(orgs["org_1"]["role"], "owner");
+        assert_eq!(claims["orgs_truncated"], "true");
     }
 
     #[test]

@@ -7,18 +7,22 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use orgs_shared::app::App;
+use orgs_shared::budget::{self, Budget};
 use orgs_shared::domain::invitation::{check_batch_size, named_teams, parse_batch};
+use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime_seconds};
 use orgs_shared::domain::{
-    FreshToken, InvitationId, InvitationSpec, InvitationStatus, Invitee, NoAddress, Permission,
-    RawInvitee, TeamId, Timestamp, ValidationError, inviter_name, may_resend,
+    FieldErrors, FreshToken, InvitationId, InvitationSpec, InvitationStatus, InvitationToken,
+    Invitee, NoAddress, Permission, RawInvitee, TeamId, Timestamp, UserId, ValidationError,
+    inviter_name, may_resend,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, embedded_problem, encode_cursor, json, json_body,
     no_content, present,
 };
 use orgs_shared::mail::InvitationEmail;
-use orgs_shared::store::{Invitation, ItemKey, NewInvitation, Op, Organization, User};
+use orgs_shared::store::{Invitation, ItemKey, NewInvitation, Op, Organization, StoreError, User};
 
+use super::in_time;
 use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
 use crate::views::{InvitationView, PageView};
 
@@ -43,6 +47,10 @@ struct InviteeBody {
     note: Option<String>,
     #[serde(default)]
     teams: Vec<String>,
+    #[serde(default, deserialize_with = "present")]
+    expires_in_days: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    redirect_url: Option<String>,
 }
 
 impl InviteeBody {
@@ -58,6 +66,28 @@ impl InviteeBody {
     }
 }
 
+/// Every invitee's lifetime and page, with the errors of all of them added to `errors`.
+fn link_choices(
+    invitees: &[InviteeBody],
+    allowed: &RedirectOrigins,
+    errors: &mut FieldErrors,
+) -> Vec<LinkChoice> {
+    invitees
+        .iter()
+        .enumerate()
+        .filter_map(|(i, invitee)| {
+            LinkChoice::parse(
+                &format!("invitations[{i}]"),
+                invitee.expires_in_days,
+                invitee.redirect_url.as_deref(),
+                allowed,
+            )
+            .map_err(|e| e.into_vec().into_iter().for_each(|e| errors.push(e)))
+            .ok()
+        })
+        .collect()
+}
+
 /// How the email names the inviter, from their profile and their claims.
 fn inviter(caller: &Caller, profile: Option<User>) -> String {
     let profile = profile.as_ref();
@@ -69,12 +99,23 @@ fn inviter(caller: &Caller, profile: Option<User>) -> String {
     )
 }
 
-/// Sends the email; a failure is reported to the inviter, never lost: the invitation stays
-/// pending and a resend works once SES is back.
-async fn send(app: &App, email: InvitationEmail<'_>) -> Value {
-    match app.mailer.send_invitation(&email).await {
-        Ok(()) => json!({ "email_sent": true }),
-        Err(err) => {
+/// Sends the email within `budget` (`in_time`); a failure is reported to the inviter, never
+/// lost: the invitation stays pending and a resend works once SES is back.
+async fn send(app: &App, email: InvitationEmail<'_>, budget: Budget) -> Value {
+    if !in_time::may_send(&budget) {
+        return in_time::email_out_of_time();
+    }
+    let sent = tokio::time::timeout_at(
+        budget.answer_by().into(),
+        app.mailer.send_invitation(&email),
+    );
+    match sent.await {
+        Ok(Ok(())) => json!({ "email_sent": true }),
+        Err(_) => {
+            tracing::warn!("invitation email not sent in the time left");
+            in_time::email_out_of_time()
+        }
+        Ok(Err(err)) => {
             tracing::warn!(error = %err, "invitation email not sent");
             json!({
                 "email_sent": false,
@@ -100,8 +141,21 @@ struct Inviting<'a> {
     op: Op,
 }
 
+/// An invitee ready to be written: the address resolved, the token drawn.
+struct Prepared {
+    email: String,
+    user: Option<UserId>,
+    token: InvitationToken,
+    expires_at: Timestamp,
+}
+
 impl Inviting<'_> {
-    async fn invite(&self, spec: &InvitationSpec) -> Result<Value, ApiError> {
+    /// Resolves a handle invitee to their address, and draws the token for the lifetime asked.
+    async fn prepare(
+        &self,
+        spec: &InvitationSpec,
+        choice: &LinkChoice,
+    ) -> Result<Prepared, ApiError> {
         let (email, user) = match &spec.invitee {
             Invitee::Email(email) => (email.as_str().to_owned(), None),
             Invitee::Handle(handle) => {
@@ -116,27 +170,96 @@ impl Inviting<'_> {
             }
         };
         // A failure here is one result of the batch, which `respond` never sees: log it.
-        let FreshToken { token, expires_at } =
-            FreshToken::issue(self.op.at, self.app.config.invitations.ttl_seconds)
-                .inspect_err(|e| tracing::error!(error = %e, "no randomness for a token"))?;
-        let new = NewInvitation {
-            email: &email,
-            invitee_user_id: user.as_ref(),
-            role: spec.role,
-            name: spec.name.as_ref().map(|n| n.as_str()),
-            note: spec.note.as_ref().map(|n| n.as_str()),
-            team_ids: &spec.teams,
-            token_hash: &token.hash(),
+        let lifetime = lifetime_seconds(
+            choice.expires_in_days,
+            self.app.config.invitations.ttl_seconds,
+        );
+        let FreshToken { token, expires_at } = FreshToken::issue(self.op.at, lifetime)
+            .inspect_err(|e| tracing::error!(error = %e, "no randomness for a token"))?;
+        Ok(Prepared {
+            email,
+            user,
+            token,
             expires_at,
+        })
+    }
+
+    /// Invites everyone in `specs`: their addresses resolved one by one, then all written in
+    /// one transaction, then the emails sent side by side. One result per invitee, in order;
+    /// an error of the transaction itself (nothing was written) is the whole request's.
+    async fn invite_all(
+        &self,
+        specs: &[InvitationSpec],
+        choices: &[LinkChoice],
+    ) -> Result<Vec<Result<Value, ApiError>>, ApiError> {
+        let budget = in_time::request_budget();
+        // Looking invitees up may not eat into the time the transaction needs.
+        let lookups = in_time::lookup_budget(&budget);
+        let mut results: Vec<Option<Result<Value, ApiError>>> = Vec::new();
+        let mut ready = Vec::new();
+        for (i, spec) in specs.iter().enumerate() {
+            // Out of time: this invitee and those after it are reported, not started.
+            if !in_time::may_start_invitee(&lookups) {
+                results.push(Some(Err(in_time::not_attempted())));
+                continue;
+            }
+            match budget::within(lookups, self.prepare(spec, &choices[i])).await {
+                Ok(prepared) => {
+                    results.push(None);
+                    ready.push((i, prepared));
+                }
+                Err(err) => results.push(Some(Err(err))),
+            }
+        }
+        let hashes: Vec<_> = ready.iter().map(|(_, p)| p.token.hash()).collect();
+        let news: Vec<NewInvitation> = ready
+            .iter()
+            .zip(&hashes)
+            .map(|((i, p), hash)| NewInvitation {
+                email: &p.email,
+                invitee_user_id: p.user.as_ref(),
+                role: specs[*i].role,
+                name: specs[*i].name.as_ref().map(|n| n.as_str()),
+                note: specs[*i].note.as_ref().map(|n| n.as_str()),
+                team_ids: &specs[*i].teams,
+                token_hash: hash,
+                expires_at: p.expires_at,
+                expires_in_days: choices[*i].expires_in_days,
+                redirect_url: choices[*i].redirect_url.as_deref(),
+            })
+            .collect();
+        // No time left for the transaction: none of them was attempted.
+        if !news.is_empty() && !in_time::may_start_invitee(&budget) {
+            for (i, _) in &ready {
+                results[*i] = Some(Err(in_time::not_attempted()));
+            }
+            return Ok(results.into_iter().flatten().collect());
+        }
+        let created = match news.is_empty() {
+            true => Vec::new(),
+            false => {
+                self.app
+                    .store
+                    .create_invitations(self.org, &news, &self.app.config.limits, &self.op)
+                    .await?
+            }
         };
-        let invitation = self
-            .app
-            .store
-            .create_invitation(self.org, &new, &self.app.config.limits, &self.op)
-            .await?;
-        let link = self.app.invite_link(&token);
-        let delivery = send(self.app, self.email(&invitation, &link)).await;
-        Ok(with_link(delivery, &invitation, &link, self.op.at))
+        let sent = created.iter().zip(&ready).map(|(made, (_, p))| async move {
+            let invitation = made
+                .as_ref()
+                .map_err(|refusal| ApiError::from(StoreError::Refused(*refusal)))?;
+            let link = self
+                .app
+                .invite_link(invitation.redirect_url.as_deref(), &p.token);
+            // The emails go side by side: each may take what is left, less the answer's time.
+            let email_budget = in_time::email_budget(&budget);
+            let delivery = send(self.app, self.email(invitation, &link), email_budget).await;
+            Ok(with_link(delivery, invitation, &link, self.op.at))
+        });
+        for ((i, _), result) in ready.iter().zip(futures::future::join_all(sent).await) {
+            results[*i] = Some(result);
+        }
+        Ok(results.into_iter().flatten().collect())
     }
 
     fn email<'a>(&'a self, invitation: &'a Invitation, link: &'a str) -> InvitationEmail<'a> {
@@ -155,8 +278,9 @@ impl Inviting<'_> {
 }
 
 /// `POST /orgs/{org_id}/invitations`: 201 when every invitee was invited, else 207 with a
-/// result per invitee, or 503 when none was and DynamoDB was unavailable for one. Invalid input
-/// or a limit refuses the whole request and sends nothing.
+/// result per invitee, or 503 when none was and DynamoDB was unavailable for one, or the
+/// request's time ran out before it (`in_time`). Invalid input or a limit refuses the whole
+/// request and sends nothing.
 pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: CreateInvitations = json_body(&req, app.config.max_body_bytes)?;
@@ -181,13 +305,33 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     .await?;
     let mut existing_teams: Vec<TeamId> = Vec::new();
     for team in named_teams {
-        if items.team(&team)?.is_some() {
+        // A team being deleted can no longer be joined, so no invitation may name it.
+        if items.team(&team)?.is_some_and(|team| team.active) {
             existing_teams.push(team);
         }
     }
-    let specs = parse_batch(&batch, me.role, &existing_teams)?;
+    let mut errors = FieldErrors::default();
+    let choices = link_choices(
+        &body.invitations,
+        &app.config.invitations.redirect_origins,
+        &mut errors,
+    );
+    let specs = match parse_batch(&batch, me.role, &existing_teams) {
+        Ok(specs) if errors.is_empty() => specs,
+        Ok(_) => return Err(errors.into()),
+        Err(refused) => {
+            let mut all = FieldErrors::default();
+            refused
+                .into_vec()
+                .into_iter()
+                .chain(errors.into_vec())
+                .for_each(|e| all.push(e));
+            return Err(all.into());
+        }
+    };
     app.config.limits.admit_invitations(
         specs.len() as i64,
+        org.member_count,
         org.pending_invitations,
         items.emails_sent_on(op.at)?,
     )?;
@@ -201,8 +345,8 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     let mut all_created = true;
     let mut none_created = true;
     let mut unavailable = None;
-    for spec in &specs {
-        results.push(match inviting.invite(spec).await {
+    for outcome in inviting.invite_all(&specs, &choices).await? {
+        results.push(match outcome {
             Ok(mut created) => {
                 none_created = false;
                 created["status"] = json!(201);
@@ -323,8 +467,12 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         items.emails_sent_on(op.at)?,
         limits,
     )?;
-    let FreshToken { token, expires_at } =
-        FreshToken::issue(op.at, app.config.invitations.ttl_seconds)?;
+    // The same lifetime again, from now, and the same page.
+    let lifetime = lifetime_seconds(
+        invitation.expires_in_days,
+        app.config.invitations.ttl_seconds,
+    );
+    let FreshToken { token, expires_at } = FreshToken::issue(op.at, lifetime)?;
     let inviting = Inviting {
         app,
         org: &org,
@@ -335,8 +483,9 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         .store
         .resend_invitation(&invitation, &token.hash(), expires_at, limits, &inviting.op)
         .await?;
-    let link = app.invite_link(&token);
-    let delivery = send(app, inviting.email(&resent, &link)).await;
+    let link = app.invite_link(resent.redirect_url.as_deref(), &token);
+    let budget = in_time::email_budget(&in_time::request_budget());
+    let delivery = send(app, inviting.email(&resent, &link), budget).await;
     Ok(json(
         StatusCode::OK,
         &with_link(delivery, &resent, &link, inviting.op.at),

@@ -117,21 +117,33 @@ pub async fn accept_invitation(app: &App, req: Request) -> Result<Response<Body>
         ..
     } = pending_by_token(app, &req, op.at).await?;
     check_invitee(&caller, &invitation)?;
-    let teams = app
+    let mut teams = app
         .store
-        .existing_teams(&org.org_id, &invitation.team_ids)
+        .live_teams(&org.org_id, &invitation.team_ids)
         .await?;
     let joiner = Joiner {
         user_id: &caller.user_id,
         verified_email: caller.verified_email(),
     };
-    let membership = match app
-        .store
-        .accept_invitation(&invitation, &joiner, &teams, &app.config.limits, &op)
-        .await
-    {
-        Ok(membership) => membership,
-        Err(err) => return Err(explain(app, &invitation, err, op.at).await),
+    let membership = loop {
+        let err = match app
+            .store
+            .accept_invitation(&invitation, &joiner, &teams, &op)
+            .await
+        {
+            Ok(membership) => break membership,
+            Err(err) => err,
+        };
+        // A team named by the invitation began its deletion since the read: the invitee joins
+        // the others. Teams only ever leave that set, so this ends.
+        if matches!(err, StoreError::Refused(Refusal::Gone)) && !teams.is_empty() {
+            let live = app.store.live_teams(&org.org_id, &teams).await?;
+            if live.len() < teams.len() {
+                teams = live;
+                continue;
+            }
+        }
+        return Err(explain(app, &invitation, err, op.at).await);
     };
     org.member_count += 1;
     org.pending_invitations -= 1;

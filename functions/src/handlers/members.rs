@@ -9,13 +9,14 @@ use serde::Deserialize;
 use orgs_shared::app::App;
 use orgs_shared::domain::{
     MemberChange, MemberStatus, MemberUpdate, Permission, Role, TransferRefused, UserId,
-    ValidationError, may_change, may_transfer,
+    ValidationError, may_change, may_transfer, may_write_metadata,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content, present,
 };
-use orgs_shared::store::{ItemKey, Membership, Organization, User};
+use orgs_shared::store::{ItemKey, Membership, Organization, Rereads, User};
 
+use super::metadata::{self, MetadataBody};
 use crate::access::{Authorized, authorize, authorize_reading, check, op, path_param};
 use crate::views::{MemberView, PageView};
 
@@ -90,7 +91,7 @@ pub async fn list_members(app: &App, req: Request) -> Result<Response<Body>, Api
         })
         .transpose()?;
     let after = page.after_as(UserId::parse)?;
-    let (org, _) = authorize(
+    let (org, viewer) = authorize(
         app,
         &caller,
         &path_param(&req, "org_id"),
@@ -106,7 +107,10 @@ pub async fn list_members(app: &App, req: Request) -> Result<Response<Body>, Api
     let items = found
         .items
         .iter()
-        .map(|m| MemberView::new(m, profiles.iter().find(|p| p.user_id == m.user_id)))
+        .map(|m| {
+            let profile = profiles.iter().find(|p| p.user_id == m.user_id);
+            MemberView::new(m, profile, viewer.role)
+        })
         .collect();
     let next_cursor = found.next.map(|user| encode_cursor(user.as_str()));
     Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
@@ -115,12 +119,15 @@ pub async fn list_members(app: &App, req: Request) -> Result<Response<Body>, Api
 pub async fn get_member(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let Target {
-        theirs, profile, ..
+        mine,
+        theirs,
+        profile,
+        ..
     } = caller_and_target(app, &caller, &req, &path_param(&req, "user_id"), true).await?;
     let target = theirs.ok_or(ApiError::NotFound("member"))?;
     Ok(json(
         StatusCode::OK,
-        &MemberView::new(&target, profile.as_ref()),
+        &MemberView::new(&target, profile.as_ref(), mine.role),
     ))
 }
 
@@ -131,43 +138,74 @@ struct UpdateMember {
     role: Option<String>,
     #[serde(default, deserialize_with = "present")]
     status: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    metadata: Option<MetadataBody>,
 }
 
+/// Metadata is merged with what was read and written on the condition that the membership is
+/// still so; when another write came first, it is all read and decided again.
 pub async fn update_member(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let body: UpdateMember = json_body(&req, app.config.max_body_bytes)?;
-    let update = MemberUpdate::parse(body.role.as_deref(), body.status.as_deref())?;
-    let Target {
-        mine,
-        theirs,
-        profile,
-        ..
-    } = caller_and_target(app, &caller, &req, &path_param(&req, "user_id"), true).await?;
-    let target = theirs.ok_or(ApiError::NotFound("member"))?;
-    let myself = mine.user_id == target.user_id;
-    update.allowed(mine.standing(), myself, target.standing())?;
-    if !update.changes(target.standing()) {
-        return Ok(json(
-            StatusCode::OK,
-            &MemberView::new(&target, profile.as_ref()),
-        ));
+    let mut body: UpdateMember = json_body(&req, app.config.max_body_bytes)?;
+    // Sending `metadata` at all, even `{}`, asks to write it: only admins and owners may.
+    let writes_metadata = body.metadata.is_some();
+    let metadata_patch = metadata::parse(body.metadata.take())?;
+    let update = MemberUpdate::parse(
+        body.role.as_deref(),
+        body.status.as_deref(),
+        writes_metadata,
+    )?;
+    let op = op(&caller, &req);
+    let mut rereads = Rereads::default();
+    loop {
+        let Target {
+            mine,
+            theirs,
+            profile,
+            ..
+        } = caller_and_target(app, &caller, &req, &path_param(&req, "user_id"), true).await?;
+        let target = theirs.ok_or(ApiError::NotFound("member"))?;
+        let myself = mine.user_id == target.user_id;
+        update.allowed(mine.standing(), myself, target.standing())?;
+        if writes_metadata {
+            may_write_metadata(mine.standing())?;
+        }
+        let metadata = if metadata_patch.is_empty() {
+            None
+        } else {
+            let change =
+                metadata_patch.apply(&target.metadata.value, app.config.limits.metadata_bytes)?;
+            (!change.is_empty()).then_some(change)
+        };
+        if !update.changes(target.standing()) && metadata.is_none() {
+            return Ok(json(
+                StatusCode::OK,
+                &MemberView::new(&target, profile.as_ref(), mine.role),
+            ));
+        }
+        // The answer is the membership as changed, with the profile read before: the change
+        // does not touch the profile.
+        let changed = app
+            .store
+            .change_member(
+                &mine,
+                &target,
+                update.role,
+                update.status,
+                metadata.as_ref(),
+                &op,
+            )
+            .await;
+        match changed {
+            Ok(updated) => {
+                return Ok(json(
+                    StatusCode::OK,
+                    &MemberView::new(&updated, profile.as_ref(), mine.role),
+                ));
+            }
+            Err(e) => rereads.again(e).await?,
+        }
     }
-    // The answer is the membership as changed, with the profile read before: the change does
-    // not touch the profile.
-    let updated = app
-        .store
-        .change_member(
-            &mine,
-            &target,
-            update.role,
-            update.status,
-            &op(&caller, &req),
-        )
-        .await?;
-    Ok(json(
-        StatusCode::OK,
-        &MemberView::new(&updated, profile.as_ref()),
-    ))
 }
 
 /// Removal; on oneself it is leaving.

@@ -2,9 +2,11 @@
 
 pub mod audit;
 pub mod events;
+pub mod in_time;
 pub mod invitations;
 pub mod invitee;
 pub mod me;
 pub mod members;
+pub mod metadata;
 pub mod orgs;
 pub mod teams;

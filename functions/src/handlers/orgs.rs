@@ -13,8 +13,9 @@ use orgs_shared::http::{
     ApiError, PageRequest, Patch, caller, created, encode_cursor, json, json_body, no_content,
     present,
 };
-use orgs_shared::store::{Membership, Refusal, StoreError};
+use orgs_shared::store::{Membership, Refusal, Rereads, StoreError};
 
+use super::metadata::{self, MetadataBody};
 use crate::access::{authorize, granted, load, op, with_stored_email};
 use crate::views::{OrgView, PageView};
 
@@ -98,6 +99,8 @@ struct UpdateOrg {
     url: Patch<String>,
     #[serde(default)]
     billing_email: Patch<String>,
+    #[serde(default, deserialize_with = "present")]
+    metadata: Option<MetadataBody>,
 }
 
 /// A PATCH field as the domain reads it: `None` left out, `Some(None)` cleared.
@@ -118,20 +121,37 @@ fn parse_patch(body: &UpdateOrg) -> Result<OrgProfilePatch, ApiError> {
     )?)
 }
 
+/// Metadata is merged with what was read and written on the condition that it is still so;
+/// when another write came first, the organization is read again and the patch merged again.
 pub async fn update_org(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let body: UpdateOrg = json_body(&req, app.config.max_body_bytes)?;
+    let mut body: UpdateOrg = json_body(&req, app.config.max_body_bytes)?;
     let patch = parse_patch(&body)?;
-    let (org, membership) =
-        authorize(app, &caller, &org_id_param(&req), Permission::EditProfile).await?;
-    if patch.is_empty() {
-        return Ok(json(StatusCode::OK, &OrgView::new(&org, &membership)));
+    let metadata_patch = metadata::parse(body.metadata.take())?;
+    let op = op(&caller, &req);
+    let mut rereads = Rereads::default();
+    loop {
+        let (org, membership) =
+            authorize(app, &caller, &org_id_param(&req), Permission::EditProfile).await?;
+        let metadata = if metadata_patch.is_empty() {
+            None
+        } else {
+            let change =
+                metadata_patch.apply(&org.metadata.value, app.config.limits.metadata_bytes)?;
+            (!change.is_empty()).then_some(change)
+        };
+        if patch.is_empty() && metadata.is_none() {
+            return Ok(json(StatusCode::OK, &OrgView::new(&org, &membership)));
+        }
+        match app
+            .store
+            .update_org(&org, &patch, metadata.as_ref(), &op)
+            .await
+        {
+            Ok(org) => return Ok(json(StatusCode::OK, &OrgView::new(&org, &membership))),
+            Err(e) => rereads.again(e).await?,
+        }
     }
-    let org = app
-        .store
-        .update_org(&org, &patch, &op(&caller, &req))
-        .await?;
-    Ok(json(StatusCode::OK, &OrgView::new(&org, &membership)))
 }
 
 #[derive(Debug, Deserialize)]

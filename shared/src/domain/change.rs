@@ -24,6 +24,7 @@ pub enum ChangeKind {
     RoleChanged,
     MemberDeactivated,
     MemberReactivated,
+    MemberUpdated,
     OwnershipTransferred,
     TeamCreated,
     TeamRenamed,
@@ -36,7 +37,7 @@ impl ChangeKind {
     /// Every kind, for the audit log's `action` filter and the tests that hold each kind to its
     /// event schema (`infra/events/{detail_type}.schema.json`). A new kind goes here too; the
     /// unit test below stops compiling as a reminder.
-    pub const ALL: [ChangeKind; 22] = [
+    pub const ALL: [ChangeKind; 23] = [
         ChangeKind::UserCreated,
         ChangeKind::UserUpdated,
         ChangeKind::HandleChanged,
@@ -53,6 +54,7 @@ impl ChangeKind {
         ChangeKind::RoleChanged,
         ChangeKind::MemberDeactivated,
         ChangeKind::MemberReactivated,
+        ChangeKind::MemberUpdated,
         ChangeKind::OwnershipTransferred,
         ChangeKind::TeamCreated,
         ChangeKind::TeamRenamed,
@@ -85,6 +87,7 @@ impl ChangeKind {
             ChangeKind::RoleChanged => "member.role_changed",
             ChangeKind::MemberDeactivated => "member.deactivated",
             ChangeKind::MemberReactivated => "member.reactivated",
+            ChangeKind::MemberUpdated => "member.updated",
             ChangeKind::OwnershipTransferred => "organization.ownership_transferred",
             ChangeKind::TeamCreated => "team.created",
             ChangeKind::TeamRenamed => "team.renamed",
@@ -113,6 +116,7 @@ impl ChangeKind {
             ChangeKind::RoleChanged => "RoleChanged",
             ChangeKind::MemberDeactivated => "MemberDeactivated",
             ChangeKind::MemberReactivated => "MemberReactivated",
+            ChangeKind::MemberUpdated => "MemberUpdated",
             ChangeKind::OwnershipTransferred => "OwnershipTransferred",
             ChangeKind::TeamCreated => "TeamCreated",
             ChangeKind::TeamRenamed => "TeamRenamed",
@@ -166,12 +170,13 @@ mod tests {
             RoleChanged => 13,
             MemberDeactivated => 14,
             MemberReactivated => 15,
-            OwnershipTransferred => 16,
-            TeamCreated => 17,
-            TeamRenamed => 18,
-            TeamDeleted => 19,
-            TeamMemberAdded => 20,
-            TeamMemberRemoved => 21,
+            MemberUpdated => 16,
+            OwnershipTransferred => 17,
+            TeamCreated => 18,
+            TeamRenamed => 19,
+            TeamDeleted => 20,
+            TeamMemberAdded => 21,
+            TeamMemberRemoved => 22,
         }
     }
 

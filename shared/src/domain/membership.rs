@@ -78,8 +78,13 @@ pub struct MemberUpdate {
 }
 
 impl MemberUpdate {
-    /// Refuses the first field that is wrong, and an update of nothing.
-    pub fn parse(role: Option<&str>, status: Option<&str>) -> Result<Self, ValidationError> {
+    /// Refuses the first field that is wrong, and an update of nothing: neither role, nor
+    /// status, nor (`with_metadata`) metadata.
+    pub fn parse(
+        role: Option<&str>,
+        status: Option<&str>,
+        with_metadata: bool,
+    ) -> Result<Self, ValidationError> {
         let role = role
             .map(|r| {
                 Role::parse(r).ok_or_else(|| {
@@ -98,11 +103,11 @@ impl MemberUpdate {
                 })
             })
             .transpose()?;
-        if role.is_none() && status.is_none() {
+        if role.is_none() && status.is_none() && !with_metadata {
             return Err(ValidationError::new(
                 "body",
                 "required",
-                "Send a role, a status, or both.",
+                "Send a role, a status, metadata, or several of them.",
             ));
         }
         Ok(Self { role, status })
@@ -272,25 +277,35 @@ mod tests {
     #[test]
     fn an_update_names_its_first_bad_field_and_needs_something_to_change() {
         assert_eq!(
-            MemberUpdate::parse(Some("admin"), None),
+            MemberUpdate::parse(Some("admin"), None, false),
             Ok(MemberUpdate {
                 role: Some(Role::Admin),
                 status: None
             })
         );
         assert_eq!(
-            MemberUpdate::parse(Some("boss"), Some("asleep"))
+            MemberUpdate::parse(Some("boss"), Some("asleep"), true)
                 .unwrap_err()
                 .field,
             "role"
         );
         assert_eq!(
-            MemberUpdate::parse(None, Some("asleep")).unwrap_err().code,
+            MemberUpdate::parse(None, Some("asleep"), false)
+                .unwrap_err()
+                .code,
             "invalid_status"
         );
         assert_eq!(
-            MemberUpdate::parse(None, None).unwrap_err().code,
+            MemberUpdate::parse(None, None, false).unwrap_err().code,
             "required"
+        );
+        // Metadata alone is an update too, of neither role nor status.
+        assert_eq!(
+            MemberUpdate::parse(None, None, true),
+            Ok(MemberUpdate {
+                role: None,
+                status: None
+            })
         );
     }
 

@@ -3,22 +3,27 @@
 //! in. Each refusal is a typed error; `http::problem` is the one place that answers with it.
 
 pub mod acceptance;
+pub mod budget;
 pub mod change;
 pub mod handle;
 pub mod identity;
 pub mod ids;
 pub mod invitation;
+pub mod invitation_link;
 pub mod limits;
 pub mod membership;
+pub mod metadata;
 pub mod org;
 pub mod role;
 pub mod sending;
 pub mod text;
 pub mod time;
 pub mod token;
+pub mod token_claims;
 pub mod web;
 
 pub use acceptance::{NotInvitee, TokenRefused, answerable, may_answer};
+pub use budget::{Budget, OutOfTime};
 pub use change::{Change, ChangeKind, Subject};
 pub use handle::Handle;
 pub use identity::{EmailClaims, StoredEmail};
@@ -27,6 +32,9 @@ pub use invitation::{InvitationSpec, InvitationStatus, Invitee, NotPending, RawI
 pub use limits::{LimitKind, Limits};
 pub use membership::{
     Denied, MemberChange, MemberUpdate, TransferRefused, may_change, may_transfer, owner_delta,
+};
+pub use metadata::{
+    Metadata, MetadataChange, MetadataKind, MetadataPatch, may_write_metadata, visible_metadata,
 };
 pub use org::{
     NewOrganization, OrgProfilePatch, OrgStatus, Region, confirm_deletion, deletion_access,
@@ -37,6 +45,7 @@ pub use sending::{FreshToken, NoAddress, NoRandomness, ResendRefused, inviter_na
 pub use text::{DisplayName, Note};
 pub use time::Timestamp;
 pub use token::{InvitationToken, TokenHash};
+pub use token_claims::{ListedMembership, MaxTokenOrgs, OrgClaim, TokenClaims, pick_memberships};
 pub use web::{Email, HttpsUrl};
 
 /// One field that failed its rule: where, a stable code, and what a person should do.

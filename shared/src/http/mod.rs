@@ -2,6 +2,7 @@
 //! bodies, pagination, and the one place errors become problem+json answers.
 
 pub mod body;
+pub mod budget;
 pub mod claims;
 pub mod pagination;
 pub mod problem;
@@ -9,6 +10,7 @@ pub mod response;
 pub mod strict;
 
 pub use body::{Patch, json_body, present};
+pub use budget::{answer_in_time, budget_of};
 pub use claims::{Caller, caller};
 pub use pagination::{PageRequest, encode_cursor};
 pub use problem::ApiError;

@@ -4,8 +4,8 @@ use http::StatusCode;
 use serde::Serialize;
 
 use crate::domain::{
-    Denied, FieldErrors, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending, ResendRefused,
-    TokenRefused, TransferRefused, Unusable, ValidationError,
+    Denied, FieldErrors, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending, OutOfTime,
+    ResendRefused, TokenRefused, TransferRefused, Unusable, ValidationError,
 };
 use crate::store::{Refusal, StoreError};
 
@@ -48,6 +48,8 @@ pub enum ApiError {
     NoAddress(#[from] NoAddress),
     #[error(transparent)]
     NoRandomness(#[from] NoRandomness),
+    #[error(transparent)]
+    OutOfTime(#[from] OutOfTime),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -201,6 +203,7 @@ impl ApiError {
                 "This user has no email address on file to send the invitation to.",
             ),
             ApiError::NoRandomness(_) => internal_answer(),
+            ApiError::OutOfTime(why) => out_of_time_answer(*why),
             ApiError::Store(err) => store_answer(err),
         }
     }
@@ -305,6 +308,7 @@ fn store_answer(err: &StoreError) -> Answer {
             "Another request changed this at the same time; read it again and retry.",
         ),
         StoreError::Unavailable { .. }
+        | StoreError::Refused(Refusal::MetadataChanged)
         | StoreError::Incomplete { .. }
         | StoreError::Contended { .. } => Answer {
             retry_after: Some(1),
@@ -340,6 +344,29 @@ fn not_pending_answer() -> Answer {
         "Not pending",
         "This invitation is no longer pending; send a new one instead.",
     )
+}
+
+/// The request's time ran out (see `http::budget`): repeating it, or the part not attempted, may
+/// well pass.
+fn out_of_time_answer(why: OutOfTime) -> Answer {
+    let detail = match why {
+        OutOfTime::Cut => {
+            "The request ran out of time before it finished. Retry after the Retry-After delay."
+        }
+        OutOfTime::NotAttempted => {
+            "Not attempted: the request ran out of time before reaching this. Nothing was saved \
+             for it; retry it after the Retry-After delay."
+        }
+    };
+    Answer {
+        retry_after: Some(1),
+        ..answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Temporarily unavailable",
+            detail,
+        )
+    }
 }
 
 fn internal_answer() -> Answer {

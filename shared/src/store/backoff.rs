@@ -9,9 +9,13 @@ use std::time::{Duration, Instant};
 const FIRST_DELAY: Duration = Duration::from_millis(10);
 const MAX_DELAY: Duration = Duration::from_millis(400);
 
-/// How long a write keeps retrying conflicts before it answers 503 with `Retry-After`: enough to
-/// outlast a burst on one organization, well inside a function's 10 s timeout.
+/// How long a write keeps retrying conflicts before it answers 503 with `Retry-After`, when it
+/// runs outside a request (the expiry job, tests): enough to outlast a burst on one organization.
+/// Within a request, its time budget decides instead (`Backoff::for_request`).
 pub const CONFLICT_BUDGET: Duration = Duration::from_secs(5);
+
+/// Kept back from the request's budget for the last try itself and the answer after it.
+const LAST_TRY: Duration = Duration::from_millis(250);
 
 pub struct Backoff {
     started: Instant,
@@ -26,6 +30,14 @@ impl Backoff {
             budget,
             retries: 0,
         }
+    }
+
+    /// Retries within the current request's time budget, less the time the last try needs;
+    /// outside a request, within `CONFLICT_BUDGET`.
+    pub fn for_request() -> Self {
+        let budget = crate::budget::current()
+            .map_or(CONFLICT_BUDGET, |budget| budget.leaving(LAST_TRY).left());
+        Self::new(budget)
     }
 
     /// The delay before the next try, or `None` when it would end past the budget.
@@ -74,6 +86,22 @@ mod tests {
         assert_eq!(delay(2, 0.0), Duration::ZERO);
         assert_eq!(delay(2, 0.5), Duration::from_millis(20));
         assert_eq!(delay(2, 7.0), Duration::from_millis(40));
+    }
+
+    #[tokio::test]
+    async fn within_a_request_conflicts_are_retried_only_in_the_time_it_has_left() {
+        use crate::budget::{Budget, within};
+        let budget_within = |left| {
+            within(Budget::from_now(left), async {
+                Backoff::for_request().budget
+            })
+        };
+        let short = budget_within(Duration::from_secs(1)).await;
+        assert!(short <= Duration::from_secs(1) - LAST_TRY, "{short:?}");
+        // A long request may retry longer than a job would.
+        let long = budget_within(Duration::from_secs(25)).await;
+        assert!(long > CONFLICT_BUDGET, "{long:?}");
+        assert_eq!(Backoff::for_request().budget, CONFLICT_BUDGET);
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::domain::{
 };
 
 use super::Store;
-use super::backoff::{Backoff, CONFLICT_BUDGET};
+use super::backoff::Backoff;
 use super::error::{Refusal, StoreError, StoreResult};
 use super::handles::{HandleMarker, HandleOwner};
 use super::history::{self, Op};
@@ -31,6 +31,7 @@ use super::item::{Item, ItemBuilder, Reader, s};
 use super::keys;
 use super::members::Membership;
 use super::orgs::Organization;
+use super::tallies::Tally;
 use super::tx::{Condition, Expr, Tx};
 
 /// DynamoDB's limit on the requests of one BatchWriteItem.
@@ -66,6 +67,8 @@ impl Store {
             HandleMarker::key(&handle),
             Some(HandleMarker::owned_by(HandleOwner::Org(&org.org_id))),
         )?;
+        // The tallies carry the organization's liveness for the writes that skip its item.
+        Tally::mark_deleting(&mut tx, &org.org_id)?;
         let change = Change {
             kind: ChangeKind::OrganizationDeleted,
             subject: Subject::Org(org.org_id.clone()),
@@ -210,7 +213,7 @@ impl Store {
             let mut requests = chunk.to_vec();
             // A write to an item that a transaction is applying meanwhile (a member leaving
             // while the organization is emptied) is refused whole: wait and send it again.
-            let mut conflicts = Backoff::new(CONFLICT_BUDGET);
+            let mut conflicts = Backoff::for_request();
             for attempt in 0u32.. {
                 let sent = self
                     .client

@@ -27,6 +27,9 @@ pub enum Refusal {
     NameTaken,
     #[error("the change would leave the organization without an active owner")]
     LastOwner,
+    /// Metadata changed since it was read: merge again on a fresh read (`metadata::Rereads`).
+    #[error("the metadata was changed by another request at the same time")]
+    MetadataChanged,
     #[error("the limit on {0:?} is reached")]
     Limit(LimitKind),
 }

@@ -15,7 +15,7 @@ use super::item::{Item, ItemBuilder, n};
 use super::keys;
 use super::members::Membership;
 use super::orgs::Organization;
-use super::teams::Team;
+use super::teams::{Team, TeamMember};
 
 /// A member to seed into an organization.
 pub struct SeedMember<'a> {
@@ -62,8 +62,41 @@ impl Store {
         members: &[SeedMember<'_>],
         at: Timestamp,
     ) -> StoreResult<()> {
+        self.seed_members_in(org, members, None, at).await
+    }
+
+    /// `seed_members`, each member also in `team` (which must exist) as adding them to it
+    /// leaves them: a member row each, the team in their `team_ids`, and in its count.
+    pub async fn seed_team_members(
+        &self,
+        org: &OrgId,
+        members: &[SeedMember<'_>],
+        team: &TeamId,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        self.seed_members_in(org, members, Some(team), at).await?;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Team::key(org, team)))
+            .update_expression("ADD member_count :added")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":added", n(members.len()))
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("seed team members", e))?;
+        Ok(())
+    }
+
+    async fn seed_members_in(
+        &self,
+        org: &OrgId,
+        members: &[SeedMember<'_>],
+        team: Option<&TeamId>,
+        at: Timestamp,
+    ) -> StoreResult<()> {
         const CONTEXT: &str = "seed members";
-        let mut items = Vec::with_capacity(members.len() * 2);
+        let mut items = Vec::with_capacity(members.len() * 3);
         for member in members {
             items.push(
                 Membership {
@@ -72,13 +105,21 @@ impl Store {
                     role: member.role,
                     status: member.status,
                     email: Some(member.email.to_owned()),
-                    team_ids: Vec::new(),
+                    team_ids: team.into_iter().cloned().collect(),
+                    metadata: Default::default(),
                     joined_at: at,
                     updated_at: at,
                 }
                 .to_item(),
             );
             items.push(Membership::email_marker(org, member.email, member.user));
+            if let Some(team) = team {
+                let row = TeamMember {
+                    user_id: member.user.clone(),
+                    added_at: at,
+                };
+                items.push(row.to_item(org, team));
+            }
         }
         self.put_all(items, CONTEXT).await?;
         let owners = members
@@ -188,3 +229,11 @@ impl Organization {
 /// What the partition keys of invitation tokens start with, for a fault that throttles just
 /// those partitions.
 pub const INVITATION_TOKEN_PARTITIONS: &str = keys::INVITATION_TOKEN_PK_PREFIX;
+
+impl Team {
+    /// The key of a team's item, for a test that must hold, change or drop that very item (as
+    /// data older than the store's present conditions could have left it).
+    pub fn key_of(org: &OrgId, team: &TeamId) -> Item {
+        Self::key(org, team)
+    }
+}

@@ -30,6 +30,11 @@ pub fn org_pk(org: &OrgId) -> String {
 }
 pub const ORG_SK: &str = "ORG";
 
+/// The organization's count shards (`tallies.rs`): `TALLY#0` .. `TALLY#{n-1}`.
+pub fn tally_sk(shard: u8) -> String {
+    format!("TALLY#{shard}")
+}
+
 pub const MEMBER_PREFIX: &str = "MEMBER#";
 pub fn member_sk(user: &UserId) -> String {
     format!("{MEMBER_PREFIX}{user}")

@@ -10,17 +10,19 @@
 use serde_json::json;
 
 use crate::domain::{
-    Change, ChangeKind, MemberStatus, OrgId, OrgStatus, Role, Standing, Subject, TeamId, Timestamp,
-    UserId, owner_delta,
+    Change, ChangeKind, MemberStatus, MetadataChange, OrgId, OrgStatus, Role, Standing, Subject,
+    TeamId, Timestamp, UserId, owner_delta,
 };
 
 use super::Store;
-use super::error::{Refusal, StoreResult};
+use super::error::{Refusal, StoreError, StoreResult};
 use super::history::{self, Op};
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
+use super::metadata::{self, VersionedMetadata};
 use super::orgs::Organization;
 use super::query::{Decode, Page, PartitionQuery};
+use super::tallies::Tally;
 use super::teams::{Team, TeamMember};
 use super::tx::{Condition, Expr, Tx};
 
@@ -33,6 +35,7 @@ pub struct Membership {
     pub email: Option<String>,
     /// The teams of the organization this member is in.
     pub team_ids: Vec<TeamId>,
+    pub metadata: VersionedMetadata,
     pub joined_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -68,7 +71,7 @@ impl Membership {
             let (pk, sk) = keys::membership_gsi1(&self.user_id, &self.org_id);
             builder = builder.s(keys::GSI1PK, pk).s(keys::GSI1SK, sk);
         }
-        builder.build()
+        metadata::put(builder, &self.metadata.value).build()
     }
 
     pub(super) fn from_item(item: &Item) -> StoreResult<Self> {
@@ -80,6 +83,7 @@ impl Membership {
             status: r.parsed("status", MemberStatus::parse)?,
             email: r.opt_s("email")?,
             team_ids: r.string_set("team_ids", TeamId::parse),
+            metadata: metadata::read(&r)?,
             joined_at: r.time("joined_at")?,
             updated_at: r.time("updated_at")?,
         })
@@ -122,7 +126,7 @@ fn unchanged(m: &Membership) -> Condition {
 }
 
 /// Adds the owner-count change (and the "still active" check) on the org item to `tx`.
-fn count_owners(tx: &mut Tx<'_>, org: &OrgId, delta: i64, members: i64) -> StoreResult<()> {
+fn count_owners(tx: &mut Tx<'_>, org: &OrgId, delta: i64) -> StoreResult<()> {
     let mut condition = Expr::new("#status = :active")
         .name("#status", "status")
         .value(":active", s(OrgStatus::Active.as_str()));
@@ -136,9 +140,7 @@ fn count_owners(tx: &mut Tx<'_>, org: &OrgId, delta: i64, members: i64) -> Store
     } else {
         Refusal::Gone
     };
-    let update = Expr::new("ADD owner_count :delta, member_count :members")
-        .value(":delta", n(delta))
-        .value(":members", n(members));
+    let update = Expr::new("ADD owner_count :delta").value(":delta", n(delta));
     tx.update(
         Organization::key(org),
         update,
@@ -204,50 +206,71 @@ impl Store {
         .await
     }
 
-    /// Changes a member's role or status (or both).
+    /// Changes a member's role, status or metadata (or several). With metadata, merged with what
+    /// `target` holds, it is refused with `Refusal::MetadataChanged` if the membership changed
+    /// since `target` was read.
     pub async fn change_member(
         &self,
         caller: &Membership,
         target: &Membership,
         role: Option<Role>,
         status: Option<MemberStatus>,
+        metadata: Option<&MetadataChange>,
         op: &Op,
     ) -> StoreResult<Membership> {
-        let after = Membership {
+        let mut after = Membership {
             role: role.unwrap_or(target.role),
             status: status.unwrap_or(target.status),
             updated_at: op.at,
             ..target.clone()
         };
-        let mut update = Expr::new("SET #role = :role, #status = :status, updated_at = :at")
+        let mut sets: Vec<String> = ["#role = :role", "#status = :status", "updated_at = :at"]
+            .map(str::to_owned)
+            .into();
+        let mut removes = Vec::new();
+        let mut update = Expr::default()
             .name("#role", "role")
             .name("#status", "status")
             .value(":role", s(after.role.as_str()))
             .value(":status", s(after.status.as_str()))
             .value(":at", s(op.at.to_rfc3339()));
         // Only active memberships are listed under the user in `gsi1` (what `GET /orgs` reads).
-        update = match after.status {
+        match after.status {
             MemberStatus::Active => {
                 let (pk, sk) = keys::membership_gsi1(&target.user_id, &target.org_id);
-                update
-                    .append(", gsi1pk = :gsi1pk, gsi1sk = :gsi1sk")
-                    .value(":gsi1pk", s(pk))
-                    .value(":gsi1sk", s(sk))
+                sets.push("gsi1pk = :gsi1pk, gsi1sk = :gsi1sk".into());
+                update = update.value(":gsi1pk", s(pk)).value(":gsi1sk", s(sk));
             }
-            MemberStatus::Deactivated => update.append(" REMOVE gsi1pk, gsi1sk"),
+            MemberStatus::Deactivated => removes.push("gsi1pk, gsi1sk".into()),
         };
+        let mut condition = unchanged(target);
+        if let Some(change) = metadata {
+            let seen = target.metadata.version;
+            update = metadata::write(update, &mut sets, &mut removes, change, seen);
+            condition = metadata::unchanged_since(condition, seen);
+            after.metadata = VersionedMetadata {
+                value: change.metadata.clone(),
+                version: seen + 1,
+            };
+        }
+        update.text = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            update
+                .text
+                .push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
         let mut tx = Tx::new(self);
         tx.update(
             Membership::key(&target.org_id, &target.user_id),
             update,
-            Some(unchanged(target)),
+            Some(condition),
         )?;
         self.caller_still_holds(&mut tx, caller, target)?;
         // The org item only where the owner count moves: every other change of a member stays
         // off the item that all of the organization's accepts and invitations write.
         let owners = owner_delta(target.standing(), Some(after.standing()));
         if owners != 0 {
-            count_owners(&mut tx, &target.org_id, owners, 0)?;
+            count_owners(&mut tx, &target.org_id, owners)?;
         }
         if after.role != target.role {
             let data = json!({ "old_role": target.role.as_str(), "new_role": after.role.as_str() });
@@ -270,6 +293,15 @@ impl Store {
                 self.retention,
             )?;
         }
+        if let Some(change) = metadata {
+            let data = json!({ "metadata_keys": change.key_names() });
+            history::record(
+                &mut tx,
+                &member_change(ChangeKind::MemberUpdated, target, data),
+                op,
+                self.retention,
+            )?;
+        }
         tx.commit("change a membership").await?;
         Ok(after)
     }
@@ -282,6 +314,36 @@ impl Store {
         target: &Membership,
         op: &Op,
     ) -> StoreResult<()> {
+        let tx = self.removal(caller, target, &target.team_ids, op)?;
+        match tx.commit("remove a member").await {
+            // Perhaps one of their teams is gone: data from before every join required a live
+            // team and a team's deletion took each member out before dropping it.
+            Err(StoreError::Refused(Refusal::Gone)) if !target.team_ids.is_empty() => {}
+            done => return done,
+        }
+        let present: Vec<TeamId> = self
+            .read_teams(&target.org_id, &target.team_ids)
+            .await?
+            .into_iter()
+            .map(|team| team.team_id)
+            .collect();
+        if present.len() == target.team_ids.len() {
+            return Err(StoreError::Refused(Refusal::Gone));
+        }
+        self.removal(caller, target, &present, op)?
+            .commit("remove a member")
+            .await
+    }
+
+    /// The transaction of `remove_member`, taking the member off the count of each of `teams`
+    /// (those of their teams that exist).
+    fn removal(
+        &self,
+        caller: &Membership,
+        target: &Membership,
+        teams: &[TeamId],
+        op: &Op,
+    ) -> StoreResult<Tx<'_>> {
         let org = &target.org_id;
         let mut tx = Tx::new(self);
         tx.delete(
@@ -299,15 +361,24 @@ impl Store {
         }
         for team in &target.team_ids {
             tx.delete(TeamMember::key(org, team, &target.user_id), None)?;
+            if !teams.contains(team) {
+                continue;
+            }
+            // A team being deleted too: its count goes down with its row, as in its sweep.
             let shrink = Expr::new("ADD member_count :minus_one").value(":minus_one", n(-1));
             tx.update(
                 Team::key(org, team),
                 shrink,
-                Some(Condition::present(Refusal::Changed)),
+                Some(Condition::present(Refusal::Gone)),
             )?;
         }
         self.caller_still_holds(&mut tx, caller, target)?;
-        count_owners(&mut tx, org, owner_delta(target.standing(), None), -1)?;
+        // The member count goes to a tally (`tallies.rs`); the org item only if an owner leaves.
+        let owners = owner_delta(target.standing(), None);
+        if owners != 0 {
+            count_owners(&mut tx, org, owners)?;
+        }
+        Tally::count(&mut tx, org, -1, 0)?;
         let left = caller.user_id == target.user_id;
         let data = json!({ "role": target.role.as_str(), "left": left });
         history::record(
@@ -316,7 +387,7 @@ impl Store {
             op,
             self.retention,
         )?;
-        tx.commit("remove a member").await
+        Ok(tx)
     }
 
     /// The target becomes owner and the caller admin, in one step.
@@ -344,7 +415,7 @@ impl Store {
             set_role(Role::Admin),
             Some(unchanged(caller)),
         )?;
-        count_owners(&mut tx, org, 0, 0)?;
+        count_owners(&mut tx, org, 0)?;
         let data = json!({
             "org_id": org.as_str(),
             "from_user_id": caller.user_id.as_str(),

@@ -13,16 +13,21 @@ mod invitations;
 mod item;
 mod keys;
 mod members;
+mod metadata;
 mod org_read;
 mod orgs;
 mod query;
 #[cfg(feature = "fixtures")]
 mod stored;
+mod tallies;
 mod teams;
+mod token_orgs;
 mod tx;
 mod users;
 
 use aws_sdk_dynamodb::types::KeysAndAttributes;
+
+use crate::budget::WithinBudget;
 
 /// BatchGetItem's most keys a request.
 const KEYS_PER_BATCH: usize = 100;
@@ -46,6 +51,7 @@ pub use invitations::{
 };
 pub use item::Item;
 pub use members::Membership;
+pub use metadata::{Rereads, VersionedMetadata};
 pub use org_read::{ItemKey, OrgRead, ReadItems};
 pub use orgs::{FIRST_TEAM_NAME, Organization};
 pub use query::Page;
@@ -62,16 +68,28 @@ pub struct Store {
 }
 
 impl Store {
+    /// Every call through `client` is bounded by the budget of the request it serves
+    /// (`crate::budget::WithinBudget`).
     pub fn new(
         client: aws_sdk_dynamodb::Client,
         table: impl Into<String>,
         retention: Retention,
     ) -> Self {
+        let config = client.config().to_builder().interceptor(WithinBudget);
         Self {
-            client,
+            client: aws_sdk_dynamodb::Client::from_conf(config.build()),
             table: table.into(),
             retention,
         }
+    }
+
+    /// A store with its own DynamoDB client, for a function that needs no other client.
+    pub fn from_sdk(
+        sdk: &aws_config::SdkConfig,
+        table: impl Into<String>,
+        retention: Retention,
+    ) -> Self {
+        Self::new(aws_sdk_dynamodb::Client::new(sdk), table, retention)
     }
 
     pub fn table(&self) -> &str {

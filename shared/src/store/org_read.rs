@@ -14,6 +14,7 @@ use super::item::Item;
 use super::keys;
 use super::members::Membership;
 use super::orgs::Organization;
+use super::tallies::Tally;
 use super::teams::{Team, TeamMember};
 use super::users::User;
 use super::{Read, Store};
@@ -141,8 +142,10 @@ impl Store {
         // BatchGetItem refuses a key twice (the caller may also be the target).
         let mut asked = HashSet::new();
         let mut batch = Vec::new();
+        // The tallies come along, so the organization's counts are whole.
         for key in [org, mine]
             .into_iter()
+            .chain(Tally::keys(org_id))
             .chain(also.iter().map(|wanted| item_key(org_id, *wanted)))
         {
             if asked.insert(key_text(&key)) {
@@ -162,7 +165,8 @@ impl Store {
         let Some(org) = found.remove(&org_text) else {
             return Ok(None);
         };
-        let org = Organization::from_item(&org)?;
+        let mut org = Organization::from_item(&org)?;
+        Tally::fold(&mut org, found.values())?;
         let caller = found
             .get(&mine_text)
             .map(Membership::from_item)

@@ -1,11 +1,12 @@
 //! Organizations (the org item): creation with their first owner and team, reads, profile and
 //! handle changes.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 use crate::domain::{
-    Change, ChangeKind, Handle, MemberStatus, NewOrganization, OrgId, OrgProfilePatch, OrgStatus,
-    Region, Role, Subject, TeamId, Timestamp, UserId,
+    Change, ChangeKind, Handle, MemberStatus, MetadataChange, NewOrganization, OrgId,
+    OrgProfilePatch, OrgStatus, Region, Role, Subject, TeamId, Timestamp, UserId,
 };
 
 use super::error::{Refusal, StoreError, StoreResult};
@@ -14,7 +15,9 @@ use super::history::{self, Op};
 use super::item::{Item, ItemBuilder, Reader, s};
 use super::keys;
 use super::members::Membership;
+use super::metadata::{self, VersionedMetadata};
 use super::query::Page;
+use super::tallies::Tally;
 use super::teams::{Team, TeamMember};
 use super::tx::{Condition, Expr, Tx};
 use super::users::Identity;
@@ -33,9 +36,14 @@ pub struct Organization {
     pub url: Option<String>,
     pub billing_email: Option<String>,
     pub status: OrgStatus,
+    /// Members, and pending invitations, with the tallies' deltas (`tallies.rs`) when they were
+    /// read along.
     pub member_count: i64,
     pub owner_count: i64,
     pub pending_invitations: i64,
+    /// The org item's own `pending_count`, which the limits' conditions test.
+    pub(super) pending_on_item: i64,
+    pub metadata: VersionedMetadata,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -61,10 +69,14 @@ impl Organization {
             .s("created_at", self.created_at.to_rfc3339())
             .s("updated_at", self.updated_at.to_rfc3339());
         // Absent until the first invitation: its `ADD` starts the count.
-        if self.pending_invitations != 0 {
-            builder = builder.n("pending_count", self.pending_invitations);
+        if self.pending_on_item != 0 {
+            builder = builder.n("pending_count", self.pending_on_item);
         }
-        builder.build()
+        metadata::put(builder, &self.metadata.value).build()
+    }
+
+    pub(super) fn is_org_item(item: &Item) -> bool {
+        matches!(item.get(keys::SK), Some(AttributeValue::S(sk)) if sk == keys::ORG_SK)
     }
 
     pub(super) fn from_item(item: &Item) -> StoreResult<Self> {
@@ -81,6 +93,8 @@ impl Organization {
             member_count: r.n("member_count")?,
             owner_count: r.n("owner_count")?,
             pending_invitations: r.opt_n("pending_count")?.unwrap_or(0),
+            pending_on_item: r.opt_n("pending_count")?.unwrap_or(0),
+            metadata: metadata::read(&r)?,
             created_at: r.time("created_at")?,
             updated_at: r.time("updated_at")?,
         })
@@ -120,6 +134,8 @@ impl Store {
             member_count: 1,
             owner_count: 1,
             pending_invitations: 0,
+            pending_on_item: 0,
+            metadata: VersionedMetadata::default(),
             created_at: op.at,
             updated_at: op.at,
         };
@@ -133,6 +149,7 @@ impl Store {
             status: MemberStatus::Active,
             email: verified_email.clone(),
             team_ids: vec![team_id.clone()],
+            metadata: VersionedMetadata::default(),
             joined_at: op.at,
             updated_at: op.at,
         };
@@ -164,6 +181,9 @@ impl Store {
                 Membership::email_marker(&org_id, email, &owner.user_id),
                 None,
             )?;
+        }
+        for tally in Tally::new_items(&org_id) {
+            tx.put(tally, None)?;
         }
         tx.put(team.to_item(), None)?;
         tx.put(Team::name_marker(&org_id, &team.name, &team_id), None)?;
@@ -237,14 +257,19 @@ impl Store {
         }
         let keys = memberships
             .iter()
-            .map(|m| Organization::key(&m.org_id))
+            .flat_map(|m| {
+                std::iter::once(Organization::key(&m.org_id)).chain(Tally::keys(&m.org_id))
+            })
             .collect();
-        let orgs = self
+        let read = self
             .batch_get(keys, Read::Eventual, "read a user's organizations")
-            .await?
-            .iter()
-            .map(Organization::from_item)
-            .collect::<StoreResult<Vec<_>>>()?;
+            .await?;
+        let mut orgs = Vec::new();
+        for item in read.iter().filter(|i| Organization::is_org_item(i)) {
+            let mut org = Organization::from_item(item)?;
+            Tally::fold(&mut org, &read)?;
+            orgs.push(org);
+        }
         let items = memberships
             .into_iter()
             .filter_map(|m| {
@@ -255,11 +280,14 @@ impl Store {
         Ok(Page { items, next })
     }
 
-    /// Applies a profile change to a live organization.
+    /// Applies a profile change, and a change of its metadata merged with what `org` holds, to a
+    /// live organization. With metadata, it is refused with `Refusal::MetadataChanged` if the
+    /// metadata changed since `org` was read.
     pub async fn update_org(
         &self,
         org: &Organization,
         patch: &OrgProfilePatch,
+        metadata: Option<&MetadataChange>,
         op: &Op,
     ) -> StoreResult<Organization> {
         let mut updated = org.clone();
@@ -312,6 +340,20 @@ impl Store {
                 }
             }
         }
+        let mut condition = Organization::is_active();
+        let mut fields = patch.field_names();
+        let mut data = json!({ "org_id": org.org_id.as_str() });
+        if let Some(change) = metadata {
+            expr = metadata::write(expr, &mut sets, &mut removes, change, org.metadata.version);
+            condition = metadata::unchanged_since(condition, org.metadata.version);
+            updated.metadata = VersionedMetadata {
+                value: change.metadata.clone(),
+                version: org.metadata.version + 1,
+            };
+            fields.push("metadata");
+            data["metadata_keys"] = change.key_names();
+        }
+        data["fields"] = json!(fields);
         let mut text = format!("SET {}", sets.join(", "));
         if !removes.is_empty() {
             text.push_str(&format!(" REMOVE {}", removes.join(", ")));
@@ -319,17 +361,13 @@ impl Store {
         expr.text = text;
 
         let mut tx = Tx::new(self);
-        tx.update(
-            Organization::key(&org.org_id),
-            expr,
-            Some(Organization::is_active()),
-        )?;
+        tx.update(Organization::key(&org.org_id), expr, Some(condition))?;
         let change = Change {
             kind: ChangeKind::OrganizationUpdated,
             subject: Subject::Org(org.org_id.clone()),
             target_type: "organization",
             target_id: org.org_id.to_string(),
-            data: json!({ "org_id": org.org_id.as_str(), "fields": patch.field_names() }),
+            data,
         };
         history::record(&mut tx, &change, op, self.retention)?;
         tx.commit("update an organization").await?;

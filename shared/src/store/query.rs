@@ -3,10 +3,10 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::Store;
 use super::error::{StoreError, StoreResult};
 use super::item::Item;
 use super::tx::Expr;
+use super::{Read, Store};
 
 /// Which partition to read, and optionally only the sort keys with a prefix.
 pub struct PartitionQuery<'a> {
@@ -61,7 +61,34 @@ impl Store {
         query: PartitionQuery<'_>,
         filter: Option<Expr>,
         limit: usize,
+        start: Option<Item>,
+        context: &'static str,
+    ) -> StoreResult<(Vec<Item>, bool)> {
+        self.query_read(query, filter, limit, start, Read::Eventual, context)
+            .await
+    }
+
+    /// The first `limit` items of a partition of the table (not of an index), as every write
+    /// acknowledged before the read left them: what a sweep decides on.
+    pub(crate) async fn query_consistent(
+        &self,
+        query: PartitionQuery<'_>,
+        limit: usize,
+        context: &'static str,
+    ) -> StoreResult<Vec<Item>> {
+        let (items, _) = self
+            .query_read(query, None, limit, None, Read::Consistent, context)
+            .await?;
+        Ok(items)
+    }
+
+    async fn query_read(
+        &self,
+        query: PartitionQuery<'_>,
+        filter: Option<Expr>,
+        limit: usize,
         mut start: Option<Item>,
+        read: Read,
         context: &'static str,
     ) -> StoreResult<(Vec<Item>, bool)> {
         let mut key_condition = "#qpk = :qpk".to_owned();
@@ -88,6 +115,7 @@ impl Store {
                 .set_expression_attribute_names(Some(names.clone()))
                 .set_expression_attribute_values(Some(values.clone()))
                 .scan_index_forward(!query.descending)
+                .set_consistent_read((read == Read::Consistent).then_some(true))
                 .limit(limit.max(1) as i32)
                 .set_exclusive_start_key(start.take())
                 .send()

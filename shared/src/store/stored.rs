@@ -70,6 +70,11 @@ pub enum Stored {
         org: String,
         day: String,
     },
+    /// One of the organization's count shards (`tallies.rs`).
+    Tally {
+        org: String,
+        shard: String,
+    },
     InvitationToken {
         hash: String,
     },
@@ -150,6 +155,7 @@ impl Stored {
                 invitation: rest,
             },
             "PENDING" => Stored::PendingInvitation { org, email: rest },
+            "TALLY" => Stored::Tally { org, shard: rest },
             "COUNTER" => Stored::MailCounter {
                 org,
                 day: rest.strip_prefix("MAIL#")?.to_owned(),
@@ -169,7 +175,8 @@ impl Stored {
             | Stored::TeamMember { org, .. }
             | Stored::Invitation { org, .. }
             | Stored::PendingInvitation { org, .. }
-            | Stored::MailCounter { org, .. } => Some(org),
+            | Stored::MailCounter { org, .. }
+            | Stored::Tally { org, .. } => Some(org),
             _ => None,
         }
     }
@@ -204,6 +211,7 @@ impl Stored {
             Stored::Invitation { .. } => "invitation",
             Stored::PendingInvitation { .. } => "pending marker",
             Stored::MailCounter { .. } => "email counter",
+            Stored::Tally { .. } => "count shard",
             Stored::InvitationToken { .. } => "invitation token",
             Stored::Audit { .. } => "audit entry",
             Stored::Event { .. } => "event record",
@@ -347,6 +355,14 @@ mod tests {
                 Stored::MailCounter {
                     org: o.clone(),
                     day: "2026-01-01".into(),
+                },
+            ),
+            (
+                org_pk.clone(),
+                keys::tally_sk(3),
+                Stored::Tally {
+                    org: o.clone(),
+                    shard: "3".into(),
                 },
             ),
             (

@@ -10,6 +10,7 @@ use crate::domain::{
     Change, ChangeKind, DisplayName, MemberStatus, OrgId, Subject, TeamId, Timestamp, UserId,
 };
 
+use super::backoff::{Backoff, CONFLICT_BUDGET};
 use super::error::{LimitKind, Refusal, StoreError, StoreResult};
 use super::history::{self, Op};
 use super::item::{Item, ItemBuilder, Reader, n, s};
@@ -22,6 +23,10 @@ use super::{Read, Store};
 
 /// A member can be in at most this many teams, so that removing them stays one transaction.
 pub const MAX_TEAMS_PER_MEMBER: i64 = 40;
+
+/// A sweep takes this many members out of a team being deleted in one transaction: with their
+/// rows, their memberships and the team's count, within a transaction's 100 items.
+const SWEEP_PAGE: usize = 45;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Team {
@@ -110,7 +115,10 @@ impl TeamMember {
     }
 }
 
-fn team_is_active() -> Condition {
+/// The team exists and is not being deleted: what putting a member in it requires (here and
+/// in an accept), so that nothing joins a team whose members are being swept; and what taking
+/// one out by hand or beginning its deletion require.
+pub(super) fn team_is_live() -> Condition {
     Condition::new(
         Expr::new(
             "attribute_exists(pk) AND (attribute_not_exists(#status) OR #status <> :deleting)",
@@ -119,6 +127,22 @@ fn team_is_active() -> Condition {
         .value(":deleting", s(DELETING)),
         Refusal::Gone,
     )
+}
+
+/// The team's deletion has begun and it still exists: what a sweep's steps require.
+fn team_is_deleting() -> Condition {
+    Condition::new(
+        Expr::new("#status = :deleting")
+            .name("#status", "status")
+            .value(":deleting", s(DELETING)),
+        Refusal::Changed,
+    )
+}
+
+/// What a step of a team's sweep leaves to do.
+enum Swept {
+    More,
+    Done,
 }
 
 fn one_team(team: &TeamId) -> AttributeValue {
@@ -196,8 +220,19 @@ impl Store {
         .await
     }
 
-    /// Which of `teams` exist in the organization.
-    pub async fn existing_teams(&self, org: &OrgId, teams: &[TeamId]) -> StoreResult<Vec<TeamId>> {
+    /// Which of `teams` exist in the organization and are not being deleted: those an
+    /// invitation may name, and an accept may join.
+    pub async fn live_teams(&self, org: &OrgId, teams: &[TeamId]) -> StoreResult<Vec<TeamId>> {
+        let found = self.read_teams(org, teams).await?;
+        Ok(found
+            .into_iter()
+            .filter(|team| team.active)
+            .map(|team| team.team_id)
+            .collect())
+    }
+
+    /// The items of those of `teams` that exist (live or being deleted), read consistently.
+    pub(super) async fn read_teams(&self, org: &OrgId, teams: &[TeamId]) -> StoreResult<Vec<Team>> {
         if teams.is_empty() {
             return Ok(Vec::new());
         }
@@ -210,11 +245,7 @@ impl Store {
             .map(|team| Team::key(org, team))
             .collect();
         let found = self.batch_get(keys, Read::Consistent, "read teams").await?;
-        Ok(found
-            .iter()
-            .filter_map(|item| Reader(item).opt_s("team_id").ok().flatten())
-            .filter_map(|id| TeamId::parse(&id))
-            .collect())
+        found.iter().map(Team::from_item).collect()
     }
 
     /// Renames; the new name's marker is taken and the old one freed in the same step.
@@ -270,7 +301,7 @@ impl Store {
             Some(Condition::absent(Refusal::AlreadyMember)),
         )?;
         let grow = Expr::new("ADD member_count :one").value(":one", n(1));
-        tx.update(Team::key(org, &team.team_id), grow, Some(team_is_active()))?;
+        tx.update(Team::key(org, &team.team_id), grow, Some(team_is_live()))?;
         let join = Expr::new("ADD team_ids :team").value(":team", one_team(&team.team_id));
         let room = Condition::new(
             Expr::new(
@@ -300,11 +331,7 @@ impl Store {
             Some(Condition::present(Refusal::Gone)),
         )?;
         let shrink = Expr::new("ADD member_count :minus_one").value(":minus_one", n(-1));
-        tx.update(
-            Team::key(org, &team.team_id),
-            shrink,
-            Some(team_is_active()),
-        )?;
+        tx.update(Team::key(org, &team.team_id), shrink, Some(team_is_live()))?;
         let leave = Expr::new("DELETE team_ids :team").value(":team", one_team(&team.team_id));
         tx.update(
             Membership::key(org, user),
@@ -365,7 +392,7 @@ impl Store {
             let mark = Expr::new("SET #status = :deleting")
                 .name("#status", "status")
                 .value(":deleting", s(DELETING));
-            tx.update(Team::key(org, &team.team_id), mark, Some(team_is_active()))?;
+            tx.update(Team::key(org, &team.team_id), mark, Some(team_is_live()))?;
             tx.delete(Team::name_key(org, &team.name), None)?;
             history::record(
                 &mut tx,
@@ -373,29 +400,169 @@ impl Store {
                 op,
                 self.retention,
             )?;
-            tx.commit("begin deleting a team").await?;
+            match tx.commit("begin deleting a team").await {
+                // Another request began (or finished) the deletion since the read: the sweep
+                // below finishes it, or finds it done.
+                Ok(()) | Err(StoreError::Refused(Refusal::Gone)) => {}
+                Err(err) => return Err(err),
+            }
         }
+        self.sweep_team(team).await
+    }
+
+    /// Takes every member out of a team being deleted, a page at a time, each page read
+    /// consistently and its rows taken off the team's count in the same transaction; then drops
+    /// the team item, on the condition that its count says no member is left. Nothing joins a
+    /// team being deleted (every join requires a live team), so its rows only go. A refused
+    /// step (someone else took a member out meanwhile) reads again, after a pause, within the
+    /// same budget as a conflicted transaction.
+    async fn sweep_team(&self, team: &Team) -> StoreResult<()> {
+        let mut refusals = Backoff::new(CONFLICT_BUDGET);
         loop {
-            let page = self.list_team_members(team, 45, None).await?;
-            if page.items.is_empty() {
-                break;
+            let rows = self.first_team_members(team, SWEEP_PAGE).await?;
+            let step = if rows.is_empty() {
+                self.drop_swept_team(team).await
+            } else {
+                self.take_out_of_team(team, &rows).await
+            };
+            match step {
+                Ok(Swept::Done) => return Ok(()),
+                Ok(Swept::More) => refusals = Backoff::new(CONFLICT_BUDGET),
+                Err(StoreError::Refused(refusal)) => {
+                    if !refusals.wait().await {
+                        return Err(StoreError::Contended {
+                            context: "delete a team",
+                            source: Box::new(refusal),
+                        });
+                    }
+                }
+                Err(err) => return Err(err),
             }
-            let mut tx = Tx::new(self);
-            for member in &page.items {
-                tx.delete(TeamMember::key(org, &team.team_id, &member.user_id), None)?;
-                let leave =
-                    Expr::new("DELETE team_ids :team").value(":team", one_team(&team.team_id));
-                tx.update(
-                    Membership::key(org, &member.user_id),
-                    leave,
-                    Some(Condition::present(Refusal::Changed)),
-                )?;
-            }
-            tx.commit("take members out of a deleted team").await?;
         }
+    }
+
+    /// The first `limit` of a team's member rows, as every write acknowledged so far left them.
+    async fn first_team_members(&self, team: &Team, limit: usize) -> StoreResult<Vec<TeamMember>> {
+        let pk = keys::org_pk(&team.org_id);
+        let prefix = keys::team_members_prefix(&team.team_id);
+        let query = PartitionQuery {
+            index: None,
+            pk: (keys::PK, &pk),
+            sk_prefix: Some((keys::SK, &prefix)),
+            descending: false,
+        };
+        self.query_consistent(query, limit, "sweep a team's members")
+            .await?
+            .iter()
+            .map(TeamMember::from_item)
+            .collect()
+    }
+
+    /// One transaction takes `rows` out of a team being deleted: each row, the team from each
+    /// membership's `team_ids`, and as many from the team's count. A row whose membership is
+    /// gone (a member removed meanwhile, or a row left behind by older code) goes without it.
+    async fn take_out_of_team(&self, team: &Team, rows: &[TeamMember]) -> StoreResult<Swept> {
+        let tx = self.sweep_tx(team, rows, None)?;
+        match tx.commit("take members out of a deleted team").await {
+            Err(StoreError::Refused(Refusal::Gone)) => {}
+            done => return done.map(|()| Swept::More),
+        }
+        let org = &team.org_id;
+        let keys = rows
+            .iter()
+            .map(|row| Membership::key(org, &row.user_id))
+            .collect();
+        let members: Vec<UserId> = self
+            .batch_get(keys, Read::Consistent, "read a team's members")
+            .await?
+            .iter()
+            .map(|item| Membership::from_item(item).map(|m| m.user_id))
+            .collect::<StoreResult<_>>()?;
+        let tx = self.sweep_tx(team, rows, Some(&members))?;
+        tx.commit("take members out of a deleted team").await?;
+        Ok(Swept::More)
+    }
+
+    /// The transaction of `take_out_of_team`; `members` (when known) are the rows' users whose
+    /// membership exists, otherwise every row's is expected to.
+    fn sweep_tx(
+        &self,
+        team: &Team,
+        rows: &[TeamMember],
+        members: Option<&[UserId]>,
+    ) -> StoreResult<Tx<'_>> {
+        let org = &team.org_id;
         let mut tx = Tx::new(self);
-        tx.delete(Team::key(org, &team.team_id), None)?;
-        tx.commit("finish deleting a team").await
+        let shrink = Expr::new("ADD member_count :minus").value(":minus", n(-(rows.len() as i64)));
+        tx.update(
+            Team::key(org, &team.team_id),
+            shrink,
+            Some(team_is_deleting()),
+        )?;
+        for row in rows {
+            tx.delete(
+                TeamMember::key(org, &team.team_id, &row.user_id),
+                Some(Condition::present(Refusal::Changed)),
+            )?;
+            if members.is_some_and(|members| !members.contains(&row.user_id)) {
+                continue;
+            }
+            let leave = Expr::new("DELETE team_ids :team").value(":team", one_team(&team.team_id));
+            tx.update(
+                Membership::key(org, &row.user_id),
+                leave,
+                Some(Condition::present(Refusal::Gone)),
+            )?;
+        }
+        Ok(tx)
+    }
+
+    /// Drops the item of a team being deleted once a sweep found no member row: only if its
+    /// count is 0, so a member who joined after the sweep's read (possible only with a write
+    /// that did not require a live team) is never left without their team.
+    async fn drop_swept_team(&self, team: &Team) -> StoreResult<Swept> {
+        let empty = Condition::new(
+            Expr::new("#status = :deleting AND member_count = :zero")
+                .name("#status", "status")
+                .value(":deleting", s(DELETING))
+                .value(":zero", n(0)),
+            Refusal::Changed,
+        );
+        let mut tx = Tx::new(self);
+        tx.delete(Team::key(&team.org_id, &team.team_id), Some(empty))?;
+        match tx.commit("finish deleting a team").await {
+            Ok(()) => Ok(Swept::Done),
+            Err(StoreError::Refused(Refusal::Changed)) => self.recount_swept_team(team).await,
+            Err(err) => Err(err),
+        }
+    }
+
+    /// After the final delete was refused: the team is gone already (another request finished
+    /// it), or a member row is left (the sweep goes on), or the count is off the rows. Sweeps
+    /// of older code did not take their rows off the count; such a count is set to 0, on the
+    /// condition that it is still the one read before a consistent read found no row: rows
+    /// only leave a team being deleted, and each leaves with its count, so none is left.
+    async fn recount_swept_team(&self, team: &Team) -> StoreResult<Swept> {
+        let key = Team::key(&team.org_id, &team.team_id);
+        let Some(item) = self.get_item(key.clone(), "read a deleted team").await? else {
+            return Ok(Swept::Done);
+        };
+        let count = Team::from_item(&item)?.member_count;
+        if count == 0 || !self.first_team_members(team, 1).await?.is_empty() {
+            return Err(StoreError::Refused(Refusal::Changed));
+        }
+        let reset = Expr::new("SET member_count = :zero").value(":zero", n(0));
+        let unchanged = Condition::new(
+            Expr::new("#status = :deleting AND member_count = :seen")
+                .name("#status", "status")
+                .value(":deleting", s(DELETING))
+                .value(":seen", n(count)),
+            Refusal::Changed,
+        );
+        let mut tx = Tx::new(self);
+        tx.update(key, reset, Some(unchanged))?;
+        tx.commit("recount a deleted team").await?;
+        Ok(Swept::More)
     }
 
     /// The team item, its name marker, audit entry and event in one transaction, on the

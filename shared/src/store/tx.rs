@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::Store;
-use super::backoff::{Backoff, CONFLICT_BUDGET};
+use super::backoff::Backoff;
 use super::error::{Refusal, StoreError, StoreResult};
 use super::item::Item;
 
@@ -199,13 +199,32 @@ impl<'a> Tx<'a> {
 
     /// Commits all or nothing. A failed condition comes back as the refusal it stands for.
     /// A conflict with another transaction in flight (nothing was written) is retried with
-    /// jittered exponential backoff for up to `CONFLICT_BUDGET`, and then reported as
-    /// `Contended` (503, not 409: repeating the request may well pass); a cancellation for
-    /// throttling is retried likewise a few times before it is reported as `Unavailable`.
+    /// jittered exponential backoff within the request's time budget (`Backoff::for_request`),
+    /// and then reported as `Contended` (503, not 409: repeating the request may well pass); a
+    /// cancellation for throttling is retried likewise a few times before it is reported as
+    /// `Unavailable`.
     pub async fn commit(self, context: &'static str) -> StoreResult<()> {
+        match self.commit_or_refusals(context).await? {
+            Ok(()) => Ok(()),
+            Err(refused) => Err(StoreError::Refused(refused[0].1)),
+        }
+    }
+
+    /// Items added so far: the position the next one will take.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// As `commit`, but a transaction cancelled by its conditions comes back as the position
+    /// and refusal of every item whose condition failed, in order (at least one), so that a
+    /// caller writing several independent things at once can tell which were refused.
+    pub async fn commit_or_refusals(
+        self,
+        context: &'static str,
+    ) -> StoreResult<Result<(), Vec<(usize, Refusal)>>> {
         const THROTTLED_ATTEMPTS: u32 = 4;
         let mut throttled_attempts = 0;
-        let mut conflicts = Backoff::new(CONFLICT_BUDGET);
+        let mut conflicts = Backoff::for_request();
         let err = loop {
             let result = self
                 .store
@@ -214,7 +233,13 @@ impl<'a> Tx<'a> {
                 .set_transact_items(Some(self.items.clone()))
                 .send()
                 .await;
-            let Err(err) = result else { return Ok(()) };
+            let Err(err) = result else {
+                return Ok(Ok(()));
+            };
+            let refused = self.refused(&err);
+            if !refused.is_empty() {
+                return Ok(Err(refused));
+            }
             match self.refusal(&err) {
                 Some(Refusal::Changed) if conflicted(&err) => {
                     if !conflicts.wait().await {
@@ -242,6 +267,23 @@ impl<'a> Tx<'a> {
             }
         };
         Err(StoreError::from_sdk(context, err))
+    }
+
+    /// The items whose conditions cancelled the transaction, with the refusal each stands for.
+    fn refused<R>(&self, err: &SdkError<TransactWriteItemsError, R>) -> Vec<(usize, Refusal)> {
+        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            err.as_service_error()
+        else {
+            return Vec::new();
+        };
+        cancelled
+            .cancellation_reasons()
+            .iter()
+            .zip(&self.refusals)
+            .enumerate()
+            .filter(|(_, (reason, _))| reason.code() == Some("ConditionalCheckFailed"))
+            .map(|(position, (_, refusal))| (position, *refusal))
+            .collect()
     }
 
     /// The refusal a cancelled transaction stands for, if it was cancelled by a condition or a

@@ -122,6 +122,8 @@ async fn seed(store: &Store, orgs: &[OrgId], args: &Args, now: Timestamp) -> any
                     team_ids: &[],
                     token_hash: &hashes[k],
                     expires_at,
+                    expires_in_days: None,
+                    redirect_url: None,
                 }
             })
             .collect();

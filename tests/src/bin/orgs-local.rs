@@ -95,10 +95,16 @@ async fn main() -> anyhow::Result<()> {
         "ORGS_INVITE_URL_BASE",
         &format!("http://127.0.0.1:{page_port}{}", accept_page::PATH),
     );
+    // The accept page's own origins, so that an invitation may name a page there.
+    let redirect_origins = env_or(
+        "ORGS_INVITE_REDIRECT_ORIGINS",
+        &format!("http://127.0.0.1:{page_port},http://localhost:{page_port}"),
+    );
     // SAFETY: set before any other thread reads the environment.
     unsafe {
         std::env::set_var("ORGS_TABLE_NAME", &table);
         std::env::set_var("ORGS_INVITE_URL_BASE", &invite_base);
+        std::env::set_var("ORGS_INVITE_REDIRECT_ORIGINS", &redirect_origins);
     }
     let mut app = App::new(&sdk, Config::from_env()?);
     // Locally, print each invitation email's recipient and link so a person can follow it.
@@ -123,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
         openapi: Some(openapi_json()?),
         log_requests: true,
         cors: cors.clone(),
+        timeouts: orgs_local::timeouts::FunctionTimeouts::from_template()?,
     });
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await

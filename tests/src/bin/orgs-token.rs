@@ -2,18 +2,33 @@
 //! token by default, or with `--access` an access token shaped as Cognito's (`client_id`,
 //! `token_use: access`, no `aud`, no email).
 //!
-//! usage: orgs-token --sub USER_ID [--email ADDRESS] [--unverified] [--access] [--ttl SECONDS]
+//! With `--orgs`, the token also carries what the `token-claims` trigger would add to it: the
+//! same code runs against the local table, in the AWS that `AWS_ENDPOINT_URL` names (`cargo
+//! local` prints it) and the table `ORGS_TABLE_NAME` (default `orgs`), with the cap
+//! `ORGS_TOKEN_MAX_ORGS`. An access token then carries the email too, as the trigger adds it.
+//!
+//! usage: orgs-token --sub USER_ID [--email ADDRESS] [--unverified] [--access] [--orgs]
+//!                   [--ttl SECONDS]
 
-use orgs_local::token;
+use anyhow::{Context, bail};
+use orgs_functions::token_claims::token_claims;
+use orgs_local::{aws, token};
+use orgs_shared::app::{Config, token_max_orgs_from_env};
+use orgs_shared::store::Store;
+use serde_json::{Map, Value};
 
 const USAGE: &str = "usage: orgs-token --sub USER_ID [--email ADDRESS] [--unverified] [--ttl SECONDS]\n       \
-                     orgs-token --sub USER_ID --access [--ttl SECONDS]   (an access token: no email claims)";
+                     orgs-token --sub USER_ID --access [--ttl SECONDS]   (an access token: no email claims)\n       \
+                     add --orgs for the claims of the token-claims trigger, read from the local table \
+                     (AWS_ENDPOINT_URL=<the endpoint cargo local prints>)";
 
-fn main() {
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
     let mut sub = None;
     let mut email = None;
     let mut verified = true;
     let mut access = false;
+    let mut orgs = false;
     let mut ttl: i64 = 3600;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -22,6 +37,7 @@ fn main() {
             "--email" => email = args.next(),
             "--unverified" => verified = false,
             "--access" => access = true,
+            "--orgs" => orgs = true,
             "--ttl" => match args.next().and_then(|t| t.parse().ok()) {
                 Some(seconds) => ttl = seconds,
                 None => exit_with_usage(),
@@ -30,13 +46,60 @@ fn main() {
         }
     }
     let Some(sub) = sub else { exit_with_usage() };
+    if access && email.is_some() && !orgs {
+        exit_with_usage()
+    }
+    let extra = if orgs {
+        trigger_claims(&sub, email.as_deref(), verified, access).await?
+    } else {
+        Map::new()
+    };
     let secret = token::dev_secret();
-    let minted = match (access, &email) {
-        (true, Some(_)) => exit_with_usage(),
-        (true, None) => token::mint_access(&secret, &sub, ttl),
-        (false, _) => token::mint(&secret, &sub, email.as_deref(), verified, ttl),
+    let minted = if access {
+        token::mint_access_with(&secret, &sub, ttl, extra)
+    } else {
+        token::mint_with(&secret, &sub, email.as_deref(), verified, ttl, extra)
     };
     println!("{minted}");
+    Ok(())
+}
+
+/// What the trigger adds to the ID token (or the access token), run against the local table.
+async fn trigger_claims(
+    sub: &str,
+    email: Option<&str>,
+    verified: bool,
+    access: bool,
+) -> anyhow::Result<Map<String, Value>> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .context(
+            "--orgs reads the local table: set AWS_ENDPOINT_URL to the local AWS endpoint that \
+             `cargo local` prints (this command never talks to AWS itself)",
+        )?;
+    let config = match std::env::var("ORGS_TABLE_NAME") {
+        Ok(table) if !table.is_empty() => Config::from_env()?,
+        _ => Config {
+            token_max_orgs: token_max_orgs_from_env()?,
+            ..Config::for_table("orgs")
+        },
+    };
+    let sdk = aws::sdk_config(&endpoint).await;
+    let store = Store::from_sdk(&sdk, &config.table_name, config.retention);
+    let event = token::pre_token_generation_event(sub, email, verified);
+    let answered = token_claims(&store, config.token_max_orgs, event)
+        .await
+        .context("reading the local table")?;
+    let token = if access {
+        "accessTokenGeneration"
+    } else {
+        "idTokenGeneration"
+    };
+    match &answered["response"]["claimsAndScopeOverrideDetails"][token]["claimsToAddOrOverride"] {
+        Value::Object(claims) => Ok(claims.clone()),
+        other => bail!("the trigger answered no claims: {other}"),
+    }
 }
 
 fn exit_with_usage() -> ! {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use orgs_local::cors::Cors;
 use orgs_local::server::{LocalApi, serve};
+use orgs_local::timeouts::FunctionTimeouts;
 use orgs_local::{accept_page, token, workspace_root};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -46,6 +47,7 @@ async fn the_accept_page_previews_accepts_and_shows_the_410_in_a_browser() {
         cors: Cors {
             allow_origins: vec![page_origin.clone()],
         },
+        timeouts: FunctionTimeouts::from_template().expect("function timeouts"),
     };
     tokio::spawn(serve(api_listener, Arc::new(api)));
     tokio::spawn(accept_page::serve(page_listener, api_base));

@@ -13,9 +13,11 @@ use orgs_local::counting::RequestCounter;
 use orgs_local::faults::FaultProxy;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
+use orgs_local::timeouts::FunctionTimeouts;
 use orgs_local::{aws, provision, token};
 use orgs_shared::app::{App, Config, Limits};
-use orgs_shared::domain::{MemberStatus, OrgId, Role, Timestamp, UserId};
+use orgs_shared::domain::invitation_link::RedirectOrigins;
+use orgs_shared::domain::{MemberStatus, OrgId, Role, TeamId, Timestamp, UserId};
 use orgs_shared::mail::Mailer;
 use orgs_shared::store::{Item, Of, SeedMember, Store, Stored};
 use reqwest::{Method, StatusCode};
@@ -51,6 +53,8 @@ pub struct Stack {
     /// Only for stacks with a conflict window: the proxy that gives moto DynamoDB's transaction
     /// conflicts, between the app (or its fault proxy) and moto.
     pub conflicts: Option<ConflictProxy>,
+    /// Only for stacks started with `faulty_ses`: the proxy between the app's mailer and moto.
+    pub ses_faults: Option<FaultProxy>,
     secret: String,
 }
 
@@ -96,9 +100,19 @@ pub type Snapshot = Vec<BTreeMap<String, String>>;
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub invitation_ttl_seconds: Option<i64>,
+    /// `ORGS_INVITE_REDIRECT_ORIGINS`: the origins an invitation's `redirect_url` may name.
+    pub redirect_origins: Option<String>,
     pub limits: Option<Limits>,
     /// Send mail to this endpoint instead (a closed port makes SES unavailable).
     pub ses_endpoint: Option<String>,
+    /// The app sends mail through a fault-injecting proxy in front of moto (`Stack::ses_faults`).
+    pub faulty_ses: bool,
+    /// Every function's Lambda timeout: the deadline each handler is told, and so its time
+    /// budget. Unset, functions and API Gateway wait `UNHURRIED` (`cargo local` and the
+    /// benchmarks use the template's timeouts and 30 s): one single-threaded moto serving every
+    /// test at once, on a loaded machine, can take a second a call where DynamoDB takes
+    /// milliseconds.
+    pub function_timeout: Option<std::time::Duration>,
     /// Serve an existing stack's table instead of a new one.
     pub table: Option<String>,
     /// Feed the table's stream to the event publisher, which talks to EventBridge at this
@@ -117,6 +131,9 @@ pub struct Options {
     /// stack that does not set it itself, so that any suite runs with DynamoDB's conflicts.
     pub conflict_window: Option<std::time::Duration>,
 }
+
+/// How long a test stack's functions and API Gateway wait, unless a test says otherwise.
+const UNHURRIED: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The conflict window of every stack, from `ORGS_TEST_CONFLICT_WINDOW_MS` (unset: none).
 fn conflict_window_from_env() -> Option<std::time::Duration> {
@@ -164,6 +181,13 @@ impl Stack {
         }
         if let Some(limits) = options.limits {
             config.limits = limits;
+        }
+        if options.function_timeout.is_none() {
+            config.gateway_limit = UNHURRIED;
+        }
+        if let Some(origins) = &options.redirect_origins {
+            config.invitations.redirect_origins =
+                RedirectOrigins::parse(origins).expect("an origin list");
         }
         let mut app = App::new(&sdk, config);
         let conflicts = match options.conflict_window.or_else(conflict_window_from_env) {
@@ -216,6 +240,15 @@ impl Stack {
             let broken = aws::sdk_config(&ses).await;
             app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&broken), "no-reply@orgs.local");
         }
+        let ses_faults = if options.faulty_ses {
+            let proxy = FaultProxy::start(&endpoint).await.expect("SES fault proxy");
+            let through = aws::sdk_config(proxy.endpoint()).await;
+            app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&through), "no-reply@orgs.local");
+            Some(proxy)
+        } else {
+            None
+        };
+        let timeouts = FunctionTimeouts::all(options.function_timeout.unwrap_or(UNHURRIED));
         let secret = "test-secret".to_owned();
         let api = Arc::new(LocalApi {
             app: app.clone(),
@@ -223,6 +256,7 @@ impl Stack {
             openapi: None,
             log_requests: false,
             cors: Cors::for_local_page(LOCAL_PAGE_PORT),
+            timeouts,
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -244,6 +278,7 @@ impl Stack {
             events,
             faults,
             conflicts,
+            ses_faults,
             secret,
         }
     }
@@ -253,6 +288,13 @@ impl Stack {
         self.faults
             .as_ref()
             .expect("a stack started with faulty_dynamodb")
+    }
+
+    /// The SES fault proxy of a stack started with `faulty_ses`.
+    pub fn ses_faults(&self) -> &FaultProxy {
+        self.ses_faults
+            .as_ref()
+            .expect("a stack started with faulty_ses")
     }
 
     /// The conflict proxy of a stack with a conflict window.
@@ -605,6 +647,31 @@ impl Stack {
             .seed_members(&org, &seeds, Timestamp::now())
             .await
             .expect("seed members");
+    }
+
+    /// Makes each of `people` an active member of `org_id` and of its team `team_id` at once,
+    /// counts and all, without an audit entry or event (see `add_member`).
+    pub async fn add_team_members(&self, org_id: &str, team_id: &str, people: &[&Person]) {
+        let users: Vec<UserId> = people
+            .iter()
+            .map(|person| UserId::parse(&person.sub).expect("user id"))
+            .collect();
+        let seeds: Vec<SeedMember<'_>> = people
+            .iter()
+            .zip(&users)
+            .map(|(person, user)| SeedMember {
+                user,
+                email: &person.email,
+                role: Role::Member,
+                status: MemberStatus::Active,
+            })
+            .collect();
+        let org = OrgId::parse(org_id).expect("org id");
+        let team = TeamId::parse(team_id).expect("team id");
+        self.fixtures
+            .seed_team_members(&org, &seeds, &team, Timestamp::now())
+            .await
+            .expect("seed team members");
     }
 }
 

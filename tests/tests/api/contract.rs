@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use orgs_functions::routes::{Auth, ROUTES, SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS};
+use orgs_functions::routes::{
+    Auth, COGNITO_TRIGGERS, ROUTES, SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS,
+};
 use orgs_local::workspace_root;
 use orgs_shared::domain::ChangeKind;
 use serde_yaml_ng::Value;
@@ -191,20 +193,66 @@ fn the_template_schedules_exactly_the_scheduled_functions_at_a_parameter_rate() 
     );
 }
 
-/// Each binary serves a route, or is one of the few fed by the stream or a schedule instead;
-/// never two of these.
+/// The Cognito triggers, and only they, may be invoked by Cognito: scoped to this account, and
+/// to the user pool the optional parameter names; each answers within Cognito's 5 s, and an
+/// output gives its ARN for the pool's configuration.
+#[test]
+fn the_template_lets_cognito_invoke_exactly_the_cognito_triggers() {
+    let template = read_yaml("infra/template.yaml");
+    let resources = template["Resources"].as_mapping().expect("Resources");
+    let mut invoked = BTreeSet::new();
+    for (name, resource) in resources {
+        let props = &resource["Properties"];
+        if resource["Type"].as_str() != Some("AWS::Lambda::Permission")
+            || props["Principal"].as_str() != Some("cognito-idp.amazonaws.com")
+        {
+            continue;
+        }
+        assert_eq!(props["Action"], "lambda:InvokeFunction", "{name:?}");
+        assert_eq!(reference(&props["SourceAccount"]), Some("AWS::AccountId"));
+        let source = format!("{:?}", props["SourceArn"]);
+        assert!(source.contains("CognitoUserPoolArn"), "{name:?}: {source}");
+        let function = match &props["FunctionName"] {
+            Value::Tagged(tagged) if tagged.tag == "GetAtt" => tagged.value.as_str().unwrap(),
+            other => panic!("{name:?}: FunctionName {other:?}"),
+        };
+        let logical = function.trim_end_matches(".Arn");
+        let target = &template["Resources"][logical];
+        let timeout = target["Properties"]["Timeout"].as_u64().unwrap_or(0);
+        assert!((1..=5).contains(&timeout), "{logical}: Timeout {timeout}");
+        let outputs = template["Outputs"].as_mapping().expect("Outputs");
+        assert!(
+            outputs
+                .values()
+                .any(|o| format!("{:?}", o["Value"]).contains(function)),
+            "no output gives {function}"
+        );
+        let binary = target["Metadata"]["BuildProperties"]["Binary"].as_str();
+        invoked.insert(binary.unwrap_or("?").to_owned());
+    }
+    let expected: BTreeSet<String> = COGNITO_TRIGGERS.iter().map(|f| f.to_string()).collect();
+    assert_eq!(invoked, expected);
+}
+
+/// Each binary serves a route, or is one of the few fed by the stream, a schedule or Cognito
+/// instead; never two of these.
 #[test]
 fn every_binary_serves_a_route() {
     let routed: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
     let streamed: BTreeSet<String> = STREAM_FUNCTIONS.iter().map(|f| f.to_string()).collect();
     let scheduled: BTreeSet<String> = SCHEDULED_FUNCTIONS.iter().map(|f| f.to_string()).collect();
-    assert!(routed.is_disjoint(&streamed), "{routed:?} {streamed:?}");
-    assert!(routed.is_disjoint(&scheduled) && streamed.is_disjoint(&scheduled));
+    let triggers: BTreeSet<String> = COGNITO_TRIGGERS.iter().map(|f| f.to_string()).collect();
+    let kinds = [&routed, &streamed, &scheduled, &triggers];
+    for (i, a) in kinds.iter().enumerate() {
+        for b in &kinds[i + 1..] {
+            assert!(a.is_disjoint(b), "{a:?} {b:?}");
+        }
+    }
     let binaries: BTreeSet<String> = std::fs::read_dir(workspace_root().join("functions/src/bin"))
         .unwrap()
         .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(str::to_owned))
         .collect();
-    assert_eq!(binaries, &(&routed | &streamed) | &scheduled);
+    assert_eq!(binaries, &(&(&routed | &streamed) | &scheduled) | &triggers);
 }
 
 #[test]

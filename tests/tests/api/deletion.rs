@@ -37,6 +37,8 @@ async fn fill(stack: &Stack, org_id: &str, count: usize) {
             team_ids: &[],
             token_hash,
             expires_at: op.at.plus_seconds(86_400),
+            expires_in_days: None,
+            redirect_url: None,
         })
         .collect();
     let store = &stack.fixtures;

@@ -355,6 +355,7 @@ async fn invitation_member_and_team_changes_publish_events_that_match_their_sche
         json!({ "role": "admin" }),
         json!({ "status": "deactivated" }),
         json!({ "status": "active" }),
+        json!({ "metadata": { "private": { "cost_centre": "private-value-cc7" } } }),
     ] {
         let (status, answer) = stack.patch(&alice, &bob_path, body).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
@@ -384,10 +385,12 @@ async fn invitation_member_and_team_changes_publish_events_that_match_their_sche
         assert!(status.is_success(), "{path}: {answer}");
     }
 
-    let events = stack.events().exactly(&stack.events().published, 20).await;
+    let events = stack.events().exactly(&stack.events().published, 21).await;
     for event in &events {
         check_event(event);
         assert_no_secret(event, &[&alice, &bob, &carol, &dave, &erin]);
+        // Events name the metadata keys that changed, never a private value.
+        assert!(!event.to_string().contains("private-value-cc7"), "{event}");
     }
     let mut kinds: Vec<&str> = events
         .iter()
@@ -408,6 +411,7 @@ async fn invitation_member_and_team_changes_publish_events_that_match_their_sche
         "RoleChanged",
         "MemberDeactivated",
         "MemberReactivated",
+        "MemberUpdated",
         "TeamCreated",
         "TeamRenamed",
         "TeamMemberAdded",

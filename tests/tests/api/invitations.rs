@@ -438,6 +438,7 @@ async fn limits_answer_429_and_send_nothing() {
         invitation_emails_per_org_per_day: 5,
         resends_per_invitation_per_day: 1,
         members_per_org: 10_000,
+        ..orgs_shared::app::Limits::default()
     };
     let stack = Stack::start_with(Options {
         limits: Some(limits),

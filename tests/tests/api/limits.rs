@@ -406,21 +406,24 @@ async fn look_alike_and_invisible_characters_are_refused_in_handles_and_names() 
     assert_eq!(status, StatusCode::OK, "{preview}");
 }
 
-/// `ORGS_MAX_MEMBERS`: an accept that would pass it answers 429 and changes nothing.
+/// `ORGS_MAX_MEMBERS`: members and pending invitations share its seats. An invitation that
+/// would pass it answers 429 and changes nothing; one already made keeps its seat, so accepting
+/// it always fits.
 #[tokio::test]
-async fn the_member_limit_refuses_one_more_accept_with_429() {
+async fn the_member_limit_counts_pending_invitations_so_accepting_always_fits() {
     let stack = Stack::start_with(Options {
         limits: Some(orgs_shared::app::Limits {
-            members_per_org: 2,
+            members_per_org: 3,
             ..orgs_shared::app::Limits::default()
         }),
         ..Options::default()
     })
     .await;
+    // Alice and Bob are members and Carol is invited: three seats taken.
     let w = world(&stack).await;
-    let carol = stack.person("carol");
+    let dan = json!([{ "email": "dan@example.com" }]);
     let before = stack.snapshot().await;
-    let (status, problem) = answer(&stack, Some(&carol), "accept", &w.token).await;
+    let (status, problem) = invite(&stack, &w.alice, &w.org_id, dan.clone()).await;
     assert_problem(
         status,
         &problem,
@@ -428,4 +431,16 @@ async fn the_member_limit_refuses_one_more_accept_with_429() {
         "limit-reached",
     );
     assert_eq!(stack.snapshot().await, before);
+
+    let carol = stack.person("carol");
+    let (status, joined) = answer(&stack, Some(&carol), "accept", &w.token).await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    assert_eq!(joined["member_count"], 3);
+    let (status, problem) = invite(&stack, &w.alice, &w.org_id, dan).await;
+    assert_problem(
+        status,
+        &problem,
+        StatusCode::TOO_MANY_REQUESTS,
+        "limit-reached",
+    );
 }

@@ -1,12 +1,20 @@
 //! Teams: "My Team" from the start; admins and owners create, rename and delete teams and move
 //! members in and out; members read them.
 
-use orgs_shared::domain::{OrgId, TeamId, Timestamp, UserId};
-use orgs_shared::store::{ItemKey, Op};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
+use orgs_local::aws;
+use orgs_local::faults::{Fault, Rule, When};
+use orgs_shared::domain::{InvitationToken, OrgId, TeamId, Timestamp, UserId};
+use orgs_shared::store::{Item, ItemKey, Joiner, Op, Refusal, StoreError, Stored, Team};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::{Options, Person, Stack, assert_problem};
+use crate::invitations::token_of;
+use crate::races::TeamsSeen;
 
 fn ids(page: &Value) -> Vec<String> {
     page["items"]
@@ -294,4 +302,231 @@ async fn a_team_lists_the_pending_invitations_that_name_it() {
         let (status, body) = stack.get(&ada, &path).await;
         assert_problem(status, &body, StatusCode::NOT_FOUND, "not-found");
     }
+}
+
+/// Holds `key`'s item through the conflict proxy with a transaction of its own (a condition
+/// check) until `release_all`; later transactions hold theirs for no time.
+async fn hold_item(stack: &Stack, key: Item) -> tokio::task::JoinHandle<()> {
+    stack.conflicts().set_window(Duration::from_secs(120));
+    let sdk = aws::sdk_config(stack.conflicts().endpoint()).await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let check = ConditionCheck::builder()
+        .table_name(&stack.table)
+        .set_key(Some(key))
+        .condition_expression("attribute_exists(pk)")
+        .build()
+        .expect("check");
+    let holder = tokio::spawn(async move {
+        client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().condition_check(check).build())
+            .send()
+            .await
+            .expect("the holder commits");
+    });
+    stack.conflicts().until_holding(1).await;
+    stack.conflicts().set_window(Duration::ZERO);
+    holder
+}
+
+/// What the table says of the organization's teams now.
+async fn teams_seen(stack: &Stack, org: &str) -> TeamsSeen {
+    TeamsSeen::of(org, &stack.stored().await)
+}
+
+/// A team whose deletion has begun takes nobody in: an invitation naming it is accepted
+/// without it, adding a member to it finds no team, and no new invitation may name it. And
+/// should a member land in it anyway after the deletion's last read of its members (a write
+/// that did not require a live team, as older code made), the team item is not dropped from
+/// under them: the deletion takes them out first.
+#[tokio::test]
+async fn nobody_joins_a_team_being_deleted_and_no_member_outlives_its_team() {
+    let stack = Stack::start_with(Options {
+        faulty_dynamodb: true,
+        conflict_window: Some(Duration::ZERO),
+        ..Options::default()
+    })
+    .await;
+    let olivia = stack.person("olivia");
+    let org = stack.create_org(&olivia, "acme").await;
+    let teams = format!("/orgs/{org}/teams");
+    let (_, ops) = stack.post(&olivia, &teams, json!({ "name": "Ops" })).await;
+    let ops = ops["team_id"].as_str().unwrap().to_owned();
+    let ops_path = format!("{teams}/{ops}");
+    let (bo, cy, dee, eve) = (
+        stack.person("bo"),
+        stack.person("cy"),
+        stack.person("dee"),
+        stack.person("eve"),
+    );
+    stack.add_team_members(&org, &ops, &[&bo]).await;
+    stack.add_member(&org, &cy, "member", "active").await;
+    let body = json!({ "invitations": [{ "email": dee.email, "teams": [ops] }] });
+    let invitations = format!("/orgs/{org}/invitations");
+    let (status, created) = stack.post(&olivia, &invitations, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let token = token_of(created["results"][0]["invite_url"].as_str().unwrap());
+
+    // The deletion stops after taking bo out (its third transaction, the drop, fails).
+    stack
+        .faults()
+        .inject(Rule::new(Fault::InternalServerError, When::From(3)).on("TransactWriteItems"));
+    let (status, _) = stack.delete(&olivia, &ops_path).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    stack.faults().clear();
+    assert!(teams_seen(&stack, &org).await.teams.contains_key(&ops));
+    let (status, _) = stack.get(&olivia, &ops_path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // An accept that read the team while it was live is refused by the team, and changes
+    // nothing; the invitee's request reads again and joins without it.
+    let found = stack
+        .app
+        .store
+        .invitation_by_token(&InvitationToken::parse(&token).unwrap().hash())
+        .await
+        .unwrap()
+        .unwrap();
+    let dee_id = UserId::parse("dee").unwrap();
+    let joiner = Joiner {
+        user_id: &dee_id,
+        verified_email: Some(&dee.email),
+    };
+    let op = Op {
+        actor: dee_id.clone(),
+        request_id: "stale-accept".into(),
+        at: Timestamp::now(),
+    };
+    let before = stack.snapshot().await;
+    let stale = [TeamId::parse(&ops).unwrap()];
+    let refused = stack
+        .app
+        .store
+        .accept_invitation(&found.invitation, &joiner, &stale, &op)
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Refused(Refusal::Gone))),
+        "{refused:?}"
+    );
+    assert_eq!(stack.snapshot().await, before);
+    let (status, body) = stack
+        .post(&dee, "/invitations/accept", json!({ "token": token }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = stack
+        .put(&olivia, format!("{ops_path}/members/cy"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let body = json!({ "invitations": [{ "email": "fay@example.com", "teams": [ops] }] });
+    let (status, body) = stack.post(&olivia, &invitations, body).await;
+    assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation");
+    let seen = teams_seen(&stack, &org).await;
+    seen.assert_nothing_orphaned();
+    assert_eq!(
+        seen.member_teams["dee"],
+        BTreeSet::new(),
+        "dee joined no team"
+    );
+
+    // The repeated deletion finds no member left and goes to drop the team item, which is
+    // held; meanwhile eve lands in the team.
+    let holder = hold_item(
+        &stack,
+        Team::key_of(&OrgId::parse(&org).unwrap(), &TeamId::parse(&ops).unwrap()),
+    )
+    .await;
+    let deletion = stack.delete(&olivia, &ops_path);
+    let late_joiner = async {
+        while stack.conflicts().counts().cancelled < 1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        stack.add_team_members(&org, &ops, &[&eve]).await;
+        stack.conflicts().release_all();
+    };
+    let ((status, body), ()) = tokio::join!(deletion, late_joiner);
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    holder.await.expect("holder");
+    let seen = teams_seen(&stack, &org).await;
+    seen.assert_nothing_orphaned();
+    seen.assert_counts_exact();
+    assert!(!seen.teams.contains_key(&ops));
+    for person in [&bo, &cy, &dee, &eve] {
+        let path = format!("/orgs/{org}/members/{}", person.sub);
+        let (status, body) = stack.delete(&olivia, &path).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{}: {body}", person.sub);
+    }
+}
+
+/// Deletes an item as data from before the store's present rules could lack it.
+async fn drop_item(stack: &Stack, key: Item) {
+    stack
+        .dynamo
+        .delete_item()
+        .table_name(&stack.table)
+        .set_key(Some(key))
+        .send()
+        .await
+        .expect("delete an item");
+}
+
+/// Data older than the rules that keep every member's teams alive: a member whose team item is
+/// gone can still be removed; a team whose count is off its member rows, one of which has no
+/// membership, can still be deleted; nothing is left behind.
+#[tokio::test]
+async fn members_and_teams_left_inconsistent_by_older_code_can_still_go() {
+    let stack = Stack::start().await;
+    let olivia = stack.person("olivia");
+    let org = stack.create_org(&olivia, "acme").await;
+    let org_id = OrgId::parse(&org).unwrap();
+    let teams = format!("/orgs/{org}/teams");
+    let mut ids = Vec::new();
+    for name in ["Ops", "Dev"] {
+        let (_, team) = stack.post(&olivia, &teams, json!({ "name": name })).await;
+        ids.push(team["team_id"].as_str().unwrap().to_owned());
+    }
+    let (ops, dev) = (&ids[0], &ids[1]);
+    let (bo, cy, dee) = (stack.person("bo"), stack.person("cy"), stack.person("dee"));
+    stack.add_team_members(&org, ops, &[&bo, &cy]).await;
+    stack.add_team_members(&org, dev, &[&dee]).await;
+
+    // Dev's item is gone with dee still in it.
+    drop_item(&stack, Team::key_of(&org_id, &TeamId::parse(dev).unwrap())).await;
+    let (status, body) = stack
+        .delete(&olivia, format!("/orgs/{org}/members/dee"))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+    // Ops counts 3 more than its rows, and cy's row outlived cy's membership.
+    stack
+        .dynamo
+        .update_item()
+        .table_name(&stack.table)
+        .set_key(Some(Team::key_of(&org_id, &TeamId::parse(ops).unwrap())))
+        .update_expression("ADD member_count :three")
+        .expression_attribute_values(":three", AttributeValue::N("3".into()))
+        .send()
+        .await
+        .expect("miscount");
+    let cy_membership = Stored::Member {
+        org: org.clone(),
+        user: "cy".into(),
+    };
+    let item = stack
+        .stored_item(&cy_membership)
+        .await
+        .expect("cy's membership");
+    let key = ["pk", "sk"].map(|name| (name.to_owned(), item[name].clone()));
+    drop_item(&stack, key.into_iter().collect()).await;
+    let (status, body) = stack.delete(&olivia, format!("{teams}/{ops}")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+    let seen = teams_seen(&stack, &org).await;
+    seen.assert_nothing_orphaned();
+    seen.assert_counts_exact();
+    assert_eq!(seen.teams.len(), 1, "only My Team is left: {seen:?}");
+    assert_eq!(seen.member_teams["bo"], BTreeSet::new());
+    let (status, body) = stack
+        .delete(&olivia, format!("/orgs/{org}/members/bo"))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
 }

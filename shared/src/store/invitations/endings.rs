@@ -4,20 +4,20 @@
 
 use serde_json::json;
 
-use crate::domain::Limits;
 use crate::domain::{
-    Change, ChangeKind, InvitationStatus, MemberStatus, OrgStatus, Role, Subject, TeamId, UserId,
+    Change, ChangeKind, InvitationStatus, MemberStatus, Role, Subject, TeamId, UserId,
 };
 
 use super::invitation::Invitation;
 use super::token::TokenRecord;
 use crate::store::Store;
-use crate::store::error::{LimitKind, Refusal, StoreResult};
+use crate::store::error::{Refusal, StoreResult};
 use crate::store::history::{self, Op};
 use crate::store::item::{n, s};
 use crate::store::members::Membership;
 use crate::store::orgs::Organization;
-use crate::store::teams::{Team, TeamMember};
+use crate::store::tallies::Tally;
+use crate::store::teams::{Team, TeamMember, team_is_live};
 use crate::store::tx::{Condition, Expr, Tx};
 
 /// The accepting user, as the verified claims name them.
@@ -119,13 +119,14 @@ impl Store {
         tx.update(TokenRecord::key(&invitation.token_hash), shed, None)
     }
 
-    /// The invitee joins with the invited role and the invitation's teams that still exist.
+    /// The invitee joins with the invited role and `teams`, the invitation's teams that were
+    /// live when read. Refused with `Refusal::Gone` if one of them is being deleted or gone
+    /// since: read them again (`live_teams`) and accept into those.
     pub async fn accept_invitation(
         &self,
         invitation: &Invitation,
         joiner: &Joiner<'_>,
         teams: &[TeamId],
-        limits: &Limits,
         op: &Op,
     ) -> StoreResult<Membership> {
         let org_id = &invitation.org_id;
@@ -145,6 +146,7 @@ impl Store {
             // Set exactly when the member-email marker below is written.
             email: joiner.verified_email.map(str::to_owned),
             team_ids: teams.to_vec(),
+            metadata: Default::default(),
             joined_at: op.at,
             updated_at: op.at,
         };
@@ -156,21 +158,17 @@ impl Store {
             let marker = Membership::email_marker(org_id, email, joiner.user_id);
             tx.put(marker, Some(Condition::absent(Refusal::AlreadyMember)))?;
         }
-        // An owner by invitation counts among the organization's active owners at once.
-        let owners = i64::from(invitation.role == Role::Owner);
-        let counts =
-            Expr::new("ADD member_count :one, pending_count :minus_one, owner_count :owners")
-                .value(":one", n(1))
-                .value(":minus_one", n(-1))
-                .value(":owners", n(owners));
-        let room = Condition::new(
-            Expr::new("#status = :active AND member_count < :max")
-                .name("#status", "status")
-                .value(":active", s(OrgStatus::Active.as_str()))
-                .value(":max", n(limits.members_per_org)),
-            Refusal::Limit(LimitKind::Members),
-        );
-        tx.update(Organization::key(org_id), counts, Some(room))?;
+        // A pending invitation held this member's seat (`tallies.rs`): no limit to test, and
+        // the org item is left alone, unless an owner joins, who counts among its owners at once.
+        Tally::count(&mut tx, org_id, 1, -1)?;
+        if invitation.role == Role::Owner {
+            let owners = Expr::new("ADD owner_count :one").value(":one", n(1));
+            tx.update(
+                Organization::key(org_id),
+                owners,
+                Some(Organization::is_active()),
+            )?;
+        }
         let row = TeamMember {
             user_id: joiner.user_id.clone(),
             added_at: op.at,
@@ -178,11 +176,8 @@ impl Store {
         for team in teams {
             tx.put(row.to_item(org_id, team), None)?;
             let grow = Expr::new("ADD member_count :one").value(":one", n(1));
-            tx.update(
-                Team::key(org_id, team),
-                grow,
-                Some(Condition::present(Refusal::Changed)),
-            )?;
+            // Never into a team being deleted: its sweep may have passed already.
+            tx.update(Team::key(org_id, team), grow, Some(team_is_live()))?;
         }
         let accepted = change(
             ChangeKind::InvitationAccepted,
@@ -226,12 +221,7 @@ impl Store {
             _ => Deadline::Any,
         };
         self.end_invitation(&mut tx, invitation, status, deadline, op)?;
-        let count = Expr::new("ADD pending_count :minus_one").value(":minus_one", n(-1));
-        tx.update(
-            Organization::key(&invitation.org_id),
-            count,
-            Some(Organization::is_active()),
-        )?;
+        Tally::count(&mut tx, &invitation.org_id, 0, -1)?;
         history::record(
             &mut tx,
             &change(kind, invitation, json!({})),

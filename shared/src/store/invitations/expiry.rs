@@ -16,10 +16,10 @@ use super::invitation::Invitation;
 use crate::store::Store;
 use crate::store::error::{Refusal, StoreError, StoreResult};
 use crate::store::history::{self, Op};
-use crate::store::item::{Item, n};
+use crate::store::item::Item;
 use crate::store::keys;
-use crate::store::orgs::Organization;
-use crate::store::tx::{Expr, Tx};
+use crate::store::tallies::Tally;
+use crate::store::tx::Tx;
 
 /// The shards of the index of pending invitations by deadline: independent partitions, each
 /// read on its own (`Store::due_invitations`).
@@ -94,12 +94,7 @@ impl Store {
             Deadline::Passed,
             op,
         )?;
-        let count = Expr::new("ADD pending_count :minus_one").value(":minus_one", n(-1));
-        tx.update(
-            Organization::key(&invitation.org_id),
-            count,
-            Some(Organization::is_active()),
-        )?;
+        Tally::count(&mut tx, &invitation.org_id, 0, -1)?;
         let expired = change(
             ChangeKind::InvitationExpired,
             invitation,

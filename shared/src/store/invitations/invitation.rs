@@ -33,6 +33,10 @@ pub struct Invitation {
     pub updated_at: Timestamp,
     /// `(YYYYMMDD, count)` of resends per UTC day.
     pub resends: Vec<(String, i64)>,
+    /// The lifetime it was given, in days; `None`: the configured one. Each sending restarts it.
+    pub expires_in_days: Option<i64>,
+    /// The page its links open, instead of the configured one.
+    pub redirect_url: Option<String>,
 }
 
 /// Resends are counted per UTC day, each day in an attribute of its own.
@@ -96,7 +100,11 @@ impl Invitation {
             .s("created_at", self.created_at.to_rfc3339())
             .s("sent_at", self.sent_at.to_rfc3339())
             .s("updated_at", self.updated_at.to_rfc3339())
+            .opt_s("redirect_url", self.redirect_url.clone())
             .string_set("team_ids", self.team_ids.iter().map(ToString::to_string));
+        if let Some(days) = self.expires_in_days {
+            builder = builder.n("expires_in_days", days);
+        }
         for (day, count) in &self.resends {
             builder = builder.n(&format!("{RESENDS}{day}"), count);
         }
@@ -137,6 +145,8 @@ impl Invitation {
             sent_at: r.time("sent_at")?,
             updated_at: r.time("updated_at")?,
             resends,
+            expires_in_days: r.opt_n("expires_in_days")?,
+            redirect_url: r.opt_s("redirect_url")?,
         })
     }
 
@@ -176,6 +186,8 @@ mod tests {
             sent_at: at,
             updated_at: at,
             resends: vec![("20261122".into(), 2)],
+            expires_in_days: Some(30),
+            redirect_url: Some("https://app.example.com/join".into()),
         }
     }
 

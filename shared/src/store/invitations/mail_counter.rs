@@ -30,14 +30,25 @@ impl EmailCounter {
         limits: &Limits,
         at: Timestamp,
     ) -> StoreResult<()> {
+        Self::count_many(tx, org, limits, at, 1)
+    }
+
+    /// Counts `emails` at once: all fit under the allowance, or the transaction is refused.
+    pub(in crate::store) fn count_many(
+        tx: &mut Tx<'_>,
+        org: &OrgId,
+        limits: &Limits,
+        at: Timestamp,
+        emails: i64,
+    ) -> StoreResult<()> {
         let update = Expr::new("SET entity = :entity, expire_at = :expire ADD #sent :one")
             .name("#sent", "sent")
             .value(":entity", s("mail_counter"))
             .value(":expire", n(at.plus_seconds(2 * 86_400).unix_seconds()))
-            .value(":one", n(1));
+            .value(":one", n(emails));
         let under_limit = Condition::new(
-            Expr::new("attribute_not_exists(#sent) OR #sent < :max")
-                .value(":max", n(limits.invitation_emails_per_org_per_day)),
+            Expr::new("attribute_not_exists(#sent) OR #sent <= :max")
+                .value(":max", n(limits.invitation_emails_per_org_per_day - emails)),
             Refusal::Limit(LimitKind::InvitationEmails),
         );
         tx.update(Self::key(org, at), update, Some(under_limit))

@@ -10,6 +10,7 @@ use crate::store::item::{Reader, s};
 use crate::store::keys;
 use crate::store::orgs::Organization;
 use crate::store::query::{Decode, Page, PartitionQuery};
+use crate::store::tallies::Tally;
 use crate::store::teams::Team;
 use crate::store::tx::Expr;
 use crate::store::{Read, Store};
@@ -46,19 +47,25 @@ impl Store {
         };
         let token = TokenRecord::from_item(&token)?;
         let (org_id, id) = (&token.org_id, &token.invitation_id);
-        let keys = vec![Invitation::key(org_id, id), Organization::key(org_id)];
-        let (mut invitation, mut org) = (None, None);
-        for item in self
+        let mut keys = vec![Invitation::key(org_id, id), Organization::key(org_id)];
+        // The tallies too: the answer to an accept shows the organization's member count.
+        keys.extend(Tally::keys(org_id));
+        let read = self
             .batch_get(
                 keys,
                 Read::Consistent,
                 "read an invitation and its organization",
             )
-            .await?
-        {
-            match Reader(&item).s(keys::SK)?.as_str() {
-                keys::ORG_SK => org = Some(Organization::from_item(&item)?),
-                _ => invitation = Some(Invitation::from_item(&item)?),
+            .await?;
+        let (mut invitation, mut org) = (None, None);
+        for item in &read {
+            let sk = Reader(item).s(keys::SK)?;
+            if sk == keys::ORG_SK {
+                let mut found = Organization::from_item(item)?;
+                Tally::fold(&mut found, &read)?;
+                org = Some(found);
+            } else if sk.starts_with(keys::INVITATION_PREFIX) {
+                invitation = Some(Invitation::from_item(item)?);
             }
         }
         Ok(invitation.zip(org).map(|(invitation, org)| TokenMatch {

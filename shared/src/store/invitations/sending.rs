@@ -12,7 +12,7 @@ use super::invitation::{Invitation, resend_attribute, resend_day};
 use super::mail_counter::EmailCounter;
 use super::token::TokenRecord;
 use crate::store::Store;
-use crate::store::error::{LimitKind, Refusal, StoreResult};
+use crate::store::error::{Refusal, StoreResult};
 use crate::store::history::{self, Op};
 use crate::store::item::{Item, n, s};
 use crate::store::keys;
@@ -32,10 +32,13 @@ pub struct NewInvitation<'a> {
     pub team_ids: &'a [TeamId],
     pub token_hash: &'a TokenHash,
     pub expires_at: Timestamp,
+    /// What the front end chose (`domain::invitation_link`); kept for resends.
+    pub expires_in_days: Option<i64>,
+    pub redirect_url: Option<&'a str>,
 }
 
 /// A new pending invitation and the items that hold it: the invitation (with its `gsi1` and
-/// `gsi2` keys), its pending marker and its token item. `create_invitation` writes them in its
+/// `gsi2` keys), its pending marker and its token item. `create_invitations` writes them in its
 /// transaction; the benchmark fixtures write the very same items in bulk.
 pub(in crate::store) fn pending_invitation_items(
     org_id: &OrgId,
@@ -59,6 +62,8 @@ pub(in crate::store) fn pending_invitation_items(
         sent_at: op.at,
         updated_at: op.at,
         resends: Vec::new(),
+        expires_in_days: new.expires_in_days,
+        redirect_url: new.redirect_url.map(str::to_owned),
     };
     let token = TokenRecord::to_item(new.token_hash, org_id, &invitation.invitation_id, op.at);
     let items = [invitation.to_item(), invitation.pending_marker(), token];
@@ -84,19 +89,69 @@ fn sent_change(invitation: &Invitation, resent: bool) -> Change {
 }
 
 impl Store {
-    /// Creates one invitation: the item, its pending marker and token, the counters that
-    /// enforce the limits, audit entry and event, in one transaction. Refuses an address
-    /// with a pending invitation, and a member, by conditions on marker items.
-    pub async fn create_invitation(
+    /// Creates a request's invitations in one transaction: per invitee the item, its pending
+    /// marker and token, a check that the address is not a member's, an audit entry and an
+    /// event; once for all, the counters that enforce the limits. One transaction, not one per
+    /// invitee, so that a request of ten takes one turn on the org item and the email counter,
+    /// which every request inviting into the organization writes.
+    ///
+    /// An invitee refused by their own conditions (already pending, already a member) is left
+    /// out and the rest are tried again; the answer has one result per invitee, in order. A
+    /// refusal of the counters (a limit reached meanwhile, the organization gone) refuses them
+    /// all. The limits' bound is computed from the tallies as read (`tallies.rs`).
+    pub async fn create_invitations(
         &self,
         org: &Organization,
-        new: &NewInvitation<'_>,
+        news: &[NewInvitation<'_>],
         limits: &Limits,
         op: &Op,
+    ) -> StoreResult<Vec<Result<Invitation, Refusal>>> {
+        let mut results: Vec<Option<Result<Invitation, Refusal>>> = vec![None; news.len()];
+        loop {
+            let left: Vec<usize> = (0..news.len()).filter(|i| results[*i].is_none()).collect();
+            if left.is_empty() {
+                break;
+            }
+            let mut tx = Tx::new(self);
+            // Which invitee each item of the transaction belongs to (`None`: the counters).
+            let mut owners: Vec<Option<usize>> = Vec::new();
+            let mut made = Vec::new();
+            for &i in &left {
+                let invitation = self.add_invitation(&mut tx, &org.org_id, &news[i], op)?;
+                owners.resize(tx.len(), Some(i));
+                made.push((i, invitation));
+            }
+            self.count_invitations(&mut tx, org, left.len() as i64, limits, op)?;
+            owners.resize(tx.len(), None);
+            match tx.commit_or_refusals("create invitations").await? {
+                Ok(()) => {
+                    for (i, invitation) in made {
+                        results[i] = Some(Ok(invitation));
+                    }
+                }
+                Err(refused) => {
+                    for (position, refusal) in refused {
+                        match owners.get(position).copied().flatten() {
+                            Some(i) => results[i] = Some(Err(refusal)),
+                            None => left.iter().for_each(|&i| results[i] = Some(Err(refusal))),
+                        }
+                    }
+                }
+            }
+        }
+        Ok(results.into_iter().flatten().collect())
+    }
+
+    /// Adds one invitee's items to `tx`: the invitation, its marker and token (each new), the
+    /// check that the address is not a member's, and the audit entry and event.
+    fn add_invitation(
+        &self,
+        tx: &mut Tx<'_>,
+        org_id: &OrgId,
+        new: &NewInvitation<'_>,
+        op: &Op,
     ) -> StoreResult<Invitation> {
-        let org_id = &org.org_id;
         let (invitation, [item, pending, token]) = pending_invitation_items(org_id, new, op);
-        let mut tx = Tx::new(self);
         tx.put(item, Some(Condition::absent(Refusal::AlreadyExists)))?;
         tx.put(pending, Some(Condition::absent(Refusal::AlreadyPending)))?;
         tx.put(token, Some(Condition::absent(Refusal::AlreadyExists)))?;
@@ -105,26 +160,34 @@ impl Store {
             None => Membership::email_key(org_id, new.email),
         };
         tx.check(member_marker, Condition::absent(Refusal::AlreadyMember))?;
-        // The org item's condition also stands for "still active"; the handler checked that a
-        // moment ago, so a failure here is the limit.
-        let count = Expr::new("ADD pending_count :one").value(":one", n(1));
+        history::record(tx, &sent_change(&invitation, false), op, self.retention)?;
+        Ok(invitation)
+    }
+
+    /// Adds to `tx` the count of `count` new invitations: on the org item (only while active,
+    /// within the room the limits leave) and on today's email counter.
+    fn count_invitations(
+        &self,
+        tx: &mut Tx<'_>,
+        org: &Organization,
+        count: i64,
+        limits: &Limits,
+        op: &Op,
+    ) -> StoreResult<()> {
+        let (room, limit) = limits.invitation_room(org.member_count, org.pending_invitations);
+        // The org item's own count may grow by the room the tallies as read leave: they can
+        // only have freed more seats since.
+        let bound = org.pending_on_item + room - count;
+        let update = Expr::new("ADD pending_count :count").value(":count", n(count));
         let room = Condition::new(
-            Expr::new("#status = :active AND (attribute_not_exists(pending_count) OR pending_count < :max)")
+            Expr::new("#status = :active AND (attribute_not_exists(pending_count) OR pending_count <= :bound)")
                 .name("#status", "status")
                 .value(":active", s(OrgStatus::Active.as_str()))
-                .value(":max", n(limits.pending_invitations_per_org)),
-            Refusal::Limit(LimitKind::PendingInvitations),
+                .value(":bound", n(bound)),
+            Refusal::Limit(limit),
         );
-        tx.update(Organization::key(org_id), count, Some(room))?;
-        EmailCounter::count(&mut tx, org_id, limits, op.at)?;
-        history::record(
-            &mut tx,
-            &sent_change(&invitation, false),
-            op,
-            self.retention,
-        )?;
-        tx.commit("create an invitation").await?;
-        Ok(invitation)
+        tx.update(Organization::key(&org.org_id), update, Some(room))?;
+        EmailCounter::count_many(tx, &org.org_id, limits, op.at, count)
     }
 
     /// A fresh token and a fresh lifetime; the old token is kept only to say it was replaced.

@@ -1,6 +1,7 @@
-//! The two functions no HTTP request reaches: `publish-events`, which the table's stream feeds,
-//! and `expire-invitations`, which the schedule invokes. Their events, the check of their
-//! answers, and their requests counted in this process.
+//! The functions no HTTP request reaches: `publish-events`, which the table's stream feeds,
+//! `expire-invitations`, which the schedule invokes, and `token-claims`, which a Cognito user
+//! pool invokes. Their events, the check of their answers, and their requests counted in this
+//! process.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,6 +13,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use orgs_functions::expiry::expire_invitations;
 use orgs_functions::handlers::events::publish_events;
+use orgs_functions::token_claims::token_claims;
+use orgs_local::token;
+use orgs_shared::domain::MaxTokenOrgs;
 use orgs_shared::domain::time::Timestamp;
 use orgs_shared::events::{EventsConfig, Publisher};
 use serde_json::{Map, Value, json};
@@ -22,10 +26,12 @@ use crate::fixture::{Fixture, TABLE};
 pub const BUS: &str = "default";
 
 /// The time a function has per invocation: expire-invitations' timeout in infra/template.yaml
-/// (it decides how much work a run takes on); 30 s for the others, which never come near it.
+/// (it decides how much work a run takes on), Cognito's 5 s for token-claims; 30 s for the
+/// others, which never come near it.
 pub fn timeout(function: &str) -> Duration {
     match function {
         "expire-invitations" => Duration::from_secs(300),
+        "token-claims" => Duration::from_secs(5),
         _ => Duration::from_secs(30),
     }
 }
@@ -41,6 +47,19 @@ pub fn check(function: &str, answer: &Value) -> anyhow::Result<()> {
             Some(0) => Ok(()),
             _ => bail!("expire-invitations reported errors: {answer}"),
         },
+        // Alice owns the fixture's organizations: both tokens must name them.
+        "token-claims" => {
+            let details = &answer["response"]["claimsAndScopeOverrideDetails"];
+            let named = |token: &str| {
+                details[token]["claimsToAddOrOverride"]["orgs"]
+                    .as_object()
+                    .map_or(0, |orgs| orgs.len())
+            };
+            if named("idTokenGeneration") == 0 || named("accessTokenGeneration") == 0 {
+                bail!("token-claims named no organization: {answer}");
+            }
+            Ok(())
+        }
         _ => bail!("{function} is not a background function"),
     }
 }
@@ -48,8 +67,14 @@ pub fn check(function: &str, answer: &Value) -> anyhow::Result<()> {
 /// The event Lambda hands `function`: for `publish-events`, a stream batch with the newest
 /// event record in the table; for `expire-invitations`, the schedule's event. Both are handed
 /// twice: the same event does the same work again (one PutEvents; one pass over the shards).
+/// For `token-claims`, Alice's sign-in as a Cognito version 2 event.
 pub async fn event(fx: &Fixture, function: &str) -> anyhow::Result<Value> {
     match function {
+        "token-claims" => Ok(token::pre_token_generation_event(
+            &fx.alice.sub,
+            Some(&fx.alice.email),
+            true,
+        )),
         "publish-events" => stream_batch(fx).await,
         "expire-invitations" => Ok(json!({
             "version": "0",
@@ -90,6 +115,7 @@ pub async fn count(fx: &Fixture, function: &str) -> anyhow::Result<Vec<Call>> {
                 expire_invitations(&fx.app.store, Timestamp::now(), stop_at, "bench").await;
             serde_json::to_value(report)?
         }
+        "token-claims" => token_claims(&fx.app.store, MaxTokenOrgs::default(), event).await?,
         _ => bail!("{function} is not a background function"),
     };
     check(function, &answer)?;

@@ -421,6 +421,12 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
             "nothing due: one Query per expiry shard of gsi2 (4), then one for abandoned \
              deletions; each due invitation adds one transaction",
         ),
+        "token-claims" => dynamodb(
+            &["Query", "BatchGetItem"],
+            "the person's active memberships from gsi1, then the picked organizations' handles: \
+             a handle lives only on its organization, since copying it into every membership \
+             would make one rename rewrite every member",
+        ),
         _ => return None,
     })
 }

@@ -193,6 +193,7 @@ pub async fn measure(
         openapi: None,
         log_requests: false,
         cors: orgs_local::cors::Cors::default(),
+        timeouts: orgs_local::timeouts::FunctionTimeouts::from_template()?,
     });
     let server = tokio::spawn(serve(listener, api));
     let mut client = Client::connect(addr).await?;

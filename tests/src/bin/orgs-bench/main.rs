@@ -21,7 +21,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
-use orgs_functions::routes::{ROUTES, SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS};
+use orgs_functions::routes::{COGNITO_TRIGGERS, ROUTES, SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS};
 use orgs_local::moto::Moto;
 use orgs_local::workspace_root;
 
@@ -82,8 +82,8 @@ fn parse_args() -> anyhow::Result<Args> {
     Ok(args)
 }
 
-/// Every function binary: the route table's in its order, then the stream's and the
-/// schedule's, which no route reaches.
+/// Every function binary: the route table's in its order, then the stream's, the schedule's
+/// and Cognito's, which no route reaches.
 fn functions() -> Vec<(&'static str, String)> {
     let mut seen = Vec::new();
     for route in ROUTES {
@@ -101,11 +101,18 @@ fn functions() -> Vec<(&'static str, String)> {
             .iter()
             .map(|f| (*f, "the schedule".to_owned())),
     );
+    seen.extend(
+        COGNITO_TRIGGERS
+            .iter()
+            .map(|f| (*f, "a Cognito user pool".to_owned())),
+    );
     seen
 }
 
 fn is_background(function: &str) -> bool {
-    STREAM_FUNCTIONS.contains(&function) || SCHEDULED_FUNCTIONS.contains(&function)
+    STREAM_FUNCTIONS.contains(&function)
+        || SCHEDULED_FUNCTIONS.contains(&function)
+        || COGNITO_TRIGGERS.contains(&function)
 }
 
 /// Builds every function and the floor with the release profile, in one cargo invocation

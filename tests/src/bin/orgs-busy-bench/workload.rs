@@ -104,6 +104,7 @@ async fn endpoint(
         openapi: None,
         log_requests: false,
         cors: orgs_local::cors::Cors::default(),
+        timeouts: orgs_local::timeouts::FunctionTimeouts::from_template()?,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -204,6 +205,8 @@ async fn seed(
                 team_ids: &[],
                 token_hash: hash,
                 expires_at,
+                expires_in_days: None,
+                redirect_url: None,
             })
             .collect();
         store.seed_pending_invitations(org, &new, &op).await?;
@@ -481,10 +484,15 @@ async fn count(
     let items = store.stored_items().await.context("reading the table")?;
     for (what, item) in items.iter().filter(|(what, _)| what.org() == Some(org_id)) {
         match what {
+            // The counts are the org item's plus its tallies' deltas (DATA_MODEL.md).
             Stored::Organization { .. } => {
-                counts.member_count = number(item, "member_count");
+                counts.member_count += number(item, "member_count");
                 counts.owner_count = number(item, "owner_count");
-                counts.pending_count = number(item, "pending_count");
+                counts.pending_count += number(item, "pending_count");
+            }
+            Stored::Tally { .. } => {
+                counts.member_count += number(item, "member_delta");
+                counts.pending_count += number(item, "pending_delta");
             }
             Stored::Member { .. } => {
                 counts.members += 1;

@@ -1,0 +1,348 @@
+//! `token-claims`: Cognito's pre-token-generation trigger. It adds a person's organizations
+//! (`orgs`, `orgs_truncated`) to their ID and access tokens, and `email` and `email_verified`
+//! to the access token; `orgs_shared::domain::token_claims` says what each claim holds.
+//!
+//! Event version 2 (`V2_0`, Essentials and Plus tier user pools) customizes both tokens, with
+//! the `orgs` claim as a JSON object. Version 1 (`V1_0`, any tier) customizes only the ID token,
+//! and takes only strings: `orgs` is then the same object as JSON text. Version 3 events have
+//! version 2's shape.
+//!
+//! The person is the `sub` user attribute, which is the tokens' `sub` and so the user id that
+//! `orgs` knows them by. Reading their organizations takes two requests (see
+//! `orgs_shared::store::token_orgs`). A read that fails fails the invocation, and Cognito then
+//! refuses that sign-in or refresh: a token that silently lacked someone's organizations would
+//! be wrong for its whole lifetime.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::event::cognito::{
+    ClaimsAndScopeOverrideDetailsV2, ClaimsOverrideDetails, CognitoAccessTokenGenerationV2,
+    CognitoEventUserPoolsPreTokenGen, CognitoEventUserPoolsPreTokenGenV2,
+    CognitoIdTokenGenerationV2,
+};
+use orgs_shared::domain::{
+    EmailClaims, MaxTokenOrgs, OrgClaim, TokenClaims, UserId, pick_memberships,
+};
+use orgs_shared::store::{Store, StoreResult};
+use serde_json::Value;
+
+/// What the trigger adds for the person these user attributes describe.
+pub async fn claims_for(
+    store: &Store,
+    max: MaxTokenOrgs,
+    attributes: &HashMap<String, String>,
+) -> StoreResult<TokenClaims> {
+    let email = EmailClaims::from_claims(
+        attributes.get("email").map(String::as_str),
+        attributes.get("email_verified").map(String::as_str),
+    );
+    let Some(user) = attributes.get("sub").and_then(|sub| UserId::parse(sub)) else {
+        return Ok(TokenClaims {
+            orgs: Vec::new(),
+            truncated: false,
+            email,
+        });
+    };
+    let (picked, truncated) = pick_memberships(store.listed_memberships(&user).await?, max);
+    let ids: Vec<_> = picked.iter().map(|m| m.org_id.clone()).collect();
+    let handles = store.live_org_handles(&ids).await?;
+    // In the order picked; an organization being deleted is left out.
+    let orgs = picked
+        .into_iter()
+        .filter_map(|m| {
+            let (_, handle) = handles.iter().find(|(id, _)| *id == m.org_id)?;
+            Some(OrgClaim {
+                org_id: m.org_id,
+                handle: handle.clone(),
+                role: m.role,
+            })
+        })
+        .collect();
+    Ok(TokenClaims {
+        orgs,
+        truncated,
+        email,
+    })
+}
+
+/// The version 2 event with its response: the claims for both tokens, and the groups exactly
+/// as Cognito would issue them (a response without them would replace them).
+pub fn answer_v2(
+    mut event: CognitoEventUserPoolsPreTokenGenV2,
+    claims: &TokenClaims,
+) -> CognitoEventUserPoolsPreTokenGenV2 {
+    let mut id_token = CognitoIdTokenGenerationV2::default();
+    id_token.claims_to_add_or_override = claims.id_token().into_iter().collect();
+    let mut access_token = CognitoAccessTokenGenerationV2::default();
+    access_token.claims_to_add_or_override = claims.access_token().into_iter().collect();
+    let mut details = ClaimsAndScopeOverrideDetailsV2::default();
+    details.group_override_details = event.request.group_configuration.clone();
+    details.id_token_generation = Some(id_token);
+    details.access_token_generation = Some(access_token);
+    event.response.claims_and_scope_override_details = Some(details);
+    event
+}
+
+/// The version 1 event with its response: the ID token's claims, as strings.
+pub fn answer_v1(
+    mut event: CognitoEventUserPoolsPreTokenGen,
+    claims: &TokenClaims,
+) -> CognitoEventUserPoolsPreTokenGen {
+    let mut details = ClaimsOverrideDetails::default();
+    details.group_override_details = event.request.group_configuration.clone();
+    details.claims_to_add_or_override = claims
+        .id_token_as_strings()
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value.as_str()?.to_owned())))
+        .collect();
+    event.response.claims_override_details = Some(details);
+    event
+}
+
+/// The whole trigger: the event as Cognito sent it, answered. An event of a shape it does not
+/// know (such as a machine's client-credentials grant, which has no person) goes back as it
+/// came, which tells Cognito to change nothing.
+pub async fn token_claims(store: &Store, max: MaxTokenOrgs, event: Value) -> StoreResult<Value> {
+    let answered = if event["version"] == "1" {
+        match serde_json::from_value::<CognitoEventUserPoolsPreTokenGen>(event.clone()) {
+            Ok(v1) => {
+                let claims = claims_for(store, max, &v1.request.user_attributes).await?;
+                serde_json::to_value(answer_v1(v1, &claims))
+            }
+            Err(e) => return Ok(unchanged(event, &e)),
+        }
+    } else {
+        let mut event = event;
+        // Scopes concern the access token; an event without them still names a person.
+        if event["request"].is_object() && event["request"]["scopes"].is_null() {
+            event["request"]["scopes"] = Value::Array(Vec::new());
+        }
+        match serde_json::from_value::<CognitoEventUserPoolsPreTokenGenV2>(event.clone()) {
+            Ok(v2) => {
+                let claims = claims_for(store, max, &v2.request.user_attributes).await?;
+                serde_json::to_value(answer_v2(v2, &claims))
+            }
+            Err(e) => return Ok(unchanged(event, &e)),
+        }
+    };
+    // Serializing these types to a Value cannot fail: their maps have string keys.
+    Ok(answered.unwrap_or_default())
+}
+
+fn unchanged(event: Value, error: &serde_json::Error) -> Value {
+    tracing::warn!(
+        trigger_source = event["triggerSource"].as_str().unwrap_or("?"),
+        "not a pre-token-generation event for a person ({error}); the tokens stay as they are"
+    );
+    event
+}
+
+#[cfg(test)]
+mod tests {
+    use orgs_shared::domain::{OrgId, Role};
+    use serde_json::json;
+
+    use super::*;
+
+    /// A version 2 event with every field Cognito sends, for a sign-in through the hosted UI.
+    const V2_EVENT: &str = include_str!("fixtures/pre-token-generation-v2.json");
+    /// The same sign-in as a version 1 event (a Lite tier user pool).
+    const V1_EVENT: &str = include_str!("fixtures/pre-token-generation-v1.json");
+
+    fn org(n: usize, handle: &str, role: Role) -> OrgClaim {
+        OrgClaim {
+            org_id: OrgId::parse(&format!("org_{n:032x}")).unwrap(),
+            handle: handle.into(),
+            role,
+        }
+    }
+
+    fn bobs_claims(orgs: Vec<OrgClaim>, truncated: bool) -> TokenClaims {
+        TokenClaims {
+            orgs,
+            truncated,
+            email: EmailClaims::from_claims(Some("Bob@Example.com"), Some("true")),
+        }
+    }
+
+    fn answer(fixture: &str, claims: &TokenClaims) -> Value {
+        let event: Value = serde_json::from_str(fixture).unwrap();
+        if event["version"] == "1" {
+            serde_json::to_value(answer_v1(serde_json::from_value(event).unwrap(), claims))
+        } else {
+            serde_json::to_value(answer_v2(serde_json::from_value(event).unwrap(), claims))
+        }
+        .unwrap()
+    }
+
+    #[test]
+    fn a_version_2_answer_customizes_both_tokens_and_keeps_the_groups() {
+        let claims = bobs_claims(
+            vec![org(1, "acme", Role::Admin), org(2, "beta", Role::Member)],
+            false,
+        );
+        let answered = answer(V2_EVENT, &claims);
+        let orgs = json!({
+            "org_00000000000000000000000000000001": { "handle": "acme", "role": "admin" },
+            "org_00000000000000000000000000000002": { "handle": "beta", "role": "member" },
+        });
+        assert_eq!(
+            answered["response"],
+            json!({
+                "claimsAndScopeOverrideDetails": {
+                    "idTokenGeneration": {
+                        "claimsToAddOrOverride": { "orgs": orgs },
+                        "claimsToSuppress": [],
+                    },
+                    "accessTokenGeneration": {
+                        "claimsToAddOrOverride": {
+                            "orgs": orgs,
+                            "email": "bob@example.com",
+                            "email_verified": true,
+                        },
+                        "claimsToSuppress": [],
+                        "scopesToAdd": [],
+                        "scopesToSuppress": [],
+                    },
+                    "groupOverrideDetails": {
+                        "groupsToOverride": ["readers"],
+                        "iamRolesToOverride": [],
+                        "preferredRole": null,
+                    },
+                }
+            })
+        );
+        // What Cognito sent is still there (with an empty `clientMetadata` when it sent none).
+        let sent: Value = serde_json::from_str(V2_EVENT).unwrap();
+        for field in [
+            "version",
+            "triggerSource",
+            "userPoolId",
+            "userName",
+            "callerContext",
+        ] {
+            assert_eq!(answered[field], sent[field], "{field}");
+        }
+        for field in ["userAttributes", "groupConfiguration", "scopes"] {
+            assert_eq!(
+                answered["request"][field], sent["request"][field],
+                "{field}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_cap_and_its_flag_reach_both_tokens() {
+        let orgs = (0..20).map(|n| org(n, "acme", Role::Member)).collect();
+        let answered = answer(V2_EVENT, &bobs_claims(orgs, true));
+        let details = &answered["response"]["claimsAndScopeOverrideDetails"];
+        for token in ["idTokenGeneration", "accessTokenGeneration"] {
+            let claims = &details[token]["claimsToAddOrOverride"];
+            assert_eq!(claims["orgs"].as_object().unwrap().len(), 20, "{token}");
+            assert_eq!(claims["orgs_truncated"], json!(true), "{token}");
+        }
+    }
+
+    #[test]
+    fn a_person_in_no_organization_gets_only_the_email_claims() {
+        let answered = answer(V2_EVENT, &bobs_claims(Vec::new(), false));
+        let details = &answered["response"]["claimsAndScopeOverrideDetails"];
+        assert_eq!(
+            details["idTokenGeneration"]["claimsToAddOrOverride"],
+            json!({})
+        );
+        assert_eq!(
+            details["accessTokenGeneration"]["claimsToAddOrOverride"],
+            json!({ "email": "bob@example.com", "email_verified": true })
+        );
+    }
+
+    #[test]
+    fn a_version_1_answer_puts_strings_in_the_id_token() {
+        let claims = bobs_claims(vec![org(1, "acme", Role::Owner)], true);
+        let answered = answer(V1_EVENT, &claims);
+        let details = &answered["response"]["claimsOverrideDetails"];
+        let added = &details["claimsToAddOrOverride"];
+        assert_eq!(added["orgs_truncated"], json!("true"));
+        let orgs: Value = serde_json::from_str(added["orgs"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            orgs,
+            json!({ "org_00000000000000000000000000000001": { "handle": "acme", "role": "owner" } })
+        );
+        assert_eq!(
+            details["groupOverrideDetails"]["groupsToOverride"],
+            json!(["readers"])
+        );
+    }
+
+    /// A store whose table cannot be reached: a test that passes with it made no request.
+    fn unreachable_store() -> Store {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .http_client(crate::runtime::https_client().expect("the HTTPS client"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        Store::from_sdk(&sdk, "unreachable", Default::default())
+    }
+
+    #[tokio::test]
+    async fn a_machines_token_goes_back_unchanged_without_a_read() {
+        // Version 3's client-credentials grant: no person, no user attributes.
+        let event = json!({
+            "version": "3",
+            "triggerSource": "TokenGeneration_ClientCredentials",
+            "region": "eu-west-1",
+            "userPoolId": "eu-west-1_EXAMPLE1",
+            "userName": null,
+            "callerContext": { "awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "machine" },
+            "request": { "userAttributes": {}, "groupConfiguration": null, "scopes": ["api/read"] },
+            "response": { "claimsAndScopeOverrideDetails": null },
+        });
+        let store = unreachable_store();
+        let answered = token_claims(&store, MaxTokenOrgs::default(), event.clone()).await;
+        assert_eq!(answered.unwrap(), event);
+    }
+
+    #[tokio::test]
+    async fn without_a_sub_only_the_email_claims_are_added_without_a_read() {
+        let mut event: Value = serde_json::from_str(V2_EVENT).unwrap();
+        event["request"]["userAttributes"]
+            .as_object_mut()
+            .unwrap()
+            .remove("sub");
+        let store = unreachable_store();
+        let answered = token_claims(&store, MaxTokenOrgs::default(), event)
+            .await
+            .unwrap();
+        let details = &answered["response"]["claimsAndScopeOverrideDetails"];
+        assert_eq!(
+            details["accessTokenGeneration"]["claimsToAddOrOverride"],
+            json!({ "email": "bob@example.com", "email_verified": true })
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_table_fails_the_invocation() {
+        let event: Value = serde_json::from_str(V2_EVENT).unwrap();
+        let store = unreachable_store();
+        let answered = token_claims(&store, MaxTokenOrgs::default(), event).await;
+        assert!(answered.is_err(), "{answered:?}");
+    }
+
+    #[test]
+    fn the_fixtures_are_what_cognito_sends() {
+        for fixture in [V2_EVENT, V1_EVENT] {
+            let event: Value = serde_json::from_str(fixture).unwrap();
+            let attributes = &event["request"]["userAttributes"];
+            assert!(attributes["sub"].is_string() && attributes["email_verified"] == "true");
+            assert!(
+                event["response"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .all(Value::is_null)
+            );
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! What the `token-claims` trigger reads: a person's active memberships, from their listing in
+//! `gsi1`, and the handles of the organizations it picks.
+//!
+//! Two requests, whatever the number of organizations: the handle (and whether the
+//! organization is being deleted) lives only on the organization item, since copying it into
+//! every membership would make a rename rewrite up to 10,000 items, more than one transaction
+//! holds.
+
+use crate::domain::{ListedMembership, OrgId, OrgStatus, Role, UserId};
+
+use super::error::{StoreError, StoreResult};
+use super::item::{Item, Reader, s};
+use super::keys;
+use super::orgs::Organization;
+use super::{Read, Store};
+
+fn listed_from_item(item: &Item) -> StoreResult<ListedMembership> {
+    let r = Reader(item);
+    Ok(ListedMembership {
+        org_id: r.parsed("org_id", OrgId::parse)?,
+        role: r.parsed("role", Role::parse)?,
+        joined_at: r.time("joined_at")?,
+    })
+}
+
+impl Store {
+    /// Every active membership of `user`, in one Query of `gsi1` (which lists only active
+    /// ones) that reads just what the claim needs. A page holds 1 MB, many thousands of
+    /// memberships; only a person in more takes another page.
+    pub async fn listed_memberships(&self, user: &UserId) -> StoreResult<Vec<ListedMembership>> {
+        let gsi1pk = keys::membership_gsi1pk(user);
+        let mut listed = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI1)
+                .key_condition_expression("gsi1pk = :user")
+                .expression_attribute_values(":user", s(&gsi1pk))
+                .projection_expression("org_id, #role, joined_at")
+                .expression_attribute_names("#role", "role")
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::from_sdk("list a user's memberships", e))?;
+            for item in out.items() {
+                listed.push(listed_from_item(item)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(listed);
+            }
+        }
+    }
+
+    /// The handles of those of `orgs` that are live (not being deleted), in one eventually
+    /// consistent BatchGetItem for up to 100 organizations.
+    pub async fn live_org_handles(&self, orgs: &[OrgId]) -> StoreResult<Vec<(OrgId, String)>> {
+        if orgs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = orgs.iter().map(Organization::key).collect();
+        self.batch_get(keys, Read::Eventual, "read the handles of organizations")
+            .await?
+            .iter()
+            .map(Organization::from_item)
+            .filter(|org| !matches!(org, Ok(org) if org.status != OrgStatus::Active))
+            .map(|org| org.map(|org| (org.org_id, org.handle)))
+            .collect()
+    }
+}
