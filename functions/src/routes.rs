@@ -212,6 +212,7 @@ mod tests {
             "routes": routes,
             "streamFunctions": STREAM_FUNCTIONS,
             "scheduledFunctions": SCHEDULED_FUNCTIONS,
+            "cognitoTriggers": COGNITO_TRIGGERS,
         });
         serde_json::to_string_pretty(&doc).unwrap() + "\n"
     }

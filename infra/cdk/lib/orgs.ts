@@ -40,6 +40,8 @@ export interface OrgsProps {
   readonly mailFrom: string;
   /** Accept-invitation page of the front end; links are {inviteUrlBase}?token={token}. */
   readonly inviteUrlBase: string;
+  /** Origins (comma separated) whose pages an invitation's redirect_url may name. Default none. */
+  readonly inviteRedirectOrigins?: string;
   /** Default 604800 (seven days). */
   readonly invitationTtlSeconds?: number;
   /** Default 1000. */
@@ -50,6 +52,8 @@ export interface OrgsProps {
   readonly maxResendsPerDay?: number;
   /** Default 10000. */
   readonly maxMembers?: number;
+  /** Bytes of compact JSON in each kind of metadata. Default 8192. */
+  readonly maxMetadataBytes?: number;
   /** EventBridge schedule expression of the invitation expiry. Default "rate(1 hour)". */
   readonly expiryScheduleRate?: string;
   /** Requests per second for the whole API. Default 100. */
@@ -168,11 +172,13 @@ export class Orgs extends Construct {
       ORGS_EVENT_BUS_NAME: props.eventBusName ?? "default",
       ORGS_MAIL_FROM: mailFrom,
       ORGS_INVITE_URL_BASE: props.inviteUrlBase,
+      ORGS_INVITE_REDIRECT_ORIGINS: props.inviteRedirectOrigins ?? "",
       ORGS_INVITATION_TTL_SECONDS: number(props.invitationTtlSeconds, 604800),
       ORGS_MAX_PENDING_INVITATIONS: number(props.maxPendingInvitations, 1000),
       ORGS_MAX_INVITATION_EMAILS_PER_DAY: number(props.maxInvitationEmailsPerDay, 200),
       ORGS_MAX_RESENDS_PER_DAY: number(props.maxResendsPerDay, 5),
       ORGS_MAX_MEMBERS: number(props.maxMembers, 10000),
+      ORGS_MAX_METADATA_BYTES: number(props.maxMetadataBytes, 8192),
       RUST_LOG: props.logLevel ?? "info",
     };
     const streamFed = new Set(ROUTE_TABLE.streamFunctions);

@@ -89,7 +89,21 @@ export class OrgsStack extends Stack {
       type: "Number",
       default: 10000,
       minValue: 1,
-      description: "Members an organization may have.",
+      description: "Members plus pending invitations an organization may have: an invitation holds a seat.",
+    });
+    const inviteRedirectOrigins = parameter("InviteRedirectOrigins", {
+      type: "String",
+      default: "",
+      description:
+        "Origins (e.g. https://admin.example.com,acme://invite) whose pages an invitation's redirect_url may name, comma separated without spaces. Empty (the default) allows none; links then always open InviteUrlBase.",
+    });
+    const maxMetadataBytes = parameter("MaxMetadataBytes", {
+      type: "Number",
+      default: 8192,
+      minValue: 2,
+      maxValue: 65536,
+      description:
+        "Bytes of compact JSON in each kind of metadata (public, private) of an organization or a membership.",
     });
     const expiryScheduleRate = parameter("ExpiryScheduleRate", {
       type: "String",
@@ -158,11 +172,13 @@ export class OrgsStack extends Stack {
       eventBusName: eventBusName.valueAsString,
       mailFrom: mailFrom.valueAsString,
       inviteUrlBase: inviteUrlBase.valueAsString,
+      inviteRedirectOrigins: inviteRedirectOrigins.valueAsString,
       invitationTtlSeconds: invitationTtlSeconds.valueAsNumber,
       maxPendingInvitations: maxPendingInvitations.valueAsNumber,
       maxInvitationEmailsPerDay: maxInvitationEmailsPerDay.valueAsNumber,
       maxResendsPerDay: maxResendsPerDay.valueAsNumber,
       maxMembers: maxMembers.valueAsNumber,
+      maxMetadataBytes: maxMetadataBytes.valueAsNumber,
       expiryScheduleRate: expiryScheduleRate.valueAsString,
       apiThrottlingRateLimit: apiThrottlingRateLimit.valueAsNumber,
       apiThrottlingBurstLimit: apiThrottlingBurstLimit.valueAsNumber,
