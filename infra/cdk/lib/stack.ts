@@ -89,7 +89,7 @@ export class OrgsStack extends Stack {
       type: "Number",
       default: 10000,
       minValue: 1,
-      description: "Members plus pending invitations an organization may have: an invitation holds a seat.",
+      description: "Members plus pending invitations an organization may have (an invitation holds a seat).",
     });
     const inviteRedirectOrigins = parameter("InviteRedirectOrigins", {
       type: "String",
