@@ -14,8 +14,9 @@ use crate::common::{Options, Stack};
 use crate::faults::{assert_nothing_internal, assert_unavailable};
 use crate::invitations::invite;
 
-/// Each function's Lambda timeout in these tests.
-const DEADLINE: Duration = Duration::from_secs(3);
+/// Each function's Lambda timeout in these tests: short, yet long enough for a moto busy with
+/// the whole suite to answer the calls that are not slowed on purpose.
+const DEADLINE: Duration = Duration::from_secs(6);
 
 async fn short_deadline(options: Options) -> Stack {
     Stack::start_with(Options {
@@ -47,7 +48,7 @@ async fn slow_dynamodb_is_answered_503_before_the_deadline_and_nothing_is_writte
     let org_id = stack.create_org(&alice, "acme").await;
     let before = stack.snapshot().await;
     // Reads answer at once; the write would take longer than the function has.
-    let slow = Duration::from_secs(5);
+    let slow = Duration::from_secs(8);
     stack
         .faults()
         .inject(Rule::new(Fault::Delay(slow), When::Always).on("TransactWriteItems"));
@@ -107,10 +108,10 @@ async fn a_batch_cut_short_by_slow_lookups_reports_each_invitee_and_a_retry_invi
         invitees.push(json!({ "handle": format!("handle{n}") }));
     }
     invitees.push(json!({ "email": "last@example.com" }));
-    // Each lookup takes a second: they do not all fit in three, beside the transaction.
+    // Each lookup takes two seconds: they do not all fit in six, beside the transaction.
     stack
         .faults()
-        .inject(Rule::new(Fault::Delay(Duration::from_secs(1)), When::Always).on("GetItem"));
+        .inject(Rule::new(Fault::Delay(Duration::from_secs(2)), When::Always).on("GetItem"));
     let started = Instant::now();
     let (status, answer) = invite(&stack, &alice, &org_id, json!(invitees)).await;
     assert!(started.elapsed() < DEADLINE, "{:?}", started.elapsed());
@@ -181,7 +182,7 @@ async fn slow_ses_leaves_the_invitations_made_with_their_links_and_a_resend_deli
     assert_eq!(answer["results"][0]["email_sent"], true, "{answer}");
 
     // SES now takes longer than the function has.
-    let slow = Duration::from_secs(5);
+    let slow = Duration::from_secs(8);
     stack
         .ses_faults()
         .inject(Rule::new(Fault::Delay(slow), When::Always).on("SendEmail"));
