@@ -6,6 +6,7 @@ import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as cognito from "aws-cdk-lib/aws-cognito";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
@@ -69,6 +70,13 @@ export interface OrgsProps {
   readonly cognitoUserPoolArn?: string;
   /** The most organizations the token-claims trigger names in one token. Default 20. */
   readonly tokenMaxOrgs?: number;
+  /**
+   * A user pool of the same app to attach the Cognito triggers to: token-claims becomes its
+   * pre-token-generation trigger, event version 2 (V2_0; claims in access tokens need the
+   * pool's Essentials or Plus tier), and only that pool may invoke it. Default none: attach it
+   * yourself, within `cognitoUserPoolArn`.
+   */
+  readonly userPool?: cognito.UserPool;
 }
 
 /** `get-me` as `GetMe`, for construct ids. */
@@ -292,10 +300,19 @@ export class Orgs extends Construct {
     }
 
     // ---------------------------------------------------------------- Cognito triggers
-    // Lets Cognito invoke a trigger: only the named user pool, or without one any pool of this
-    // account. Attaching it to the pool is the pool's own setting.
+    // A pool given is the trigger's: the pool names it, and its own permission admits that pool
+    // alone. Otherwise Cognito may invoke it from the named user pool, or without one any pool
+    // of this account, and attaching it is the pool's own setting.
     const userPool = props.cognitoUserPoolArn ?? "";
     for (const name of ROUTE_TABLE.cognitoTriggers) {
+      if (props.userPool) {
+        props.userPool.addTrigger(
+          cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,
+          functions[name],
+          cognito.LambdaVersion.V2_0,
+        );
+        continue;
+      }
       let sourceArn: string | undefined = userPool === "" ? undefined : userPool;
       if (Token.isUnresolved(userPool)) {
         const namesUserPool = new CfnCondition(this, "NamesUserPool", {

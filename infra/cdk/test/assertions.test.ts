@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 
 import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
+import * as cognito from "aws-cdk-lib/aws-cognito";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { AwsSolutionsChecks } from "cdk-nag";
 
@@ -89,6 +90,37 @@ describe("the Orgs construct", () => {
     template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
       DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
     });
+  });
+
+  it("attaches token-claims to a user pool it is given, as its version 2 pre-token-generation trigger", () => {
+    const stack = new Stack(new App(), "mine");
+    const pool = new cognito.UserPool(stack, "Pool", { featurePlan: cognito.FeaturePlan.ESSENTIALS });
+    new Orgs(stack, "Orgs", {
+      lambdaDir: placeholderLambdaDir(),
+      jwtIssuer: "https://issuer.example.com",
+      jwtAudience: ["client-id"],
+      mailFrom: "no-reply@example.com",
+      inviteUrlBase: "https://app.example.com/invite",
+      userPool: pool,
+    });
+    const template = Template.fromStack(stack);
+    const [triggerId] = Object.entries(template.findResources("AWS::Lambda::Function")).find(([, r]) =>
+      JSON.stringify(r.Properties.Environment ?? {}).includes("ORGS_TOKEN_MAX_ORGS"),
+    )!;
+    template.hasResourceProperties("AWS::Cognito::UserPool", {
+      LambdaConfig: {
+        PreTokenGenerationConfig: {
+          LambdaArn: { "Fn::GetAtt": [triggerId, "Arn"] },
+          LambdaVersion: "V2_0",
+        },
+      },
+    });
+    // Only that pool may invoke it: CDK's permission names the pool; none admits any pool.
+    const permissions = Object.values(template.findResources("AWS::Lambda::Permission")).filter(
+      (p) => p.Properties.Principal === "cognito-idp.amazonaws.com",
+    );
+    assert.equal(permissions.length, 1);
+    assert.ok(JSON.stringify(permissions[0].Properties.SourceArn).includes("Pool"));
   });
 });
 
