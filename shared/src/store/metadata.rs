@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::domain::metadata::Object;
 use crate::domain::{Metadata, MetadataChange, MetadataKind};
 
-use super::backoff::{Backoff, CONFLICT_BUDGET};
+use super::backoff::Backoff;
 use super::error::{Refusal, StoreError, StoreResult};
 use super::item::{ItemBuilder, Reader, n, s};
 use super::tx::{Condition, Expr};
@@ -119,13 +119,13 @@ pub(super) fn unchanged_since(condition: Condition, seen_version: i64) -> Condit
     Condition::new(expr, Refusal::MetadataChanged)
 }
 
-/// Reading again after a write of metadata met another one: within the same budget as
-/// conflicting transactions, then 503.
+/// Reading again after a write of metadata met another one: within the request's time budget,
+/// as conflicting transactions are (`Backoff::for_request`), then 503.
 pub struct Rereads(Backoff);
 
 impl Default for Rereads {
     fn default() -> Self {
-        Self(Backoff::new(CONFLICT_BUDGET))
+        Self(Backoff::for_request())
     }
 }
 

@@ -10,7 +10,7 @@ use crate::domain::{
     Change, ChangeKind, DisplayName, MemberStatus, OrgId, Subject, TeamId, Timestamp, UserId,
 };
 
-use super::backoff::{Backoff, CONFLICT_BUDGET};
+use super::backoff::Backoff;
 use super::error::{LimitKind, Refusal, StoreError, StoreResult};
 use super::history::{self, Op};
 use super::item::{Item, ItemBuilder, Reader, n, s};
@@ -417,7 +417,7 @@ impl Store {
     /// step (someone else took a member out meanwhile) reads again, after a pause, within the
     /// same budget as a conflicted transaction.
     async fn sweep_team(&self, team: &Team) -> StoreResult<()> {
-        let mut refusals = Backoff::new(CONFLICT_BUDGET);
+        let mut refusals = Backoff::for_request();
         loop {
             let rows = self.first_team_members(team, SWEEP_PAGE).await?;
             let step = if rows.is_empty() {
@@ -427,7 +427,7 @@ impl Store {
             };
             match step {
                 Ok(Swept::Done) => return Ok(()),
-                Ok(Swept::More) => refusals = Backoff::new(CONFLICT_BUDGET),
+                Ok(Swept::More) => refusals = Backoff::for_request(),
                 Err(StoreError::Refused(refusal)) => {
                     if !refusals.wait().await {
                         return Err(StoreError::Contended {
