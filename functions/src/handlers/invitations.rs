@@ -20,7 +20,9 @@ use orgs_shared::http::{
     no_content, present,
 };
 use orgs_shared::mail::InvitationEmail;
-use orgs_shared::store::{Invitation, ItemKey, NewInvitation, Op, Organization, StoreError, User};
+use orgs_shared::store::{
+    Invitation, ItemKey, NewInvitation, Op, Organization, Refusal, StoreError, User,
+};
 
 use super::in_time;
 use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
@@ -204,6 +206,17 @@ impl Inviting<'_> {
                 continue;
             }
             match budget::within(lookups, self.prepare(spec, &choices[i])).await {
+                // An address twice in one batch: the second is already pending, as it would be
+                // in a later request (and one transaction may not write one item twice).
+                Ok(prepared)
+                    if ready
+                        .iter()
+                        .any(|(_, p): &(usize, Prepared)| p.email == prepared.email) =>
+                {
+                    results.push(Some(Err(
+                        StoreError::Refused(Refusal::AlreadyPending).into()
+                    )));
+                }
                 Ok(prepared) => {
                     results.push(None);
                     ready.push((i, prepared));

@@ -668,6 +668,31 @@ async fn people_see_their_pending_invitations_and_teams_are_joined_on_accepting(
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+/// One address twice in one request: the first is invited, the second is already pending, as in
+/// a later request. The request's one transaction may not write the pending marker twice: a 500
+/// (found by tests/fuzz).
+#[tokio::test]
+async fn an_address_twice_in_one_request_is_invited_once() {
+    let stack = Stack::start().await;
+    let alice = stack.person("alice");
+    let org_id = stack.create_org(&alice, "acme").await;
+    let (status, body) = invite(
+        &stack,
+        &alice,
+        &org_id,
+        json!([{ "email": "ann@example.com" }, { "email": "ANN@example.com" }, { "email": "ben@example.com" }]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::MULTI_STATUS, "{body}");
+    let statuses: Vec<_> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].clone())
+        .collect();
+    assert_eq!(statuses, [json!(201), json!(409), json!(201)], "{body}");
+}
+
 /// Two invitees of one request may name the same team. The team check read each team once per
 /// invitee in one BatchGetItem, which refuses a key named twice: a 500 (found by tests/fuzz).
 #[tokio::test]
