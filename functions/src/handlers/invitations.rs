@@ -17,7 +17,7 @@ use orgs_shared::domain::{
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, embedded_problem, encode_cursor, json, json_body,
-    no_content, present,
+    no_content, present, present_integer,
 };
 use orgs_shared::mail::InvitationEmail;
 use orgs_shared::store::{
@@ -49,7 +49,7 @@ struct InviteeBody {
     note: Option<String>,
     #[serde(default)]
     teams: Vec<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "present_integer")]
     expires_in_days: Option<i64>,
     #[serde(default, deserialize_with = "present")]
     redirect_url: Option<String>,

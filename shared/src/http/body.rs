@@ -44,6 +44,23 @@ pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     T::deserialize(deserializer).map(Some)
 }
 
+/// As `present`, for a whole number: JSON does not tell `3` from `3.0`, and neither does the
+/// OpenAPI document's `integer`, so both are read; `3.5` is refused as the wrong type.
+pub fn present_integer<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let whole = number.as_i64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64)
+    });
+    whole.map(Some).ok_or_else(|| {
+        serde::de::Error::invalid_type(serde::de::Unexpected::Other("a fraction"), &"an integer")
+    })
+}
+
 fn bytes(req: &Request) -> &[u8] {
     // `Body` derefs to its bytes, whichever form it has.
     req.body().as_ref()
@@ -127,6 +144,21 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_number_is_read_as_an_integer_in_either_form_and_a_fraction_is_refused() {
+        #[derive(serde::Deserialize)]
+        struct Days {
+            #[serde(default, deserialize_with = "present_integer")]
+            days: Option<i64>,
+        }
+        let read = |text: &str| serde_json::from_str::<Days>(text).map(|d| d.days);
+        assert_eq!(read(r#"{"days": 3}"#).unwrap(), Some(3));
+        assert_eq!(read(r#"{"days": 3.0}"#).unwrap(), Some(3));
+        assert_eq!(read("{}").unwrap(), None);
+        assert!(read(r#"{"days": 3.5}"#).is_err());
+        assert!(read(r#"{"days": null}"#).is_err());
+    }
     use lambda_http::Body;
     use serde::Deserialize;
 

@@ -9,7 +9,7 @@ pub mod problem;
 pub mod response;
 pub mod strict;
 
-pub use body::{Patch, json_body, present};
+pub use body::{Patch, json_body, present, present_integer};
 pub use budget::{answer_in_time, budget_of};
 pub use claims::{Caller, caller};
 pub use pagination::{PageRequest, encode_cursor};
