@@ -27,10 +27,19 @@ async fn contended() -> Stack {
 /// Holds the organization's item through the proxy with a transaction of its own (a condition
 /// check), for as long as the proxy's window, until `release_all`.
 async fn hold_org_item(stack: &Stack, org_id: &str) -> tokio::task::JoinHandle<()> {
+    hold_item(
+        stack,
+        Organization::key_of(&OrgId::parse(org_id).expect("org id")),
+    )
+    .await
+}
+
+/// Holds `key`'s item through the proxy with a transaction of its own (a condition check), for
+/// the proxy's window, which it sets to two minutes, until `release_all`.
+pub(crate) async fn hold_item(stack: &Stack, key: Item) -> tokio::task::JoinHandle<()> {
     stack.conflicts().set_window(Duration::from_secs(120));
     let sdk = aws::sdk_config(stack.conflicts().endpoint()).await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
-    let key = Organization::key_of(&OrgId::parse(org_id).expect("org id"));
     let check = ConditionCheck::builder()
         .table_name(&stack.table)
         .set_key(Some(key))

@@ -4,8 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
-use orgs_local::aws;
+use aws_sdk_dynamodb::types::AttributeValue;
 use orgs_local::faults::{Fault, Rule, When};
 use orgs_shared::domain::{InvitationToken, OrgId, TeamId, Timestamp, UserId};
 use orgs_shared::store::{Item, ItemKey, Joiner, Op, Refusal, StoreError, Stored, Team};
@@ -304,27 +303,10 @@ async fn a_team_lists_the_pending_invitations_that_name_it() {
     }
 }
 
-/// Holds `key`'s item through the conflict proxy with a transaction of its own (a condition
-/// check) until `release_all`; later transactions hold theirs for no time.
+/// Holds `key`'s item through the conflict proxy until `release_all`; later transactions hold
+/// theirs for no time.
 async fn hold_item(stack: &Stack, key: Item) -> tokio::task::JoinHandle<()> {
-    stack.conflicts().set_window(Duration::from_secs(120));
-    let sdk = aws::sdk_config(stack.conflicts().endpoint()).await;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
-    let check = ConditionCheck::builder()
-        .table_name(&stack.table)
-        .set_key(Some(key))
-        .condition_expression("attribute_exists(pk)")
-        .build()
-        .expect("check");
-    let holder = tokio::spawn(async move {
-        client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().condition_check(check).build())
-            .send()
-            .await
-            .expect("the holder commits");
-    });
-    stack.conflicts().until_holding(1).await;
+    let holder = crate::contention::hold_item(stack, key).await;
     stack.conflicts().set_window(Duration::ZERO);
     holder
 }
