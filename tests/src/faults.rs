@@ -1,4 +1,4 @@
-//! Fault injection in front of DynamoDB or SES, for tests: a loopback HTTP proxy that forwards
+//! Fault injection in front of DynamoDB, SES or EventBridge, for tests: a loopback HTTP proxy that forwards
 //! every request to the real endpoint (moto) unchanged, except the ones a rule picks. Those it
 //! answers itself, byte for byte as DynamoDB does when it throttles or fails, or it drops the
 //! connection without an answer, or it forwards them late. It is not a mock: moto still does all
@@ -6,7 +6,9 @@
 //!
 //! A DynamoDB call names its operation in `X-Amz-Target`; SES v2 is a REST API, whose sending
 //! operation is `SendEmail` here (other SES requests are named by method and path). The answers
-//! a fault makes up are DynamoDB's: on SES, use `Delay`, `Drop` or `Stall`.
+//! a fault makes up are DynamoDB's: on SES, use `Delay`, `Drop` or `Stall`. EventBridge
+//! (`PutEvents`, in `X-Amz-Target` too) reads the same error shape, and `RefuseEntries` answers
+//! as EventBridge does when it refuses entries one by one.
 //!
 //! Rules count *calls*: one SDK operation with all its attempts, which the SDK marks with one
 //! `amz-sdk-invocation-id`. A rule on every attempt of a call exhausts the SDK's own retries; a
@@ -56,6 +58,10 @@ pub enum Fault {
     /// with this prefix come back as `UnprocessedItems`, as when those partitions are
     /// throttled, and moto does the rest. Other operations pass untouched.
     PartlyUnprocessed(&'static str),
+    /// A `PutEvents` call is answered 200 with every entry refused with this error code
+    /// (`MalformedDetail`, `ThrottlingException`, ...), as EventBridge refuses entries one by
+    /// one. Nothing reaches moto.
+    RefuseEntries(&'static str),
 }
 
 /// Which of the calls that a rule's operation filter matches are faulted.
@@ -432,6 +438,33 @@ fn fault_answer(fault: Fault, operation: &str, request: &[u8]) -> Answer {
             StatusCode::SERVICE_UNAVAILABLE,
             &format!("{DYNAMO}ServiceUnavailable"),
             message("Service unavailable"),
+        ),
+        Fault::RefuseEntries(code) => {
+            let entries = serde_json::from_slice::<Value>(request)
+                .ok()
+                .and_then(|r| r["Entries"].as_array().map(Vec::len))
+                .unwrap_or(1);
+            let refused = json!({
+                "ErrorCode": code,
+                "ErrorMessage": format!("refused by the fault proxy: {code}"),
+            });
+            let body = json!({ "FailedEntryCount": entries, "Entries": vec![refused; entries] });
+            let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+            response.headers_mut().insert(
+                "content-type",
+                "application/x-amz-json-1.1".parse().expect("static"),
+            );
+            response
+        }
+        Fault::AccessDenied if operation == "PutEvents" => dynamo_error(
+            StatusCode::BAD_REQUEST,
+            "AccessDeniedException",
+            message(
+                "User: arn:aws:sts::123456789012:assumed-role/orgs-function/orgs is not \
+                 authorized to perform: events:PutEvents on resource: \
+                 arn:aws:events:us-east-1:123456789012:event-bus/orgs because no \
+                 identity-based policy allows the events:PutEvents action",
+            ),
         ),
         Fault::AccessDenied => {
             let table = serde_json::from_slice::<Value>(request)

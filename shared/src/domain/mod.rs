@@ -14,6 +14,7 @@ pub mod limits;
 pub mod membership;
 pub mod metadata;
 pub mod org;
+pub mod publishing;
 pub mod role;
 pub mod sending;
 pub mod text;
@@ -40,6 +41,7 @@ pub use org::{
     NewOrganization, OrgProfilePatch, OrgStatus, Region, confirm_deletion, deletion_access,
     visible_billing_email,
 };
+pub use publishing::{PublishFailure, entry_size, publish_failure};
 pub use role::{Access, MemberStatus, Permission, Role, Standing, access};
 pub use sending::{FreshToken, NoAddress, NoRandomness, ResendRefused, inviter_name, may_resend};
 pub use text::{DisplayName, Note};
