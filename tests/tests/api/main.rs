@@ -24,6 +24,7 @@ mod me;
 mod members;
 mod metadata;
 mod openapi;
+mod operations;
 mod orgs;
 mod races;
 mod round_trips;
