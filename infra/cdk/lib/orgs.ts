@@ -5,7 +5,6 @@ import { Aws, CfnCondition, CfnResource, Duration, Fn, RemovalPolicy, Token, Tok
 import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
-import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cognito from "aws-cdk-lib/aws-cognito";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
@@ -17,6 +16,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 
 import { FUNCTIONS, Target } from "./functions";
+import { ACCESS_LOG_FORMAT, Alarms } from "./operations";
 import { FUNCTION_NAMES, ROUTE_TABLE } from "./routes";
 
 /**
@@ -71,6 +71,18 @@ export interface OrgsProps {
   /** The most organizations the token-claims trigger names in one token. Default 20. */
   readonly tokenMaxOrgs?: number;
   /**
+   * An existing SNS topic that every alarm notifies (when it fires and when it clears). Default
+   * none: with no `alarmEmail` either, the alarms exist with no action.
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * An address subscribed (it must confirm) to the alarm topic: `alarmTopicArn`, or without one
+   * a topic the construct creates. Default none.
+   */
+  readonly alarmEmail?: string;
+  /** Days the HTTP API's access log keeps its entries. Default 30. */
+  readonly accessLogRetentionDays?: logs.RetentionDays;
+  /**
    * A user pool of the same app to attach the Cognito triggers to: token-claims becomes its
    * pre-token-generation trigger, event version 2 (V2_0; claims in access tokens need the
    * pool's Essentials or Plus tier), and only that pool may invoke it. Default none: attach it
@@ -86,8 +98,9 @@ const number = (value: number | undefined, fallback: number) => Tokenization.str
 
 /**
  * The whole `orgs` service: one Lambda function per operation behind an HTTP API with a JWT
- * authorizer, one DynamoDB table, the stream-fed event publisher with its dead-letter queue and
- * alarm, and the scheduled invitation expiry. Deploys what infra/template.yaml deploys.
+ * authorizer and an access log, one DynamoDB table, the stream-fed event publisher with its
+ * dead-letter queue, the scheduled invitation expiry, and the alarms (with their topic).
+ * Deploys what infra/template.yaml deploys.
  *
  * One per stack: log group names are `/aws/lambda/<stack name>/<function>`, as SAM names them.
  */
@@ -95,6 +108,10 @@ export class Orgs extends Construct {
   readonly table: dynamodb.Table;
   readonly httpApi: apigwv2.HttpApi;
   readonly eventsDeadLetterQueue: sqs.Queue;
+  /** The HTTP API's access log: one JSON line per request. */
+  readonly apiAccessLog: logs.LogGroup;
+  /** The topic the alarms notify, if any (a token when it depends on parameters). */
+  readonly alarmTopicArn?: string;
   /** Every function, by name (`get-me`, ...). */
   readonly functions: Readonly<Record<string, lambda.Function>>;
   /** Invoke URL of the HTTP API's `$default` stage. */
@@ -116,6 +133,8 @@ export class Orgs extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Deleting the table fails until this is turned off.
+      deletionProtection: true,
     });
     for (const index of ["gsi1", "gsi2"]) {
       this.table.addGlobalSecondaryIndex({
@@ -143,18 +162,22 @@ export class Orgs extends Construct {
         "through the AWS SDK over TLS, send to it; kept as the SAM template has it. A deny-without-TLS " +
         "queue policy belongs in both templates at once.",
     });
+    // ---------------------------------------------------------------- Alarms
+    const alarms = new Alarms(this, "Alarms", { alarmTopicArn: props.alarmTopicArn, alarmEmail: props.alarmEmail });
+    this.alarmTopicArn = alarms.topicArn;
     // Anything in the dead-letter queue needs a person: events that were not published.
-    new cloudwatch.Alarm(this, "EventsDeadLetterAlarm", {
+    alarms.add("EventsDeadLetterAlarm", {
       alarmDescription: "Event records that could not be published are waiting in the dead-letter queue.",
-      metric: this.eventsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: Duration.minutes(5),
-      }),
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: [{ name: "QueueName", value: this.eventsDeadLetterQueue.queueName }],
+      statistic: "Maximum",
+      period: 300,
       evaluationPeriods: 1,
       threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      comparisonOperator: "GreaterThanThreshold",
     });
+    alarms.addSesReputation();
 
     // ---------------------------------------------------------------- Functions
     const mailFrom = props.mailFrom;
@@ -257,6 +280,15 @@ export class Orgs extends Construct {
       // Names the function in the template, as SAM's BuildProperties.Binary does.
       (fn.node.defaultChild as CfnResource).addMetadata("orgs:function", name);
       functions[name] = fn;
+      // A throttled request is refused (a 503 through the API) or retried late.
+      alarms.addFunctionAlarm(
+        `${id}ThrottlesAlarm`,
+        fn.functionName,
+        "Throttles",
+        "Sum",
+        1,
+        `Lambda throttled ${name} (the account's or region's concurrency is used up).`,
+      );
     }
     this.functions = functions;
 
@@ -288,6 +320,23 @@ export class Orgs extends Construct {
           filters: [{ pattern: '{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": {"S": ["event"]}}}}' }],
         },
       });
+      // Ten minutes behind the stream: EventBridge has refused or been unreachable that long.
+      alarms.addFunctionAlarm(
+        `${pascal(name)}IteratorAgeAlarm`,
+        functions[name].functionName,
+        "IteratorAge",
+        "Maximum",
+        600000,
+        `${name} is ten minutes or more behind the table's stream.`,
+      );
+      alarms.addFunctionAlarm(
+        `${pascal(name)}ErrorsAlarm`,
+        functions[name].functionName,
+        "Errors",
+        "Sum",
+        1,
+        `${name} failed (crashed or timed out) on a batch of the table's stream.`,
+      );
     }
 
     // ---------------------------------------------------------------- Schedule
@@ -297,6 +346,14 @@ export class Orgs extends Construct {
         schedule: events.Schedule.expression(props.expiryScheduleRate ?? "rate(1 hour)"),
         targets: [new targets.LambdaFunction(functions[name])],
       });
+      alarms.addFunctionAlarm(
+        `${pascal(name)}ErrorsAlarm`,
+        functions[name].functionName,
+        "Errors",
+        "Sum",
+        1,
+        `A run of ${name} failed; the next run carries on where it stopped.`,
+      );
     }
 
     // ---------------------------------------------------------------- Cognito triggers
@@ -375,12 +432,15 @@ export class Orgs extends Construct {
         burstLimit: props.apiThrottlingBurstLimit ?? 200,
       },
     });
-    Validations.of(stage).acknowledge({
-      id: "AwsSolutions-APIG1",
-      reason:
-        "No access log, as in the SAM template: every function logs each request it serves with API " +
-        "Gateway's request id, and API Gateway's own metrics count what never reaches a function.",
+    this.apiAccessLog = new logs.LogGroup(this, "ApiAccessLogGroup", {
+      logGroupName: `/aws/apigateway/${Aws.STACK_NAME}/access-log`,
+      retention: props.accessLogRetentionDays ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
+    (stage.node.defaultChild as apigwv2.CfnStage).accessLogSettings = {
+      destinationArn: this.apiAccessLog.logGroupArn,
+      format: ACCESS_LOG_FORMAT,
+    };
     for (const route of ROUTE_TABLE.routes) {
       const [created] = this.httpApi.addRoutes({
         path: route.path,
@@ -395,6 +455,7 @@ export class Orgs extends Construct {
         });
       }
     }
+    alarms.addApi5xxRate("Api5xxRateAlarm", this.httpApi.apiId);
     this.apiUrl = `https://${this.httpApi.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/`;
   }
 }

@@ -126,6 +126,29 @@ export class OrgsStack extends Stack {
       minValue: 1,
       description: "Requests the HTTP API lets through at once above the steady rate.",
     });
+    const alarmTopicArn = parameter("AlarmTopicArn", {
+      type: "String",
+      default: "",
+      allowedPattern: "^(arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+)?$",
+      constraintDescription: "must be an SNS topic ARN, or empty.",
+      description:
+        "Optional. An existing SNS topic that every alarm notifies (when it fires and when it clears). Empty (the default) and no AlarmEmail - the alarms exist, with no action.",
+    });
+    const alarmEmail = parameter("AlarmEmail", {
+      type: "String",
+      default: "",
+      allowedPattern: "^([^@\\s]+@[^@\\s]+)?$",
+      constraintDescription: "must be an email address, or empty.",
+      description:
+        "Optional. An address subscribed (it must confirm) to the alarm topic - AlarmTopicArn's, or without one a topic this stack creates. Empty (the default) subscribes nobody.",
+    });
+    const accessLogRetentionDays = parameter("AccessLogRetentionDays", {
+      type: "Number",
+      // A string, as AllowedValues are, so that cfn-lint sees the default among them.
+      default: "30",
+      allowedValues: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].map(String),
+      description: "Days the HTTP API's access log keeps its entries.",
+    });
     const logLevel = parameter("LogLevel", {
       type: "String",
       default: "info",
@@ -183,6 +206,9 @@ export class OrgsStack extends Stack {
       apiThrottlingRateLimit: apiThrottlingRateLimit.valueAsNumber,
       apiThrottlingBurstLimit: apiThrottlingBurstLimit.valueAsNumber,
       logLevel: logLevel.valueAsString,
+      alarmTopicArn: alarmTopicArn.valueAsString,
+      alarmEmail: alarmEmail.valueAsString,
+      accessLogRetentionDays: accessLogRetentionDays.valueAsNumber,
     });
 
     new CfnOutput(this, "ApiUrl", {
