@@ -114,14 +114,6 @@ impl DeliveryStatus {
         current.is_none_or(|current| self.rank() > current.rank())
     }
 
-    /// A bounce or a complaint: the address is a problem, and the organization should know.
-    pub fn is_trouble(&self) -> bool {
-        matches!(
-            self,
-            DeliveryStatus::Bounced { .. } | DeliveryStatus::Complained
-        )
-    }
-
     /// Reads a stored status back: its name and, for a bounce, its type and subtype.
     pub fn from_stored(
         name: &str,
@@ -315,17 +307,6 @@ mod tests {
         assert!(!report.applies_to(sent_at, Some(&DeliveryStatus::Complained)));
         // Resent since: the report is about the email the resend replaced.
         assert!(!report.applies_to(sent_at.plus_seconds(60), None));
-    }
-
-    #[test]
-    fn only_bounces_and_complaints_are_trouble() {
-        use DeliveryStatus::*;
-        assert!(bounced().is_trouble() && Complained.is_trouble());
-        assert!(
-            ![Sent, Delayed, Delivered, Rejected]
-                .iter()
-                .any(DeliveryStatus::is_trouble)
-        );
     }
 
     #[test]
