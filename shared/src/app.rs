@@ -27,6 +27,10 @@ pub struct InvitationSettings {
     /// How long an invitation lasts that does not say (`expires_in_days`).
     pub ttl_seconds: i64,
     pub mail_from: String,
+    /// The SES configuration set every email goes out with (`ORGS_SES_CONFIGURATION_SET`):
+    /// its events report each email's delivery. Unset, emails carry their tags but SES reports
+    /// nothing.
+    pub configuration_set: Option<String>,
 }
 
 impl Default for InvitationSettings {
@@ -36,6 +40,7 @@ impl Default for InvitationSettings {
             redirect_origins: RedirectOrigins::default(),
             ttl_seconds: 7 * 24 * 3600,
             mail_from: "no-reply@orgs.local".into(),
+            configuration_set: None,
         }
     }
 }
@@ -108,6 +113,7 @@ impl Config {
                 },
                 ttl_seconds: number("ORGS_INVITATION_TTL_SECONDS", invitations.ttl_seconds)?,
                 mail_from: var("ORGS_MAIL_FROM").unwrap_or(invitations.mail_from),
+                configuration_set: var("ORGS_SES_CONFIGURATION_SET"),
             },
             table_name: var("ORGS_TABLE_NAME").ok_or(ConfigError::Missing("ORGS_TABLE_NAME"))?,
             max_body_bytes: number("ORGS_MAX_BODY_BYTES", Self::DEFAULT_MAX_BODY_BYTES)?,
@@ -166,7 +172,8 @@ impl App {
         let mailer = Mailer::new(
             aws_sdk_sesv2::Client::new(sdk),
             config.invitations.mail_from.clone(),
-        );
+        )
+        .with_configuration_set(config.invitations.configuration_set.clone());
         Self {
             store,
             mailer,

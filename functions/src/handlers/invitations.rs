@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use orgs_shared::app::App;
 use orgs_shared::budget::{self, Budget};
+use orgs_shared::domain::delivery::message_tags;
 use orgs_shared::domain::invitation::{check_batch_size, named_teams, parse_batch};
 use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime_seconds};
 use orgs_shared::domain::{
@@ -128,6 +129,29 @@ async fn send(app: &App, email: InvitationEmail<'_>, budget: Budget) -> Value {
     }
 }
 
+/// The SES tags of the email of this sending of `invitation`.
+fn invitation_tags(invitation: &Invitation) -> [(&'static str, String); 3] {
+    message_tags(
+        &invitation.org_id,
+        &invitation.invitation_id,
+        invitation.sent_at,
+    )
+}
+
+/// Refuses an address on the SES account's suppression list: SES would drop the email. When
+/// SES cannot say, the invitation goes ahead: its email then fails or is reported as bounced,
+/// and the invitation stays usable through its link either way.
+async fn refuse_suppressed(app: &App, address: &str) -> Result<(), ApiError> {
+    match app.mailer.check_suppressed(address).await {
+        Ok(None) => Ok(()),
+        Ok(Some(suppressed)) => Err(suppressed.into()),
+        Err(err) => {
+            tracing::warn!(error = %err, "the suppression list could not be read; sending anyway");
+            Ok(())
+        }
+    }
+}
+
 /// The answer for one created or resent invitation: the link, shown this once, and whether
 /// the email went out.
 fn with_link(mut delivery: Value, invitation: &Invitation, link: &str, now: Timestamp) -> Value {
@@ -171,6 +195,7 @@ impl Inviting<'_> {
                 (email, Some(user.user_id))
             }
         };
+        refuse_suppressed(self.app, &email).await?;
         // A failure here is one result of the batch, which `respond` never sees: log it.
         let lifetime = lifetime_seconds(
             choice.expires_in_days,
@@ -266,7 +291,9 @@ impl Inviting<'_> {
                 .invite_link(invitation.redirect_url.as_deref(), &p.token);
             // The emails go side by side: each may take what is left, less the answer's time.
             let email_budget = in_time::email_budget(&budget);
-            let delivery = send(self.app, self.email(invitation, &link), email_budget).await;
+            let tags = invitation_tags(invitation);
+            let email = self.email(invitation, &link, &tags);
+            let delivery = send(self.app, email, email_budget).await;
             Ok(with_link(delivery, invitation, &link, self.op.at))
         });
         for ((i, _), result) in ready.iter().zip(futures::future::join_all(sent).await) {
@@ -275,7 +302,12 @@ impl Inviting<'_> {
         Ok(results.into_iter().flatten().collect())
     }
 
-    fn email<'a>(&'a self, invitation: &'a Invitation, link: &'a str) -> InvitationEmail<'a> {
+    fn email<'a>(
+        &'a self,
+        invitation: &'a Invitation,
+        link: &'a str,
+        tags: &'a [(&'static str, String)],
+    ) -> InvitationEmail<'a> {
         InvitationEmail {
             to: &invitation.email,
             invitee_name: invitation.name.as_deref(),
@@ -286,6 +318,7 @@ impl Inviting<'_> {
             note: invitation.note.as_deref(),
             link,
             expires_at: invitation.expires_at,
+            tags,
         }
     }
 }
@@ -480,6 +513,7 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         items.emails_sent_on(op.at)?,
         limits,
     )?;
+    refuse_suppressed(app, &invitation.email).await?;
     // The same lifetime again, from now, and the same page.
     let lifetime = lifetime_seconds(
         invitation.expires_in_days,
@@ -498,7 +532,8 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         .await?;
     let link = app.invite_link(resent.redirect_url.as_deref(), &token);
     let budget = in_time::email_budget(&in_time::request_budget());
-    let delivery = send(app, inviting.email(&resent, &link), budget).await;
+    let tags = invitation_tags(&resent);
+    let delivery = send(app, inviting.email(&resent, &link, &tags), budget).await;
     Ok(json(
         StatusCode::OK,
         &with_link(delivery, &resent, &link, inviting.op.at),

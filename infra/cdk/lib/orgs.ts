@@ -12,6 +12,7 @@ import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
+import * as ses from "aws-cdk-lib/aws-ses";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 
@@ -112,6 +113,8 @@ export class Orgs extends Construct {
   readonly apiAccessLog: logs.LogGroup;
   /** The topic the alarms notify, if any (a token when it depends on parameters). */
   readonly alarmTopicArn?: string;
+  /** The SES configuration set every invitation email names. */
+  readonly deliveryConfigurationSet: ses.CfnConfigurationSet;
   /** Every function, by name (`get-me`, ...). */
   readonly functions: Readonly<Record<string, lambda.Function>>;
   /** Invoke URL of the HTTP API's `$default` stage. */
@@ -179,6 +182,27 @@ export class Orgs extends Construct {
     });
     alarms.addSesReputation();
 
+    // ---------------------------------------------------------------- Delivery
+    // Every invitation email names this configuration set: it suppresses addresses that bounce
+    // or complain (in the account's suppression list, which the create and resend functions
+    // read before inviting), and publishes each email's events to the default bus (SES's
+    // EventBridge destinations publish only there), where a rule feeds record-delivery.
+    this.deliveryConfigurationSet = new ses.CfnConfigurationSet(this, "DeliveryConfigurationSet", {
+      suppressionOptions: { suppressedReasons: ["BOUNCE", "COMPLAINT"] },
+    });
+    const configurationSet = this.deliveryConfigurationSet.ref;
+    new ses.CfnConfigurationSetEventDestination(this, "DeliveryEventDestination", {
+      configurationSetName: configurationSet,
+      eventDestination: {
+        name: "delivery-events",
+        enabled: true,
+        matchingEventTypes: ["send", "delivery", "deliveryDelay", "bounce", "complaint", "reject"],
+        eventBridgeDestination: {
+          eventBusArn: `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`,
+        },
+      },
+    });
+
     // ---------------------------------------------------------------- Functions
     const mailFrom = props.mailFrom;
     const sesArn = (resource: string) => `arn:${Aws.PARTITION}:ses:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
@@ -195,13 +219,15 @@ export class Orgs extends Construct {
       mailFrom: [
         sesArn(`identity/${mailFrom}`),
         sesArn(`identity/${Fn.select(1, Fn.split("@", mailFrom))}`),
-        sesArn("configuration-set/*"),
+        sesArn(`configuration-set/${configurationSet}`),
       ],
+      suppressionList: ["*"],
     };
     const environment: Record<string, string> = {
       ORGS_TABLE_NAME: this.table.tableName,
       ORGS_EVENT_BUS_NAME: props.eventBusName ?? "default",
       ORGS_MAIL_FROM: mailFrom,
+      ORGS_SES_CONFIGURATION_SET: configurationSet,
       ORGS_INVITE_URL_BASE: props.inviteUrlBase,
       ORGS_INVITE_REDIRECT_ORIGINS: props.inviteRedirectOrigins ?? "",
       ORGS_INVITATION_TTL_SECONDS: number(props.invitationTtlSeconds, 604800),
@@ -356,6 +382,21 @@ export class Orgs extends Construct {
       );
     }
 
+    // ---------------------------------------------------------------- SES's delivery events
+    const defaultBus = events.EventBus.fromEventBusName(this, "DefaultBus", "default");
+    for (const name of ROUTE_TABLE.sesEventFunctions) {
+      new events.Rule(this, `${pascal(name)}SesEvents`, {
+        eventBus: defaultBus,
+        eventPattern: {
+          source: ["aws.ses"],
+          detail: { mail: { tags: { "ses:configuration-set": [configurationSet] } } },
+        },
+        // A failed invocation (DynamoDB unavailable) is tried again for up to six hours;
+        // recording is idempotent.
+        targets: [new targets.LambdaFunction(functions[name], { retryAttempts: 185, maxEventAge: Duration.hours(6) })],
+      });
+    }
+
     // ---------------------------------------------------------------- Cognito triggers
     // A pool given is the trigger's: the pool names it, and its own permission admits that pool
     // alone. Otherwise Cognito may invoke it from the named user pool, or without one any pool
@@ -474,6 +515,7 @@ function describe(name: string): string {
   if (route) return `${route.method} ${route.path}`;
   if (ROUTE_TABLE.streamFunctions.includes(name)) return "Publishes the event records from the table's stream to EventBridge (no HTTP route).";
   if (ROUTE_TABLE.cognitoTriggers.includes(name)) return "Cognito pre-token-generation trigger (event version 2) - puts the person's organizations in their tokens.";
+  if (ROUTE_TABLE.sesEventFunctions.includes(name)) return "Records SES's delivery events on the invitation (no HTTP route); a bounce or complaint also writes an audit entry and an event.";
   return "Scheduled - marks pending invitations past their deadline expired; finishes abandoned org deletions.";
 }
 
@@ -485,12 +527,12 @@ function acknowledgeWildcards(role: iam.Role, on: Target[]) {
       reason: "dynamodb:ListStreams has no resource-level permissions; the stream itself is named for the rest.",
     });
   }
-  if (on.includes("mailFrom")) {
+  if (on.includes("suppressionList")) {
     Validations.of(role).acknowledge({
-      id: "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/*]",
+      id: "AwsSolutions-IAM5[Resource::*]",
       reason:
-        "SES applies an identity's default configuration set, whose name the code cannot know; SendEmail is " +
-        "still allowed only with MailFrom as the From address.",
+        "ses:GetSuppressedDestination (reading the account's suppression list) supports no resource type; " +
+        "SendEmail is scoped to the sender identities and the delivery configuration set.",
     });
   }
 }

@@ -50,6 +50,8 @@ export interface Model {
   alarmTopic: Json[];
   eventSourceMappings: Json[];
   schedules: Json[];
+  /** The SES configuration set, its event destination, and the rules that feed its events. */
+  delivery: Json;
   /** Resource types that no part of the model accounts for, with their counts. */
   unaccounted: Record<string, number>;
 }
@@ -83,6 +85,7 @@ export function model(t: Template): Model {
   for (const [id] of ofType(t, "AWS::SNS::Topic")) names[id] = "AlarmTopic";
   const accessLogId = only(t, "AWS::ApiGatewayV2::Stage")[1].Properties.AccessLogSettings?.DestinationArn?.["Fn::GetAtt"]?.[0];
   if (accessLogId) names[accessLogId] = "ApiAccessLogGroup";
+  names[only(t, "AWS::SES::ConfigurationSet")[0]] = "DeliveryConfigurationSet";
   const canonical = (id: string) => names[id] ?? id;
   for (const [id, r] of ofType(t, "AWS::Events::Rule")) {
     names[id] = `Rule:${r.Properties.Targets.map((x: Json) => render(x.Arn)).join(",")}`;
@@ -241,6 +244,7 @@ export function model(t: Template): Model {
     "AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Authorizer",
     "AWS::ApiGatewayV2::Stage", "AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::CloudWatch::Alarm",
     "AWS::Lambda::EventSourceMapping", "AWS::Events::Rule", "AWS::SNS::Topic", "AWS::SNS::Subscription",
+    "AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination",
     // CDK's version reporting; no part of the service.
     "AWS::CDK::Metadata",
   ]);
@@ -277,13 +281,27 @@ export function model(t: Template): Model {
     ),
     eventSourceMappings: sorted(ofType(t, "AWS::Lambda::EventSourceMapping").map(([, r]) => render(r.Properties))),
     schedules: sorted(
-      ofType(t, "AWS::Events::Rule").map(([, r]) => ({
+      ofType(t, "AWS::Events::Rule").filter(([, r]) => !r.Properties.EventPattern).map(([, r]) => ({
         ScheduleExpression: render(r.Properties.ScheduleExpression),
         Description: r.Properties.Description,
         State: r.Properties.State ?? "ENABLED",
         Targets: r.Properties.Targets.map((x: Json) => fnOfArn(x.Arn)),
       })),
     ),
+    delivery: {
+      configurationSet: render(only(t, "AWS::SES::ConfigurationSet")[1].Properties),
+      eventDestination: render(only(t, "AWS::SES::ConfigurationSetEventDestination")[1].Properties),
+      rules: sorted(
+        ofType(t, "AWS::Events::Rule")
+          .filter(([, r]) => r.Properties.EventPattern)
+          .map(([, r]) => ({
+            EventBusName: render(r.Properties.EventBusName),
+            EventPattern: render(r.Properties.EventPattern),
+            State: r.Properties.State ?? "ENABLED",
+            Targets: r.Properties.Targets.map((x: Json) => ({ function: fnOfArn(x.Arn), RetryPolicy: render(x.RetryPolicy) })),
+          })),
+      ),
+    },
     unaccounted,
   };
 }

@@ -76,6 +76,11 @@ describe("the CDK app deploys what the SAM template deploys", () => {
     assert.deepEqual(cdk.schedules, sam.schedules);
   });
 
+  it("sends with the same SES configuration set, and feeds its events to the same function", () => {
+    assert.deepEqual(cdk.delivery, sam.delivery);
+    assert.equal(sam.delivery.rules.length, 1);
+  });
+
   it("takes the same parameters and gives the same outputs", () => {
     assert.deepEqual(cdk.parameters, sam.parameters);
     assert.deepEqual(cdk.outputs, sam.outputs);

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::{
     Denied, FieldErrors, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending, OutOfTime,
-    ResendRefused, TokenRefused, TransferRefused, Unusable, ValidationError,
+    ResendRefused, Suppressed, TokenRefused, TransferRefused, Unusable, ValidationError,
 };
 use crate::store::{Refusal, StoreError};
 
@@ -46,6 +46,8 @@ pub enum ApiError {
     NotPending(#[from] NotPending),
     #[error(transparent)]
     NoAddress(#[from] NoAddress),
+    #[error(transparent)]
+    Suppressed(#[from] Suppressed),
     #[error(transparent)]
     NoRandomness(#[from] NoRandomness),
     #[error(transparent)]
@@ -201,6 +203,12 @@ impl ApiError {
                 "no-email",
                 "Conflict",
                 "This user has no email address on file to send the invitation to.",
+            ),
+            ApiError::Suppressed(why) => answer(
+                S::CONFLICT,
+                "address-suppressed",
+                "Address suppressed",
+                why.detail(),
             ),
             ApiError::NoRandomness(_) => internal_answer(),
             ApiError::OutOfTime(why) => out_of_time_answer(*why),

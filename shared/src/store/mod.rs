@@ -47,7 +47,8 @@ pub use error::{LimitKind, Refusal, StoreError, StoreResult};
 pub use fixtures::{INVITATION_TOKEN_PARTITIONS, SeedMember};
 pub use history::{Op, Retention, event_from_item};
 pub use invitations::{
-    DueCursor, DuePage, Expiry, Invitation, Joiner, NewInvitation, TokenMatch, expiry_shards,
+    DueCursor, DuePage, Expiry, Invitation, Joiner, NewInvitation, Recorded, TokenMatch,
+    expiry_shards,
 };
 pub use item::Item;
 pub use members::Membership;

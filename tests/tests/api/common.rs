@@ -124,6 +124,9 @@ pub struct Options {
     /// With `faulty_dynamodb`: the app's DynamoDB client times out as the functions' do
     /// (`runtime::timeout_config`); otherwise only connecting has a timeout, as moto can be slow.
     pub function_timeouts: bool,
+    /// With `events`: SES's delivery events reach `record-delivery` as on AWS (a rule on the
+    /// default bus, see `orgs_local::delivery`), and invitations show what became of their email.
+    pub delivery: bool,
     /// Count the API's DynamoDB requests here, by operation.
     pub dynamodb_counter: Option<RequestCounter>,
     /// The app reaches DynamoDB through the conflict proxy (`orgs_local::conflicts`), each
@@ -159,6 +162,17 @@ impl Stack {
         .await
     }
 
+    /// A stack with events whose invitations learn what became of their emails from SES's
+    /// events (moto's stand-in publishes them for the mailbox simulator's addresses).
+    pub async fn start_with_delivery() -> Self {
+        Self::start_with(Options {
+            events: Some(None),
+            delivery: true,
+            ..Options::default()
+        })
+        .await
+    }
+
     pub async fn start_with(options: Options) -> Self {
         let endpoint = endpoint();
         let sdk = aws::sdk_config(&endpoint).await;
@@ -172,10 +186,16 @@ impl Stack {
                 provision::ensure_sender(&sdk, "no-reply@orgs.local")
                     .await
                     .expect("create sender");
+                // Each stack's emails go out with a configuration set of its own, so that its
+                // delivery events reach only its own rule.
+                provision::ensure_configuration_set(&sdk, &table)
+                    .await
+                    .expect("create configuration set");
                 table
             }
         };
         let mut config = Config::for_table(&table);
+        config.invitations.configuration_set = Some(table.clone());
         if let Some(ttl) = options.invitation_ttl_seconds {
             config.invitations.ttl_seconds = ttl;
         }
@@ -238,12 +258,14 @@ impl Stack {
         };
         if let Some(ses) = options.ses_endpoint {
             let broken = aws::sdk_config(&ses).await;
-            app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&broken), "no-reply@orgs.local");
+            app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&broken), "no-reply@orgs.local")
+                .with_configuration_set(Some(table.clone()));
         }
         let ses_faults = if options.faulty_ses {
             let proxy = FaultProxy::start(&endpoint).await.expect("SES fault proxy");
             let through = aws::sdk_config(proxy.endpoint()).await;
-            app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&through), "no-reply@orgs.local");
+            app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&through), "no-reply@orgs.local")
+                .with_configuration_set(Some(table.clone()));
             Some(proxy)
         } else {
             None
@@ -264,7 +286,13 @@ impl Stack {
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(serve(listener, api));
         let events = match options.events {
-            Some(eventbridge) => Some(Events::start(&sdk, &table, eventbridge.as_deref()).await),
+            Some(eventbridge) => {
+                let mut events = Events::start(&sdk, &table, eventbridge.as_deref()).await;
+                if options.delivery {
+                    events.record_deliveries(&app.config).await;
+                }
+                Some(events)
+            }
             None => None,
         };
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);

@@ -12,6 +12,7 @@ mod contention;
 mod contract;
 mod cors;
 mod deletion;
+mod delivery;
 mod event_refusals;
 mod events;
 mod expiry;

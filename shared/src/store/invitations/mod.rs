@@ -1,6 +1,7 @@
 //! Invitations: their items (the invitation, its pending marker, its token, the day's email
 //! counter), sending them, reading them, and every way one ends.
 
+mod delivery;
 mod endings;
 mod expiry;
 mod invitation;
@@ -9,6 +10,7 @@ mod reads;
 mod sending;
 mod token;
 
+pub use delivery::Recorded;
 pub use endings::Joiner;
 pub use expiry::{DueCursor, DuePage, Expiry, expiry_shards};
 pub use invitation::Invitation;

@@ -64,6 +64,7 @@ pub(in crate::store) fn pending_invitation_items(
         resends: Vec::new(),
         expires_in_days: new.expires_in_days,
         redirect_url: new.redirect_url.map(str::to_owned),
+        delivery: None,
     };
     let token = TokenRecord::to_item(new.token_hash, org_id, &invitation.invitation_id, op.at);
     let items = [invitation.to_item(), invitation.pending_marker(), token];
@@ -204,7 +205,8 @@ impl Store {
         let (_, gsi2sk) = keys::expiry_gsi2(org_id, id, expires_at);
         let update = Expr::new(
             "SET token_hash = :hash, expires_at = :expires, sent_at = :at, updated_at = :at, \
-             gsi2sk = :gsi2sk, #day = if_not_exists(#day, :zero) + :one",
+             gsi2sk = :gsi2sk, #day = if_not_exists(#day, :zero) + :one \
+             REMOVE delivery_status, delivery_rank, delivery_at, bounce_type, bounce_sub_type",
         )
         .name("#day", &resend_attribute(op.at))
         .value(":hash", s(new_hash.as_str()))
@@ -243,6 +245,8 @@ impl Store {
         resent.expires_at = expires_at;
         resent.sent_at = op.at;
         resent.updated_at = op.at;
+        // A new email: what SES said of the last one no longer applies.
+        resent.delivery = None;
         history::record(&mut tx, &sent_change(&resent, true), op, self.retention)?;
         tx.commit("resend an invitation").await?;
         let day = resend_day(op.at);
