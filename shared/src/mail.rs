@@ -20,6 +20,8 @@ pub struct InvitationEmail<'a> {
     /// The accept link, with the token in it.
     pub link: &'a str,
     pub expires_at: Timestamp,
+    /// Where replies go: the inviter's verified address, unless configured off.
+    pub reply_to: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -135,6 +137,7 @@ impl Mailer {
             .send_email()
             .from_email_address(&self.from)
             .destination(Destination::builder().to_addresses(email.to).build())
+            .set_reply_to_addresses(email.reply_to.map(|address| vec![address.to_owned()]))
             .content(EmailContent::builder().simple(message).build())
             .send()
             .await
@@ -161,6 +164,7 @@ mod tests {
             note,
             link: "https://app.example/invite?token=abc",
             expires_at: Timestamp::parse("2026-11-29T10:00:00.000Z").unwrap(),
+            reply_to: None,
         }
     }
 

@@ -130,6 +130,8 @@ pub struct Options {
     /// transaction holding its items this long. `ORGS_TEST_CONFLICT_WINDOW_MS` sets it for every
     /// stack that does not set it itself, so that any suite runs with DynamoDB's conflicts.
     pub conflict_window: Option<std::time::Duration>,
+    /// `ORGS_INVITATION_REPLY_TO_INVITER` (unset: the default, on).
+    pub reply_to_inviter: Option<bool>,
 }
 
 /// How long a test stack's functions and API Gateway wait, unless a test says otherwise.
@@ -181,6 +183,9 @@ impl Stack {
         }
         if let Some(limits) = options.limits {
             config.limits = limits;
+        }
+        if let Some(reply_to_inviter) = options.reply_to_inviter {
+            config.invitations.reply_to_inviter = reply_to_inviter;
         }
         if options.function_timeout.is_none() {
             config.gateway_limit = UNHURRIED;
