@@ -181,9 +181,15 @@ impl Stack {
         if let Some(ttl) = options.invitation_ttl_seconds {
             config.invitations.ttl_seconds = ttl;
         }
-        if let Some(limits) = options.limits {
-            config.limits = limits;
-        }
+        // The limits against one person's abuse (organizations owned, emails per person and
+        // in an organization's first day) stay out of the way of tests that make many
+        // organizations or invitations, unless a test sets the limits itself (abuse_limits.rs).
+        config.limits = options.limits.unwrap_or(Limits {
+            orgs_per_owner: 1_000,
+            invitation_emails_per_person_per_day: 100_000,
+            invitation_emails_per_new_org: 100_000,
+            ..Limits::default()
+        });
         if let Some(reply_to_inviter) = options.reply_to_inviter {
             config.invitations.reply_to_inviter = reply_to_inviter;
         }
