@@ -25,6 +25,8 @@ pub struct InvitationEmail<'a> {
     /// SES message tags that lead a delivery report back to the invitation
     /// (`domain::delivery::message_tags`).
     pub tags: &'a [(&'static str, String)],
+    /// Where replies go: the inviter's verified address, unless configured off.
+    pub reply_to: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -190,6 +192,7 @@ impl Mailer {
             .send_email()
             .from_email_address(&self.from)
             .destination(Destination::builder().to_addresses(email.to).build())
+            .set_reply_to_addresses(email.reply_to.map(|address| vec![address.to_owned()]))
             .content(EmailContent::builder().simple(message).build())
             .set_configuration_set_name(self.configuration_set.clone())
             .set_email_tags(Some(tags))
@@ -219,6 +222,7 @@ mod tests {
             link: "https://app.example/invite?token=abc",
             expires_at: Timestamp::parse("2026-11-29T10:00:00.000Z").unwrap(),
             tags: &[],
+            reply_to: None,
         }
     }
 

@@ -123,6 +123,8 @@ pub struct Call {
     pub faulted: u32,
     /// Attempts handed to moto (a delayed one only once its delay is over).
     pub forwarded: u32,
+    /// The request's body as the client sent it (its first attempt), as text.
+    pub body: String,
 }
 
 #[derive(Default)]
@@ -138,7 +140,7 @@ struct State {
 
 impl State {
     /// Logs one attempt and says which fault it gets.
-    fn attempt(&mut self, invocation: Option<&str>, operation: &str) -> Option<Fault> {
+    fn attempt(&mut self, invocation: Option<&str>, operation: &str, body: &[u8]) -> Option<Fault> {
         let known = invocation.and_then(|id| self.invocations.get(id).copied());
         let index = match known {
             Some(index) => index,
@@ -166,6 +168,7 @@ impl State {
                     fault: chosen.map(|r| r.fault),
                     faulted: 0,
                     forwarded: 0,
+                    body: String::from_utf8_lossy(body).into_owned(),
                 });
                 let index = self.calls.len() - 1;
                 if let Some(id) = invocation {
@@ -323,12 +326,12 @@ async fn handle(
     };
     let invocation = header("amz-sdk-invocation-id");
     let lock = || state.lock().unwrap_or_else(PoisonError::into_inner);
-    let fault = lock().attempt(invocation.as_deref(), &operation);
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(body) => body.to_bytes(),
         Err(_) => return Err(ProxyError::Dropped),
     };
+    let fault = lock().attempt(invocation.as_deref(), &operation, &body);
     if let Some(Fault::Delay(delay)) = fault {
         // Should the client hang up meanwhile, its connection ends and this with it.
         tokio::time::sleep(delay).await;

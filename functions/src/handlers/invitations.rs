@@ -92,14 +92,23 @@ fn link_choices(
 }
 
 /// How the email names the inviter, from their profile and their claims.
-fn inviter(caller: &Caller, profile: Option<User>) -> String {
-    let profile = profile.as_ref();
+fn inviter(caller: &Caller, profile: Option<&User>) -> String {
     inviter_name(
         profile.and_then(|p| p.display_name.as_deref()),
         profile.and_then(|p| p.handle.as_deref()),
         caller.email(),
         &caller.user_id,
     )
+}
+
+/// Where replies to the email go: the inviter's address as a sign-in provider verified it (the
+/// token's, or for a token without email claims the profile's), unless configured off.
+fn reply_to(app: &App, caller: &Caller, profile: Option<&User>) -> Option<String> {
+    if !app.config.invitations.reply_to_inviter {
+        return None;
+    }
+    let caller = caller.clone().with_stored_email(profile);
+    caller.verified_email().map(str::to_owned)
 }
 
 /// Sends the email within `budget` (`in_time`); a failure is reported to the inviter, never
@@ -164,6 +173,8 @@ struct Inviting<'a> {
     app: &'a App,
     org: &'a Organization,
     inviter: String,
+    /// The inviter's verified address, for `Reply-To` (`None`: configured off, or none known).
+    reply_to: Option<String>,
     op: Op,
 }
 
@@ -319,6 +330,7 @@ impl Inviting<'_> {
             link,
             expires_at: invitation.expires_at,
             tags,
+            reply_to: self.reply_to.as_deref(),
         }
     }
 }
@@ -333,13 +345,11 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     check_batch_size(body.invitations.len())?;
     let batch: Vec<RawInvitee> = body.invitations.iter().map(InviteeBody::raw).collect();
     // Everything to read has a known key: the teams named, the inviter's profile (for the
-    // email) and today's email counter come with the authorization's read.
+    // email) and the email counters come with the authorization's read.
     let op = op(&caller, &req);
     let named_teams = named_teams(&batch);
-    let mut also = vec![
-        ItemKey::Profile(&caller.user_id),
-        ItemKey::EmailCounter(op.at),
-    ];
+    let mut also = vec![ItemKey::Profile(&caller.user_id)];
+    also.extend(ItemKey::email_counters(&caller.user_id, op.at));
     also.extend(named_teams.iter().map(ItemKey::Team));
     let Authorized { org, me, items } = authorize_reading(
         app,
@@ -379,12 +389,14 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
         specs.len() as i64,
         org.member_count,
         org.pending_invitations,
-        items.emails_sent_on(op.at)?,
+        &items.emails_sent(org.created_at, &caller.user_id, op.at)?,
     )?;
+    let profile = items.profile(&caller.user_id)?;
     let inviting = Inviting {
         app,
         org: &org,
-        inviter: inviter(&caller, items.profile(&caller.user_id)?),
+        inviter: inviter(&caller, profile.as_ref()),
+        reply_to: reply_to(app, &caller, profile.as_ref()),
         op,
     };
     let mut results = Vec::new();
@@ -500,9 +512,12 @@ pub async fn get_invitation(app: &App, req: Request) -> Result<Response<Body>, A
 pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let op = op(&caller, &req);
+    let [org_day, first_day, person_day] = ItemKey::email_counters(&caller.user_id, op.at);
     let also = [
         ItemKey::Profile(&caller.user_id),
-        ItemKey::EmailCounter(op.at),
+        org_day,
+        first_day,
+        person_day,
     ];
     let (Authorized { org, items, .. }, invitation) =
         managed_invitation(app, &req, &caller, &also).await?;
@@ -510,7 +525,7 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
     may_resend(
         invitation.status,
         invitation.resends_on(op.at),
-        items.emails_sent_on(op.at)?,
+        &items.emails_sent(org.created_at, &caller.user_id, op.at)?,
         limits,
     )?;
     refuse_suppressed(app, &invitation.email).await?;
@@ -520,15 +535,24 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         app.config.invitations.ttl_seconds,
     );
     let FreshToken { token, expires_at } = FreshToken::issue(op.at, lifetime)?;
+    let profile = items.profile(&caller.user_id)?;
     let inviting = Inviting {
         app,
         org: &org,
-        inviter: inviter(&caller, items.profile(&caller.user_id)?),
+        inviter: inviter(&caller, profile.as_ref()),
+        reply_to: reply_to(app, &caller, profile.as_ref()),
         op,
     };
     let resent = app
         .store
-        .resend_invitation(&invitation, &token.hash(), expires_at, limits, &inviting.op)
+        .resend_invitation(
+            &org,
+            &invitation,
+            &token.hash(),
+            expires_at,
+            limits,
+            &inviting.op,
+        )
         .await?;
     let link = app.invite_link(resent.redirect_url.as_deref(), &token);
     let budget = in_time::email_budget(&in_time::request_budget());

@@ -54,6 +54,14 @@ export interface OrgsProps {
   readonly maxResendsPerDay?: number;
   /** Default 10000. */
   readonly maxMembers?: number;
+  /** Organizations one person may own at once. Default 10. */
+  readonly maxOrgsPerOwner?: number;
+  /** Invitation emails one person may cause per UTC day, across their organizations. Default 500. */
+  readonly maxInvitationEmailsPerPersonPerDay?: number;
+  /** Invitation emails an organization may send in its first 24 hours. Default 20. */
+  readonly maxInvitationEmailsNewOrg?: number;
+  /** Whether invitation emails carry Reply-To the inviter's verified address. Default true. */
+  readonly invitationReplyToInviter?: boolean | string;
   /** Bytes of compact JSON in each kind of metadata. Default 8192. */
   readonly maxMetadataBytes?: number;
   /** EventBridge schedule expression of the invitation expiry. Default "rate(1 hour)". */
@@ -235,6 +243,10 @@ export class Orgs extends Construct {
       ORGS_MAX_INVITATION_EMAILS_PER_DAY: number(props.maxInvitationEmailsPerDay, 200),
       ORGS_MAX_RESENDS_PER_DAY: number(props.maxResendsPerDay, 5),
       ORGS_MAX_MEMBERS: number(props.maxMembers, 10000),
+      ORGS_MAX_ORGS_PER_OWNER: number(props.maxOrgsPerOwner, 10),
+      ORGS_MAX_INVITATION_EMAILS_PER_PERSON_PER_DAY: number(props.maxInvitationEmailsPerPersonPerDay, 500),
+      ORGS_MAX_INVITATION_EMAILS_NEW_ORG: number(props.maxInvitationEmailsNewOrg, 20),
+      ORGS_INVITATION_REPLY_TO_INVITER: String(props.invitationReplyToInviter ?? true),
       ORGS_MAX_METADATA_BYTES: number(props.maxMetadataBytes, 8192),
       RUST_LOG: props.logLevel ?? "info",
     };

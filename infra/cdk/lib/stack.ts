@@ -91,6 +91,33 @@ export class OrgsStack extends Stack {
       minValue: 1,
       description: "Members plus pending invitations an organization may have (an invitation holds a seat).",
     });
+    const maxOrgsPerOwner = parameter("MaxOrgsPerOwner", {
+      type: "Number",
+      default: 10,
+      minValue: 1,
+      description:
+        "Organizations one person may own at once (those they created or had transferred to them); creating one more is refused.",
+    });
+    const maxInvitationEmailsPerPersonPerDay = parameter("MaxInvitationEmailsPerPersonPerDay", {
+      type: "Number",
+      default: 500,
+      minValue: 1,
+      description:
+        "Invitation emails (sends and resends) one person may cause per UTC day, across all their organizations.",
+    });
+    const maxInvitationEmailsNewOrg = parameter("MaxInvitationEmailsNewOrg", {
+      type: "Number",
+      default: 20,
+      minValue: 1,
+      description: "Invitation emails an organization may send in its first 24 hours, on top of its daily limit.",
+    });
+    const invitationReplyToInviter = parameter("InvitationReplyToInviter", {
+      type: "String",
+      default: "true",
+      allowedValues: ["true", "false"],
+      description:
+        'Whether invitation emails carry Reply-To the inviter\'s verified address ("false" for none; replies then go to MailFrom).',
+    });
     const inviteRedirectOrigins = parameter("InviteRedirectOrigins", {
       type: "String",
       default: "",
@@ -201,6 +228,10 @@ export class OrgsStack extends Stack {
       maxInvitationEmailsPerDay: maxInvitationEmailsPerDay.valueAsNumber,
       maxResendsPerDay: maxResendsPerDay.valueAsNumber,
       maxMembers: maxMembers.valueAsNumber,
+      maxOrgsPerOwner: maxOrgsPerOwner.valueAsNumber,
+      maxInvitationEmailsPerPersonPerDay: maxInvitationEmailsPerPersonPerDay.valueAsNumber,
+      maxInvitationEmailsNewOrg: maxInvitationEmailsNewOrg.valueAsNumber,
+      invitationReplyToInviter: invitationReplyToInviter.valueAsString,
       maxMetadataBytes: maxMetadataBytes.valueAsNumber,
       expiryScheduleRate: expiryScheduleRate.valueAsString,
       apiThrottlingRateLimit: apiThrottlingRateLimit.valueAsNumber,

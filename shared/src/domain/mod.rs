@@ -32,7 +32,7 @@ pub use handle::Handle;
 pub use identity::{EmailClaims, StoredEmail};
 pub use ids::{AuditId, EventId, InvitationId, OrgId, TeamId, UserId};
 pub use invitation::{InvitationSpec, InvitationStatus, Invitee, NotPending, RawInvitee, Unusable};
-pub use limits::{LimitKind, Limits};
+pub use limits::{EmailsSent, FirstDay, LimitKind, Limits, next_utc_midnight};
 pub use membership::{
     Denied, MemberChange, MemberUpdate, TransferRefused, may_change, may_transfer, owner_delta,
 };

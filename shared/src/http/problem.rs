@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::{
     Denied, FieldErrors, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending, OutOfTime,
-    ResendRefused, Suppressed, TokenRefused, TransferRefused, Unusable, ValidationError,
+    ResendRefused, Suppressed, Timestamp, TokenRefused, TransferRefused, Unusable, ValidationError,
 };
 use crate::store::{Refusal, StoreError};
 
@@ -112,6 +112,12 @@ pub struct Problem {
     pub errors: Vec<FieldProblem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
+    /// With 429: which limit was reached (`LimitKind::name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<&'static str>,
+    /// With 429: when waiting frees room under the limit; `null` when only an action does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resets_at: Option<Option<String>>,
 }
 
 /// What the answer says, before the request id is added.
@@ -125,6 +131,8 @@ pub struct Answer {
     pub retry_after: Option<u32>,
     /// For 410: why the invitation can no longer be used.
     pub reason: Option<&'static str>,
+    /// For a limit's 429: its name and when it resets (`None` inside: not by waiting).
+    pub limit: Option<(&'static str, Option<Timestamp>)>,
 }
 
 fn answer(
@@ -141,6 +149,7 @@ fn answer(
         errors: Vec::new(),
         retry_after: None,
         reason: None,
+        limit: None,
     }
 }
 
@@ -265,6 +274,18 @@ fn limit_detail(kind: LimitKind) -> &'static str {
         }
         LimitKind::Members => "The organization has as many members as it may.",
         LimitKind::TeamsPerMember => "This member is in as many teams as a member may be (40).",
+        LimitKind::OwnedOrganizations => {
+            "You own as many organizations as one person may. Delete one, or transfer its \
+             ownership, before creating another. Nothing was created."
+        }
+        LimitKind::PersonInvitationEmails => {
+            "You have caused as many invitation emails today (UTC), across all your \
+             organizations, as one person may. Nothing was sent."
+        }
+        LimitKind::NewOrgInvitationEmails { .. } => {
+            "A new organization may send only a few invitation emails in its first 24 hours, and \
+             this one has sent them. Nothing was sent."
+        }
     }
 }
 
@@ -333,8 +354,16 @@ fn store_answer(err: &StoreError) -> Answer {
 
 /// Refused by the handler's check or by the store's condition, the answer is the same.
 fn limit_answer(kind: LimitKind) -> Answer {
+    let now = Timestamp::now();
+    let resets_at = kind.resets_at(now);
+    // Until the reset, at least a second; a limit that waiting does not free keeps the hour
+    // it always had.
+    let retry_after = resets_at.map_or(3600, |at| {
+        u32::try_from((at.unix_seconds() - now.unix_seconds()).max(1)).unwrap_or(u32::MAX)
+    });
     Answer {
-        retry_after: Some(3600),
+        retry_after: Some(retry_after),
+        limit: Some((kind.name(), resets_at)),
         ..answer(
             StatusCode::TOO_MANY_REQUESTS,
             "limit-reached",

@@ -16,6 +16,7 @@ mod members;
 mod metadata;
 mod org_read;
 mod orgs;
+mod owned_orgs;
 mod query;
 #[cfg(feature = "fixtures")]
 mod stored;

@@ -133,6 +133,8 @@ pub struct Options {
     /// transaction holding its items this long. `ORGS_TEST_CONFLICT_WINDOW_MS` sets it for every
     /// stack that does not set it itself, so that any suite runs with DynamoDB's conflicts.
     pub conflict_window: Option<std::time::Duration>,
+    /// `ORGS_INVITATION_REPLY_TO_INVITER` (unset: the default, on).
+    pub reply_to_inviter: Option<bool>,
 }
 
 /// How long a test stack's functions and API Gateway wait, unless a test says otherwise.
@@ -199,8 +201,17 @@ impl Stack {
         if let Some(ttl) = options.invitation_ttl_seconds {
             config.invitations.ttl_seconds = ttl;
         }
-        if let Some(limits) = options.limits {
-            config.limits = limits;
+        // The limits against one person's abuse (organizations owned, emails per person and
+        // in an organization's first day) stay out of the way of tests that make many
+        // organizations or invitations, unless a test sets the limits itself (abuse_limits.rs).
+        config.limits = options.limits.unwrap_or(Limits {
+            orgs_per_owner: 1_000,
+            invitation_emails_per_person_per_day: 100_000,
+            invitation_emails_per_new_org: 100_000,
+            ..Limits::default()
+        });
+        if let Some(reply_to_inviter) = options.reply_to_inviter {
+            config.invitations.reply_to_inviter = reply_to_inviter;
         }
         if options.function_timeout.is_none() {
             config.gateway_limit = UNHURRIED;

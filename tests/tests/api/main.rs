@@ -1,6 +1,8 @@
 //! Integration tests: every route through HTTP, the local API Gateway adapter, the handlers and
 //! the AWS SDK, against moto.
 
+mod abuse_limits;
+mod addresses;
 mod audit;
 mod authz;
 mod browser;
@@ -28,6 +30,7 @@ mod openapi;
 mod operations;
 mod orgs;
 mod races;
+mod reply_to;
 mod round_trips;
 mod teams;
 mod token_claims;

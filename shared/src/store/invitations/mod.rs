@@ -14,7 +14,7 @@ pub use delivery::Recorded;
 pub use endings::Joiner;
 pub use expiry::{DueCursor, DuePage, Expiry, expiry_shards};
 pub use invitation::Invitation;
-pub(super) use mail_counter::EmailCounter;
+pub(super) use mail_counter::{EmailCounter, FirstDayEmailCounter, PersonEmailCounter};
 pub use reads::TokenMatch;
 pub use sending::NewInvitation;
 #[cfg(feature = "fixtures")]

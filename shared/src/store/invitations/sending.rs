@@ -9,7 +9,7 @@ use crate::domain::{
 };
 
 use super::invitation::{Invitation, resend_attribute, resend_day};
-use super::mail_counter::EmailCounter;
+use super::mail_counter::{EmailCounter, FirstDayEmailCounter, PersonEmailCounter};
 use super::token::TokenRecord;
 use crate::store::Store;
 use crate::store::error::{Refusal, StoreResult};
@@ -87,6 +87,20 @@ fn sent_change(invitation: &Invitation, resent: bool) -> Change {
             "resent": resent,
         }),
     }
+}
+
+/// Adds to `tx` the count of `emails` invitation emails against every allowance: the
+/// organization's day, its first day if it is in it, and the day of the person sending.
+fn count_emails(
+    tx: &mut Tx<'_>,
+    org: &Organization,
+    limits: &Limits,
+    op: &Op,
+    emails: i64,
+) -> StoreResult<()> {
+    EmailCounter::count_many(tx, &org.org_id, limits, op.at, emails)?;
+    FirstDayEmailCounter::count(tx, &org.org_id, org.created_at, limits, op.at, emails)?;
+    PersonEmailCounter::count(tx, &op.actor, limits, op.at, emails)
 }
 
 impl Store {
@@ -188,12 +202,13 @@ impl Store {
             Refusal::Limit(limit),
         );
         tx.update(Organization::key(&org.org_id), update, Some(room))?;
-        EmailCounter::count_many(tx, &org.org_id, limits, op.at, count)
+        count_emails(tx, org, limits, op, count)
     }
 
     /// A fresh token and a fresh lifetime; the old token is kept only to say it was replaced.
     pub async fn resend_invitation(
         &self,
+        org: &Organization,
         invitation: &Invitation,
         new_hash: &TokenHash,
         expires_at: Timestamp,
@@ -239,7 +254,7 @@ impl Store {
             Some(Condition::absent(Refusal::AlreadyExists)),
         )?;
         tx.check(Organization::key(org_id), Organization::is_active())?;
-        EmailCounter::count(&mut tx, org_id, limits, op.at)?;
+        count_emails(&mut tx, org, limits, op, 1)?;
         let mut resent = invitation.clone();
         resent.token_hash = new_hash.clone();
         resent.expires_at = expires_at;
