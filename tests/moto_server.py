@@ -65,6 +65,60 @@ def keep_streams_on_rollback() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items
 
 
+def idempotent_transactions() -> None:
+    """Makes TransactWriteItems honour `ClientRequestToken`, as DynamoDB does and moto 5.2.5 does
+    not.
+
+    The SDK gives every call a token and keeps it for its retries, so that a transaction which
+    was applied but whose answer was lost (a timeout, a dropped connection) is not applied
+    twice when the SDK tries again: DynamoDB answers the repeat as it answered the first, for
+    10 minutes after it, and refuses the same token with other parameters. Without this, moto
+    applies the repeat, or refuses it on conditions the first one's own writes broke (a handle
+    "taken" by the very organization that took it). A refused transaction wrote nothing, and a
+    repeat of it is tried afresh.
+    """
+    import hashlib
+    import json
+    from collections import OrderedDict
+
+    from moto.core.responses import ActionResult
+    from moto.dynamodb.exceptions import DynamodbException
+    from moto.dynamodb.responses import DynamoHandler
+
+    window = 600.0
+    # Token -> (digest of the parameters, when applied), oldest first.
+    applied: OrderedDict = OrderedDict()
+    stock = DynamoHandler.transact_write_items
+
+    class IdempotentParameterMismatch(DynamodbException):
+        def __init__(self) -> None:
+            super().__init__(
+                "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+                "The request uses the same client token as a previous, but non-identical request.",
+            )
+
+    def transact_write_items(self):
+        token = self.body.get("ClientRequestToken")
+        if token is None:
+            return stock(self)
+        now = time.monotonic()
+        while applied and now - next(iter(applied.values()))[1] > window:
+            applied.popitem(last=False)
+        ignored = ("ClientRequestToken", "ReturnConsumedCapacity")
+        params = {k: v for k, v in self.body.items() if k not in ignored}
+        fingerprint = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).digest()
+        if token in applied:
+            if applied[token][0] != fingerprint:
+                raise IdempotentParameterMismatch()
+            # What moto answers an applied transaction, without applying it again.
+            return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+        result = stock(self)
+        applied[token] = (fingerprint, now)
+        return result
+
+    DynamoHandler.transact_write_items = transact_write_items
+
+
 def journal_transactions() -> None:
     """Makes TransactWriteItems roll back from a journal of the items it touched.
 
@@ -374,6 +428,7 @@ def main() -> None:
     port = int(sys.argv[1])
     threaded = "--threaded" in sys.argv[2:]
     keep_streams_on_rollback()
+    idempotent_transactions()
     ses_delivery()
     if "--journaled-transactions" in sys.argv[2:]:
         journal_transactions()

@@ -51,6 +51,11 @@ pub enum Fault {
     /// No answer for a minute, then the connection closes: DynamoDB hanging, which only the
     /// SDK's timeouts end.
     Stall,
+    /// Forwarded and applied by moto, but its answer is lost: the connection closes instead, as
+    /// when a timeout or the network cuts a call that DynamoDB completed. The SDK tries again
+    /// with the same `ClientRequestToken`, which DynamoDB (and our moto) answers without
+    /// applying the transaction twice.
+    LoseAnswer,
     /// Forwarded after this delay, and answered by moto: a slow service, not a hung one. A
     /// request whose client gives up meanwhile is never forwarded (see `Call::forwarded`).
     Delay(std::time::Duration),
@@ -338,7 +343,7 @@ async fn handle(
     }
     let forwarded = matches!(
         fault,
-        None | Some(Fault::Delay(_) | Fault::PartlyUnprocessed(_))
+        None | Some(Fault::Delay(_) | Fault::PartlyUnprocessed(_) | Fault::LoseAnswer)
     );
     if forwarded {
         lock().forwarded(invocation.as_deref());
@@ -350,6 +355,10 @@ async fn handle(
         }
         Some(Fault::PartlyUnprocessed(_)) => Ok(forward(upstream, parts, body).await),
         Some(Fault::Drop) => Err(ProxyError::Dropped),
+        Some(Fault::LoseAnswer) => {
+            forward(upstream, parts, body).await;
+            Err(ProxyError::Dropped)
+        }
         Some(Fault::Stall) => {
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
             Err(ProxyError::Dropped)
@@ -485,7 +494,11 @@ fn fault_answer(fault: Fault, operation: &str, request: &[u8]) -> Answer {
                 )),
             )
         }
-        Fault::Drop | Fault::Stall | Fault::Delay(_) | Fault::PartlyUnprocessed(_) => {
+        Fault::Drop
+        | Fault::Stall
+        | Fault::LoseAnswer
+        | Fault::Delay(_)
+        | Fault::PartlyUnprocessed(_) => {
             unreachable!("answered elsewhere")
         }
     }

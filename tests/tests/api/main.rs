@@ -23,6 +23,7 @@ mod invitation_links;
 mod invitations;
 mod limits;
 mod logs;
+mod lost_answers;
 mod me;
 mod members;
 mod metadata;
