@@ -8,8 +8,17 @@ moto does not make a transaction atomic against a concurrent one, so race tests 
 something when requests are served one at a time (werkzeug threaded=False). A failed
 transaction leaves the table's stream as DynamoDB would (keep_streams_on_rollback).
 
-usage: moto_server.py PORT [--threaded] [--journaled-transactions]
+usage: moto_server.py PORT [--threaded] [--journaled-transactions] [--fast-items]
 The server exits on its own when the process that started it goes away.
+
+Opt-in measurement, for benchmarks (tests/bench/moto_timing.py reads both):
+- ORGS_MOTO_TIMING=FILE appends one line per request: its start (epoch seconds), the operation
+  (X-Amz-Target, or the method and path), the server-side time and the CPU time moto's
+  process spent on it, in ms (on a loaded machine the CPU time is the steadier figure). Lines
+  starting with
+  `#` are phase marks a benchmark appends to the same file.
+- ORGS_MOTO_PROFILE=FILE profiles the requests with cProfile and writes the stats there every
+  200 requests (the server is killed, not stopped, so it cannot write them at the end).
 """
 
 import copy
@@ -424,6 +433,118 @@ def ses_delivery() -> None:
     SESV2Response.send_email = send_email
 
 
+def fast_items() -> None:
+    """Makes moto's two costliest steps per item cheaper, with the same results.
+
+    Profiled over the busy benchmark (tests/bench/BUSY.md), moto 5.2.5 spent about 40 % of its
+    time writing answers: its generic serializer walks every AttributeValue of every item
+    returned through the service model, trying each of its ten members under several names.
+    Our items come back as moto keeps them, dicts already in DynamoDB's JSON form, so they are
+    copied as the serializer would write them (strings as text, binaries in base64), and
+    anything else still takes the serializer's path. And building an item re-measured the
+    whole item for each attribute added (quadratic in its attributes); it is measured once,
+    against the same 405,000-byte limit, which no prefix can pass unless the whole does.
+    Only the benchmarks ask for this; the tests run moto as it ships.
+    """
+    from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    class Unknown(Exception):
+        pass
+
+    def text(value):
+        return str(value) if value not in [None, {}, []] else value
+
+    def attribute_value(serializer, value):
+        if type(value) is not dict:
+            raise Unknown
+        out = {}
+        for member, inner in value.items():
+            if inner is None:
+                continue
+            if member in ("S", "N"):
+                out[member] = text(inner)
+            elif member in ("SS", "NS"):
+                out[member] = [text(v) for v in inner]
+            elif member == "B":
+                out[member] = serializer._base64(inner)
+            elif member == "BS":
+                out[member] = [serializer._base64(v) for v in inner]
+            elif member == "M":
+                out[member] = {k: attribute_value(serializer, v) for k, v in inner.items()}
+            elif member == "L":
+                out[member] = [attribute_value(serializer, v) for v in inner]
+            elif member in ("NULL", "BOOL"):
+                out[member] = inner
+            else:
+                raise Unknown
+        return out
+
+    stock_structure = BaseJSONSerializer._serialize_type_structure
+
+    def serialize_structure(self, serialized, value, shape, key):
+        if key and shape.name == "AttributeValue":
+            try:
+                serialized[self.get_serialized_name(shape, key)] = attribute_value(self, value)
+                return
+            except Unknown:
+                pass
+        stock_structure(self, serialized, value, shape, key)
+
+    BaseJSONSerializer._serialize_type_structure = serialize_structure
+
+    def item_init(self, hash_key, range_key, attrs):
+        self.hash_key = hash_key
+        self.range_key = range_key
+        typed = {key: DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in typed.items()) > 405000:
+            raise ItemSizeTooLarge
+        self.attrs = LimitedSizeDict()
+        dict.update(self.attrs, typed)
+
+    Item.__init__ = item_init
+
+
+def timed(app, log_path: str | None, profile_path: str | None):
+    """Wraps the WSGI app to log each request's server-side time and/or profile it."""
+    log = open(log_path, "a", buffering=1) if log_path else None
+    profiler = None
+    if profile_path:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    served = 0
+
+    def wrapped(environ, start_response):
+        nonlocal served
+        operation = environ.get("HTTP_X_AMZ_TARGET") or (
+            environ.get("REQUEST_METHOD", "") + " " + environ.get("PATH_INFO", "")
+        )
+        started = time.time()
+        clock, cpu = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
+        try:
+            # The body too: moto builds some answers lazily.
+            body = b"".join(app(environ, start_response))
+        finally:
+            if profiler is not None:
+                profiler.disable()
+            elapsed = (time.perf_counter() - clock) * 1000
+            cpu_ms = (time.process_time() - cpu) * 1000
+            if log is not None:
+                name = operation.split(".")[-1]
+                log.write(f"{started:.6f}\t{name}\t{elapsed:.3f}\t{cpu_ms:.3f}\n")
+            served += 1
+            if profiler is not None and served % 200 == 0:
+                profiler.dump_stats(profile_path)
+        return [body]
+
+    return wrapped
+
+
 def main() -> None:
     port = int(sys.argv[1])
     threaded = "--threaded" in sys.argv[2:]
@@ -432,9 +553,15 @@ def main() -> None:
     ses_delivery()
     if "--journaled-transactions" in sys.argv[2:]:
         journal_transactions()
+    # ORGS_MOTO_STOCK_ITEMS=1 leaves them out, to measure what they save.
+    if "--fast-items" in sys.argv[2:] and os.environ.get("ORGS_MOTO_STOCK_ITEMS") != "1":
+        fast_items()
     os.environ.setdefault("MOTO_PORT", str(port))
     threading.Thread(target=exit_with_parent, args=(os.getppid(),), daemon=True).start()
     app = DomainDispatcherApplication(create_backend_app)
+    log_path, profile_path = os.environ.get("ORGS_MOTO_TIMING"), os.environ.get("ORGS_MOTO_PROFILE")
+    if log_path or profile_path:
+        app = timed(app, log_path, profile_path)
     run_simple("127.0.0.1", port, app, threaded=threaded, use_reloader=False)
 
 

@@ -16,7 +16,7 @@ use orgs_shared::domain::{
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content,
 };
-use orgs_shared::store::{Invitation, Joiner, Refusal, StoreError, TokenMatch};
+use orgs_shared::store::{Invitation, Joiner, Op, Refusal, StoreError, TokenMatch};
 
 use crate::access::{op, with_stored_email};
 use crate::views::{InvitationView, OrgSummary, OrgView, PageView};
@@ -108,14 +108,31 @@ pub async fn lookup_invitation(app: &App, req: Request) -> Result<Response<Body>
     ))
 }
 
+/// The caller (with their profile's address, for a token without one) and the pending
+/// invitation the body's token names, read side by side: neither read needs the other.
+async fn caller_and_invitation(
+    app: &App,
+    req: &Request,
+) -> Result<(Caller, Op, TokenMatch), ApiError> {
+    let caller = caller(req)?;
+    let op = op(&caller, req);
+    let (caller, found) = tokio::try_join!(
+        with_stored_email(app, caller),
+        pending_by_token(app, req, op.at)
+    )?;
+    Ok((caller, op, found))
+}
+
 pub async fn accept_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = with_stored_email(app, caller(&req)?).await?;
-    let op = op(&caller, &req);
-    let TokenMatch {
-        invitation,
-        mut org,
-        ..
-    } = pending_by_token(app, &req, op.at).await?;
+    let (
+        caller,
+        op,
+        TokenMatch {
+            invitation,
+            mut org,
+            ..
+        },
+    ) = caller_and_invitation(app, &req).await?;
     check_invitee(&caller, &invitation)?;
     let mut teams = app
         .store
@@ -151,9 +168,7 @@ pub async fn accept_invitation(app: &App, req: Request) -> Result<Response<Body>
 }
 
 pub async fn decline_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let caller = with_stored_email(app, caller(&req)?).await?;
-    let op = op(&caller, &req);
-    let found = pending_by_token(app, &req, op.at).await?;
+    let (caller, op, found) = caller_and_invitation(app, &req).await?;
     check_invitee(&caller, &found.invitation)?;
     if let Err(err) = app
         .store

@@ -15,6 +15,7 @@ use super::item::{Item, ItemBuilder, n};
 use super::keys;
 use super::members::Membership;
 use super::orgs::Organization;
+use super::tallies::Tally;
 use super::teams::{Team, TeamMember};
 
 /// A member to seed into an organization.
@@ -224,6 +225,14 @@ impl Organization {
     /// (the conflict tests hold it with a transaction of their own).
     pub fn key_of(org: &OrgId) -> Item {
         Self::key(org)
+    }
+}
+
+impl Organization {
+    /// The keys of the organization's tallies (its count shards), for a test that must hold
+    /// some of them.
+    pub fn tally_keys_of(org: &OrgId) -> Vec<Item> {
+        Tally::keys(org).collect()
     }
 }
 

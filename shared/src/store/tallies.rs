@@ -64,7 +64,8 @@ impl Tally {
         text(keys::SK).starts_with("TALLY#") && text(keys::PK) == keys::org_pk(org)
     }
 
-    /// Adds a count change to `tx`, on a tally picked at random; refused with `Gone` once the
+    /// Adds a count change to `tx`, on a tally picked at random, and on another one should a
+    /// concurrent transaction hold that one (`Tx::update_any`); refused with `Gone` once the
     /// organization's deletion has begun.
     pub(super) fn count(
         tx: &mut Tx<'_>,
@@ -72,11 +73,12 @@ impl Tally {
         members: i64,
         pending: i64,
     ) -> StoreResult<()> {
-        let shard = fastrand::u8(0..SHARDS);
+        let first = fastrand::u8(0..SHARDS);
+        let shards = (0..SHARDS).map(|k| Self::key(org, (first + k) % SHARDS));
         let update = Expr::new("ADD member_delta :members, pending_delta :pending")
             .value(":members", n(members))
             .value(":pending", n(pending));
-        tx.update(Self::key(org, shard), update, Some(Self::live()))
+        tx.update_any(shards.collect(), update, Some(Self::live()))
     }
 
     /// The tally exists and the organization is not being deleted.

@@ -109,6 +109,9 @@ pub struct Tx<'a> {
     items: Vec<TransactWriteItem>,
     /// For each item, the refusal its condition stands for (`Changed` where it has none).
     refusals: Vec<Refusal>,
+    /// Updates that may land on any of several items (`update_any`): their positions and the
+    /// keys they may take instead.
+    movable: Vec<(usize, Vec<Item>)>,
 }
 
 impl<'a> Tx<'a> {
@@ -117,6 +120,7 @@ impl<'a> Tx<'a> {
             store,
             items: Vec::new(),
             refusals: Vec::new(),
+            movable: Vec::new(),
         }
     }
 
@@ -156,6 +160,37 @@ impl<'a> Tx<'a> {
             condition,
         );
         Ok(())
+    }
+
+    /// An update that may land on any one of `keys` (at least one; the first is tried first),
+    /// such as a count spread over shards: should another transaction in flight hold it, the
+    /// retry moves it to the next of them, round the list, instead of waiting for that one.
+    pub fn update_any(
+        &mut self,
+        mut keys: Vec<Item>,
+        update: Expr,
+        condition: Option<Condition>,
+    ) -> StoreResult<()> {
+        let first = keys.remove(0);
+        let position = self.items.len();
+        self.update(first, update, condition)?;
+        if !keys.is_empty() {
+            self.movable.push((position, keys));
+        }
+        Ok(())
+    }
+
+    /// After a conflict: moves each movable update that conflicted to the next of its keys.
+    fn move_conflicted(&mut self, conflicted: &[usize]) {
+        for (position, others) in &mut self.movable {
+            let Some(update) = self.items[*position].update.as_mut() else {
+                continue;
+            };
+            if conflicted.contains(position) {
+                let next = others.remove(0);
+                others.push(std::mem::replace(&mut update.key, next));
+            }
+        }
     }
 
     pub fn delete(&mut self, key: Item, mut condition: Option<Condition>) -> StoreResult<()> {
@@ -221,7 +256,7 @@ impl<'a> Tx<'a> {
     /// and refusal of every item whose condition failed, in order (at least one), so that a
     /// caller writing several independent things at once can tell which were refused.
     pub async fn commit_or_refusals(
-        self,
+        mut self,
         context: &'static str,
     ) -> StoreResult<Result<(), Vec<(usize, Refusal)>>> {
         const THROTTLED_ATTEMPTS: u32 = 4;
@@ -258,8 +293,10 @@ impl<'a> Tx<'a> {
             if !refused.is_empty() {
                 return Ok(Err(refused));
             }
+            let held = conflicted(&err);
             match self.refusal(&err) {
-                Some(Refusal::Changed) if conflicted(&err) => {
+                Some(Refusal::Changed) if !held.is_empty() => {
+                    self.move_conflicted(&held);
                     if !conflicts.wait().await {
                         return Err(StoreError::Contended {
                             context,
@@ -346,11 +383,19 @@ fn in_progress<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
     )
 }
 
-/// Whether a cancellation came from a conflict with a concurrent transaction.
-fn conflicted<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
-    matches!(
-        err.as_service_error(),
-        Some(TransactWriteItemsError::TransactionCanceledException(c))
-            if c.cancellation_reasons().iter().any(|r| r.code() == Some("TransactionConflict"))
-    )
+/// The positions of the items that another transaction in flight held: none unless the
+/// cancellation came from a conflict.
+fn conflicted<R>(err: &SdkError<TransactWriteItemsError, R>) -> Vec<usize> {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+        err.as_service_error()
+    else {
+        return Vec::new();
+    };
+    cancelled
+        .cancellation_reasons()
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.code() == Some("TransactionConflict"))
+        .map(|(position, _)| position)
+        .collect()
 }

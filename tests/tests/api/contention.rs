@@ -37,19 +37,30 @@ async fn hold_org_item(stack: &Stack, org_id: &str) -> tokio::task::JoinHandle<(
 /// Holds `key`'s item through the proxy with a transaction of its own (a condition check), for
 /// the proxy's window, which it sets to two minutes, until `release_all`.
 pub(crate) async fn hold_item(stack: &Stack, key: Item) -> tokio::task::JoinHandle<()> {
+    hold_items(stack, vec![key]).await
+}
+
+/// As `hold_item`, for several items in one transaction.
+async fn hold_items(stack: &Stack, keys: Vec<Item>) -> tokio::task::JoinHandle<()> {
     stack.conflicts().set_window(Duration::from_secs(120));
     let sdk = aws::sdk_config(stack.conflicts().endpoint()).await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
-    let check = ConditionCheck::builder()
-        .table_name(&stack.table)
-        .set_key(Some(key))
-        .condition_expression("attribute_exists(pk)")
-        .build()
-        .expect("check");
+    let checks: Vec<TransactWriteItem> = keys
+        .into_iter()
+        .map(|key| {
+            let check = ConditionCheck::builder()
+                .table_name(&stack.table)
+                .set_key(Some(key))
+                .condition_expression("attribute_exists(pk)")
+                .build()
+                .expect("check");
+            TransactWriteItem::builder().condition_check(check).build()
+        })
+        .collect();
     let holder = tokio::spawn(async move {
         client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().condition_check(check).build())
+            .set_transact_items(Some(checks))
             .send()
             .await
             .expect("the holder commits");
@@ -119,6 +130,51 @@ async fn a_change_that_keeps_meeting_conflicts_answers_503_and_changes_nothing()
     stack.conflicts().set_window(Duration::ZERO);
     stack.conflicts().release_all();
     holder.await.expect("holder");
+}
+
+#[tokio::test]
+async fn a_count_change_whose_tally_is_held_moves_to_another_tally() {
+    let stack = contended().await;
+    let owner = stack.person("owner");
+    let org_id = stack.create_org(&owner, "tallied").await;
+    let joiner = stack.person("joiner");
+    let path = format!("/orgs/{org_id}/invitations");
+    let body = json!({ "invitations": [{ "email": joiner.email }] });
+    let (status, created) = stack
+        .call(Some(&owner), Method::POST, &path, Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let link = created["results"][0]["invite_url"].as_str().expect("link");
+    let token = link.split("token=").nth(1).expect("token").to_owned();
+    // Every tally but one is held by a transaction in flight: wherever the accept's count
+    // change lands first, it ends on the free one instead of waiting for the others.
+    let mut tallies = Organization::tally_keys_of(&OrgId::parse(&org_id).expect("org id"));
+    let free = tallies.remove(3);
+    let holder = hold_items(&stack, tallies).await;
+    stack.conflicts().set_window(Duration::ZERO);
+    let (status, answer) = stack
+        .call(
+            Some(&joiner),
+            Method::POST,
+            "/invitations/accept",
+            Some(json!({ "token": token })),
+        )
+        .await;
+    stack.conflicts().release_all();
+    holder.await.expect("holder");
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let stored = stack.stored().await;
+    let delta = |key: &Item| {
+        stored
+            .iter()
+            .find(|(_, item)| item.get("pk") == key.get("pk") && item.get("sk") == key.get("sk"))
+            .and_then(|(_, item)| item.get("member_delta")?.as_n().ok()?.parse::<i64>().ok())
+    };
+    assert_eq!(delta(&free), Some(1));
+    let (_, org) = stack
+        .call(Some(&owner), Method::GET, &format!("/orgs/{org_id}"), None)
+        .await;
+    assert_eq!(org["member_count"], 2, "{org}");
 }
 
 #[tokio::test]

@@ -248,7 +248,22 @@ async fn accept_all(
     Ok(samples)
 }
 
+/// Marks a phase's start in moto's timing log, when one is kept (`ORGS_MOTO_TIMING`, read by
+/// `tests/bench/moto_timing.py`).
+fn mark_phase(name: &str) -> anyhow::Result<()> {
+    if let Some(path) = std::env::var_os("ORGS_MOTO_TIMING") {
+        use std::io::Write;
+        let mut log = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)?;
+        writeln!(log, "# {name}")?;
+    }
+    Ok(())
+}
+
 pub async fn run(args: &Args) -> anyhow::Result<Outcome> {
+    mark_phase("setup")?;
     let moto = Moto::start_journaled()?;
     let sdk = aws::sdk_config(&moto.endpoint).await;
     let table = format!("orgs-busy-{}", uuid::Uuid::new_v4().simple());
@@ -332,6 +347,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Outcome> {
 
     // Phase 1: everything at once, with DynamoDB's conflicts.
     proxy.set_window(args.window);
+    mark_phase("phase 1: accepts, invitations, role changes, edit")?;
     let accepts = endpoint(&through, &app, &table).await?;
     let invites = endpoint(&through, &app, &table).await?;
     let roles = endpoint(&through, &app, &table).await?;
@@ -402,6 +418,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Outcome> {
         (accepted?, invited?, changed?, edited?);
 
     // Phase 2: the expiry over the lapsed invitations, while more people accept.
+    mark_phase("phase 2: expiry and accepts")?;
     let expiry_counter = RequestCounter::default();
     let expiry_store = Store::new(
         expiry_counter.client(&through),
@@ -424,6 +441,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Outcome> {
         expiring
     );
     let late_accepted = late_accepted?;
+    mark_phase("counting")?;
 
     let joined = accepted.iter().filter(|s| s.status == 200).count()
         + late_accepted.iter().filter(|s| s.status == 200).count();
