@@ -1,5 +1,6 @@
 """Drives the accept page (tests/web/invite.html) in headless chromium, as a person would: it shows the
-invitation's preview, accepts it with the invitee's token, and a second accept shows the 410.
+invitation's preview, accepts it with the invitee's token, a second accept (a second click) says
+the same, and declining it then shows the 410.
 Every call the page makes goes to the API on another origin, so this passes only if CORS does.
 
 Run by tests/tests/api/browser.rs, which starts the API and the page and passes:
@@ -21,7 +22,7 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=os.environ["CHROMIUM"], headless=True)
         page = browser.new_page()
         # A CORS refusal shows only in the console. Chromium also logs every answer of 400 or more
-        # there ("Failed to load resource"), which the 410 of the second accept is meant to be.
+        # there ("Failed to load resource"), which the 410 of the decline is meant to be.
         errors: list[str] = []
         answered = "Failed to load resource: the server responded with a status of"
         page.on(
@@ -39,14 +40,19 @@ def main() -> None:
         page.click("#accept")
         expect(page.locator("#result")).to_have_text(f"Welcome to {org_name}: you are a member.")
 
+        # Cleared, so that what follows is the second click's own answer.
+        page.evaluate("document.getElementById('result').textContent = ''")
         page.click("#accept")
+        expect(page.locator("#result")).to_have_text(f"Welcome to {org_name}: you are a member.")
+
+        page.click("#decline")
         expect(page.locator("#result")).to_have_text(
             "This invitation can no longer be used (already_accepted)."
         )
         browser.close()
     if errors:
         sys.exit(f"the page logged errors: {errors}")
-    print(f"accept page: preview, accept and the 410 of a second accept in {time.monotonic() - started:.2f} s")
+    print(f"accept page: preview, accept, a second accept and the 410 of a decline in {time.monotonic() - started:.2f} s")
 
 
 if __name__ == "__main__":

@@ -8,10 +8,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use orgs_shared::app::App;
+use orgs_shared::domain::acceptance::repeats_acceptance;
 use orgs_shared::domain::invitation::usable;
 use orgs_shared::domain::{
-    InvitationId, InvitationStatus, InvitationToken, NotInvitee, OrgId, Timestamp, answerable,
-    may_answer,
+    InvitationId, InvitationStatus, InvitationToken, NotInvitee, OrgId, Timestamp, TokenRefused,
+    Unusable, answerable, may_answer,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content,
@@ -27,20 +28,18 @@ struct TokenBody {
     token: String,
 }
 
-/// The pending invitation a token names: 404 if none, 410 with the reason if it is no longer
-/// usable.
-async fn pending_by_token(
-    app: &App,
-    req: &Request,
-    now: Timestamp,
-) -> Result<TokenMatch, ApiError> {
+/// The invitation a token names, whatever became of it: 404 if none.
+async fn by_token(app: &App, req: &Request) -> Result<TokenMatch, ApiError> {
     let body: TokenBody = json_body(req, app.config.max_body_bytes)?;
     let token = InvitationToken::parse(&body.token).ok_or(ApiError::NotFound("invitation"))?;
-    let found = app
-        .store
+    app.store
         .invitation_by_token(&token.hash())
         .await?
-        .ok_or(ApiError::NotFound("invitation"))?;
+        .ok_or(ApiError::NotFound("invitation"))
+}
+
+/// Whether the invitation a token found can still be answered at `now`.
+fn answerable_at(found: &TokenMatch, now: Timestamp) -> Result<(), TokenRefused> {
     let invitation = &found.invitation;
     answerable(
         found.org.status,
@@ -48,7 +47,18 @@ async fn pending_by_token(
         invitation.status,
         invitation.expires_at,
         now,
-    )?;
+    )
+}
+
+/// The pending invitation a token names: 404 if none, 410 with the reason if it is no longer
+/// usable.
+async fn pending_by_token(
+    app: &App,
+    req: &Request,
+    now: Timestamp,
+) -> Result<TokenMatch, ApiError> {
+    let found = by_token(app, req).await?;
+    answerable_at(&found, now)?;
     Ok(found)
 }
 
@@ -108,32 +118,39 @@ pub async fn lookup_invitation(app: &App, req: Request) -> Result<Response<Body>
     ))
 }
 
-/// The caller (with their profile's address, for a token without one) and the pending
-/// invitation the body's token names, read side by side: neither read needs the other.
+/// The caller (with their profile's address, for a token without one) and the invitation the
+/// body's token names, read side by side: neither read needs the other.
 async fn caller_and_invitation(
     app: &App,
     req: &Request,
 ) -> Result<(Caller, Op, TokenMatch), ApiError> {
     let caller = caller(req)?;
     let op = op(&caller, req);
-    let (caller, found) = tokio::try_join!(
-        with_stored_email(app, caller),
-        pending_by_token(app, req, op.at)
-    )?;
+    let (caller, found) = tokio::try_join!(with_stored_email(app, caller), by_token(app, req))?;
     Ok((caller, op, found))
 }
 
 pub async fn accept_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
-    let (
-        caller,
-        op,
-        TokenMatch {
-            invitation,
-            mut org,
-            ..
+    let (caller, op, found) = caller_and_invitation(app, &req).await?;
+    let refused = match answerable_at(&found, op.at) {
+        Ok(()) => match accept(app, &caller, &op, &found).await {
+            Err(ApiError::Gone(why)) => TokenRefused::Unusable(why),
+            answer => return answer,
         },
-    ) = caller_and_invitation(app, &req).await?;
-    check_invitee(&caller, &invitation)?;
+        Err(refused) => refused,
+    };
+    repeated_acceptance(app, &caller, &found.invitation, refused).await
+}
+
+async fn accept(
+    app: &App,
+    caller: &Caller,
+    op: &Op,
+    found: &TokenMatch,
+) -> Result<Response<Body>, ApiError> {
+    let invitation = &found.invitation;
+    check_invitee(caller, invitation)?;
+    let mut org = found.org.clone();
     let mut teams = app
         .store
         .live_teams(&org.org_id, &invitation.team_ids)
@@ -145,7 +162,7 @@ pub async fn accept_invitation(app: &App, req: Request) -> Result<Response<Body>
     let membership = loop {
         let err = match app
             .store
-            .accept_invitation(&invitation, &joiner, &teams, &op)
+            .accept_invitation(invitation, &joiner, &teams, op)
             .await
         {
             Ok(membership) => break membership,
@@ -160,15 +177,43 @@ pub async fn accept_invitation(app: &App, req: Request) -> Result<Response<Body>
                 continue;
             }
         }
-        return Err(explain(app, &invitation, err, op.at).await);
+        return Err(explain(app, invitation, err, op.at).await);
     };
     org.member_count += 1;
     org.pending_invitations -= 1;
     Ok(json(StatusCode::OK, &OrgView::new(&org, &membership)))
 }
 
+/// An invitation that can no longer be accepted: the invitee who accepted it and is a member
+/// gets the first acceptance's answer again (`repeats_acceptance`); anyone else the refusal.
+async fn repeated_acceptance(
+    app: &App,
+    caller: &Caller,
+    invitation: &Invitation,
+    refused: TokenRefused,
+) -> Result<Response<Body>, ApiError> {
+    if refused != TokenRefused::Unusable(Unusable::Accepted)
+        || check_invitee(caller, invitation).is_err()
+    {
+        return Err(refused.into());
+    }
+    let read = app
+        .store
+        .org_with_membership(&invitation.org_id, &caller.user_id)
+        .await?;
+    match read {
+        Some((org, Some(membership)))
+            if repeats_acceptance(refused, org.status, Some(membership.status)) =>
+        {
+            Ok(json(StatusCode::OK, &OrgView::new(&org, &membership)))
+        }
+        _ => Err(refused.into()),
+    }
+}
+
 pub async fn decline_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let (caller, op, found) = caller_and_invitation(app, &req).await?;
+    answerable_at(&found, op.at)?;
     check_invitee(&caller, &found.invitation)?;
     if let Err(err) = app
         .store

@@ -2,7 +2,7 @@
 //! may answer it.
 
 use super::invitation::usable;
-use super::{InvitationStatus, OrgStatus, Timestamp, Unusable, UserId};
+use super::{InvitationStatus, MemberStatus, OrgStatus, Timestamp, Unusable, UserId};
 
 /// Why a token leads to no invitation that can be answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +30,21 @@ pub fn answerable(
         return Err(Unusable::Replaced.into());
     }
     Ok(usable(status, expires_at, now)?)
+}
+
+/// Whether accepting an invitation already accepted is a repeat of the acceptance, answered as
+/// the first was: the invitee (checked apart, as for any answer) accepting again, who is an
+/// active member of a live organization. Its first answer may have been lost (a timeout, a
+/// dropped connection), or they clicked twice. Anyone else, or a member since deactivated or
+/// removed, is told the invitation was accepted.
+pub fn repeats_acceptance(
+    refused: TokenRefused,
+    org: OrgStatus,
+    member: Option<MemberStatus>,
+) -> bool {
+    refused == TokenRefused::Unusable(Unusable::Accepted)
+        && org == OrgStatus::Active
+        && member == Some(MemberStatus::Active)
 }
 
 /// Why the caller may not answer an invitation; each is a 403 that does not reveal the address.
@@ -84,6 +99,32 @@ mod tests {
 
     fn user(id: &str) -> UserId {
         UserId::parse(id).unwrap()
+    }
+
+    #[test]
+    fn only_an_accepted_invitation_accepted_again_by_an_active_member_is_a_repeat() {
+        let accepted = TokenRefused::Unusable(Unusable::Accepted);
+        let active = Some(MemberStatus::Active);
+        assert!(repeats_acceptance(accepted, OrgStatus::Active, active));
+        assert!(!repeats_acceptance(accepted, OrgStatus::Active, None));
+        assert!(!repeats_acceptance(
+            accepted,
+            OrgStatus::Active,
+            Some(MemberStatus::Deactivated)
+        ));
+        assert!(!repeats_acceptance(accepted, OrgStatus::Deleting, active));
+        for other in [
+            TokenRefused::Hidden,
+            Unusable::Declined.into(),
+            Unusable::Revoked.into(),
+            Unusable::Expired.into(),
+            Unusable::Replaced.into(),
+        ] {
+            assert!(
+                !repeats_acceptance(other, OrgStatus::Active, active),
+                "{other:?}"
+            );
+        }
     }
 
     #[test]

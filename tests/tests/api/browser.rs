@@ -1,7 +1,7 @@
 //! The accept page (tests/web/invite.html) in a real headless browser: Debian's chromium, driven by
 //! Playwright for Python (tests/browser/accept_page.py). The page is served on an origin of its
-//! own, as `cargo local` serves it, so the preview, the accept and the 410 of a second accept
-//! all cross origins: the test passes only if the API's CORS configuration lets them.
+//! own, as `cargo local` serves it, so the preview, the accept, a second accept and the 410 of
+//! a decline after it all cross origins: the test passes only if the API's CORS configuration lets them.
 //!
 //! `tests/check` runs it (`cargo test -p orgs-local --test api browser -- --ignored`) after
 //! installing chromium (as root) and Playwright (tests/tools.sh browser); it says so when it
@@ -21,7 +21,7 @@ use crate::common::Stack;
 
 #[tokio::test]
 #[ignore = "needs chromium and Playwright: tests/check runs it"]
-async fn the_accept_page_previews_accepts_and_shows_the_410_in_a_browser() {
+async fn the_accept_page_previews_accepts_twice_and_shows_the_410_in_a_browser() {
     let python = workspace_root().join("target/tools/browser/bin/python");
     assert!(
         python.exists(),
