@@ -59,9 +59,10 @@ pub enum Fault {
     /// Forwarded after this delay, and answered by moto: a slow service, not a hung one. A
     /// request whose client gives up meanwhile is never forwarded (see `Call::forwarded`).
     Delay(std::time::Duration),
-    /// A `BatchWriteItem` does only part of its work: the writes to partitions whose key starts
-    /// with this prefix come back as `UnprocessedItems`, as when those partitions are
-    /// throttled, and moto does the rest. Other operations pass untouched.
+    /// A `BatchWriteItem` or `BatchGetItem` does only part of its work: the writes to (or
+    /// reads of) partitions whose key starts with this prefix come back as `UnprocessedItems`
+    /// (`UnprocessedKeys`), as when those partitions are throttled, and moto does the rest.
+    /// Other operations pass untouched.
     PartlyUnprocessed(&'static str),
     /// A `PutEvents` call is answered 200 with every entry refused with this error code
     /// (`MalformedDetail`, `ThrottlingException`, ...), as EventBridge refuses entries one by
@@ -353,6 +354,9 @@ async fn handle(
         Some(Fault::PartlyUnprocessed(prefix)) if operation == "BatchWriteItem" => {
             Ok(partly_unprocessed(upstream, parts, &body, prefix).await)
         }
+        Some(Fault::PartlyUnprocessed(prefix)) if operation == "BatchGetItem" => {
+            Ok(partly_unprocessed_reads(upstream, parts, &body, prefix).await)
+        }
         Some(Fault::PartlyUnprocessed(_)) => Ok(forward(upstream, parts, body).await),
         Some(Fault::Drop) => Err(ProxyError::Dropped),
         Some(Fault::LoseAnswer) => {
@@ -506,6 +510,70 @@ fn fault_answer(fault: Fault, operation: &str, request: &[u8]) -> Answer {
 
 /// Forwards the writes of a `BatchWriteItem` to partitions outside `prefix`, and answers the
 /// others as unprocessed beside moto's answer.
+/// A `BatchGetItem` whose keys in partitions starting with `prefix` come back unread, in
+/// `UnprocessedKeys` with the rest of their table's read settings, and the others read by moto.
+async fn partly_unprocessed_reads(
+    upstream: &str,
+    mut parts: hyper::http::request::Parts,
+    body: &[u8],
+    prefix: &str,
+) -> Answer {
+    let Ok(mut request) = serde_json::from_slice::<Value>(body) else {
+        return forward(upstream, parts, Bytes::copy_from_slice(body)).await;
+    };
+    let mut read = serde_json::Map::new();
+    let mut left = serde_json::Map::new();
+    for (table, wanted) in request["RequestItems"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let (skip, keep): (Vec<Value>, Vec<Value>) = wanted["Keys"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .partition(|key| {
+                key.pointer("/pk/S")
+                    .and_then(Value::as_str)
+                    .is_some_and(|pk| pk.starts_with(prefix))
+            });
+        for (keys, into) in [(keep, &mut read), (skip, &mut left)] {
+            if !keys.is_empty() {
+                let mut part = wanted.clone();
+                part["Keys"] = Value::Array(keys);
+                into.insert(table.clone(), part);
+            }
+        }
+    }
+    let mut answer = if read.is_empty() {
+        json!({ "Responses": {} })
+    } else {
+        request["RequestItems"] = Value::Object(read);
+        let body = Bytes::from(request.to_string());
+        parts.headers.insert("content-length", body.len().into());
+        let response = forward(upstream, parts, body).await;
+        if !response.status().is_success() {
+            return response;
+        }
+        let bytes = response.into_body().collect().await.map(|b| b.to_bytes());
+        match bytes
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        {
+            Some(answer) => answer,
+            None => json!({ "Responses": {} }),
+        }
+    };
+    answer["UnprocessedKeys"] = Value::Object(left);
+    let mut response = Response::new(Full::new(Bytes::from(answer.to_string())));
+    response.headers_mut().insert(
+        "content-type",
+        "application/x-amz-json-1.0".parse().expect("static"),
+    );
+    response
+}
+
 async fn partly_unprocessed(
     upstream: &str,
     mut parts: hyper::http::request::Parts,
