@@ -128,6 +128,92 @@ def idempotent_transactions() -> None:
     DynamoHandler.transact_write_items = transact_write_items
 
 
+# The tag that gives a table's global secondary indexes a lag, in milliseconds (tests only).
+INDEX_LAG_TAG = "orgs-test:index-lag-ms"
+
+
+def lagging_indexes() -> None:
+    """Makes a table's global secondary indexes lag behind its writes, as DynamoDB's do.
+
+    DynamoDB updates a GSI asynchronously: a Query on an index may miss an item written a moment
+    ago, still find one deleted, or see an item as it was. moto updates its indexes with the
+    write. For a table tagged `INDEX_LAG_TAG` (say 500), a Query on an index answers from the
+    table as it was that long ago: every write to the table keeps the item's before-image for
+    that long, and the Query runs over the items with those put back. Reads of the table itself
+    (GetItem, consistent or not, and Query without an index) see every write at once.
+    """
+    from collections import deque
+
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    # Table name -> deque of (when, (hash, range), before-image or None), oldest first.
+    history: dict = {}
+
+    def lag_of(table) -> float:
+        for tag in getattr(table, "tags", None) or []:
+            if tag.get("Key") == INDEX_LAG_TAG:
+                return float(tag.get("Value", 0)) / 1000.0
+        return 0.0
+
+    def recording(method, key_of):
+        def wrapped(self, table_name, arg, *args, **kwargs):
+            table = self.tables.get(table_name)
+            lag = lag_of(table) if table is not None else 0.0
+            if lag > 0:
+                key = self.get_keys_value(table, key_of(table, arg))
+                before = copy.deepcopy(table.get_item(*key))
+                writes = history.setdefault(table_name, deque())
+                now = time.monotonic()
+                writes.append((now, key, before))
+                while writes and writes[0][0] < now - lag:
+                    writes.popleft()
+            return method(self, table_name, arg, *args, **kwargs)
+
+        return wrapped
+
+    def key_of_item(table, attrs):
+        return {a: attrs[a] for a in (table.hash_key_attr, table.range_key_attr) if a}
+
+    def as_of(table, since: float) -> list:
+        """The table's items as they were at `since`."""
+        then: dict = {}
+        for when, key, before in history.get(table.name, ()):
+            if when >= since and key not in then:
+                then[key] = before
+        items = [
+            item
+            for item in Table.all_items(table)
+            if (item.hash_key, item.range_key) not in then
+            and (item.hash_key, None) not in then
+        ]
+        items.extend(before for before in then.values() if before is not None)
+        return sorted(
+            items,
+            key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key,
+        )
+
+    stock_query = Table.query
+
+    def query(self, *args, **kwargs):
+        lag = lag_of(self)
+        # `index_name` is the eighth parameter; moto passes it by position.
+        index_name = args[7] if len(args) > 7 else kwargs.get("index_name")
+        if not index_name or lag <= 0:
+            return stock_query(self, *args, **kwargs)
+        lagged = as_of(self, time.monotonic() - lag)
+        self.all_items = lambda: lagged
+        try:
+            return stock_query(self, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    DynamoDBBackend.put_item = recording(DynamoDBBackend.put_item, key_of_item)
+    DynamoDBBackend.delete_item = recording(DynamoDBBackend.delete_item, lambda t, key: key)
+    DynamoDBBackend.update_item = recording(DynamoDBBackend.update_item, lambda t, key: key)
+    Table.query = query
+
+
 def journal_transactions() -> None:
     """Makes TransactWriteItems roll back from a journal of the items it touched.
 
@@ -550,6 +636,7 @@ def main() -> None:
     threaded = "--threaded" in sys.argv[2:]
     keep_streams_on_rollback()
     idempotent_transactions()
+    lagging_indexes()
     ses_delivery()
     if "--journaled-transactions" in sys.argv[2:]:
         journal_transactions()

@@ -45,16 +45,17 @@ pub async fn claims_for(
     };
     let (picked, truncated) = pick_memberships(store.listed_memberships(&user).await?, max);
     let ids: Vec<_> = picked.iter().map(|m| m.org_id.clone()).collect();
-    let handles = store.live_org_handles(&ids).await?;
-    // In the order picked; an organization being deleted is left out.
+    let live = store.live_memberships(&user, &ids).await?;
+    // In the order picked, with the role the table holds now; an organization being deleted,
+    // or one the person has left since the listing was read, is left out.
     let orgs = picked
         .into_iter()
         .filter_map(|m| {
-            let (_, handle) = handles.iter().find(|(id, _)| *id == m.org_id)?;
+            let (_, handle, role) = live.iter().find(|(id, _, _)| *id == m.org_id)?;
             Some(OrgClaim {
                 org_id: m.org_id,
                 handle: handle.clone(),
-                role: m.role,
+                role: *role,
             })
         })
         .collect();

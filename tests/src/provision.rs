@@ -44,6 +44,40 @@ fn key_schema(list: &Value) -> anyhow::Result<Vec<KeySchemaElement>> {
 }
 
 /// Creates the table as the template defines it, unless it exists; then turns on its TTL.
+/// Gives the table's global secondary indexes a lag behind its writes, as DynamoDB's have:
+/// moto (through `tests/moto_server.py`, which reads this tag) answers a Query on an index from
+/// the table as it was `lag` ago. For tests on moto only.
+pub async fn lag_indexes(
+    sdk: &SdkConfig,
+    table_name: &str,
+    lag: std::time::Duration,
+) -> anyhow::Result<()> {
+    let client = aws_sdk_dynamodb::Client::new(sdk);
+    let described = client
+        .describe_table()
+        .table_name(table_name)
+        .send()
+        .await
+        .context("describing the table")?;
+    let arn = described
+        .table()
+        .and_then(|t| t.table_arn())
+        .ok_or_else(|| anyhow!("the table has no ARN"))?;
+    let tag = aws_sdk_dynamodb::types::Tag::builder()
+        .key("orgs-test:index-lag-ms")
+        .value(lag.as_millis().to_string())
+        .build()
+        .context("building the tag")?;
+    client
+        .tag_resource()
+        .resource_arn(arn)
+        .tags(tag)
+        .send()
+        .await
+        .context("tagging the table")?;
+    Ok(())
+}
+
 pub async fn ensure_table(sdk: &SdkConfig, table_name: &str) -> anyhow::Result<()> {
     let client = aws_sdk_dynamodb::Client::new(sdk);
     if client

@@ -46,6 +46,10 @@ impl Membership {
         ItemBuilder::key(keys::org_pk(org), keys::member_sk(user)).build()
     }
 
+    pub(super) fn is_member_item(item: &Item) -> bool {
+        matches!(item.get(keys::SK), Some(aws_sdk_dynamodb::types::AttributeValue::S(sk)) if sk.starts_with(keys::MEMBER_PREFIX))
+    }
+
     /// The key of an active membership in index `gsi1`, where a user's listing resumes.
     pub(super) fn by_user_key(org: &OrgId, user: &UserId) -> Item {
         let (pk, sk) = keys::membership_gsi1(user, org);

@@ -274,14 +274,23 @@ impl Store {
                 next,
             });
         }
+        // The index lags behind the table: it may still list a membership just ended or
+        // changed. The memberships themselves are read again from the table, consistently,
+        // beside their organizations, so that none ended is listed, and roles are current.
+        // (One begun a moment ago may be missing until the index has it.)
         let keys = memberships
             .iter()
             .flat_map(|m| {
-                std::iter::once(Organization::key(&m.org_id)).chain(Tally::keys(&m.org_id))
+                [
+                    Organization::key(&m.org_id),
+                    Membership::key(&m.org_id, user),
+                ]
+                .into_iter()
+                .chain(Tally::keys(&m.org_id))
             })
             .collect();
         let read = self
-            .batch_get(keys, Read::Eventual, "read a user's organizations")
+            .batch_get(keys, Read::Consistent, "read a user's organizations")
             .await?;
         let mut orgs = Vec::new();
         for item in read.iter().filter(|i| Organization::is_org_item(i)) {
@@ -289,11 +298,18 @@ impl Store {
             Tally::fold(&mut org, &read)?;
             orgs.push(org);
         }
+        let current = read
+            .iter()
+            .filter(|i| Membership::is_member_item(i))
+            .map(Membership::from_item)
+            .collect::<StoreResult<Vec<_>>>()?;
         let items = memberships
             .into_iter()
-            .filter_map(|m| {
-                let org = orgs.iter().find(|o| o.org_id == m.org_id)?;
-                (org.status == OrgStatus::Active).then(|| (org.clone(), m))
+            .filter_map(|listed| {
+                let org = orgs.iter().find(|o| o.org_id == listed.org_id)?;
+                let m = current.iter().find(|m| m.org_id == listed.org_id)?;
+                (org.status == OrgStatus::Active && m.status == MemberStatus::Active)
+                    .then(|| (org.clone(), m.clone()))
             })
             .collect();
         Ok(Page { items, next })

@@ -6,11 +6,12 @@
 //! every membership would make a rename rewrite up to 10,000 items, more than one transaction
 //! holds.
 
-use crate::domain::{ListedMembership, OrgId, OrgStatus, Role, UserId};
+use crate::domain::{ListedMembership, MemberStatus, OrgId, OrgStatus, Role, UserId};
 
 use super::error::{StoreError, StoreResult};
 use super::item::{Item, Reader, s};
 use super::keys;
+use super::members::Membership;
 use super::orgs::Organization;
 use super::{Read, Store};
 
@@ -55,19 +56,41 @@ impl Store {
         }
     }
 
-    /// The handles of those of `orgs` that are live (not being deleted), in one eventually
-    /// consistent BatchGetItem for up to 100 organizations.
-    pub async fn live_org_handles(&self, orgs: &[OrgId]) -> StoreResult<Vec<(OrgId, String)>> {
+    /// Those of `orgs` that are live (not being deleted) and where `user` is still an active
+    /// member, with the handle and the member's role now, in one BatchGetItem for up to 50
+    /// organizations. The listing in `gsi1` lags behind the table: it may still hold a
+    /// membership just ended or changed, so the memberships are read again from the table,
+    /// consistently, beside their organizations.
+    pub async fn live_memberships(
+        &self,
+        user: &UserId,
+        orgs: &[OrgId],
+    ) -> StoreResult<Vec<(OrgId, String, Role)>> {
         if orgs.is_empty() {
             return Ok(Vec::new());
         }
-        let keys = orgs.iter().map(Organization::key).collect();
-        self.batch_get(keys, Read::Eventual, "read the handles of organizations")
-            .await?
+        let keys = orgs
             .iter()
-            .map(Organization::from_item)
-            .filter(|org| !matches!(org, Ok(org) if org.status != OrgStatus::Active))
-            .map(|org| org.map(|org| (org.org_id, org.handle)))
-            .collect()
+            .flat_map(|org| [Organization::key(org), Membership::key(org, user)])
+            .collect();
+        let read = self
+            .batch_get(keys, Read::Consistent, "read a user's organizations")
+            .await?;
+        let members = read
+            .iter()
+            .filter(|i| Membership::is_member_item(i))
+            .map(Membership::from_item)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let mut live = Vec::new();
+        for item in read.iter().filter(|i| Organization::is_org_item(i)) {
+            let org = Organization::from_item(item)?;
+            let member = members.iter().find(|m| m.org_id == org.org_id);
+            if let Some(member) = member.filter(|m| m.status == MemberStatus::Active)
+                && org.status == OrgStatus::Active
+            {
+                live.push((org.org_id, org.handle, member.role));
+            }
+        }
+        Ok(live)
     }
 }

@@ -133,6 +133,10 @@ pub struct Options {
     /// transaction holding its items this long. `ORGS_TEST_CONFLICT_WINDOW_MS` sets it for every
     /// stack that does not set it itself, so that any suite runs with DynamoDB's conflicts.
     pub conflict_window: Option<std::time::Duration>,
+    /// The table's global secondary indexes lag this far behind its writes, as DynamoDB's do
+    /// (`provision::lag_indexes`). `ORGS_TEST_INDEX_LAG_MS` sets it for every stack that does
+    /// not set it itself.
+    pub index_lag: Option<std::time::Duration>,
     /// `ORGS_INVITATION_REPLY_TO_INVITER` (unset: the default, on).
     pub reply_to_inviter: Option<bool>,
 }
@@ -140,12 +144,12 @@ pub struct Options {
 /// How long a test stack's functions and API Gateway wait, unless a test says otherwise.
 const UNHURRIED: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// The conflict window of every stack, from `ORGS_TEST_CONFLICT_WINDOW_MS` (unset: none).
-fn conflict_window_from_env() -> Option<std::time::Duration> {
-    let millis = std::env::var("ORGS_TEST_CONFLICT_WINDOW_MS").ok()?;
+/// A duration for every stack from the environment variable `name` (unset: none).
+fn millis_from_env(name: &str) -> Option<std::time::Duration> {
+    let millis = std::env::var(name).ok()?;
     let millis: u64 = millis
         .parse()
-        .expect("ORGS_TEST_CONFLICT_WINDOW_MS is a number of milliseconds");
+        .unwrap_or_else(|_| panic!("{name} is a number of milliseconds"));
     Some(std::time::Duration::from_millis(millis))
 }
 
@@ -193,6 +197,14 @@ impl Stack {
                 provision::ensure_configuration_set(&sdk, &table)
                     .await
                     .expect("create configuration set");
+                let lag = options
+                    .index_lag
+                    .or_else(|| millis_from_env("ORGS_TEST_INDEX_LAG_MS"));
+                if let Some(lag) = lag {
+                    provision::lag_indexes(&sdk, &table, lag)
+                        .await
+                        .expect("lag the indexes");
+                }
                 table
             }
         };
@@ -221,7 +233,10 @@ impl Stack {
                 RedirectOrigins::parse(origins).expect("an origin list");
         }
         let mut app = App::new(&sdk, config);
-        let conflicts = match options.conflict_window.or_else(conflict_window_from_env) {
+        let conflicts = match options
+            .conflict_window
+            .or_else(|| millis_from_env("ORGS_TEST_CONFLICT_WINDOW_MS"))
+        {
             Some(window) => {
                 let proxy = ConflictProxy::start(&endpoint, window)
                     .await

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::common::{Options, Person, Stack};
 
 /// What the trigger adds to `person`'s ID token and access token.
-async fn claims(stack: &Stack, person: &Person, max: usize) -> (Value, Value) {
+pub(crate) async fn claims(stack: &Stack, person: &Person, max: usize) -> (Value, Value) {
     let max = MaxTokenOrgs::new(max).expect("a cap");
     let event = token::pre_token_generation_event(&person.sub, Some(&person.email), true);
     let answered = token_claims(&stack.app.store, max, event)
