@@ -56,6 +56,34 @@ pub struct Stack {
     /// Only for stacks started with `faulty_ses`: the proxy between the app's mailer and moto.
     pub ses_faults: Option<FaultProxy>,
     secret: String,
+    /// Whether the stack made its table (not one of another stack), and so deletes it.
+    owns_table: bool,
+}
+
+/// A test's table is deleted when its stack is dropped: the one moto serving every test would
+/// otherwise hold every table of the run, gigabytes by the end. Dropped in a thread of its own,
+/// since `drop` cannot wait, and the test's runtime may be shutting down.
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if !self.owns_table {
+            return;
+        }
+        let table = std::mem::take(&mut self.table);
+        std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                let sdk = aws::sdk_config(&endpoint()).await;
+                let client = aws_sdk_dynamodb::Client::new(&sdk);
+                // A table already gone, or moto gone with the test binary: nothing to do.
+                let _ = client.delete_table().table_name(table).send().await;
+            });
+        });
+    }
 }
 
 /// A signed-in person for requests.
@@ -182,6 +210,7 @@ impl Stack {
     pub async fn start_with(options: Options) -> Self {
         let endpoint = endpoint();
         let sdk = aws::sdk_config(&endpoint).await;
+        let owns_table = options.table.is_none();
         let table = match options.table {
             Some(table) => table,
             None => {
@@ -334,6 +363,7 @@ impl Stack {
             conflicts,
             ses_faults,
             secret,
+            owns_table,
         }
     }
 
