@@ -1,5 +1,5 @@
 //! How a batch of invitations spends the request's time budget (`orgs_shared::budget`): an
-//! invitee is looked up only while there is time for it and, after it, for the one transaction
+//! invitees are looked up side by side, only for as long as leaves time for the one transaction
 //! that writes them all; the emails go out side by side with what is left, since an invitation without its
 //! email stands (the link is in the answer, and a resend delivers it) and one not created does
 //! not. What the budget kept out is reported per invitee, never lost with the answer.
