@@ -158,7 +158,8 @@ pub fn groups(entries: &[Outgoing]) -> Vec<Range<usize>> {
     let mut bytes = 0;
     for (i, entry) in entries.iter().enumerate() {
         let current = &entries[start..i];
-        let too_big = !current.is_empty() && bytes + entry.size() > MAX_PUT_EVENTS_BYTES;
+        let size = entry.size();
+        let too_big = !current.is_empty() && bytes + size > MAX_PUT_EVENTS_BYTES;
         if current.len() == MAX_ENTRIES
             || too_big
             || current.iter().any(|e| e.stream == entry.stream)
@@ -167,7 +168,7 @@ pub fn groups(entries: &[Outgoing]) -> Vec<Range<usize>> {
             start = i;
             bytes = 0;
         }
-        bytes += entry.size();
+        bytes += size;
     }
     if start < entries.len() {
         groups.push(start..entries.len());
