@@ -508,17 +508,15 @@ fn fault_answer(fault: Fault, operation: &str, request: &[u8]) -> Answer {
     }
 }
 
-/// Forwards the writes of a `BatchWriteItem` to partitions outside `prefix`, and answers the
-/// others as unprocessed beside moto's answer.
 /// A `BatchGetItem` whose keys in partitions starting with `prefix` come back unread, in
 /// `UnprocessedKeys` with the rest of their table's read settings, and the others read by moto.
 async fn partly_unprocessed_reads(
     upstream: &str,
-    mut parts: hyper::http::request::Parts,
+    parts: hyper::http::request::Parts,
     body: &[u8],
     prefix: &str,
 ) -> Answer {
-    let Ok(mut request) = serde_json::from_slice::<Value>(body) else {
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
         return forward(upstream, parts, Bytes::copy_from_slice(body)).await;
     };
     let mut read = serde_json::Map::new();
@@ -546,26 +544,44 @@ async fn partly_unprocessed_reads(
             }
         }
     }
-    let mut answer = if read.is_empty() {
-        json!({ "Responses": {} })
-    } else {
-        request["RequestItems"] = Value::Object(read);
-        let body = Bytes::from(request.to_string());
-        parts.headers.insert("content-length", body.len().into());
-        let response = forward(upstream, parts, body).await;
-        if !response.status().is_success() {
-            return response;
-        }
-        let bytes = response.into_body().collect().await.map(|b| b.to_bytes());
-        match bytes
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-        {
-            Some(answer) => answer,
-            None => json!({ "Responses": {} }),
-        }
+    let empty = json!({ "Responses": {} });
+    let mut answer = match forward_part(upstream, parts, request, read, empty).await {
+        Ok(answer) => answer,
+        Err(failed) => return failed,
     };
     answer["UnprocessedKeys"] = Value::Object(left);
+    json_answer(&answer)
+}
+
+/// Sends `request` to moto with its `RequestItems` narrowed to `part`, and gives its JSON
+/// answer; an empty `part` gets `empty` without reaching moto, and a failed answer comes back
+/// as it is.
+async fn forward_part(
+    upstream: &str,
+    mut parts: hyper::http::request::Parts,
+    mut request: Value,
+    part: serde_json::Map<String, Value>,
+    empty: Value,
+) -> Result<Value, Answer> {
+    if part.is_empty() {
+        return Ok(empty);
+    }
+    request["RequestItems"] = Value::Object(part);
+    let body = Bytes::from(request.to_string());
+    parts.headers.insert("content-length", body.len().into());
+    let response = forward(upstream, parts, body).await;
+    if !response.status().is_success() {
+        return Err(response);
+    }
+    let bytes = response.into_body().collect().await.map(|b| b.to_bytes());
+    Ok(bytes
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .unwrap_or(empty))
+}
+
+/// A 200 with DynamoDB's JSON content type.
+fn json_answer(answer: &Value) -> Answer {
     let mut response = Response::new(Full::new(Bytes::from(answer.to_string())));
     response.headers_mut().insert(
         "content-type",
@@ -574,13 +590,15 @@ async fn partly_unprocessed_reads(
     response
 }
 
+/// Forwards the writes of a `BatchWriteItem` to partitions outside `prefix`, and answers the
+/// others as unprocessed beside moto's answer.
 async fn partly_unprocessed(
     upstream: &str,
-    mut parts: hyper::http::request::Parts,
+    parts: hyper::http::request::Parts,
     body: &[u8],
     prefix: &str,
 ) -> Answer {
-    let Ok(mut request) = serde_json::from_slice::<Value>(body) else {
+    let Ok(request) = serde_json::from_slice::<Value>(body) else {
         return forward(upstream, parts, Bytes::copy_from_slice(body)).await;
     };
     let mut done = serde_json::Map::new();
@@ -609,32 +627,12 @@ async fn partly_unprocessed(
             left.insert(table, Value::Array(skip));
         }
     }
-    let mut answer = if done.is_empty() {
-        json!({})
-    } else {
-        request["RequestItems"] = Value::Object(done);
-        let body = Bytes::from(request.to_string());
-        parts.headers.insert("content-length", body.len().into());
-        let response = forward(upstream, parts, body).await;
-        if !response.status().is_success() {
-            return response;
-        }
-        let bytes = response.into_body().collect().await.map(|b| b.to_bytes());
-        match bytes
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-        {
-            Some(answer) => answer,
-            None => json!({}),
-        }
+    let mut answer = match forward_part(upstream, parts, request, done, json!({})).await {
+        Ok(answer) => answer,
+        Err(failed) => return failed,
     };
     answer["UnprocessedItems"] = Value::Object(left);
-    let mut response = Response::new(Full::new(Bytes::from(answer.to_string())));
-    response.headers_mut().insert(
-        "content-type",
-        "application/x-amz-json-1.0".parse().expect("static"),
-    );
-    response
+    json_answer(&answer)
 }
 
 /// Hands the request to the upstream unchanged and returns its answer; a 502 if it is down.

@@ -326,18 +326,9 @@ impl<'a> Tx<'a> {
 
     /// The items whose conditions cancelled the transaction, with the refusal each stands for.
     fn refused<R>(&self, err: &SdkError<TransactWriteItemsError, R>) -> Vec<(usize, Refusal)> {
-        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
-            err.as_service_error()
-        else {
-            return Vec::new();
-        };
-        cancelled
-            .cancellation_reasons()
-            .iter()
-            .zip(&self.refusals)
-            .enumerate()
-            .filter(|(_, (reason, _))| reason.code() == Some("ConditionalCheckFailed"))
-            .map(|(position, (_, refusal))| (position, *refusal))
+        cancelled_by(err, "ConditionalCheckFailed")
+            .into_iter()
+            .filter_map(|position| Some((position, *self.refusals.get(position)?)))
             .collect()
     }
 
@@ -386,6 +377,11 @@ fn in_progress<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
 /// The positions of the items that another transaction in flight held: none unless the
 /// cancellation came from a conflict.
 fn conflicted<R>(err: &SdkError<TransactWriteItemsError, R>) -> Vec<usize> {
+    cancelled_by(err, "TransactionConflict")
+}
+
+/// The positions of a cancelled transaction's items whose cancellation reason is `code`.
+fn cancelled_by<R>(err: &SdkError<TransactWriteItemsError, R>, code: &str) -> Vec<usize> {
     let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
         err.as_service_error()
     else {
@@ -395,7 +391,7 @@ fn conflicted<R>(err: &SdkError<TransactWriteItemsError, R>) -> Vec<usize> {
         .cancellation_reasons()
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.code() == Some("TransactionConflict"))
+        .filter(|(_, r)| r.code() == Some(code))
         .map(|(position, _)| position)
         .collect()
 }
