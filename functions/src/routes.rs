@@ -12,7 +12,7 @@ use lambda_http::{Body, Request, Response};
 use orgs_shared::app::App;
 use orgs_shared::http::{ApiError, answer_in_time};
 
-use crate::handlers::{audit, invitations, invitee, me, members, orgs, teams};
+use crate::handlers::{audit, domains, invitations, invitee, me, members, orgs, teams};
 
 /// Whether API Gateway's JWT authorizer guards the route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +118,10 @@ routes! {
     PUT "/orgs/{org_id}/teams/{team_id}/members/{user_id}" => "add-team-member", teams::add_team_member, Admins;
     DELETE "/orgs/{org_id}/teams/{team_id}/members/{user_id}" => "remove-team-member", teams::remove_team_member, Admins;
     GET "/orgs/{org_id}/audit-log" => "list-audit-log", audit::list_audit_log, Admins;
+    POST "/orgs/{org_id}/domains" => "add-domain", domains::add_domain, Owners;
+    GET "/orgs/{org_id}/domains" => "list-domains", domains::list_domains, Admins;
+    GET "/orgs/{org_id}/domains/{domain}" => "get-domain", domains::get_domain, Admins;
+    DELETE "/orgs/{org_id}/domains/{domain}" => "remove-domain", domains::remove_domain, Owners;
 }
 
 /// The functions that no HTTP route reaches: the table's stream feeds them. Tests hold the

@@ -4,8 +4,8 @@ use aws_config::SdkConfig;
 
 // The limits are a product rule and live in the domain; configured here.
 pub use crate::domain::Limits;
-use crate::domain::MaxTokenOrgs;
 use crate::domain::invitation_link::{self, RedirectOrigins};
+use crate::domain::{ClaimRules, EmailDomain, MaxTokenOrgs};
 use crate::mail::Mailer;
 use crate::store::{Retention, Store};
 
@@ -55,6 +55,8 @@ pub struct Config {
     pub gateway_limit: std::time::Duration,
     /// The most organizations the `token-claims` trigger names in a token.
     pub token_max_orgs: MaxTokenOrgs,
+    /// The domains no organization may claim.
+    pub claim_rules: ClaimRules,
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -94,7 +96,13 @@ impl Config {
                 )?,
                 members_per_org: number("ORGS_MAX_MEMBERS", limits.members_per_org)?,
                 metadata_bytes: number("ORGS_MAX_METADATA_BYTES", limits.metadata_bytes)?,
+                domains_per_org: number("ORGS_MAX_DOMAINS", limits.domains_per_org)?,
             },
+            claim_rules: claim_rules_from_env(
+                var("ORGS_MAIL_FROM")
+                    .as_deref()
+                    .unwrap_or(&invitations.mail_from),
+            )?,
             invitations: InvitationSettings {
                 url_base: var("ORGS_INVITE_URL_BASE").unwrap_or(invitations.url_base),
                 redirect_origins: match var("ORGS_INVITE_REDIRECT_ORIGINS") {
@@ -133,8 +141,36 @@ impl Config {
             invitations: InvitationSettings::default(),
             gateway_limit: crate::domain::budget::GATEWAY_LIMIT,
             token_max_orgs: MaxTokenOrgs::default(),
+            claim_rules: ClaimRules {
+                service_domains: EmailDomain::of_email(&InvitationSettings::default().mail_from)
+                    .into_iter()
+                    .collect(),
+                ..ClaimRules::default()
+            },
         }
     }
+}
+
+/// `ORGS_PUBLIC_EMAIL_DOMAINS` (replacing the built-in list of public providers when set) and
+/// `ORGS_SERVICE_DOMAINS`, to which the domain of the sender address is always added.
+fn claim_rules_from_env(mail_from: &str) -> Result<ClaimRules, ConfigError> {
+    let list = |name: &'static str, raw: &str| {
+        ClaimRules::parse_list(raw).map_err(|e| ConfigError::Invalid {
+            name,
+            reason: format!("{:?} is not a domain", e.field),
+        })
+    };
+    let mut rules = ClaimRules::default();
+    if let Some(raw) = var("ORGS_PUBLIC_EMAIL_DOMAINS") {
+        rules.public_providers = list("ORGS_PUBLIC_EMAIL_DOMAINS", &raw)?;
+    }
+    if let Some(raw) = var("ORGS_SERVICE_DOMAINS") {
+        rules.service_domains = list("ORGS_SERVICE_DOMAINS", &raw)?;
+    }
+    rules
+        .service_domains
+        .extend(EmailDomain::of_email(mail_from));
+    Ok(rules)
 }
 
 /// `ORGS_TOKEN_MAX_ORGS`, by default `MaxTokenOrgs::DEFAULT`.

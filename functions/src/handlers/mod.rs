@@ -1,6 +1,7 @@
 //! One module per resource; one public function per operation.
 
 pub mod audit;
+pub mod domains;
 pub mod events;
 pub mod in_time;
 pub mod invitations;

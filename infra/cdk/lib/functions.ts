@@ -88,6 +88,10 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   "list-team-invitations": { grants: [table("BatchGetItem", "Query")] },
   "add-team-member": { grants: [table("BatchGetItem", "GetItem", "PutItem", "UpdateItem")] },
   "remove-team-member": { grants: [table("BatchGetItem", "GetItem", "PutItem", "UpdateItem", "DeleteItem")] },
+  "add-domain": { grants: [table("BatchGetItem", "PutItem", "UpdateItem")] },
+  "list-domains": { grants: [table("BatchGetItem", "Query")] },
+  "get-domain": { grants: [table("BatchGetItem")] },
+  "remove-domain": { grants: [table("BatchGetItem", "PutItem", "UpdateItem", "DeleteItem")] },
 
   // Fed by the table's stream: puts each new event record on the bus. Retries inside one call
   // back off for a few seconds while EventBridge is unavailable.

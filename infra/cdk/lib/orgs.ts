@@ -55,6 +55,12 @@ export interface OrgsProps {
   readonly maxMembers?: number;
   /** Bytes of compact JSON in each kind of metadata. Default 8192. */
   readonly maxMetadataBytes?: number;
+  /** Email domains an organization may add. Default 10. */
+  readonly maxDomains?: number;
+  /** Public email provider domains nobody may claim (comma separated). Default "": the built-in list. */
+  readonly publicEmailDomains?: string;
+  /** The service's own domains, which nobody may claim (comma separated). Default "". */
+  readonly serviceDomains?: string;
   /** EventBridge schedule expression of the invitation expiry. Default "rate(1 hour)". */
   readonly expiryScheduleRate?: string;
   /** Requests per second for the whole API. Default 100. */
@@ -187,6 +193,9 @@ export class Orgs extends Construct {
       ORGS_MAX_RESENDS_PER_DAY: number(props.maxResendsPerDay, 5),
       ORGS_MAX_MEMBERS: number(props.maxMembers, 10000),
       ORGS_MAX_METADATA_BYTES: number(props.maxMetadataBytes, 8192),
+      ORGS_MAX_DOMAINS: number(props.maxDomains, 10),
+      ORGS_PUBLIC_EMAIL_DOMAINS: props.publicEmailDomains ?? "",
+      ORGS_SERVICE_DOMAINS: props.serviceDomains ?? "",
       RUST_LOG: props.logLevel ?? "info",
     };
     const streamFed = new Set(ROUTE_TABLE.streamFunctions);

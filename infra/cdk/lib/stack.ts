@@ -105,6 +105,24 @@ export class OrgsStack extends Stack {
       description:
         "Bytes of compact JSON in each kind of metadata (public, private) of an organization or a membership.",
     });
+    const maxDomains = parameter("MaxDomains", {
+      type: "Number",
+      default: 10,
+      minValue: 1,
+      description: "Email domains (verified or not) an organization may add.",
+    });
+    const publicEmailDomains = parameter("PublicEmailDomains", {
+      type: "String",
+      default: "",
+      description:
+        "Public email provider domains nobody may claim, comma separated without spaces; they and every name under them are refused. Empty (the default) uses the built-in list (gmail.com, outlook.com, ... see the README).",
+    });
+    const serviceDomains = parameter("ServiceDomains", {
+      type: "String",
+      default: "",
+      description:
+        "The service's own domains, comma separated without spaces, which no organization may claim (the domain of MailFrom always is one).",
+    });
     const expiryScheduleRate = parameter("ExpiryScheduleRate", {
       type: "String",
       default: "rate(1 hour)",
@@ -179,6 +197,9 @@ export class OrgsStack extends Stack {
       maxResendsPerDay: maxResendsPerDay.valueAsNumber,
       maxMembers: maxMembers.valueAsNumber,
       maxMetadataBytes: maxMetadataBytes.valueAsNumber,
+      maxDomains: maxDomains.valueAsNumber,
+      publicEmailDomains: publicEmailDomains.valueAsString,
+      serviceDomains: serviceDomains.valueAsString,
       expiryScheduleRate: expiryScheduleRate.valueAsString,
       apiThrottlingRateLimit: apiThrottlingRateLimit.valueAsNumber,
       apiThrottlingBurstLimit: apiThrottlingBurstLimit.valueAsNumber,

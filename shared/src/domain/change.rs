@@ -31,13 +31,15 @@ pub enum ChangeKind {
     TeamDeleted,
     TeamMemberAdded,
     TeamMemberRemoved,
+    DomainAdded,
+    DomainRemoved,
 }
 
 impl ChangeKind {
     /// Every kind, for the audit log's `action` filter and the tests that hold each kind to its
     /// event schema (`infra/events/{detail_type}.schema.json`). A new kind goes here too; the
     /// unit test below stops compiling as a reminder.
-    pub const ALL: [ChangeKind; 23] = [
+    pub const ALL: [ChangeKind; 25] = [
         ChangeKind::UserCreated,
         ChangeKind::UserUpdated,
         ChangeKind::HandleChanged,
@@ -61,6 +63,8 @@ impl ChangeKind {
         ChangeKind::TeamDeleted,
         ChangeKind::TeamMemberAdded,
         ChangeKind::TeamMemberRemoved,
+        ChangeKind::DomainAdded,
+        ChangeKind::DomainRemoved,
     ];
 
     /// The kind whose audit `action` this is.
@@ -94,6 +98,8 @@ impl ChangeKind {
             ChangeKind::TeamDeleted => "team.deleted",
             ChangeKind::TeamMemberAdded => "team.member_added",
             ChangeKind::TeamMemberRemoved => "team.member_removed",
+            ChangeKind::DomainAdded => "domain.added",
+            ChangeKind::DomainRemoved => "domain.removed",
         }
     }
 
@@ -123,6 +129,8 @@ impl ChangeKind {
             ChangeKind::TeamDeleted => "TeamDeleted",
             ChangeKind::TeamMemberAdded => "TeamMemberAdded",
             ChangeKind::TeamMemberRemoved => "TeamMemberRemoved",
+            ChangeKind::DomainAdded => "DomainAdded",
+            ChangeKind::DomainRemoved => "DomainRemoved",
         }
     }
 }
@@ -177,6 +185,8 @@ mod tests {
             TeamDeleted => 20,
             TeamMemberAdded => 21,
             TeamMemberRemoved => 22,
+            DomainAdded => 23,
+            DomainRemoved => 24,
         }
     }
 

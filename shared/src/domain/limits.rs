@@ -17,6 +17,8 @@ pub enum LimitKind {
     Members,
     #[error("the member is in as many teams as a member may be")]
     TeamsPerMember,
+    #[error("the organization has as many domains as it may")]
+    Domains,
 }
 
 /// The product's limits; each one configurable.
@@ -30,6 +32,8 @@ pub struct Limits {
     pub members_per_org: i64,
     /// Bytes of compact JSON in each kind of metadata (`domain::metadata`).
     pub metadata_bytes: usize,
+    /// Email domains an organization may add, verified or not.
+    pub domains_per_org: i64,
 }
 
 impl Default for Limits {
@@ -40,6 +44,7 @@ impl Default for Limits {
             resends_per_invitation_per_day: 5,
             members_per_org: 10_000,
             metadata_bytes: 8 * 1024,
+            domains_per_org: 10,
         }
     }
 }
@@ -79,6 +84,14 @@ impl Limits {
         }
     }
 
+    /// Whether one more domain fits in an organization that has `domains`.
+    pub fn admit_domain(&self, domains: i64) -> Result<(), LimitKind> {
+        if domains >= self.domains_per_org {
+            return Err(LimitKind::Domains);
+        }
+        Ok(())
+    }
+
     /// Whether one more email fits for an invitation resent `resends_today` times, in an
     /// organization that sent `emails_today`.
     pub fn admit_resend(&self, resends_today: i64, emails_today: i64) -> Result<(), LimitKind> {
@@ -103,6 +116,7 @@ mod tests {
             resends_per_invitation_per_day: 2,
             members_per_org: 100,
             metadata_bytes: 1024,
+            domains_per_org: 3,
         }
     }
 
@@ -162,5 +176,11 @@ mod tests {
             Err(LimitKind::InvitationEmails)
         );
         assert_eq!(limits().admit_resend(2, 20), Err(LimitKind::Resends));
+    }
+
+    #[test]
+    fn domains_fit_up_to_the_limit_exactly() {
+        assert_eq!(limits().admit_domain(2), Ok(()));
+        assert_eq!(limits().admit_domain(3), Err(LimitKind::Domains));
     }
 }

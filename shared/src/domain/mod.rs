@@ -5,6 +5,7 @@
 pub mod acceptance;
 pub mod budget;
 pub mod change;
+pub mod email_domain;
 pub mod handle;
 pub mod identity;
 pub mod ids;
@@ -25,6 +26,7 @@ pub mod web;
 pub use acceptance::{NotInvitee, TokenRefused, answerable, may_answer};
 pub use budget::{Budget, OutOfTime};
 pub use change::{Change, ChangeKind, Subject};
+pub use email_domain::{Challenge, ClaimRules, EmailDomain, Unclaimable};
 pub use handle::Handle;
 pub use identity::{EmailClaims, StoredEmail};
 pub use ids::{AuditId, EventId, InvitationId, OrgId, TeamId, UserId};

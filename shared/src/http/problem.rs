@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::{
     Denied, FieldErrors, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending, OutOfTime,
-    ResendRefused, TokenRefused, TransferRefused, Unusable, ValidationError,
+    ResendRefused, TokenRefused, TransferRefused, Unclaimable, Unusable, ValidationError,
 };
 use crate::store::{Refusal, StoreError};
 
@@ -50,6 +50,8 @@ pub enum ApiError {
     NoRandomness(#[from] NoRandomness),
     #[error(transparent)]
     OutOfTime(#[from] OutOfTime),
+    #[error(transparent)]
+    Unclaimable(#[from] Unclaimable),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -204,6 +206,14 @@ impl ApiError {
             ),
             ApiError::NoRandomness(_) => internal_answer(),
             ApiError::OutOfTime(why) => out_of_time_answer(*why),
+            ApiError::Unclaimable(why) => invalid(&[ValidationError::new(
+                "domain",
+                match why {
+                    Unclaimable::PublicProvider => "public_email_provider",
+                    Unclaimable::ServiceDomain => "service_domain",
+                },
+                why.detail(),
+            )]),
             ApiError::Store(err) => store_answer(err),
         }
     }
@@ -257,6 +267,9 @@ fn limit_detail(kind: LimitKind) -> &'static str {
         }
         LimitKind::Members => "The organization has as many members as it may.",
         LimitKind::TeamsPerMember => "This member is in as many teams as a member may be (40).",
+        LimitKind::Domains => {
+            "The organization has as many domains as it may; remove one it no longer uses."
+        }
     }
 }
 
@@ -298,6 +311,12 @@ fn store_answer(err: &StoreError) -> Answer {
             "last-owner",
             "Last owner",
             "An organization always keeps at least one active owner; make someone else owner first.",
+        ),
+        StoreError::Refused(Refusal::DomainExists) => answer(
+            S::CONFLICT,
+            "domain-exists",
+            "Domain already added",
+            "The organization already has this domain; verify it or remove it first.",
         ),
         StoreError::Refused(Refusal::NotPending) => not_pending_answer(),
         StoreError::Refused(Refusal::Limit(kind)) => limit_answer(*kind),
@@ -395,6 +414,7 @@ mod tests {
             LimitKind::Resends,
             LimitKind::Members,
             LimitKind::TeamsPerMember,
+            LimitKind::Domains,
         ] {
             let refused = StoreError::Refused(Refusal::Limit(kind));
             assert_eq!(shown(kind.into()), shown(refused.into()));

@@ -2,7 +2,7 @@
 //! here and nowhere else. Each entity's file turns these into the keys of its items, so the rest
 //! of the store reaches a key through its entity (`Team::key`, `Invitation::pending_key`, ...).
 
-use crate::domain::{Handle, InvitationId, OrgId, Subject, TeamId, Timestamp, UserId};
+use crate::domain::{EmailDomain, Handle, InvitationId, OrgId, Subject, TeamId, Timestamp, UserId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -113,6 +113,12 @@ pub fn pending_sk(email: &str) -> String {
 /// A member's verified email, so an invitation can refuse "already a member" atomically.
 pub fn member_email_sk(email: &str) -> String {
     format!("MEMBEREMAIL#{email}")
+}
+
+/// The email domains of an organization, by name.
+pub const DOMAIN_PREFIX: &str = "DOMAIN#";
+pub fn domain_sk(domain: &EmailDomain) -> String {
+    format!("{DOMAIN_PREFIX}{domain}")
 }
 
 /// Invitation emails sent by an organization on the UTC day (`YYYY-MM-DD`) of `at`.

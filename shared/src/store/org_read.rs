@@ -6,8 +6,9 @@ use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::domain::{InvitationId, OrgId, TeamId, Timestamp, UserId};
+use crate::domain::{EmailDomain, InvitationId, OrgId, TeamId, Timestamp, UserId};
 
+use super::domains::Domain;
 use super::error::StoreResult;
 use super::invitations::{EmailCounter, Invitation};
 use super::item::Item;
@@ -32,6 +33,8 @@ pub enum ItemKey<'a> {
     TeamMember(&'a TeamId, &'a UserId),
     /// The organization's invitation emails on the UTC day of this time.
     EmailCounter(Timestamp),
+    /// One of the organization's email domains.
+    Domain(&'a EmailDomain),
 }
 
 /// `(pk, sk)` of an item, to find it among those a BatchGetItem returned in any order.
@@ -53,6 +56,7 @@ fn item_key(org: &OrgId, wanted: ItemKey<'_>) -> Item {
         ItemKey::Team(team) => Team::key(org, team),
         ItemKey::TeamMember(team, user) => TeamMember::key(org, team, user),
         ItemKey::EmailCounter(at) => EmailCounter::key(org, at),
+        ItemKey::Domain(domain) => Domain::key(org, domain),
     }
 }
 
@@ -113,6 +117,12 @@ impl ReadItems {
     pub fn team_member(&self, team: &TeamId, user: &UserId) -> StoreResult<Option<TeamMember>> {
         self.get(ItemKey::TeamMember(team, user))
             .map(TeamMember::from_item)
+            .transpose()
+    }
+
+    pub fn domain(&self, domain: &EmailDomain) -> StoreResult<Option<Domain>> {
+        self.get(ItemKey::Domain(domain))
+            .map(Domain::from_item)
             .transpose()
     }
 

@@ -75,6 +75,11 @@ pub enum Stored {
         org: String,
         shard: String,
     },
+    /// An email domain the organization added (`domains.rs`).
+    Domain {
+        org: String,
+        domain: String,
+    },
     InvitationToken {
         hash: String,
     },
@@ -156,6 +161,7 @@ impl Stored {
             },
             "PENDING" => Stored::PendingInvitation { org, email: rest },
             "TALLY" => Stored::Tally { org, shard: rest },
+            "DOMAIN" => Stored::Domain { org, domain: rest },
             "COUNTER" => Stored::MailCounter {
                 org,
                 day: rest.strip_prefix("MAIL#")?.to_owned(),
@@ -176,7 +182,8 @@ impl Stored {
             | Stored::Invitation { org, .. }
             | Stored::PendingInvitation { org, .. }
             | Stored::MailCounter { org, .. }
-            | Stored::Tally { org, .. } => Some(org),
+            | Stored::Tally { org, .. }
+            | Stored::Domain { org, .. } => Some(org),
             _ => None,
         }
     }
@@ -193,6 +200,7 @@ impl Stored {
             Stored::TeamName { name, .. } => name == id,
             Stored::TeamMember { team, user, .. } => team == id || user == id,
             Stored::Invitation { invitation, .. } => invitation == id,
+            Stored::Domain { domain, .. } => domain == id,
             _ => false,
         }
     }
@@ -212,6 +220,7 @@ impl Stored {
             Stored::PendingInvitation { .. } => "pending marker",
             Stored::MailCounter { .. } => "email counter",
             Stored::Tally { .. } => "count shard",
+            Stored::Domain { .. } => "domain",
             Stored::InvitationToken { .. } => "invitation token",
             Stored::Audit { .. } => "audit entry",
             Stored::Event { .. } => "event record",

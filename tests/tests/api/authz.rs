@@ -67,6 +67,8 @@ struct World {
     team_id: String,
     invitation_id: String,
     token: String,
+    /// An email domain the organization added.
+    domain: String,
     /// The member that member-targeting requests act on.
     tara: String,
 }
@@ -128,6 +130,15 @@ async fn populate(stack: &Stack) -> World {
         .as_str()
         .expect("id")
         .to_owned();
+    let domain = format!("{}.example", short_id());
+    let (status, _) = stack
+        .post(
+            &owner,
+            format!("/orgs/{org_id}/domains"),
+            json!({ "domain": domain }),
+        )
+        .await;
+    assert_eq!(status, 201, "adding {domain}");
     let stranger = person("stranger");
     World {
         org_id,
@@ -144,6 +155,7 @@ async fn populate(stack: &Stack) -> World {
         team_id,
         invitation_id,
         token,
+        domain,
         tara: tara.sub,
     }
 }
@@ -160,6 +172,7 @@ fn request(function: &str, world: &World) -> (String, Option<Value>) {
         .replace("{org_id}", &world.org_id)
         .replace("{invitation_id}", &world.invitation_id)
         .replace("{team_id}", &world.team_id)
+        .replace("{domain}", &world.domain)
         .replace("{user_id}", tara);
     let token = json!({ "token": world.token });
     let body = match function {
@@ -177,6 +190,7 @@ fn request(function: &str, world: &World) -> (String, Option<Value>) {
         "transfer-ownership" => Some(json!({ "user_id": tara })),
         "create-team" => Some(json!({ "name": format!("Team {}", short_id()) })),
         "rename-team" => Some(json!({ "name": format!("Renamed {}", short_id()) })),
+        "add-domain" => Some(json!({ "domain": format!("{}.example", short_id()) })),
         _ => None,
     };
     let path = if function == "delete-org" {

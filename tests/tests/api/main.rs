@@ -12,6 +12,7 @@ mod contention;
 mod contract;
 mod cors;
 mod deletion;
+mod domains;
 mod events;
 mod expiry;
 mod faults;
