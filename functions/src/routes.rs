@@ -122,6 +122,7 @@ routes! {
     GET "/orgs/{org_id}/domains" => "list-domains", domains::list_domains, Admins;
     GET "/orgs/{org_id}/domains/{domain}" => "get-domain", domains::get_domain, Admins;
     DELETE "/orgs/{org_id}/domains/{domain}" => "remove-domain", domains::remove_domain, Owners;
+    POST "/orgs/{org_id}/domains/{domain}/verify" => "verify-domain", domains::verify_domain, Owners;
 }
 
 /// The functions that no HTTP route reaches: the table's stream feeds them. Tests hold the

@@ -57,6 +57,24 @@ pub struct Config {
     pub token_max_orgs: MaxTokenOrgs,
     /// The domains no organization may claim.
     pub claim_rules: ClaimRules,
+    /// How domains' TXT records are looked up.
+    pub dns: DnsSettings,
+}
+
+/// The resolver that verification asks, and how long it waits for each of its two attempts.
+#[derive(Clone, Copy, Debug)]
+pub struct DnsSettings {
+    pub resolver: std::net::SocketAddr,
+    pub timeout: std::time::Duration,
+}
+
+impl Default for DnsSettings {
+    fn default() -> Self {
+        Self {
+            resolver: std::net::SocketAddr::from(([1, 1, 1, 1], 53)),
+            timeout: std::time::Duration::from_secs(2),
+        }
+    }
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -97,6 +115,19 @@ impl Config {
                 members_per_org: number("ORGS_MAX_MEMBERS", limits.members_per_org)?,
                 metadata_bytes: number("ORGS_MAX_METADATA_BYTES", limits.metadata_bytes)?,
                 domains_per_org: number("ORGS_MAX_DOMAINS", limits.domains_per_org)?,
+            },
+            dns: DnsSettings {
+                resolver: match var("ORGS_DNS_RESOLVER") {
+                    None => DnsSettings::default().resolver,
+                    Some(raw) => raw.parse().map_err(|_| ConfigError::Invalid {
+                        name: "ORGS_DNS_RESOLVER",
+                        reason: format!("{raw:?} is not an address and port such as 1.1.1.1:53"),
+                    })?,
+                },
+                timeout: std::time::Duration::from_millis(number(
+                    "ORGS_DNS_TIMEOUT_MS",
+                    DnsSettings::default().timeout.as_millis() as u64,
+                )?),
             },
             claim_rules: claim_rules_from_env(
                 var("ORGS_MAIL_FROM")
@@ -141,6 +172,7 @@ impl Config {
             invitations: InvitationSettings::default(),
             gateway_limit: crate::domain::budget::GATEWAY_LIMIT,
             token_max_orgs: MaxTokenOrgs::default(),
+            dns: DnsSettings::default(),
             claim_rules: ClaimRules {
                 service_domains: EmailDomain::of_email(&InvitationSettings::default().mail_from)
                     .into_iter()

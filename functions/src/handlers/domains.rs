@@ -5,6 +5,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
 use orgs_shared::app::App;
+use orgs_shared::dns::Dns;
 use orgs_shared::domain::{Challenge, EmailDomain, Permission};
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, created, encode_cursor, json, json_body, no_content,
@@ -87,6 +88,26 @@ pub async fn get_domain(app: &App, req: Request) -> Result<Response<Body>, ApiEr
     let caller = caller(&req)?;
     let found = domain(app, &caller, &req, Permission::ViewDomains).await?;
     Ok(json(StatusCode::OK, &DomainView::from(&found)))
+}
+
+/// Looks the TXT record up and, if it carries the domain's value, marks the domain verified
+/// for this organization (409 `domain-claimed` if another holds it); otherwise answers what
+/// was found instead, and changes nothing.
+pub async fn verify_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let found = domain(app, &caller, &req, Permission::ManageDomains).await?;
+    let dns = Dns::new(app.config.dns.resolver, app.config.dns.timeout)?;
+    let answer = dns.txt(&found.domain.record_name()).await?;
+    found.challenge.judge(&found.domain, &answer)?;
+    let verified = app
+        .store
+        .verify_domain(&found, &op(&caller, &req))
+        .await
+        .map_err(|e| match e {
+            StoreError::Refused(Refusal::Gone) => ApiError::NotFound("domain"),
+            other => other.into(),
+        })?;
+    Ok(json(StatusCode::OK, &DomainView::from(&verified)))
 }
 
 pub async fn remove_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {

@@ -92,6 +92,8 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   "list-domains": { grants: [table("BatchGetItem", "Query")] },
   "get-domain": { grants: [table("BatchGetItem")] },
   "remove-domain": { grants: [table("BatchGetItem", "PutItem", "UpdateItem", "DeleteItem")] },
+  // After its DNS lookup: the claim marker and the domain, on the condition the org is live.
+  "verify-domain": { grants: [table("BatchGetItem", "PutItem", "ConditionCheckItem")] },
 
   // Fed by the table's stream: puts each new event record on the bus. Retries inside one call
   // back off for a few seconds while EventBridge is unavailable.

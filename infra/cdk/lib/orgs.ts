@@ -61,6 +61,8 @@ export interface OrgsProps {
   readonly publicEmailDomains?: string;
   /** The service's own domains, which nobody may claim (comma separated). Default "". */
   readonly serviceDomains?: string;
+  /** The DNS resolver (address:port) domain verification asks. Default "1.1.1.1:53". */
+  readonly dnsResolver?: string;
   /** EventBridge schedule expression of the invitation expiry. Default "rate(1 hour)". */
   readonly expiryScheduleRate?: string;
   /** Requests per second for the whole API. Default 100. */
@@ -196,6 +198,7 @@ export class Orgs extends Construct {
       ORGS_MAX_DOMAINS: number(props.maxDomains, 10),
       ORGS_PUBLIC_EMAIL_DOMAINS: props.publicEmailDomains ?? "",
       ORGS_SERVICE_DOMAINS: props.serviceDomains ?? "",
+      ORGS_DNS_RESOLVER: props.dnsResolver ?? "1.1.1.1:53",
       RUST_LOG: props.logLevel ?? "info",
     };
     const streamFed = new Set(ROUTE_TABLE.streamFunctions);

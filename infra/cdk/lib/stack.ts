@@ -123,6 +123,13 @@ export class OrgsStack extends Stack {
       description:
         "The service's own domains, comma separated without spaces, which no organization may claim (the domain of MailFrom always is one).",
     });
+    const dnsResolver = parameter("DnsResolver", {
+      type: "String",
+      default: "1.1.1.1:53",
+      allowedPattern: "^[0-9a-fA-F.:\\[\\]]+:[0-9]+$",
+      constraintDescription: "must be an IP address and port, such as 1.1.1.1:53.",
+      description: "The DNS resolver (IP address and port) that domain verification asks for TXT records.",
+    });
     const expiryScheduleRate = parameter("ExpiryScheduleRate", {
       type: "String",
       default: "rate(1 hour)",
@@ -200,6 +207,7 @@ export class OrgsStack extends Stack {
       maxDomains: maxDomains.valueAsNumber,
       publicEmailDomains: publicEmailDomains.valueAsString,
       serviceDomains: serviceDomains.valueAsString,
+      dnsResolver: dnsResolver.valueAsString,
       expiryScheduleRate: expiryScheduleRate.valueAsString,
       apiThrottlingRateLimit: apiThrottlingRateLimit.valueAsNumber,
       apiThrottlingBurstLimit: apiThrottlingBurstLimit.valueAsNumber,

@@ -33,13 +33,15 @@ pub enum ChangeKind {
     TeamMemberRemoved,
     DomainAdded,
     DomainRemoved,
+    DomainVerified,
+    DomainUnverified,
 }
 
 impl ChangeKind {
     /// Every kind, for the audit log's `action` filter and the tests that hold each kind to its
     /// event schema (`infra/events/{detail_type}.schema.json`). A new kind goes here too; the
     /// unit test below stops compiling as a reminder.
-    pub const ALL: [ChangeKind; 25] = [
+    pub const ALL: [ChangeKind; 27] = [
         ChangeKind::UserCreated,
         ChangeKind::UserUpdated,
         ChangeKind::HandleChanged,
@@ -65,6 +67,8 @@ impl ChangeKind {
         ChangeKind::TeamMemberRemoved,
         ChangeKind::DomainAdded,
         ChangeKind::DomainRemoved,
+        ChangeKind::DomainVerified,
+        ChangeKind::DomainUnverified,
     ];
 
     /// The kind whose audit `action` this is.
@@ -100,6 +104,8 @@ impl ChangeKind {
             ChangeKind::TeamMemberRemoved => "team.member_removed",
             ChangeKind::DomainAdded => "domain.added",
             ChangeKind::DomainRemoved => "domain.removed",
+            ChangeKind::DomainVerified => "domain.verified",
+            ChangeKind::DomainUnverified => "domain.unverified",
         }
     }
 
@@ -131,6 +137,8 @@ impl ChangeKind {
             ChangeKind::TeamMemberRemoved => "TeamMemberRemoved",
             ChangeKind::DomainAdded => "DomainAdded",
             ChangeKind::DomainRemoved => "DomainRemoved",
+            ChangeKind::DomainVerified => "DomainVerified",
+            ChangeKind::DomainUnverified => "DomainUnverified",
         }
     }
 }
@@ -187,6 +195,8 @@ mod tests {
             TeamMemberRemoved => 22,
             DomainAdded => 23,
             DomainRemoved => 24,
+            DomainVerified => 25,
+            DomainUnverified => 26,
         }
     }
 

@@ -20,7 +20,7 @@ pub struct EmailDomain(String);
 impl EmailDomain {
     pub fn parse(field: &str, input: &str) -> Result<Self, ValidationError> {
         let invalid = |message: &str| ValidationError::new(field, "invalid_domain", message);
-        let name = input.trim().trim_end_matches('.').to_ascii_lowercase();
+        let name = input.to_ascii_lowercase();
         if name.is_empty() || name.len() > NAME_MAX {
             return Err(invalid(
                 "A domain is 1 to 253 characters, such as acme.com.",
@@ -218,6 +218,78 @@ impl Challenge {
     }
 }
 
+/// What a DNS lookup of the record's name answered, when it answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TxtAnswer {
+    /// The TXT strings found (each record's strings joined, as RFC 7208 reads them).
+    Values(Vec<String>),
+    /// NXDOMAIN: no such name.
+    NoSuchName,
+    /// The name exists, with no TXT record.
+    NoRecords,
+}
+
+/// Why a lookup did not prove the domain: what was found instead.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotVerified {
+    #[error("the record's name does not exist (NXDOMAIN)")]
+    NoSuchName { name: String },
+    #[error("the record's name has no TXT record")]
+    NoRecord { name: String },
+    #[error("the TXT records found do not carry the expected value")]
+    WrongValue { name: String, found: Vec<String> },
+}
+
+impl NotVerified {
+    /// A stable word for the problem's `reason`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            NotVerified::NoSuchName { .. } => "nxdomain",
+            NotVerified::NoRecord { .. } => "no_txt_record",
+            NotVerified::WrongValue { .. } => "wrong_value",
+        }
+    }
+
+    pub fn detail(&self) -> String {
+        match self {
+            NotVerified::NoSuchName { name } => format!(
+                "DNS says {name} does not exist (NXDOMAIN). Publish the TXT record, wait for it to propagate, and verify again."
+            ),
+            NotVerified::NoRecord { name } => format!(
+                "{name} exists but has no TXT record. Publish the TXT record and verify again."
+            ),
+            NotVerified::WrongValue { name, found } => format!(
+                "The TXT records of {name} ({}) do not include the expected value. Publish the value from the domain's record and verify again.",
+                found.join(", ")
+            ),
+        }
+    }
+
+    /// The TXT values found instead, for the answer.
+    pub fn found(&self) -> &[String] {
+        match self {
+            NotVerified::WrongValue { found, .. } => found,
+            _ => &[],
+        }
+    }
+}
+
+impl Challenge {
+    /// Whether `answer`, the lookup of `domain`'s record, proves the claim.
+    pub fn judge(&self, domain: &EmailDomain, answer: &TxtAnswer) -> Result<(), NotVerified> {
+        let name = domain.record_name();
+        match answer {
+            TxtAnswer::Values(found) if self.found_in(found.iter().map(String::as_str)) => Ok(()),
+            TxtAnswer::Values(found) => Err(NotVerified::WrongValue {
+                name,
+                found: found.clone(),
+            }),
+            TxtAnswer::NoSuchName => Err(NotVerified::NoSuchName { name }),
+            TxtAnswer::NoRecords => Err(NotVerified::NoRecord { name }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,8 +299,8 @@ mod tests {
     }
 
     #[test]
-    fn lowercases_and_drops_the_root_dot() {
-        assert_eq!(domain(" Acme.COM. ").as_str(), "acme.com");
+    fn lowercases() {
+        assert_eq!(domain("Acme.COM").as_str(), "acme.com");
         assert_eq!(domain("mail.eu.acme.co.uk").as_str(), "mail.eu.acme.co.uk");
         assert_eq!(
             domain("xn--bcher-kva.example").as_str(),

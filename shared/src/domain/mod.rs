@@ -26,7 +26,7 @@ pub mod web;
 pub use acceptance::{NotInvitee, TokenRefused, answerable, may_answer};
 pub use budget::{Budget, OutOfTime};
 pub use change::{Change, ChangeKind, Subject};
-pub use email_domain::{Challenge, ClaimRules, EmailDomain, Unclaimable};
+pub use email_domain::{Challenge, ClaimRules, EmailDomain, NotVerified, TxtAnswer, Unclaimable};
 pub use handle::Handle;
 pub use identity::{EmailClaims, StoredEmail};
 pub use ids::{AuditId, EventId, InvitationId, OrgId, TeamId, UserId};

@@ -4,8 +4,9 @@ use http::StatusCode;
 use serde::Serialize;
 
 use crate::domain::{
-    Denied, FieldErrors, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending, OutOfTime,
-    ResendRefused, TokenRefused, TransferRefused, Unclaimable, Unusable, ValidationError,
+    Denied, FieldErrors, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending, NotVerified,
+    OutOfTime, ResendRefused, TokenRefused, TransferRefused, Unclaimable, Unusable,
+    ValidationError,
 };
 use crate::store::{Refusal, StoreError};
 
@@ -52,6 +53,10 @@ pub enum ApiError {
     OutOfTime(#[from] OutOfTime),
     #[error(transparent)]
     Unclaimable(#[from] Unclaimable),
+    #[error(transparent)]
+    NotVerified(#[from] NotVerified),
+    #[error(transparent)]
+    Dns(#[from] crate::dns::DnsError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -112,6 +117,9 @@ pub struct Problem {
     pub errors: Vec<FieldProblem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
+    /// The TXT values a domain's verification found instead of its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub found: Vec<String>,
 }
 
 /// What the answer says, before the request id is added.
@@ -123,8 +131,10 @@ pub struct Answer {
     pub errors: Vec<FieldProblem>,
     /// Seconds, for 429 and 503.
     pub retry_after: Option<u32>,
-    /// For 410: why the invitation can no longer be used.
+    /// For 410: why the invitation can no longer be used; for a domain not verified, why.
     pub reason: Option<&'static str>,
+    /// For a domain not verified: the TXT values found instead.
+    pub found: Vec<String>,
 }
 
 fn answer(
@@ -141,6 +151,7 @@ fn answer(
         errors: Vec::new(),
         retry_after: None,
         reason: None,
+        found: Vec::new(),
     }
 }
 
@@ -214,6 +225,25 @@ impl ApiError {
                 },
                 why.detail(),
             )]),
+            ApiError::NotVerified(why) => Answer {
+                reason: Some(why.reason()),
+                found: why.found().to_vec(),
+                ..answer(
+                    S::CONFLICT,
+                    "domain-not-verified",
+                    "Domain not verified",
+                    why.detail(),
+                )
+            },
+            ApiError::Dns(err) => Answer {
+                retry_after: Some(10),
+                ..answer(
+                    S::SERVICE_UNAVAILABLE,
+                    "dns-unavailable",
+                    "DNS lookup failed",
+                    format!("{err}; nothing changed. Try again in a moment."),
+                )
+            },
             ApiError::Store(err) => store_answer(err),
         }
     }
@@ -317,6 +347,12 @@ fn store_answer(err: &StoreError) -> Answer {
             "domain-exists",
             "Domain already added",
             "The organization already has this domain; verify it or remove it first.",
+        ),
+        StoreError::Refused(Refusal::DomainClaimed) => answer(
+            S::CONFLICT,
+            "domain-claimed",
+            "Domain verified elsewhere",
+            "Another organization has verified this domain. A domain belongs to one organization at a time.",
         ),
         StoreError::Refused(Refusal::NotPending) => not_pending_answer(),
         StoreError::Refused(Refusal::Limit(kind)) => limit_answer(*kind),

@@ -88,6 +88,7 @@ pub fn respond(request_id: &str, result: Result<Response<Body>, ApiError>) -> Re
         request_id: request_id.to_owned(),
         errors: answer.errors,
         reason: answer.reason,
+        found: answer.found,
     };
     let body = serde_json::to_string(&problem).unwrap_or_default();
     let mut response = build(answer.status, "application/problem+json", Body::Text(body));

@@ -85,6 +85,54 @@ impl Domain {
     }
 }
 
+/// The marker `DOMAINCLAIM#{domain}`: which organization the verified domain belongs to. It is
+/// written with the condition that no other organization holds it, in the transaction that
+/// verifies, so a domain is verified for one organization at a time under any concurrency
+/// (as handles are). It also sits in `gsi2` (`DOMAINCHECK`, by when its record was last seen),
+/// so the schedule finds the domains due for a check without a Scan.
+pub(super) struct DomainClaim;
+
+impl DomainClaim {
+    pub(super) fn key(domain: &EmailDomain) -> Item {
+        ItemBuilder::key(keys::domain_claim_pk(domain), keys::DOMAIN_CLAIM_SK).build()
+    }
+
+    fn to_item(org: &OrgId, domain: &EmailDomain, seen_at: Timestamp) -> Item {
+        let (gsi2pk, gsi2sk) = keys::domain_check_gsi2(domain, seen_at);
+        ItemBuilder::key(keys::domain_claim_pk(domain), keys::DOMAIN_CLAIM_SK)
+            .s("entity", "domain_claim")
+            .s("org_id", org.as_str())
+            .s("domain", domain.as_str())
+            .s("seen_at", seen_at.to_rfc3339())
+            .s(keys::GSI2PK, gsi2pk)
+            .s(keys::GSI2SK, gsi2sk)
+            .build()
+    }
+
+    /// The marker holds the domain for `org`.
+    fn held_by(org: &OrgId) -> Condition {
+        Condition::new(
+            Expr::new("org_id = :org").value(":org", s(org.as_str())),
+            Refusal::Changed,
+        )
+    }
+}
+
+impl Domain {
+    /// For an organization's deletion: the claim marker of a domain item (as its listing
+    /// projects it) that is verified.
+    pub(super) fn claim_to_free(item: &Item) -> StoreResult<Option<Item>> {
+        let r = Reader(item);
+        if r.opt_s("entity")?.as_deref() != Some("domain")
+            || r.opt_s("status")?.as_deref() != Some(DomainStatus::Verified.as_str())
+        {
+            return Ok(None);
+        }
+        let domain = r.parsed("domain", |d| EmailDomain::parse("domain", d).ok())?;
+        Ok(Some(DomainClaim::key(&domain)))
+    }
+}
+
 fn domain_change(kind: ChangeKind, domain: &Domain) -> Change {
     Change {
         kind,
@@ -173,14 +221,77 @@ impl Store {
         .await
     }
 
-    /// Removes a domain as read; `Refusal::Gone` if another request removed it first.
+    /// Marks a domain verified for its organization, taking its claim marker: refused with
+    /// `DomainClaimed` if another organization holds it. Verifying again refreshes when the
+    /// record was last seen.
+    pub async fn verify_domain(&self, domain: &Domain, op: &Op) -> StoreResult<Domain> {
+        let org = &domain.org_id;
+        let verified = Domain {
+            status: DomainStatus::Verified,
+            verified_at: Some(domain.verified_at.unwrap_or(op.at)),
+            ..domain.clone()
+        };
+        let mut tx = Tx::new(self);
+        tx.put(
+            DomainClaim::to_item(org, &domain.domain, op.at),
+            Some(Condition::new(
+                Expr::new("attribute_not_exists(pk) OR org_id = :org")
+                    .value(":org", s(org.as_str())),
+                Refusal::DomainClaimed,
+            )),
+        )?;
+        tx.put(
+            verified.to_item(),
+            Some(Condition::new(
+                Expr::new("attribute_exists(pk) AND #status = :status")
+                    .name("#status", "status")
+                    .value(":status", s(domain.status.as_str())),
+                Refusal::Gone,
+            )),
+        )?;
+        tx.check(Organization::key(org), Organization::is_active())?;
+        if domain.status == DomainStatus::Pending {
+            history::record(
+                &mut tx,
+                &domain_change(ChangeKind::DomainVerified, &verified),
+                op,
+                self.retention,
+            )?;
+        }
+        tx.commit("verify a domain").await?;
+        Ok(verified)
+    }
+
+    /// The organization a verified domain belongs to, if any.
+    pub async fn domain_owner(&self, domain: &EmailDomain) -> StoreResult<Option<OrgId>> {
+        let found = self
+            .get_item(DomainClaim::key(domain), "read a domain's claim")
+            .await?;
+        found
+            .map(|item| Reader(&item).parsed("org_id", OrgId::parse))
+            .transpose()
+    }
+
+    /// Removes a domain as read, and its claim if it is verified; `Refusal::Gone` if another
+    /// request removed or changed it first.
     pub async fn remove_domain(&self, domain: &Domain, op: &Op) -> StoreResult<()> {
         let org = &domain.org_id;
         let mut tx = Tx::new(self);
         tx.delete(
             Domain::key(org, &domain.domain),
-            Some(Condition::present(Refusal::Gone)),
+            Some(Condition::new(
+                Expr::new("attribute_exists(pk) AND #status = :status")
+                    .name("#status", "status")
+                    .value(":status", s(domain.status.as_str())),
+                Refusal::Gone,
+            )),
         )?;
+        if domain.status == DomainStatus::Verified {
+            tx.delete(
+                DomainClaim::key(&domain.domain),
+                Some(DomainClaim::held_by(org)),
+            )?;
+        }
         tx.update(
             Organization::key(org),
             Expr::new("ADD domain_count :minus").value(":minus", n(-1)),

@@ -121,6 +121,22 @@ pub fn domain_sk(domain: &EmailDomain) -> String {
     format!("{DOMAIN_PREFIX}{domain}")
 }
 
+/// The marker that gives a verified domain to one organization at a time.
+pub fn domain_claim_pk(domain: &EmailDomain) -> String {
+    format!("{DOMAIN_CLAIM_PK_PREFIX}{domain}")
+}
+pub const DOMAIN_CLAIM_PK_PREFIX: &str = "DOMAINCLAIM#";
+pub const DOMAIN_CLAIM_SK: &str = "DOMAINCLAIM";
+/// Verified domains by when their record was last seen (index `gsi2`): what the schedule's
+/// re-verification reads, oldest first.
+pub const DOMAIN_CHECK_GSI2PK: &str = "DOMAINCHECK";
+pub fn domain_check_gsi2(domain: &EmailDomain, seen_at: Timestamp) -> (String, String) {
+    (
+        DOMAIN_CHECK_GSI2PK.to_owned(),
+        format!("{seen_at}#{domain}"),
+    )
+}
+
 /// Invitation emails sent by an organization on the UTC day (`YYYY-MM-DD`) of `at`.
 pub fn mail_counter_sk(at: Timestamp) -> String {
     format!("COUNTER#MAIL#{}", &at.to_rfc3339()[..10])

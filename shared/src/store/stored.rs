@@ -16,6 +16,7 @@ pub const PARTITION_PREFIXES: &[&str] = &[
     "INVTOKEN#",
     "INVITEE#",
     "EXPIRY#",
+    "DOMAINCLAIM#",
 ];
 
 /// Whose history an audit entry or event record belongs to.
@@ -80,6 +81,10 @@ pub enum Stored {
         org: String,
         domain: String,
     },
+    /// The marker that gives a verified domain to one organization.
+    DomainClaim {
+        domain: String,
+    },
     InvitationToken {
         hash: String,
     },
@@ -112,6 +117,9 @@ impl Stored {
         match kind {
             "USER" if sk == keys::PROFILE_SK => Stored::Profile { user: owned(id) },
             "HANDLE" if sk == keys::HANDLE_SK => Stored::Handle { handle: owned(id) },
+            "DOMAINCLAIM" if sk == keys::DOMAIN_CLAIM_SK => {
+                Stored::DomainClaim { domain: owned(id) }
+            }
             "INVTOKEN" if sk == keys::INVITATION_TOKEN_SK => {
                 Stored::InvitationToken { hash: owned(id) }
             }
@@ -200,7 +208,7 @@ impl Stored {
             Stored::TeamName { name, .. } => name == id,
             Stored::TeamMember { team, user, .. } => team == id || user == id,
             Stored::Invitation { invitation, .. } => invitation == id,
-            Stored::Domain { domain, .. } => domain == id,
+            Stored::Domain { domain, .. } | Stored::DomainClaim { domain } => domain == id,
             _ => false,
         }
     }
@@ -221,6 +229,7 @@ impl Stored {
             Stored::MailCounter { .. } => "email counter",
             Stored::Tally { .. } => "count shard",
             Stored::Domain { .. } => "domain",
+            Stored::DomainClaim { .. } => "domain claim marker",
             Stored::InvitationToken { .. } => "invitation token",
             Stored::Audit { .. } => "audit entry",
             Stored::Event { .. } => "event record",

@@ -131,7 +131,7 @@ async fn populate(stack: &Stack) -> World {
         .expect("id")
         .to_owned();
     let domain = format!("{}.example", short_id());
-    let (status, _) = stack
+    let (status, added) = stack
         .post(
             &owner,
             format!("/orgs/{org_id}/domains"),
@@ -139,6 +139,12 @@ async fn populate(stack: &Stack) -> World {
         )
         .await;
     assert_eq!(status, 201, "adding {domain}");
+    // Its record is published, so that an owner's verification succeeds.
+    let record = &added["record"];
+    stack.dns.publish(
+        record["name"].as_str().expect("name"),
+        &[record["value"].as_str().expect("value")],
+    );
     let stranger = person("stranger");
     World {
         org_id,
