@@ -2,6 +2,7 @@
 //! binary in `src/bin` is a thin `main`, and tests and the local server call the very same code.
 
 pub mod access;
+pub mod delivery;
 pub mod expiry;
 pub mod handlers;
 pub mod routes;

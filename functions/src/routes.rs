@@ -131,6 +131,9 @@ pub const STREAM_FUNCTIONS: &[&str] = &["publish-events"];
 /// The functions that no HTTP route reaches: an EventBridge schedule invokes them. Tests hold
 /// the binaries and the template's schedules to this list as they hold routes to `ROUTES`.
 pub const SCHEDULED_FUNCTIONS: &[&str] = &["expire-invitations"];
+/// The functions that no HTTP route reaches: a rule on the default EventBridge bus invokes
+/// them with SES's events. Tests hold the binaries and the template's rules to this list.
+pub const SES_EVENT_FUNCTIONS: &[&str] = &["record-delivery"];
 /// The functions that no HTTP route reaches: a Cognito user pool invokes them as its triggers.
 /// Tests hold the binaries and the template's Cognito permissions to this list.
 pub const COGNITO_TRIGGERS: &[&str] = &["token-claims"];
@@ -217,6 +220,7 @@ mod tests {
             "routes": routes,
             "streamFunctions": STREAM_FUNCTIONS,
             "scheduledFunctions": SCHEDULED_FUNCTIONS,
+            "sesEventFunctions": SES_EVENT_FUNCTIONS,
             "cognitoTriggers": COGNITO_TRIGGERS,
         });
         serde_json::to_string_pretty(&doc).unwrap() + "\n"

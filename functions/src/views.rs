@@ -3,7 +3,9 @@
 use serde::Serialize;
 
 use orgs_shared::domain::metadata::Object;
-use orgs_shared::domain::{Metadata, Role, Timestamp, visible_billing_email, visible_metadata};
+use orgs_shared::domain::{
+    DeliveryStatus, Metadata, Role, Timestamp, visible_billing_email, visible_metadata,
+};
 use orgs_shared::store::{AuditEntry, Domain, Invitation, Membership, Organization, Team, User};
 
 #[derive(Debug, Serialize)]
@@ -148,6 +150,39 @@ pub struct InvitationView<'a> {
     pub created_at: String,
     pub sent_at: String,
     pub updated_at: String,
+    /// What SES last reported about the email of its latest sending: for its organization's
+    /// admins and owners, never the invitee (`list-my-invitations` leaves it out).
+    pub delivery: Option<DeliveryView<'a>>,
+}
+
+/// An invitation email's delivery, as SES reported it.
+#[derive(Debug, Serialize)]
+pub struct DeliveryView<'a> {
+    pub status: &'static str,
+    /// For a bounce: SES's `Permanent`, `Transient` or `Undetermined`, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounce_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bounce_sub_type: Option<&'a str>,
+    pub reported_at: String,
+}
+
+impl<'a> DeliveryView<'a> {
+    fn new((status, at): &'a (DeliveryStatus, Timestamp)) -> Self {
+        let (bounce_type, bounce_sub_type) = match status {
+            DeliveryStatus::Bounced {
+                bounce_type,
+                sub_type,
+            } => (Some(bounce_type.as_str()), Some(sub_type.as_str())),
+            _ => (None, None),
+        };
+        Self {
+            status: status.as_str(),
+            bounce_type,
+            bounce_sub_type,
+            reported_at: at.to_rfc3339(),
+        }
+    }
 }
 
 impl<'a> InvitationView<'a> {
@@ -172,6 +207,7 @@ impl<'a> InvitationView<'a> {
             created_at: invitation.created_at.to_rfc3339(),
             sent_at: invitation.sent_at.to_rfc3339(),
             updated_at: invitation.updated_at.to_rfc3339(),
+            delivery: invitation.delivery.as_ref().map(DeliveryView::new),
         }
     }
 }

@@ -27,6 +27,12 @@ pub struct InvitationSettings {
     /// How long an invitation lasts that does not say (`expires_in_days`).
     pub ttl_seconds: i64,
     pub mail_from: String,
+    /// The SES configuration set every email goes out with (`ORGS_SES_CONFIGURATION_SET`):
+    /// its events report each email's delivery. Unset, emails carry their tags but SES reports
+    /// nothing.
+    pub configuration_set: Option<String>,
+    /// Whether an invitation's replies go to the inviter's verified address (`Reply-To`).
+    pub reply_to_inviter: bool,
 }
 
 impl Default for InvitationSettings {
@@ -36,6 +42,8 @@ impl Default for InvitationSettings {
             redirect_origins: RedirectOrigins::default(),
             ttl_seconds: 7 * 24 * 3600,
             mail_from: "no-reply@orgs.local".into(),
+            configuration_set: None,
+            reply_to_inviter: true,
         }
     }
 }
@@ -91,6 +99,19 @@ fn number<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, Con
     }
 }
 
+/// `true` or `false`; unset or empty, the default.
+fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match var(name).as_deref() {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(raw) => Err(ConfigError::Invalid {
+            name,
+            reason: format!("{raw:?} is neither true nor false"),
+        }),
+    }
+}
+
 impl Config {
     pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024;
 
@@ -115,6 +136,15 @@ impl Config {
                 members_per_org: number("ORGS_MAX_MEMBERS", limits.members_per_org)?,
                 metadata_bytes: number("ORGS_MAX_METADATA_BYTES", limits.metadata_bytes)?,
                 domains_per_org: number("ORGS_MAX_DOMAINS", limits.domains_per_org)?,
+                orgs_per_owner: number("ORGS_MAX_ORGS_PER_OWNER", limits.orgs_per_owner)?,
+                invitation_emails_per_person_per_day: number(
+                    "ORGS_MAX_INVITATION_EMAILS_PER_PERSON_PER_DAY",
+                    limits.invitation_emails_per_person_per_day,
+                )?,
+                invitation_emails_per_new_org: number(
+                    "ORGS_MAX_INVITATION_EMAILS_NEW_ORG",
+                    limits.invitation_emails_per_new_org,
+                )?,
             },
             dns: DnsSettings {
                 resolver: match var("ORGS_DNS_RESOLVER") {
@@ -147,6 +177,11 @@ impl Config {
                 },
                 ttl_seconds: number("ORGS_INVITATION_TTL_SECONDS", invitations.ttl_seconds)?,
                 mail_from: var("ORGS_MAIL_FROM").unwrap_or(invitations.mail_from),
+                configuration_set: var("ORGS_SES_CONFIGURATION_SET"),
+                reply_to_inviter: flag(
+                    "ORGS_INVITATION_REPLY_TO_INVITER",
+                    invitations.reply_to_inviter,
+                )?,
             },
             table_name: var("ORGS_TABLE_NAME").ok_or(ConfigError::Missing("ORGS_TABLE_NAME"))?,
             max_body_bytes: number("ORGS_MAX_BODY_BYTES", Self::DEFAULT_MAX_BODY_BYTES)?,
@@ -234,7 +269,8 @@ impl App {
         let mailer = Mailer::new(
             aws_sdk_sesv2::Client::new(sdk),
             config.invitations.mail_from.clone(),
-        );
+        )
+        .with_configuration_set(config.invitations.configuration_set.clone());
         Self {
             store,
             mailer,

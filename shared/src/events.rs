@@ -3,8 +3,11 @@
 //! Every change writes an event record in its own transaction (`store/history.rs`); the table's
 //! stream carries those records to the `publish-events` function, which hands them to
 //! [`Publisher::publish`]. That calls `PutEvents` with at most 10 entries, retries only the
-//! entries that failed, with backoff, and says which entry was the first it could not publish,
-//! so that the caller can have the stream deliver again from exactly there.
+//! entries that failed for a reason that may pass (throttling, a failure inside EventBridge, no
+//! answer), with backoff, and says which entry was the first it could not publish, so that the
+//! caller can have the stream deliver again from exactly there. An entry EventBridge refuses
+//! for good (access denied, a malformed or too large entry; `domain::publishing`) is not retried:
+//! the caller sends its record to the dead-letter queue and the stream moves on.
 
 use std::ops::Range;
 use std::time::Duration;
@@ -13,8 +16,11 @@ use aws_config::SdkConfig;
 use aws_sdk_eventbridge::primitives::DateTime;
 use aws_sdk_eventbridge::types::{PutEventsRequestEntry, PutEventsResultEntry};
 
+use aws_sdk_eventbridge::error::ProvideErrorMetadata;
+
 use crate::app::ConfigError;
-use crate::domain::Timestamp;
+use crate::domain::publishing::MAX_PUT_EVENTS_BYTES;
+use crate::domain::{PublishFailure, Timestamp, entry_size, publish_failure};
 
 /// The `source` of every event.
 pub const SOURCE: &str = "orgs";
@@ -51,6 +57,32 @@ pub enum PublishError {
     Build(#[source] Source),
     #[error("could not send a record to the dead-letter queue")]
     DeadLetter(#[source] Source),
+}
+
+impl Outgoing {
+    /// Its size as EventBridge counts it (see `domain::publishing`).
+    pub fn size(&self) -> usize {
+        entry_size(SOURCE, &self.detail_type, &self.detail)
+    }
+}
+
+/// An entry EventBridge will never take as it is; its record belongs in the dead-letter queue.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("EventBridge refused the entry for good: {code}: {message}")]
+pub struct Rejected {
+    /// The entry's position in the slice given to [`Publisher::publish`].
+    pub position: usize,
+    pub code: String,
+    pub message: String,
+}
+
+/// What became of the entries given to [`Publisher::publish`].
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Entries refused for good, in order; only those before `unpublished.first`, if set.
+    pub rejected: Vec<Rejected>,
+    /// Set when an entry could not be published yet, after the retries.
+    pub unpublished: Option<Unpublished>,
 }
 
 /// What is left after the retries: `first` is the position (in the slice given to
@@ -116,18 +148,26 @@ impl EventsConfig {
 }
 
 /// Splits entries, in stream order, into consecutive groups for `PutEvents`: at most
-/// [`MAX_ENTRIES`] each, and never two entries of the same stream in one group. EventBridge
-/// does not order the entries of one call, and a failed entry is retried after its neighbours
-/// succeeded; so a later event of an organization is only sent once the earlier one is in.
+/// [`MAX_ENTRIES`] and [`MAX_PUT_EVENTS_BYTES`] each (an entry larger than that alone), and
+/// never two entries of the same stream in one group. EventBridge does not order the entries
+/// of one call, and a failed entry is retried after its neighbours succeeded; so a later event
+/// of an organization is only sent once the earlier one is in.
 pub fn groups(entries: &[Outgoing]) -> Vec<Range<usize>> {
     let mut groups = Vec::new();
     let mut start = 0;
+    let mut bytes = 0;
     for (i, entry) in entries.iter().enumerate() {
         let current = &entries[start..i];
-        if current.len() == MAX_ENTRIES || current.iter().any(|e| e.stream == entry.stream) {
+        let too_big = !current.is_empty() && bytes + entry.size() > MAX_PUT_EVENTS_BYTES;
+        if current.len() == MAX_ENTRIES
+            || too_big
+            || current.iter().any(|e| e.stream == entry.stream)
+        {
             groups.push(start..i);
             start = i;
+            bytes = 0;
         }
+        bytes += entry.size();
     }
     if start < entries.len() {
         groups.push(start..entries.len());
@@ -135,30 +175,48 @@ pub fn groups(entries: &[Outgoing]) -> Vec<Range<usize>> {
     groups
 }
 
-/// Of the entries just sent (`sent`, positions in the group), those EventBridge did not accept,
-/// and the first refusal. Results come back in the order of the request's entries.
-fn refused(
-    sent: &[usize],
-    results: &[PutEventsResultEntry],
-) -> Result<(Vec<usize>, Option<PublishError>), PublishError> {
+/// What one `PutEvents` answer says of the entries just sent (`sent`, positions in the group).
+#[derive(Debug, Default)]
+struct Refusals {
+    /// Refused for a reason that may pass: sent again.
+    retry: Vec<usize>,
+    /// The first of those refusals.
+    first: Option<PublishError>,
+    /// Refused for good.
+    rejected: Vec<Rejected>,
+}
+
+/// Sorts the entries EventBridge did not accept by whether a retry may help. Results come back
+/// in the order of the request's entries.
+fn refused(sent: &[usize], results: &[PutEventsResultEntry]) -> Result<Refusals, PublishError> {
     if results.len() != sent.len() {
         return Err(PublishError::Mismatch {
             sent: sent.len(),
             answered: results.len(),
         });
     }
-    let mut failed = Vec::new();
-    let mut first = None;
-    for (position, result) in sent.iter().zip(results) {
-        if let Some(code) = result.error_code() {
-            failed.push(*position);
-            first.get_or_insert_with(|| PublishError::Refused {
+    let mut refusals = Refusals::default();
+    for (&position, result) in sent.iter().zip(results) {
+        let Some(code) = result.error_code() else {
+            continue;
+        };
+        let message = result.error_message().unwrap_or_default().to_owned();
+        match publish_failure(Some(code), None) {
+            PublishFailure::Permanent => refusals.rejected.push(Rejected {
+                position,
                 code: code.to_owned(),
-                message: result.error_message().unwrap_or_default().to_owned(),
-            });
+                message,
+            }),
+            PublishFailure::Transient => {
+                refusals.retry.push(position);
+                refusals.first.get_or_insert_with(|| PublishError::Refused {
+                    code: code.to_owned(),
+                    message,
+                });
+            }
         }
     }
-    Ok((failed, first))
+    Ok(refusals)
 }
 
 #[derive(Clone, Debug)]
@@ -210,26 +268,57 @@ impl Publisher {
     }
 
     /// Publishes `entries` in order, group by group (see [`groups`]). Stops at the first group
-    /// that still has a failed entry after the retries, and names that entry.
-    pub async fn publish(&self, entries: &[Outgoing]) -> Result<(), Unpublished> {
+    /// that still has an entry that may pass after the retries, and names that entry. Entries
+    /// refused for good are named in [`Outcome::rejected`] and not retried.
+    pub async fn publish(&self, entries: &[Outgoing]) -> Outcome {
+        let mut outcome = Outcome::default();
         for range in groups(entries) {
-            self.put_group(&entries[range.clone()])
-                .await
-                .map_err(|u| Unpublished {
-                    first: range.start + u.first,
-                    error: u.error,
-                })?;
+            let (rejected, unpublished) = self.put_group(&entries[range.clone()]).await;
+            outcome
+                .rejected
+                .extend(rejected.into_iter().map(|r| Rejected {
+                    position: range.start + r.position,
+                    ..r
+                }));
+            if let Some(unpublished) = unpublished {
+                let first = range.start + unpublished.first;
+                // The stream delivers those after `first` again; they are judged then.
+                outcome.rejected.retain(|r| r.position < first);
+                outcome.unpublished = Some(Unpublished {
+                    first,
+                    error: unpublished.error,
+                });
+                break;
+            }
         }
-        Ok(())
+        outcome
     }
 
-    /// One `PutEvents` call, then again for only the entries that failed, with backoff.
-    async fn put_group(&self, group: &[Outgoing]) -> Result<(), Unpublished> {
-        let mut pending: Vec<usize> = (0..group.len()).collect();
+    /// One `PutEvents` call, then again for only the entries that failed for a reason that may
+    /// pass, with backoff. Returns the entries refused for good, in order, and the first entry
+    /// still unpublished after the retries.
+    async fn put_group(&self, group: &[Outgoing]) -> (Vec<Rejected>, Option<Unpublished>) {
+        let mut rejected = Vec::new();
+        let mut pending: Vec<usize> = Vec::new();
+        for (i, event) in group.iter().enumerate() {
+            // EventBridge would refuse the whole call; no need to ask.
+            if event.size() > MAX_PUT_EVENTS_BYTES {
+                rejected.push(Rejected {
+                    position: i,
+                    code: "EntryTooLarge".to_owned(),
+                    message: format!(
+                        "{} bytes, over the {MAX_PUT_EVENTS_BYTES} PutEvents takes",
+                        event.size()
+                    ),
+                });
+            } else {
+                pending.push(i);
+            }
+        }
         let mut last_error = None;
         for attempt in 0..self.retry.attempts.max(1) {
             if pending.is_empty() {
-                return Ok(());
+                break;
             }
             tokio::time::sleep(self.retry.delay(attempt)).await;
             let entries = pending.iter().map(|&i| self.entry(&group[i])).collect();
@@ -240,12 +329,30 @@ impl Publisher {
                 .send()
                 .await;
             let error = match answer {
-                Err(err) => PublishError::Unavailable(Box::new(err)),
+                Err(err) => {
+                    let status = err.raw_response().map(|r| r.status().as_u16());
+                    match publish_failure(err.code(), status) {
+                        PublishFailure::Transient => PublishError::Unavailable(Box::new(err)),
+                        // Access denied, or a request that never validates: the same for
+                        // every entry of the call, however often it is sent.
+                        PublishFailure::Permanent => {
+                            let code = err.code().unwrap_or("unknown").to_owned();
+                            let message = crate::app::error_chain(&err);
+                            rejected.extend(pending.drain(..).map(|position| Rejected {
+                                position,
+                                code: code.clone(),
+                                message: message.clone(),
+                            }));
+                            break;
+                        }
+                    }
+                }
                 Ok(out) => match refused(&pending, out.entries()) {
-                    Ok((failed, error)) => {
-                        pending = failed;
-                        match error {
-                            None => return Ok(()),
+                    Ok(refusals) => {
+                        rejected.extend(refusals.rejected);
+                        pending = refusals.retry;
+                        match refusals.first {
+                            None => break,
                             Some(error) => error,
                         }
                     }
@@ -261,10 +368,12 @@ impl Publisher {
             );
             last_error = Some(error);
         }
-        match (pending.first(), last_error) {
-            (Some(&first), Some(error)) => Err(Unpublished { first, error }),
-            _ => Ok(()),
-        }
+        rejected.sort_by_key(|r| r.position);
+        let unpublished = match (pending.first(), last_error) {
+            (Some(&first), Some(error)) => Some(Unpublished { first, error }),
+            _ => None,
+        };
+        (rejected, unpublished)
     }
 
     /// Keeps a record that can never be published in the dead-letter queue, for a person to
@@ -315,20 +424,36 @@ mod tests {
     }
 
     #[test]
-    fn only_refused_entries_are_sent_again() {
+    fn only_entries_refused_for_a_passing_reason_are_sent_again() {
         let ok = PutEventsResultEntry::builder().event_id("e").build();
         let throttled = PutEventsResultEntry::builder()
             .error_code("ThrottlingException")
             .error_message("slow down")
             .build();
-        let (failed, error) =
-            refused(&[0, 2, 5], &[ok.clone(), throttled.clone(), throttled]).unwrap();
-        assert_eq!(failed, [2, 5]);
+        let malformed = PutEventsResultEntry::builder()
+            .error_code("MalformedDetail")
+            .error_message("Detail is malformed.")
+            .build();
+        let refusals = refused(
+            &[0, 2, 5, 7],
+            &[ok.clone(), throttled.clone(), malformed, throttled],
+        )
+        .unwrap();
+        assert_eq!(refusals.retry, [2, 7]);
         assert!(
-            matches!(error, Some(PublishError::Refused { code, .. }) if code == "ThrottlingException")
+            matches!(refusals.first, Some(PublishError::Refused { code, .. }) if code == "ThrottlingException")
         );
-        let (failed, error) = refused(&[1], &[ok]).unwrap();
-        assert!(failed.is_empty() && error.is_none());
+        assert_eq!(
+            refusals.rejected,
+            [Rejected {
+                position: 5,
+                code: "MalformedDetail".into(),
+                message: "Detail is malformed.".into()
+            }]
+        );
+        let refusals = refused(&[1], &[ok]).unwrap();
+        assert!(refusals.retry.is_empty() && refusals.first.is_none());
+        assert!(refusals.rejected.is_empty());
         assert!(matches!(
             refused(&[0, 1], &[]),
             Err(PublishError::Mismatch {
@@ -336,6 +461,24 @@ mod tests {
                 answered: 0
             })
         ));
+    }
+
+    #[test]
+    fn a_group_holds_at_most_what_one_call_takes_and_a_too_large_entry_stands_alone() {
+        let sized = |stream: &str, n: usize, bytes: usize| Outgoing {
+            detail: "x".repeat(bytes),
+            ..event(stream, n)
+        };
+        let third = MAX_PUT_EVENTS_BYTES / 3;
+        let entries = vec![
+            sized("a", 0, third),
+            sized("b", 1, third),
+            // Would make the group larger than one call takes.
+            sized("c", 2, third),
+            sized("d", 3, MAX_PUT_EVENTS_BYTES + 1),
+            sized("e", 4, 10),
+        ];
+        assert_eq!(groups(&entries), vec![0..2, 2..3, 3..4, 4..5]);
     }
 
     #[test]

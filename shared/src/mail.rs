@@ -3,9 +3,11 @@
 //! that people typed can never become markup.
 
 use askama::Template;
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use aws_sdk_sesv2::operation::get_suppressed_destination::GetSuppressedDestinationError;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageTag};
 
 use crate::domain::Timestamp;
+use crate::domain::delivery::{Suppressed, is_tag_text};
 
 /// Everything an invitation email shows.
 #[derive(Clone, Debug)]
@@ -20,6 +22,11 @@ pub struct InvitationEmail<'a> {
     /// The accept link, with the token in it.
     pub link: &'a str,
     pub expires_at: Timestamp,
+    /// SES message tags that lead a delivery report back to the invitation
+    /// (`domain::delivery::message_tags`).
+    pub tags: &'a [(&'static str, String)],
+    /// Where replies go: the inviter's verified address, unless configured off.
+    pub reply_to: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -56,6 +63,8 @@ pub enum MailError {
     Build(#[from] aws_sdk_sesv2::error::BuildError),
     #[error("SES refused or did not answer")]
     Send(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("SES did not say whether the address is suppressed")]
+    SuppressionCheck(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The subject, HTML and text of an invitation.
@@ -94,6 +103,9 @@ pub fn render(email: &InvitationEmail<'_>) -> Result<(String, String, String), M
 pub struct Mailer {
     client: aws_sdk_sesv2::Client,
     from: String,
+    /// The SES configuration set every email is sent with: it publishes delivery events and
+    /// suppresses bounced and complained addresses (`ORGS_SES_CONFIGURATION_SET`).
+    configuration_set: Option<String>,
     /// Local development only: print each email's recipient and link, so a person trying the
     /// service can follow it. Never set in a deployed function (the link holds a secret).
     echo_links: bool,
@@ -114,7 +126,45 @@ impl Mailer {
         Self {
             client: aws_sdk_sesv2::Client::from_conf(config.build()),
             from: from.into(),
+            configuration_set: None,
             echo_links: false,
+        }
+    }
+
+    /// Sends every email with this configuration set.
+    pub fn with_configuration_set(self, name: Option<String>) -> Self {
+        Self {
+            configuration_set: name,
+            ..self
+        }
+    }
+
+    /// Whether `address` is on the account's suppression list (SES v2
+    /// `GetSuppressedDestination`; "not found" means it is not).
+    pub async fn check_suppressed(&self, address: &str) -> Result<Option<Suppressed>, MailError> {
+        match self
+            .client
+            .get_suppressed_destination()
+            .email_address(address)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(Suppressed {
+                address: address.to_owned(),
+                reason: out
+                    .suppressed_destination()
+                    .map(|d| d.reason().as_str().to_owned())
+                    .unwrap_or_default(),
+            })),
+            Err(err)
+                if matches!(
+                    err.as_service_error(),
+                    Some(GetSuppressedDestinationError::NotFoundException(_))
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(MailError::SuppressionCheck(Box::new(err))),
         }
     }
 
@@ -131,11 +181,21 @@ impl Mailer {
             .subject(utf8(subject)?)
             .body(Body::builder().html(utf8(html)?).text(utf8(text)?).build())
             .build();
+        let mut tags = Vec::new();
+        for (name, value) in email.tags {
+            // A tag SES would refuse would refuse the whole email: leave it out instead.
+            if is_tag_text(name) && is_tag_text(value) {
+                tags.push(MessageTag::builder().name(*name).value(value).build()?);
+            }
+        }
         self.client
             .send_email()
             .from_email_address(&self.from)
             .destination(Destination::builder().to_addresses(email.to).build())
+            .set_reply_to_addresses(email.reply_to.map(|address| vec![address.to_owned()]))
             .content(EmailContent::builder().simple(message).build())
+            .set_configuration_set_name(self.configuration_set.clone())
+            .set_email_tags(Some(tags))
             .send()
             .await
             .map_err(|e| MailError::Send(Box::new(e)))?;
@@ -161,6 +221,8 @@ mod tests {
             note,
             link: "https://app.example/invite?token=abc",
             expires_at: Timestamp::parse("2026-11-29T10:00:00.000Z").unwrap(),
+            tags: &[],
+            reply_to: None,
         }
     }
 

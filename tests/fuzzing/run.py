@@ -150,6 +150,12 @@ def run_server(args, role: str, tokens: dict, venv_bin: Path, out: Path, aws_end
         # The origin of the `redirect_url` example in infra/openapi.yaml, so that invitations
         # with their own page are made too, not only refused.
         "ORGS_INVITE_REDIRECT_ORIGINS": "https://app.example.com",
+        # One owner creates an organization for every rebuild of the fixture and invites into
+        # each: the per-person and first-day limits would otherwise stop the rebuilds, not the
+        # requests under test. The per-organization limits stay as deployed.
+        "ORGS_MAX_ORGS_PER_OWNER": "100000",
+        "ORGS_MAX_INVITATION_EMAILS_PER_PERSON_PER_DAY": "1000000",
+        "ORGS_MAX_INVITATION_EMAILS_NEW_ORG": "1000000",
     }
     log = open(out / "server.log", "w")
     server = subprocess.Popen([args.bin_dir / "orgs-local"], env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 
 import requests
@@ -155,6 +156,21 @@ class TableWrites:
             records.extend(page)
             if len(page) < 1000:
                 return records
+
+
+# What `record-delivery` writes on an invitation when SES reports on an email sent earlier.
+DELIVERY_ATTRIBUTES = re.compile(r"(delivery|bounce)_.*")
+
+
+def is_delivery_report(record: dict) -> bool:
+    """A write of SES's report on an earlier email (`record-delivery`, asynchronous): it changed
+    only an invitation's delivery attributes, so no request of the fuzzer made it."""
+    data = record["dynamodb"]
+    old, new = data.get("OldImage"), data.get("NewImage")
+    if old is None or new is None:
+        return False
+    changed = {n for n in old.keys() | new.keys() if old.get(n) != new.get(n)}
+    return bool(changed) and all(DELIVERY_ATTRIBUTES.fullmatch(n) for n in changed)
 
 
 def describe_writes(records: list[dict], limit: int = 5) -> list[str]:

@@ -11,10 +11,16 @@
 //! - A `PutItem`, `UpdateItem` or `DeleteItem` on a held item, or a `BatchWriteItem` with an
 //!   entry on one, is refused with `TransactionConflictException`, and none of it is written.
 //!
+//! - A transaction sent again with the `ClientRequestToken` of one still being applied (the
+//!   SDK's retry after a timeout) gets `TransactionInProgressException`, as from DynamoDB; once
+//!   the first is answered, a repeat goes to moto, which answers it as it answered the first
+//!   (`idempotent_transactions` in `tests/moto_server.py`) at once, holding nothing. A transaction goes on once it
+//!   arrives, whether or not its client waits for the answer.
+//!
 //! Reads pass untouched: DynamoDB serves the last committed state to a read during a
 //! transaction. Items are named by the table's key, `pk` and `sk`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -48,6 +54,8 @@ pub struct ConflictCounts {
     pub cancelled: u64,
     /// Single-item and batch writes refused with `TransactionConflictException`.
     pub refused_writes: u64,
+    /// Repeats refused with `TransactionInProgressException`.
+    pub in_progress: u64,
 }
 
 /// One item: its table and its key, as canonical JSON.
@@ -57,6 +65,11 @@ type ItemId = (String, String);
 struct State {
     /// Each held item, with the number of the transaction holding it.
     held: HashMap<ItemId, u64>,
+    /// The `ClientRequestToken` of each transaction not answered yet.
+    in_progress: HashSet<String>,
+    /// The `ClientRequestToken` of each transaction answered: a repeat is answered at once, as
+    /// DynamoDB answers it from what it remembers, without holding anything.
+    answered: HashSet<String>,
     next_transaction: u64,
     counts: ConflictCounts,
 }
@@ -295,15 +308,37 @@ async fn transact(
     request: &Value,
 ) -> Answer {
     let items = transaction_items(request);
+    let token = request["ClientRequestToken"].as_str().map(str::to_owned);
     let started = tokio::time::Instant::now();
     let window = *shared.window.lock().unwrap_or_else(PoisonError::into_inner);
     let mut releases = shared.releases.clone();
     releases.mark_unchanged();
+    let answered_before = token
+        .as_ref()
+        .is_some_and(|token| shared.state().answered.contains(token));
+    if answered_before {
+        // moto answers the repeat as it answered the first, and it holds nothing.
+        return forward(&shared.upstream, parts, body).await;
+    }
     let transaction = {
         let mut state = shared.state();
+        if let Some(token) = &token {
+            if state.in_progress.contains(token) {
+                state.counts.in_progress += 1;
+                return dynamo_error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("{DYNAMO}TransactionInProgressException"),
+                    json!({ "message": "The transaction with the given request token is already in progress." }),
+                );
+            }
+            state.in_progress.insert(token.clone());
+        }
         let conflicts: Vec<bool> = items.iter().map(|i| state.held.contains_key(i)).collect();
         if conflicts.contains(&true) {
             state.counts.cancelled += 1;
+            if let Some(token) = &token {
+                state.in_progress.remove(token);
+            }
             drop(state);
             return cancelled(&conflicts);
         }
@@ -319,17 +354,31 @@ async fn transact(
     // The hold follows DynamoDB's clock, not moto's: it ends after the window (or a
     // `release_all`) even if moto is still busy, since moto applies one request at a time and so
     // cannot interleave two transactions anyway. The answer waits for both.
-    let hold = async {
-        tokio::select! {
-            () = tokio::time::sleep_until(started + window) => {}
-            _ = releases.changed() => {}
+    let shared = shared.clone();
+    // Its own task: DynamoDB applies a transaction it received even if the client hangs up.
+    let applied = tokio::spawn(async move {
+        let hold = async {
+            tokio::select! {
+                () = tokio::time::sleep_until(started + window) => {}
+                _ = releases.changed() => {}
+            }
+            let mut state = shared.state();
+            state.held.retain(|_, holder| *holder != transaction);
+            shared.publish_holding(&state);
+        };
+        let (answer, ()) = tokio::join!(forward(&shared.upstream, parts, body), hold);
+        if let Some(token) = token {
+            let mut state = shared.state();
+            state.in_progress.remove(&token);
+            if answer.status().is_success() {
+                state.answered.insert(token);
+            }
         }
-        let mut state = shared.state();
-        state.held.retain(|_, holder| *holder != transaction);
-        shared.publish_holding(&state);
-    };
-    let (answer, ()) = tokio::join!(forward(&shared.upstream, parts, body), hold);
-    answer
+        answer
+    });
+    applied
+        .await
+        .unwrap_or_else(|_| bad_gateway("the transaction's task failed"))
 }
 
 /// DynamoDB's cancellation of a transaction some of whose items (`true`) another holds.

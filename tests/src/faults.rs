@@ -1,4 +1,4 @@
-//! Fault injection in front of DynamoDB or SES, for tests: a loopback HTTP proxy that forwards
+//! Fault injection in front of DynamoDB, SES or EventBridge, for tests: a loopback HTTP proxy that forwards
 //! every request to the real endpoint (moto) unchanged, except the ones a rule picks. Those it
 //! answers itself, byte for byte as DynamoDB does when it throttles or fails, or it drops the
 //! connection without an answer, or it forwards them late. It is not a mock: moto still does all
@@ -6,7 +6,9 @@
 //!
 //! A DynamoDB call names its operation in `X-Amz-Target`; SES v2 is a REST API, whose sending
 //! operation is `SendEmail` here (other SES requests are named by method and path). The answers
-//! a fault makes up are DynamoDB's: on SES, use `Delay`, `Drop` or `Stall`.
+//! a fault makes up are DynamoDB's: on SES, use `Delay`, `Drop` or `Stall`. EventBridge
+//! (`PutEvents`, in `X-Amz-Target` too) reads the same error shape, and `RefuseEntries` answers
+//! as EventBridge does when it refuses entries one by one.
 //!
 //! Rules count *calls*: one SDK operation with all its attempts, which the SDK marks with one
 //! `amz-sdk-invocation-id`. A rule on every attempt of a call exhausts the SDK's own retries; a
@@ -49,6 +51,11 @@ pub enum Fault {
     /// No answer for a minute, then the connection closes: DynamoDB hanging, which only the
     /// SDK's timeouts end.
     Stall,
+    /// Forwarded and applied by moto, but its answer is lost: the connection closes instead, as
+    /// when a timeout or the network cuts a call that DynamoDB completed. The SDK tries again
+    /// with the same `ClientRequestToken`, which DynamoDB (and our moto) answers without
+    /// applying the transaction twice.
+    LoseAnswer,
     /// Forwarded after this delay, and answered by moto: a slow service, not a hung one. A
     /// request whose client gives up meanwhile is never forwarded (see `Call::forwarded`).
     Delay(std::time::Duration),
@@ -56,6 +63,10 @@ pub enum Fault {
     /// with this prefix come back as `UnprocessedItems`, as when those partitions are
     /// throttled, and moto does the rest. Other operations pass untouched.
     PartlyUnprocessed(&'static str),
+    /// A `PutEvents` call is answered 200 with every entry refused with this error code
+    /// (`MalformedDetail`, `ThrottlingException`, ...), as EventBridge refuses entries one by
+    /// one. Nothing reaches moto.
+    RefuseEntries(&'static str),
 }
 
 /// Which of the calls that a rule's operation filter matches are faulted.
@@ -117,6 +128,8 @@ pub struct Call {
     pub faulted: u32,
     /// Attempts handed to moto (a delayed one only once its delay is over).
     pub forwarded: u32,
+    /// The request's body as the client sent it (its first attempt), as text.
+    pub body: String,
 }
 
 #[derive(Default)]
@@ -132,7 +145,7 @@ struct State {
 
 impl State {
     /// Logs one attempt and says which fault it gets.
-    fn attempt(&mut self, invocation: Option<&str>, operation: &str) -> Option<Fault> {
+    fn attempt(&mut self, invocation: Option<&str>, operation: &str, body: &[u8]) -> Option<Fault> {
         let known = invocation.and_then(|id| self.invocations.get(id).copied());
         let index = match known {
             Some(index) => index,
@@ -160,6 +173,7 @@ impl State {
                     fault: chosen.map(|r| r.fault),
                     faulted: 0,
                     forwarded: 0,
+                    body: String::from_utf8_lossy(body).into_owned(),
                 });
                 let index = self.calls.len() - 1;
                 if let Some(id) = invocation {
@@ -317,19 +331,19 @@ async fn handle(
     };
     let invocation = header("amz-sdk-invocation-id");
     let lock = || state.lock().unwrap_or_else(PoisonError::into_inner);
-    let fault = lock().attempt(invocation.as_deref(), &operation);
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(body) => body.to_bytes(),
         Err(_) => return Err(ProxyError::Dropped),
     };
+    let fault = lock().attempt(invocation.as_deref(), &operation, &body);
     if let Some(Fault::Delay(delay)) = fault {
         // Should the client hang up meanwhile, its connection ends and this with it.
         tokio::time::sleep(delay).await;
     }
     let forwarded = matches!(
         fault,
-        None | Some(Fault::Delay(_) | Fault::PartlyUnprocessed(_))
+        None | Some(Fault::Delay(_) | Fault::PartlyUnprocessed(_) | Fault::LoseAnswer)
     );
     if forwarded {
         lock().forwarded(invocation.as_deref());
@@ -341,6 +355,10 @@ async fn handle(
         }
         Some(Fault::PartlyUnprocessed(_)) => Ok(forward(upstream, parts, body).await),
         Some(Fault::Drop) => Err(ProxyError::Dropped),
+        Some(Fault::LoseAnswer) => {
+            forward(upstream, parts, body).await;
+            Err(ProxyError::Dropped)
+        }
         Some(Fault::Stall) => {
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
             Err(ProxyError::Dropped)
@@ -433,6 +451,33 @@ fn fault_answer(fault: Fault, operation: &str, request: &[u8]) -> Answer {
             &format!("{DYNAMO}ServiceUnavailable"),
             message("Service unavailable"),
         ),
+        Fault::RefuseEntries(code) => {
+            let entries = serde_json::from_slice::<Value>(request)
+                .ok()
+                .and_then(|r| r["Entries"].as_array().map(Vec::len))
+                .unwrap_or(1);
+            let refused = json!({
+                "ErrorCode": code,
+                "ErrorMessage": format!("refused by the fault proxy: {code}"),
+            });
+            let body = json!({ "FailedEntryCount": entries, "Entries": vec![refused; entries] });
+            let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+            response.headers_mut().insert(
+                "content-type",
+                "application/x-amz-json-1.1".parse().expect("static"),
+            );
+            response
+        }
+        Fault::AccessDenied if operation == "PutEvents" => dynamo_error(
+            StatusCode::BAD_REQUEST,
+            "AccessDeniedException",
+            message(
+                "User: arn:aws:sts::123456789012:assumed-role/orgs-function/orgs is not \
+                 authorized to perform: events:PutEvents on resource: \
+                 arn:aws:events:us-east-1:123456789012:event-bus/orgs because no \
+                 identity-based policy allows the events:PutEvents action",
+            ),
+        ),
         Fault::AccessDenied => {
             let table = serde_json::from_slice::<Value>(request)
                 .ok()
@@ -449,7 +494,11 @@ fn fault_answer(fault: Fault, operation: &str, request: &[u8]) -> Answer {
                 )),
             )
         }
-        Fault::Drop | Fault::Stall | Fault::Delay(_) | Fault::PartlyUnprocessed(_) => {
+        Fault::Drop
+        | Fault::Stall
+        | Fault::LoseAnswer
+        | Fault::Delay(_)
+        | Fault::PartlyUnprocessed(_) => {
             unreachable!("answered elsewhere")
         }
     }

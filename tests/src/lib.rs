@@ -8,6 +8,7 @@ pub mod aws;
 pub mod conflicts;
 pub mod cors;
 pub mod counting;
+pub mod delivery;
 pub mod dns;
 pub mod faults;
 pub mod gateway_path;

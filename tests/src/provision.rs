@@ -223,3 +223,103 @@ pub async fn ensure_rule_to_queue(
         .context("pointing the rule at the queue")?;
     Ok(())
 }
+
+/// The EventBridge bus SES publishes a configuration set's events to: always the default one.
+pub const SES_EVENT_BUS: &str = "default";
+
+/// Creates the SES configuration set as the template does, unless it exists: bounces and
+/// complaints suppressed, and every delivery event published to the default bus.
+pub async fn ensure_configuration_set(sdk: &SdkConfig, name: &str) -> anyhow::Result<()> {
+    use aws_sdk_sesv2::types::{
+        EventBridgeDestination, EventDestinationDefinition, EventType, SuppressionListReason,
+        SuppressionOptions,
+    };
+    let client = aws_sdk_sesv2::Client::new(sdk);
+    if client
+        .get_configuration_set()
+        .configuration_set_name(name)
+        .send()
+        .await
+        .is_ok()
+    {
+        return Ok(());
+    }
+    client
+        .create_configuration_set()
+        .configuration_set_name(name)
+        .suppression_options(
+            SuppressionOptions::builder()
+                .suppressed_reasons(SuppressionListReason::Bounce)
+                .suppressed_reasons(SuppressionListReason::Complaint)
+                .build(),
+        )
+        .send()
+        .await
+        .context("creating the SES configuration set")?;
+    let region = sdk.region().map_or("us-east-1".into(), |r| r.to_string());
+    let bus = format!("arn:aws:events:{region}:123456789012:event-bus/{SES_EVENT_BUS}");
+    let mut destination = EventDestinationDefinition::builder()
+        .enabled(true)
+        .event_bridge_destination(
+            EventBridgeDestination::builder()
+                .event_bus_arn(bus)
+                .build()?,
+        );
+    for kind in [
+        EventType::Send,
+        EventType::Delivery,
+        EventType::DeliveryDelay,
+        EventType::Bounce,
+        EventType::Complaint,
+        EventType::Reject,
+    ] {
+        destination = destination.matching_event_types(kind);
+    }
+    client
+        .create_configuration_set_event_destination()
+        .configuration_set_name(name)
+        .event_destination_name("delivery-events")
+        .event_destination(destination.build())
+        .send()
+        .await
+        .context("creating the configuration set's EventBridge destination")?;
+    Ok(())
+}
+
+/// The rule the template puts on the default bus for `record-delivery`: SES's events of this
+/// configuration set. Locally its target is `queue`, which `delivery::DeliveryFeed` drains
+/// into the function's handler.
+pub async fn ensure_delivery_rule(
+    sdk: &SdkConfig,
+    rule: &str,
+    configuration_set: &str,
+    queue: &Queue,
+) -> anyhow::Result<()> {
+    let client = aws_sdk_eventbridge::Client::new(sdk);
+    let pattern = serde_json::json!({
+        "source": ["aws.ses"],
+        "detail": { "mail": { "tags": { "ses:configuration-set": [configuration_set] } } },
+    });
+    client
+        .put_rule()
+        .name(rule)
+        .event_bus_name(SES_EVENT_BUS)
+        .event_pattern(pattern.to_string())
+        .send()
+        .await
+        .context("creating the SES events rule")?;
+    client
+        .put_targets()
+        .rule(rule)
+        .event_bus_name(SES_EVENT_BUS)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("record-delivery")
+                .arn(&queue.arn)
+                .build()?,
+        )
+        .send()
+        .await
+        .context("pointing the SES events rule at its queue")?;
+    Ok(())
+}

@@ -4,7 +4,9 @@
 //!
 //! The answer is Lambda's partial-batch response. It names the first record that could not be
 //! published, so Lambda delivers the batch again from exactly there: nothing after it is lost,
-//! and nothing of one organization overtakes an earlier event of the same organization.
+//! and nothing of one organization overtakes an earlier event of the same organization. A
+//! record that can never be published (malformed, or refused for good by EventBridge) goes to
+//! the dead-letter queue instead, and the stream moves on.
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
@@ -60,6 +62,52 @@ pub fn retry_from(records: &[EventRecord], position: usize) -> DynamoDbEventResp
     response
 }
 
+/// SQS takes messages of at most 256 KiB.
+pub const MAX_DEAD_LETTER_BYTES: usize = 256 * 1024;
+
+/// The dead-letter message for a record: why, and the record as Lambda gave it. A record too
+/// large for a message (an entry too large for EventBridge may be) goes without its images;
+/// its keys still find the item in the table.
+pub fn dead_letter_body(reason: &str, record: &EventRecord) -> String {
+    let body = json!({ "reason": reason, "record": record }).to_string();
+    if body.len() <= MAX_DEAD_LETTER_BYTES {
+        return body;
+    }
+    let mut record = serde_json::to_value(record).unwrap_or_default();
+    if let Some(change) = record.get_mut("dynamodb").and_then(|c| c.as_object_mut()) {
+        change.remove("NewImage");
+        change.remove("OldImage");
+    }
+    json!({
+        "reason": reason,
+        "record": record,
+        "images_left_out": "the record was too large for a message; its Keys name the item",
+    })
+    .to_string()
+}
+
+/// Keeps a record in the dead-letter queue, with why, for a person to look at. On failure, the
+/// record's position, for the stream to deliver again from there.
+async fn dead_letter(
+    publisher: &Publisher,
+    records: &[EventRecord],
+    position: usize,
+    reason: &str,
+) -> Result<(), usize> {
+    let record = &records[position];
+    let body = dead_letter_body(reason, record);
+    if let Err(error) = publisher.dead_letter(body).await {
+        tracing::error!(error = %error, reason, "could not dead-letter an event record");
+        return Err(position);
+    }
+    tracing::error!(
+        reason,
+        sequence_number = record.change.sequence_number.as_deref().unwrap_or("?"),
+        "an event record went to the dead-letter queue"
+    );
+    Ok(())
+}
+
 /// Events waiting to be published, with the position of each one's record in the batch.
 #[derive(Default)]
 struct Pending {
@@ -68,20 +116,25 @@ struct Pending {
 }
 
 impl Pending {
-    /// Publishes what is pending; on failure, the position of the first record not published.
-    async fn flush(&mut self, publisher: &Publisher) -> Result<(), usize> {
-        let result = publisher.publish(&self.entries).await;
-        let published = self.entries.len();
+    /// Publishes what is pending, and dead-letters the records EventBridge refused for good;
+    /// on failure, the position of the first record not published.
+    async fn flush(&mut self, publisher: &Publisher, records: &[EventRecord]) -> Result<(), usize> {
+        let outcome = publisher.publish(&self.entries).await;
+        let published = self.entries.len() - outcome.rejected.len();
         let positions = std::mem::take(&mut self.positions);
         self.entries.clear();
-        match result {
-            Ok(()) => {
+        for rejected in &outcome.rejected {
+            let reason = rejected.to_string();
+            dead_letter(publisher, records, positions[rejected.position], &reason).await?;
+        }
+        match outcome.unpublished {
+            None => {
                 if published > 0 {
                     tracing::debug!(published, "events published");
                 }
                 Ok(())
             }
-            Err(unpublished) => {
+            Some(unpublished) => {
                 tracing::error!(
                     first_unpublished = unpublished.first,
                     error = %unpublished.error,
@@ -105,23 +158,17 @@ pub async fn publish_events(publisher: &Publisher, event: Event) -> DynamoDbEven
             }
             Plan::DeadLetter(reason) => {
                 // Whatever came before it goes first, so the order holds.
-                if let Err(failed) = pending.flush(publisher).await {
+                let done = match pending.flush(publisher, records).await {
+                    Ok(()) => dead_letter(publisher, records, position, &reason).await,
+                    failed => failed,
+                };
+                if let Err(failed) = done {
                     return retry_from(records, failed);
                 }
-                let body = json!({ "reason": reason, "record": record }).to_string();
-                if let Err(error) = publisher.dead_letter(body).await {
-                    tracing::error!(error = %error, "could not dead-letter a malformed event record");
-                    return retry_from(records, position);
-                }
-                tracing::error!(
-                    reason,
-                    sequence_number = record.change.sequence_number.as_deref().unwrap_or("?"),
-                    "a malformed event record went to the dead-letter queue"
-                );
             }
         }
     }
-    match pending.flush(publisher).await {
+    match pending.flush(publisher, records).await {
         Ok(()) => DynamoDbEventResponse::default(),
         Err(failed) => retry_from(records, failed),
     }
@@ -206,6 +253,31 @@ mod tests {
         item["detail"] = json!({ "S": "[1]" });
         let event = batch(vec![record(1, "INSERT", item)]);
         assert!(matches!(plan(&event.records[0]), Plan::DeadLetter(_)));
+    }
+
+    #[test]
+    fn a_dead_letter_too_large_for_a_message_leaves_the_images_out() {
+        let mut item = event_item("org_1", 1);
+        let event = batch(vec![record(1, "INSERT", item.clone())]);
+        let body: Value =
+            serde_json::from_str(&dead_letter_body("why", &event.records[0])).unwrap();
+        assert_eq!(
+            body["record"]["dynamodb"]["NewImage"]["event_id"]["S"],
+            "evt_1"
+        );
+
+        item["detail"] = json!({ "S": "x".repeat(MAX_DEAD_LETTER_BYTES) });
+        let event = batch(vec![record(1, "INSERT", item)]);
+        let body = dead_letter_body("too large", &event.records[0]);
+        assert!(body.len() < MAX_DEAD_LETTER_BYTES, "{}", body.len());
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["reason"], "too large");
+        assert_eq!(
+            body["record"]["dynamodb"]["Keys"]["pk"]["S"],
+            "events-of-org_1"
+        );
+        assert_eq!(body["record"]["dynamodb"]["SequenceNumber"], "1");
+        assert!(body["record"]["dynamodb"].get("NewImage").is_none());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use orgs_shared::app::App;
 use orgs_shared::budget::{self, Budget};
+use orgs_shared::domain::delivery::message_tags;
 use orgs_shared::domain::invitation::{check_batch_size, named_teams, parse_batch};
 use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime_seconds};
 use orgs_shared::domain::{
@@ -91,14 +92,23 @@ fn link_choices(
 }
 
 /// How the email names the inviter, from their profile and their claims.
-fn inviter(caller: &Caller, profile: Option<User>) -> String {
-    let profile = profile.as_ref();
+fn inviter(caller: &Caller, profile: Option<&User>) -> String {
     inviter_name(
         profile.and_then(|p| p.display_name.as_deref()),
         profile.and_then(|p| p.handle.as_deref()),
         caller.email(),
         &caller.user_id,
     )
+}
+
+/// Where replies to the email go: the inviter's address as a sign-in provider verified it (the
+/// token's, or for a token without email claims the profile's), unless configured off.
+fn reply_to(app: &App, caller: &Caller, profile: Option<&User>) -> Option<String> {
+    if !app.config.invitations.reply_to_inviter {
+        return None;
+    }
+    let caller = caller.clone().with_stored_email(profile);
+    caller.verified_email().map(str::to_owned)
 }
 
 /// Sends the email within `budget` (`in_time`); a failure is reported to the inviter, never
@@ -128,6 +138,29 @@ async fn send(app: &App, email: InvitationEmail<'_>, budget: Budget) -> Value {
     }
 }
 
+/// The SES tags of the email of this sending of `invitation`.
+fn invitation_tags(invitation: &Invitation) -> [(&'static str, String); 3] {
+    message_tags(
+        &invitation.org_id,
+        &invitation.invitation_id,
+        invitation.sent_at,
+    )
+}
+
+/// Refuses an address on the SES account's suppression list: SES would drop the email. When
+/// SES cannot say, the invitation goes ahead: its email then fails or is reported as bounced,
+/// and the invitation stays usable through its link either way.
+async fn refuse_suppressed(app: &App, address: &str) -> Result<(), ApiError> {
+    match app.mailer.check_suppressed(address).await {
+        Ok(None) => Ok(()),
+        Ok(Some(suppressed)) => Err(suppressed.into()),
+        Err(err) => {
+            tracing::warn!(error = %err, "the suppression list could not be read; sending anyway");
+            Ok(())
+        }
+    }
+}
+
 /// The answer for one created or resent invitation: the link, shown this once, and whether
 /// the email went out.
 fn with_link(mut delivery: Value, invitation: &Invitation, link: &str, now: Timestamp) -> Value {
@@ -140,6 +173,8 @@ struct Inviting<'a> {
     app: &'a App,
     org: &'a Organization,
     inviter: String,
+    /// The inviter's verified address, for `Reply-To` (`None`: configured off, or none known).
+    reply_to: Option<String>,
     op: Op,
 }
 
@@ -171,6 +206,7 @@ impl Inviting<'_> {
                 (email, Some(user.user_id))
             }
         };
+        refuse_suppressed(self.app, &email).await?;
         // A failure here is one result of the batch, which `respond` never sees: log it.
         let lifetime = lifetime_seconds(
             choice.expires_in_days,
@@ -266,7 +302,9 @@ impl Inviting<'_> {
                 .invite_link(invitation.redirect_url.as_deref(), &p.token);
             // The emails go side by side: each may take what is left, less the answer's time.
             let email_budget = in_time::email_budget(&budget);
-            let delivery = send(self.app, self.email(invitation, &link), email_budget).await;
+            let tags = invitation_tags(invitation);
+            let email = self.email(invitation, &link, &tags);
+            let delivery = send(self.app, email, email_budget).await;
             Ok(with_link(delivery, invitation, &link, self.op.at))
         });
         for ((i, _), result) in ready.iter().zip(futures::future::join_all(sent).await) {
@@ -275,7 +313,12 @@ impl Inviting<'_> {
         Ok(results.into_iter().flatten().collect())
     }
 
-    fn email<'a>(&'a self, invitation: &'a Invitation, link: &'a str) -> InvitationEmail<'a> {
+    fn email<'a>(
+        &'a self,
+        invitation: &'a Invitation,
+        link: &'a str,
+        tags: &'a [(&'static str, String)],
+    ) -> InvitationEmail<'a> {
         InvitationEmail {
             to: &invitation.email,
             invitee_name: invitation.name.as_deref(),
@@ -286,6 +329,8 @@ impl Inviting<'_> {
             note: invitation.note.as_deref(),
             link,
             expires_at: invitation.expires_at,
+            tags,
+            reply_to: self.reply_to.as_deref(),
         }
     }
 }
@@ -300,13 +345,11 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     check_batch_size(body.invitations.len())?;
     let batch: Vec<RawInvitee> = body.invitations.iter().map(InviteeBody::raw).collect();
     // Everything to read has a known key: the teams named, the inviter's profile (for the
-    // email) and today's email counter come with the authorization's read.
+    // email) and the email counters come with the authorization's read.
     let op = op(&caller, &req);
     let named_teams = named_teams(&batch);
-    let mut also = vec![
-        ItemKey::Profile(&caller.user_id),
-        ItemKey::EmailCounter(op.at),
-    ];
+    let mut also = vec![ItemKey::Profile(&caller.user_id)];
+    also.extend(ItemKey::email_counters(&caller.user_id, op.at));
     also.extend(named_teams.iter().map(ItemKey::Team));
     let Authorized { org, me, items } = authorize_reading(
         app,
@@ -346,12 +389,14 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
         specs.len() as i64,
         org.member_count,
         org.pending_invitations,
-        items.emails_sent_on(op.at)?,
+        &items.emails_sent(org.created_at, &caller.user_id, op.at)?,
     )?;
+    let profile = items.profile(&caller.user_id)?;
     let inviting = Inviting {
         app,
         org: &org,
-        inviter: inviter(&caller, items.profile(&caller.user_id)?),
+        inviter: inviter(&caller, profile.as_ref()),
+        reply_to: reply_to(app, &caller, profile.as_ref()),
         op,
     };
     let mut results = Vec::new();
@@ -467,9 +512,12 @@ pub async fn get_invitation(app: &App, req: Request) -> Result<Response<Body>, A
 pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let op = op(&caller, &req);
+    let [org_day, first_day, person_day] = ItemKey::email_counters(&caller.user_id, op.at);
     let also = [
         ItemKey::Profile(&caller.user_id),
-        ItemKey::EmailCounter(op.at),
+        org_day,
+        first_day,
+        person_day,
     ];
     let (Authorized { org, items, .. }, invitation) =
         managed_invitation(app, &req, &caller, &also).await?;
@@ -477,28 +525,39 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
     may_resend(
         invitation.status,
         invitation.resends_on(op.at),
-        items.emails_sent_on(op.at)?,
+        &items.emails_sent(org.created_at, &caller.user_id, op.at)?,
         limits,
     )?;
+    refuse_suppressed(app, &invitation.email).await?;
     // The same lifetime again, from now, and the same page.
     let lifetime = lifetime_seconds(
         invitation.expires_in_days,
         app.config.invitations.ttl_seconds,
     );
     let FreshToken { token, expires_at } = FreshToken::issue(op.at, lifetime)?;
+    let profile = items.profile(&caller.user_id)?;
     let inviting = Inviting {
         app,
         org: &org,
-        inviter: inviter(&caller, items.profile(&caller.user_id)?),
+        inviter: inviter(&caller, profile.as_ref()),
+        reply_to: reply_to(app, &caller, profile.as_ref()),
         op,
     };
     let resent = app
         .store
-        .resend_invitation(&invitation, &token.hash(), expires_at, limits, &inviting.op)
+        .resend_invitation(
+            &org,
+            &invitation,
+            &token.hash(),
+            expires_at,
+            limits,
+            &inviting.op,
+        )
         .await?;
     let link = app.invite_link(resent.redirect_url.as_deref(), &token);
     let budget = in_time::email_budget(&in_time::request_budget());
-    let delivery = send(app, inviting.email(&resent, &link), budget).await;
+    let tags = invitation_tags(&resent);
+    let delivery = send(app, inviting.email(&resent, &link, &tags), budget).await;
     Ok(json(
         StatusCode::OK,
         &with_link(delivery, &resent, &link, inviting.op.at),

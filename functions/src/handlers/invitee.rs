@@ -186,6 +186,10 @@ pub async fn list_my_invitations(app: &App, req: Request) -> Result<Response<Bod
         .iter()
         .map(|(invitation, org)| {
             let mut view = json!(InvitationView::new(invitation, now));
+            // How the invitee's mailbox answered is for the organization's admins only.
+            if let Some(fields) = view.as_object_mut() {
+                fields.remove("delivery");
+            }
             view["organization"] = json!(OrgSummary::from(org));
             view
         })

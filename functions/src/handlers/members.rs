@@ -248,7 +248,12 @@ pub async fn transfer_ownership(app: &App, req: Request) -> Result<Response<Body
     let target = theirs.ok_or(TransferRefused::NotAMember)?;
     may_transfer(target.user_id == mine.user_id, target.standing())?;
     app.store
-        .transfer_ownership(&mine, &target, &op(&caller, &req))
+        .transfer_ownership(
+            &mine,
+            &target,
+            org.counted_owner.as_ref(),
+            &op(&caller, &req),
+        )
         .await?;
     Ok(no_content())
 }

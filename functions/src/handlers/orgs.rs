@@ -51,7 +51,12 @@ pub async fn create_org(app: &App, req: Request) -> Result<Response<Body>, ApiEr
     let caller = with_stored_email(app, caller).await?;
     let (org, owner) = app
         .store
-        .create_org(&new, &caller.identity(), &op(&caller, &req))
+        .create_org(
+            &new,
+            &caller.identity(),
+            &app.config.limits,
+            &op(&caller, &req),
+        )
         .await?;
     Ok(created(
         &format!("/orgs/{}", org.org_id),

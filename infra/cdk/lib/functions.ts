@@ -15,10 +15,12 @@ export type Target =
   | "deadLetterQueue"
   /**
    * What SES v2 SendEmail is authorised against: the From address's email identity, its domain
-   * identity and any configuration set, in this account and region, and only with MailFrom as
-   * the From address (the SAM template explains why each).
+   * identity and the delivery configuration set, in this account and region, and only with
+   * MailFrom as the From address (the SAM template explains why each).
    */
-  | "mailFrom";
+  | "mailFrom"
+  /** The account's SES suppression list: `ses:GetSuppressedDestination` has no resource type. */
+  | "suppressionList";
 
 export interface Grant {
   readonly actions: readonly string[];
@@ -33,6 +35,8 @@ export interface FunctionSpec {
 
 const table = (...actions: string[]): Grant => ({ actions: actions.map((a) => `dynamodb:${a}`), on: "table" });
 const sendsMail: Grant = { actions: ["ses:SendEmail"], on: "mailFrom" };
+// An address on the suppression list is refused before anything is stored.
+const checksSuppression: Grant = { actions: ["ses:GetSuppressedDestination"], on: "suppressionList" };
 
 // There is no IAM action for TransactWriteItems: a transaction is authorised per item by
 // PutItem / UpdateItem / DeleteItem / ConditionCheckItem.
@@ -58,12 +62,12 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   // Up to ten invitations, each its own transaction and email, one after the other.
   "create-invitations": {
     timeout: 30,
-    grants: [table("BatchGetItem", "GetItem", "PutItem", "UpdateItem", "ConditionCheckItem"), sendsMail],
+    grants: [table("BatchGetItem", "GetItem", "PutItem", "UpdateItem", "ConditionCheckItem"), sendsMail, checksSuppression],
   },
   "list-invitations": { grants: [table("BatchGetItem", "Query")] },
   "get-invitation": { grants: [table("BatchGetItem", "GetItem")] },
   "resend-invitation": {
-    grants: [table("BatchGetItem", "GetItem", "PutItem", "UpdateItem", "ConditionCheckItem"), sendsMail],
+    grants: [table("BatchGetItem", "GetItem", "PutItem", "UpdateItem", "ConditionCheckItem"), sendsMail, checksSuppression],
   },
   "revoke-invitation": { grants: [table("BatchGetItem", "GetItem", "PutItem", "UpdateItem", "DeleteItem")] },
   "lookup-invitation": { grants: [table("GetItem", "BatchGetItem")] },
@@ -108,6 +112,11 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
       { actions: ["sqs:SendMessage"], on: "deadLetterQueue" },
     ],
   },
+
+  // Fed SES's delivery events by a rule on the default bus: reads the invitation, and one
+  // transaction updates it (on the condition that the report is news) and, for a bounce or a
+  // complaint, puts the audit entry and the event record.
+  "record-delivery": { grants: [table("GetItem", "UpdateItem", "PutItem")] },
 
   // Cognito's pre-token-generation trigger, read only: the person's active memberships on gsi1,
   // then the picked organizations' items for their handles. Cognito waits 5 s for it, cold start

@@ -5,7 +5,6 @@ import { Aws, CfnCondition, CfnResource, Duration, Fn, RemovalPolicy, Token, Tok
 import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
-import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cognito from "aws-cdk-lib/aws-cognito";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as events from "aws-cdk-lib/aws-events";
@@ -13,10 +12,12 @@ import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
+import * as ses from "aws-cdk-lib/aws-ses";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 
 import { FUNCTIONS, Target } from "./functions";
+import { ACCESS_LOG_FORMAT, Alarms } from "./operations";
 import { FUNCTION_NAMES, ROUTE_TABLE } from "./routes";
 
 /**
@@ -53,6 +54,14 @@ export interface OrgsProps {
   readonly maxResendsPerDay?: number;
   /** Default 10000. */
   readonly maxMembers?: number;
+  /** Organizations one person may own at once. Default 10. */
+  readonly maxOrgsPerOwner?: number;
+  /** Invitation emails one person may cause per UTC day, across their organizations. Default 500. */
+  readonly maxInvitationEmailsPerPersonPerDay?: number;
+  /** Invitation emails an organization may send in its first 24 hours. Default 20. */
+  readonly maxInvitationEmailsNewOrg?: number;
+  /** Whether invitation emails carry Reply-To the inviter's verified address. Default true. */
+  readonly invitationReplyToInviter?: boolean | string;
   /** Bytes of compact JSON in each kind of metadata. Default 8192. */
   readonly maxMetadataBytes?: number;
   /** Email domains an organization may add. Default 10. */
@@ -79,6 +88,18 @@ export interface OrgsProps {
   /** The most organizations the token-claims trigger names in one token. Default 20. */
   readonly tokenMaxOrgs?: number;
   /**
+   * An existing SNS topic that every alarm notifies (when it fires and when it clears). Default
+   * none: with no `alarmEmail` either, the alarms exist with no action.
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * An address subscribed (it must confirm) to the alarm topic: `alarmTopicArn`, or without one
+   * a topic the construct creates. Default none.
+   */
+  readonly alarmEmail?: string;
+  /** Days the HTTP API's access log keeps its entries. Default 30. */
+  readonly accessLogRetentionDays?: logs.RetentionDays;
+  /**
    * A user pool of the same app to attach the Cognito triggers to: token-claims becomes its
    * pre-token-generation trigger, event version 2 (V2_0; claims in access tokens need the
    * pool's Essentials or Plus tier), and only that pool may invoke it. Default none: attach it
@@ -94,8 +115,9 @@ const number = (value: number | undefined, fallback: number) => Tokenization.str
 
 /**
  * The whole `orgs` service: one Lambda function per operation behind an HTTP API with a JWT
- * authorizer, one DynamoDB table, the stream-fed event publisher with its dead-letter queue and
- * alarm, and the scheduled invitation expiry. Deploys what infra/template.yaml deploys.
+ * authorizer and an access log, one DynamoDB table, the stream-fed event publisher with its
+ * dead-letter queue, the scheduled invitation expiry, and the alarms (with their topic).
+ * Deploys what infra/template.yaml deploys.
  *
  * One per stack: log group names are `/aws/lambda/<stack name>/<function>`, as SAM names them.
  */
@@ -103,6 +125,12 @@ export class Orgs extends Construct {
   readonly table: dynamodb.Table;
   readonly httpApi: apigwv2.HttpApi;
   readonly eventsDeadLetterQueue: sqs.Queue;
+  /** The HTTP API's access log: one JSON line per request. */
+  readonly apiAccessLog: logs.LogGroup;
+  /** The topic the alarms notify, if any (a token when it depends on parameters). */
+  readonly alarmTopicArn?: string;
+  /** The SES configuration set every invitation email names. */
+  readonly deliveryConfigurationSet: ses.CfnConfigurationSet;
   /** Every function, by name (`get-me`, ...). */
   readonly functions: Readonly<Record<string, lambda.Function>>;
   /** Invoke URL of the HTTP API's `$default` stage. */
@@ -124,6 +152,8 @@ export class Orgs extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Deleting the table fails until this is turned off.
+      deletionProtection: true,
     });
     for (const index of ["gsi1", "gsi2"]) {
       this.table.addGlobalSecondaryIndex({
@@ -151,17 +181,42 @@ export class Orgs extends Construct {
         "through the AWS SDK over TLS, send to it; kept as the SAM template has it. A deny-without-TLS " +
         "queue policy belongs in both templates at once.",
     });
+    // ---------------------------------------------------------------- Alarms
+    const alarms = new Alarms(this, "Alarms", { alarmTopicArn: props.alarmTopicArn, alarmEmail: props.alarmEmail });
+    this.alarmTopicArn = alarms.topicArn;
     // Anything in the dead-letter queue needs a person: events that were not published.
-    new cloudwatch.Alarm(this, "EventsDeadLetterAlarm", {
+    alarms.add("EventsDeadLetterAlarm", {
       alarmDescription: "Event records that could not be published are waiting in the dead-letter queue.",
-      metric: this.eventsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: Duration.minutes(5),
-      }),
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: [{ name: "QueueName", value: this.eventsDeadLetterQueue.queueName }],
+      statistic: "Maximum",
+      period: 300,
       evaluationPeriods: 1,
       threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      comparisonOperator: "GreaterThanThreshold",
+    });
+    alarms.addSesReputation();
+
+    // ---------------------------------------------------------------- Delivery
+    // Every invitation email names this configuration set: it suppresses addresses that bounce
+    // or complain (in the account's suppression list, which the create and resend functions
+    // read before inviting), and publishes each email's events to the default bus (SES's
+    // EventBridge destinations publish only there), where a rule feeds record-delivery.
+    this.deliveryConfigurationSet = new ses.CfnConfigurationSet(this, "DeliveryConfigurationSet", {
+      suppressionOptions: { suppressedReasons: ["BOUNCE", "COMPLAINT"] },
+    });
+    const configurationSet = this.deliveryConfigurationSet.ref;
+    new ses.CfnConfigurationSetEventDestination(this, "DeliveryEventDestination", {
+      configurationSetName: configurationSet,
+      eventDestination: {
+        name: "delivery-events",
+        enabled: true,
+        matchingEventTypes: ["send", "delivery", "deliveryDelay", "bounce", "complaint", "reject"],
+        eventBridgeDestination: {
+          eventBusArn: `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`,
+        },
+      },
     });
 
     // ---------------------------------------------------------------- Functions
@@ -180,13 +235,15 @@ export class Orgs extends Construct {
       mailFrom: [
         sesArn(`identity/${mailFrom}`),
         sesArn(`identity/${Fn.select(1, Fn.split("@", mailFrom))}`),
-        sesArn("configuration-set/*"),
+        sesArn(`configuration-set/${configurationSet}`),
       ],
+      suppressionList: ["*"],
     };
     const environment: Record<string, string> = {
       ORGS_TABLE_NAME: this.table.tableName,
       ORGS_EVENT_BUS_NAME: props.eventBusName ?? "default",
       ORGS_MAIL_FROM: mailFrom,
+      ORGS_SES_CONFIGURATION_SET: configurationSet,
       ORGS_INVITE_URL_BASE: props.inviteUrlBase,
       ORGS_INVITE_REDIRECT_ORIGINS: props.inviteRedirectOrigins ?? "",
       ORGS_INVITATION_TTL_SECONDS: number(props.invitationTtlSeconds, 604800),
@@ -194,6 +251,10 @@ export class Orgs extends Construct {
       ORGS_MAX_INVITATION_EMAILS_PER_DAY: number(props.maxInvitationEmailsPerDay, 200),
       ORGS_MAX_RESENDS_PER_DAY: number(props.maxResendsPerDay, 5),
       ORGS_MAX_MEMBERS: number(props.maxMembers, 10000),
+      ORGS_MAX_ORGS_PER_OWNER: number(props.maxOrgsPerOwner, 10),
+      ORGS_MAX_INVITATION_EMAILS_PER_PERSON_PER_DAY: number(props.maxInvitationEmailsPerPersonPerDay, 500),
+      ORGS_MAX_INVITATION_EMAILS_NEW_ORG: number(props.maxInvitationEmailsNewOrg, 20),
+      ORGS_INVITATION_REPLY_TO_INVITER: String(props.invitationReplyToInviter ?? true),
       ORGS_MAX_METADATA_BYTES: number(props.maxMetadataBytes, 8192),
       ORGS_MAX_DOMAINS: number(props.maxDomains, 10),
       ORGS_PUBLIC_EMAIL_DOMAINS: props.publicEmailDomains ?? "",
@@ -269,6 +330,15 @@ export class Orgs extends Construct {
       // Names the function in the template, as SAM's BuildProperties.Binary does.
       (fn.node.defaultChild as CfnResource).addMetadata("orgs:function", name);
       functions[name] = fn;
+      // A throttled request is refused (a 503 through the API) or retried late.
+      alarms.addFunctionAlarm(
+        `${id}ThrottlesAlarm`,
+        fn.functionName,
+        "Throttles",
+        "Sum",
+        1,
+        `Lambda throttled ${name} (the account's or region's concurrency is used up).`,
+      );
     }
     this.functions = functions;
 
@@ -300,6 +370,23 @@ export class Orgs extends Construct {
           filters: [{ pattern: '{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": {"S": ["event"]}}}}' }],
         },
       });
+      // Ten minutes behind the stream: EventBridge has refused or been unreachable that long.
+      alarms.addFunctionAlarm(
+        `${pascal(name)}IteratorAgeAlarm`,
+        functions[name].functionName,
+        "IteratorAge",
+        "Maximum",
+        600000,
+        `${name} is ten minutes or more behind the table's stream.`,
+      );
+      alarms.addFunctionAlarm(
+        `${pascal(name)}ErrorsAlarm`,
+        functions[name].functionName,
+        "Errors",
+        "Sum",
+        1,
+        `${name} failed (crashed or timed out) on a batch of the table's stream.`,
+      );
     }
 
     // ---------------------------------------------------------------- Schedule
@@ -308,6 +395,29 @@ export class Orgs extends Construct {
         description: "Runs the invitation expiry.",
         schedule: events.Schedule.expression(props.expiryScheduleRate ?? "rate(1 hour)"),
         targets: [new targets.LambdaFunction(functions[name])],
+      });
+      alarms.addFunctionAlarm(
+        `${pascal(name)}ErrorsAlarm`,
+        functions[name].functionName,
+        "Errors",
+        "Sum",
+        1,
+        `A run of ${name} failed; the next run carries on where it stopped.`,
+      );
+    }
+
+    // ---------------------------------------------------------------- SES's delivery events
+    const defaultBus = events.EventBus.fromEventBusName(this, "DefaultBus", "default");
+    for (const name of ROUTE_TABLE.sesEventFunctions) {
+      new events.Rule(this, `${pascal(name)}SesEvents`, {
+        eventBus: defaultBus,
+        eventPattern: {
+          source: ["aws.ses"],
+          detail: { mail: { tags: { "ses:configuration-set": [configurationSet] } } },
+        },
+        // A failed invocation (DynamoDB unavailable) is tried again for up to six hours;
+        // recording is idempotent.
+        targets: [new targets.LambdaFunction(functions[name], { retryAttempts: 185, maxEventAge: Duration.hours(6) })],
       });
     }
 
@@ -387,12 +497,15 @@ export class Orgs extends Construct {
         burstLimit: props.apiThrottlingBurstLimit ?? 200,
       },
     });
-    Validations.of(stage).acknowledge({
-      id: "AwsSolutions-APIG1",
-      reason:
-        "No access log, as in the SAM template: every function logs each request it serves with API " +
-        "Gateway's request id, and API Gateway's own metrics count what never reaches a function.",
+    this.apiAccessLog = new logs.LogGroup(this, "ApiAccessLogGroup", {
+      logGroupName: `/aws/apigateway/${Aws.STACK_NAME}/access-log`,
+      retention: props.accessLogRetentionDays ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
+    (stage.node.defaultChild as apigwv2.CfnStage).accessLogSettings = {
+      destinationArn: this.apiAccessLog.logGroupArn,
+      format: ACCESS_LOG_FORMAT,
+    };
     for (const route of ROUTE_TABLE.routes) {
       const [created] = this.httpApi.addRoutes({
         path: route.path,
@@ -407,6 +520,7 @@ export class Orgs extends Construct {
         });
       }
     }
+    alarms.addApi5xxRate("Api5xxRateAlarm", this.httpApi.apiId);
     this.apiUrl = `https://${this.httpApi.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/`;
   }
 }
@@ -425,6 +539,7 @@ function describe(name: string): string {
   if (route) return `${route.method} ${route.path}`;
   if (ROUTE_TABLE.streamFunctions.includes(name)) return "Publishes the event records from the table's stream to EventBridge (no HTTP route).";
   if (ROUTE_TABLE.cognitoTriggers.includes(name)) return "Cognito pre-token-generation trigger (event version 2) - puts the person's organizations in their tokens.";
+  if (ROUTE_TABLE.sesEventFunctions.includes(name)) return "Records SES's delivery events on the invitation (no HTTP route); a bounce or complaint also writes an audit entry and an event.";
   return "Scheduled - marks pending invitations past their deadline expired; finishes abandoned org deletions.";
 }
 
@@ -436,12 +551,12 @@ function acknowledgeWildcards(role: iam.Role, on: Target[]) {
       reason: "dynamodb:ListStreams has no resource-level permissions; the stream itself is named for the rest.",
     });
   }
-  if (on.includes("mailFrom")) {
+  if (on.includes("suppressionList")) {
     Validations.of(role).acknowledge({
-      id: "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:configuration-set/*]",
+      id: "AwsSolutions-IAM5[Resource::*]",
       reason:
-        "SES applies an identity's default configuration set, whose name the code cannot know; SendEmail is " +
-        "still allowed only with MailFrom as the From address.",
+        "ses:GetSuppressedDestination (reading the account's suppression list) supports no resource type; " +
+        "SendEmail is scoped to the sender identities and the delivery configuration set.",
     });
   }
 }

@@ -21,14 +21,21 @@ export interface RouteTable {
   readonly scheduledFunctions: readonly string[];
   /** Functions a Cognito user pool invokes as its triggers (none until the table names one). */
   readonly cognitoTriggers: readonly string[];
+  /** Functions a rule on the default bus invokes with SES's delivery events. */
+  readonly sesEventFunctions: readonly string[];
 }
 
-export const ROUTE_TABLE: RouteTable = { cognitoTriggers: [], ...(table as Partial<RouteTable>) } as RouteTable;
+export const ROUTE_TABLE: RouteTable = {
+  cognitoTriggers: [],
+  sesEventFunctions: [],
+  ...(table as Partial<RouteTable>),
+} as RouteTable;
 
-/** Every function: those that serve a route, and those the stream, a schedule or Cognito invokes. */
+/** Every function: those that serve a route, and those the stream, a schedule, Cognito or SES's events invoke. */
 export const FUNCTION_NAMES: readonly string[] = [
   ...ROUTE_TABLE.routes.map((r) => r.function),
   ...ROUTE_TABLE.streamFunctions,
   ...ROUTE_TABLE.scheduledFunctions,
   ...ROUTE_TABLE.cognitoTriggers,
+  ...ROUTE_TABLE.sesEventFunctions,
 ];

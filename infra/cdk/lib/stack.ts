@@ -91,6 +91,33 @@ export class OrgsStack extends Stack {
       minValue: 1,
       description: "Members plus pending invitations an organization may have (an invitation holds a seat).",
     });
+    const maxOrgsPerOwner = parameter("MaxOrgsPerOwner", {
+      type: "Number",
+      default: 10,
+      minValue: 1,
+      description:
+        "Organizations one person may own at once (those they created or had transferred to them); creating one more is refused.",
+    });
+    const maxInvitationEmailsPerPersonPerDay = parameter("MaxInvitationEmailsPerPersonPerDay", {
+      type: "Number",
+      default: 500,
+      minValue: 1,
+      description:
+        "Invitation emails (sends and resends) one person may cause per UTC day, across all their organizations.",
+    });
+    const maxInvitationEmailsNewOrg = parameter("MaxInvitationEmailsNewOrg", {
+      type: "Number",
+      default: 20,
+      minValue: 1,
+      description: "Invitation emails an organization may send in its first 24 hours, on top of its daily limit.",
+    });
+    const invitationReplyToInviter = parameter("InvitationReplyToInviter", {
+      type: "String",
+      default: "true",
+      allowedValues: ["true", "false"],
+      description:
+        'Whether invitation emails carry Reply-To the inviter\'s verified address ("false" for none; replies then go to MailFrom).',
+    });
     const inviteRedirectOrigins = parameter("InviteRedirectOrigins", {
       type: "String",
       default: "",
@@ -151,6 +178,29 @@ export class OrgsStack extends Stack {
       minValue: 1,
       description: "Requests the HTTP API lets through at once above the steady rate.",
     });
+    const alarmTopicArn = parameter("AlarmTopicArn", {
+      type: "String",
+      default: "",
+      allowedPattern: "^(arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+)?$",
+      constraintDescription: "must be an SNS topic ARN, or empty.",
+      description:
+        "Optional. An existing SNS topic that every alarm notifies (when it fires and when it clears). Empty (the default) and no AlarmEmail - the alarms exist, with no action.",
+    });
+    const alarmEmail = parameter("AlarmEmail", {
+      type: "String",
+      default: "",
+      allowedPattern: "^([^@\\s]+@[^@\\s]+)?$",
+      constraintDescription: "must be an email address, or empty.",
+      description:
+        "Optional. An address subscribed (it must confirm) to the alarm topic - AlarmTopicArn's, or without one a topic this stack creates. Empty (the default) subscribes nobody.",
+    });
+    const accessLogRetentionDays = parameter("AccessLogRetentionDays", {
+      type: "Number",
+      // A string, as AllowedValues are, so that cfn-lint sees the default among them.
+      default: "30",
+      allowedValues: [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].map(String),
+      description: "Days the HTTP API's access log keeps its entries.",
+    });
     const logLevel = parameter("LogLevel", {
       type: "String",
       default: "info",
@@ -203,6 +253,10 @@ export class OrgsStack extends Stack {
       maxInvitationEmailsPerDay: maxInvitationEmailsPerDay.valueAsNumber,
       maxResendsPerDay: maxResendsPerDay.valueAsNumber,
       maxMembers: maxMembers.valueAsNumber,
+      maxOrgsPerOwner: maxOrgsPerOwner.valueAsNumber,
+      maxInvitationEmailsPerPersonPerDay: maxInvitationEmailsPerPersonPerDay.valueAsNumber,
+      maxInvitationEmailsNewOrg: maxInvitationEmailsNewOrg.valueAsNumber,
+      invitationReplyToInviter: invitationReplyToInviter.valueAsString,
       maxMetadataBytes: maxMetadataBytes.valueAsNumber,
       maxDomains: maxDomains.valueAsNumber,
       publicEmailDomains: publicEmailDomains.valueAsString,
@@ -212,6 +266,9 @@ export class OrgsStack extends Stack {
       apiThrottlingRateLimit: apiThrottlingRateLimit.valueAsNumber,
       apiThrottlingBurstLimit: apiThrottlingBurstLimit.valueAsNumber,
       logLevel: logLevel.valueAsString,
+      alarmTopicArn: alarmTopicArn.valueAsString,
+      alarmEmail: alarmEmail.valueAsString,
+      accessLogRetentionDays: accessLogRetentionDays.valueAsNumber,
     });
 
     new CfnOutput(this, "ApiUrl", {

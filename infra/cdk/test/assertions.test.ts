@@ -58,6 +58,43 @@ describe("the app's stack", () => {
     template.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: { Ref: "ExpiryScheduleRate" } });
   });
 
+  it("protects the table from deletion and keeps its point-in-time recovery", () => {
+    template.hasResource("AWS::DynamoDB::Table", {
+      DeletionPolicy: "Retain",
+      UpdateReplacePolicy: "Retain",
+      Properties: Match.objectLike({
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
+    });
+  });
+
+  it("writes a JSON access log of the API to a log group kept AccessLogRetentionDays", () => {
+    const [stage] = Object.values(template.findResources("AWS::ApiGatewayV2::Stage"));
+    const settings = stage.Properties.AccessLogSettings;
+    const line = JSON.parse(settings.Format);
+    for (const field of ["requestId", "routeKey", "status", "responseLatency", "integrationErrorMessage", "ip", "httpMethod", "path"]) {
+      assert.ok(line[field]?.startsWith("$context."), field);
+    }
+    const group = template.findResources("AWS::Logs::LogGroup")[settings.DestinationArn["Fn::GetAtt"][0]];
+    assert.deepEqual(group.Properties.RetentionInDays, { Ref: "AccessLogRetentionDays" });
+  });
+
+  it("watches every function's throttles, and every alarm notifies the alarm topic when there is one", () => {
+    const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm"));
+    const throttled = alarms.filter((a) => a.Properties.MetricName === "Throttles");
+    assert.equal(throttled.length, FUNCTION_NAMES.length);
+    for (const alarm of alarms) {
+      const actions = alarm.Properties.AlarmActions;
+      assert.ok(actions["Fn::If"], JSON.stringify(alarm.Properties));
+      assert.deepEqual(alarm.Properties.OKActions, actions);
+      assert.deepEqual(actions["Fn::If"][2], { Ref: "AWS::NoValue" });
+    }
+    for (const metric of ["Reputation.BounceRate", "Reputation.ComplaintRate", "IteratorAge"]) {
+      template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: metric });
+    }
+  });
+
   it("has no cdk-nag AwsSolutions finding that is not acknowledged with a reason", () => {
     const report = new AwsSolutionsChecks(app).validateScope(app);
     const findings = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`));
@@ -90,6 +127,44 @@ describe("the Orgs construct", () => {
     template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
       DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
     });
+  });
+
+  it("creates an alarm topic for an email address, uses a topic given, and leaves alarms without action otherwise", () => {
+    const orgs = (settings: { alarmEmail?: string; alarmTopicArn?: string }) => {
+      const stack = new Stack(new App(), "mine");
+      new Orgs(stack, "Orgs", {
+        lambdaDir: placeholderLambdaDir(),
+        jwtIssuer: "https://issuer.example.com",
+        jwtAudience: ["client-id"],
+        mailFrom: "no-reply@example.com",
+        inviteUrlBase: "https://app.example.com/invite",
+        ...settings,
+      });
+      const template = Template.fromStack(stack);
+      const actions = Object.values(template.findResources("AWS::CloudWatch::Alarm")).map((a) => a.Properties.AlarmActions);
+      return { template, actions };
+    };
+
+    const mailed = orgs({ alarmEmail: "ops@example.com" });
+    mailed.template.resourceCountIs("AWS::SNS::Topic", 1);
+    const [topicId] = Object.keys(mailed.template.findResources("AWS::SNS::Topic"));
+    mailed.template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "ops@example.com",
+      TopicArn: { Ref: topicId },
+    });
+    for (const actions of mailed.actions) assert.deepEqual(actions, [{ Ref: topicId }]);
+
+    const arn = "arn:aws:sns:us-east-1:123456789012:ops";
+    const given = orgs({ alarmTopicArn: arn });
+    given.template.resourceCountIs("AWS::SNS::Topic", 0);
+    given.template.resourceCountIs("AWS::SNS::Subscription", 0);
+    for (const actions of given.actions) assert.deepEqual(actions, [arn]);
+
+    const silent = orgs({});
+    silent.template.resourceCountIs("AWS::SNS::Topic", 0);
+    assert.ok(silent.actions.length > FUNCTION_NAMES.length);
+    for (const actions of silent.actions) assert.equal(actions, undefined);
   });
 
   it("attaches token-claims to a user pool it is given, as its version 2 pre-token-generation trigger", () => {

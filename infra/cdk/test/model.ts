@@ -10,7 +10,10 @@ type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 export interface Template {
   Parameters?: Record<string, Json>;
   Conditions?: Record<string, Json>;
-  Resources: Record<string, { Type: string; Properties?: Json; Metadata?: Json; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+  Resources: Record<
+    string,
+    { Type: string; Properties?: Json; Metadata?: Json; DeletionPolicy?: string; UpdateReplacePolicy?: string; Condition?: string }
+  >;
   Outputs?: Record<string, Json>;
 }
 
@@ -38,11 +41,17 @@ export interface Model {
   authorizer: Json;
   cors: Json;
   stage: Json;
+  /** The log group of the API's access log. */
+  accessLog: Json;
   table: Json;
   queue: Json;
   alarms: Json[];
+  /** The alarm topic and its email subscription, each with the condition it is created on. */
+  alarmTopic: Json[];
   eventSourceMappings: Json[];
   schedules: Json[];
+  /** The SES configuration set, its event destination, and the rules that feed its events. */
+  delivery: Json;
   /** Resource types that no part of the model accounts for, with their counts. */
   unaccounted: Record<string, number>;
 }
@@ -73,6 +82,10 @@ export function model(t: Template): Model {
   names[only(t, "AWS::DynamoDB::Table")[0]] = "Table";
   names[only(t, "AWS::SQS::Queue")[0]] = "EventsDeadLetterQueue";
   names[only(t, "AWS::ApiGatewayV2::Api")[0]] = "HttpApi";
+  for (const [id] of ofType(t, "AWS::SNS::Topic")) names[id] = "AlarmTopic";
+  const accessLogId = only(t, "AWS::ApiGatewayV2::Stage")[1].Properties.AccessLogSettings?.DestinationArn?.["Fn::GetAtt"]?.[0];
+  if (accessLogId) names[accessLogId] = "ApiAccessLogGroup";
+  names[only(t, "AWS::SES::ConfigurationSet")[0]] = "DeliveryConfigurationSet";
   const canonical = (id: string) => names[id] ?? id;
   for (const [id, r] of ofType(t, "AWS::Events::Rule")) {
     names[id] = `Rule:${r.Properties.Targets.map((x: Json) => render(x.Arn)).join(",")}`;
@@ -230,7 +243,8 @@ export function model(t: Template): Model {
     "AWS::Lambda::Function", "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Logs::LogGroup", "AWS::Lambda::Permission",
     "AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Authorizer",
     "AWS::ApiGatewayV2::Stage", "AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::CloudWatch::Alarm",
-    "AWS::Lambda::EventSourceMapping", "AWS::Events::Rule",
+    "AWS::Lambda::EventSourceMapping", "AWS::Events::Rule", "AWS::SNS::Topic", "AWS::SNS::Subscription",
+    "AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination",
     // CDK's version reporting; no part of the service.
     "AWS::CDK::Metadata",
   ]);
@@ -250,19 +264,44 @@ export function model(t: Template): Model {
       StageName: stage.Properties.StageName,
       AutoDeploy: stage.Properties.AutoDeploy,
       DefaultRouteSettings: stage.Properties.DefaultRouteSettings,
+      AccessLogSettings: stage.Properties.AccessLogSettings,
     }),
+    accessLog: accessLogId
+      ? { ...render(t.Resources[accessLogId].Properties), ...retained(t.Resources[accessLogId]) }
+      : null,
     table: { ...render(tableProps), ...retained(table) },
     queue: { ...render(queue.Properties), ...retained(queue) },
     alarms: sorted(ofType(t, "AWS::CloudWatch::Alarm").map(([, r]) => render(r.Properties))),
+    alarmTopic: sorted(
+      [...ofType(t, "AWS::SNS::Topic"), ...ofType(t, "AWS::SNS::Subscription")].map(([, r]) => ({
+        Type: r.Type,
+        Condition: r.Condition ? render(t.Conditions?.[r.Condition]) : null,
+        Properties: render(r.Properties),
+      })),
+    ),
     eventSourceMappings: sorted(ofType(t, "AWS::Lambda::EventSourceMapping").map(([, r]) => render(r.Properties))),
     schedules: sorted(
-      ofType(t, "AWS::Events::Rule").map(([, r]) => ({
+      ofType(t, "AWS::Events::Rule").filter(([, r]) => !r.Properties.EventPattern).map(([, r]) => ({
         ScheduleExpression: render(r.Properties.ScheduleExpression),
         Description: r.Properties.Description,
         State: r.Properties.State ?? "ENABLED",
         Targets: r.Properties.Targets.map((x: Json) => fnOfArn(x.Arn)),
       })),
     ),
+    delivery: {
+      configurationSet: render(only(t, "AWS::SES::ConfigurationSet")[1].Properties),
+      eventDestination: render(only(t, "AWS::SES::ConfigurationSetEventDestination")[1].Properties),
+      rules: sorted(
+        ofType(t, "AWS::Events::Rule")
+          .filter(([, r]) => r.Properties.EventPattern)
+          .map(([, r]) => ({
+            EventBusName: render(r.Properties.EventBusName),
+            EventPattern: render(r.Properties.EventPattern),
+            State: r.Properties.State ?? "ENABLED",
+            Targets: r.Properties.Targets.map((x: Json) => ({ function: fnOfArn(x.Arn), RetryPolicy: render(x.RetryPolicy) })),
+          })),
+      ),
+    },
     unaccounted,
   };
 }

@@ -53,18 +53,32 @@ describe("the CDK app deploys what the SAM template deploys", () => {
     assert.deepEqual(cdk.stage, sam.stage);
   });
 
-  it("has the same table: keys, indexes, stream, TTL, recovery, encryption, retention", () => {
+  it("writes the same access log, kept as long", () => {
+    assert.ok(sam.accessLog, "the SAM template's API has an access log");
+    assert.deepEqual(cdk.accessLog, sam.accessLog);
+  });
+
+  it("has the same table: keys, indexes, stream, TTL, recovery, encryption, retention, deletion protection", () => {
     assert.deepEqual(cdk.table, sam.table);
   });
 
   it("feeds the publisher from the stream with the same event source mapping", () => {
     assert.deepEqual(cdk.eventSourceMappings, sam.eventSourceMappings);
     assert.deepEqual(cdk.queue, sam.queue);
+  });
+
+  it("has the same alarms, notifying the same topic on the same conditions", () => {
     assert.deepEqual(cdk.alarms, sam.alarms);
+    assert.deepEqual(cdk.alarmTopic, sam.alarmTopic);
   });
 
   it("runs the same schedule", () => {
     assert.deepEqual(cdk.schedules, sam.schedules);
+  });
+
+  it("sends with the same SES configuration set, and feeds its events to the same function", () => {
+    assert.deepEqual(cdk.delivery, sam.delivery);
+    assert.equal(sam.delivery.rules.length, 1);
   });
 
   it("takes the same parameters and gives the same outputs", () => {

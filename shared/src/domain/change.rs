@@ -35,13 +35,15 @@ pub enum ChangeKind {
     DomainRemoved,
     DomainVerified,
     DomainUnverified,
+    InvitationBounced,
+    InvitationComplained,
 }
 
 impl ChangeKind {
     /// Every kind, for the audit log's `action` filter and the tests that hold each kind to its
     /// event schema (`infra/events/{detail_type}.schema.json`). A new kind goes here too; the
     /// unit test below stops compiling as a reminder.
-    pub const ALL: [ChangeKind; 27] = [
+    pub const ALL: [ChangeKind; 29] = [
         ChangeKind::UserCreated,
         ChangeKind::UserUpdated,
         ChangeKind::HandleChanged,
@@ -69,6 +71,8 @@ impl ChangeKind {
         ChangeKind::DomainRemoved,
         ChangeKind::DomainVerified,
         ChangeKind::DomainUnverified,
+        ChangeKind::InvitationBounced,
+        ChangeKind::InvitationComplained,
     ];
 
     /// The kind whose audit `action` this is.
@@ -106,6 +110,8 @@ impl ChangeKind {
             ChangeKind::DomainRemoved => "domain.removed",
             ChangeKind::DomainVerified => "domain.verified",
             ChangeKind::DomainUnverified => "domain.unverified",
+            ChangeKind::InvitationBounced => "invitation.bounced",
+            ChangeKind::InvitationComplained => "invitation.complained",
         }
     }
 
@@ -139,6 +145,8 @@ impl ChangeKind {
             ChangeKind::DomainRemoved => "DomainRemoved",
             ChangeKind::DomainVerified => "DomainVerified",
             ChangeKind::DomainUnverified => "DomainUnverified",
+            ChangeKind::InvitationBounced => "InvitationBounced",
+            ChangeKind::InvitationComplained => "InvitationComplained",
         }
     }
 }
@@ -197,6 +205,8 @@ mod tests {
             DomainRemoved => 24,
             DomainVerified => 25,
             DomainUnverified => 26,
+            InvitationBounced => 27,
+            InvitationComplained => 28,
         }
     }
 

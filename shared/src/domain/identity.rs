@@ -68,7 +68,7 @@ mod tests {
     #[test]
     fn reads_the_claims_as_api_gateway_passes_them() {
         assert_eq!(
-            EmailClaims::from_claims(Some(" Bob@Example.COM"), Some("true")),
+            EmailClaims::from_claims(Some("Bob@Example.COM"), Some("true")),
             EmailClaims::Stated {
                 email: "bob@example.com".into(),
                 verified: true

@@ -5,6 +5,7 @@
 pub mod acceptance;
 pub mod budget;
 pub mod change;
+pub mod delivery;
 pub mod email_domain;
 pub mod handle;
 pub mod identity;
@@ -15,6 +16,7 @@ pub mod limits;
 pub mod membership;
 pub mod metadata;
 pub mod org;
+pub mod publishing;
 pub mod role;
 pub mod sending;
 pub mod text;
@@ -26,12 +28,13 @@ pub mod web;
 pub use acceptance::{NotInvitee, TokenRefused, answerable, may_answer};
 pub use budget::{Budget, OutOfTime};
 pub use change::{Change, ChangeKind, Subject};
+pub use delivery::{DeliveryReport, DeliveryStatus, Suppressed};
 pub use email_domain::{Challenge, ClaimRules, EmailDomain, NotVerified, TxtAnswer, Unclaimable};
 pub use handle::Handle;
 pub use identity::{EmailClaims, StoredEmail};
 pub use ids::{AuditId, EventId, InvitationId, OrgId, TeamId, UserId};
 pub use invitation::{InvitationSpec, InvitationStatus, Invitee, NotPending, RawInvitee, Unusable};
-pub use limits::{LimitKind, Limits};
+pub use limits::{EmailsSent, FirstDay, LimitKind, Limits, next_utc_midnight};
 pub use membership::{
     Denied, MemberChange, MemberUpdate, TransferRefused, may_change, may_transfer, owner_delta,
 };
@@ -42,6 +45,7 @@ pub use org::{
     NewOrganization, OrgProfilePatch, OrgStatus, Region, confirm_deletion, deletion_access,
     visible_billing_email,
 };
+pub use publishing::{PublishFailure, entry_size, publish_failure};
 pub use role::{Access, MemberStatus, Permission, Role, Standing, access};
 pub use sending::{FreshToken, NoAddress, NoRandomness, ResendRefused, inviter_name, may_resend};
 pub use text::{DisplayName, Note};

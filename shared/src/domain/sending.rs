@@ -1,7 +1,9 @@
 //! Sending an invitation, first or again: the token and deadline each sending hands out, when a
 //! resend may go, and how the email names the inviter.
 
-use super::{InvitationStatus, InvitationToken, LimitKind, Limits, NotPending, Timestamp, UserId};
+use super::{
+    EmailsSent, InvitationStatus, InvitationToken, LimitKind, Limits, NotPending, Timestamp, UserId,
+};
 
 /// The operating system gave no random bytes, so no token can be made.
 #[derive(Debug, thiserror::Error)]
@@ -35,15 +37,15 @@ pub enum ResendRefused {
 }
 
 /// Whether an invitation in `status`, resent `resends_today` times, may be resent by an
-/// organization that sent `emails_today` invitation emails.
+/// organization, by a person, who already sent the emails `sent`.
 pub fn may_resend(
     status: InvitationStatus,
     resends_today: i64,
-    emails_today: i64,
+    sent: &EmailsSent,
     limits: &Limits,
 ) -> Result<(), ResendRefused> {
     status.require_pending()?;
-    limits.admit_resend(resends_today, emails_today)?;
+    limits.admit_resend(resends_today, sent)?;
     Ok(())
 }
 
@@ -85,23 +87,27 @@ mod tests {
 
     #[test]
     fn a_resend_needs_a_pending_invitation_first_then_room_in_the_limits() {
+        let sent = |org_today| EmailsSent {
+            org_today,
+            ..EmailsSent::default()
+        };
         let limits = Limits {
             resends_per_invitation_per_day: 1,
             invitation_emails_per_org_per_day: 1,
             ..Limits::default()
         };
         let pending = InvitationStatus::Pending;
-        assert_eq!(may_resend(pending, 0, 0, &limits), Ok(()));
+        assert_eq!(may_resend(pending, 0, &sent(0), &limits), Ok(()));
         assert_eq!(
-            may_resend(InvitationStatus::Accepted, 5, 5, &limits),
+            may_resend(InvitationStatus::Accepted, 5, &sent(5), &limits),
             Err(ResendRefused::NotPending(NotPending))
         );
         assert_eq!(
-            may_resend(pending, 1, 0, &limits),
+            may_resend(pending, 1, &sent(0), &limits),
             Err(ResendRefused::Limit(LimitKind::Resends))
         );
         assert_eq!(
-            may_resend(pending, 0, 1, &limits),
+            may_resend(pending, 0, &sent(1), &limits),
             Err(ResendRefused::Limit(LimitKind::InvitationEmails))
         );
     }

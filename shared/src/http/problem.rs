@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::domain::{
     Denied, FieldErrors, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending, NotVerified,
-    OutOfTime, ResendRefused, TokenRefused, TransferRefused, Unclaimable, Unusable,
-    ValidationError,
+    OutOfTime, ResendRefused, Suppressed, Timestamp, TokenRefused, TransferRefused, Unclaimable,
+    Unusable, ValidationError,
 };
 use crate::store::{Refusal, StoreError};
 
@@ -47,6 +47,8 @@ pub enum ApiError {
     NotPending(#[from] NotPending),
     #[error(transparent)]
     NoAddress(#[from] NoAddress),
+    #[error(transparent)]
+    Suppressed(#[from] Suppressed),
     #[error(transparent)]
     NoRandomness(#[from] NoRandomness),
     #[error(transparent)]
@@ -120,6 +122,12 @@ pub struct Problem {
     /// The TXT values a domain's verification found instead of its own.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub found: Vec<String>,
+    /// With 429: which limit was reached (`LimitKind::name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<&'static str>,
+    /// With 429: when waiting frees room under the limit; `null` when only an action does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resets_at: Option<Option<String>>,
 }
 
 /// What the answer says, before the request id is added.
@@ -135,6 +143,8 @@ pub struct Answer {
     pub reason: Option<&'static str>,
     /// For a domain not verified: the TXT values found instead.
     pub found: Vec<String>,
+    /// For a limit's 429: its name and when it resets (`None` inside: not by waiting).
+    pub limit: Option<(&'static str, Option<Timestamp>)>,
 }
 
 fn answer(
@@ -152,6 +162,7 @@ fn answer(
         retry_after: None,
         reason: None,
         found: Vec::new(),
+        limit: None,
     }
 }
 
@@ -214,6 +225,12 @@ impl ApiError {
                 "no-email",
                 "Conflict",
                 "This user has no email address on file to send the invitation to.",
+            ),
+            ApiError::Suppressed(why) => answer(
+                S::CONFLICT,
+                "address-suppressed",
+                "Address suppressed",
+                why.detail(),
             ),
             ApiError::NoRandomness(_) => internal_answer(),
             ApiError::OutOfTime(why) => out_of_time_answer(*why),
@@ -300,6 +317,18 @@ fn limit_detail(kind: LimitKind) -> &'static str {
         LimitKind::Domains => {
             "The organization has as many domains as it may; remove one it no longer uses."
         }
+        LimitKind::OwnedOrganizations => {
+            "You own as many organizations as one person may. Delete one, or transfer its \
+             ownership, before creating another. Nothing was created."
+        }
+        LimitKind::PersonInvitationEmails => {
+            "You have caused as many invitation emails today (UTC), across all your \
+             organizations, as one person may. Nothing was sent."
+        }
+        LimitKind::NewOrgInvitationEmails { .. } => {
+            "A new organization may send only a few invitation emails in its first 24 hours, and \
+             this one has sent them. Nothing was sent."
+        }
     }
 }
 
@@ -380,8 +409,16 @@ fn store_answer(err: &StoreError) -> Answer {
 
 /// Refused by the handler's check or by the store's condition, the answer is the same.
 fn limit_answer(kind: LimitKind) -> Answer {
+    let now = Timestamp::now();
+    let resets_at = kind.resets_at(now);
+    // Until the reset, at least a second; a limit that waiting does not free keeps the hour
+    // it always had.
+    let retry_after = resets_at.map_or(3600, |at| {
+        u32::try_from((at.unix_seconds() - now.unix_seconds()).max(1)).unwrap_or(u32::MAX)
+    });
     Answer {
-        retry_after: Some(3600),
+        retry_after: Some(retry_after),
+        limit: Some((kind.name(), resets_at)),
         ..answer(
             StatusCode::TOO_MANY_REQUESTS,
             "limit-reached",

@@ -89,6 +89,10 @@ pub fn respond(request_id: &str, result: Result<Response<Body>, ApiError>) -> Re
         errors: answer.errors,
         reason: answer.reason,
         found: answer.found,
+        limit: answer.limit.map(|(name, _)| name),
+        resets_at: answer
+            .limit
+            .map(|(_, resets_at)| resets_at.map(|at| at.to_rfc3339())),
     };
     let body = serde_json::to_string(&problem).unwrap_or_default();
     let mut response = build(answer.status, "application/problem+json", Body::Text(body));

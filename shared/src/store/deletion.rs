@@ -32,6 +32,7 @@ use super::item::{Item, ItemBuilder, Reader, s};
 use super::keys;
 use super::members::Membership;
 use super::orgs::Organization;
+use super::owned_orgs::OwnedOrgs;
 use super::tallies::Tally;
 use super::tx::{Condition, Expr, Tx};
 
@@ -70,6 +71,9 @@ impl Store {
         )?;
         // The tallies carry the organization's liveness for the writes that skip its item.
         Tally::mark_deleting(&mut tx, &org.org_id)?;
+        if let Some(owner) = &org.counted_owner {
+            OwnedOrgs::release(&mut tx, owner)?;
+        }
         let change = Change {
             kind: ChangeKind::OrganizationDeleted,
             subject: Subject::Org(org.org_id.clone()),

@@ -160,7 +160,7 @@ impl Store {
     }
 
     /// Plants an event record of the organization whose `detail` is `detail` as it is, JSON or
-    /// not: what a faulty writer could leave for the publisher.
+    /// not (what a faulty writer could leave for the publisher), or too large to publish.
     pub async fn plant_event_record(
         &self,
         org: &OrgId,
@@ -175,6 +175,7 @@ impl Store {
             .s("event_id", event_id)
             .s("detail_type", detail_type)
             .s("detail", detail)
+            .s("at", at.to_rfc3339())
             .build();
         self.put_all(vec![item], "plant an event record").await
     }

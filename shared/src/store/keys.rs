@@ -142,6 +142,18 @@ pub fn mail_counter_sk(at: Timestamp) -> String {
     format!("COUNTER#MAIL#{}", &at.to_rfc3339()[..10])
 }
 
+/// Invitation emails one person caused on the UTC day of `at`, in their own partition
+/// (`USER#{user}`): the same sort key as an organization's day.
+pub fn person_mail_counter_sk(at: Timestamp) -> String {
+    mail_counter_sk(at)
+}
+
+/// Invitation emails an organization sent in its first 24 hours.
+pub const FIRST_DAY_MAIL_COUNTER_SK: &str = "COUNTER#FIRSTDAY";
+
+/// Organizations one person owns, in their own partition.
+pub const OWNED_ORGS_COUNTER_SK: &str = "COUNTER#ORGS";
+
 /// Pending invitations by invitee email (index `gsi1`): what `GET /me/invitations` reads.
 pub fn invitee_gsi1(email: &str, org: &OrgId, invitation: &InvitationId) -> (String, String) {
     (invitee_gsi1pk(email), format!("INV#{org}#{invitation}"))

@@ -21,6 +21,7 @@ use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
 use super::metadata::{self, VersionedMetadata};
 use super::orgs::Organization;
+use super::owned_orgs::OwnedOrgs;
 use super::query::{Decode, Page, PartitionQuery};
 use super::tallies::Tally;
 use super::teams::{Team, TeamMember};
@@ -390,11 +391,13 @@ impl Store {
         Ok(tx)
     }
 
-    /// The target becomes owner and the caller admin, in one step.
+    /// The target becomes owner and the caller admin, in one step. If the caller is the
+    /// organization's `counted_owner`, the count of owned organizations moves with it.
     pub async fn transfer_ownership(
         &self,
         caller: &Membership,
         target: &Membership,
+        counted_owner: Option<&UserId>,
         op: &Op,
     ) -> StoreResult<()> {
         let org = &target.org_id;
@@ -415,7 +418,22 @@ impl Store {
             set_role(Role::Admin),
             Some(unchanged(caller)),
         )?;
-        count_owners(&mut tx, org, 0)?;
+        if counted_owner == Some(&caller.user_id) {
+            let recount =
+                Expr::new("SET counted_owner = :to").value(":to", s(target.user_id.as_str()));
+            let still_counted = Condition::new(
+                Expr::new("#status = :active AND counted_owner = :from")
+                    .name("#status", "status")
+                    .value(":active", s(OrgStatus::Active.as_str()))
+                    .value(":from", s(caller.user_id.as_str())),
+                Refusal::Changed,
+            );
+            tx.update(Organization::key(org), recount, Some(still_counted))?;
+            OwnedOrgs::release(&mut tx, &caller.user_id)?;
+            OwnedOrgs::receive(&mut tx, &target.user_id)?;
+        } else {
+            count_owners(&mut tx, org, 0)?;
+        }
         let data = json!({
             "org_id": org.as_str(),
             "from_user_id": caller.user_id.as_str(),

@@ -17,6 +17,7 @@ mod members;
 mod metadata;
 mod org_read;
 mod orgs;
+mod owned_orgs;
 mod query;
 #[cfg(feature = "fixtures")]
 mod stored;
@@ -49,7 +50,8 @@ pub use error::{LimitKind, Refusal, StoreError, StoreResult};
 pub use fixtures::{INVITATION_TOKEN_PARTITIONS, SeedMember};
 pub use history::{Op, Retention, event_from_item};
 pub use invitations::{
-    DueCursor, DuePage, Expiry, Invitation, Joiner, NewInvitation, TokenMatch, expiry_shards,
+    DueCursor, DuePage, Expiry, Invitation, Joiner, NewInvitation, Recorded, TokenMatch,
+    expiry_shards,
 };
 pub use item::Item;
 pub use members::Membership;

@@ -1,16 +1,16 @@
 //! The read every route inside an organization starts with: the organization and the caller's
 //! membership, plus whatever other items of known key the route needs (an invitation, a target
-//! membership, a team, a profile, today's email counter), all in one consistent BatchGetItem.
+//! membership, a team, a profile, the email counters), all in one consistent BatchGetItem.
 
 use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::domain::{EmailDomain, InvitationId, OrgId, TeamId, Timestamp, UserId};
+use crate::domain::{EmailDomain, EmailsSent, InvitationId, OrgId, TeamId, Timestamp, UserId};
 
 use super::domains::Domain;
 use super::error::StoreResult;
-use super::invitations::{EmailCounter, Invitation};
+use super::invitations::{EmailCounter, FirstDayEmailCounter, Invitation, PersonEmailCounter};
 use super::item::Item;
 use super::keys;
 use super::members::Membership;
@@ -35,6 +35,21 @@ pub enum ItemKey<'a> {
     EmailCounter(Timestamp),
     /// One of the organization's email domains.
     Domain(&'a EmailDomain),
+    /// A new organization's invitation emails in its first day.
+    FirstDayEmailCounter,
+    /// The invitation emails a person caused on the UTC day of this time.
+    PersonEmailCounter(&'a UserId, Timestamp),
+}
+
+impl<'a> ItemKey<'a> {
+    /// Every counter a new invitation email of `person`'s at `at` counts against.
+    pub fn email_counters(person: &'a UserId, at: Timestamp) -> [ItemKey<'a>; 3] {
+        [
+            ItemKey::EmailCounter(at),
+            ItemKey::FirstDayEmailCounter,
+            ItemKey::PersonEmailCounter(person, at),
+        ]
+    }
 }
 
 /// `(pk, sk)` of an item, to find it among those a BatchGetItem returned in any order.
@@ -57,6 +72,8 @@ fn item_key(org: &OrgId, wanted: ItemKey<'_>) -> Item {
         ItemKey::TeamMember(team, user) => TeamMember::key(org, team, user),
         ItemKey::EmailCounter(at) => EmailCounter::key(org, at),
         ItemKey::Domain(domain) => Domain::key(org, domain),
+        ItemKey::FirstDayEmailCounter => FirstDayEmailCounter::key(org),
+        ItemKey::PersonEmailCounter(user, at) => PersonEmailCounter::key(user, at),
     }
 }
 
@@ -126,13 +143,30 @@ impl ReadItems {
             .transpose()
     }
 
-    /// Invitation emails the organization has sent on the UTC day of `at`.
-    pub fn emails_sent_on(&self, at: Timestamp) -> StoreResult<i64> {
-        Ok(self
-            .get(ItemKey::EmailCounter(at))
-            .map(EmailCounter::sent_from_item)
-            .transpose()?
-            .unwrap_or(0))
+    /// The invitation emails counted against each allowance a new email of `person`'s at `at`
+    /// meets, in an organization created at `created_at` (read with `ItemKey::email_counters`).
+    pub fn emails_sent(
+        &self,
+        created_at: Timestamp,
+        person: &UserId,
+        at: Timestamp,
+    ) -> StoreResult<EmailsSent> {
+        let sent = |key| -> StoreResult<i64> {
+            Ok(self
+                .get(key)
+                .map(EmailCounter::sent_from_item)
+                .transpose()?
+                .unwrap_or(0))
+        };
+        Ok(EmailsSent {
+            org_today: sent(ItemKey::EmailCounter(at))?,
+            person_today: sent(ItemKey::PersonEmailCounter(person, at))?,
+            first_day: FirstDayEmailCounter::first_day(
+                self.get(ItemKey::FirstDayEmailCounter),
+                created_at,
+                at,
+            )?,
+        })
     }
 }
 

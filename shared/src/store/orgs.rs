@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 use crate::domain::{
-    Change, ChangeKind, Handle, MemberStatus, MetadataChange, NewOrganization, OrgId,
+    Change, ChangeKind, Handle, Limits, MemberStatus, MetadataChange, NewOrganization, OrgId,
     OrgProfilePatch, OrgStatus, Region, Role, Subject, TeamId, Timestamp, UserId,
 };
 
@@ -16,6 +16,7 @@ use super::item::{Item, ItemBuilder, Reader, s};
 use super::keys;
 use super::members::Membership;
 use super::metadata::{self, VersionedMetadata};
+use super::owned_orgs::OwnedOrgs;
 use super::query::Page;
 use super::tallies::Tally;
 use super::teams::{Team, TeamMember};
@@ -46,6 +47,9 @@ pub struct Organization {
     /// Email domains added (verified or not), held to the domain limit by their own condition.
     pub domain_count: i64,
     pub metadata: VersionedMetadata,
+    /// The owner whose count of owned organizations includes this one (`owned_orgs.rs`): its
+    /// creator, or whom they transferred it to. Absent on organizations older than the count.
+    pub counted_owner: Option<UserId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -68,6 +72,10 @@ impl Organization {
             .s("status", self.status.as_str())
             .n("member_count", self.member_count)
             .n("owner_count", self.owner_count)
+            .opt_s(
+                "counted_owner",
+                self.counted_owner.as_ref().map(|u| u.as_str().to_owned()),
+            )
             .s("created_at", self.created_at.to_rfc3339())
             .s("updated_at", self.updated_at.to_rfc3339());
         // Absent until the first invitation: its `ADD` starts the count.
@@ -101,6 +109,13 @@ impl Organization {
             pending_on_item: r.opt_n("pending_count")?.unwrap_or(0),
             domain_count: r.opt_n("domain_count")?.unwrap_or(0),
             metadata: metadata::read(&r)?,
+            counted_owner: r
+                .opt_s("counted_owner")?
+                .map(|u| {
+                    UserId::parse(&u)
+                        .ok_or_else(|| StoreError::Corrupt(format!("counted_owner {u:?}")))
+                })
+                .transpose()?,
             created_at: r.time("created_at")?,
             updated_at: r.time("updated_at")?,
         })
@@ -120,11 +135,13 @@ impl Organization {
 
 impl Store {
     /// Creates the organization, its handle marker, its owner's membership and its first team,
-    /// with audit entry and event, in one transaction.
+    /// with audit entry and event, in one transaction; counted among the organizations its
+    /// owner owns, within the limit.
     pub async fn create_org(
         &self,
         new: &NewOrganization,
         owner: &Identity,
+        limits: &Limits,
         op: &Op,
     ) -> StoreResult<(Organization, Membership)> {
         let org_id = OrgId::generate();
@@ -143,6 +160,7 @@ impl Store {
             pending_on_item: 0,
             domain_count: 0,
             metadata: VersionedMetadata::default(),
+            counted_owner: Some(owner.user_id.clone()),
             created_at: op.at,
             updated_at: op.at,
         };
@@ -195,6 +213,7 @@ impl Store {
         tx.put(team.to_item(), None)?;
         tx.put(Team::name_marker(&org_id, &team.name, &team_id), None)?;
         tx.put(team_member.to_item(&org_id, &team_id), None)?;
+        OwnedOrgs::take(&mut tx, &owner.user_id, limits)?;
         let change = Change {
             kind: ChangeKind::OrganizationCreated,
             subject: Subject::Org(org_id.clone()),

@@ -71,6 +71,19 @@ pub enum Stored {
         org: String,
         day: String,
     },
+    /// A new organization's emails in its first day.
+    FirstDayMailCounter {
+        org: String,
+    },
+    /// The emails one person caused on a day.
+    PersonMailCounter {
+        user: String,
+        day: String,
+    },
+    /// The organizations one person owns.
+    OwnedOrgs {
+        user: String,
+    },
     /// One of the organization's count shards (`tallies.rs`).
     Tally {
         org: String,
@@ -116,6 +129,14 @@ impl Stored {
         let (kind, id) = pk.split_once('#').unwrap_or((pk, ""));
         match kind {
             "USER" if sk == keys::PROFILE_SK => Stored::Profile { user: owned(id) },
+            "USER" if sk == keys::OWNED_ORGS_COUNTER_SK => Stored::OwnedOrgs { user: owned(id) },
+            "USER" => match sk.strip_prefix("COUNTER#MAIL#") {
+                Some(day) => Stored::PersonMailCounter {
+                    user: owned(id),
+                    day: day.to_owned(),
+                },
+                None => unknown(),
+            },
             "HANDLE" if sk == keys::HANDLE_SK => Stored::Handle { handle: owned(id) },
             "DOMAINCLAIM" if sk == keys::DOMAIN_CLAIM_SK => {
                 Stored::DomainClaim { domain: owned(id) }
@@ -170,6 +191,9 @@ impl Stored {
             "PENDING" => Stored::PendingInvitation { org, email: rest },
             "TALLY" => Stored::Tally { org, shard: rest },
             "DOMAIN" => Stored::Domain { org, domain: rest },
+            "COUNTER" if sk == keys::FIRST_DAY_MAIL_COUNTER_SK => {
+                Stored::FirstDayMailCounter { org }
+            }
             "COUNTER" => Stored::MailCounter {
                 org,
                 day: rest.strip_prefix("MAIL#")?.to_owned(),
@@ -190,6 +214,7 @@ impl Stored {
             | Stored::Invitation { org, .. }
             | Stored::PendingInvitation { org, .. }
             | Stored::MailCounter { org, .. }
+            | Stored::FirstDayMailCounter { org }
             | Stored::Tally { org, .. }
             | Stored::Domain { org, .. } => Some(org),
             _ => None,
@@ -199,7 +224,10 @@ impl Stored {
     /// Whether the item's key names `id`: a user, team, invitation, email, team name or handle.
     pub fn names(&self, id: &str) -> bool {
         match self {
-            Stored::Profile { user } | Stored::Member { user, .. } => user == id,
+            Stored::Profile { user }
+            | Stored::Member { user, .. }
+            | Stored::PersonMailCounter { user, .. }
+            | Stored::OwnedOrgs { user } => user == id,
             Stored::Handle { handle } => handle == id,
             Stored::MemberEmail { email, .. } | Stored::PendingInvitation { email, .. } => {
                 email == id
@@ -227,6 +255,9 @@ impl Stored {
             Stored::Invitation { .. } => "invitation",
             Stored::PendingInvitation { .. } => "pending marker",
             Stored::MailCounter { .. } => "email counter",
+            Stored::FirstDayMailCounter { .. } => "first-day email counter",
+            Stored::PersonMailCounter { .. } => "person's email counter",
+            Stored::OwnedOrgs { .. } => "owned organizations counter",
             Stored::Tally { .. } => "count shard",
             Stored::Domain { .. } => "domain",
             Stored::DomainClaim { .. } => "domain claim marker",
@@ -374,6 +405,24 @@ mod tests {
                     org: o.clone(),
                     day: "2026-01-01".into(),
                 },
+            ),
+            (
+                org_pk.clone(),
+                keys::FIRST_DAY_MAIL_COUNTER_SK.to_owned(),
+                Stored::FirstDayMailCounter { org: o.clone() },
+            ),
+            (
+                keys::user_pk(&user),
+                keys::person_mail_counter_sk(at),
+                Stored::PersonMailCounter {
+                    user: u(),
+                    day: "2026-01-01".into(),
+                },
+            ),
+            (
+                keys::user_pk(&user),
+                keys::OWNED_ORGS_COUNTER_SK.to_owned(),
+                Stored::OwnedOrgs { user: u() },
             ),
             (
                 org_pk.clone(),

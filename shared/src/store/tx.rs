@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
 };
+use uuid::Uuid;
 
 use super::Store;
 use super::backoff::Backoff;
@@ -202,7 +203,8 @@ impl<'a> Tx<'a> {
     /// jittered exponential backoff within the request's time budget (`Backoff::for_request`),
     /// and then reported as `Contended` (503, not 409: repeating the request may well pass); a
     /// cancellation for throttling is retried likewise a few times before it is reported as
-    /// `Unavailable`.
+    /// `Unavailable`. A try whose answer was lost is repeated with its `ClientRequestToken`, so
+    /// that it is applied once however often it is sent.
     pub async fn commit(self, context: &'static str) -> StoreResult<()> {
         match self.commit_or_refusals(context).await? {
             Ok(()) => Ok(()),
@@ -225,17 +227,33 @@ impl<'a> Tx<'a> {
         const THROTTLED_ATTEMPTS: u32 = 4;
         let mut throttled_attempts = 0;
         let mut conflicts = Backoff::for_request();
+        // One token per try that DynamoDB may have applied: the SDK's own retries (after a
+        // timeout or a lost answer) and ours after `TransactionInProgressException` repeat it,
+        // so that DynamoDB applies the transaction once and answers the repeat as the first.
+        // A cancelled try wrote nothing; the next one gets a new token.
+        let mut token = Uuid::new_v4().to_string();
         let err = loop {
             let result = self
                 .store
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(self.items.clone()))
+                .client_request_token(&token)
                 .send()
                 .await;
             let Err(err) = result else {
                 return Ok(Ok(()));
             };
+            if in_progress(&err) {
+                if !conflicts.wait().await {
+                    return Err(StoreError::Unavailable {
+                        context,
+                        source: Box::new(err),
+                    });
+                }
+                continue;
+            }
+            token = Uuid::new_v4().to_string();
             let refused = self.refused(&err);
             if !refused.is_empty() {
                 return Ok(Err(refused));
@@ -316,6 +334,15 @@ fn throttled<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
                 r.code(),
                 Some("ThrottlingError" | "ProvisionedThroughputExceeded")
             ))
+    )
+}
+
+/// Whether an earlier try of this transaction, with the same token, is still being applied: its
+/// outcome is not known yet, so the same token is tried again.
+fn in_progress<R>(err: &SdkError<TransactWriteItemsError, R>) -> bool {
+    matches!(
+        err.as_service_error(),
+        Some(TransactWriteItemsError::TransactionInProgressException(_))
     )
 }
 

@@ -20,7 +20,7 @@ use orgs_local::counting::RequestCounter;
 use orgs_local::moto::Moto;
 use orgs_local::{aws, provision};
 use orgs_shared::domain::{
-    DisplayName, Handle, InvitationToken, NewOrganization, OrgId, Region, Role, Timestamp,
+    DisplayName, Handle, InvitationToken, Limits, NewOrganization, OrgId, Region, Role, Timestamp,
     TokenHash, UserId,
 };
 use orgs_shared::store::{Identity, NewInvitation, Op, Retention, Store};
@@ -81,7 +81,9 @@ async fn create_orgs(store: &Store, count: usize, now: Timestamp) -> anyhow::Res
             avatar_url: None,
             url: None,
         };
-        let (org, _) = store.create_org(&new, &owner, &op(now)).await?;
+        let (org, _) = store
+            .create_org(&new, &owner, &Limits::default(), &op(now))
+            .await?;
         orgs.push(org.org_id);
     }
     Ok(orgs)

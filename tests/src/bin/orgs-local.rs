@@ -1,7 +1,9 @@
 //! Runs the whole service on loopback: moto (unless `AWS_ENDPOINT_URL` names an endpoint
 //! already), the table and sender from the SAM template, every route of the HTTP API, and the
 //! event publisher fed by the table's stream, printing each event it puts on the local bus,
-//! the scheduled expiry on a timer, and the accept page on an origin of its own (`PAGE_PORT`).
+//! SES's delivery events fed to `record-delivery` (moto's stand-in publishes them for the
+//! mailbox simulator's addresses), the scheduled expiry on a timer, and the accept page on an
+//! origin of its own (`PAGE_PORT`).
 //! Ctrl-C stops everything it started.
 
 use std::sync::Arc;
@@ -11,6 +13,7 @@ use anyhow::Context;
 use orgs_functions::expiry::expire_invitations;
 use orgs_local::accept_page;
 use orgs_local::cors::{Cors, LOCAL_PAGE_PORT};
+use orgs_local::delivery::DeliveryFeed;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
 use orgs_local::stream::{StreamFeed, stream_arn};
@@ -73,6 +76,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let sender = env_or("ORGS_MAIL_FROM", "no-reply@orgs.local");
     let bus = env_or("ORGS_EVENT_BUS_NAME", "orgs-local");
+    let configuration_set = env_or("ORGS_SES_CONFIGURATION_SET", &format!("{table}-delivery"));
 
     // Keeps our own moto alive until we return; dropping it stops the server.
     let (endpoint, _moto) = match std::env::var("AWS_ENDPOINT_URL")
@@ -91,6 +95,15 @@ async fn main() -> anyhow::Result<()> {
     provision::ensure_sender(&sdk, &sender).await?;
     provision::ensure_bus(&sdk, &bus).await?;
     let dead_letters = provision::ensure_queue(&sdk, &format!("{table}-events-dlq")).await?;
+    provision::ensure_configuration_set(&sdk, &configuration_set).await?;
+    let ses_events = provision::ensure_queue(&sdk, &format!("{table}-ses-events")).await?;
+    provision::ensure_delivery_rule(
+        &sdk,
+        &format!("{table}-record-delivery"),
+        &configuration_set,
+        &ses_events,
+    )
+    .await?;
     let invite_base = env_or(
         "ORGS_INVITE_URL_BASE",
         &format!("http://127.0.0.1:{page_port}{}", accept_page::PATH),
@@ -103,6 +116,7 @@ async fn main() -> anyhow::Result<()> {
     // SAFETY: set before any other thread reads the environment.
     unsafe {
         std::env::set_var("ORGS_TABLE_NAME", &table);
+        std::env::set_var("ORGS_SES_CONFIGURATION_SET", &configuration_set);
         std::env::set_var("ORGS_INVITE_URL_BASE", &invite_base);
         std::env::set_var("ORGS_INVITE_REDIRECT_ORIGINS", &redirect_origins);
     }
@@ -139,6 +153,8 @@ async fn main() -> anyhow::Result<()> {
     feed.print = true;
 
     let store = app.store.clone();
+    let mut delivery = DeliveryFeed::new(&sdk, ses_events, store.clone());
+    delivery.print = true;
     let api = Arc::new(LocalApi {
         app,
         jwt_secret: token::dev_secret(),
@@ -157,6 +173,9 @@ async fn main() -> anyhow::Result<()> {
         "orgs is serving on http://127.0.0.1:{port}  (AWS endpoint {endpoint}, table {table})\n\
          The accept page (invitation links) is on {invite_base}; browsers may call the API from: {origins}\n\
          Events go to the bus {bus}; each one is printed as it is published.\n\
+         Emails go out with the SES configuration set {configuration_set}; SES's events for \
+         them (try success@, bounce@ or complaint@simulator.amazonses.com) are printed as \
+         recorded.\n\
          Get a token:  cargo token --sub alice --email alice@example.com\n\
          {expiry}\n\
          Press Ctrl-C to stop.",
@@ -184,6 +203,7 @@ async fn main() -> anyhow::Result<()> {
         result = serve(listener, api) => result?,
         result = accept_page::serve(page_listener, format!("http://127.0.0.1:{port}")) => result?,
         result = feed.run() => result.context("the event publisher stopped")?,
+        result = delivery.run() => result.context("the delivery feed stopped")?,
         _ = tokio::signal::ctrl_c() => eprintln!("Stopping."),
     }
     Ok(())

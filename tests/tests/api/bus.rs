@@ -6,9 +6,12 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
+use orgs_local::delivery::DeliveryFeed;
 use orgs_local::provision::{self, Queue};
 use orgs_local::stream::{StreamFeed, stream_arn};
+use orgs_shared::app::Config;
 use orgs_shared::events::{EventsConfig, Publisher, Retry};
+use orgs_shared::store::Store;
 use tokio::sync::watch;
 
 /// The event side of a stack: the stream feeding the publisher, and what it published.
@@ -19,6 +22,7 @@ pub struct Events {
     pub dead_letters: Queue,
     pub bus: String,
     sdk: SdkConfig,
+    table: String,
     stream_arn: String,
     publisher: watch::Sender<Publisher>,
     feeds: Vec<tokio::task::JoinHandle<()>>,
@@ -65,6 +69,7 @@ impl Events {
             dead_letters,
             bus,
             sdk: sdk.clone(),
+            table: table.to_owned(),
             stream_arn,
             publisher: watch::channel(quick_publisher(sdk, config, eventbridge)).0,
             feeds: Vec::new(),
@@ -85,6 +90,40 @@ impl Events {
     /// From the next batch on, the stream's records go to EventBridge at `endpoint`.
     pub fn use_eventbridge_at(&self, endpoint: Option<&str>) {
         self.publisher.send_replace(self.publisher_at(endpoint));
+    }
+
+    /// SES's events of this stack's configuration set (named as its table) go to
+    /// `record-delivery`: a rule on the default bus, as the template's, into a queue that a
+    /// `DeliveryFeed` hands to the handler.
+    pub async fn record_deliveries(&mut self, config: &Config) {
+        let queue = provision::ensure_queue(&self.sdk, &format!("{}-ses", self.table))
+            .await
+            .expect("SES events queue");
+        let configuration_set = config
+            .invitations
+            .configuration_set
+            .as_deref()
+            .expect("a configuration set");
+        provision::ensure_delivery_rule(
+            &self.sdk,
+            &format!("{}-delivery", self.table),
+            configuration_set,
+            &queue,
+        )
+        .await
+        .expect("SES events rule");
+        let store = Store::new(
+            aws_sdk_dynamodb::Client::new(&self.sdk),
+            &self.table,
+            config.retention,
+        );
+        let mut feed = DeliveryFeed::new(&self.sdk, queue, store);
+        feed.pause = Duration::from_millis(50);
+        self.feeds.push(tokio::spawn(async move {
+            if let Err(error) = feed.run().await {
+                panic!("the delivery feed stopped: {error:#}");
+            }
+        }));
     }
 
     /// Another reader of the whole stream from its oldest record, as a new event source

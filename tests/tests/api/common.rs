@@ -127,12 +127,17 @@ pub struct Options {
     /// With `faulty_dynamodb`: the app's DynamoDB client times out as the functions' do
     /// (`runtime::timeout_config`); otherwise only connecting has a timeout, as moto can be slow.
     pub function_timeouts: bool,
+    /// With `events`: SES's delivery events reach `record-delivery` as on AWS (a rule on the
+    /// default bus, see `orgs_local::delivery`), and invitations show what became of their email.
+    pub delivery: bool,
     /// Count the API's DynamoDB requests here, by operation.
     pub dynamodb_counter: Option<RequestCounter>,
     /// The app reaches DynamoDB through the conflict proxy (`orgs_local::conflicts`), each
     /// transaction holding its items this long. `ORGS_TEST_CONFLICT_WINDOW_MS` sets it for every
     /// stack that does not set it itself, so that any suite runs with DynamoDB's conflicts.
     pub conflict_window: Option<std::time::Duration>,
+    /// `ORGS_INVITATION_REPLY_TO_INVITER` (unset: the default, on).
+    pub reply_to_inviter: Option<bool>,
 }
 
 /// How long a test stack's functions and API Gateway wait, unless a test says otherwise.
@@ -162,6 +167,17 @@ impl Stack {
         .await
     }
 
+    /// A stack with events whose invitations learn what became of their emails from SES's
+    /// events (moto's stand-in publishes them for the mailbox simulator's addresses).
+    pub async fn start_with_delivery() -> Self {
+        Self::start_with(Options {
+            events: Some(None),
+            delivery: true,
+            ..Options::default()
+        })
+        .await
+    }
+
     pub async fn start_with(options: Options) -> Self {
         let endpoint = endpoint();
         let sdk = aws::sdk_config(&endpoint).await;
@@ -175,6 +191,11 @@ impl Stack {
                 provision::ensure_sender(&sdk, "no-reply@orgs.local")
                     .await
                     .expect("create sender");
+                // Each stack's emails go out with a configuration set of its own, so that its
+                // delivery events reach only its own rule.
+                provision::ensure_configuration_set(&sdk, &table)
+                    .await
+                    .expect("create configuration set");
                 table
             }
         };
@@ -183,11 +204,21 @@ impl Stack {
         config.dns.resolver = dns.addr();
         // A silent name times out quickly: the tests wait for it.
         config.dns.timeout = std::time::Duration::from_millis(300);
+        config.invitations.configuration_set = Some(table.clone());
         if let Some(ttl) = options.invitation_ttl_seconds {
             config.invitations.ttl_seconds = ttl;
         }
-        if let Some(limits) = options.limits {
-            config.limits = limits;
+        // The limits against one person's abuse (organizations owned, emails per person and
+        // in an organization's first day) stay out of the way of tests that make many
+        // organizations or invitations, unless a test sets the limits itself (abuse_limits.rs).
+        config.limits = options.limits.unwrap_or(Limits {
+            orgs_per_owner: 1_000,
+            invitation_emails_per_person_per_day: 100_000,
+            invitation_emails_per_new_org: 100_000,
+            ..Limits::default()
+        });
+        if let Some(reply_to_inviter) = options.reply_to_inviter {
+            config.invitations.reply_to_inviter = reply_to_inviter;
         }
         if options.function_timeout.is_none() {
             config.gateway_limit = UNHURRIED;
@@ -245,12 +276,14 @@ impl Stack {
         };
         if let Some(ses) = options.ses_endpoint {
             let broken = aws::sdk_config(&ses).await;
-            app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&broken), "no-reply@orgs.local");
+            app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&broken), "no-reply@orgs.local")
+                .with_configuration_set(Some(table.clone()));
         }
         let ses_faults = if options.faulty_ses {
             let proxy = FaultProxy::start(&endpoint).await.expect("SES fault proxy");
             let through = aws::sdk_config(proxy.endpoint()).await;
-            app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&through), "no-reply@orgs.local");
+            app.mailer = Mailer::new(aws_sdk_sesv2::Client::new(&through), "no-reply@orgs.local")
+                .with_configuration_set(Some(table.clone()));
             Some(proxy)
         } else {
             None
@@ -271,7 +304,13 @@ impl Stack {
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(serve(listener, api));
         let events = match options.events {
-            Some(eventbridge) => Some(Events::start(&sdk, &table, eventbridge.as_deref()).await),
+            Some(eventbridge) => {
+                let mut events = Events::start(&sdk, &table, eventbridge.as_deref()).await;
+                if options.delivery {
+                    events.record_deliveries(&app.config).await;
+                }
+                Some(events)
+            }
             None => None,
         };
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);

@@ -189,7 +189,8 @@ async fn a_transaction_touching_a_held_item_is_cancelled_with_the_conflict_in_it
         ConflictCounts {
             transactions: 1,
             cancelled: 1,
-            refused_writes: 0
+            refused_writes: 0,
+            in_progress: 0,
         }
     );
 
@@ -199,6 +200,72 @@ async fn a_transaction_touching_a_held_item_is_cancelled_with_the_conflict_in_it
         .await
         .expect("commits after the hold");
     assert_eq!(t.value("y").await.as_deref(), Some("second"));
+}
+
+#[tokio::test]
+async fn a_repeat_of_a_transaction_is_told_it_is_in_progress_and_then_answered_without_reapplying_it()
+ {
+    let t = table().await;
+    // moto remembers tokens across tables, as DynamoDB does across an account's.
+    let token = uuid::Uuid::new_v4().to_string();
+    let send = |items: Vec<TransactWriteItem>| {
+        let client = t.client.clone();
+        let token = token.clone();
+        async move {
+            client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .client_request_token(token)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.into_service_error())
+        }
+    };
+    let first = tokio::spawn(send(vec![t.put("x", "first")]));
+    t.proxy.until_holding(1).await;
+
+    // The SDK's retry of a call that timed out, while the first is still being applied.
+    let err = send(vec![t.put("x", "first")])
+        .await
+        .expect_err("in progress");
+    assert_eq!(
+        err.code(),
+        Some("TransactionInProgressException"),
+        "{err:?}"
+    );
+    // The SDK tries again itself before it gives up (its retries count here too).
+    assert!(t.proxy.counts().in_progress >= 1, "{:?}", t.proxy.counts());
+
+    t.proxy.release_all();
+    first.await.expect("task").expect("the first commits");
+    assert_eq!(t.value("x").await.as_deref(), Some("first"));
+    // Someone else changes the item; a late repeat must not put the first value back.
+    t.direct
+        .put_item()
+        .table_name(&t.name)
+        .set_item(Some({
+            let mut item = key("x");
+            item.insert("v".into(), s("later"));
+            item
+        }))
+        .send()
+        .await
+        .expect("put");
+    t.proxy.set_window(Duration::ZERO);
+    send(vec![t.put("x", "first")])
+        .await
+        .expect("answered as the first was");
+    assert_eq!(t.value("x").await.as_deref(), Some("later"));
+
+    // The same token for another transaction is a mistake DynamoDB refuses.
+    let err = send(vec![t.put("x", "other")]).await.expect_err("mismatch");
+    assert_eq!(
+        err.code(),
+        Some("IdempotentParameterMismatchException"),
+        "{err:?}"
+    );
+    assert_eq!(t.value("x").await.as_deref(), Some("later"));
 }
 
 #[tokio::test]

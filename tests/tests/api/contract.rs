@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use orgs_functions::routes::{
-    Auth, COGNITO_TRIGGERS, ROUTES, SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS,
+    Auth, COGNITO_TRIGGERS, ROUTES, SCHEDULED_FUNCTIONS, SES_EVENT_FUNCTIONS, STREAM_FUNCTIONS,
 };
 use orgs_local::workspace_root;
 use orgs_shared::domain::ChangeKind;
@@ -107,6 +107,76 @@ fn the_template_feeds_exactly_the_stream_functions_from_the_table_stream() {
             assert_eq!(props["DestinationConfig"]["OnFailure"]["Type"], "SQS");
         }
     }
+}
+
+/// The SES event functions, and only they, are fed by a rule on the default bus matching SES's
+/// events of the template's configuration set; that set suppresses bounces and complaints and
+/// publishes every recorded kind of event to the default bus, and every email names it.
+#[test]
+fn the_template_feeds_exactly_the_ses_event_functions_from_the_configuration_sets_events() {
+    let template = read_yaml("infra/template.yaml");
+    let expected: BTreeSet<String> = SES_EVENT_FUNCTIONS.iter().map(|f| f.to_string()).collect();
+    assert_eq!(functions_with_event(&template, "EventBridgeRule"), expected);
+    let resources = template["Resources"].as_mapping().unwrap();
+    let (set_name, set) = resources
+        .iter()
+        .find(|(_, r)| r["Type"] == "AWS::SES::ConfigurationSet")
+        .expect("a configuration set");
+    let set_name = set_name.as_str().unwrap();
+    assert_eq!(
+        set["Properties"]["SuppressionOptions"]["SuppressedReasons"],
+        serde_yaml_ng::from_str::<Value>("[BOUNCE, COMPLAINT]").unwrap()
+    );
+    let destination = resources
+        .values()
+        .find(|r| r["Type"] == "AWS::SES::ConfigurationSetEventDestination")
+        .expect("an event destination");
+    let props = &destination["Properties"];
+    assert_eq!(reference(&props["ConfigurationSetName"]), Some(set_name));
+    let kinds: BTreeSet<&str> = props["EventDestination"]["MatchingEventTypes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let recorded = [
+        "send",
+        "delivery",
+        "deliveryDelay",
+        "bounce",
+        "complaint",
+        "reject",
+    ];
+    assert_eq!(kinds, recorded.into_iter().collect());
+    let bus = format!("{:?}", props["EventDestination"]["EventBridgeDestination"]);
+    assert!(bus.contains("event-bus/default"), "{bus}");
+    for (name, resource) in resources {
+        for (_, event) in resource["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+            .filter(|(_, e)| e["Type"].as_str() == Some("EventBridgeRule"))
+        {
+            let props = &event["Properties"];
+            assert_eq!(props["EventBusName"], "default", "{name:?}");
+            assert_eq!(props["Pattern"]["source"][0], "aws.ses", "{name:?}");
+            let set = &props["Pattern"]["detail"]["mail"]["tags"]["ses:configuration-set"][0];
+            assert_eq!(reference(set), Some(set_name), "{name:?}");
+        }
+    }
+    let env = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(
+        reference(&env["ORGS_SES_CONFIGURATION_SET"]),
+        Some(set_name)
+    );
+    // Sending is allowed with this configuration set only.
+    let text = std::fs::read_to_string(workspace_root().join("infra/template.yaml")).unwrap();
+    assert!(!text.contains("configuration-set/*"));
+    assert_eq!(
+        text.matches(&format!("configuration-set/${{{set_name}}}"))
+            .count(),
+        text.matches("- ses:SendEmail").count()
+    );
 }
 
 #[test]
@@ -234,7 +304,7 @@ fn the_template_lets_cognito_invoke_exactly_the_cognito_triggers() {
     assert_eq!(invoked, expected);
 }
 
-/// Each binary serves a route, or is one of the few fed by the stream, a schedule or Cognito
+/// Each binary serves a route, or is one of the few fed by the stream, a schedule, Cognito or SES
 /// instead; never two of these.
 #[test]
 fn every_binary_serves_a_route() {
@@ -242,7 +312,8 @@ fn every_binary_serves_a_route() {
     let streamed: BTreeSet<String> = STREAM_FUNCTIONS.iter().map(|f| f.to_string()).collect();
     let scheduled: BTreeSet<String> = SCHEDULED_FUNCTIONS.iter().map(|f| f.to_string()).collect();
     let triggers: BTreeSet<String> = COGNITO_TRIGGERS.iter().map(|f| f.to_string()).collect();
-    let kinds = [&routed, &streamed, &scheduled, &triggers];
+    let ses_fed: BTreeSet<String> = SES_EVENT_FUNCTIONS.iter().map(|f| f.to_string()).collect();
+    let kinds = [&routed, &streamed, &scheduled, &triggers, &ses_fed];
     for (i, a) in kinds.iter().enumerate() {
         for b in &kinds[i + 1..] {
             assert!(a.is_disjoint(b), "{a:?} {b:?}");
@@ -252,7 +323,10 @@ fn every_binary_serves_a_route() {
         .unwrap()
         .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(str::to_owned))
         .collect();
-    assert_eq!(binaries, &(&(&routed | &streamed) | &scheduled) | &triggers);
+    assert_eq!(
+        binaries,
+        &(&(&(&routed | &streamed) | &scheduled) | &triggers) | &ses_fed
+    );
 }
 
 #[test]

@@ -20,7 +20,7 @@ fn schema(detail_type: &str) -> Value {
 }
 
 /// Panics unless `event` (as the SQS target receives it) is a valid `orgs` event.
-fn check_event(event: &Value) {
+pub(crate) fn check_event(event: &Value) {
     assert_eq!(event["source"], "orgs", "{event}");
     let detail_type = event["detail-type"].as_str().expect("detail-type");
     let validator = jsonschema::options()

@@ -2,7 +2,8 @@
 //! throttling, failing, unreachable or hanging answers 503 with `Retry-After` and a problem
 //! that names nothing internal, and leaves nothing half-written; a fault on our side is a 500;
 //! a deletion stopped between any two of its steps is finished by repeating it or by the
-//! schedule. (SES down: `invitations.rs`; EventBridge down: `events.rs`.)
+//! schedule. (SES down: `invitations.rs`; EventBridge down: `events.rs`; EventBridge refusing
+//! events: `event_refusals.rs`.)
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,8 @@
 //! Integration tests: every route through HTTP, the local API Gateway adapter, the handlers and
 //! the AWS SDK, against moto.
 
+mod abuse_limits;
+mod addresses;
 mod audit;
 mod authz;
 mod browser;
@@ -12,7 +14,9 @@ mod contention;
 mod contract;
 mod cors;
 mod deletion;
+mod delivery;
 mod domains;
+mod event_refusals;
 mod events;
 mod expiry;
 mod faults;
@@ -20,12 +24,15 @@ mod invitation_links;
 mod invitations;
 mod limits;
 mod logs;
+mod lost_answers;
 mod me;
 mod members;
 mod metadata;
 mod openapi;
+mod operations;
 mod orgs;
 mod races;
+mod reply_to;
 mod round_trips;
 mod teams;
 mod token_claims;

@@ -4,7 +4,8 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{
-    InvitationId, InvitationStatus, OrgId, Role, TeamId, Timestamp, TokenHash, UserId,
+    DeliveryStatus, InvitationId, InvitationStatus, OrgId, Role, TeamId, Timestamp, TokenHash,
+    UserId,
 };
 
 use crate::store::error::StoreResult;
@@ -37,6 +38,9 @@ pub struct Invitation {
     pub expires_in_days: Option<i64>,
     /// The page its links open, instead of the configured one.
     pub redirect_url: Option<String>,
+    /// What SES last reported about the email of its latest sending, and when; `None` until
+    /// the first report (and again after a resend).
+    pub delivery: Option<(DeliveryStatus, Timestamp)>,
 }
 
 /// Resends are counted per UTC day, each day in an attribute of its own.
@@ -50,6 +54,38 @@ pub(in crate::store) fn resend_attribute(at: Timestamp) -> String {
 /// `YYYYMMDD` of `at`.
 pub(in crate::store) fn resend_day(at: Timestamp) -> String {
     at.to_rfc3339()[..10].replace('-', "")
+}
+
+/// The attributes of the delivery status: its name, its rank (which a later report's
+/// condition compares), a bounce's type and subtype, and when SES reported it.
+pub(in crate::store) const DELIVERY_STATUS: &str = "delivery_status";
+pub(in crate::store) const DELIVERY_RANK: &str = "delivery_rank";
+pub(in crate::store) const BOUNCE_TYPE: &str = "bounce_type";
+pub(in crate::store) const BOUNCE_SUB_TYPE: &str = "bounce_sub_type";
+pub(in crate::store) const DELIVERY_AT: &str = "delivery_at";
+
+/// The stored form of a delivery status.
+pub(in crate::store) fn delivery_attributes(
+    status: &DeliveryStatus,
+    at: Timestamp,
+) -> Vec<(&'static str, AttributeValue)> {
+    let mut attributes = vec![
+        (
+            DELIVERY_STATUS,
+            AttributeValue::S(status.as_str().to_owned()),
+        ),
+        (DELIVERY_RANK, AttributeValue::N(status.rank().to_string())),
+        (DELIVERY_AT, AttributeValue::S(at.to_rfc3339())),
+    ];
+    if let DeliveryStatus::Bounced {
+        bounce_type,
+        sub_type,
+    } = status
+    {
+        attributes.push((BOUNCE_TYPE, AttributeValue::S(bounce_type.clone())));
+        attributes.push((BOUNCE_SUB_TYPE, AttributeValue::S(sub_type.clone())));
+    }
+    attributes
 }
 
 impl Invitation {
@@ -108,6 +144,15 @@ impl Invitation {
         for (day, count) in &self.resends {
             builder = builder.n(&format!("{RESENDS}{day}"), count);
         }
+        if let Some((status, at)) = &self.delivery {
+            for (name, value) in delivery_attributes(status, *at) {
+                builder = match value {
+                    AttributeValue::N(n) => builder.n(name, n),
+                    AttributeValue::S(s) => builder.s(name, s),
+                    _ => builder,
+                };
+            }
+        }
         if self.status == InvitationStatus::Pending {
             let (gsi1pk, gsi1sk) = keys::invitee_gsi1(&self.email, org, id);
             let (gsi2pk, gsi2sk) = keys::expiry_gsi2(org, id, self.expires_at);
@@ -147,6 +192,15 @@ impl Invitation {
             resends,
             expires_in_days: r.opt_n("expires_in_days")?,
             redirect_url: r.opt_s("redirect_url")?,
+            delivery: match (r.opt_s(DELIVERY_STATUS)?, r.opt_s(DELIVERY_AT)?) {
+                (Some(name), Some(at)) => DeliveryStatus::from_stored(
+                    &name,
+                    r.opt_s(BOUNCE_TYPE)?.as_deref(),
+                    r.opt_s(BOUNCE_SUB_TYPE)?.as_deref(),
+                )
+                .zip(Timestamp::parse(&at)),
+                _ => None,
+            },
         })
     }
 
@@ -188,6 +242,13 @@ mod tests {
             resends: vec![("20261122".into(), 2)],
             expires_in_days: Some(30),
             redirect_url: Some("https://app.example.com/join".into()),
+            delivery: Some((
+                DeliveryStatus::Bounced {
+                    bounce_type: "Permanent".into(),
+                    sub_type: "General".into(),
+                },
+                at,
+            )),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Invitations: their items (the invitation, its pending marker, its token, the day's email
 //! counter), sending them, reading them, and every way one ends.
 
+mod delivery;
 mod endings;
 mod expiry;
 mod invitation;
@@ -9,10 +10,11 @@ mod reads;
 mod sending;
 mod token;
 
+pub use delivery::Recorded;
 pub use endings::Joiner;
 pub use expiry::{DueCursor, DuePage, Expiry, expiry_shards};
 pub use invitation::Invitation;
-pub(super) use mail_counter::EmailCounter;
+pub(super) use mail_counter::{EmailCounter, FirstDayEmailCounter, PersonEmailCounter};
 pub use reads::TokenMatch;
 pub use sending::NewInvitation;
 #[cfg(feature = "fixtures")]

@@ -9,7 +9,7 @@ use crate::domain::{
 };
 
 use super::invitation::{Invitation, resend_attribute, resend_day};
-use super::mail_counter::EmailCounter;
+use super::mail_counter::{EmailCounter, FirstDayEmailCounter, PersonEmailCounter};
 use super::token::TokenRecord;
 use crate::store::Store;
 use crate::store::error::{Refusal, StoreResult};
@@ -64,6 +64,7 @@ pub(in crate::store) fn pending_invitation_items(
         resends: Vec::new(),
         expires_in_days: new.expires_in_days,
         redirect_url: new.redirect_url.map(str::to_owned),
+        delivery: None,
     };
     let token = TokenRecord::to_item(new.token_hash, org_id, &invitation.invitation_id, op.at);
     let items = [invitation.to_item(), invitation.pending_marker(), token];
@@ -86,6 +87,20 @@ fn sent_change(invitation: &Invitation, resent: bool) -> Change {
             "resent": resent,
         }),
     }
+}
+
+/// Adds to `tx` the count of `emails` invitation emails against every allowance: the
+/// organization's day, its first day if it is in it, and the day of the person sending.
+fn count_emails(
+    tx: &mut Tx<'_>,
+    org: &Organization,
+    limits: &Limits,
+    op: &Op,
+    emails: i64,
+) -> StoreResult<()> {
+    EmailCounter::count_many(tx, &org.org_id, limits, op.at, emails)?;
+    FirstDayEmailCounter::count(tx, &org.org_id, org.created_at, limits, op.at, emails)?;
+    PersonEmailCounter::count(tx, &op.actor, limits, op.at, emails)
 }
 
 impl Store {
@@ -187,12 +202,13 @@ impl Store {
             Refusal::Limit(limit),
         );
         tx.update(Organization::key(&org.org_id), update, Some(room))?;
-        EmailCounter::count_many(tx, &org.org_id, limits, op.at, count)
+        count_emails(tx, org, limits, op, count)
     }
 
     /// A fresh token and a fresh lifetime; the old token is kept only to say it was replaced.
     pub async fn resend_invitation(
         &self,
+        org: &Organization,
         invitation: &Invitation,
         new_hash: &TokenHash,
         expires_at: Timestamp,
@@ -204,7 +220,8 @@ impl Store {
         let (_, gsi2sk) = keys::expiry_gsi2(org_id, id, expires_at);
         let update = Expr::new(
             "SET token_hash = :hash, expires_at = :expires, sent_at = :at, updated_at = :at, \
-             gsi2sk = :gsi2sk, #day = if_not_exists(#day, :zero) + :one",
+             gsi2sk = :gsi2sk, #day = if_not_exists(#day, :zero) + :one \
+             REMOVE delivery_status, delivery_rank, delivery_at, bounce_type, bounce_sub_type",
         )
         .name("#day", &resend_attribute(op.at))
         .value(":hash", s(new_hash.as_str()))
@@ -237,12 +254,14 @@ impl Store {
             Some(Condition::absent(Refusal::AlreadyExists)),
         )?;
         tx.check(Organization::key(org_id), Organization::is_active())?;
-        EmailCounter::count(&mut tx, org_id, limits, op.at)?;
+        count_emails(&mut tx, org, limits, op, 1)?;
         let mut resent = invitation.clone();
         resent.token_hash = new_hash.clone();
         resent.expires_at = expires_at;
         resent.sent_at = op.at;
         resent.updated_at = op.at;
+        // A new email: what SES said of the last one no longer applies.
+        resent.delivery = None;
         history::record(&mut tx, &sent_change(&resent, true), op, self.retention)?;
         tx.commit("resend an invitation").await?;
         let day = resend_day(op.at);

@@ -90,7 +90,13 @@ impl Fixture {
             .to_builder()
             .http_client(CountingClient::new(inner, recorder.clone()))
             .build();
-        let app = App::new(&counted, Config::for_table(TABLE));
+        let mut config = Config::for_table(TABLE);
+        // One person creates an organization and sends invitations for every repetition of a
+        // case: the per-person and first-day limits would refuse the repetitions, not measure.
+        config.limits.orgs_per_owner = 1_000_000;
+        config.limits.invitation_emails_per_person_per_day = 1_000_000;
+        config.limits.invitation_emails_per_new_org = 1_000_000;
+        let app = App::new(&counted, config);
         let mut fixture = Self {
             app,
             sdk: counted,

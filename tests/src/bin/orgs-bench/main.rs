@@ -21,7 +21,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
-use orgs_functions::routes::{COGNITO_TRIGGERS, ROUTES, SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS};
+use orgs_functions::routes::{
+    COGNITO_TRIGGERS, ROUTES, SCHEDULED_FUNCTIONS, SES_EVENT_FUNCTIONS, STREAM_FUNCTIONS,
+};
 use orgs_local::moto::Moto;
 use orgs_local::workspace_root;
 
@@ -82,8 +84,8 @@ fn parse_args() -> anyhow::Result<Args> {
     Ok(args)
 }
 
-/// Every function binary: the route table's in its order, then the stream's, the schedule's
-/// and Cognito's, which no route reaches.
+/// Every function binary: the route table's in its order, then the stream's, the schedule's,
+/// Cognito's and SES's, which no route reaches.
 fn functions() -> Vec<(&'static str, String)> {
     let mut seen = Vec::new();
     for route in ROUTES {
@@ -106,6 +108,11 @@ fn functions() -> Vec<(&'static str, String)> {
             .iter()
             .map(|f| (*f, "a Cognito user pool".to_owned())),
     );
+    seen.extend(
+        SES_EVENT_FUNCTIONS
+            .iter()
+            .map(|f| (*f, "SES's delivery events".to_owned())),
+    );
     seen
 }
 
@@ -113,6 +120,7 @@ fn is_background(function: &str) -> bool {
     STREAM_FUNCTIONS.contains(&function)
         || SCHEDULED_FUNCTIONS.contains(&function)
         || COGNITO_TRIGGERS.contains(&function)
+        || SES_EVENT_FUNCTIONS.contains(&function)
 }
 
 /// Builds every function and the floor with the release profile, in one cargo invocation

@@ -260,6 +260,9 @@ pub async fn run(args: &Args) -> anyhow::Result<Outcome> {
     let mut config = Config::for_table(&table);
     // A company's rollout sends more than the default 200 emails a day; the limit is a setting.
     config.limits.invitation_emails_per_org_per_day = 10_000;
+    // ... from an organization made for the run, by a few admins.
+    config.limits.invitation_emails_per_new_org = 10_000;
+    config.limits.invitation_emails_per_person_per_day = 10_000;
     let app = App::new(&sdk, config);
     let direct = Store::new(
         aws_sdk_dynamodb::Client::new(&sdk),
