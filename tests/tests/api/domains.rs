@@ -4,7 +4,7 @@
 use orgs_local::dns::Answer;
 use orgs_shared::domain::{EmailDomain, Limits};
 use orgs_shared::store::{Of, Stored};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::common::{Options, Person, Stack, assert_problem};
@@ -220,8 +220,16 @@ async fn verification_finds_the_record_or_says_what_it_found_instead() {
         json!(["v=spf1 -all", "orgs-verification=someone-else"])
     );
 
+    // A resolver that never answers: the lookup times out, and the caller may try again.
     stack.dns.set(record, Answer::Silence);
-    let (status, body) = stack.post(&olivia, &verify, json!({})).await;
+    let (status, headers, body) = stack
+        .call_with_headers(&olivia, Method::POST, &verify, Some(json!({})))
+        .await;
+    assert_eq!(
+        headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("10"),
+        "{headers:?}"
+    );
     assert_problem(
         status,
         &body,
@@ -342,6 +350,13 @@ async fn race_to_verify(stack: &Stack) {
             count += usize::from(d["status"] == "verified");
         }
         assert_eq!(count, 1, "exactly one organization has it verified");
+        let claims = stack
+            .kinds()
+            .await
+            .into_iter()
+            .filter(|k| matches!(k, Stored::DomainClaim { domain: d } if *d == domain))
+            .count();
+        assert_eq!(claims, 1, "one claim marker");
     }
 }
 
