@@ -312,6 +312,8 @@ pub struct DomainView<'a> {
     pub org_id: &'a str,
     pub status: &'static str,
     pub record: RecordView<'a>,
+    pub enrollment: &'static str,
+    pub default_role: Option<&'static str>,
     pub added_at: String,
     pub verified_at: Option<String>,
 }
@@ -327,8 +329,30 @@ impl<'a> From<&'a Domain> for DomainView<'a> {
                 name: domain.domain.record_name(),
                 value: domain.challenge.as_str(),
             },
+            enrollment: domain.enrollment.as_str(),
+            default_role: domain.enrollment.role().map(Role::as_str),
             added_at: domain.added_at.to_rfc3339(),
             verified_at: domain.verified_at.map(|t| t.to_rfc3339()),
+        }
+    }
+}
+
+/// An organization a person's verified email domain suggests, with the domain's policy.
+#[derive(Debug, Serialize)]
+pub struct SuggestionView<'a> {
+    pub organization: OrgSummary<'a>,
+    pub domain: &'a str,
+    pub enrollment: &'static str,
+    pub default_role: Option<&'static str>,
+}
+
+impl<'a> SuggestionView<'a> {
+    pub fn new(org: &'a Organization, domain: &'a Domain) -> Self {
+        Self {
+            organization: OrgSummary::from(org),
+            domain: domain.domain.as_str(),
+            enrollment: domain.enrollment.as_str(),
+            default_role: domain.enrollment.role().map(Role::as_str),
         }
     }
 }

@@ -198,6 +198,8 @@ ACCEPTED_REFUSALS = [
     # whose last label is all digits (an IP address) is none, which the pattern does not say.
     (r"domain", "public_email_provider"),
     (r"domain", "service_domain"),
+    # Only `auto_join` takes a default role; the schema leaves the pairing to the description.
+    (r"default_role", "not_auto_join"),
     (r"domain", "invalid_domain"),
     # Metadata's size and depth are those of the patch merged with what is stored.
     (r"metadata\.(public|private)", "too_large"),

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::dns::Dns;
-use orgs_shared::domain::{Challenge, EmailDomain, Permission};
+use orgs_shared::domain::{Challenge, EmailDomain, Enrollment, Permission};
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, created, encode_cursor, json, json_body, no_content,
 };
@@ -19,6 +19,13 @@ use crate::views::{DomainView, PageView};
 #[serde(deny_unknown_fields)]
 struct AddDomainBody {
     domain: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateDomainBody {
+    enrollment: String,
+    default_role: Option<String>,
 }
 
 /// The domain named in the path, in an organization where the caller holds `permission`.
@@ -108,6 +115,23 @@ pub async fn verify_domain(app: &App, req: Request) -> Result<Response<Body>, Ap
             other => other.into(),
         })?;
     Ok(json(StatusCode::OK, &DomainView::from(&verified)))
+}
+
+/// Sets who may come in through the domain (`domain::enrollment`).
+pub async fn update_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let body: UpdateDomainBody = json_body(&req, app.config.max_body_bytes)?;
+    let enrollment = Enrollment::parse(&body.enrollment, body.default_role.as_deref())?;
+    let found = domain(app, &caller, &req, Permission::ManageDomains).await?;
+    let updated = app
+        .store
+        .set_enrollment(&found, enrollment, &op(&caller, &req))
+        .await
+        .map_err(|e| match e {
+            StoreError::Refused(Refusal::Gone) => ApiError::NotFound("domain"),
+            other => other.into(),
+        })?;
+    Ok(json(StatusCode::OK, &DomainView::from(&updated)))
 }
 
 pub async fn remove_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {

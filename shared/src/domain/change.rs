@@ -35,6 +35,7 @@ pub enum ChangeKind {
     DomainRemoved,
     DomainVerified,
     DomainUnverified,
+    DomainUpdated,
     InvitationBounced,
     InvitationComplained,
 }
@@ -43,7 +44,7 @@ impl ChangeKind {
     /// Every kind, for the audit log's `action` filter and the tests that hold each kind to its
     /// event schema (`infra/events/{detail_type}.schema.json`). A new kind goes here too; the
     /// unit test below stops compiling as a reminder.
-    pub const ALL: [ChangeKind; 29] = [
+    pub const ALL: [ChangeKind; 30] = [
         ChangeKind::UserCreated,
         ChangeKind::UserUpdated,
         ChangeKind::HandleChanged,
@@ -73,6 +74,7 @@ impl ChangeKind {
         ChangeKind::DomainUnverified,
         ChangeKind::InvitationBounced,
         ChangeKind::InvitationComplained,
+        ChangeKind::DomainUpdated,
     ];
 
     /// The kind whose audit `action` this is.
@@ -110,6 +112,7 @@ impl ChangeKind {
             ChangeKind::DomainRemoved => "domain.removed",
             ChangeKind::DomainVerified => "domain.verified",
             ChangeKind::DomainUnverified => "domain.unverified",
+            ChangeKind::DomainUpdated => "domain.updated",
             ChangeKind::InvitationBounced => "invitation.bounced",
             ChangeKind::InvitationComplained => "invitation.complained",
         }
@@ -145,6 +148,7 @@ impl ChangeKind {
             ChangeKind::DomainRemoved => "DomainRemoved",
             ChangeKind::DomainVerified => "DomainVerified",
             ChangeKind::DomainUnverified => "DomainUnverified",
+            ChangeKind::DomainUpdated => "DomainUpdated",
             ChangeKind::InvitationBounced => "InvitationBounced",
             ChangeKind::InvitationComplained => "InvitationComplained",
         }
@@ -207,6 +211,7 @@ mod tests {
             DomainUnverified => 26,
             InvitationBounced => 27,
             InvitationComplained => 28,
+            DomainUpdated => 29,
         }
     }
 

@@ -205,6 +205,16 @@ impl Limits {
         self.admit_emails(1, sent)
     }
 
+    /// The seats left for a member who joins without an invitation (through a verified
+    /// domain): members and pending invitations (which hold seats) stay within the limit.
+    pub fn seat_room(&self, members: i64, pending: i64) -> Result<i64, LimitKind> {
+        let room = self.members_per_org - members - pending;
+        if room < 1 {
+            return Err(LimitKind::Members);
+        }
+        Ok(room)
+    }
+
     /// Whether a person who owns `owned` organizations may create another.
     pub fn admit_new_org(&self, owned: i64) -> Result<(), LimitKind> {
         if owned >= self.orgs_per_owner {
@@ -392,6 +402,13 @@ mod tests {
         );
         assert_eq!(LimitKind::OwnedOrganizations.resets_at(now), None);
         assert_eq!(LimitKind::PendingInvitations.resets_at(now), None);
+    }
+
+    #[test]
+    fn a_member_joining_without_an_invitation_needs_a_seat_pending_invitations_leave() {
+        assert_eq!(limits().seat_room(97, 2), Ok(1));
+        assert_eq!(limits().seat_room(98, 2), Err(LimitKind::Members));
+        assert_eq!(limits().seat_room(100, 0), Err(LimitKind::Members));
     }
 
     #[test]

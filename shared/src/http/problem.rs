@@ -4,9 +4,9 @@ use http::StatusCode;
 use serde::Serialize;
 
 use crate::domain::{
-    Denied, FieldErrors, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending, NotVerified,
-    OutOfTime, ResendRefused, Suppressed, Timestamp, TokenRefused, TransferRefused, Unclaimable,
-    Unusable, ValidationError,
+    Denied, FieldErrors, JoinRefused, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending,
+    NotVerified, OutOfTime, ResendRefused, Suppressed, Timestamp, TokenRefused, TransferRefused,
+    Unclaimable, Unusable, ValidationError,
 };
 use crate::store::{Refusal, StoreError};
 
@@ -57,6 +57,8 @@ pub enum ApiError {
     Unclaimable(#[from] Unclaimable),
     #[error(transparent)]
     NotVerified(#[from] NotVerified),
+    #[error(transparent)]
+    JoinRefused(#[from] JoinRefused),
     #[error(transparent)]
     Dns(#[from] crate::dns::DnsError),
     #[error(transparent)]
@@ -252,6 +254,9 @@ impl ApiError {
                     why.detail(),
                 )
             },
+            ApiError::JoinRefused(why) => {
+                answer(S::FORBIDDEN, "forbidden", "Not allowed", why.detail())
+            }
             ApiError::Dns(err) => Answer {
                 retry_after: Some(10),
                 ..answer(

@@ -5,11 +5,12 @@
 use serde_json::json;
 
 use crate::domain::{
-    Challenge, Change, ChangeKind, EmailDomain, LimitKind, OrgId, Subject, Timestamp, UserId,
+    Challenge, Change, ChangeKind, DomainStanding, EmailDomain, Enrollment, LimitKind, OrgId, Role,
+    Subject, Timestamp, UserId,
 };
 
 use super::Store;
-use super::error::{Refusal, StoreResult};
+use super::error::{Refusal, StoreError, StoreResult};
 use super::history::{self, Op};
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
@@ -48,6 +49,8 @@ pub struct Domain {
     /// The value its TXT record must carry.
     pub challenge: Challenge,
     pub status: DomainStatus,
+    /// Who may come in through it once it is verified.
+    pub enrollment: Enrollment,
     pub added_at: Timestamp,
     pub added_by: UserId,
     pub verified_at: Option<Timestamp>,
@@ -65,6 +68,8 @@ impl Domain {
             .s("domain", self.domain.as_str())
             .s("challenge", self.challenge.as_str())
             .s("status", self.status.as_str())
+            .s("enrollment", self.enrollment.as_str())
+            .opt_s("join_role", self.enrollment.role().map(Role::as_str))
             .s("added_at", self.added_at.to_rfc3339())
             .s("added_by", self.added_by.as_str())
             .opt_s("verified_at", self.verified_at.map(|t| t.to_rfc3339()))
@@ -78,6 +83,14 @@ impl Domain {
             domain: r.parsed("domain", |d| EmailDomain::parse("domain", d).ok())?,
             challenge: Challenge::from_stored(r.s("challenge")?),
             status: r.parsed("status", DomainStatus::parse)?,
+            enrollment: match r.opt_s("enrollment")? {
+                None => Enrollment::None,
+                Some(policy) => {
+                    let role = r.opt_s("join_role")?;
+                    Enrollment::from_stored(&policy, role.as_deref())
+                        .ok_or_else(|| StoreError::Corrupt(format!("enrollment {policy:?}")))?
+                }
+            },
             added_at: r.time("added_at")?,
             added_by: r.parsed("added_by", UserId::parse)?,
             verified_at: r.opt_s("verified_at")?.and_then(|t| Timestamp::parse(&t)),
@@ -119,6 +132,26 @@ impl DomainClaim {
 }
 
 impl Domain {
+    /// What the domain lets people at it do, as the rules read it.
+    pub fn standing(&self) -> DomainStanding {
+        DomainStanding {
+            verified: self.status == DomainStatus::Verified,
+            enrollment: self.enrollment,
+        }
+    }
+
+    /// The domain is still verified, with `auto_join` and `role`: a join decided on it holds.
+    pub(super) fn still_auto_join(&self, role: Role) -> Condition {
+        Condition::new(
+            Expr::new("#status = :verified AND enrollment = :auto AND join_role = :role")
+                .name("#status", "status")
+                .value(":verified", s(DomainStatus::Verified.as_str()))
+                .value(":auto", s(Enrollment::AutoJoin { role }.as_str()))
+                .value(":role", s(role.as_str())),
+            Refusal::Changed,
+        )
+    }
+
     /// For an organization's deletion: the claim marker of a domain item (as its listing
     /// projects it) that is verified.
     pub(super) fn claim_to_free(item: &Item) -> StoreResult<Option<Item>> {
@@ -147,6 +180,18 @@ fn domain_change(kind: ChangeKind, domain: &Domain) -> Change {
     }
 }
 
+fn policy_change(domain: &Domain) -> Change {
+    let mut change = domain_change(ChangeKind::DomainUpdated, domain);
+    if let Some(data) = change.data.as_object_mut() {
+        data.insert("enrollment".into(), json!(domain.enrollment.as_str()));
+        data.insert(
+            "default_role".into(),
+            json!(domain.enrollment.role().map(Role::as_str)),
+        );
+    }
+    change
+}
+
 impl Store {
     /// Adds a domain, pending, with its challenge. The org item's `domain_count` grows under
     /// the condition that it stays within `max`, so concurrent additions cannot pass the limit.
@@ -163,6 +208,7 @@ impl Store {
             domain: domain.clone(),
             challenge,
             status: DomainStatus::Pending,
+            enrollment: Enrollment::None,
             added_at: op.at,
             added_by: op.actor.clone(),
             verified_at: None,
@@ -240,8 +286,14 @@ impl Store {
                 Refusal::DomainClaimed,
             )),
         )?;
-        tx.put(
-            verified.to_item(),
+        // An update, not a put: an owner's policy change meanwhile stays.
+        let mark = Expr::new("SET #status = :verified, verified_at = :at")
+            .name("#status", "status")
+            .value(":verified", s(DomainStatus::Verified.as_str()))
+            .value(":at", s(verified.verified_at.unwrap_or(op.at).to_rfc3339()));
+        tx.update(
+            Domain::key(org, &domain.domain),
+            mark,
             Some(Condition::new(
                 Expr::new("attribute_exists(pk) AND #status = :status")
                     .name("#status", "status")
@@ -260,6 +312,40 @@ impl Store {
         }
         tx.commit("verify a domain").await?;
         Ok(verified)
+    }
+
+    /// Sets the domain's enrollment policy, whatever its status; `Refusal::Gone` if it was
+    /// removed meanwhile.
+    pub async fn set_enrollment(
+        &self,
+        domain: &Domain,
+        enrollment: Enrollment,
+        op: &Op,
+    ) -> StoreResult<Domain> {
+        let org = &domain.org_id;
+        let updated = Domain {
+            enrollment,
+            ..domain.clone()
+        };
+        let set = match enrollment.role() {
+            Some(role) => Expr::new("SET enrollment = :policy, join_role = :role")
+                .value(":role", s(role.as_str())),
+            None => Expr::new("SET enrollment = :policy REMOVE join_role"),
+        }
+        .value(":policy", s(enrollment.as_str()));
+        let mut tx = Tx::new(self);
+        tx.update(
+            Domain::key(org, &domain.domain),
+            set,
+            Some(Condition::new(
+                Expr::new("attribute_exists(pk)"),
+                Refusal::Gone,
+            )),
+        )?;
+        tx.check(Organization::key(org), Organization::is_active())?;
+        history::record(&mut tx, &policy_change(&updated), op, self.retention)?;
+        tx.commit("set a domain's enrollment policy").await?;
+        Ok(updated)
     }
 
     /// The organization a verified domain belongs to, if any.

@@ -12,6 +12,7 @@ mod handles;
 mod history;
 mod invitations;
 mod item;
+mod joining;
 mod keys;
 mod members;
 mod metadata;

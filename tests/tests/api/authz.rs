@@ -29,6 +29,7 @@ fn statuses(who: Who, ok: u16) -> [u16; 7] {
         Who::Anyone => [ok; 7],
         Who::SignedIn => [401, ok, ok, ok, ok, ok, ok],
         Who::Invitee => [401, 403, 403, 403, 403, 403, ok],
+        Who::Colleagues => [401, ok, 409, 409, 409, 409, 403],
         Who::Members => [401, 404, 404, ok, ok, ok, 404],
         Who::Admins => [401, 404, 404, 403, ok, ok, 404],
         Who::Owners => [401, 404, 404, 403, 403, ok, 404],
@@ -67,7 +68,8 @@ struct World {
     team_id: String,
     invitation_id: String,
     token: String,
-    /// An email domain the organization added.
+    /// An email domain the organization verified, open to `auto_join`; the stranger's address
+    /// is at it.
     domain: String,
     /// The member that member-targeting requests act on.
     tara: String,
@@ -145,7 +147,28 @@ async fn populate(stack: &Stack) -> World {
         record["name"].as_str().expect("name"),
         &[record["value"].as_str().expect("value")],
     );
-    let stranger = person("stranger");
+    // Verified, and open to people at it: the stranger's address is there.
+    let (status, _) = stack
+        .post(
+            &owner,
+            format!("/orgs/{org_id}/domains/{domain}/verify"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "verifying {domain}");
+    let (status, _) = stack
+        .patch(
+            &owner,
+            format!("/orgs/{org_id}/domains/{domain}"),
+            json!({ "enrollment": "auto_join" }),
+        )
+        .await;
+    assert_eq!(status, 200, "opening {domain}");
+    let stranger = stack.person_with_email(
+        &format!("stranger-{}", short_id()),
+        &format!("stranger@{domain}"),
+        true,
+    );
     World {
         org_id,
         handle,
@@ -197,6 +220,7 @@ fn request(function: &str, world: &World) -> (String, Option<Value>) {
         "create-team" => Some(json!({ "name": format!("Team {}", short_id()) })),
         "rename-team" => Some(json!({ "name": format!("Renamed {}", short_id()) })),
         "add-domain" => Some(json!({ "domain": format!("{}.example", short_id()) })),
+        "update-domain" => Some(json!({ "enrollment": "suggest" })),
         _ => None,
     };
     let path = if function == "delete-org" {

@@ -22,6 +22,7 @@ mod expiry;
 mod faults;
 mod invitation_links;
 mod invitations;
+mod joining;
 mod limits;
 mod logs;
 mod lost_answers;
