@@ -12,7 +12,7 @@ use lambda_http::{Body, Request, Response};
 use orgs_shared::app::App;
 use orgs_shared::http::{ApiError, answer_in_time};
 
-use crate::handlers::{audit, invitations, invitee, me, members, orgs, teams};
+use crate::handlers::{audit, domains, invitations, invitee, joining, me, members, orgs, teams};
 
 /// Whether API Gateway's JWT authorizer guards the route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +34,9 @@ pub enum Who {
     Invitee,
     /// The organization's active members; strangers and deactivated members get 404.
     Members,
+    /// People whose verified address is at one of its verified `auto_join` domains; anyone
+    /// else signed in gets 403, and its members (deactivated ones too) 409.
+    Colleagues,
     /// Its active admins and owners; members get 403.
     Admins,
     /// Its active owners; members and admins get 403.
@@ -103,6 +106,7 @@ routes! {
     POST "/invitations/accept" => "accept-invitation", invitee::accept_invitation, Invitee;
     POST "/invitations/decline" => "decline-invitation", invitee::decline_invitation, Invitee;
     GET "/me/invitations" => "list-my-invitations", invitee::list_my_invitations, SignedIn;
+    GET "/me/suggestions" => "list-my-suggestions", joining::list_my_suggestions, SignedIn;
     GET "/orgs/{org_id}/members" => "list-members", members::list_members, Members;
     GET "/orgs/{org_id}/members/{user_id}" => "get-member", members::get_member, Members;
     PATCH "/orgs/{org_id}/members/{user_id}" => "update-member", members::update_member, Admins;
@@ -118,6 +122,13 @@ routes! {
     PUT "/orgs/{org_id}/teams/{team_id}/members/{user_id}" => "add-team-member", teams::add_team_member, Admins;
     DELETE "/orgs/{org_id}/teams/{team_id}/members/{user_id}" => "remove-team-member", teams::remove_team_member, Admins;
     GET "/orgs/{org_id}/audit-log" => "list-audit-log", audit::list_audit_log, Admins;
+    POST "/orgs/{org_id}/domains" => "add-domain", domains::add_domain, Owners;
+    GET "/orgs/{org_id}/domains" => "list-domains", domains::list_domains, Admins;
+    GET "/orgs/{org_id}/domains/{domain}" => "get-domain", domains::get_domain, Admins;
+    PATCH "/orgs/{org_id}/domains/{domain}" => "update-domain", domains::update_domain, Owners;
+    DELETE "/orgs/{org_id}/domains/{domain}" => "remove-domain", domains::remove_domain, Owners;
+    POST "/orgs/{org_id}/domains/{domain}/verify" => "verify-domain", domains::verify_domain, Owners;
+    POST "/orgs/{org_id}/join" => "join-org", joining::join_org, Colleagues;
 }
 
 /// The functions that no HTTP route reaches: the table's stream feeds them. Tests hold the

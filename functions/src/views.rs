@@ -6,7 +6,7 @@ use orgs_shared::domain::metadata::Object;
 use orgs_shared::domain::{
     DeliveryStatus, Metadata, Role, Timestamp, visible_billing_email, visible_metadata,
 };
-use orgs_shared::store::{AuditEntry, Invitation, Membership, Organization, Team, User};
+use orgs_shared::store::{AuditEntry, Domain, Invitation, Membership, Organization, Team, User};
 
 #[derive(Debug, Serialize)]
 pub struct UserView<'a> {
@@ -295,4 +295,64 @@ pub struct TeamMemberView<'a> {
     pub handle: Option<&'a str>,
     pub display_name: Option<&'a str>,
     pub added_at: String,
+}
+
+/// The DNS record that proves a domain: a TXT record of this name holding this value.
+#[derive(Debug, Serialize)]
+pub struct RecordView<'a> {
+    #[serde(rename = "type")]
+    pub record_type: &'static str,
+    pub name: String,
+    pub value: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DomainView<'a> {
+    pub domain: &'a str,
+    pub org_id: &'a str,
+    pub status: &'static str,
+    pub record: RecordView<'a>,
+    pub enrollment: &'static str,
+    pub default_role: Option<&'static str>,
+    pub added_at: String,
+    pub verified_at: Option<String>,
+}
+
+impl<'a> From<&'a Domain> for DomainView<'a> {
+    fn from(domain: &'a Domain) -> Self {
+        Self {
+            domain: domain.domain.as_str(),
+            org_id: domain.org_id.as_str(),
+            status: domain.status.as_str(),
+            record: RecordView {
+                record_type: "TXT",
+                name: domain.domain.record_name(),
+                value: domain.challenge.as_str(),
+            },
+            enrollment: domain.enrollment.as_str(),
+            default_role: domain.enrollment.role().map(Role::as_str),
+            added_at: domain.added_at.to_rfc3339(),
+            verified_at: domain.verified_at.map(|t| t.to_rfc3339()),
+        }
+    }
+}
+
+/// An organization a person's verified email domain suggests, with the domain's policy.
+#[derive(Debug, Serialize)]
+pub struct SuggestionView<'a> {
+    pub organization: OrgSummary<'a>,
+    pub domain: &'a str,
+    pub enrollment: &'static str,
+    pub default_role: Option<&'static str>,
+}
+
+impl<'a> SuggestionView<'a> {
+    pub fn new(org: &'a Organization, domain: &'a Domain) -> Self {
+        Self {
+            organization: OrgSummary::from(org),
+            domain: domain.domain.as_str(),
+            enrollment: domain.enrollment.as_str(),
+            default_role: domain.enrollment.role().map(Role::as_str),
+        }
+    }
 }

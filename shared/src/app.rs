@@ -4,8 +4,8 @@ use aws_config::SdkConfig;
 
 // The limits are a product rule and live in the domain; configured here.
 pub use crate::domain::Limits;
-use crate::domain::MaxTokenOrgs;
 use crate::domain::invitation_link::{self, RedirectOrigins};
+use crate::domain::{ClaimRules, EmailDomain, MaxTokenOrgs};
 use crate::mail::Mailer;
 use crate::store::{Retention, Store};
 
@@ -63,6 +63,26 @@ pub struct Config {
     pub gateway_limit: std::time::Duration,
     /// The most organizations the `token-claims` trigger names in a token.
     pub token_max_orgs: MaxTokenOrgs,
+    /// The domains no organization may claim.
+    pub claim_rules: ClaimRules,
+    /// How domains' TXT records are looked up.
+    pub dns: DnsSettings,
+}
+
+/// The resolver that verification asks, and how long it waits for each of its two attempts.
+#[derive(Clone, Copy, Debug)]
+pub struct DnsSettings {
+    pub resolver: std::net::SocketAddr,
+    pub timeout: std::time::Duration,
+}
+
+impl Default for DnsSettings {
+    fn default() -> Self {
+        Self {
+            resolver: std::net::SocketAddr::from(([1, 1, 1, 1], 53)),
+            timeout: std::time::Duration::from_secs(2),
+        }
+    }
 }
 
 fn var(name: &'static str) -> Option<String> {
@@ -115,6 +135,7 @@ impl Config {
                 )?,
                 members_per_org: number("ORGS_MAX_MEMBERS", limits.members_per_org)?,
                 metadata_bytes: number("ORGS_MAX_METADATA_BYTES", limits.metadata_bytes)?,
+                domains_per_org: number("ORGS_MAX_DOMAINS", limits.domains_per_org)?,
                 orgs_per_owner: number("ORGS_MAX_ORGS_PER_OWNER", limits.orgs_per_owner)?,
                 invitation_emails_per_person_per_day: number(
                     "ORGS_MAX_INVITATION_EMAILS_PER_PERSON_PER_DAY",
@@ -125,6 +146,24 @@ impl Config {
                     limits.invitation_emails_per_new_org,
                 )?,
             },
+            dns: DnsSettings {
+                resolver: match var("ORGS_DNS_RESOLVER") {
+                    None => DnsSettings::default().resolver,
+                    Some(raw) => raw.parse().map_err(|_| ConfigError::Invalid {
+                        name: "ORGS_DNS_RESOLVER",
+                        reason: format!("{raw:?} is not an address and port such as 1.1.1.1:53"),
+                    })?,
+                },
+                timeout: std::time::Duration::from_millis(number(
+                    "ORGS_DNS_TIMEOUT_MS",
+                    DnsSettings::default().timeout.as_millis() as u64,
+                )?),
+            },
+            claim_rules: claim_rules_from_env(
+                var("ORGS_MAIL_FROM")
+                    .as_deref()
+                    .unwrap_or(&invitations.mail_from),
+            )?,
             invitations: InvitationSettings {
                 url_base: var("ORGS_INVITE_URL_BASE").unwrap_or(invitations.url_base),
                 redirect_origins: match var("ORGS_INVITE_REDIRECT_ORIGINS") {
@@ -168,8 +207,37 @@ impl Config {
             invitations: InvitationSettings::default(),
             gateway_limit: crate::domain::budget::GATEWAY_LIMIT,
             token_max_orgs: MaxTokenOrgs::default(),
+            dns: DnsSettings::default(),
+            claim_rules: ClaimRules {
+                service_domains: EmailDomain::of_email(&InvitationSettings::default().mail_from)
+                    .into_iter()
+                    .collect(),
+                ..ClaimRules::default()
+            },
         }
     }
+}
+
+/// `ORGS_PUBLIC_EMAIL_DOMAINS` (replacing the built-in list of public providers when set) and
+/// `ORGS_SERVICE_DOMAINS`, to which the domain of the sender address is always added.
+fn claim_rules_from_env(mail_from: &str) -> Result<ClaimRules, ConfigError> {
+    let list = |name: &'static str, raw: &str| {
+        ClaimRules::parse_list(raw).map_err(|e| ConfigError::Invalid {
+            name,
+            reason: format!("{:?} is not a domain", e.field),
+        })
+    };
+    let mut rules = ClaimRules::default();
+    if let Some(raw) = var("ORGS_PUBLIC_EMAIL_DOMAINS") {
+        rules.public_providers = list("ORGS_PUBLIC_EMAIL_DOMAINS", &raw)?;
+    }
+    if let Some(raw) = var("ORGS_SERVICE_DOMAINS") {
+        rules.service_domains = list("ORGS_SERVICE_DOMAINS", &raw)?;
+    }
+    rules
+        .service_domains
+        .extend(EmailDomain::of_email(mail_from));
+    Ok(rules)
 }
 
 /// `ORGS_TOKEN_MAX_ORGS`, by default `MaxTokenOrgs::DEFAULT`.

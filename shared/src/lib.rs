@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod budget;
+pub mod dns;
 pub mod domain;
 pub mod events;
 pub mod http;

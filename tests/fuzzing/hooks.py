@@ -134,6 +134,7 @@ DESTRUCTIVE = {
     ("POST", "/invitations/decline"),
     ("DELETE", "/orgs/{org_id}/teams/{team_id}"),
     ("DELETE", "/orgs/{org_id}/teams/{team_id}/members/{user_id}"),
+    ("DELETE", "/orgs/{org_id}/domains/{domain}"),
 }
 
 
@@ -193,6 +194,13 @@ ACCEPTED_REFUSALS = [
     # no fragment, which `format: uri` does not say.
     (r"invitations\[\d+\]\.redirect_url", "origin_not_allowed"),
     (r"invitations\[\d+\]\.redirect_url", "invalid_url"),
+    # Public email providers and the service's own domains are a configured list; a domain
+    # whose last label is all digits (an IP address) is none, which the pattern does not say.
+    (r"domain", "public_email_provider"),
+    (r"domain", "service_domain"),
+    # Only `auto_join` takes a default role; the schema leaves the pairing to the description.
+    (r"default_role", "not_auto_join"),
+    (r"domain", "invalid_domain"),
     # Metadata's size and depth are those of the patch merged with what is stored.
     (r"metadata\.(public|private)", "too_large"),
     (r"metadata\.(public|private)", "too_deep"),

@@ -9,6 +9,7 @@ pub mod conflicts;
 pub mod cors;
 pub mod counting;
 pub mod delivery;
+pub mod dns;
 pub mod faults;
 pub mod gateway_path;
 pub mod moto;

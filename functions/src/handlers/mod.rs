@@ -1,10 +1,12 @@
 //! One module per resource; one public function per operation.
 
 pub mod audit;
+pub mod domains;
 pub mod events;
 pub mod in_time;
 pub mod invitations;
 pub mod invitee;
+pub mod joining;
 pub mod me;
 pub mod members;
 pub mod metadata;

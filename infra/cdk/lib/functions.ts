@@ -92,6 +92,16 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   "list-team-invitations": { grants: [table("BatchGetItem", "Query")] },
   "add-team-member": { grants: [table("BatchGetItem", "GetItem", "PutItem", "UpdateItem")] },
   "remove-team-member": { grants: [table("BatchGetItem", "GetItem", "PutItem", "UpdateItem", "DeleteItem")] },
+  "add-domain": { grants: [table("BatchGetItem", "PutItem", "UpdateItem")] },
+  "list-domains": { grants: [table("BatchGetItem", "Query")] },
+  "get-domain": { grants: [table("BatchGetItem")] },
+  "remove-domain": { grants: [table("BatchGetItem", "PutItem", "UpdateItem", "DeleteItem")] },
+  // After its DNS lookup: the claim marker and the domain, on the condition the org is live.
+  "verify-domain": { grants: [table("BatchGetItem", "PutItem", "UpdateItem", "ConditionCheckItem")] },
+  "update-domain": { grants: [table("BatchGetItem", "PutItem", "UpdateItem", "ConditionCheckItem")] },
+  // The profile and the domain's claim marker, then the organization it names.
+  "list-my-suggestions": { grants: [table("GetItem", "BatchGetItem")] },
+  "join-org": { grants: [table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "ConditionCheckItem")] },
 
   // Fed by the table's stream: puts each new event record on the bus. Retries inside one call
   // back off for a few seconds while EventBridge is unavailable.

@@ -64,6 +64,14 @@ export interface OrgsProps {
   readonly invitationReplyToInviter?: boolean | string;
   /** Bytes of compact JSON in each kind of metadata. Default 8192. */
   readonly maxMetadataBytes?: number;
+  /** Email domains an organization may add. Default 10. */
+  readonly maxDomains?: number;
+  /** Public email provider domains nobody may claim (comma separated). Default "": the built-in list. */
+  readonly publicEmailDomains?: string;
+  /** The service's own domains, which nobody may claim (comma separated). Default "". */
+  readonly serviceDomains?: string;
+  /** The DNS resolver (address:port) domain verification asks. Default "1.1.1.1:53". */
+  readonly dnsResolver?: string;
   /** EventBridge schedule expression of the invitation expiry. Default "rate(1 hour)". */
   readonly expiryScheduleRate?: string;
   /** Requests per second for the whole API. Default 100. */
@@ -248,6 +256,10 @@ export class Orgs extends Construct {
       ORGS_MAX_INVITATION_EMAILS_NEW_ORG: number(props.maxInvitationEmailsNewOrg, 20),
       ORGS_INVITATION_REPLY_TO_INVITER: String(props.invitationReplyToInviter ?? true),
       ORGS_MAX_METADATA_BYTES: number(props.maxMetadataBytes, 8192),
+      ORGS_MAX_DOMAINS: number(props.maxDomains, 10),
+      ORGS_PUBLIC_EMAIL_DOMAINS: props.publicEmailDomains ?? "",
+      ORGS_SERVICE_DOMAINS: props.serviceDomains ?? "",
+      ORGS_DNS_RESOLVER: props.dnsResolver ?? "1.1.1.1:53",
       RUST_LOG: props.logLevel ?? "info",
     };
     const streamFed = new Set(ROUTE_TABLE.streamFunctions);

@@ -132,6 +132,31 @@ export class OrgsStack extends Stack {
       description:
         "Bytes of compact JSON in each kind of metadata (public, private) of an organization or a membership.",
     });
+    const maxDomains = parameter("MaxDomains", {
+      type: "Number",
+      default: 10,
+      minValue: 1,
+      description: "Email domains (verified or not) an organization may add.",
+    });
+    const publicEmailDomains = parameter("PublicEmailDomains", {
+      type: "String",
+      default: "",
+      description:
+        "Public email provider domains nobody may claim, comma separated without spaces; they and every name under them are refused. Empty (the default) uses the built-in list (gmail.com, outlook.com, ... see the README).",
+    });
+    const serviceDomains = parameter("ServiceDomains", {
+      type: "String",
+      default: "",
+      description:
+        "The service's own domains, comma separated without spaces, which no organization may claim (the domain of MailFrom always is one).",
+    });
+    const dnsResolver = parameter("DnsResolver", {
+      type: "String",
+      default: "1.1.1.1:53",
+      allowedPattern: "^[0-9a-fA-F.:\\[\\]]+:[0-9]+$",
+      constraintDescription: "must be an IP address and port, such as 1.1.1.1:53.",
+      description: "The DNS resolver (IP address and port) that domain verification asks for TXT records.",
+    });
     const expiryScheduleRate = parameter("ExpiryScheduleRate", {
       type: "String",
       default: "rate(1 hour)",
@@ -233,6 +258,10 @@ export class OrgsStack extends Stack {
       maxInvitationEmailsNewOrg: maxInvitationEmailsNewOrg.valueAsNumber,
       invitationReplyToInviter: invitationReplyToInviter.valueAsString,
       maxMetadataBytes: maxMetadataBytes.valueAsNumber,
+      maxDomains: maxDomains.valueAsNumber,
+      publicEmailDomains: publicEmailDomains.valueAsString,
+      serviceDomains: serviceDomains.valueAsString,
+      dnsResolver: dnsResolver.valueAsString,
       expiryScheduleRate: expiryScheduleRate.valueAsString,
       apiThrottlingRateLimit: apiThrottlingRateLimit.valueAsNumber,
       apiThrottlingBurstLimit: apiThrottlingBurstLimit.valueAsNumber,

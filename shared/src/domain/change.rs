@@ -31,6 +31,11 @@ pub enum ChangeKind {
     TeamDeleted,
     TeamMemberAdded,
     TeamMemberRemoved,
+    DomainAdded,
+    DomainRemoved,
+    DomainVerified,
+    DomainUnverified,
+    DomainUpdated,
     InvitationBounced,
     InvitationComplained,
 }
@@ -39,7 +44,7 @@ impl ChangeKind {
     /// Every kind, for the audit log's `action` filter and the tests that hold each kind to its
     /// event schema (`infra/events/{detail_type}.schema.json`). A new kind goes here too; the
     /// unit test below stops compiling as a reminder.
-    pub const ALL: [ChangeKind; 25] = [
+    pub const ALL: [ChangeKind; 30] = [
         ChangeKind::UserCreated,
         ChangeKind::UserUpdated,
         ChangeKind::HandleChanged,
@@ -63,8 +68,13 @@ impl ChangeKind {
         ChangeKind::TeamDeleted,
         ChangeKind::TeamMemberAdded,
         ChangeKind::TeamMemberRemoved,
+        ChangeKind::DomainAdded,
+        ChangeKind::DomainRemoved,
+        ChangeKind::DomainVerified,
+        ChangeKind::DomainUnverified,
         ChangeKind::InvitationBounced,
         ChangeKind::InvitationComplained,
+        ChangeKind::DomainUpdated,
     ];
 
     /// The kind whose audit `action` this is.
@@ -98,6 +108,11 @@ impl ChangeKind {
             ChangeKind::TeamDeleted => "team.deleted",
             ChangeKind::TeamMemberAdded => "team.member_added",
             ChangeKind::TeamMemberRemoved => "team.member_removed",
+            ChangeKind::DomainAdded => "domain.added",
+            ChangeKind::DomainRemoved => "domain.removed",
+            ChangeKind::DomainVerified => "domain.verified",
+            ChangeKind::DomainUnverified => "domain.unverified",
+            ChangeKind::DomainUpdated => "domain.updated",
             ChangeKind::InvitationBounced => "invitation.bounced",
             ChangeKind::InvitationComplained => "invitation.complained",
         }
@@ -129,6 +144,11 @@ impl ChangeKind {
             ChangeKind::TeamDeleted => "TeamDeleted",
             ChangeKind::TeamMemberAdded => "TeamMemberAdded",
             ChangeKind::TeamMemberRemoved => "TeamMemberRemoved",
+            ChangeKind::DomainAdded => "DomainAdded",
+            ChangeKind::DomainRemoved => "DomainRemoved",
+            ChangeKind::DomainVerified => "DomainVerified",
+            ChangeKind::DomainUnverified => "DomainUnverified",
+            ChangeKind::DomainUpdated => "DomainUpdated",
             ChangeKind::InvitationBounced => "InvitationBounced",
             ChangeKind::InvitationComplained => "InvitationComplained",
         }
@@ -185,8 +205,13 @@ mod tests {
             TeamDeleted => 20,
             TeamMemberAdded => 21,
             TeamMemberRemoved => 22,
-            InvitationBounced => 23,
-            InvitationComplained => 24,
+            DomainAdded => 23,
+            DomainRemoved => 24,
+            DomainVerified => 25,
+            DomainUnverified => 26,
+            InvitationBounced => 27,
+            InvitationComplained => 28,
+            DomainUpdated => 29,
         }
     }
 

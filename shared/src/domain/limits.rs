@@ -22,6 +22,8 @@ pub enum LimitKind {
     Members,
     #[error("the member is in as many teams as a member may be")]
     TeamsPerMember,
+    #[error("the organization has as many domains as it may")]
+    Domains,
     #[error("the person owns as many organizations as one may")]
     OwnedOrganizations,
     #[error("the person has caused as many invitation emails today as one may")]
@@ -43,6 +45,7 @@ impl LimitKind {
             LimitKind::OwnedOrganizations => "orgs_per_owner",
             LimitKind::PersonInvitationEmails => "invitation_emails_per_person_per_day",
             LimitKind::NewOrgInvitationEmails { .. } => "invitation_emails_per_new_org",
+            LimitKind::Domains => "domains_per_org",
         }
     }
 
@@ -58,7 +61,8 @@ impl LimitKind {
             LimitKind::PendingInvitations
             | LimitKind::Members
             | LimitKind::TeamsPerMember
-            | LimitKind::OwnedOrganizations => None,
+            | LimitKind::OwnedOrganizations
+            | LimitKind::Domains => None,
         }
     }
 }
@@ -99,6 +103,8 @@ pub struct Limits {
     pub members_per_org: i64,
     /// Bytes of compact JSON in each kind of metadata (`domain::metadata`).
     pub metadata_bytes: usize,
+    /// Email domains an organization may add, verified or not.
+    pub domains_per_org: i64,
     /// Organizations one person may own at once: those they created or had transferred to
     /// them, until deleted or transferred away.
     pub orgs_per_owner: i64,
@@ -117,6 +123,7 @@ impl Default for Limits {
             resends_per_invitation_per_day: 5,
             members_per_org: 10_000,
             metadata_bytes: 8 * 1024,
+            domains_per_org: 10,
             orgs_per_owner: 10,
             invitation_emails_per_person_per_day: 500,
             invitation_emails_per_new_org: 20,
@@ -181,6 +188,14 @@ impl Limits {
         }
     }
 
+    /// Whether one more domain fits in an organization that has `domains`.
+    pub fn admit_domain(&self, domains: i64) -> Result<(), LimitKind> {
+        if domains >= self.domains_per_org {
+            return Err(LimitKind::Domains);
+        }
+        Ok(())
+    }
+
     /// Whether one more email fits for an invitation resent `resends_today` times, with the
     /// emails already `sent`.
     pub fn admit_resend(&self, resends_today: i64, sent: &EmailsSent) -> Result<(), LimitKind> {
@@ -188,6 +203,16 @@ impl Limits {
             return Err(LimitKind::Resends);
         }
         self.admit_emails(1, sent)
+    }
+
+    /// The seats left for a member who joins without an invitation (through a verified
+    /// domain): members and pending invitations (which hold seats) stay within the limit.
+    pub fn seat_room(&self, members: i64, pending: i64) -> Result<i64, LimitKind> {
+        let room = self.members_per_org - members - pending;
+        if room < 1 {
+            return Err(LimitKind::Members);
+        }
+        Ok(room)
     }
 
     /// Whether a person who owns `owned` organizations may create another.
@@ -210,6 +235,7 @@ mod tests {
             resends_per_invitation_per_day: 2,
             members_per_org: 100,
             metadata_bytes: 1024,
+            domains_per_org: 3,
             orgs_per_owner: 3,
             invitation_emails_per_person_per_day: 50,
             invitation_emails_per_new_org: 5,
@@ -376,5 +402,18 @@ mod tests {
         );
         assert_eq!(LimitKind::OwnedOrganizations.resets_at(now), None);
         assert_eq!(LimitKind::PendingInvitations.resets_at(now), None);
+    }
+
+    #[test]
+    fn a_member_joining_without_an_invitation_needs_a_seat_pending_invitations_leave() {
+        assert_eq!(limits().seat_room(97, 2), Ok(1));
+        assert_eq!(limits().seat_room(98, 2), Err(LimitKind::Members));
+        assert_eq!(limits().seat_room(100, 0), Err(LimitKind::Members));
+    }
+
+    #[test]
+    fn domains_fit_up_to_the_limit_exactly() {
+        assert_eq!(limits().admit_domain(2), Ok(()));
+        assert_eq!(limits().admit_domain(3), Err(LimitKind::Domains));
     }
 }

@@ -64,6 +64,10 @@ pub enum Permission {
     ChangeHandle,
     TransferOwnership,
     DeleteOrganization,
+    /// Reading the organization's email domains and their records.
+    ViewDomains,
+    /// Adding, verifying and removing domains, and setting their enrollment policy.
+    ManageDomains,
 }
 
 impl Permission {
@@ -72,10 +76,9 @@ impl Permission {
         use Permission::*;
         match self {
             ViewOrganization => Role::Member,
-            EditProfile | ManageInvitations | ManageMembers | ManageTeams | ReadAuditLog => {
-                Role::Admin
-            }
-            ChangeHandle | TransferOwnership | DeleteOrganization => Role::Owner,
+            EditProfile | ManageInvitations | ManageMembers | ManageTeams | ReadAuditLog
+            | ViewDomains => Role::Admin,
+            ChangeHandle | TransferOwnership | DeleteOrganization | ManageDomains => Role::Owner,
         }
     }
 }
@@ -147,6 +150,13 @@ mod tests {
             access(active(Role::Owner), DeleteOrganization),
             Access::Granted
         );
+        assert_eq!(access(active(Role::Member), ViewDomains), Access::Forbidden);
+        assert_eq!(access(active(Role::Admin), ViewDomains), Access::Granted);
+        assert_eq!(
+            access(active(Role::Admin), ManageDomains),
+            Access::Forbidden
+        );
+        assert_eq!(access(active(Role::Owner), ManageDomains), Access::Granted);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::{
 /// The operating system gave no random bytes, so no token can be made.
 #[derive(Debug, thiserror::Error)]
 #[error("the system random generator failed: {0}")]
-pub struct NoRandomness(getrandom::Error);
+pub struct NoRandomness(pub(super) getrandom::Error);
 
 /// What every sending of an invitation hands out: a new token for the link, and the deadline
 /// it is good until. Creating and resending both make it here, the same way.

@@ -4,8 +4,9 @@ use http::StatusCode;
 use serde::Serialize;
 
 use crate::domain::{
-    Denied, FieldErrors, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending, OutOfTime,
-    ResendRefused, Suppressed, Timestamp, TokenRefused, TransferRefused, Unusable, ValidationError,
+    Denied, FieldErrors, JoinRefused, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending,
+    NotVerified, OutOfTime, ResendRefused, Suppressed, Timestamp, TokenRefused, TransferRefused,
+    Unclaimable, Unusable, ValidationError,
 };
 use crate::store::{Refusal, StoreError};
 
@@ -52,6 +53,14 @@ pub enum ApiError {
     NoRandomness(#[from] NoRandomness),
     #[error(transparent)]
     OutOfTime(#[from] OutOfTime),
+    #[error(transparent)]
+    Unclaimable(#[from] Unclaimable),
+    #[error(transparent)]
+    NotVerified(#[from] NotVerified),
+    #[error(transparent)]
+    JoinRefused(#[from] JoinRefused),
+    #[error(transparent)]
+    Dns(#[from] crate::dns::DnsError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -112,6 +121,9 @@ pub struct Problem {
     pub errors: Vec<FieldProblem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
+    /// The TXT values a domain's verification found instead of its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub found: Vec<String>,
     /// With 429: which limit was reached (`LimitKind::name`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<&'static str>,
@@ -129,8 +141,10 @@ pub struct Answer {
     pub errors: Vec<FieldProblem>,
     /// Seconds, for 429 and 503.
     pub retry_after: Option<u32>,
-    /// For 410: why the invitation can no longer be used.
+    /// For 410: why the invitation can no longer be used; for a domain not verified, why.
     pub reason: Option<&'static str>,
+    /// For a domain not verified: the TXT values found instead.
+    pub found: Vec<String>,
     /// For a limit's 429: its name and when it resets (`None` inside: not by waiting).
     pub limit: Option<(&'static str, Option<Timestamp>)>,
 }
@@ -149,6 +163,7 @@ fn answer(
         errors: Vec::new(),
         retry_after: None,
         reason: None,
+        found: Vec::new(),
         limit: None,
     }
 }
@@ -221,6 +236,36 @@ impl ApiError {
             ),
             ApiError::NoRandomness(_) => internal_answer(),
             ApiError::OutOfTime(why) => out_of_time_answer(*why),
+            ApiError::Unclaimable(why) => invalid(&[ValidationError::new(
+                "domain",
+                match why {
+                    Unclaimable::PublicProvider => "public_email_provider",
+                    Unclaimable::ServiceDomain => "service_domain",
+                },
+                why.detail(),
+            )]),
+            ApiError::NotVerified(why) => Answer {
+                reason: Some(why.reason()),
+                found: why.found().to_vec(),
+                ..answer(
+                    S::CONFLICT,
+                    "domain-not-verified",
+                    "Domain not verified",
+                    why.detail(),
+                )
+            },
+            ApiError::JoinRefused(why) => {
+                answer(S::FORBIDDEN, "forbidden", "Not allowed", why.detail())
+            }
+            ApiError::Dns(err) => Answer {
+                retry_after: Some(10),
+                ..answer(
+                    S::SERVICE_UNAVAILABLE,
+                    "dns-unavailable",
+                    "DNS lookup failed",
+                    format!("{err}; nothing changed. Try again in a moment."),
+                )
+            },
             ApiError::Store(err) => store_answer(err),
         }
     }
@@ -274,6 +319,9 @@ fn limit_detail(kind: LimitKind) -> &'static str {
         }
         LimitKind::Members => "The organization has as many members as it may.",
         LimitKind::TeamsPerMember => "This member is in as many teams as a member may be (40).",
+        LimitKind::Domains => {
+            "The organization has as many domains as it may; remove one it no longer uses."
+        }
         LimitKind::OwnedOrganizations => {
             "You own as many organizations as one person may. Delete one, or transfer its \
              ownership, before creating another. Nothing was created."
@@ -327,6 +375,18 @@ fn store_answer(err: &StoreError) -> Answer {
             "last-owner",
             "Last owner",
             "An organization always keeps at least one active owner; make someone else owner first.",
+        ),
+        StoreError::Refused(Refusal::DomainExists) => answer(
+            S::CONFLICT,
+            "domain-exists",
+            "Domain already added",
+            "The organization already has this domain; verify it or remove it first.",
+        ),
+        StoreError::Refused(Refusal::DomainClaimed) => answer(
+            S::CONFLICT,
+            "domain-claimed",
+            "Domain verified elsewhere",
+            "Another organization has verified this domain. A domain belongs to one organization at a time.",
         ),
         StoreError::Refused(Refusal::NotPending) => not_pending_answer(),
         StoreError::Refused(Refusal::Limit(kind)) => limit_answer(*kind),
@@ -432,6 +492,7 @@ mod tests {
             LimitKind::Resends,
             LimitKind::Members,
             LimitKind::TeamsPerMember,
+            LimitKind::Domains,
         ] {
             let refused = StoreError::Refused(Refusal::Limit(kind));
             assert_eq!(shown(kind.into()), shown(refused.into()));

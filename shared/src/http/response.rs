@@ -88,6 +88,7 @@ pub fn respond(request_id: &str, result: Result<Response<Body>, ApiError>) -> Re
         request_id: request_id.to_owned(),
         errors: answer.errors,
         reason: answer.reason,
+        found: answer.found,
         limit: answer.limit.map(|(name, _)| name),
         resets_at: answer
             .limit

@@ -23,6 +23,7 @@ use crate::domain::{
 
 use super::Store;
 use super::backoff::Backoff;
+use super::domains::Domain;
 use super::error::{Refusal, StoreError, StoreResult};
 use super::handles::{HandleMarker, HandleOwner};
 use super::history::{self, Op};
@@ -103,7 +104,9 @@ impl Store {
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
                 .expression_attribute_values(":pk", s(&pk))
-                .projection_expression("pk, sk, entity, token_hash")
+                .projection_expression("pk, sk, entity, token_hash, #domain_status, #domain")
+                .expression_attribute_names("#domain_status", "status")
+                .expression_attribute_names("#domain", "domain")
                 .consistent_read(true)
                 .set_exclusive_start_key(start.take())
                 .send()
@@ -122,11 +125,16 @@ impl Store {
                 {
                     tokens.push(TokenRecord::key(&TokenHash::from_stored(hash)));
                 }
+                // A verified domain's claim lives outside the partition too: no other
+                // organization can hold it meanwhile (the claim is ours until deleted).
+                if let Some(claim) = Domain::claim_to_free(item)? {
+                    tokens.push(claim);
+                }
                 doomed.push(ItemBuilder::key(pk.clone(), sk).build());
             }
             deleted += tokens.len() + doomed.len();
-            // The token items live outside the partition, found only through their invitation:
-            // they go first, all of them, so that a stop anywhere (DynamoDB may do any part of
+            // The token items (and domain claims) live outside the partition, found only
+            // through their invitation (or domain): they go first, all of them, so that a stop anywhere (DynamoDB may do any part of
             // a batch) never leaves a token whose invitation is gone.
             self.batch_delete(tokens, "delete an organization's invitation tokens")
                 .await?;

@@ -25,6 +25,10 @@ pub enum Refusal {
     AlreadyMember,
     #[error("the name is already taken")]
     NameTaken,
+    #[error("the organization already has this domain")]
+    DomainExists,
+    #[error("another organization has verified this domain")]
+    DomainClaimed,
     #[error("the change would leave the organization without an active owner")]
     LastOwner,
     /// Metadata changed since it was read: merge again on a fresh read (`metadata::Rereads`).

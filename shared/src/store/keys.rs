@@ -2,7 +2,7 @@
 //! here and nowhere else. Each entity's file turns these into the keys of its items, so the rest
 //! of the store reaches a key through its entity (`Team::key`, `Invitation::pending_key`, ...).
 
-use crate::domain::{Handle, InvitationId, OrgId, Subject, TeamId, Timestamp, UserId};
+use crate::domain::{EmailDomain, Handle, InvitationId, OrgId, Subject, TeamId, Timestamp, UserId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -113,6 +113,28 @@ pub fn pending_sk(email: &str) -> String {
 /// A member's verified email, so an invitation can refuse "already a member" atomically.
 pub fn member_email_sk(email: &str) -> String {
     format!("MEMBEREMAIL#{email}")
+}
+
+/// The email domains of an organization, by name.
+pub const DOMAIN_PREFIX: &str = "DOMAIN#";
+pub fn domain_sk(domain: &EmailDomain) -> String {
+    format!("{DOMAIN_PREFIX}{domain}")
+}
+
+/// The marker that gives a verified domain to one organization at a time.
+pub fn domain_claim_pk(domain: &EmailDomain) -> String {
+    format!("{DOMAIN_CLAIM_PK_PREFIX}{domain}")
+}
+pub const DOMAIN_CLAIM_PK_PREFIX: &str = "DOMAINCLAIM#";
+pub const DOMAIN_CLAIM_SK: &str = "DOMAINCLAIM";
+/// Verified domains by when their record was last seen (index `gsi2`): what the schedule's
+/// re-verification reads, oldest first.
+pub const DOMAIN_CHECK_GSI2PK: &str = "DOMAINCHECK";
+pub fn domain_check_gsi2(domain: &EmailDomain, seen_at: Timestamp) -> (String, String) {
+    (
+        DOMAIN_CHECK_GSI2PK.to_owned(),
+        format!("{seen_at}#{domain}"),
+    )
 }
 
 /// Invitation emails sent by an organization on the UTC day (`YYYY-MM-DD`) of `at`.

@@ -4,6 +4,7 @@
 mod audit;
 mod backoff;
 mod deletion;
+mod domains;
 pub mod error;
 #[cfg(feature = "fixtures")]
 mod fixtures;
@@ -11,6 +12,7 @@ mod handles;
 mod history;
 mod invitations;
 mod item;
+mod joining;
 mod keys;
 mod members;
 mod metadata;
@@ -43,6 +45,7 @@ pub(crate) enum Read {
 }
 
 pub use audit::{AuditEntry, AuditFilter, AuditPosition};
+pub use domains::{Domain, DomainStatus};
 pub use error::{LimitKind, Refusal, StoreError, StoreResult};
 #[cfg(feature = "fixtures")]
 pub use fixtures::{INVITATION_TOKEN_PARTITIONS, SeedMember};

@@ -6,8 +6,9 @@ use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::domain::{EmailsSent, InvitationId, OrgId, TeamId, Timestamp, UserId};
+use crate::domain::{EmailDomain, EmailsSent, InvitationId, OrgId, TeamId, Timestamp, UserId};
 
+use super::domains::Domain;
 use super::error::StoreResult;
 use super::invitations::{EmailCounter, FirstDayEmailCounter, Invitation, PersonEmailCounter};
 use super::item::Item;
@@ -32,6 +33,8 @@ pub enum ItemKey<'a> {
     TeamMember(&'a TeamId, &'a UserId),
     /// The organization's invitation emails on the UTC day of this time.
     EmailCounter(Timestamp),
+    /// One of the organization's email domains.
+    Domain(&'a EmailDomain),
     /// A new organization's invitation emails in its first day.
     FirstDayEmailCounter,
     /// The invitation emails a person caused on the UTC day of this time.
@@ -68,6 +71,7 @@ fn item_key(org: &OrgId, wanted: ItemKey<'_>) -> Item {
         ItemKey::Team(team) => Team::key(org, team),
         ItemKey::TeamMember(team, user) => TeamMember::key(org, team, user),
         ItemKey::EmailCounter(at) => EmailCounter::key(org, at),
+        ItemKey::Domain(domain) => Domain::key(org, domain),
         ItemKey::FirstDayEmailCounter => FirstDayEmailCounter::key(org),
         ItemKey::PersonEmailCounter(user, at) => PersonEmailCounter::key(user, at),
     }
@@ -130,6 +134,12 @@ impl ReadItems {
     pub fn team_member(&self, team: &TeamId, user: &UserId) -> StoreResult<Option<TeamMember>> {
         self.get(ItemKey::TeamMember(team, user))
             .map(TeamMember::from_item)
+            .transpose()
+    }
+
+    pub fn domain(&self, domain: &EmailDomain) -> StoreResult<Option<Domain>> {
+        self.get(ItemKey::Domain(domain))
+            .map(Domain::from_item)
             .transpose()
     }
 

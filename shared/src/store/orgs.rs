@@ -44,6 +44,8 @@ pub struct Organization {
     pub pending_invitations: i64,
     /// The org item's own `pending_count`, which the limits' conditions test.
     pub(super) pending_on_item: i64,
+    /// Email domains added (verified or not), held to the domain limit by their own condition.
+    pub domain_count: i64,
     pub metadata: VersionedMetadata,
     /// The owner whose count of owned organizations includes this one (`owned_orgs.rs`): its
     /// creator, or whom they transferred it to. Absent on organizations older than the count.
@@ -80,6 +82,9 @@ impl Organization {
         if self.pending_on_item != 0 {
             builder = builder.n("pending_count", self.pending_on_item);
         }
+        if self.domain_count != 0 {
+            builder = builder.n("domain_count", self.domain_count);
+        }
         metadata::put(builder, &self.metadata.value).build()
     }
 
@@ -102,6 +107,7 @@ impl Organization {
             owner_count: r.n("owner_count")?,
             pending_invitations: r.opt_n("pending_count")?.unwrap_or(0),
             pending_on_item: r.opt_n("pending_count")?.unwrap_or(0),
+            domain_count: r.opt_n("domain_count")?.unwrap_or(0),
             metadata: metadata::read(&r)?,
             counted_owner: r
                 .opt_s("counted_owner")?
@@ -152,6 +158,7 @@ impl Store {
             owner_count: 1,
             pending_invitations: 0,
             pending_on_item: 0,
+            domain_count: 0,
             metadata: VersionedMetadata::default(),
             counted_owner: Some(owner.user_id.clone()),
             created_at: op.at,

@@ -16,6 +16,7 @@ pub const PARTITION_PREFIXES: &[&str] = &[
     "INVTOKEN#",
     "INVITEE#",
     "EXPIRY#",
+    "DOMAINCLAIM#",
 ];
 
 /// Whose history an audit entry or event record belongs to.
@@ -88,6 +89,15 @@ pub enum Stored {
         org: String,
         shard: String,
     },
+    /// An email domain the organization added (`domains.rs`).
+    Domain {
+        org: String,
+        domain: String,
+    },
+    /// The marker that gives a verified domain to one organization.
+    DomainClaim {
+        domain: String,
+    },
     InvitationToken {
         hash: String,
     },
@@ -128,6 +138,9 @@ impl Stored {
                 None => unknown(),
             },
             "HANDLE" if sk == keys::HANDLE_SK => Stored::Handle { handle: owned(id) },
+            "DOMAINCLAIM" if sk == keys::DOMAIN_CLAIM_SK => {
+                Stored::DomainClaim { domain: owned(id) }
+            }
             "INVTOKEN" if sk == keys::INVITATION_TOKEN_SK => {
                 Stored::InvitationToken { hash: owned(id) }
             }
@@ -177,6 +190,7 @@ impl Stored {
             },
             "PENDING" => Stored::PendingInvitation { org, email: rest },
             "TALLY" => Stored::Tally { org, shard: rest },
+            "DOMAIN" => Stored::Domain { org, domain: rest },
             "COUNTER" if sk == keys::FIRST_DAY_MAIL_COUNTER_SK => {
                 Stored::FirstDayMailCounter { org }
             }
@@ -201,7 +215,8 @@ impl Stored {
             | Stored::PendingInvitation { org, .. }
             | Stored::MailCounter { org, .. }
             | Stored::FirstDayMailCounter { org }
-            | Stored::Tally { org, .. } => Some(org),
+            | Stored::Tally { org, .. }
+            | Stored::Domain { org, .. } => Some(org),
             _ => None,
         }
     }
@@ -221,6 +236,7 @@ impl Stored {
             Stored::TeamName { name, .. } => name == id,
             Stored::TeamMember { team, user, .. } => team == id || user == id,
             Stored::Invitation { invitation, .. } => invitation == id,
+            Stored::Domain { domain, .. } | Stored::DomainClaim { domain } => domain == id,
             _ => false,
         }
     }
@@ -243,6 +259,8 @@ impl Stored {
             Stored::PersonMailCounter { .. } => "person's email counter",
             Stored::OwnedOrgs { .. } => "owned organizations counter",
             Stored::Tally { .. } => "count shard",
+            Stored::Domain { .. } => "domain",
+            Stored::DomainClaim { .. } => "domain claim marker",
             Stored::InvitationToken { .. } => "invitation token",
             Stored::Audit { .. } => "audit entry",
             Stored::Event { .. } => "event record",

@@ -120,7 +120,23 @@ async fn main() -> anyhow::Result<()> {
         std::env::set_var("ORGS_INVITE_URL_BASE", &invite_base);
         std::env::set_var("ORGS_INVITE_REDIRECT_ORIGINS", &redirect_origins);
     }
-    let mut app = App::new(&sdk, Config::from_env()?);
+    let mut config = Config::from_env()?;
+    // Verification asks a DNS server of our own, serving target/local-dns.txt, unless the
+    // environment names another.
+    let _dns = if std::env::var_os("ORGS_DNS_RESOLVER").is_none() {
+        let zone = orgs_local::workspace_root().join("target/local-dns.txt");
+        let dns = orgs_local::dns::LoopbackDns::start_with_file(zone.clone()).await;
+        config.dns.resolver = dns.addr();
+        eprintln!(
+            "DNS on {} serves the TXT records in {}",
+            dns.addr(),
+            zone.display()
+        );
+        Some(dns)
+    } else {
+        None
+    };
+    let mut app = App::new(&sdk, config);
     // Locally, print each invitation email's recipient and link so a person can follow it.
     app.mailer = app.mailer.echoing_links();
 

@@ -29,6 +29,7 @@ fn statuses(who: Who, ok: u16) -> [u16; 7] {
         Who::Anyone => [ok; 7],
         Who::SignedIn => [401, ok, ok, ok, ok, ok, ok],
         Who::Invitee => [401, 403, 403, 403, 403, 403, ok],
+        Who::Colleagues => [401, ok, 409, 409, 409, 409, 403],
         Who::Members => [401, 404, 404, ok, ok, ok, 404],
         Who::Admins => [401, 404, 404, 403, ok, ok, 404],
         Who::Owners => [401, 404, 404, 403, 403, ok, 404],
@@ -67,6 +68,9 @@ struct World {
     team_id: String,
     invitation_id: String,
     token: String,
+    /// An email domain the organization verified, open to `auto_join`; the stranger's address
+    /// is at it.
+    domain: String,
     /// The member that member-targeting requests act on.
     tara: String,
 }
@@ -128,7 +132,43 @@ async fn populate(stack: &Stack) -> World {
         .as_str()
         .expect("id")
         .to_owned();
-    let stranger = person("stranger");
+    let domain = format!("{}.example", short_id());
+    let (status, added) = stack
+        .post(
+            &owner,
+            format!("/orgs/{org_id}/domains"),
+            json!({ "domain": domain }),
+        )
+        .await;
+    assert_eq!(status, 201, "adding {domain}");
+    // Its record is published, so that an owner's verification succeeds.
+    let record = &added["record"];
+    stack.dns.publish(
+        record["name"].as_str().expect("name"),
+        &[record["value"].as_str().expect("value")],
+    );
+    // Verified, and open to people at it: the stranger's address is there.
+    let (status, _) = stack
+        .post(
+            &owner,
+            format!("/orgs/{org_id}/domains/{domain}/verify"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "verifying {domain}");
+    let (status, _) = stack
+        .patch(
+            &owner,
+            format!("/orgs/{org_id}/domains/{domain}"),
+            json!({ "enrollment": "auto_join" }),
+        )
+        .await;
+    assert_eq!(status, 200, "opening {domain}");
+    let stranger = stack.person_with_email(
+        &format!("stranger-{}", short_id()),
+        &format!("stranger@{domain}"),
+        true,
+    );
     World {
         org_id,
         handle,
@@ -144,6 +184,7 @@ async fn populate(stack: &Stack) -> World {
         team_id,
         invitation_id,
         token,
+        domain,
         tara: tara.sub,
     }
 }
@@ -160,6 +201,7 @@ fn request(function: &str, world: &World) -> (String, Option<Value>) {
         .replace("{org_id}", &world.org_id)
         .replace("{invitation_id}", &world.invitation_id)
         .replace("{team_id}", &world.team_id)
+        .replace("{domain}", &world.domain)
         .replace("{user_id}", tara);
     let token = json!({ "token": world.token });
     let body = match function {
@@ -177,6 +219,8 @@ fn request(function: &str, world: &World) -> (String, Option<Value>) {
         "transfer-ownership" => Some(json!({ "user_id": tara })),
         "create-team" => Some(json!({ "name": format!("Team {}", short_id()) })),
         "rename-team" => Some(json!({ "name": format!("Renamed {}", short_id()) })),
+        "add-domain" => Some(json!({ "domain": format!("{}.example", short_id()) })),
+        "update-domain" => Some(json!({ "enrollment": "suggest" })),
         _ => None,
     };
     let path = if function == "delete-org" {

@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::config::retry::RetryPartition;
 use orgs_local::conflicts::ConflictProxy;
 use orgs_local::cors::{Cors, LOCAL_PAGE_PORT};
 use orgs_local::counting::RequestCounter;
+use orgs_local::dns::LoopbackDns;
 use orgs_local::faults::FaultProxy;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
@@ -55,6 +56,8 @@ pub struct Stack {
     pub conflicts: Option<ConflictProxy>,
     /// Only for stacks started with `faulty_ses`: the proxy between the app's mailer and moto.
     pub ses_faults: Option<FaultProxy>,
+    /// The DNS server on loopback that verification asks: publish records here.
+    pub dns: LoopbackDns,
     secret: String,
     /// Whether the stack made its table (not one of another stack), and so deletes it.
     owns_table: bool,
@@ -238,6 +241,10 @@ impl Stack {
             }
         };
         let mut config = Config::for_table(&table);
+        let dns = LoopbackDns::start().await;
+        config.dns.resolver = dns.addr();
+        // A silent name times out quickly: the tests wait for it.
+        config.dns.timeout = std::time::Duration::from_millis(300);
         config.invitations.configuration_set = Some(table.clone());
         if let Some(ttl) = options.invitation_ttl_seconds {
             config.invitations.ttl_seconds = ttl;
@@ -362,6 +369,7 @@ impl Stack {
             faults,
             conflicts,
             ses_faults,
+            dns,
             secret,
             owns_table,
         }

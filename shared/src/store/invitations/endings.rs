@@ -5,7 +5,8 @@
 use serde_json::json;
 
 use crate::domain::{
-    Change, ChangeKind, InvitationStatus, MemberStatus, Role, Subject, TeamId, UserId,
+    Change, ChangeKind, EmailDomain, InvitationId, InvitationStatus, MemberStatus, OrgId, Role,
+    Subject, TeamId, UserId,
 };
 
 use super::invitation::Invitation;
@@ -49,6 +50,84 @@ pub(in crate::store) fn change(
         target_type: "invitation",
         target_id: invitation.invitation_id.to_string(),
         data,
+    }
+}
+
+/// Adds a new member's items to `tx`: the membership and member-email marker (each new, else
+/// `AlreadyMember`), their rows in `teams` (live ones only), and an owner's count on the org
+/// item. The seat is the caller's to take: an invitation held one; a join takes one.
+pub(in crate::store) fn put_member(
+    tx: &mut Tx<'_>,
+    org_id: &OrgId,
+    joiner: &Joiner<'_>,
+    role: Role,
+    teams: &[TeamId],
+    op: &Op,
+) -> StoreResult<Membership> {
+    let membership = Membership {
+        org_id: org_id.clone(),
+        user_id: joiner.user_id.clone(),
+        role,
+        status: MemberStatus::Active,
+        // Set exactly when the member-email marker below is written.
+        email: joiner.verified_email.map(str::to_owned),
+        team_ids: teams.to_vec(),
+        metadata: Default::default(),
+        joined_at: op.at,
+        updated_at: op.at,
+    };
+    tx.put(
+        membership.to_item(),
+        Some(Condition::absent(Refusal::AlreadyMember)),
+    )?;
+    if let Some(email) = joiner.verified_email {
+        let marker = Membership::email_marker(org_id, email, joiner.user_id);
+        tx.put(marker, Some(Condition::absent(Refusal::AlreadyMember)))?;
+    }
+    // An owner counts among the organization's owners at once.
+    if role == Role::Owner {
+        let owners = Expr::new("ADD owner_count :one").value(":one", n(1));
+        tx.update(
+            Organization::key(org_id),
+            owners,
+            Some(Organization::is_active()),
+        )?;
+    }
+    let row = TeamMember {
+        user_id: joiner.user_id.clone(),
+        added_at: op.at,
+    };
+    for team in teams {
+        tx.put(row.to_item(org_id, team), None)?;
+        let grow = Expr::new("ADD member_count :one").value(":one", n(1));
+        // Never into a team being deleted: its sweep may have passed already.
+        tx.update(Team::key(org_id, team), grow, Some(team_is_live()))?;
+    }
+    Ok(membership)
+}
+
+/// `MemberJoined`: through an invitation, or through a verified domain.
+pub(in crate::store) fn joined_change(
+    org_id: &OrgId,
+    user_id: &UserId,
+    role: Role,
+    invitation: Option<&InvitationId>,
+    domain: Option<&EmailDomain>,
+    teams: &[TeamId],
+) -> Change {
+    Change {
+        kind: ChangeKind::MemberJoined,
+        subject: Subject::Org(org_id.clone()),
+        target_type: "member",
+        target_id: user_id.to_string(),
+        data: json!({
+            "org_id": org_id.as_str(),
+            "user_id": user_id.as_str(),
+            "role": role.as_str(),
+            "invitation_id": invitation.map(InvitationId::as_str),
+            "domain": domain.map(EmailDomain::as_str),
+            "team_ids": teams.iter().map(TeamId::as_str).collect::<Vec<_>>(),
+        }),
     }
 }
 
@@ -138,66 +217,23 @@ impl Store {
             Deadline::Ahead,
             op,
         )?;
-        let membership = Membership {
-            org_id: org_id.clone(),
-            user_id: joiner.user_id.clone(),
-            role: invitation.role,
-            status: MemberStatus::Active,
-            // Set exactly when the member-email marker below is written.
-            email: joiner.verified_email.map(str::to_owned),
-            team_ids: teams.to_vec(),
-            metadata: Default::default(),
-            joined_at: op.at,
-            updated_at: op.at,
-        };
-        tx.put(
-            membership.to_item(),
-            Some(Condition::absent(Refusal::AlreadyMember)),
-        )?;
-        if let Some(email) = joiner.verified_email {
-            let marker = Membership::email_marker(org_id, email, joiner.user_id);
-            tx.put(marker, Some(Condition::absent(Refusal::AlreadyMember)))?;
-        }
-        // A pending invitation held this member's seat (`tallies.rs`): no limit to test, and
-        // the org item is left alone, unless an owner joins, who counts among its owners at once.
+        let membership = put_member(&mut tx, org_id, joiner, invitation.role, teams, op)?;
+        // A pending invitation held this member's seat (`tallies.rs`): no limit to test.
         Tally::count(&mut tx, org_id, 1, -1)?;
-        if invitation.role == Role::Owner {
-            let owners = Expr::new("ADD owner_count :one").value(":one", n(1));
-            tx.update(
-                Organization::key(org_id),
-                owners,
-                Some(Organization::is_active()),
-            )?;
-        }
-        let row = TeamMember {
-            user_id: joiner.user_id.clone(),
-            added_at: op.at,
-        };
-        for team in teams {
-            tx.put(row.to_item(org_id, team), None)?;
-            let grow = Expr::new("ADD member_count :one").value(":one", n(1));
-            // Never into a team being deleted: its sweep may have passed already.
-            tx.update(Team::key(org_id, team), grow, Some(team_is_live()))?;
-        }
         let accepted = change(
             ChangeKind::InvitationAccepted,
             invitation,
             json!({ "user_id": joiner.user_id.as_str() }),
         );
         history::record(&mut tx, &accepted, op, self.retention)?;
-        let joined = Change {
-            kind: ChangeKind::MemberJoined,
-            subject: Subject::Org(org_id.clone()),
-            target_type: "member",
-            target_id: joiner.user_id.to_string(),
-            data: json!({
-                "org_id": org_id.as_str(),
-                "user_id": joiner.user_id.as_str(),
-                "role": invitation.role.as_str(),
-                "invitation_id": invitation.invitation_id.as_str(),
-                "team_ids": teams.iter().map(TeamId::as_str).collect::<Vec<_>>(),
-            }),
-        };
+        let joined = joined_change(
+            org_id,
+            joiner.user_id,
+            invitation.role,
+            Some(&invitation.invitation_id),
+            None,
+            teams,
+        );
         history::record(&mut tx, &joined, op, self.retention)?;
         tx.commit("accept an invitation").await?;
         Ok(membership)

@@ -12,6 +12,7 @@ mod token;
 
 pub use delivery::Recorded;
 pub use endings::Joiner;
+pub(super) use endings::{joined_change, put_member};
 pub use expiry::{DueCursor, DuePage, Expiry, expiry_shards};
 pub use invitation::Invitation;
 pub(super) use mail_counter::{EmailCounter, FirstDayEmailCounter, PersonEmailCounter};

@@ -1,0 +1,2 @@
+//! `list-domains`: see `orgs_functions::handlers::domains::list_domains`.
+orgs_functions::lambda_main!(orgs_functions::handlers::domains::list_domains);

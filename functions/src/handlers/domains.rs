@@ -1,0 +1,148 @@
+//! An organization's email domains: owners add and remove them, admins and owners read them.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+
+use orgs_shared::app::App;
+use orgs_shared::dns::Dns;
+use orgs_shared::domain::{Challenge, EmailDomain, Enrollment, Permission};
+use orgs_shared::http::{
+    ApiError, Caller, PageRequest, caller, created, encode_cursor, json, json_body, no_content,
+};
+use orgs_shared::store::{Domain, ItemKey, Refusal, StoreError};
+
+use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
+use crate::views::{DomainView, PageView};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddDomainBody {
+    domain: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateDomainBody {
+    enrollment: String,
+    default_role: Option<String>,
+}
+
+/// The domain named in the path, in an organization where the caller holds `permission`.
+async fn domain(
+    app: &App,
+    caller: &Caller,
+    req: &Request,
+    permission: Permission,
+) -> Result<Domain, ApiError> {
+    let name = EmailDomain::parse("domain", &path_param(req, "domain")).ok();
+    let keys: Vec<ItemKey> = name.iter().map(ItemKey::Domain).collect();
+    let Authorized { items, .. } =
+        authorize_reading(app, caller, &path_param(req, "org_id"), permission, &keys).await?;
+    let found = match &name {
+        Some(name) => items.domain(name)?,
+        None => None,
+    };
+    found.ok_or(ApiError::NotFound("domain"))
+}
+
+pub async fn add_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let body: AddDomainBody = json_body(&req, app.config.max_body_bytes)?;
+    let name = EmailDomain::parse("domain", &body.domain)?;
+    app.config.claim_rules.may_claim(&name)?;
+    let (org, _) = authorize(
+        app,
+        &caller,
+        &path_param(&req, "org_id"),
+        Permission::ManageDomains,
+    )
+    .await?;
+    let max = app.config.limits.domains_per_org;
+    app.config.limits.admit_domain(org.domain_count)?;
+    let challenge = Challenge::generate()?;
+    let added = app
+        .store
+        .add_domain(&org, &name, challenge, max, &op(&caller, &req))
+        .await?;
+    Ok(created(
+        &format!("/orgs/{}/domains/{}", org.org_id, added.domain),
+        &DomainView::from(&added),
+    ))
+}
+
+pub async fn list_domains(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let page = PageRequest::from_request(&req)?;
+    let after = page.after_as(|raw| EmailDomain::parse("cursor", raw).ok())?;
+    let (org, _) = authorize(
+        app,
+        &caller,
+        &path_param(&req, "org_id"),
+        Permission::ViewDomains,
+    )
+    .await?;
+    let found = app
+        .store
+        .list_domains(&org.org_id, page.limit, after.as_ref())
+        .await?;
+    let items = found.items.iter().map(DomainView::from).collect();
+    let next_cursor = found.next.map(|d| encode_cursor(d.as_str()));
+    Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
+}
+
+pub async fn get_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let found = domain(app, &caller, &req, Permission::ViewDomains).await?;
+    Ok(json(StatusCode::OK, &DomainView::from(&found)))
+}
+
+/// Looks the TXT record up and, if it carries the domain's value, marks the domain verified
+/// for this organization (409 `domain-claimed` if another holds it); otherwise answers what
+/// was found instead, and changes nothing.
+pub async fn verify_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let found = domain(app, &caller, &req, Permission::ManageDomains).await?;
+    let dns = Dns::new(app.config.dns.resolver, app.config.dns.timeout)?;
+    let answer = dns.txt(&found.domain.record_name()).await?;
+    found.challenge.judge(&found.domain, &answer)?;
+    let verified = app
+        .store
+        .verify_domain(&found, &op(&caller, &req))
+        .await
+        .map_err(|e| match e {
+            StoreError::Refused(Refusal::Gone) => ApiError::NotFound("domain"),
+            other => other.into(),
+        })?;
+    Ok(json(StatusCode::OK, &DomainView::from(&verified)))
+}
+
+/// Sets who may come in through the domain (`domain::enrollment`).
+pub async fn update_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let body: UpdateDomainBody = json_body(&req, app.config.max_body_bytes)?;
+    let enrollment = Enrollment::parse(&body.enrollment, body.default_role.as_deref())?;
+    let found = domain(app, &caller, &req, Permission::ManageDomains).await?;
+    let updated = app
+        .store
+        .set_enrollment(&found, enrollment, &op(&caller, &req))
+        .await
+        .map_err(|e| match e {
+            StoreError::Refused(Refusal::Gone) => ApiError::NotFound("domain"),
+            other => other.into(),
+        })?;
+    Ok(json(StatusCode::OK, &DomainView::from(&updated)))
+}
+
+pub async fn remove_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let found = domain(app, &caller, &req, Permission::ManageDomains).await?;
+    app.store
+        .remove_domain(&found, &op(&caller, &req))
+        .await
+        .map_err(|e| match e {
+            StoreError::Refused(Refusal::Gone) => ApiError::NotFound("domain"),
+            other => other.into(),
+        })?;
+    Ok(no_content())
+}

@@ -1,0 +1,81 @@
+//! People joining through a verified email domain: the organization a domain suggests, and
+//! joining at once (`auto_join`), in one transaction with every invariant accepting an
+//! invitation keeps.
+
+use crate::domain::{EmailDomain, LimitKind, OrgStatus, Role, UserId};
+
+use super::Store;
+use super::domains::Domain;
+use super::error::{Refusal, StoreResult};
+use super::history::{self, Op};
+use super::invitations::{Joiner, joined_change, put_member};
+use super::item::{n, s};
+use super::members::Membership;
+use super::org_read::{ItemKey, OrgRead};
+use super::orgs::Organization;
+use super::tallies::Tally;
+use super::tx::{Condition, Expr, Tx};
+
+impl Store {
+    /// The organization that holds `domain` verified, with `person`'s membership and the
+    /// domain's item, read together; `None` if no organization holds it.
+    pub async fn domain_holder(
+        &self,
+        domain: &EmailDomain,
+        person: &UserId,
+    ) -> StoreResult<Option<OrgRead>> {
+        let Some(org) = self.domain_owner(domain).await? else {
+            return Ok(None);
+        };
+        self.read_org(&org, person, &[ItemKey::Domain(domain)])
+            .await
+    }
+
+    /// `joiner` becomes a member with `role` through `domain`, as read with the organization:
+    /// the membership and member-email marker (new), a seat taken as an invitation takes one
+    /// (the org item's own pending count grows within the room the limits leave, and a tally
+    /// moves the seat from pending to members, as an acceptance does), the domain checked to
+    /// be still verified with this policy, an audit entry and an event. `room`: the seats the
+    /// limits leave as the organization was read (`Limits::seat_room`).
+    pub async fn join_through_domain(
+        &self,
+        org: &Organization,
+        domain: &Domain,
+        joiner: &Joiner<'_>,
+        role: Role,
+        room: i64,
+        op: &Op,
+    ) -> StoreResult<Membership> {
+        let org_id = &org.org_id;
+        let mut tx = Tx::new(self);
+        let membership = put_member(&mut tx, org_id, joiner, role, &[], op)?;
+        let bound = org.pending_on_item + room - 1;
+        let seat = Condition::new(
+            Expr::new(
+                "#status = :active AND (attribute_not_exists(pending_count) OR pending_count <= :bound)",
+            )
+            .name("#status", "status")
+            .value(":active", s(OrgStatus::Active.as_str()))
+            .value(":bound", n(bound)),
+            Refusal::Limit(LimitKind::Members),
+        );
+        let take = Expr::new("ADD pending_count :one").value(":one", n(1));
+        tx.update(Organization::key(org_id), take, Some(seat))?;
+        Tally::count(&mut tx, org_id, 1, -1)?;
+        tx.check(
+            Domain::key(org_id, &domain.domain),
+            domain.still_auto_join(role),
+        )?;
+        let joined = joined_change(
+            org_id,
+            joiner.user_id,
+            role,
+            None,
+            Some(&domain.domain),
+            &[],
+        );
+        history::record(&mut tx, &joined, op, self.retention)?;
+        tx.commit("join through a domain").await?;
+        Ok(membership)
+    }
+}
