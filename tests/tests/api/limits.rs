@@ -87,6 +87,16 @@ fn body_routes(w: &World) -> Vec<(Method, &'static str, String)> {
             "/orgs/{org_id}/teams/{team_id}",
             format!("{org}/teams/{}", w.team_id),
         ),
+        (
+            Method::POST,
+            "/orgs/{org_id}/domains",
+            format!("{org}/domains"),
+        ),
+        (
+            Method::PATCH,
+            "/orgs/{org_id}/domains/{domain}",
+            format!("{org}/domains/acme.example"),
+        ),
     ]
 }
 
