@@ -97,7 +97,8 @@ async fn no_token_or_link_reaches_the_logs_even_when_things_fail() {
         .unwrap()
         .to_owned();
 
-    // A healthy stack: lookup, a refused accept, an accept, and a request failing inside.
+    // A healthy stack: lookup, a refused accept, an accept, a refused decline, and a request
+    // failing inside.
     let stack = Stack::start().await;
     let carol = stack.person("carol");
     let dave = stack.unique_person("dave");
@@ -110,7 +111,10 @@ async fn no_token_or_link_reaches_the_logs_even_when_things_fail() {
     assert_eq!(refused.0, StatusCode::FORBIDDEN, "{}", refused.1);
     let accepted = with_token(&stack, Some(&dave), "/invitations/accept", &token).await;
     assert_eq!(accepted.0, StatusCode::OK, "{}", accepted.1);
-    let gone = with_token(&stack, Some(&dave), "/invitations/accept", &token).await;
+    // Accepting again is answered as the first was; declining now is refused.
+    let again = with_token(&stack, Some(&dave), "/invitations/accept", &token).await;
+    assert_eq!(again.0, StatusCode::OK, "{}", again.1);
+    let gone = with_token(&stack, Some(&dave), "/invitations/decline", &token).await;
     assert_eq!(gone.0, StatusCode::GONE, "{}", gone.1);
     // A request that fails inside (its table does not exist) is logged with its error chain.
     let lost = Stack::start_with(Options {
