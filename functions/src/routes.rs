@@ -12,7 +12,9 @@ use lambda_http::{Body, Request, Response};
 use orgs_shared::app::App;
 use orgs_shared::http::{ApiError, answer_in_time};
 
-use crate::handlers::{audit, domains, invitations, invitee, joining, me, members, orgs, teams};
+use crate::handlers::{
+    audit, domains, invitations, invitee, join_requests, joining, me, members, orgs, teams,
+};
 
 /// Whether API Gateway's JWT authorizer guards the route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +39,8 @@ pub enum Who {
     /// People whose verified address is at one of its verified `auto_join` domains; anyone
     /// else signed in gets 403, and its members (deactivated ones too) 409.
     Colleagues,
+    /// The author of a pending join request to it; anyone else signed in gets 404.
+    Requester,
     /// Its active admins and owners; members get 403.
     Admins,
     /// Its active owners; members and admins get 403.
@@ -129,6 +133,10 @@ routes! {
     DELETE "/orgs/{org_id}/domains/{domain}" => "remove-domain", domains::remove_domain, Owners;
     POST "/orgs/{org_id}/domains/{domain}/verify" => "verify-domain", domains::verify_domain, Owners;
     POST "/orgs/{org_id}/join" => "join-org", joining::join_org, Colleagues;
+    DELETE "/orgs/{org_id}/join" => "withdraw-join-request", join_requests::withdraw_join_request, Requester;
+    GET "/orgs/{org_id}/join-requests" => "list-join-requests", join_requests::list_join_requests, Admins;
+    POST "/orgs/{org_id}/join-requests/{user_id}/approve" => "approve-join-request", join_requests::approve_join_request, Admins;
+    POST "/orgs/{org_id}/join-requests/{user_id}/deny" => "deny-join-request", join_requests::deny_join_request, Admins;
 }
 
 /// The functions that no HTTP route reaches: the table's stream feeds them. Tests hold the

@@ -6,7 +6,9 @@ use orgs_shared::domain::metadata::Object;
 use orgs_shared::domain::{
     DeliveryStatus, Metadata, Role, Timestamp, visible_billing_email, visible_metadata,
 };
-use orgs_shared::store::{AuditEntry, Domain, Invitation, Membership, Organization, Team, User};
+use orgs_shared::store::{
+    AuditEntry, Domain, Invitation, JoinRequest, Membership, Organization, Team, User,
+};
 
 #[derive(Debug, Serialize)]
 pub struct UserView<'a> {
@@ -344,15 +346,48 @@ pub struct SuggestionView<'a> {
     pub domain: &'a str,
     pub enrollment: &'static str,
     pub default_role: Option<&'static str>,
+    /// The person's own request to join it, pending or denied, if any.
+    pub join_request: Option<JoinRequestView<'a>>,
 }
 
 impl<'a> SuggestionView<'a> {
-    pub fn new(org: &'a Organization, domain: &'a Domain) -> Self {
+    pub fn new(
+        org: &'a Organization,
+        domain: &'a Domain,
+        request: Option<&'a JoinRequest>,
+    ) -> Self {
         Self {
             organization: OrgSummary::from(org),
             domain: domain.domain.as_str(),
             enrollment: domain.enrollment.as_str(),
             default_role: domain.enrollment.role().map(Role::as_str),
+            join_request: request.map(JoinRequestView::from),
+        }
+    }
+}
+
+/// A person's request to join an organization through its verified `suggest` domain.
+#[derive(Debug, Serialize)]
+pub struct JoinRequestView<'a> {
+    pub org_id: &'a str,
+    pub user_id: &'a str,
+    pub email: &'a str,
+    pub domain: &'a str,
+    pub status: &'static str,
+    pub requested_at: String,
+    pub decided_at: Option<String>,
+}
+
+impl<'a> From<&'a JoinRequest> for JoinRequestView<'a> {
+    fn from(request: &'a JoinRequest) -> Self {
+        Self {
+            org_id: request.org_id.as_str(),
+            user_id: request.user_id.as_str(),
+            email: &request.email,
+            domain: request.domain.as_str(),
+            status: request.status.as_str(),
+            requested_at: request.requested_at.to_rfc3339(),
+            decided_at: request.decided_at.map(|t| t.to_rfc3339()),
         }
     }
 }

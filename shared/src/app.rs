@@ -145,6 +145,14 @@ impl Config {
                     "ORGS_MAX_INVITATION_EMAILS_NEW_ORG",
                     limits.invitation_emails_per_new_org,
                 )?,
+                pending_join_requests_per_org: number(
+                    "ORGS_MAX_PENDING_JOIN_REQUESTS",
+                    limits.pending_join_requests_per_org,
+                )?,
+                pending_join_requests_per_person: number(
+                    "ORGS_MAX_JOIN_REQUESTS_PER_PERSON",
+                    limits.pending_join_requests_per_person,
+                )?,
             },
             dns: DnsSettings {
                 resolver: match var("ORGS_DNS_RESOLVER") {

@@ -6,6 +6,7 @@ pub mod events;
 pub mod in_time;
 pub mod invitations;
 pub mod invitee;
+pub mod join_requests;
 pub mod joining;
 pub mod me;
 pub mod members;

@@ -101,7 +101,11 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   "update-domain": { grants: [table("BatchGetItem", "PutItem", "UpdateItem", "ConditionCheckItem")] },
   // The profile and the domain's claim marker, then the organization it names.
   "list-my-suggestions": { grants: [table("GetItem", "BatchGetItem")] },
-  "join-org": { grants: [table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "ConditionCheckItem")] },
+  "join-org": { grants: [table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem")] },
+  "withdraw-join-request": { grants: [table("BatchGetItem", "PutItem", "UpdateItem", "DeleteItem")] },
+  "list-join-requests": { grants: [table("BatchGetItem", "Query")] },
+  "approve-join-request": { grants: [table("BatchGetItem", "PutItem", "UpdateItem", "DeleteItem")] },
+  "deny-join-request": { grants: [table("BatchGetItem", "PutItem", "UpdateItem")] },
 
   // Fed by the table's stream: puts each new event record on the bus. Retries inside one call
   // back off for a few seconds while EventBridge is unavailable.

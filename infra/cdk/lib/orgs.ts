@@ -66,6 +66,10 @@ export interface OrgsProps {
   readonly maxMetadataBytes?: number;
   /** Email domains an organization may add. Default 10. */
   readonly maxDomains?: number;
+  /** Join requests waiting for an admin in one organization. Default 5000. */
+  readonly maxPendingJoinRequests?: number;
+  /** Join requests one person may have waiting, across organizations. Default 5. */
+  readonly maxJoinRequestsPerPerson?: number;
   /** Public email provider domains nobody may claim (comma separated). Default "": the built-in list. */
   readonly publicEmailDomains?: string;
   /** The service's own domains, which nobody may claim (comma separated). Default "". */
@@ -257,6 +261,8 @@ export class Orgs extends Construct {
       ORGS_INVITATION_REPLY_TO_INVITER: String(props.invitationReplyToInviter ?? true),
       ORGS_MAX_METADATA_BYTES: number(props.maxMetadataBytes, 8192),
       ORGS_MAX_DOMAINS: number(props.maxDomains, 10),
+      ORGS_MAX_PENDING_JOIN_REQUESTS: number(props.maxPendingJoinRequests, 5000),
+      ORGS_MAX_JOIN_REQUESTS_PER_PERSON: number(props.maxJoinRequestsPerPerson, 5),
       ORGS_PUBLIC_EMAIL_DOMAINS: props.publicEmailDomains ?? "",
       ORGS_SERVICE_DOMAINS: props.serviceDomains ?? "",
       ORGS_DNS_RESOLVER: props.dnsResolver ?? "1.1.1.1:53",

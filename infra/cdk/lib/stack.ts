@@ -138,6 +138,18 @@ export class OrgsStack extends Stack {
       minValue: 1,
       description: "Email domains (verified or not) an organization may add.",
     });
+    const maxPendingJoinRequests = parameter("MaxPendingJoinRequests", {
+      type: "Number",
+      default: 5000,
+      minValue: 1,
+      description: "Join requests waiting for an admin in one organization.",
+    });
+    const maxJoinRequestsPerPerson = parameter("MaxJoinRequestsPerPerson", {
+      type: "Number",
+      default: 5,
+      minValue: 1,
+      description: "Join requests one person may have waiting, across organizations.",
+    });
     const publicEmailDomains = parameter("PublicEmailDomains", {
       type: "String",
       default: "",
@@ -259,6 +271,8 @@ export class OrgsStack extends Stack {
       invitationReplyToInviter: invitationReplyToInviter.valueAsString,
       maxMetadataBytes: maxMetadataBytes.valueAsNumber,
       maxDomains: maxDomains.valueAsNumber,
+      maxPendingJoinRequests: maxPendingJoinRequests.valueAsNumber,
+      maxJoinRequestsPerPerson: maxJoinRequestsPerPerson.valueAsNumber,
       publicEmailDomains: publicEmailDomains.valueAsString,
       serviceDomains: serviceDomains.valueAsString,
       dnsResolver: dnsResolver.valueAsString,

@@ -38,13 +38,17 @@ pub enum ChangeKind {
     DomainUpdated,
     InvitationBounced,
     InvitationComplained,
+    JoinRequested,
+    JoinRequestApproved,
+    JoinRequestDenied,
+    JoinRequestWithdrawn,
 }
 
 impl ChangeKind {
     /// Every kind, for the audit log's `action` filter and the tests that hold each kind to its
     /// event schema (`infra/events/{detail_type}.schema.json`). A new kind goes here too; the
     /// unit test below stops compiling as a reminder.
-    pub const ALL: [ChangeKind; 30] = [
+    pub const ALL: [ChangeKind; 34] = [
         ChangeKind::UserCreated,
         ChangeKind::UserUpdated,
         ChangeKind::HandleChanged,
@@ -75,6 +79,10 @@ impl ChangeKind {
         ChangeKind::InvitationBounced,
         ChangeKind::InvitationComplained,
         ChangeKind::DomainUpdated,
+        ChangeKind::JoinRequested,
+        ChangeKind::JoinRequestApproved,
+        ChangeKind::JoinRequestDenied,
+        ChangeKind::JoinRequestWithdrawn,
     ];
 
     /// The kind whose audit `action` this is.
@@ -115,6 +123,10 @@ impl ChangeKind {
             ChangeKind::DomainUpdated => "domain.updated",
             ChangeKind::InvitationBounced => "invitation.bounced",
             ChangeKind::InvitationComplained => "invitation.complained",
+            ChangeKind::JoinRequested => "join_request.created",
+            ChangeKind::JoinRequestApproved => "join_request.approved",
+            ChangeKind::JoinRequestDenied => "join_request.denied",
+            ChangeKind::JoinRequestWithdrawn => "join_request.withdrawn",
         }
     }
 
@@ -151,6 +163,10 @@ impl ChangeKind {
             ChangeKind::DomainUpdated => "DomainUpdated",
             ChangeKind::InvitationBounced => "InvitationBounced",
             ChangeKind::InvitationComplained => "InvitationComplained",
+            ChangeKind::JoinRequested => "JoinRequested",
+            ChangeKind::JoinRequestApproved => "JoinRequestApproved",
+            ChangeKind::JoinRequestDenied => "JoinRequestDenied",
+            ChangeKind::JoinRequestWithdrawn => "JoinRequestWithdrawn",
         }
     }
 }
@@ -212,6 +228,10 @@ mod tests {
             InvitationBounced => 27,
             InvitationComplained => 28,
             DomainUpdated => 29,
+            JoinRequested => 30,
+            JoinRequestApproved => 31,
+            JoinRequestDenied => 32,
+            JoinRequestWithdrawn => 33,
         }
     }
 

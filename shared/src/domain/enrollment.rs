@@ -99,13 +99,15 @@ pub fn suggested(standing: DomainStanding) -> bool {
     standing.verified && standing.enrollment != Enrollment::None
 }
 
-/// Why a person may not join an organization at once through their email's domain.
+/// Why a person may not join an organization, or ask to, through their email's domain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum JoinRefused {
     #[error("the person's email domain is none the organization verified")]
     NotAtDomain,
-    #[error("the domain's policy does not let people join at once")]
-    NotAutoJoin,
+    #[error("the domain's policy lets nobody in through it")]
+    Closed,
+    #[error("an admin denied the person's request to join, recently")]
+    Denied,
 }
 
 impl JoinRefused {
@@ -114,21 +116,14 @@ impl JoinRefused {
             JoinRefused::NotAtDomain => {
                 "Your verified email address is not at a verified domain of this organization; ask an admin for an invitation."
             }
-            JoinRefused::NotAutoJoin => {
-                "This organization does not let people at your domain join at once; ask an admin for an invitation."
+            JoinRefused::Closed => {
+                "This organization does not let people at your domain join or ask to; ask an admin for an invitation."
+            }
+            JoinRefused::Denied => {
+                "An admin of this organization denied your request to join; you may ask again 30 days after, or ask an admin for an invitation."
             }
         }
     }
-}
-
-/// The role a person joins with at once, given the standing of their verified email's domain in
-/// the organization (`None`: the organization has no such domain).
-pub fn auto_join_role(standing: Option<DomainStanding>) -> Result<Role, JoinRefused> {
-    let standing = standing.ok_or(JoinRefused::NotAtDomain)?;
-    if !standing.verified {
-        return Err(JoinRefused::NotAtDomain);
-    }
-    standing.enrollment.role().ok_or(JoinRefused::NotAutoJoin)
 }
 
 #[cfg(test)]
@@ -194,26 +189,5 @@ mod tests {
         )));
         assert!(!suggested(standing(true, Enrollment::None)));
         assert!(!suggested(standing(false, Enrollment::Suggest)));
-    }
-
-    #[test]
-    fn only_a_verified_auto_join_domain_lets_a_person_join_at_once() {
-        let standing = |verified, enrollment| {
-            Some(DomainStanding {
-                verified,
-                enrollment,
-            })
-        };
-        let admin = Enrollment::AutoJoin { role: Role::Admin };
-        assert_eq!(auto_join_role(standing(true, admin)), Ok(Role::Admin));
-        assert_eq!(
-            auto_join_role(standing(false, admin)),
-            Err(JoinRefused::NotAtDomain)
-        );
-        assert_eq!(
-            auto_join_role(standing(true, Enrollment::Suggest)),
-            Err(JoinRefused::NotAutoJoin)
-        );
-        assert_eq!(auto_join_role(None), Err(JoinRefused::NotAtDomain));
     }
 }

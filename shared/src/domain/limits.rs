@@ -24,6 +24,10 @@ pub enum LimitKind {
     TeamsPerMember,
     #[error("the organization has as many domains as it may")]
     Domains,
+    #[error("the organization has as many pending join requests as it may")]
+    JoinRequestsPerOrg,
+    #[error("the person has as many pending join requests as one may")]
+    JoinRequestsPerPerson,
     #[error("the person owns as many organizations as one may")]
     OwnedOrganizations,
     #[error("the person has caused as many invitation emails today as one may")]
@@ -46,6 +50,8 @@ impl LimitKind {
             LimitKind::PersonInvitationEmails => "invitation_emails_per_person_per_day",
             LimitKind::NewOrgInvitationEmails { .. } => "invitation_emails_per_new_org",
             LimitKind::Domains => "domains_per_org",
+            LimitKind::JoinRequestsPerOrg => "pending_join_requests_per_org",
+            LimitKind::JoinRequestsPerPerson => "pending_join_requests_per_person",
         }
     }
 
@@ -62,7 +68,9 @@ impl LimitKind {
             | LimitKind::Members
             | LimitKind::TeamsPerMember
             | LimitKind::OwnedOrganizations
-            | LimitKind::Domains => None,
+            | LimitKind::Domains
+            | LimitKind::JoinRequestsPerOrg
+            | LimitKind::JoinRequestsPerPerson => None,
         }
     }
 }
@@ -113,6 +121,10 @@ pub struct Limits {
     pub invitation_emails_per_person_per_day: i64,
     /// Invitation emails an organization may send in its first 24 hours (`NEW_ORG_SECONDS`).
     pub invitation_emails_per_new_org: i64,
+    /// Join requests waiting for an admin in one organization.
+    pub pending_join_requests_per_org: i64,
+    /// Join requests one person may have waiting, across organizations.
+    pub pending_join_requests_per_person: i64,
 }
 
 impl Default for Limits {
@@ -127,6 +139,8 @@ impl Default for Limits {
             orgs_per_owner: 10,
             invitation_emails_per_person_per_day: 500,
             invitation_emails_per_new_org: 20,
+            pending_join_requests_per_org: 5_000,
+            pending_join_requests_per_person: 5,
         }
     }
 }
@@ -215,6 +229,16 @@ impl Limits {
         Ok(room)
     }
 
+    /// The join requests an organization with `pending` of them may still take (at least one),
+    /// as the bound on its own count that the store's condition holds.
+    pub fn join_request_room(&self, pending: i64) -> Result<i64, LimitKind> {
+        let room = self.pending_join_requests_per_org - pending;
+        if room < 1 {
+            return Err(LimitKind::JoinRequestsPerOrg);
+        }
+        Ok(room)
+    }
+
     /// Whether a person who owns `owned` organizations may create another.
     pub fn admit_new_org(&self, owned: i64) -> Result<(), LimitKind> {
         if owned >= self.orgs_per_owner {
@@ -239,7 +263,20 @@ mod tests {
             orgs_per_owner: 3,
             invitation_emails_per_person_per_day: 50,
             invitation_emails_per_new_org: 5,
+            pending_join_requests_per_org: 2,
+            pending_join_requests_per_person: 1,
         }
+    }
+
+    #[test]
+    fn a_join_request_fits_while_the_organization_has_room_for_one() {
+        let limits = limits();
+        assert_eq!(limits.join_request_room(0), Ok(2));
+        assert_eq!(limits.join_request_room(1), Ok(1));
+        assert_eq!(
+            limits.join_request_room(2),
+            Err(LimitKind::JoinRequestsPerOrg)
+        );
     }
 
     fn at(rfc3339: &str) -> Timestamp {

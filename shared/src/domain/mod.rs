@@ -13,6 +13,7 @@ pub mod identity;
 pub mod ids;
 pub mod invitation;
 pub mod invitation_link;
+pub mod join_request;
 pub mod limits;
 pub mod membership;
 pub mod metadata;
@@ -31,11 +32,14 @@ pub use budget::{Budget, OutOfTime};
 pub use change::{Change, ChangeKind, Subject};
 pub use delivery::{DeliveryReport, DeliveryStatus, Suppressed};
 pub use email_domain::{Challenge, ClaimRules, EmailDomain, NotVerified, TxtAnswer, Unclaimable};
-pub use enrollment::{DomainStanding, Enrollment, JoinRefused, auto_join_role, suggested};
+pub use enrollment::{DomainStanding, Enrollment, JoinRefused, suggested};
 pub use handle::Handle;
 pub use identity::{EmailClaims, StoredEmail};
 pub use ids::{AuditId, EventId, InvitationId, OrgId, TeamId, UserId};
 pub use invitation::{InvitationSpec, InvitationStatus, Invitee, NotPending, RawInvitee, Unusable};
+pub use join_request::{
+    EarlierRequest, Entry, Filing, JoinRequestStatus, approval_role, entry, filing,
+};
 pub use limits::{EmailsSent, FirstDay, LimitKind, Limits, next_utc_midnight};
 pub use membership::{
     Denied, MemberChange, MemberUpdate, TransferRefused, may_change, may_transfer, owner_delta,

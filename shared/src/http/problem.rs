@@ -334,6 +334,14 @@ fn limit_detail(kind: LimitKind) -> &'static str {
             "A new organization may send only a few invitation emails in its first 24 hours, and \
              this one has sent them. Nothing was sent."
         }
+        LimitKind::JoinRequestsPerOrg => {
+            "The organization has as many join requests waiting for an admin as it may; ask an \
+             admin for an invitation, or again later."
+        }
+        LimitKind::JoinRequestsPerPerson => {
+            "You have as many join requests waiting as one person may; withdraw one, or wait for \
+             an answer."
+        }
     }
 }
 

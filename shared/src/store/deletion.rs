@@ -29,6 +29,7 @@ use super::handles::{HandleMarker, HandleOwner};
 use super::history::{self, Op};
 use super::invitations::TokenRecord;
 use super::item::{Item, ItemBuilder, Reader, s};
+use super::join_requests::JoinRequest;
 use super::keys;
 use super::members::Membership;
 use super::orgs::Organization;
@@ -104,7 +105,9 @@ impl Store {
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
                 .expression_attribute_values(":pk", s(&pk))
-                .projection_expression("pk, sk, entity, token_hash, #domain_status, #domain")
+                .projection_expression(
+                    "pk, sk, entity, token_hash, #domain_status, #domain, user_id",
+                )
                 .expression_attribute_names("#domain_status", "status")
                 .expression_attribute_names("#domain", "domain")
                 .consistent_read(true)
@@ -114,6 +117,7 @@ impl Store {
                 .map_err(|e| StoreError::from_sdk("list an organization's items", e))?;
             let mut tokens = Vec::new();
             let mut doomed = Vec::new();
+            let mut requesters = Vec::new();
             for item in page.items() {
                 let r = Reader(item);
                 let sk = r.s(keys::SK)?;
@@ -130,6 +134,10 @@ impl Store {
                 if let Some(claim) = Domain::claim_to_free(item)? {
                     tokens.push(claim);
                 }
+                // A pending request counts against its requester's own limit, outside too.
+                if let Some(user) = JoinRequest::pending_requester(item)? {
+                    requesters.push(user);
+                }
                 doomed.push(ItemBuilder::key(pk.clone(), sk).build());
             }
             deleted += tokens.len() + doomed.len();
@@ -138,6 +146,7 @@ impl Store {
             // a batch) never leaves a token whose invitation is gone.
             self.batch_delete(tokens, "delete an organization's invitation tokens")
                 .await?;
+            self.release_requesters(org_id, &requesters).await?;
             self.batch_delete(doomed, "delete an organization's items")
                 .await?;
             match page.last_evaluated_key() {

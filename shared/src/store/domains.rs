@@ -152,6 +152,17 @@ impl Domain {
         )
     }
 
+    /// The domain is still verified, with the `suggest` policy.
+    pub(super) fn still_suggest(&self) -> Condition {
+        Condition::new(
+            Expr::new("#status = :verified AND enrollment = :suggest")
+                .name("#status", "status")
+                .value(":verified", s(DomainStatus::Verified.as_str()))
+                .value(":suggest", s(Enrollment::Suggest.as_str())),
+            Refusal::Changed,
+        )
+    }
+
     /// For an organization's deletion: the claim marker of a domain item (as its listing
     /// projects it) that is verified.
     pub(super) fn claim_to_free(item: &Item) -> StoreResult<Option<Item>> {

@@ -10,6 +10,7 @@ use super::error::{Refusal, StoreResult};
 use super::history::{self, Op};
 use super::invitations::{Joiner, joined_change, put_member};
 use super::item::{n, s};
+use super::join_requests::JoinRequest;
 use super::members::Membership;
 use super::org_read::{ItemKey, OrgRead};
 use super::orgs::Organization;
@@ -17,8 +18,8 @@ use super::tallies::Tally;
 use super::tx::{Condition, Expr, Tx};
 
 impl Store {
-    /// The organization that holds `domain` verified, with `person`'s membership and the
-    /// domain's item, read together; `None` if no organization holds it.
+    /// The organization that holds `domain` verified, with `person`'s membership and join
+    /// request and the domain's item, read together; `None` if no organization holds it.
     pub async fn domain_holder(
         &self,
         domain: &EmailDomain,
@@ -27,8 +28,8 @@ impl Store {
         let Some(org) = self.domain_owner(domain).await? else {
             return Ok(None);
         };
-        self.read_org(&org, person, &[ItemKey::Domain(domain)])
-            .await
+        let also = [ItemKey::Domain(domain), ItemKey::JoinRequest(person)];
+        self.read_org(&org, person, &also).await
     }
 
     /// `joiner` becomes a member with `role` through `domain`, as read with the organization:
@@ -36,32 +37,28 @@ impl Store {
     /// (the org item's own pending count grows within the room the limits leave, and a tally
     /// moves the seat from pending to members, as an acceptance does), the domain checked to
     /// be still verified with this policy, an audit entry and an event. `room`: the seats the
-    /// limits leave as the organization was read (`Limits::seat_room`).
+    /// limits leave as the organization was read (`Limits::seat_room`), beside the role. A request of theirs
+    /// still pending from when the policy was `suggest` (`pending`) ends with it.
     pub async fn join_through_domain(
         &self,
         org: &Organization,
         domain: &Domain,
         joiner: &Joiner<'_>,
-        role: Role,
-        room: i64,
+        (role, room): (Role, i64),
+        pending: Option<&JoinRequest>,
         op: &Op,
     ) -> StoreResult<Membership> {
         let org_id = &org.org_id;
         let mut tx = Tx::new(self);
         let membership = put_member(&mut tx, org_id, joiner, role, &[], op)?;
-        let bound = org.pending_on_item + room - 1;
-        let seat = Condition::new(
-            Expr::new(
-                "#status = :active AND (attribute_not_exists(pending_count) OR pending_count <= :bound)",
-            )
-            .name("#status", "status")
-            .value(":active", s(OrgStatus::Active.as_str()))
-            .value(":bound", n(bound)),
-            Refusal::Limit(LimitKind::Members),
-        );
-        let take = Expr::new("ADD pending_count :one").value(":one", n(1));
-        tx.update(Organization::key(org_id), take, Some(seat))?;
-        Tally::count(&mut tx, org_id, 1, -1)?;
+        take_seat(&mut tx, org, room)?;
+        match pending {
+            Some(request) => {
+                request.end_with_membership(&mut tx)?;
+                Tally::count_with_requests(&mut tx, org_id, 1, -1, -1)?;
+            }
+            None => Tally::count(&mut tx, org_id, 1, -1)?,
+        }
         tx.check(
             Domain::key(org_id, &domain.domain),
             domain.still_auto_join(role),
@@ -78,4 +75,23 @@ impl Store {
         tx.commit("join through a domain").await?;
         Ok(membership)
     }
+}
+
+/// Takes a seat for a member who comes in without an invitation, as an invitation takes one:
+/// the org item's own pending count grows within the room the limits leave (`room`, from
+/// `Limits::seat_room` as the organization was read); the caller's tally change then moves the
+/// seat from pending to members, as an acceptance does.
+pub(super) fn take_seat(tx: &mut Tx<'_>, org: &Organization, room: i64) -> StoreResult<()> {
+    let bound = org.pending_on_item + room - 1;
+    let seat = Condition::new(
+        Expr::new(
+            "#status = :active AND (attribute_not_exists(pending_count) OR pending_count <= :bound)",
+        )
+        .name("#status", "status")
+        .value(":active", s(OrgStatus::Active.as_str()))
+        .value(":bound", n(bound)),
+        Refusal::Limit(LimitKind::Members),
+    );
+    let take = Expr::new("ADD pending_count :one").value(":one", n(1));
+    tx.update(Organization::key(&org.org_id), take, Some(seat))
 }

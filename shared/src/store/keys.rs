@@ -121,6 +121,15 @@ pub fn domain_sk(domain: &EmailDomain) -> String {
     format!("{DOMAIN_PREFIX}{domain}")
 }
 
+/// People's requests to join an organization, by requester.
+pub const JOIN_REQUEST_PREFIX: &str = "JOINREQ#";
+pub fn join_request_sk(user: &UserId) -> String {
+    format!("{JOIN_REQUEST_PREFIX}{user}")
+}
+
+/// The organizations where one person has a join request pending, in their own partition.
+pub const JOIN_REQUESTS_COUNTER_SK: &str = "COUNTER#JOINREQUESTS";
+
 /// The marker that gives a verified domain to one organization at a time.
 pub fn domain_claim_pk(domain: &EmailDomain) -> String {
     format!("{DOMAIN_CLAIM_PK_PREFIX}{domain}")

@@ -12,6 +12,7 @@ mod handles;
 mod history;
 mod invitations;
 mod item;
+mod join_requests;
 mod joining;
 mod keys;
 mod members;
@@ -55,6 +56,7 @@ pub use invitations::{
     expiry_shards,
 };
 pub use item::Item;
+pub use join_requests::JoinRequest;
 pub use members::Membership;
 pub use metadata::{Rereads, VersionedMetadata};
 pub use org_read::{ItemKey, OrgRead, ReadItems};

@@ -12,6 +12,7 @@ use super::domains::Domain;
 use super::error::StoreResult;
 use super::invitations::{EmailCounter, FirstDayEmailCounter, Invitation, PersonEmailCounter};
 use super::item::Item;
+use super::join_requests::JoinRequest;
 use super::keys;
 use super::members::Membership;
 use super::orgs::Organization;
@@ -39,6 +40,8 @@ pub enum ItemKey<'a> {
     FirstDayEmailCounter,
     /// The invitation emails a person caused on the UTC day of this time.
     PersonEmailCounter(&'a UserId, Timestamp),
+    /// A person's request to join the organization.
+    JoinRequest(&'a UserId),
 }
 
 impl<'a> ItemKey<'a> {
@@ -74,6 +77,7 @@ fn item_key(org: &OrgId, wanted: ItemKey<'_>) -> Item {
         ItemKey::Domain(domain) => Domain::key(org, domain),
         ItemKey::FirstDayEmailCounter => FirstDayEmailCounter::key(org),
         ItemKey::PersonEmailCounter(user, at) => PersonEmailCounter::key(user, at),
+        ItemKey::JoinRequest(user) => JoinRequest::key(org, user),
     }
 }
 
@@ -140,6 +144,12 @@ impl ReadItems {
     pub fn domain(&self, domain: &EmailDomain) -> StoreResult<Option<Domain>> {
         self.get(ItemKey::Domain(domain))
             .map(Domain::from_item)
+            .transpose()
+    }
+
+    pub fn join_request(&self, user: &UserId) -> StoreResult<Option<JoinRequest>> {
+        self.get(ItemKey::JoinRequest(user))
+            .map(JoinRequest::from_item)
             .transpose()
     }
 

@@ -46,6 +46,10 @@ pub struct Organization {
     pub(super) pending_on_item: i64,
     /// Email domains added (verified or not), held to the domain limit by their own condition.
     pub domain_count: i64,
+    /// Pending join requests, with the tallies' deltas when they were read along.
+    pub join_requests: i64,
+    /// The org item's own `join_request_count`, which the limit's condition tests.
+    pub(super) join_requests_on_item: i64,
     pub metadata: VersionedMetadata,
     /// The owner whose count of owned organizations includes this one (`owned_orgs.rs`): its
     /// creator, or whom they transferred it to. Absent on organizations older than the count.
@@ -85,6 +89,9 @@ impl Organization {
         if self.domain_count != 0 {
             builder = builder.n("domain_count", self.domain_count);
         }
+        if self.join_requests_on_item != 0 {
+            builder = builder.n("join_request_count", self.join_requests_on_item);
+        }
         metadata::put(builder, &self.metadata.value).build()
     }
 
@@ -108,6 +115,8 @@ impl Organization {
             pending_invitations: r.opt_n("pending_count")?.unwrap_or(0),
             pending_on_item: r.opt_n("pending_count")?.unwrap_or(0),
             domain_count: r.opt_n("domain_count")?.unwrap_or(0),
+            join_requests: r.opt_n("join_request_count")?.unwrap_or(0),
+            join_requests_on_item: r.opt_n("join_request_count")?.unwrap_or(0),
             metadata: metadata::read(&r)?,
             counted_owner: r
                 .opt_s("counted_owner")?
@@ -159,6 +168,8 @@ impl Store {
             pending_invitations: 0,
             pending_on_item: 0,
             domain_count: 0,
+            join_requests: 0,
+            join_requests_on_item: 0,
             metadata: VersionedMetadata::default(),
             counted_owner: Some(owner.user_id.clone()),
             created_at: op.at,

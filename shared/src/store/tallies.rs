@@ -73,11 +73,27 @@ impl Tally {
         members: i64,
         pending: i64,
     ) -> StoreResult<()> {
+        Self::count_with_requests(tx, org, members, pending, 0)
+    }
+
+    /// `count`, also moving the count of pending join requests by `requests`.
+    pub(super) fn count_with_requests(
+        tx: &mut Tx<'_>,
+        org: &OrgId,
+        members: i64,
+        pending: i64,
+        requests: i64,
+    ) -> StoreResult<()> {
         let first = fastrand::u8(0..SHARDS);
         let shards = (0..SHARDS).map(|k| Self::key(org, (first + k) % SHARDS));
-        let update = Expr::new("ADD member_delta :members, pending_delta :pending")
+        let mut update = Expr::new("ADD member_delta :members, pending_delta :pending")
             .value(":members", n(members))
             .value(":pending", n(pending));
+        if requests != 0 {
+            update = update
+                .append(", join_request_delta :requests")
+                .value(":requests", n(requests));
+        }
         tx.update_any(shards.collect(), update, Some(Self::live()))
     }
 
@@ -111,6 +127,7 @@ impl Tally {
             let r = Reader(item);
             org.member_count += r.opt_n("member_delta")?.unwrap_or(0);
             org.pending_invitations += r.opt_n("pending_delta")?.unwrap_or(0);
+            org.join_requests += r.opt_n("join_request_delta")?.unwrap_or(0);
         }
         Ok(())
     }

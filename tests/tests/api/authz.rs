@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Person, Stack};
 
-const CALLERS: [&str; 7] = [
+const CALLERS: [&str; 8] = [
     "anonymous",
     "signed in, not a member",
     "deactivated member",
@@ -20,19 +20,21 @@ const CALLERS: [&str; 7] = [
     "admin",
     "owner",
     "the invitee",
+    "the requester",
 ];
 
 /// What each kind of caller, in the order of `CALLERS`, gets from a route for `who` that
 /// answers `ok` on success.
-fn statuses(who: Who, ok: u16) -> [u16; 7] {
+fn statuses(who: Who, ok: u16) -> [u16; 8] {
     match who {
-        Who::Anyone => [ok; 7],
-        Who::SignedIn => [401, ok, ok, ok, ok, ok, ok],
-        Who::Invitee => [401, 403, 403, 403, 403, 403, ok],
-        Who::Colleagues => [401, ok, 409, 409, 409, 409, 403],
-        Who::Members => [401, 404, 404, ok, ok, ok, 404],
-        Who::Admins => [401, 404, 404, 403, ok, ok, 404],
-        Who::Owners => [401, 404, 404, 403, 403, ok, 404],
+        Who::Anyone => [ok; 8],
+        Who::SignedIn => [401, ok, ok, ok, ok, ok, ok, ok],
+        Who::Invitee => [401, 403, 403, 403, 403, 403, ok, 403],
+        Who::Colleagues => [401, ok, 409, 409, 409, 409, 403, ok],
+        Who::Requester => [401, 404, 404, 404, 404, 404, 404, ok],
+        Who::Members => [401, 404, 404, ok, ok, ok, 404, 404],
+        Who::Admins => [401, 404, 404, 403, ok, ok, 404, 404],
+        Who::Owners => [401, 404, 404, 403, 403, ok, 404, 404],
     }
 }
 
@@ -49,7 +51,7 @@ fn success(doc: &serde_yaml_ng::Value, route: &Route) -> u16 {
 }
 
 /// Every route with the status each kind of caller gets, in the order of `ROUTES`.
-fn matrix() -> Vec<(&'static Route, [u16; 7])> {
+fn matrix() -> Vec<(&'static Route, [u16; 8])> {
     let text = std::fs::read_to_string(workspace_root().join("infra/openapi.yaml"))
         .expect("infra/openapi.yaml");
     let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).expect("valid YAML");
@@ -60,11 +62,11 @@ fn matrix() -> Vec<(&'static Route, [u16; 7])> {
 }
 
 /// An organization with one person of every kind, a member to act on (`tara`, in My Team), a
-/// team, and a pending invitation for `invitee`.
+/// team, a pending invitation for `invitee`, and a pending join request of `requester`'s.
 struct World {
     org_id: String,
     handle: String,
-    people: [Option<Person>; 7],
+    people: [Option<Person>; 8],
     team_id: String,
     invitation_id: String,
     token: String,
@@ -73,6 +75,8 @@ struct World {
     domain: String,
     /// The member that member-targeting requests act on.
     tara: String,
+    /// Who filed the pending join request, when the domain's policy was `suggest`.
+    requester: String,
 }
 
 fn short_id() -> String {
@@ -156,6 +160,21 @@ async fn populate(stack: &Stack) -> World {
         )
         .await;
     assert_eq!(status, 200, "verifying {domain}");
+    // A colleague asks to join while the domain suggests the organization; then it is opened.
+    let policy = format!("/orgs/{org_id}/domains/{domain}");
+    let (status, _) = stack
+        .patch(&owner, &policy, json!({ "enrollment": "suggest" }))
+        .await;
+    assert_eq!(status, 200, "suggesting {domain}");
+    let requester = stack.person_with_email(
+        &format!("requester-{}", short_id()),
+        &format!("requester@{domain}"),
+        true,
+    );
+    let (status, _) = stack
+        .post(&requester, format!("/orgs/{org_id}/join"), json!({}))
+        .await;
+    assert_eq!(status, 202, "asking to join");
     let (status, _) = stack
         .patch(
             &owner,
@@ -180,18 +199,25 @@ async fn populate(stack: &Stack) -> World {
             Some(admin),
             Some(owner),
             Some(invitee),
+            Some(requester.clone()),
         ],
         team_id,
         invitation_id,
         token,
         domain,
         tara: tara.sub,
+        requester: requester.sub,
     }
 }
 
 /// The request that exercises `function` in `world`: path, query and a valid body.
 fn request(function: &str, world: &World) -> (String, Option<Value>) {
-    let tara = world.tara.as_str();
+    // Join requests are named by their requester; other routes act on `tara`.
+    let tara = if function.ends_with("-join-request") {
+        world.requester.as_str()
+    } else {
+        world.tara.as_str()
+    };
     let route = ROUTES
         .iter()
         .find(|r| r.function == function)
@@ -221,6 +247,7 @@ fn request(function: &str, world: &World) -> (String, Option<Value>) {
         "rename-team" => Some(json!({ "name": format!("Renamed {}", short_id()) })),
         "add-domain" => Some(json!({ "domain": format!("{}.example", short_id()) })),
         "update-domain" => Some(json!({ "enrollment": "suggest" })),
+        "approve-join-request" => Some(json!({ "role": "member" })),
         _ => None,
     };
     let path = if function == "delete-org" {

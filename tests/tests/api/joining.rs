@@ -10,7 +10,12 @@ use serde_json::{Value, json};
 use crate::common::{Options, Person, Stack, assert_problem};
 
 /// An organization `olivia` owns with `domain` added, its record published and verified.
-async fn verified_org(stack: &Stack, olivia: &Person, handle: &str, domain: &str) -> String {
+pub(crate) async fn verified_org(
+    stack: &Stack,
+    olivia: &Person,
+    handle: &str,
+    domain: &str,
+) -> String {
     let org = stack.create_org(olivia, handle).await;
     let (status, added) = stack
         .post(
@@ -36,7 +41,13 @@ async fn verified_org(stack: &Stack, olivia: &Person, handle: &str, domain: &str
     org
 }
 
-async fn set_policy(stack: &Stack, olivia: &Person, org: &str, domain: &str, policy: Value) {
+pub(crate) async fn set_policy(
+    stack: &Stack,
+    olivia: &Person,
+    org: &str,
+    domain: &str,
+    policy: Value,
+) {
     let (status, body) = stack
         .patch(olivia, format!("/orgs/{org}/domains/{domain}"), policy)
         .await;
@@ -69,12 +80,14 @@ async fn a_colleague_sees_the_suggestion_and_joins_at_once_with_the_default_role
     assert_eq!(body["items"][0]["domain"], "acme.example");
     assert_eq!(body["items"][0]["enrollment"], "suggest");
 
-    // `suggest` lets nobody in at once.
-    let before = stack.snapshot().await;
+    assert_eq!(body["items"][0]["join_request"], json!(null));
+
+    // `suggest` lets nobody in at once: asking files a request (join_requests.rs), which the
+    // opening of the domain below ends as she joins.
     let join = format!("/orgs/{org}/join");
     let (status, body) = stack.post(&ada, &join, json!({})).await;
-    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
-    assert_eq!(stack.snapshot().await, before);
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["status"], "pending");
 
     set_policy(
         &stack,
@@ -106,6 +119,11 @@ async fn a_colleague_sees_the_suggestion_and_joins_at_once_with_the_default_role
     );
     let (_, read) = stack.get(&olivia, format!("/orgs/{org}")).await;
     assert_eq!(read["member_count"], 2, "the tallies count the new member");
+    // Her request, filed while the policy was `suggest`, ended as she joined.
+    let (_, requests) = stack
+        .get(&olivia, format!("/orgs/{org}/join-requests"))
+        .await;
+    assert_eq!(requests["items"], json!([]), "{requests}");
 
     // A member is suggested nothing more, and cannot join twice.
     let (_, body) = stack.get(&ada, "/me/suggestions").await;
@@ -133,7 +151,7 @@ async fn a_colleague_sees_the_suggestion_and_joins_at_once_with_the_default_role
         .collect();
     assert!(
         actions.ends_with(&[
-            "domain.updated".into(),
+            "join_request.created".into(),
             "domain.updated".into(),
             "member.joined".into()
         ]),

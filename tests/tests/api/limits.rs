@@ -97,6 +97,11 @@ fn body_routes(w: &World) -> Vec<(Method, &'static str, String)> {
             "/orgs/{org_id}/domains/{domain}",
             format!("{org}/domains/acme.example"),
         ),
+        (
+            Method::POST,
+            "/orgs/{org_id}/join-requests/{user_id}/approve",
+            format!("{org}/join-requests/{}/approve", w.bob.sub),
+        ),
     ]
 }
 

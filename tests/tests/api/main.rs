@@ -23,6 +23,7 @@ mod faults;
 mod index_lag;
 mod invitation_links;
 mod invitations;
+mod join_requests;
 mod joining;
 mod limits;
 mod logs;

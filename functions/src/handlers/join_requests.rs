@@ -1,0 +1,126 @@
+//! Join requests, for an organization's admins and owners (list, approve, deny) and for their
+//! author (withdraw). People file them with `POST /orgs/{org_id}/join` (`joining.rs`).
+
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+
+use orgs_shared::app::App;
+use orgs_shared::domain::join_request::DENIAL_STANDS_SECONDS;
+use orgs_shared::domain::{JoinRequestStatus, OrgId, OrgStatus, Permission, UserId, approval_role};
+use orgs_shared::http::{
+    ApiError, PageRequest, caller, encode_cursor, json, json_body, no_content, present,
+};
+use orgs_shared::store::{ItemKey, JoinRequest};
+
+use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
+use crate::views::{JoinRequestView, MemberView, PageView};
+
+/// The pending request of the person the path names, read with the organization once the
+/// caller is authorized to manage its members; 404 if there is none.
+async fn pending_request(
+    app: &App,
+    caller: &orgs_shared::http::Caller,
+    req: &Request,
+) -> Result<(Authorized, JoinRequest), ApiError> {
+    let requester =
+        UserId::parse(&path_param(req, "user_id")).ok_or(ApiError::NotFound("join request"))?;
+    let authorized = authorize_reading(
+        app,
+        caller,
+        &path_param(req, "org_id"),
+        Permission::ManageMembers,
+        &[ItemKey::JoinRequest(&requester)],
+    )
+    .await?;
+    let request = authorized
+        .items
+        .join_request(&requester)?
+        .filter(|r| r.status == JoinRequestStatus::Pending)
+        .ok_or(ApiError::NotFound("join request"))?;
+    Ok((authorized, request))
+}
+
+pub async fn list_join_requests(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let page = PageRequest::from_request(&req)?;
+    let after = page.after_as(UserId::parse)?;
+    let (org, _) = authorize(
+        app,
+        &caller,
+        &path_param(&req, "org_id"),
+        Permission::ManageMembers,
+    )
+    .await?;
+    let found = app
+        .store
+        .list_join_requests(&org.org_id, page.limit, after.as_ref())
+        .await?;
+    let items = found.items.iter().map(JoinRequestView::from).collect();
+    let next_cursor = found.next.map(|u| encode_cursor(u.as_str()));
+    Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Approval {
+    #[serde(default, deserialize_with = "present")]
+    role: Option<String>,
+}
+
+/// The requester becomes a member (`member`, or `admin` if the body says so), within the
+/// member limit, and the request is gone.
+pub async fn approve_join_request(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let body: Approval = json_body(&req, app.config.max_body_bytes)?;
+    let role = approval_role(body.role.as_deref()).map_err(|e| ApiError::Invalid(vec![e]))?;
+    let op = op(&caller, &req);
+    let (Authorized { org, me, .. }, request) = pending_request(app, &caller, &req).await?;
+    let room = app
+        .config
+        .limits
+        .seat_room(org.member_count, org.pending_invitations)?;
+    let membership = app
+        .store
+        .approve_join_request(&org, &request, role, room, &op)
+        .await?;
+    Ok(json(
+        StatusCode::OK,
+        &MemberView::new(&membership, None, me.role),
+    ))
+}
+
+/// The request is denied: the person may not ask again while the denial stands (30 days).
+pub async fn deny_join_request(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let op = op(&caller, &req);
+    let (_, request) = pending_request(app, &caller, &req).await?;
+    let shed_at = op.at.plus_seconds(DENIAL_STANDS_SECONDS);
+    let denied = app.store.deny_join_request(&request, shed_at, &op).await?;
+    Ok(json(StatusCode::OK, &JoinRequestView::from(&denied)))
+}
+
+/// The caller withdraws their own pending request; 404 if they have none.
+pub async fn withdraw_join_request(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let op = op(&caller, &req);
+    let org_id =
+        OrgId::parse(&path_param(&req, "org_id")).ok_or(ApiError::NotFound("organization"))?;
+    let read = app
+        .store
+        .read_org(
+            &org_id,
+            &caller.user_id,
+            &[ItemKey::JoinRequest(&caller.user_id)],
+        )
+        .await?
+        .filter(|read| read.org.status == OrgStatus::Active)
+        .ok_or(ApiError::NotFound("organization"))?;
+    let request = read
+        .items
+        .join_request(&caller.user_id)?
+        .filter(|r| r.status == JoinRequestStatus::Pending)
+        .ok_or(ApiError::NotFound("join request"))?;
+    app.store.withdraw_join_request(&request, &op).await?;
+    Ok(no_content())
+}
