@@ -36,8 +36,8 @@ pub enum Who {
     Invitee,
     /// The organization's active members; strangers and deactivated members get 404.
     Members,
-    /// People whose verified address is at one of its verified `auto_join` domains; anyone
-    /// else signed in gets 403, and its members (deactivated ones too) 409.
+    /// People whose verified address is at one of its verified `auto_join` or `suggest`
+    /// domains; anyone else signed in gets 403, and its members (deactivated ones too) 409.
     Colleagues,
     /// The author of a pending join request to it; anyone else signed in gets 404.
     Requester,

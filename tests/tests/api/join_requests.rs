@@ -1,6 +1,7 @@
-//! Join requests: people at a verified `suggest` domain ask, admins approve (one transaction
-//! makes the member) or deny, authors withdraw; the limits hold, and a person at another domain
-//! is refused with nothing changed.
+//! Join requests, and the whole journey of a verified domain: people at a verified `suggest`
+//! domain ask, admins approve (one transaction makes the member) or deny, authors withdraw; with
+//! `auto_join` people join at once; the limits hold, and a person at another domain is refused
+//! with nothing changed.
 
 use orgs_shared::domain::Limits;
 use orgs_shared::store::Of;
@@ -46,7 +47,7 @@ async fn events_of(stack: &Stack, org: &str, detail_type: &str) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn a_colleague_asks_an_admin_approves_and_a_person_at_another_domain_is_refused() {
+async fn the_journey_from_a_published_record_to_members_by_request_and_at_once() {
     let stack = Stack::start().await;
     let (olivia, adam, mia) = (
         stack.person("olivia"),
@@ -157,6 +158,23 @@ async fn a_colleague_asks_an_admin_approves_and_a_person_at_another_domain_is_re
     let (status, body) = stack.post(&unverified, &join, json!({})).await;
     assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
     assert_eq!(stack.snapshot().await, before);
+
+    // With `auto_join`, the next colleague joins at once; the stranger still cannot.
+    set_policy(
+        &stack,
+        &olivia,
+        &org,
+        "acme.example",
+        json!({ "enrollment": "auto_join" }),
+    )
+    .await;
+    let (status, joined) = stack
+        .post(&colleague(&stack, "cal"), &join, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    assert_eq!(joined["member_count"], 5, "{joined}");
+    let (status, body) = stack.post(&eve, &join, json!({})).await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
 }
 
 #[tokio::test]
