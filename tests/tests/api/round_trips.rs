@@ -342,3 +342,50 @@ async fn team_routes_read_the_team_with_the_caller() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn join_request_routes_read_once_and_write_once() {
+    let c = Counted::start().await;
+    let olivia = c.stack.person("olivia");
+    let org = crate::joining::verified_org(&c.stack, &olivia, "acme", "acme.example").await;
+    let suggest = json!({ "enrollment": "suggest" });
+    crate::joining::set_policy(&c.stack, &olivia, &org, "acme.example", suggest).await;
+    let [ada, bob] = ["ada", "bob"].map(|name| {
+        c.stack
+            .person_with_email(name, &format!("{name}@acme.example"), true)
+    });
+    let once = [(BATCH_GET, 1), (TRANSACTION, 1)];
+    let join = format!("/orgs/{org}/join");
+    for person in [&ada, &bob] {
+        let filing = (Method::POST, join.as_str(), Some(json!({})));
+        c.expect(person, filing, StatusCode::ACCEPTED, &once).await;
+    }
+    let suggestions = (Method::GET, "/me/suggestions", None);
+    c.expect(
+        &ada,
+        suggestions,
+        StatusCode::OK,
+        &[("GetItem", 1), (BATCH_GET, 1)],
+    )
+    .await;
+    let list = format!("/orgs/{org}/join-requests");
+    let listing = (Method::GET, list.as_str(), None);
+    c.expect(
+        &olivia,
+        listing,
+        StatusCode::OK,
+        &[(BATCH_GET, 1), (QUERY, 1)],
+    )
+    .await;
+    let approve = format!("{list}/ada/approve");
+    let approval = (Method::POST, approve.as_str(), Some(json!({})));
+    c.expect(&olivia, approval, StatusCode::OK, &once).await;
+    let withdrawal = (Method::DELETE, join.as_str(), None);
+    c.expect(&bob, withdrawal, StatusCode::NO_CONTENT, &once)
+        .await;
+    let filing = (Method::POST, join.as_str(), Some(json!({})));
+    c.expect(&bob, filing, StatusCode::ACCEPTED, &once).await;
+    let deny = format!("{list}/bob/deny");
+    let denial = (Method::POST, deny.as_str(), None);
+    c.expect(&olivia, denial, StatusCode::OK, &once).await;
+}
