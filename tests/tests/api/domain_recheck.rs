@@ -6,10 +6,12 @@
 
 use std::time::{Duration, Instant};
 
+use orgs_functions::domain_check::recheck_domains;
 use orgs_functions::expiry::{ScheduleReport, run_schedule};
+use orgs_local::counting::RequestCounter;
 use orgs_local::dns::Answer;
 use orgs_shared::domain::{EmailDomain, RecheckPolicy, Timestamp, UserId};
-use orgs_shared::store::{Item, Of, Op, Refusal, StoreError, Stored};
+use orgs_shared::store::{Item, Of, Op, Refusal, Retention, Store, StoreError, Stored};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -289,4 +291,48 @@ async fn a_check_read_before_a_verification_or_a_removal_changes_nothing() {
         Err(StoreError::Refused(Refusal::Changed))
     ));
     assert!(claim(&stack).await.is_none());
+}
+
+#[tokio::test]
+async fn a_run_reads_only_what_is_due_one_query_and_one_batch_a_page() {
+    let stack = Stack::start().await;
+    let olivia = stack.person("olivia");
+    verified(&stack, &olivia, "acme").await;
+    let start = Timestamp::now();
+    let counter = RequestCounter::default();
+    let sdk = orgs_local::aws::sdk_config(&crate::common::endpoint()).await;
+    let store = Store::new(counter.client(&sdk), &stack.table, Retention::default());
+    let config = &stack.app.config;
+    let run = |hours: i64| {
+        let stop_at = Instant::now() + Duration::from_secs(60);
+        let at = start.plus_seconds(hours * HOUR);
+        recheck_domains(
+            &store,
+            config.dns,
+            config.domain_recheck,
+            at,
+            stop_at,
+            "counted",
+        )
+    };
+
+    // Nothing due: one Query, nothing written.
+    let before = stack.snapshot().await;
+    let report = run(1).await;
+    assert_eq!((report.found, report.finished), (0, true), "{report}");
+    let one_query = [("Query".to_owned(), 1)].into_iter().collect();
+    assert_eq!(counter.take(), one_query);
+    assert_eq!(stack.snapshot().await, before);
+
+    // One due: the Query, its domain item, and one write.
+    let report = run(25).await;
+    assert_eq!((report.found, report.seen), (1, 1), "{report}");
+    let expected = [
+        ("Query".to_owned(), 1),
+        ("BatchGetItem".to_owned(), 1),
+        ("TransactWriteItems".to_owned(), 1),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(counter.take(), expected);
 }
