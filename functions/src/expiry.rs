@@ -13,6 +13,8 @@
 //! - With time to spare, it also finishes organization deletions that were begun and then
 //!   abandoned: their pending invitations could not be expired (nothing is written into an
 //!   organization being deleted) and would otherwise be read again by every run.
+//! - Side by side with it, the same run checks verified domains again
+//!   (`crate::domain_check`): `run_schedule`.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -20,9 +22,11 @@ use futures::future::join_all;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
 
-use orgs_shared::app::error_chain;
+use orgs_shared::app::{App, error_chain};
 use orgs_shared::domain::{Timestamp, UserId};
 use orgs_shared::store::{Expiry, Op, Refusal, Store, StoreError, expiry_shards};
+
+use crate::domain_check::{DomainCheckFailed, DomainCheckReport, recheck_domains};
 
 /// Due invitations read per Query (one page); each is about 1 KB, far below a page's 1 MB.
 pub const PAGE_SIZE: i32 = 100;
@@ -246,6 +250,38 @@ pub fn stop_before(deadline: SystemTime) -> Instant {
     Instant::now() + left.saturating_sub(DEADLINE_MARGIN)
 }
 
+/// What one scheduled run did: the invitation expiry and, side by side with it, the domains'
+/// re-check (`crate::domain_check`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScheduleReport {
+    pub invitations: ExpiryReport,
+    pub domains: DomainCheckReport,
+}
+
+/// One scheduled run at `now`: both jobs side by side, each stopping at `stop_at`.
+pub async fn run_schedule(
+    app: &App,
+    now: Timestamp,
+    stop_at: Instant,
+    run_id: &str,
+) -> ScheduleReport {
+    let (invitations, domains) = tokio::join!(
+        expire_invitations(&app.store, now, stop_at, run_id),
+        recheck_domains(
+            &app.store,
+            app.config.dns,
+            app.config.domain_recheck,
+            now,
+            stop_at,
+            run_id
+        ),
+    );
+    ScheduleReport {
+        invitations,
+        domains,
+    }
+}
+
 /// The whole `main` of `expire-invitations`: the event is EventBridge's scheduled event, of
 /// which only the invocation's context matters (its request id and deadline).
 pub async fn serve() -> Result<(), lambda_runtime::Error> {
@@ -254,9 +290,16 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
         move |event: LambdaEvent<serde_json::Value>| async move {
             let stop_at = stop_before(event.context.deadline());
             let run_id = &event.context.request_id;
-            let report = expire_invitations(&app.store, Timestamp::now(), stop_at, run_id).await;
-            if report.errors > 0 {
-                return Err(lambda_runtime::Error::from(ExpiryFailed(report)));
+            let report = run_schedule(app, Timestamp::now(), stop_at, run_id).await;
+            if report.invitations.errors > 0 {
+                return Err(lambda_runtime::Error::from(ExpiryFailed(
+                    report.invitations,
+                )));
+            }
+            if report.domains.errors > 0 {
+                return Err(lambda_runtime::Error::from(DomainCheckFailed(
+                    report.domains,
+                )));
             }
             Ok(report)
         },

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod delivery;
+pub mod domain_check;
 pub mod expiry;
 pub mod handlers;
 pub mod routes;

@@ -5,7 +5,7 @@ use aws_config::SdkConfig;
 // The limits are a product rule and live in the domain; configured here.
 pub use crate::domain::Limits;
 use crate::domain::invitation_link::{self, RedirectOrigins};
-use crate::domain::{ClaimRules, EmailDomain, MaxTokenOrgs};
+use crate::domain::{ClaimRules, EmailDomain, MaxTokenOrgs, RecheckPolicy};
 use crate::mail::Mailer;
 use crate::store::{Retention, Store};
 
@@ -67,6 +67,9 @@ pub struct Config {
     pub claim_rules: ClaimRules,
     /// How domains' TXT records are looked up.
     pub dns: DnsSettings,
+    /// How often the schedule looks a verified domain's record up again, and how long it may
+    /// be missing before the domain is unverified.
+    pub domain_recheck: RecheckPolicy,
 }
 
 /// The resolver that verification asks, and how long it waits for each of its two attempts.
@@ -167,6 +170,7 @@ impl Config {
                     DnsSettings::default().timeout.as_millis() as u64,
                 )?),
             },
+            domain_recheck: domain_recheck_from_env()?,
             claim_rules: claim_rules_from_env(
                 var("ORGS_MAIL_FROM")
                     .as_deref()
@@ -216,6 +220,7 @@ impl Config {
             gateway_limit: crate::domain::budget::GATEWAY_LIMIT,
             token_max_orgs: MaxTokenOrgs::default(),
             dns: DnsSettings::default(),
+            domain_recheck: RecheckPolicy::default(),
             claim_rules: ClaimRules {
                 service_domains: EmailDomain::of_email(&InvitationSettings::default().mail_from)
                     .into_iter()
@@ -246,6 +251,25 @@ fn claim_rules_from_env(mail_from: &str) -> Result<ClaimRules, ConfigError> {
         .service_domains
         .extend(EmailDomain::of_email(mail_from));
     Ok(rules)
+}
+
+/// `ORGS_DOMAIN_RECHECK_HOURS` and `ORGS_DOMAIN_GRACE_HOURS`, whole hours of at least one.
+fn domain_recheck_from_env() -> Result<RecheckPolicy, ConfigError> {
+    let defaults = RecheckPolicy::default();
+    let hours = |name: &'static str, default_seconds: i64| {
+        let hours = number::<i64>(name, default_seconds / 3600)?;
+        if hours < 1 {
+            return Err(ConfigError::Invalid {
+                name,
+                reason: format!("{hours} is not a number of hours of at least 1"),
+            });
+        }
+        Ok(hours * 3600)
+    };
+    Ok(RecheckPolicy {
+        interval_seconds: hours("ORGS_DOMAIN_RECHECK_HOURS", defaults.interval_seconds)?,
+        grace_seconds: hours("ORGS_DOMAIN_GRACE_HOURS", defaults.grace_seconds)?,
+    })
 }
 
 /// `ORGS_TOKEN_MAX_ORGS`, by default `MaxTokenOrgs::DEFAULT`.

@@ -134,14 +134,24 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
     grants: [{ actions: ["dynamodb:Query"], on: "gsi1" }, table("BatchGetItem")],
   },
 
-  // On a schedule: due invitations and abandoned deletions are read from gsi2, never a Scan;
-  // one transaction per invitation; an abandoned deletion is finished with Query and
-  // BatchWriteItem. Stops taking work 2 s before the timeout; the next run carries on.
+  // On a schedule: due invitations, abandoned deletions and domains due for a check are read
+  // from gsi2, never a Scan; one transaction per invitation; an abandoned deletion is finished
+  // with Query and BatchWriteItem; a domain check reads its domain items (BatchGetItem) and
+  // updates its claim or unverifies it (a transaction that also checks the org is active).
+  // Stops taking work 2 s before the timeout; the next run carries on.
   "expire-invitations": {
     timeout: 300,
     grants: [
       { actions: ["dynamodb:Query"], on: "gsi2" },
-      table("UpdateItem", "DeleteItem", "PutItem", "Query", "BatchWriteItem"),
+      table(
+        "UpdateItem",
+        "DeleteItem",
+        "PutItem",
+        "Query",
+        "BatchWriteItem",
+        "BatchGetItem",
+        "ConditionCheckItem",
+      ),
     ],
   },
 };

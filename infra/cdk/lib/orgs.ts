@@ -76,6 +76,10 @@ export interface OrgsProps {
   readonly serviceDomains?: string;
   /** The DNS resolver (address:port) domain verification asks. Default "1.1.1.1:53". */
   readonly dnsResolver?: string;
+  /** Hours between re-checks of a verified domain's TXT record. Default 24. */
+  readonly domainRecheckHours?: number;
+  /** Hours a verified domain's record may be missing before it is unverified. Default 72. */
+  readonly domainGraceHours?: number;
   /** EventBridge schedule expression of the invitation expiry. Default "rate(1 hour)". */
   readonly expiryScheduleRate?: string;
   /** Requests per second for the whole API. Default 100. */
@@ -266,6 +270,8 @@ export class Orgs extends Construct {
       ORGS_PUBLIC_EMAIL_DOMAINS: props.publicEmailDomains ?? "",
       ORGS_SERVICE_DOMAINS: props.serviceDomains ?? "",
       ORGS_DNS_RESOLVER: props.dnsResolver ?? "1.1.1.1:53",
+      ORGS_DOMAIN_RECHECK_HOURS: number(props.domainRecheckHours, 24),
+      ORGS_DOMAIN_GRACE_HOURS: number(props.domainGraceHours, 72),
       RUST_LOG: props.logLevel ?? "info",
     };
     const streamFed = new Set(ROUTE_TABLE.streamFunctions);
@@ -398,7 +404,7 @@ export class Orgs extends Construct {
     // ---------------------------------------------------------------- Schedule
     for (const name of ROUTE_TABLE.scheduledFunctions) {
       new events.Rule(this, `${pascal(name)}Schedule`, {
-        description: "Runs the invitation expiry.",
+        description: "Runs the invitation expiry and the domains' re-check.",
         schedule: events.Schedule.expression(props.expiryScheduleRate ?? "rate(1 hour)"),
         targets: [new targets.LambdaFunction(functions[name])],
       });

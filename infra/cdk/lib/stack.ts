@@ -169,6 +169,19 @@ export class OrgsStack extends Stack {
       constraintDescription: "must be an IP address and port, such as 1.1.1.1:53.",
       description: "The DNS resolver (IP address and port) that domain verification asks for TXT records.",
     });
+    const domainRecheckHours = parameter("DomainRecheckHours", {
+      type: "Number",
+      default: 24,
+      minValue: 1,
+      description: "How often, in hours, the expiry's schedule looks the TXT record of each verified domain up again.",
+    });
+    const domainGraceHours = parameter("DomainGraceHours", {
+      type: "Number",
+      default: 72,
+      minValue: 1,
+      description:
+        "How long, in hours, a verified domain's TXT record may be missing (a definite DNS answer without it) before the domain is unverified, with a DomainUnverified event. A lookup that gets no answer never counts.",
+    });
     const expiryScheduleRate = parameter("ExpiryScheduleRate", {
       type: "String",
       default: "rate(1 hour)",
@@ -276,6 +289,8 @@ export class OrgsStack extends Stack {
       publicEmailDomains: publicEmailDomains.valueAsString,
       serviceDomains: serviceDomains.valueAsString,
       dnsResolver: dnsResolver.valueAsString,
+      domainRecheckHours: domainRecheckHours.valueAsNumber,
+      domainGraceHours: domainGraceHours.valueAsNumber,
       expiryScheduleRate: expiryScheduleRate.valueAsString,
       apiThrottlingRateLimit: apiThrottlingRateLimit.valueAsNumber,
       apiThrottlingBurstLimit: apiThrottlingBurstLimit.valueAsNumber,

@@ -101,8 +101,9 @@ impl Domain {
 /// The marker `DOMAINCLAIM#{domain}`: which organization the verified domain belongs to. It is
 /// written with the condition that no other organization holds it, in the transaction that
 /// verifies, so a domain is verified for one organization at a time under any concurrency
-/// (as handles are). It also sits in `gsi2` (`DOMAINCHECK`, by when its record was last seen),
-/// so the schedule finds the domains due for a check without a Scan.
+/// (as handles are). It also sits in `gsi2` (`DOMAINCHECK`, by when its record was last
+/// checked), so the schedule finds the domains due for a check without a Scan
+/// (`domain_checks.rs`).
 pub(super) struct DomainClaim;
 
 impl DomainClaim {
@@ -110,6 +111,7 @@ impl DomainClaim {
         ItemBuilder::key(keys::domain_claim_pk(domain), keys::DOMAIN_CLAIM_SK).build()
     }
 
+    /// A claim whose record was found at `seen_at`, which is also when it was last checked.
     fn to_item(org: &OrgId, domain: &EmailDomain, seen_at: Timestamp) -> Item {
         let (gsi2pk, gsi2sk) = keys::domain_check_gsi2(domain, seen_at);
         ItemBuilder::key(keys::domain_claim_pk(domain), keys::DOMAIN_CLAIM_SK)
@@ -117,13 +119,14 @@ impl DomainClaim {
             .s("org_id", org.as_str())
             .s("domain", domain.as_str())
             .s("seen_at", seen_at.to_rfc3339())
+            .s("checked_at", seen_at.to_rfc3339())
             .s(keys::GSI2PK, gsi2pk)
             .s(keys::GSI2SK, gsi2sk)
             .build()
     }
 
     /// The marker holds the domain for `org`.
-    fn held_by(org: &OrgId) -> Condition {
+    pub(super) fn held_by(org: &OrgId) -> Condition {
         Condition::new(
             Expr::new("org_id = :org").value(":org", s(org.as_str())),
             Refusal::Changed,
@@ -177,7 +180,7 @@ impl Domain {
     }
 }
 
-fn domain_change(kind: ChangeKind, domain: &Domain) -> Change {
+pub(super) fn domain_change(kind: ChangeKind, domain: &Domain) -> Change {
     Change {
         kind,
         subject: Subject::Org(domain.org_id.clone()),

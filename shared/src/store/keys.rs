@@ -136,13 +136,13 @@ pub fn domain_claim_pk(domain: &EmailDomain) -> String {
 }
 pub const DOMAIN_CLAIM_PK_PREFIX: &str = "DOMAINCLAIM#";
 pub const DOMAIN_CLAIM_SK: &str = "DOMAINCLAIM";
-/// Verified domains by when their record was last seen (index `gsi2`): what the schedule's
-/// re-verification reads, oldest first.
+/// Verified domains by when their record was last checked (index `gsi2`): what the
+/// schedule's re-verification reads, oldest first, up to `gsi2_bound` of its cutoff.
 pub const DOMAIN_CHECK_GSI2PK: &str = "DOMAINCHECK";
-pub fn domain_check_gsi2(domain: &EmailDomain, seen_at: Timestamp) -> (String, String) {
+pub fn domain_check_gsi2(domain: &EmailDomain, checked_at: Timestamp) -> (String, String) {
     (
         DOMAIN_CHECK_GSI2PK.to_owned(),
-        format!("{seen_at}#{domain}"),
+        format!("{checked_at}#{domain}"),
     )
 }
 

@@ -4,6 +4,7 @@
 mod audit;
 mod backoff;
 mod deletion;
+mod domain_checks;
 mod domains;
 pub mod error;
 #[cfg(feature = "fixtures")]
@@ -46,6 +47,7 @@ pub(crate) enum Read {
 }
 
 pub use audit::{AuditEntry, AuditFilter, AuditPosition};
+pub use domain_checks::{CheckCursor, DomainCheck, DueChecks};
 pub use domains::{Domain, DomainStatus};
 pub use error::{LimitKind, Refusal, StoreError, StoreResult};
 #[cfg(feature = "fixtures")]

@@ -1,4 +1,4 @@
-//! Runs the invitation expiry once, now: the same code the scheduled function runs, against
+//! Runs the invitation expiry and the domains' re-check once, now: the same code the scheduled function runs, against
 //! the local AWS that `AWS_ENDPOINT_URL` names (`cargo local` prints it) and the table
 //! `ORGS_TABLE_NAME` (default `orgs`). Prints the run's summary line.
 //!
@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use orgs_functions::expiry::expire_invitations;
+use orgs_functions::expiry::run_schedule;
 use orgs_local::aws;
 use orgs_shared::app::{App, Config, init_tracing};
 use orgs_shared::domain::Timestamp;
@@ -32,15 +32,10 @@ async fn main() -> anyhow::Result<()> {
     let sdk = aws::sdk_config(&endpoint).await;
     let app = App::new(&sdk, config);
     let run_id = format!("manual-{}", uuid::Uuid::new_v4().simple());
-    let report = expire_invitations(
-        &app.store,
-        Timestamp::now(),
-        Instant::now() + TIME_LIMIT,
-        &run_id,
-    )
-    .await;
-    if report.errors > 0 {
-        bail!("the run met {} errors (logged above)", report.errors);
+    let report = run_schedule(&app, Timestamp::now(), Instant::now() + TIME_LIMIT, &run_id).await;
+    let errors = report.invitations.errors + report.domains.errors;
+    if errors > 0 {
+        bail!("the run met {errors} errors (logged above)");
     }
     Ok(())
 }

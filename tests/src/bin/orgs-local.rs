@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use orgs_functions::expiry::expire_invitations;
+use orgs_functions::expiry::run_schedule;
 use orgs_local::accept_page;
 use orgs_local::cors::{Cors, LOCAL_PAGE_PORT};
 use orgs_local::delivery::DeliveryFeed;
@@ -21,7 +21,6 @@ use orgs_local::{aws, provision, token, workspace_root};
 use orgs_shared::app::{App, Config, init_tracing};
 use orgs_shared::domain::Timestamp;
 use orgs_shared::events::{EventsConfig, Publisher};
-use orgs_shared::store::Store;
 
 /// How often the expiry runs locally, unless `ORGS_EXPIRY_INTERVAL_SECONDS` says otherwise.
 const DEFAULT_EXPIRY_INTERVAL_SECONDS: &str = "60";
@@ -33,17 +32,18 @@ fn env_or(name: &str, default: &str) -> String {
         .unwrap_or_else(|| default.to_owned())
 }
 
-/// Runs the expiry every `every`, as the EventBridge schedule does on AWS. The first run is at
+/// Runs the expiry (and the domains' re-check) every `every`, as the EventBridge schedule does
+/// on AWS. The first run is at
 /// once; each prints its summary line, and the next waits for it. A run gets at least a minute,
 /// like the function, whose timeout is longer still.
-async fn expire_periodically(store: Store, every: Duration) {
+async fn expire_periodically(app: App, every: Duration) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let budget = every.max(Duration::from_secs(60));
     loop {
         ticks.tick().await;
         let run_id = format!("local-{}", uuid::Uuid::new_v4().simple());
-        expire_invitations(&store, Timestamp::now(), Instant::now() + budget, &run_id).await;
+        run_schedule(&app, Timestamp::now(), Instant::now() + budget, &run_id).await;
     }
 }
 
@@ -153,6 +153,7 @@ async fn main() -> anyhow::Result<()> {
     feed.print = true;
 
     let store = app.store.clone();
+    let schedule_app = app.clone();
     let mut delivery = DeliveryFeed::new(&sdk, ses_events, store.clone());
     delivery.print = true;
     let api = Arc::new(LocalApi {
@@ -195,7 +196,7 @@ async fn main() -> anyhow::Result<()> {
     );
     if expiry_every > 0 {
         tokio::spawn(expire_periodically(
-            store,
+            schedule_app,
             Duration::from_secs(expiry_every),
         ));
     }

@@ -15,6 +15,7 @@ mod contract;
 mod cors;
 mod deletion;
 mod delivery;
+mod domain_recheck;
 mod domains;
 mod event_refusals;
 mod events;
