@@ -23,7 +23,7 @@ use orgs_shared::dns::Dns;
 use orgs_shared::domain::{EmailDomain, Lookup, OrgId, Recheck, RecheckPolicy, Timestamp, UserId};
 use orgs_shared::store::{Domain, DomainCheck, DomainStatus, Op, Refusal, Store, StoreError};
 
-use crate::expiry::ACTOR_JOB;
+use crate::expiry::{ACTOR_JOB, run_end};
 
 /// Due domains read per Query (one page), and so looked up per BatchGetItem.
 pub const PAGE_SIZE: i32 = 50;
@@ -72,11 +72,7 @@ impl std::fmt::Display for DomainCheckReport {
             self.skipped,
             self.deferred,
             self.errors,
-            if self.finished {
-                "finished"
-            } else {
-                "stopped early (the next run carries on)"
-            },
+            run_end(self.finished),
             self.duration_ms
         )
     }

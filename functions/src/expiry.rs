@@ -83,13 +83,18 @@ impl std::fmt::Display for ExpiryReport {
             self.deferred,
             self.deletions_finished,
             self.errors,
-            if self.finished {
-                "finished"
-            } else {
-                "stopped early (the next run carries on)"
-            },
+            run_end(self.finished),
             self.duration_ms
         )
+    }
+}
+
+/// How a scheduled run ended, for its summary line.
+pub(crate) fn run_end(finished: bool) -> &'static str {
+    if finished {
+        "finished"
+    } else {
+        "stopped early (the next run carries on)"
     }
 }
 

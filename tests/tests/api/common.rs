@@ -761,6 +761,20 @@ impl Stack {
 }
 
 /// Asserts a problem+json answer with the given status and `type` code.
+/// How many of `answers` are `ok`; every other one must be the 429 of `limit`.
+pub fn ok_within_limit(answers: &[(StatusCode, Value)], ok: StatusCode, limit: &str) -> usize {
+    for (status, body) in answers.iter().filter(|(s, _)| *s != ok) {
+        assert_problem(
+            *status,
+            body,
+            StatusCode::TOO_MANY_REQUESTS,
+            "limit-reached",
+        );
+        assert_eq!(body["limit"], limit, "{body}");
+    }
+    answers.iter().filter(|(s, _)| *s == ok).count()
+}
+
 pub fn assert_problem(status: StatusCode, body: &Value, expected: StatusCode, code: &str) {
     assert_eq!(status, expected, "{body}");
     assert_eq!(body["type"], format!("urn:orgs:problem:{code}"), "{body}");
