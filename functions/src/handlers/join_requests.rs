@@ -7,7 +7,9 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::join_request::DENIAL_STANDS_SECONDS;
-use orgs_shared::domain::{JoinRequestStatus, OrgId, OrgStatus, Permission, UserId, approval_role};
+use orgs_shared::domain::{
+    Approval, JoinRequestStatus, OrgId, OrgStatus, Permission, TeamId, UserId,
+};
 use orgs_shared::http::{
     ApiError, PageRequest, caller, encode_cursor, json, json_body, no_content, present,
 };
@@ -16,21 +18,25 @@ use orgs_shared::store::{ItemKey, JoinRequest};
 use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
 use crate::views::{JoinRequestView, MemberView, PageView};
 
-/// The pending request of the person the path names, read with the organization once the
-/// caller is authorized to manage its members; 404 if there is none.
+/// The pending request of the person the path names, read with the organization (and the
+/// `teams` an approval names) once the caller is authorized to manage its members; 404 if there
+/// is none.
 async fn pending_request(
     app: &App,
     caller: &orgs_shared::http::Caller,
     req: &Request,
+    teams: &[TeamId],
 ) -> Result<(Authorized, JoinRequest), ApiError> {
     let requester =
         UserId::parse(&path_param(req, "user_id")).ok_or(ApiError::NotFound("join request"))?;
+    let mut also = vec![ItemKey::JoinRequest(&requester)];
+    also.extend(teams.iter().map(ItemKey::Team));
     let authorized = authorize_reading(
         app,
         caller,
         &path_param(req, "org_id"),
         Permission::ManageMembers,
-        &[ItemKey::JoinRequest(&requester)],
+        &also,
     )
     .await?;
     let request = authorized
@@ -63,26 +69,36 @@ pub async fn list_join_requests(app: &App, req: Request) -> Result<Response<Body
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Approval {
+struct ApprovalBody {
     #[serde(default, deserialize_with = "present")]
     role: Option<String>,
+    #[serde(default)]
+    team_ids: Vec<String>,
 }
 
-/// The requester becomes a member (`member`, or `admin` if the body says so), within the
-/// member limit, and the request is gone.
+/// The requester becomes a member (`member`, or `admin` if the body says so, in the live teams
+/// it names), within the member limit, and the request is gone.
 pub async fn approve_join_request(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let body: Approval = json_body(&req, app.config.max_body_bytes)?;
-    let role = approval_role(body.role.as_deref()).map_err(|e| ApiError::Invalid(vec![e]))?;
+    let body: ApprovalBody = json_body(&req, app.config.max_body_bytes)?;
+    let approval = Approval::parse(body.role.as_deref(), &body.team_ids)?;
     let op = op(&caller, &req);
-    let (Authorized { org, me, .. }, request) = pending_request(app, &caller, &req).await?;
+    let (Authorized { org, me, items }, request) =
+        pending_request(app, &caller, &req, &approval.teams).await?;
+    let mut live = Vec::new();
+    for team in &approval.teams {
+        if items.team(team)?.is_some_and(|t| t.active) {
+            live.push(team.clone());
+        }
+    }
+    approval.check_teams(&live)?;
     let room = app
         .config
         .limits
         .seat_room(org.member_count, org.pending_invitations)?;
     let membership = app
         .store
-        .approve_join_request(&org, &request, role, room, &op)
+        .approve_join_request(&org, &request, &approval, room, &op)
         .await?;
     Ok(json(
         StatusCode::OK,
@@ -94,7 +110,7 @@ pub async fn approve_join_request(app: &App, req: Request) -> Result<Response<Bo
 pub async fn deny_join_request(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let op = op(&caller, &req);
-    let (_, request) = pending_request(app, &caller, &req).await?;
+    let (_, request) = pending_request(app, &caller, &req, &[]).await?;
     let shed_at = op.at.plus_seconds(DENIAL_STANDS_SECONDS);
     let denied = app.store.deny_join_request(&request, shed_at, &op).await?;
     Ok(json(StatusCode::OK, &JoinRequestView::from(&denied)))

@@ -3,7 +3,8 @@
 //! who may file one, and when a denial stops another.
 
 use super::enrollment::{DomainStanding, Enrollment, JoinRefused};
-use super::{Role, Timestamp, ValidationError};
+use super::invitation::MAX_TEAMS;
+use super::{FieldErrors, Role, TeamId, Timestamp, ValidationError};
 
 /// How long a denial stands: until then the person cannot ask the same organization again, so
 /// that admins who said no are not asked over and over.
@@ -94,23 +95,79 @@ pub fn filing(earlier: Option<EarlierRequest>, now: Timestamp) -> Result<Filing,
     }
 }
 
-/// The role an approval gives (the body's `role`): `member` unless the approver names `admin`.
-/// An owner is made only by an owner's own choice of a member (a role change or a transfer),
-/// never by an approval.
-pub fn approval_role(raw: Option<&str>) -> Result<Role, ValidationError> {
-    match raw.map(|raw| (raw, Role::parse(raw))) {
-        None => Ok(Role::Member),
-        Some((_, Some(Role::Owner))) => Err(ValidationError::new(
-            "role",
-            "role_too_high",
-            "An approval makes a member or an admin; make an owner by changing a member's role.",
-        )),
-        Some((_, Some(role))) => Ok(role),
-        Some((_, None)) => Err(ValidationError::new(
-            "role",
-            "invalid_role",
-            "A role is member or admin.",
-        )),
+/// What an approver decides besides yes: the new member's role and teams, as an invitation's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Approval {
+    pub role: Role,
+    /// Each once; at most `MAX_TEAMS`.
+    pub teams: Vec<TeamId>,
+}
+
+impl Approval {
+    /// The body's `role` (`member` unless it names `admin`; an owner is made only by an owner's
+    /// own choice of a member, never by an approval) and `team_ids`.
+    pub fn parse(role: Option<&str>, teams: &[String]) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let role = match role.map(|raw| (raw, Role::parse(raw))) {
+            None => Some(Role::Member),
+            Some((_, Some(Role::Owner))) => {
+                errors.push(ValidationError::new(
+                    "role",
+                    "role_too_high",
+                    "An approval makes a member or an admin; make an owner by changing a member's role.",
+                ));
+                None
+            }
+            Some((_, Some(role))) => Some(role),
+            Some((_, None)) => {
+                errors.push(ValidationError::new(
+                    "role",
+                    "invalid_role",
+                    "A role is member or admin.",
+                ));
+                None
+            }
+        };
+        if teams.len() > MAX_TEAMS {
+            errors.push(ValidationError::new(
+                "team_ids",
+                "too_many",
+                "At most 10 teams.",
+            ));
+        }
+        let mut ids = Vec::new();
+        for (i, raw) in teams.iter().enumerate().take(MAX_TEAMS) {
+            match TeamId::parse(raw) {
+                Some(id) if !ids.contains(&id) => ids.push(id),
+                Some(_) => {}
+                None => errors.push(ValidationError::new(
+                    &format!("team_ids[{i}]"),
+                    "invalid_team",
+                    "Not a team id.",
+                )),
+            }
+        }
+        match role {
+            Some(role) if errors.is_empty() => Ok(Self { role, teams: ids }),
+            _ => Err(errors),
+        }
+    }
+
+    /// Every team it names is one of the organization's live teams (`live`).
+    pub fn check_teams(&self, live: &[TeamId]) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        for team in self.teams.iter().filter(|t| !live.contains(t)) {
+            errors.push(ValidationError::new(
+                "team_ids",
+                "unknown_team",
+                &format!("The organization has no team {team}."),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -161,18 +218,38 @@ mod tests {
         assert_eq!(filing(Some(denied(30)), now), Ok(Filing::New));
     }
 
+    fn codes(errors: FieldErrors) -> Vec<(String, &'static str)> {
+        errors
+            .into_vec()
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect()
+    }
+
     #[test]
     fn an_approval_makes_a_member_unless_it_names_an_admin_and_never_an_owner() {
-        assert_eq!(approval_role(None), Ok(Role::Member));
-        assert_eq!(approval_role(Some("admin")), Ok(Role::Admin));
-        assert_eq!(
-            approval_role(Some("owner")).unwrap_err().code,
-            "role_too_high"
-        );
-        assert_eq!(
-            approval_role(Some("boss")).unwrap_err().code,
-            "invalid_role"
-        );
+        let role = |raw| Approval::parse(raw, &[]).map(|a| a.role).ok();
+        assert_eq!(role(None), Some(Role::Member));
+        assert_eq!(role(Some("admin")), Some(Role::Admin));
+        let refused = |raw| codes(Approval::parse(Some(raw), &[]).unwrap_err());
+        assert_eq!(refused("owner"), [("role".to_owned(), "role_too_high")]);
+        assert_eq!(refused("boss"), [("role".to_owned(), "invalid_role")]);
+    }
+
+    #[test]
+    fn an_approval_names_each_team_once_and_only_teams_that_exist() {
+        let team = TeamId::generate();
+        let raw = vec![team.to_string(), team.to_string()];
+        let approval = Approval::parse(None, &raw).unwrap();
+        assert_eq!(approval.teams, [team.clone()]);
+        assert!(approval.check_teams(std::slice::from_ref(&team)).is_ok());
+        let unknown = codes(approval.check_teams(&[]).unwrap_err());
+        assert_eq!(unknown, [("team_ids".to_owned(), "unknown_team")]);
+        let bad = codes(Approval::parse(None, &["nope".into()]).unwrap_err());
+        assert_eq!(bad, [("team_ids[0]".to_owned(), "invalid_team")]);
+        let many: Vec<String> = (0..11).map(|_| TeamId::generate().to_string()).collect();
+        let too_many = codes(Approval::parse(None, &many).unwrap_err());
+        assert_eq!(too_many, [("team_ids".to_owned(), "too_many")]);
     }
 
     #[test]

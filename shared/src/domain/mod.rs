@@ -39,9 +39,7 @@ pub use handle::Handle;
 pub use identity::{EmailClaims, StoredEmail};
 pub use ids::{AuditId, EventId, InvitationId, OrgId, TeamId, UserId};
 pub use invitation::{InvitationSpec, InvitationStatus, Invitee, NotPending, RawInvitee, Unusable};
-pub use join_request::{
-    EarlierRequest, Entry, Filing, JoinRequestStatus, approval_role, entry, filing,
-};
+pub use join_request::{Approval, EarlierRequest, Entry, Filing, JoinRequestStatus, entry, filing};
 pub use limits::{EmailsSent, FirstDay, LimitKind, Limits, next_utc_midnight};
 pub use membership::{
     Denied, MemberChange, MemberUpdate, TransferRefused, may_change, may_transfer, owner_delta,

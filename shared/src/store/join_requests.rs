@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 use crate::domain::{
-    Change, ChangeKind, EarlierRequest, EmailDomain, JoinRequestStatus, LimitKind, OrgId,
+    Approval, Change, ChangeKind, EarlierRequest, EmailDomain, JoinRequestStatus, LimitKind, OrgId,
     OrgStatus, Role, Subject, Timestamp, UserId,
 };
 
@@ -236,22 +236,24 @@ impl Store {
     /// The requester becomes a member with `role`, in one transaction with every invariant an
     /// acceptance keeps: a seat within the member limit (`room`, from `Limits::seat_room`), the
     /// membership and member-email marker, the request gone (refused with `Gone` unless still
-    /// pending), the counts, audit entries and events (`JoinRequestApproved`, `MemberJoined`).
+    /// pending), the counts, audit entries and events (`JoinRequestApproved`, `MemberJoined`),
+    /// and the member in the approval's teams (each still live, else `Gone`).
     pub async fn approve_join_request(
         &self,
         org: &Organization,
         request: &JoinRequest,
-        role: Role,
+        approval: &Approval,
         room: i64,
         op: &Op,
     ) -> StoreResult<Membership> {
+        let (role, teams) = (approval.role, approval.teams.as_slice());
         let org_id = &org.org_id;
         let mut tx = Tx::new(self);
         let joiner = Joiner {
             user_id: &request.user_id,
             verified_email: Some(&request.email),
         };
-        let membership = put_member(&mut tx, org_id, &joiner, role, &[], op)?;
+        let membership = put_member(&mut tx, org_id, &joiner, role, teams, op)?;
         take_seat(&mut tx, org, room)?;
         Tally::count_with_requests(&mut tx, org_id, 1, -1, -1)?;
         request.end_with_membership(&mut tx)?;
@@ -263,7 +265,7 @@ impl Store {
             role,
             None,
             Some(&request.domain),
-            &[],
+            teams,
         );
         history::record(&mut tx, &joined, op, self.retention)?;
         tx.commit("approve a join request").await?;

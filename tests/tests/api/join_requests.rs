@@ -98,17 +98,43 @@ async fn the_journey_from_a_published_record_to_members_by_request_and_at_once()
     let (status, body) = stack.get(&mia, &requests).await;
     assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
 
-    // An admin cannot make an owner by approving.
+    // An admin cannot make an owner by approving, nor name a team the organization lacks.
     let approve = format!("/orgs/{org}/join-requests/ada/approve");
+    let before = stack.snapshot().await;
     let (status, body) = stack
         .post(&adam, &approve, json!({ "role": "owner" }))
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, member) = stack.post(&adam, &approve, json!({})).await;
+    assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation");
+    let (status, body) = stack
+        .post(
+            &adam,
+            &approve,
+            json!({ "team_ids": ["team_0123456789abcdef0123456789abcdef"] }),
+        )
+        .await;
+    assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation");
+    assert_eq!(body["errors"][0]["code"], "unknown_team", "{body}");
+    assert_eq!(stack.snapshot().await, before);
+    let team = stack.first_team(&org).await;
+    let (status, member) = stack
+        .post(&adam, &approve, json!({ "team_ids": [team] }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{member}");
     assert_eq!(
         (&member["user_id"], &member["role"], &member["email"]),
         (&json!("ada"), &json!("member"), &json!("ada@acme.example"))
+    );
+    assert_eq!(member["team_ids"], json!([team]));
+    let (_, in_team) = stack
+        .get(&ada, format!("/orgs/{org}/teams/{team}/members"))
+        .await;
+    assert!(
+        in_team["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["user_id"] == "ada"),
+        "{in_team}"
     );
     let (status, read) = stack.get(&ada, format!("/orgs/{org}")).await;
     assert_eq!(status, StatusCode::OK, "{read}");
