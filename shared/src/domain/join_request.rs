@@ -241,7 +241,7 @@ mod tests {
         let team = TeamId::generate();
         let raw = vec![team.to_string(), team.to_string()];
         let approval = Approval::parse(None, &raw).unwrap();
-        assert_eq!(approval.teams, [team.clone()]);
+        assert_eq!(approval.teams, std::slice::from_ref(&team));
         assert!(approval.check_teams(std::slice::from_ref(&team)).is_ok());
         let unknown = codes(approval.check_teams(&[]).unwrap_err());
         assert_eq!(unknown, [("team_ids".to_owned(), "unknown_team")]);
