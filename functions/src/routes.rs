@@ -39,7 +39,8 @@ pub enum Who {
     /// People whose verified address is at one of its verified `auto_join` or `suggest`
     /// domains; anyone else signed in gets 403, and its members (deactivated ones too) 409.
     Colleagues,
-    /// The author of a pending join request to it; anyone else signed in gets 404.
+    /// The author of a pending join request to it; its members (deactivated ones too) get 409,
+    /// as joining answers them, and anyone else signed in 404.
     Requester,
     /// Its active admins and owners; members get 403.
     Admins,

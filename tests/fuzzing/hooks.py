@@ -184,6 +184,9 @@ ACCEPTED_REFUSALS = [
     # Ids of teams that the organization does not have.
     (r"invitations\[\d+\]\.teams\[\d+\]", "invalid_team"),
     (r"invitations\[\d+\]\.teams", "unknown_team"),
+    # The same for the teams an approved join request's new member joins.
+    (r"team_ids\[\d+\]", "invalid_team"),
+    (r"team_ids", "unknown_team"),
     # An admin inviting an owner; only owners invite owners.
     (r"invitations\[\d+\]\.role", "role_too_high"),
     # Ownership goes to a member.

@@ -13,7 +13,7 @@ use orgs_shared::domain::{
 use orgs_shared::http::{
     ApiError, PageRequest, caller, encode_cursor, json, json_body, no_content, present,
 };
-use orgs_shared::store::{ItemKey, JoinRequest};
+use orgs_shared::store::{ItemKey, JoinRequest, Refusal, StoreError};
 
 use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
 use crate::views::{JoinRequestView, MemberView, PageView};
@@ -116,7 +116,8 @@ pub async fn deny_join_request(app: &App, req: Request) -> Result<Response<Body>
     Ok(json(StatusCode::OK, &JoinRequestView::from(&denied)))
 }
 
-/// The caller withdraws their own pending request; 404 if they have none.
+/// The caller withdraws their own pending request; 404 if they have none, 409 if they are a
+/// member (they have nothing to ask, as `POST /orgs/{org_id}/join` answers them).
 pub async fn withdraw_join_request(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let op = op(&caller, &req);
@@ -132,6 +133,9 @@ pub async fn withdraw_join_request(app: &App, req: Request) -> Result<Response<B
         .await?
         .filter(|read| read.org.status == OrgStatus::Active)
         .ok_or(ApiError::NotFound("organization"))?;
+    if read.caller.is_some() {
+        return Err(StoreError::Refused(Refusal::AlreadyMember).into());
+    }
     let request = read
         .items
         .join_request(&caller.user_id)?

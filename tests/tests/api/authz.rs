@@ -31,7 +31,7 @@ fn statuses(who: Who, ok: u16) -> [u16; 8] {
         Who::SignedIn => [401, ok, ok, ok, ok, ok, ok, ok],
         Who::Invitee => [401, 403, 403, 403, 403, 403, ok, 403],
         Who::Colleagues => [401, ok, 409, 409, 409, 409, 403, ok],
-        Who::Requester => [401, 404, 404, 404, 404, 404, 404, ok],
+        Who::Requester => [401, 404, 409, 409, 409, 409, 404, ok],
         Who::Members => [401, 404, 404, ok, ok, ok, 404, 404],
         Who::Admins => [401, 404, 404, 403, ok, ok, 404, 404],
         Who::Owners => [401, 404, 404, 403, 403, ok, 404, 404],

@@ -216,6 +216,8 @@ async fn a_denial_stands_and_a_withdrawn_request_may_be_filed_again() {
     assert_eq!(status, StatusCode::ACCEPTED);
     let (status, body) = stack.delete(&cy, &join).await;
     assert_problem(status, &body, StatusCode::NOT_FOUND, "not-found");
+    let (status, body) = stack.delete(&adam, &join).await;
+    assert_problem(status, &body, StatusCode::CONFLICT, "already-member");
     let (status, _) = stack.delete(&bob, &join).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = stack.delete(&bob, &join).await;
