@@ -139,9 +139,9 @@ async fn ask_to_join(
     op: &Op,
 ) -> Result<Response<Body>, ApiError> {
     let earlier = read.items.join_request(&caller.user_id)?;
-    if filing(earlier.as_ref().map(JoinRequest::earlier), op.at)? == Filing::Repeat {
-        let earlier = earlier.expect("a repeat has an earlier request");
-        return Ok(json(StatusCode::ACCEPTED, &JoinRequestView::from(&earlier)));
+    let filed = filing(earlier.as_ref().map(JoinRequest::earlier), op.at)?;
+    if let (Filing::Repeat, Some(pending)) = (filed, &earlier) {
+        return Ok(json(StatusCode::ACCEPTED, &JoinRequestView::from(pending)));
     }
     let limits = &app.config.limits;
     let room = limits.join_request_room(read.org.join_requests)?;

@@ -154,12 +154,9 @@ impl PersonJoinRequests {
         tx.update(Self::key(user), add, Some(room))
     }
 
-    fn remove_expr(org: &OrgId) -> Expr {
-        Expr::new("DELETE orgs :org").value(":org", Self::one(org))
-    }
-
     fn remove(tx: &mut Tx<'_>, user: &UserId, org: &OrgId) -> StoreResult<()> {
-        tx.update(Self::key(user), Self::remove_expr(org), None)
+        let remove = Expr::new("DELETE orgs :org").value(":org", Self::one(org));
+        tx.update(Self::key(user), remove, None)
     }
 }
 
@@ -354,30 +351,24 @@ impl Store {
     }
 
     /// Takes `org` out of its pending requesters' sets, for its deletion: idempotent, so a
-    /// deletion may stop and run again anywhere.
+    /// deletion may stop and run again anywhere. One transaction per `RELEASES_PER_TX`
+    /// requesters, rather than a request each: a page of an organization can hold thousands.
     pub(super) async fn release_requesters(
         &self,
         org: &OrgId,
         requesters: &[UserId],
     ) -> StoreResult<()> {
-        for user in requesters {
-            let (text, names, values) = PersonJoinRequests::remove_expr(org).into_parts();
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(PersonJoinRequests::key(user)))
-                .update_expression(text)
-                .set_expression_attribute_names((!names.is_empty()).then_some(names))
-                .set_expression_attribute_values(Some(values))
-                .send()
-                .await
-                .map_err(|e| {
-                    super::error::StoreError::from_sdk(
-                        "release a deleted organization's requesters",
-                        e,
-                    )
-                })?;
+        for chunk in requesters.chunks(RELEASES_PER_TX) {
+            let mut tx = Tx::new(self);
+            for user in chunk {
+                PersonJoinRequests::remove(&mut tx, user, org)?;
+            }
+            tx.commit("release a deleted organization's requesters")
+                .await?;
         }
         Ok(())
     }
 }
+
+/// DynamoDB's limit on the items of one transaction.
+const RELEASES_PER_TX: usize = 100;
