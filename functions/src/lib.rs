@@ -8,6 +8,7 @@ pub mod expiry;
 pub mod handlers;
 pub mod routes;
 pub mod runtime;
+pub mod spec;
 pub mod token_claims;
 pub mod views;
 

@@ -20,7 +20,7 @@ pub const LOCAL_PAGE_PORT: u16 = 3001;
 /// The methods the routes use, in the order of the route table.
 pub fn allow_methods() -> Vec<&'static str> {
     let mut methods: Vec<&'static str> = Vec::new();
-    for route in ROUTES {
+    for route in ROUTES.iter() {
         if !methods.contains(&route.method) {
             methods.push(route.method);
         }

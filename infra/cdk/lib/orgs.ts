@@ -18,7 +18,7 @@ import { Construct } from "constructs";
 
 import { FUNCTIONS, Target } from "./functions";
 import { ACCESS_LOG_FORMAT, Alarms } from "./operations";
-import { FUNCTION_NAMES, ROUTE_TABLE } from "./routes";
+import { FUNCTION_NAMES, GrantSpec, ROUTE_TABLE } from "./routes";
 
 /**
  * The settings of one `orgs` deployment: the parameters of infra/template.yaml, with the same
@@ -146,7 +146,7 @@ export class Orgs extends Construct {
 
   constructor(scope: Construct, id: string, props: OrgsProps) {
     super(scope, id);
-    const names = functionNames();
+    const names = FUNCTION_NAMES;
 
     // ---------------------------------------------------------------- Table
     // Single-table design; the same keys, indexes, stream and TTL as the SAM template's Table.
@@ -311,7 +311,7 @@ export class Orgs extends Construct {
                 new iam.PolicyStatement({
                   actions: [...grant.actions],
                   resources: resources[grant.on],
-                  conditions: grant.on === "mailFrom" ? { StringEquals: { "ses:FromAddress": mailFrom } } : undefined,
+                  conditions: conditions(grant, mailFrom),
                 }),
             ),
           }),
@@ -328,13 +328,13 @@ export class Orgs extends Construct {
       acknowledgeWildcards(role, spec.grants.map((g) => g.on));
 
       const fn = new lambda.Function(this, `${id}Function`, {
-        description: describe(name),
+        description: spec.description,
         runtime: lambda.Runtime.PROVIDED_AL2023,
         architecture: lambda.Architecture.ARM_64,
         handler: "bootstrap",
         code: lambda.Code.fromAsset(code),
-        memorySize: 128,
-        timeout: Duration.seconds(spec.timeout ?? 10),
+        memorySize: spec.memorySize,
+        timeout: Duration.seconds(spec.timeout),
         role,
         logGroup,
         environment: { ...environment, ...extraEnvironment(name) },
@@ -537,22 +537,16 @@ export class Orgs extends Construct {
   }
 }
 
-/** Every function of the route table, each of which must have its spec in lib/functions.ts. */
-function functionNames(): readonly string[] {
-  const unspecified = FUNCTION_NAMES.filter((n) => !(n in FUNCTIONS));
-  if (unspecified.length > 0) {
-    throw new Error(`lib/functions.ts has no spec for [${unspecified}], which the route table names`);
+/**
+ * A statement's condition: SendEmail only from MailFrom; a grant limited to partition-key
+ * prefixes gets `dynamodb:LeadingKeys`, as the SAM template's generated blocks have it.
+ */
+function conditions(grant: GrantSpec, mailFrom: string): Record<string, unknown> | undefined {
+  if (grant.on === "mailFrom") return { StringEquals: { "ses:FromAddress": mailFrom } };
+  if (grant.keys.length > 0) {
+    return { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": grant.keys.map((k) => `${k}*`) } };
   }
-  return FUNCTION_NAMES;
-}
-
-function describe(name: string): string {
-  const route = ROUTE_TABLE.routes.find((r) => r.function === name);
-  if (route) return `${route.method} ${route.path}`;
-  if (ROUTE_TABLE.streamFunctions.includes(name)) return "Publishes the event records from the table's stream to EventBridge (no HTTP route).";
-  if (ROUTE_TABLE.cognitoTriggers.includes(name)) return "Cognito pre-token-generation trigger (event version 2) - puts the person's organizations in their tokens.";
-  if (ROUTE_TABLE.sesEventFunctions.includes(name)) return "Records SES's delivery events on the invitation (no HTTP route); a bounce or complaint also writes an audit entry and an event.";
-  return "Scheduled - marks pending invitations past their deadline expired; finishes abandoned org deletions.";
+  return undefined;
 }
 
 /** The wildcards a function's policy holds, each with the reason it cannot be narrower. */

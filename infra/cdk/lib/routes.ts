@@ -1,7 +1,9 @@
-// The route table of functions/src/routes.rs, as infra/routes.json exports it (a Rust test keeps
-// the file equal to the table). The construct builds its routes and functions from it, so they
-// cannot drift from the code's.
-import table from "../../routes.json";
+// The function catalog of functions/src/spec, as infra/functions.json exports it (a Rust test
+// keeps the file equal to the catalog). The construct builds its functions, policies and routes
+// from it, so they cannot drift from the code's.
+import catalog from "../../functions.json";
+
+import type { Target } from "./functions";
 
 export interface Route {
   readonly method: string;
@@ -13,29 +15,53 @@ export interface Route {
   readonly auth: "jwt" | "public";
 }
 
+export type Trigger =
+  | { readonly kind: "http"; readonly method: string; readonly path: string; readonly auth: "jwt" | "public" }
+  | { readonly kind: "stream" | "schedule" | "sesEvents" | "cognitoTrigger" };
+
+export interface GrantSpec {
+  readonly actions: readonly string[];
+  readonly on: Target;
+  /** Partition-key prefixes (`ORG#`) the grant is limited to; empty, any key. */
+  readonly keys: readonly string[];
+}
+
+export interface FunctionEntry {
+  readonly name: string;
+  readonly description: string;
+  readonly trigger: Trigger;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly grants: readonly GrantSpec[];
+}
+
+export const CATALOG: readonly FunctionEntry[] = (catalog as { functions: FunctionEntry[] }).functions;
+
+const named = (kind: Trigger["kind"]) => CATALOG.filter((f) => f.trigger.kind === kind).map((f) => f.name);
+
 export interface RouteTable {
   readonly routes: readonly Route[];
   /** Functions the table's stream feeds. */
   readonly streamFunctions: readonly string[];
   /** Functions a schedule invokes. */
   readonly scheduledFunctions: readonly string[];
-  /** Functions a Cognito user pool invokes as its triggers (none until the table names one). */
+  /** Functions a Cognito user pool invokes as its triggers. */
   readonly cognitoTriggers: readonly string[];
   /** Functions a rule on the default bus invokes with SES's delivery events. */
   readonly sesEventFunctions: readonly string[];
 }
 
 export const ROUTE_TABLE: RouteTable = {
-  cognitoTriggers: [],
-  sesEventFunctions: [],
-  ...(table as Partial<RouteTable>),
-} as RouteTable;
+  routes: CATALOG.flatMap((f) =>
+    f.trigger.kind === "http"
+      ? [{ method: f.trigger.method, path: f.trigger.path, function: f.name, auth: f.trigger.auth }]
+      : [],
+  ),
+  streamFunctions: named("stream"),
+  scheduledFunctions: named("schedule"),
+  cognitoTriggers: named("cognitoTrigger"),
+  sesEventFunctions: named("sesEvents"),
+};
 
 /** Every function: those that serve a route, and those the stream, a schedule, Cognito or SES's events invoke. */
-export const FUNCTION_NAMES: readonly string[] = [
-  ...ROUTE_TABLE.routes.map((r) => r.function),
-  ...ROUTE_TABLE.streamFunctions,
-  ...ROUTE_TABLE.scheduledFunctions,
-  ...ROUTE_TABLE.cognitoTriggers,
-  ...ROUTE_TABLE.sesEventFunctions,
-];
+export const FUNCTION_NAMES: readonly string[] = CATALOG.map((f) => f.name);

@@ -205,7 +205,7 @@ fn the_dead_letter_queue_the_publisher_and_the_expiry_each_have_their_alarms() {
         .count();
     assert_eq!(dlq, 1, "one alarm on the dead-letter queue's messages");
 
-    for binary in STREAM_FUNCTIONS {
+    for binary in STREAM_FUNCTIONS.iter() {
         let resource = function_resource(&template, binary);
         let [age] = function_alarms(&template, "IteratorAge", &resource)[..] else {
             panic!("{binary}: one IteratorAge alarm");
@@ -222,7 +222,7 @@ fn the_dead_letter_queue_the_publisher_and_the_expiry_each_have_their_alarms() {
             "{binary}: one Errors alarm"
         );
     }
-    for binary in SCHEDULED_FUNCTIONS {
+    for binary in SCHEDULED_FUNCTIONS.iter() {
         let resource = function_resource(&template, binary);
         let [errors] = function_alarms(&template, "Errors", &resource)[..] else {
             panic!("{binary}: one Errors alarm");

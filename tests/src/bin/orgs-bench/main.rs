@@ -88,7 +88,7 @@ fn parse_args() -> anyhow::Result<Args> {
 /// Cognito's and SES's, which no route reaches.
 fn functions() -> Vec<(&'static str, String)> {
     let mut seen = Vec::new();
-    for route in ROUTES {
+    for route in ROUTES.iter() {
         if !seen.iter().any(|(f, _)| *f == route.function) {
             seen.push((route.function, format!("{} {}", route.method, route.path)));
         }

@@ -1,0 +1,398 @@
+//! The catalog: every function, its trigger, limits and grants. Adding an operation adds one
+//! entry here (see `docs/contributing.md`, "Add an operation").
+
+use super::{Function, Grant, Target, Trigger};
+use crate::handlers::{
+    audit, domains, invitations, invitee, join_requests, joining, me, members, orgs, teams,
+};
+use crate::routes::{Route, Who};
+
+/// What an entry does not say.
+const DEFAULTS: Function = Function {
+    name: "",
+    about: "",
+    trigger: Trigger::Schedule,
+    timeout_seconds: Function::DEFAULT_TIMEOUT_SECONDS,
+    timeout_why: "",
+    memory_mb: Function::DEFAULT_MEMORY_MB,
+    grants: &[],
+    unexercised: &[],
+};
+
+/// `"name": METHOD "path", Who, handler, { fields }` for a route's function;
+/// `"name": Trigger, { fields }` for any other.
+macro_rules! function {
+    ($name:literal: $method:ident $path:literal, $who:ident, $handler:path, { $($field:ident: $value:expr),* $(,)? }) => {
+        Function {
+            name: $name,
+            trigger: Trigger::Http(Route {
+                method: stringify!($method),
+                path: $path,
+                function: $name,
+                auth: Who::$who.auth(),
+                who: Who::$who,
+                handler: |app, req| Box::pin($handler(app, req)),
+            }),
+            $($field: $value,)*
+            ..DEFAULTS
+        }
+    };
+    ($name:literal: $trigger:ident, { $($field:ident: $value:expr),* $(,)? }) => {
+        Function { name: $name, trigger: Trigger::$trigger, $($field: $value,)* ..DEFAULTS }
+    };
+}
+
+/// `service Target: Action, ...` with optionally `; keys "PREFIX#", ...` and `; why "..."`.
+macro_rules! grant {
+    ($service:ident $on:ident: $($action:ident),+ $(; keys $($key:literal),+)? $(; why $why:literal)?) => {
+        Grant {
+            actions: &[$(concat!(stringify!($service), ":", stringify!($action))),+],
+            on: Target::$on,
+            keys: &[$($($key),+)?],
+            why: concat!("" $(, $why)?),
+        }
+    };
+}
+
+/// SES v2 SendEmail, only from MailFrom (see `Target::MailFrom`).
+const SENDS_MAIL: Grant = grant!(ses MailFrom: SendEmail;
+    why "SES v2 SendEmail is authorised against the identity that verifies the From address (the address itself if it is verified as an email identity, else its domain identity), and against the configuration set the message uses: ours, which every email names. Only those ARNs, in this account and region, and only with MailFrom as the From address.");
+/// An address on the suppression list is refused before anything is stored.
+const CHECKS_SUPPRESSION: Grant = grant!(ses SuppressionList: GetSuppressedDestination;
+    why "Whether an invitee's address is on the account's suppression list, before anything is stored. SES supports no resource or condition for this action.");
+
+#[rustfmt::skip]
+pub const FUNCTIONS: &[Function] = &[
+    function!("get-me": GET "/me", SignedIn, me::get_me, {
+        about: "the caller's profile, created from the claims on first use.",
+        grants: &[
+            grant!(dynamodb Table: GetItem, PutItem, UpdateItem, ConditionCheckItem),
+        ],
+    }),
+    function!("update-me": PATCH "/me", SignedIn, me::update_me, {
+        about: "change the caller's handle or display name.",
+        grants: &[
+            grant!(dynamodb Table: GetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
+        ],
+    }),
+    function!("create-org": POST "/orgs", SignedIn, orgs::create_org, {
+        about: "create an organization; the caller becomes its owner.",
+        grants: &[
+            grant!(dynamodb Table: PutItem, UpdateItem, ConditionCheckItem),
+        ],
+    }),
+    function!("list-orgs": GET "/orgs", SignedIn, orgs::list_orgs, {
+        about: "the caller's organizations with the caller's role, paginated.",
+        grants: &[
+            grant!(dynamodb Gsi1: Query;
+                why "Memberships by user live on gsi1; the base table is never queried."),
+            grant!(dynamodb Table: BatchGetItem),
+        ],
+    }),
+    function!("get-org": GET "/orgs/{org_id}", Members, orgs::get_org, {
+        about: "one organization the caller belongs to.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem),
+        ],
+    }),
+    function!("update-org": PATCH "/orgs/{org_id}", Admins, orgs::update_org, {
+        about: "edit the organization's profile (admins and owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem),
+        ],
+    }),
+    function!("change-org-handle": PUT "/orgs/{org_id}/handle", Owners, orgs::change_org_handle, {
+        about: "rename; the old handle is freed atomically (owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
+        ],
+    }),
+    function!("delete-org": DELETE "/orgs/{org_id}", Owners, orgs::delete_org, {
+        about: "delete the organization and everything in it (owners).",
+        timeout_seconds: 30,
+        timeout_why: "Large organizations are deleted in batches (members, invitations, teams) after the tombstone transaction, so this one gets more time than the default.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, GetItem, Query, PutItem, UpdateItem, DeleteItem, ConditionCheckItem, BatchWriteItem),
+        ],
+    }),
+    function!("create-invitations": POST "/orgs/{org_id}/invitations", Admins, invitations::create_invitations, {
+        about: "invite up to ten people by email or handle (admins and owners).",
+        timeout_seconds: 30,
+        timeout_why: "Up to ten invitations, each its own transaction and email, one after the other. It answers within API Gateway's 30 s whatever its dependencies do: the request's time budget (shared/src/budget.rs) ends every call and every step before the deadline.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, ConditionCheckItem),
+            SENDS_MAIL,
+            CHECKS_SUPPRESSION,
+        ],
+    }),
+    function!("list-invitations": GET "/orgs/{org_id}/invitations", Admins, invitations::list_invitations, {
+        about: "the organization's invitations, by status, paginated.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, Query),
+        ],
+    }),
+    function!("get-invitation": GET "/orgs/{org_id}/invitations/{invitation_id}", Admins, invitations::get_invitation, {
+        about: "one invitation (admins and owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, GetItem),
+        ],
+    }),
+    function!("resend-invitation": POST "/orgs/{org_id}/invitations/{invitation_id}/resend", Admins, invitations::resend_invitation, {
+        about: "new link and lifetime; the old link dies.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, ConditionCheckItem),
+            SENDS_MAIL,
+            CHECKS_SUPPRESSION,
+        ],
+    }),
+    function!("revoke-invitation": DELETE "/orgs/{org_id}/invitations/{invitation_id}", Admins, invitations::revoke_invitation, {
+        about: "revoke a pending invitation.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, DeleteItem),
+        ],
+    }),
+    function!("lookup-invitation": POST "/invitations/lookup", Anyone, invitee::lookup_invitation, {
+        about: "preview the invitation a token names; public.",
+        grants: &[
+            grant!(dynamodb Table: GetItem, BatchGetItem),
+        ],
+    }),
+    function!("accept-invitation": POST "/invitations/accept", Invitee, invitee::accept_invitation, {
+        about: "the signed-in invitee joins the organization.",
+        grants: &[
+            grant!(dynamodb Table: GetItem, BatchGetItem, PutItem, UpdateItem, DeleteItem),
+        ],
+    }),
+    function!("decline-invitation": POST "/invitations/decline", Invitee, invitee::decline_invitation, {
+        about: "the signed-in invitee declines.",
+        grants: &[
+            grant!(dynamodb Table: GetItem, BatchGetItem, PutItem, UpdateItem, DeleteItem),
+        ],
+    }),
+    function!("list-my-invitations": GET "/me/invitations", SignedIn, invitee::list_my_invitations, {
+        about: "pending invitations addressed to the caller's verified email.",
+        grants: &[
+            grant!(dynamodb Gsi1: Query;
+                why "Invitations by invitee email live on gsi1; the base table is never queried."),
+            grant!(dynamodb Table: BatchGetItem),
+        ],
+    }),
+    function!("list-my-suggestions": GET "/me/suggestions", SignedIn, joining::list_my_suggestions, {
+        about: "the organization the caller's verified email domain suggests.",
+        grants: &[
+            grant!(dynamodb Table: GetItem, BatchGetItem;
+                why "GetItem: the profile (an access token's address) and the domain's claim marker; BatchGetItem: the organization, the caller's membership and the domain."),
+        ],
+    }),
+    function!("list-members": GET "/orgs/{org_id}/members", Members, members::list_members, {
+        about: "the organization's members, by role and status, paginated.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, Query),
+        ],
+    }),
+    function!("get-member": GET "/orgs/{org_id}/members/{user_id}", Members, members::get_member, {
+        about: "one member of the organization, with their profile.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, GetItem),
+        ],
+    }),
+    function!("update-member": PATCH "/orgs/{org_id}/members/{user_id}", Admins, members::update_member, {
+        about: "change a member's role or status (admins and owners, within the role rules).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, ConditionCheckItem),
+        ],
+    }),
+    function!("remove-member": DELETE "/orgs/{org_id}/members/{user_id}", Admins, members::remove_member, {
+        about: "remove a member (admins and owners); on oneself, leave.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
+        ],
+    }),
+    function!("transfer-ownership": POST "/orgs/{org_id}/transfer-ownership", Owners, members::transfer_ownership, {
+        about: "an active member becomes owner, the caller admin, atomically (owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem),
+        ],
+    }),
+    function!("list-teams": GET "/orgs/{org_id}/teams", Members, teams::list_teams, {
+        about: "the organization's teams, paginated.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, Query),
+        ],
+    }),
+    function!("create-team": POST "/orgs/{org_id}/teams", Admins, teams::create_team, {
+        about: "create a team with a name unique in the organization (admins and owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, PutItem, ConditionCheckItem),
+        ],
+    }),
+    function!("get-team": GET "/orgs/{org_id}/teams/{team_id}", Members, teams::get_team, {
+        about: "one team of the organization.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, GetItem),
+        ],
+    }),
+    function!("rename-team": PATCH "/orgs/{org_id}/teams/{team_id}", Admins, teams::rename_team, {
+        about: "rename a team; the old name is freed atomically (admins and owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, DeleteItem),
+        ],
+    }),
+    function!("delete-team": DELETE "/orgs/{org_id}/teams/{team_id}", Admins, teams::delete_team, {
+        about: "delete a team and take every member out of it (admins and owners).",
+        timeout_seconds: 30,
+        timeout_why: "Members leave the team in batches, one transaction per batch, after the transaction that marks it deleting, so this one gets more time than the default.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, GetItem, Query, PutItem, UpdateItem, DeleteItem),
+        ],
+    }),
+    function!("list-team-members": GET "/orgs/{org_id}/teams/{team_id}/members", Members, teams::list_team_members, {
+        about: "the members of a team, paginated.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, GetItem, Query),
+        ],
+    }),
+    function!("list-team-invitations": GET "/orgs/{org_id}/teams/{team_id}/invitations", Admins, teams::list_team_invitations, {
+        about: "the pending invitations that name a team, paginated (admins and owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, Query),
+        ],
+    }),
+    function!("add-team-member": PUT "/orgs/{org_id}/teams/{team_id}/members/{user_id}", Admins, teams::add_team_member, {
+        about: "put an active member in a team; idempotent (admins and owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem),
+        ],
+    }),
+    function!("remove-team-member": DELETE "/orgs/{org_id}/teams/{team_id}/members/{user_id}", Admins, teams::remove_team_member, {
+        about: "take a member out of a team (admins and owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, DeleteItem),
+        ],
+    }),
+    function!("list-audit-log": GET "/orgs/{org_id}/audit-log", Admins, audit::list_audit_log, {
+        about: "the organization's audit log, newest first (admins and owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, Query;
+                why "BatchGetItem: the access check (organization + caller's membership); Query: the AUDIT#ORG#{org_id} partition of the base table."),
+        ],
+    }),
+    function!("add-domain": POST "/orgs/{org_id}/domains", Owners, domains::add_domain, {
+        about: "add an email domain and get the TXT record that proves it (owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem;
+                why "BatchGetItem: the access check; one transaction puts the domain, counts it on the organization item (the limit's condition) and writes the audit entry and event record."),
+        ],
+    }),
+    function!("list-domains": GET "/orgs/{org_id}/domains", Admins, domains::list_domains, {
+        about: "the organization's email domains (admins and owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, Query;
+                why "BatchGetItem: the access check; Query: the DOMAIN# items of the organization's partition."),
+        ],
+    }),
+    function!("get-domain": GET "/orgs/{org_id}/domains/{domain}", Admins, domains::get_domain, {
+        about: "one email domain and its TXT record (admins and owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem;
+                why "One BatchGetItem: the access check and the domain."),
+        ],
+    }),
+    function!("update-domain": PATCH "/orgs/{org_id}/domains/{domain}", Owners, domains::update_domain, {
+        about: "set the domain's enrollment policy (owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem;
+                why "BatchGetItem: the access check and the domain; one transaction updates the domain, checks the organization is live, and writes the audit entry and event record."),
+        ],
+    }),
+    function!("remove-domain": DELETE "/orgs/{org_id}/domains/{domain}", Owners, domains::remove_domain, {
+        about: "remove an email domain (owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem;
+                why "BatchGetItem: the access check and the domain; one transaction deletes it, uncounts it and writes the audit entry and event record."),
+        ],
+    }),
+    function!("verify-domain": POST "/orgs/{org_id}/domains/{domain}/verify", Owners, domains::verify_domain, {
+        about: "look the TXT record up and mark the domain verified (owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem;
+                why "BatchGetItem: the access check and the domain; after the DNS lookup, one transaction puts the claim marker (held by no other organization), updates the domain, checks the organization is live, and writes the audit entry and event record."),
+        ],
+    }),
+    function!("join-org": POST "/orgs/{org_id}/join", Colleagues, joining::join_org, {
+        about: "join through a verified email domain, at once (auto_join) or by asking (suggest).",
+        grants: &[
+            grant!(dynamodb Table: GetItem, BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
+                why "GetItem: the profile; BatchGetItem: the organization, the caller's membership, the domain and their join request; one transaction puts the membership (or the request), takes a seat on the org item and a tally, checks the domain's policy, deletes a request the joining ends, and writes the audit entry and event record."),
+        ],
+    }),
+    function!("withdraw-join-request": DELETE "/orgs/{org_id}/join", Requester, join_requests::withdraw_join_request, {
+        about: "withdraw one's own pending join request.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem;
+                why "BatchGetItem: the organization and the caller's request; one transaction deletes the request, moves a tally and the person's count, and writes the audit entry and event record."),
+        ],
+    }),
+    function!("list-join-requests": GET "/orgs/{org_id}/join-requests", Admins, join_requests::list_join_requests, {
+        about: "the organization's pending join requests (admins).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, Query;
+                why "BatchGetItem: the organization and the caller's membership; Query: the requests."),
+        ],
+    }),
+    function!("approve-join-request": POST "/orgs/{org_id}/join-requests/{user_id}/approve", Admins, join_requests::approve_join_request, {
+        about: "make the requester a member (admins).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem;
+                why "BatchGetItem: the organization, the caller's membership and the request; one transaction puts the membership, takes a seat, deletes the request, moves the counts, and writes the audit entries and event records."),
+        ],
+    }),
+    function!("deny-join-request": POST "/orgs/{org_id}/join-requests/{user_id}/deny", Admins, join_requests::deny_join_request, {
+        about: "deny a join request (admins).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem;
+                why "BatchGetItem: the organization, the caller's membership and the request; one transaction marks it denied, moves the counts, and writes the audit entry and event record."),
+        ],
+    }),
+    function!("publish-events": Stream, {
+        about: "Publishes the event records from the table's stream to EventBridge (no HTTP route).",
+        timeout_seconds: 60,
+        timeout_why: "Retries inside one call back off for a few seconds while EventBridge is unavailable.",
+        grants: &[
+            grant!(events EventBus: PutEvents),
+            grant!(dynamodb Stream: DescribeStream, GetRecords, GetShardIterator;
+                why "Reading the table's stream; nothing else of the table."),
+            grant!(dynamodb Any: ListStreams),
+            grant!(sqs DeadLetterQueue: SendMessage;
+                why "Malformed event records, and those EventBridge refuses for good, go here instead of being dropped."),
+        ],
+    }),
+    function!("expire-invitations": Schedule, {
+        about: "Scheduled - marks pending invitations past their deadline expired (audit entry, event); finishes abandoned org deletions; checks verified domains' TXT records again.",
+        timeout_seconds: 300,
+        timeout_why: "Stops taking work 2 s before this; the next run carries on. At ~10 ms a transaction and four shards side by side, 300 s is room for about 100,000 lapses in one run.",
+        grants: &[
+            grant!(dynamodb Gsi2: Query;
+                why "Due invitations, abandoned deletions and domains due for a check are read from gsi2 (pending invitations by deadline, deletions by start, claims by last check); never a Scan."),
+            grant!(dynamodb Table: UpdateItem, DeleteItem, PutItem, Query, BatchWriteItem, BatchGetItem, ConditionCheckItem;
+                why "One transaction per invitation: update it, delete its pending marker, TTL its token, update the org's count, put the audit entry and the event record. Finishing an abandoned deletion: Query its partition, BatchWriteItem deletes. A domain check: BatchGetItem its domain items; update its claim, or unverify it (update the domain, delete the claim, check the org is active, audit, event)."),
+        ],
+    }),
+    function!("record-delivery": SesEvents, {
+        about: "Records SES's delivery events on the invitation (no HTTP route); a bounce or complaint also writes an audit entry and an event.",
+        grants: &[
+            grant!(dynamodb Table: GetItem, UpdateItem, PutItem;
+                why "Read the invitation; one transaction updates it (on the condition that the report is news) and, for a bounce or complaint, puts the audit entry and the event record."),
+        ],
+    }),
+    function!("token-claims": CognitoTrigger, {
+        about: "Cognito pre-token-generation trigger (event version 2) - puts the person's organizations in their ID and access tokens, and their email in the access token.",
+        timeout_seconds: 5,
+        timeout_why: "Cognito waits 5 s for the trigger, cold start included, then refuses the sign-in; the function's own SDK timeouts end a call within 3.5 s.",
+        grants: &[
+            grant!(dynamodb Gsi1: Query;
+                why "Read only: the person's active memberships on gsi1, then the picked organizations' items for their handles."),
+            grant!(dynamodb Table: BatchGetItem),
+        ],
+    }),
+];
