@@ -78,7 +78,8 @@ pub const FUNCTIONS: &[Function] = &[
     function!("create-org": POST "/orgs", SignedIn, orgs::create_org, {
         about: "create an organization; the caller becomes its owner.",
         grants: &[
-            grant!(dynamodb Table: PutItem, UpdateItem, ConditionCheckItem),
+            grant!(dynamodb Table: GetItem, PutItem, UpdateItem, ConditionCheckItem;
+                why "GetItem: the caller's profile, for the owner's address when the token states none (an access token)."),
         ],
     }),
     function!("list-orgs": GET "/orgs", SignedIn, orgs::list_orgs, {
@@ -154,7 +155,9 @@ pub const FUNCTIONS: &[Function] = &[
     function!("lookup-invitation": POST "/invitations/lookup", Anyone, invitee::lookup_invitation, {
         about: "preview the invitation a token names; public.",
         grants: &[
-            grant!(dynamodb Table: GetItem, BatchGetItem),
+            grant!(dynamodb Table: GetItem, BatchGetItem;
+                keys "INVTOKEN#", "ORG#", "USER#";
+                why "Public: the token's item, the invitation and its organization, the inviter's profile; nothing else of the table."),
         ],
     }),
     function!("accept-invitation": POST "/invitations/accept", Invitee, invitee::accept_invitation, {
@@ -174,7 +177,8 @@ pub const FUNCTIONS: &[Function] = &[
         grants: &[
             grant!(dynamodb Gsi1: Query;
                 why "Invitations by invitee email live on gsi1; the base table is never queried."),
-            grant!(dynamodb Table: BatchGetItem),
+            grant!(dynamodb Table: GetItem, BatchGetItem;
+                why "GetItem: the caller's profile, for their address when the token states none (an access token); BatchGetItem: the invitations' organizations."),
         ],
     }),
     function!("list-my-suggestions": GET "/me/suggestions", SignedIn, joining::list_my_suggestions, {
@@ -382,6 +386,7 @@ pub const FUNCTIONS: &[Function] = &[
         about: "Records SES's delivery events on the invitation (no HTTP route); a bounce or complaint also writes an audit entry and an event.",
         grants: &[
             grant!(dynamodb Table: GetItem, UpdateItem, PutItem;
+                keys "ORG#", "AUDIT#", "EVENT#";
                 why "Read the invitation; one transaction updates it (on the condition that the report is news) and, for a bounce or complaint, puts the audit entry and the event record."),
         ],
     }),
@@ -391,8 +396,10 @@ pub const FUNCTIONS: &[Function] = &[
         timeout_why: "Cognito waits 5 s for the trigger, cold start included, then refuses the sign-in; the function's own SDK timeouts end a call within 3.5 s.",
         grants: &[
             grant!(dynamodb Gsi1: Query;
+                keys "USER#";
                 why "Read only: the person's active memberships on gsi1, then the picked organizations' items for their handles."),
-            grant!(dynamodb Table: BatchGetItem),
+            grant!(dynamodb Table: BatchGetItem;
+                keys "ORG#"),
         ],
     }),
 ];
