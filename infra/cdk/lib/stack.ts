@@ -154,7 +154,7 @@ export class OrgsStack extends Stack {
       type: "String",
       default: "",
       description:
-        "Public email provider domains nobody may claim, comma separated without spaces; they and every name under them are refused. Empty (the default) uses the built-in list (gmail.com, outlook.com, ... see the README).",
+        "Public email provider domains nobody may claim, comma separated without spaces; they and every name under them are refused. Empty (the default) uses the built-in list (gmail.com, outlook.com, ... see docs/api.md, Verified domains).",
     });
     const serviceDomains = parameter("ServiceDomains", {
       type: "String",
@@ -313,7 +313,7 @@ export class OrgsStack extends Stack {
       value: this.orgs.table.tableStreamArn!,
     });
     new CfnOutput(this, "EventsDeadLetterQueueUrl", {
-      description: "Event records that could not be published (see the README's Events section).",
+      description: "Event records that could not be published (see docs/operations.md, Dead-letter queue).",
       value: this.orgs.eventsDeadLetterQueue.queueUrl,
     });
     for (const name of ROUTE_TABLE.cognitoTriggers) {

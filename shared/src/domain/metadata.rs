@@ -2,7 +2,7 @@
 //! (every member reads it) and `private` (admins and owners only). Both are written by admins
 //! and owners with JSON Merge Patch (RFC 7396), and each must stay an object of bounded size and
 //! depth. The rules here decide on whole values; the store makes sure the value they decided on
-//! is the one it replaces (see `shared/DATA_MODEL.md`).
+//! is the one it replaces (see `docs/data-model.md`).
 
 use serde_json::{Map, Value};
 

@@ -264,7 +264,7 @@ mod tests {
     }
 
     /// The largest claims a cap allows: every handle as long as handles go (39 characters), every
-    /// role the longest name, and the flag. The README quotes these bounds.
+    /// role the longest name, and the flag. docs/api.md quotes these bounds.
     #[test]
     fn the_claim_stays_small_at_the_cap() {
         let size = |max: usize| {

@@ -1,4 +1,4 @@
-//! The DynamoDB key layout, written down in `shared/DATA_MODEL.md`: every key string is spelled
+//! The DynamoDB key layout, written down in `docs/data-model.md`: every key string is spelled
 //! here and nowhere else. Each entity's file turns these into the keys of its items, so the rest
 //! of the store reaches a key through its entity (`Team::key`, `Invitation::pending_key`, ...).
 

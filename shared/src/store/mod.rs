@@ -1,4 +1,4 @@
-//! The store: the only code that knows the DynamoDB key layout (see `shared/DATA_MODEL.md`).
+//! The store: the only code that knows the DynamoDB key layout (see `docs/data-model.md`).
 //! Every change is one transaction that also writes its audit entry and event record.
 
 mod audit;

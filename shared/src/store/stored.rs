@@ -241,7 +241,7 @@ impl Stored {
         }
     }
 
-    /// What kind of item it is, as `shared/DATA_MODEL.md` names it.
+    /// What kind of item it is, as `docs/data-model.md` names it.
     pub fn kind(&self) -> &'static str {
         match self {
             Stored::Profile { .. } => "user profile",

@@ -264,7 +264,7 @@ async fn many_people_accepting_while_admins_work_all_succeed_with_exact_counts()
     assert_eq!(members, 1 + 1 + 4 + 12);
     assert_eq!(org["member_count"], members, "{org}");
     assert_eq!(pending, 5);
-    // The pending count is the org item's plus its tallies' deltas (DATA_MODEL.md).
+    // The pending count is the org item's plus its tallies' deltas (docs/data-model.md).
     let number = |item: &Item, name: &str| -> i64 {
         item.get(name)
             .and_then(|n| n.as_n().ok())

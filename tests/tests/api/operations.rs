@@ -1,7 +1,7 @@
 //! What the SAM template gives the operator: alarms that notify the alarm topic, the API's
 //! access log, log retention, and a table that survives its stack and a mistaken delete.
 //! (`cfn-lint` and `sam validate --lint` check the template's syntax in tests/check; these
-//! check that each of these is there and wired as the README says.)
+//! check that each of these is there and wired as docs/operations.md says.)
 
 use std::collections::BTreeSet;
 

@@ -2,7 +2,7 @@
 //! organization reads every item whose key it knows (its invitation, team, target membership,
 //! profile, today's email counter) in the one consistent BatchGetItem that authorizes the
 //! caller; then a change is one transaction. These are the minimums the benchmark
-//! (`tests/src/bin/orgs-bench/cases.rs`) holds the functions to, and shared/DATA_MODEL.md's
+//! (`tests/src/bin/orgs-bench/cases.rs`) holds the functions to, and docs/data-model.md's
 //! access patterns.
 
 use std::collections::BTreeMap;

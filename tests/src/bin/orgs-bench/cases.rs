@@ -1,5 +1,5 @@
 //! What the benchmark asks of each function, and the fewest requests the data model allows for
-//! it (shared/DATA_MODEL.md, "Access patterns").
+//! it (docs/data-model.md, "Access patterns").
 
 use orgs_functions::routes::ROUTES;
 use serde_json::json;
@@ -246,7 +246,7 @@ const fn dynamodb(calls: &'static [&'static str], why: &'static str) -> Minimum 
     }
 }
 
-/// Keyed by function, or `get-me (first use)`. Derived from the keys of shared/DATA_MODEL.md:
+/// Keyed by function, or `get-me (first use)`. Derived from the keys of docs/data-model.md:
 /// reads whose keys are known up front belong in one BatchGetItem, a read that needs another's
 /// answer is one more round trip, each change is one transaction. Events reach EventBridge from
 /// the table's stream (the outbox) through publish-events, never from a request.

@@ -1,6 +1,6 @@
 //! The benchmark: cold starts, sizes, requests per operation and warm latency, side by side in
-//! one run, written to tests/bench/RESULTS.md. The README's "Benchmarks and artifacts" says what
-//! each figure means.
+//! one run, written to tests/bench/RESULTS.md. docs/operations.md, "Benchmarks", says what each
+//! figure means.
 //!
 //!     cargo bench-orgs [--runs N] [--rounds N] [--write-rounds N] [--out PATH|-] [--no-build]
 //!                      [--only NAME,NAME]

@@ -328,7 +328,7 @@ pub fn render(r: &Results) -> String {
     let _ = writeln!(
         o,
         "Counted at the SDK's HTTP client (every round trip, retries included) while the \
-         handler ran in this process against moto; the minimum is what shared/DATA_MODEL.md \
+         handler ran in this process against moto; the minimum is what docs/data-model.md \
          allows.\n"
     );
     let _ = writeln!(

@@ -505,7 +505,7 @@ async fn count(
     let items = store.stored_items().await.context("reading the table")?;
     for (what, item) in items.iter().filter(|(what, _)| what.org() == Some(org_id)) {
         match what {
-            // The counts are the org item's plus its tallies' deltas (DATA_MODEL.md).
+            // The counts are the org item's plus its tallies' deltas (docs/data-model.md).
             Stored::Organization { .. } => {
                 counts.member_count += number(item, "member_count");
                 counts.owner_count = number(item, "owner_count");
