@@ -1,6 +1,6 @@
 //! The authorization matrix: for every route and each kind of caller, the status the running
 //! stack answers. Each row follows from who the route is for (`Who`, declared with the route in
-//! functions/src/routes.rs) and its success status (the lowest 2xx infra/openapi.yaml gives the
+//! functions/src/spec/catalog.rs) and its success status (the lowest 2xx infra/openapi.yaml gives the
 //! operation). The same table, rendered, is `tests/AUTHORIZATION.md`; a test keeps the two
 //! equal, and `UPDATE_AUTHZ_DOC=1 cargo test -p orgs-local --test api authz` rewrites the
 //! document's table from this one.
