@@ -43,7 +43,7 @@ const checksSuppression: Grant = { actions: ["ses:GetSuppressedDestination"], on
 export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   "get-me": { grants: [table("GetItem", "PutItem", "UpdateItem", "ConditionCheckItem")] },
   "update-me": { grants: [table("GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem")] },
-  "create-org": { grants: [table("PutItem", "UpdateItem", "ConditionCheckItem")] },
+  "create-org": { grants: [table("GetItem", "PutItem", "UpdateItem", "ConditionCheckItem")] },
   // Memberships by user live on gsi1; the base table is never queried.
   "list-orgs": { grants: [{ actions: ["dynamodb:Query"], on: "gsi1" }, table("BatchGetItem")] },
   "get-org": { grants: [table("BatchGetItem")] },
@@ -73,7 +73,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   "lookup-invitation": { grants: [table("GetItem", "BatchGetItem")] },
   "accept-invitation": { grants: [table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem")] },
   "decline-invitation": { grants: [table("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem")] },
-  "list-my-invitations": { grants: [{ actions: ["dynamodb:Query"], on: "gsi1" }, table("BatchGetItem")] },
+  "list-my-invitations": { grants: [{ actions: ["dynamodb:Query"], on: "gsi1" }, table("GetItem", "BatchGetItem")] },
   "list-members": { grants: [table("BatchGetItem", "Query")] },
   "get-member": { grants: [table("BatchGetItem", "GetItem")] },
   "update-member": { grants: [table("BatchGetItem", "GetItem", "PutItem", "UpdateItem", "ConditionCheckItem")] },
