@@ -9,7 +9,10 @@ use aws_sdk_dynamodb::config::Credentials;
 /// test at once can take seconds to answer, where DynamoDB takes milliseconds.
 pub async fn sdk_config(endpoint: &str) -> SdkConfig {
     // The functions' own HTTPS client: the workspace builds the SDK without a default one.
-    let client = orgs_functions::runtime::https_client().expect("the HTTPS client");
+    // Wrapped to record each function's calls for the IAM check (`grants`).
+    let client = crate::grants::RecordingClient::wrap(
+        orgs_functions::runtime::https_client().expect("the HTTPS client"),
+    );
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .http_client(client)

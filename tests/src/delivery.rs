@@ -54,7 +54,9 @@ impl DeliveryFeed {
                 let event: serde_json::Value =
                     serde_json::from_str(message.body().unwrap_or_default())
                         .context("an SES event that is not JSON")?;
-                match record_delivery(&self.store, &event).await {
+                // Only the handler's calls: on AWS a rule invokes it, with no queue between.
+                let recorded = record_delivery(&self.store, &event);
+                match crate::grants::as_function("record-delivery", recorded).await {
                     Ok(outcome) => {
                         if self.print && outcome == Outcome::Recorded {
                             eprintln!(

@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod dns;
 pub mod faults;
 pub mod gateway_path;
+pub mod grants;
 pub mod moto;
 pub mod provision;
 pub mod server;

@@ -158,7 +158,8 @@ async fn route(
         Ok(request) => request.with_lambda_context(lambda_context(api.timeouts.of(route.function))),
         Err(_) => return gateway_answer(StatusCode::BAD_REQUEST, "Bad Request"),
     };
-    match routes::invoke(route.function, &api.app, request).await {
+    let answer = routes::invoke(route.function, &api.app, request);
+    match crate::grants::as_function(route.function, answer).await {
         Some(response) => to_hyper(response),
         None => gateway_answer(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
     }

@@ -63,8 +63,14 @@ impl StreamFeed {
         }
     }
 
-    /// Reads from the oldest record on (`TRIM_HORIZON`, as the template says), forever.
+    /// Reads from the oldest record on (`TRIM_HORIZON`, as the template says), forever. On
+    /// AWS the event source mapping reads the stream with the function's role, so the reads
+    /// are the function's calls too.
     pub async fn run(self) -> anyhow::Result<()> {
+        crate::grants::as_function("publish-events", self.read()).await
+    }
+
+    async fn read(self) -> anyhow::Result<()> {
         let description = self
             .streams
             .describe_stream()

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use orgs_functions::expiry::run_schedule;
-use orgs_local::aws;
+use orgs_local::{aws, grants};
 use orgs_shared::app::{App, Config, init_tracing};
 use orgs_shared::domain::Timestamp;
 
@@ -32,7 +32,9 @@ async fn main() -> anyhow::Result<()> {
     let sdk = aws::sdk_config(&endpoint).await;
     let app = App::new(&sdk, config);
     let run_id = format!("manual-{}", uuid::Uuid::new_v4().simple());
-    let report = run_schedule(&app, Timestamp::now(), Instant::now() + TIME_LIMIT, &run_id).await;
+    grants::record_calls_if_asked()?;
+    let run = run_schedule(&app, Timestamp::now(), Instant::now() + TIME_LIMIT, &run_id);
+    let report = grants::as_function("expire-invitations", run).await;
     let errors = report.invitations.errors + report.domains.errors;
     if errors > 0 {
         bail!("the run met {errors} errors (logged above)");

@@ -17,7 +17,7 @@ use orgs_local::delivery::DeliveryFeed;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
 use orgs_local::stream::{StreamFeed, stream_arn};
-use orgs_local::{aws, provision, token, workspace_root};
+use orgs_local::{aws, grants, provision, token, workspace_root};
 use orgs_shared::app::{App, Config, init_tracing};
 use orgs_shared::domain::Timestamp;
 use orgs_shared::events::{EventsConfig, Publisher};
@@ -43,7 +43,8 @@ async fn expire_periodically(app: App, every: Duration) {
     loop {
         ticks.tick().await;
         let run_id = format!("local-{}", uuid::Uuid::new_v4().simple());
-        run_schedule(&app, Timestamp::now(), Instant::now() + budget, &run_id).await;
+        let run = run_schedule(&app, Timestamp::now(), Instant::now() + budget, &run_id);
+        grants::as_function("expire-invitations", run).await;
     }
 }
 
@@ -56,6 +57,7 @@ fn openapi_json() -> anyhow::Result<String> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     init_tracing();
+    grants::record_calls_if_asked()?;
     let port: u16 = env_or("PORT", "3000")
         .parse()
         .context("PORT must be a port number")?;

@@ -12,7 +12,7 @@
 
 use anyhow::{Context, bail};
 use orgs_functions::token_claims::token_claims;
-use orgs_local::{aws, token};
+use orgs_local::{aws, grants, token};
 use orgs_shared::app::{Config, token_max_orgs_from_env};
 use orgs_shared::store::Store;
 use serde_json::{Map, Value};
@@ -88,7 +88,9 @@ async fn trigger_claims(
     let sdk = aws::sdk_config(&endpoint).await;
     let store = Store::from_sdk(&sdk, &config.table_name, config.retention);
     let event = token::pre_token_generation_event(sub, email, verified);
-    let answered = token_claims(&store, config.token_max_orgs, event)
+    grants::record_calls_if_asked()?;
+    let answered = token_claims(&store, config.token_max_orgs, event);
+    let answered = grants::as_function("token-claims", answered)
         .await
         .context("reading the local table")?;
     let token = if access {

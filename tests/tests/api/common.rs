@@ -15,7 +15,7 @@ use orgs_local::faults::FaultProxy;
 use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
 use orgs_local::timeouts::FunctionTimeouts;
-use orgs_local::{aws, provision, token};
+use orgs_local::{aws, grants, provision, token};
 use orgs_shared::app::{App, Config, Limits};
 use orgs_shared::domain::invitation_link::RedirectOrigins;
 use orgs_shared::domain::{MemberStatus, OrgId, Role, TeamId, Timestamp, UserId};
@@ -28,12 +28,16 @@ use crate::bus::Events;
 
 static ENDPOINT: OnceLock<String> = OnceLock::new();
 
-/// The shared local AWS endpoint for this test process.
+/// The shared local AWS endpoint for this test process. Every test that reaches it records
+/// the functions' AWS calls for the IAM check (`grants.rs`).
 pub fn endpoint() -> String {
     ENDPOINT
-        .get_or_init(|| match std::env::var("AWS_ENDPOINT_URL") {
-            Ok(endpoint) if !endpoint.is_empty() => endpoint,
-            _ => Moto::start(false).expect("start moto").detach(),
+        .get_or_init(|| {
+            grants::record_calls().expect("recording the functions' AWS calls");
+            match std::env::var("AWS_ENDPOINT_URL") {
+                Ok(endpoint) if !endpoint.is_empty() => endpoint,
+                _ => Moto::start(false).expect("start moto").detach(),
+            }
         })
         .clone()
 }

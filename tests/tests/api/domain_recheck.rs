@@ -10,6 +10,7 @@ use orgs_functions::domain_check::recheck_domains;
 use orgs_functions::expiry::{ScheduleReport, run_schedule};
 use orgs_local::counting::RequestCounter;
 use orgs_local::dns::Answer;
+use orgs_local::grants::as_function;
 use orgs_shared::domain::{EmailDomain, RecheckPolicy, Timestamp, UserId};
 use orgs_shared::store::{Item, Of, Op, Refusal, Retention, Store, StoreError, Stored};
 use reqwest::StatusCode;
@@ -52,7 +53,9 @@ async fn verified(stack: &Stack, olivia: &Person, handle: &str) -> (String, Stri
 async fn run_after(stack: &Stack, start: Timestamp, hours: i64) -> ScheduleReport {
     let stop_at = Instant::now() + Duration::from_secs(120);
     let at = start.plus_seconds(hours * HOUR);
-    run_schedule(&stack.app, at, stop_at, &format!("run-{hours}h")).await
+    let run_id = format!("run-{hours}h");
+    let run = run_schedule(&stack.app, at, stop_at, &run_id);
+    as_function("expire-invitations", run).await
 }
 
 /// (found, seen, missing, unverified, unanswered, skipped, errors) of the domains' part.
@@ -306,14 +309,15 @@ async fn a_run_reads_only_what_is_due_one_query_and_one_batch_a_page() {
     let run = |hours: i64| {
         let stop_at = Instant::now() + Duration::from_secs(60);
         let at = start.plus_seconds(hours * HOUR);
-        recheck_domains(
+        let run = recheck_domains(
             &store,
             config.dns,
             config.domain_recheck,
             at,
             stop_at,
             "counted",
-        )
+        );
+        as_function("expire-invitations", run)
     };
 
     // Nothing due: one Query, nothing written.

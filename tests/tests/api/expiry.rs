@@ -28,10 +28,15 @@ async fn lapse() {
     tokio::time::sleep(Duration::from_millis(1_100)).await;
 }
 
+/// `job` as the scheduled function runs it: its AWS calls are that function's (`grants`).
+pub(crate) async fn as_job<F: Future>(job: F) -> F::Output {
+    orgs_local::grants::as_function("expire-invitations", job).await
+}
+
 /// One run with time enough, as the schedule would start it at `now`.
 async fn run_at(stack: &Stack, now: Timestamp, run_id: &str) -> ExpiryReport {
     let stop_at = Instant::now() + Duration::from_secs(300);
-    expire_invitations(&stack.app.store, now, stop_at, run_id).await
+    as_job(expire_invitations(&stack.app.store, now, stop_at, run_id)).await
 }
 
 async fn run(stack: &Stack, run_id: &str) -> ExpiryReport {
@@ -196,7 +201,13 @@ async fn a_run_with_nothing_due_reads_one_page_per_shard_and_writes_nothing() {
     let sdk = orgs_local::aws::sdk_config(&crate::common::endpoint()).await;
     let store = Store::new(counter.client(&sdk), &stack.table, Retention::default());
     let stop_at = Instant::now() + Duration::from_secs(60);
-    let report = expire_invitations(&store, Timestamp::now(), stop_at, "idle").await;
+    let report = as_job(expire_invitations(
+        &store,
+        Timestamp::now(),
+        stop_at,
+        "idle",
+    ))
+    .await;
     assert_eq!((report.found, report.finished), (0, true), "{report}");
     // One Query per shard, and one for abandoned deletions.
     let expected = [("Query".to_owned(), 5)].into_iter().collect();
@@ -252,7 +263,9 @@ async fn invitations_accepted_revoked_or_resent_meanwhile_are_left_alone() {
         at: next_week(),
     };
     for stale in [&bob_read, &carol_read, &dave_read] {
-        let outcome = stack.app.store.expire_invitation(stale, &op).await.unwrap();
+        let outcome = as_job(stack.app.store.expire_invitation(stale, &op))
+            .await
+            .unwrap();
         assert_eq!(outcome, Expiry::Changed);
     }
     assert_eq!(stack.snapshot().await, before, "nothing was written");
@@ -376,11 +389,17 @@ async fn a_run_stopped_early_is_finished_by_the_next() {
     lapse().await;
     let store = &stack.app.store;
     // Out of time before it starts: it takes nothing up.
-    let none = expire_invitations(store, Timestamp::now(), Instant::now(), "no-time").await;
+    let none = as_job(expire_invitations(
+        store,
+        Timestamp::now(),
+        Instant::now(),
+        "no-time",
+    ))
+    .await;
     assert_eq!((none.found, none.finished), (0, false), "{none}");
     // Out of time part way (wherever that falls), then a run with time enough.
     let short = Instant::now() + Duration::from_millis(40);
-    let first = expire_invitations(store, Timestamp::now(), short, "short").await;
+    let first = as_job(expire_invitations(store, Timestamp::now(), short, "short")).await;
     let second = run(&stack, "next").await;
     assert!(second.finished, "{second}");
     assert_eq!(first.expired + second.expired, 12, "{first}\n{second}");

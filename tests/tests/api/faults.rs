@@ -539,7 +539,8 @@ async fn stop_deletion_at_each_call(stack: &Stack, fault: Fault, finisher: Finis
             Finisher::Schedule => {
                 let later = Timestamp::now().plus_seconds(16 * 60);
                 let stop_at = Instant::now() + Duration::from_secs(300);
-                let report = expire_invitations(&stack.app.store, later, stop_at, "later").await;
+                let run = expire_invitations(&stack.app.store, later, stop_at, "later");
+                let report = crate::expiry::as_job(run).await;
                 assert_eq!(
                     (report.deletions_finished, report.errors),
                     (1, 0),

@@ -17,7 +17,7 @@ const DAY: i64 = 86_400;
 /// One run of the scheduled expiry as if started at `now`.
 async fn expiry_at(stack: &Stack, now: Timestamp) -> ExpiryReport {
     let stop_at = Instant::now() + Duration::from_secs(300);
-    expire_invitations(&stack.app.store, now, stop_at, "links").await
+    crate::expiry::as_job(expire_invitations(&stack.app.store, now, stop_at, "links")).await
 }
 
 fn seconds(rfc3339: &Value) -> i64 {

@@ -21,6 +21,7 @@ mod event_refusals;
 mod events;
 mod expiry;
 mod faults;
+mod grants;
 mod index_lag;
 mod invitation_links;
 mod invitations;

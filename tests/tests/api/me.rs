@@ -28,6 +28,23 @@ async fn first_use_creates_the_profile_with_its_audit_entry_and_event() {
 }
 
 #[tokio::test]
+async fn a_new_verified_address_in_an_id_token_is_kept_with_an_audit_entry() {
+    let stack = Stack::start().await;
+    let alice = stack.person("alice");
+    let (status, _) = stack.get(&alice, "/me").await;
+    assert_eq!(status, StatusCode::OK);
+    let moved = stack.person_with_email("alice", "alice@new.example", true);
+    let (status, me) = stack.get(&moved, "/me").await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["email"], "alice@new.example");
+    // An access token states no address: it shows the one kept.
+    let (_, again) = stack.get(&stack.with_access_token(&alice), "/me").await;
+    assert_eq!(again["email"], "alice@new.example");
+    let alice_of = Of::User("alice".into());
+    assert_eq!(stack.audit_entries(&alice_of).await.len(), 2);
+}
+
+#[tokio::test]
 async fn patch_sets_handle_and_name_and_frees_the_old_handle() {
     let stack = Stack::start().await;
     let alice = stack.person("alice");

@@ -15,7 +15,8 @@ use crate::common::{Options, Person, Stack};
 pub(crate) async fn claims(stack: &Stack, person: &Person, max: usize) -> (Value, Value) {
     let max = MaxTokenOrgs::new(max).expect("a cap");
     let event = token::pre_token_generation_event(&person.sub, Some(&person.email), true);
-    let answered = token_claims(&stack.app.store, max, event)
+    let answered = token_claims(&stack.app.store, max, event);
+    let answered = orgs_local::grants::as_function("token-claims", answered)
         .await
         .expect("the trigger answers");
     let details = &answered["response"]["claimsAndScopeOverrideDetails"];

@@ -154,3 +154,57 @@ async fn without_a_verified_email_on_file_the_answer_says_to_send_an_id_token() 
             .contains("Verify your email")
     );
 }
+
+/// `create-org` and `list-my-invitations` read the profile for a caller whose token states no
+/// email: the IAM check (`grants.rs`) holds their policies to that read.
+#[tokio::test]
+async fn an_access_token_creates_an_organization_and_lists_invitations_by_the_email_on_file() {
+    let stack = Stack::start().await;
+    let alice = stack.person("alice");
+    let bob = stack.person("bob");
+    let bob_access = stack.with_access_token(&bob);
+    // An ID token once puts the verified address on file.
+    let (status, _) = stack.get(&bob, "/me").await;
+    assert_eq!(status, StatusCode::OK);
+    let acme = stack.create_org(&alice, "acme").await;
+    invite(&stack, &alice, &acme, json!({ "email": bob.email })).await;
+
+    let (status, mine) = stack.get(&bob_access, "/me/invitations").await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    let items = mine["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{mine}");
+    assert_eq!(items[0]["organization"]["handle"], "acme");
+
+    let org = stack.create_org(&bob_access, "bobs").await;
+    let (status, owner) = stack
+        .get(&bob_access, format!("/orgs/{org}/members/bob"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{owner}");
+    assert_eq!(owner["role"], "owner");
+    assert_eq!(
+        owner["email"], "bob@example.com",
+        "the owner carries the address on file"
+    );
+}
+
+/// `join-org` goes by the address on file too, for a token that states none.
+#[tokio::test]
+async fn an_access_token_joins_through_the_domain_of_the_email_on_file() {
+    let stack = Stack::start().await;
+    let olivia = stack.person("olivia");
+    let carol = stack.person_with_email("carol", "carol@acme.example", true);
+    let carol_access = stack.with_access_token(&carol);
+    let org = crate::joining::verified_org(&stack, &olivia, "acme", "acme.example").await;
+    let policy = json!({ "enrollment": "auto_join", "default_role": "member" });
+    crate::joining::set_policy(&stack, &olivia, &org, "acme.example", policy).await;
+    let join = format!("/orgs/{org}/join");
+
+    // No address on file yet: nothing says which domain she is at.
+    let (status, problem) = stack.post(&carol_access, &join, json!({})).await;
+    assert_problem(status, &problem, StatusCode::FORBIDDEN, "forbidden");
+    let (status, _) = stack.get(&carol, "/me").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, joined) = stack.post(&carol_access, &join, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    assert_eq!(joined["role"], "member");
+}
