@@ -6,6 +6,7 @@ use crate::handlers::{
     audit, domains, invitations, invitee, join_requests, joining, me, members, orgs, teams,
 };
 use crate::routes::{Route, Who};
+use orgs_shared::store::Partition;
 
 /// What an entry does not say.
 const DEFAULTS: Function = Function {
@@ -42,13 +43,14 @@ macro_rules! function {
     };
 }
 
-/// `service Target: Action, ...` with optionally `; keys "PREFIX#", ...` and `; why "..."`.
+/// `service Target: Action, ...` with optionally `; keys Partition, ...` (a `Partition` of the
+/// store's key layout) and `; why "..."`.
 macro_rules! grant {
-    ($service:ident $on:ident: $($action:ident),+ $(; keys $($key:literal),+)? $(; why $why:literal)?) => {
+    ($service:ident $on:ident: $($action:ident),+ $(; keys $($key:ident),+)? $(; why $why:literal)?) => {
         Grant {
             actions: &[$(concat!(stringify!($service), ":", stringify!($action))),+],
             on: Target::$on,
-            keys: &[$($($key),+)?],
+            keys: &[$($(Partition::$key.prefix()),+)?],
             why: concat!("" $(, $why)?),
         }
     };
@@ -66,19 +68,19 @@ pub const FUNCTIONS: &[Function] = &[
     function!("get-me": GET "/me", SignedIn, me::get_me, {
         about: "the caller's profile, created from the claims on first use.",
         grants: &[
-            grant!(dynamodb Table: GetItem, PutItem, UpdateItem, ConditionCheckItem),
+            grant!(dynamodb Table: GetItem, PutItem, UpdateItem),
         ],
     }),
     function!("update-me": PATCH "/me", SignedIn, me::update_me, {
         about: "change the caller's handle or display name.",
         grants: &[
-            grant!(dynamodb Table: GetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
+            grant!(dynamodb Table: GetItem, PutItem, UpdateItem, DeleteItem),
         ],
     }),
     function!("create-org": POST "/orgs", SignedIn, orgs::create_org, {
         about: "create an organization; the caller becomes its owner.",
         grants: &[
-            grant!(dynamodb Table: GetItem, PutItem, UpdateItem, ConditionCheckItem;
+            grant!(dynamodb Table: GetItem, PutItem, UpdateItem;
                 why "GetItem: the caller's profile, for the owner's address when the token states none (an access token)."),
         ],
     }),
@@ -99,13 +101,13 @@ pub const FUNCTIONS: &[Function] = &[
     function!("update-org": PATCH "/orgs/{org_id}", Admins, orgs::update_org, {
         about: "edit the organization's profile (admins and owners).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem),
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem),
         ],
     }),
     function!("change-org-handle": PUT "/orgs/{org_id}/handle", Owners, orgs::change_org_handle, {
         about: "rename; the old handle is freed atomically (owners).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem),
         ],
     }),
     function!("delete-org": DELETE "/orgs/{org_id}", Owners, orgs::delete_org, {
@@ -113,7 +115,7 @@ pub const FUNCTIONS: &[Function] = &[
         timeout_seconds: 30,
         timeout_why: "Large organizations are deleted in batches (members, invitations, teams) after the tombstone transaction, so this one gets more time than the default.",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, GetItem, Query, PutItem, UpdateItem, DeleteItem, ConditionCheckItem, BatchWriteItem),
+            grant!(dynamodb Table: BatchGetItem, Query, PutItem, UpdateItem, DeleteItem, BatchWriteItem),
         ],
     }),
     function!("create-invitations": POST "/orgs/{org_id}/invitations", Admins, invitations::create_invitations, {
@@ -135,13 +137,13 @@ pub const FUNCTIONS: &[Function] = &[
     function!("get-invitation": GET "/orgs/{org_id}/invitations/{invitation_id}", Admins, invitations::get_invitation, {
         about: "one invitation (admins and owners).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, GetItem),
+            grant!(dynamodb Table: BatchGetItem),
         ],
     }),
     function!("resend-invitation": POST "/orgs/{org_id}/invitations/{invitation_id}/resend", Admins, invitations::resend_invitation, {
         about: "new link and lifetime; the old link dies.",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, ConditionCheckItem),
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem),
             SENDS_MAIL,
             CHECKS_SUPPRESSION,
         ],
@@ -149,14 +151,14 @@ pub const FUNCTIONS: &[Function] = &[
     function!("revoke-invitation": DELETE "/orgs/{org_id}/invitations/{invitation_id}", Admins, invitations::revoke_invitation, {
         about: "revoke a pending invitation.",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, DeleteItem),
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem),
         ],
     }),
     function!("lookup-invitation": POST "/invitations/lookup", Anyone, invitee::lookup_invitation, {
         about: "preview the invitation a token names; public.",
         grants: &[
             grant!(dynamodb Table: GetItem, BatchGetItem;
-                keys "INVTOKEN#", "ORG#", "USER#";
+                keys InvitationToken, Org, User;
                 why "Public: the token's item, the invitation and its organization, the inviter's profile; nothing else of the table."),
         ],
     }),
@@ -197,13 +199,13 @@ pub const FUNCTIONS: &[Function] = &[
     function!("get-member": GET "/orgs/{org_id}/members/{user_id}", Members, members::get_member, {
         about: "one member of the organization, with their profile.",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, GetItem),
+            grant!(dynamodb Table: BatchGetItem),
         ],
     }),
     function!("update-member": PATCH "/orgs/{org_id}/members/{user_id}", Admins, members::update_member, {
         about: "change a member's role or status (admins and owners, within the role rules).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, ConditionCheckItem),
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem),
         ],
     }),
     function!("remove-member": DELETE "/orgs/{org_id}/members/{user_id}", Admins, members::remove_member, {
@@ -233,13 +235,13 @@ pub const FUNCTIONS: &[Function] = &[
     function!("get-team": GET "/orgs/{org_id}/teams/{team_id}", Members, teams::get_team, {
         about: "one team of the organization.",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, GetItem),
+            grant!(dynamodb Table: BatchGetItem),
         ],
     }),
     function!("rename-team": PATCH "/orgs/{org_id}/teams/{team_id}", Admins, teams::rename_team, {
         about: "rename a team; the old name is freed atomically (admins and owners).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, DeleteItem),
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem),
         ],
     }),
     function!("delete-team": DELETE "/orgs/{org_id}/teams/{team_id}", Admins, teams::delete_team, {
@@ -253,7 +255,7 @@ pub const FUNCTIONS: &[Function] = &[
     function!("list-team-members": GET "/orgs/{org_id}/teams/{team_id}/members", Members, teams::list_team_members, {
         about: "the members of a team, paginated.",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, GetItem, Query),
+            grant!(dynamodb Table: BatchGetItem, Query),
         ],
     }),
     function!("list-team-invitations": GET "/orgs/{org_id}/teams/{team_id}/invitations", Admins, teams::list_team_invitations, {
@@ -265,13 +267,13 @@ pub const FUNCTIONS: &[Function] = &[
     function!("add-team-member": PUT "/orgs/{org_id}/teams/{team_id}/members/{user_id}", Admins, teams::add_team_member, {
         about: "put an active member in a team; idempotent (admins and owners).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem),
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem),
         ],
     }),
     function!("remove-team-member": DELETE "/orgs/{org_id}/teams/{team_id}/members/{user_id}", Admins, teams::remove_team_member, {
         about: "take a member out of a team (admins and owners).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, DeleteItem),
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem),
         ],
     }),
     function!("list-audit-log": GET "/orgs/{org_id}/audit-log", Admins, audit::list_audit_log, {
@@ -370,6 +372,10 @@ pub const FUNCTIONS: &[Function] = &[
             grant!(sqs DeadLetterQueue: SendMessage;
                 why "Malformed event records, and those EventBridge refuses for good, go here instead of being dropped."),
         ],
+        unexercised: &[(
+            "dynamodb:ListStreams",
+            "Lambda's event source mapping lists the table's streams; the local feed is handed the stream's ARN",
+        )],
     }),
     function!("expire-invitations": Schedule, {
         about: "Scheduled - marks pending invitations past their deadline expired (audit entry, event); finishes abandoned org deletions; checks verified domains' TXT records again.",
@@ -386,7 +392,7 @@ pub const FUNCTIONS: &[Function] = &[
         about: "Records SES's delivery events on the invitation (no HTTP route); a bounce or complaint also writes an audit entry and an event.",
         grants: &[
             grant!(dynamodb Table: GetItem, UpdateItem, PutItem;
-                keys "ORG#", "AUDIT#", "EVENT#";
+                keys Org, Audit, Event;
                 why "Read the invitation; one transaction updates it (on the condition that the report is news) and, for a bounce or complaint, puts the audit entry and the event record."),
         ],
     }),
@@ -396,10 +402,10 @@ pub const FUNCTIONS: &[Function] = &[
         timeout_why: "Cognito waits 5 s for the trigger, cold start included, then refuses the sign-in; the function's own SDK timeouts end a call within 3.5 s.",
         grants: &[
             grant!(dynamodb Gsi1: Query;
-                keys "USER#";
+                keys User;
                 why "Read only: the person's active memberships on gsi1, then the picked organizations' items for their handles."),
             grant!(dynamodb Table: BatchGetItem;
-                keys "ORG#"),
+                keys Org),
         ],
     }),
 ];

@@ -15,18 +15,52 @@ pub const GSI2SK: &str = "gsi2sk";
 /// DynamoDB's TTL attribute: epoch seconds after which the table may shed the item.
 pub const EXPIRE_AT: &str = "expire_at";
 
+/// The kinds of partition, by what each one's key starts with. IAM policies limit a function
+/// to some of them (`dynamodb:LeadingKeys`); the function catalog names them through this, so
+/// that each prefix is spelled here once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Partition {
+    User,
+    Handle,
+    Org,
+    Audit,
+    Event,
+    InvitationToken,
+    DomainClaim,
+    /// `gsi1`: pending invitations by invitee address.
+    Invitee,
+    /// `gsi2`: pending invitations by deadline.
+    Expiry,
+}
+
+impl Partition {
+    pub const fn prefix(self) -> &'static str {
+        match self {
+            Partition::User => "USER#",
+            Partition::Handle => "HANDLE#",
+            Partition::Org => "ORG#",
+            Partition::Audit => "AUDIT#",
+            Partition::Event => "EVENT#",
+            Partition::InvitationToken => INVITATION_TOKEN_PK_PREFIX,
+            Partition::DomainClaim => DOMAIN_CLAIM_PK_PREFIX,
+            Partition::Invitee => "INVITEE#",
+            Partition::Expiry => "EXPIRY#",
+        }
+    }
+}
+
 pub fn user_pk(user: &UserId) -> String {
-    format!("USER#{user}")
+    format!("{}{user}", Partition::User.prefix())
 }
 pub const PROFILE_SK: &str = "PROFILE";
 
 pub fn handle_pk(handle: &Handle) -> String {
-    format!("HANDLE#{handle}")
+    format!("{}{handle}", Partition::Handle.prefix())
 }
 pub const HANDLE_SK: &str = "HANDLE";
 
 pub fn org_pk(org: &OrgId) -> String {
-    format!("ORG#{org}")
+    format!("{}{org}", Partition::Org.prefix())
 }
 pub const ORG_SK: &str = "ORG";
 
@@ -72,19 +106,19 @@ pub fn deleting_gsi2(org: &OrgId, since: Timestamp) -> (String, String) {
 
 fn subject_key(subject: &Subject) -> String {
     match subject {
-        Subject::Org(org) => format!("ORG#{org}"),
-        Subject::User(user) => format!("USER#{user}"),
+        Subject::Org(org) => org_pk(org),
+        Subject::User(user) => user_pk(user),
     }
 }
 
 /// Audit entries of one organization (or user), newest last by sort key.
 pub fn audit_pk(subject: &Subject) -> String {
-    format!("AUDIT#{}", subject_key(subject))
+    format!("{}{}", Partition::Audit.prefix(), subject_key(subject))
 }
 
 /// Event records waiting to be published, in commit order per subject.
 pub fn event_pk(subject: &Subject) -> String {
-    format!("EVENT#{}", subject_key(subject))
+    format!("{}{}", Partition::Event.prefix(), subject_key(subject))
 }
 
 /// Sort key of an audit entry or event record: time first, so a range reads in order.
@@ -169,7 +203,7 @@ pub fn invitee_gsi1(email: &str, org: &OrgId, invitation: &InvitationId) -> (Str
 }
 /// The `gsi1` partition of the pending invitations to one address.
 pub fn invitee_gsi1pk(email: &str) -> String {
-    format!("INVITEE#{email}")
+    format!("{}{email}", Partition::Invitee.prefix())
 }
 
 /// Pending invitations by expiry (index `gsi2`), spread over a few partitions so no single
@@ -178,7 +212,7 @@ pub const EXPIRY_SHARDS: u32 = 4;
 
 /// The `gsi2pk` of one expiry shard (`0..EXPIRY_SHARDS`).
 pub fn expiry_shard_pk(shard: u32) -> String {
-    format!("EXPIRY#{shard}")
+    format!("{}{shard}", Partition::Expiry.prefix())
 }
 
 /// An exclusive upper bound on `gsi2` sort keys that start with a time and then `#` (an

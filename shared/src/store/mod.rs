@@ -59,6 +59,7 @@ pub use invitations::{
 };
 pub use item::Item;
 pub use join_requests::JoinRequest;
+pub use keys::Partition;
 pub use members::Membership;
 pub use metadata::{Rereads, VersionedMetadata};
 pub use org_read::{ItemKey, OrgRead, ReadItems};

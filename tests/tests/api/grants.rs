@@ -1,48 +1,28 @@
 //! The functions' IAM policies in `infra/template.yaml` against the AWS calls their code makes.
 //! moto enforces no IAM, so the integration tests record every function's calls
 //! (`orgs_local::grants`, in `target/grant-calls/`) and `tests/check` runs these checks right
-//! after them: every call must be allowed, and every grant used, or explained below.
+//! after them: every call must be allowed, and every grant used, or kept with its reason in the
+//! function's catalog entry (`unexercised`, functions/src/spec/catalog.rs).
 
 mod policy;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use orgs_functions::spec::FUNCTIONS;
 use orgs_local::grants::{GrantCall, recorded_calls};
 use orgs_local::workspace_root;
 use serde_yaml_ng::Value;
 
 use policy::{Statement, glob, policies};
 
-/// Grants no recorded call uses, with why they stay: (function, action, reason).
-const UNEXERCISED: &[(&str, &str, &str)] = &[
-    (
-        "publish-events",
-        "dynamodb:ListStreams",
-        "Lambda's event source mapping lists the table's streams; the local feed is handed the stream's ARN",
-    ),
-    ("get-me", "dynamodb:ConditionCheckItem", OVER),
-    ("update-me", "dynamodb:ConditionCheckItem", OVER),
-    ("create-org", "dynamodb:ConditionCheckItem", OVER),
-    ("update-org", "dynamodb:ConditionCheckItem", OVER),
-    ("change-org-handle", "dynamodb:ConditionCheckItem", OVER),
-    ("delete-org", "dynamodb:ConditionCheckItem", OVER),
-    ("delete-org", "dynamodb:GetItem", OVER_READ),
-    ("get-invitation", "dynamodb:GetItem", OVER_READ),
-    ("resend-invitation", "dynamodb:GetItem", OVER_READ),
-    ("revoke-invitation", "dynamodb:GetItem", OVER_READ),
-    ("get-member", "dynamodb:GetItem", OVER_READ),
-    ("update-member", "dynamodb:GetItem", OVER_READ),
-    ("get-team", "dynamodb:GetItem", OVER_READ),
-    ("rename-team", "dynamodb:GetItem", OVER_READ),
-    ("list-team-members", "dynamodb:GetItem", OVER_READ),
-    ("add-team-member", "dynamodb:GetItem", OVER_READ),
-    ("remove-team-member", "dynamodb:GetItem", OVER_READ),
-];
-
-/// No code path of the function makes the call: the grant is to go when the policies are
-/// generated from the code's spec (kept for now, as the CDK app mirrors the template).
-const OVER: &str = "over-grant: the function's transactions hold no ConditionCheck";
-const OVER_READ: &str = "over-grant: the function reads its items in one BatchGetItem";
+/// Grants no recorded call uses, with why they stay, as the catalog keeps them:
+/// (function, action, reason).
+fn kept_unexercised() -> Vec<(&'static str, &'static str, &'static str)> {
+    FUNCTIONS
+        .iter()
+        .flat_map(|f| f.unexercised.iter().map(|(a, why)| (f.name, *a, *why)))
+        .collect()
+}
 
 fn template() -> Value {
     let text = std::fs::read_to_string(workspace_root().join("infra/template.yaml"))
@@ -123,9 +103,9 @@ fn every_recorded_call_is_allowed_by_its_function_policy() {
 #[ignore = "run by tests/check after the integration tests, which record the calls"]
 fn every_grant_is_used_or_explained() {
     let unused = unexercised(&policies(&template()), &recorded());
+    let kept = kept_unexercised();
     let explained = |function: &str, action: &str| {
-        UNEXERCISED
-            .iter()
+        kept.iter()
             .any(|(f, a, _)| *f == function && *a == action)
     };
     let unexplained: Vec<String> = unused
@@ -135,11 +115,11 @@ fn every_grant_is_used_or_explained() {
         .collect();
     assert!(
         unexplained.is_empty(),
-        "grants no test uses: add a test that does, or remove the grant, or explain it in \
-         UNEXERCISED:\n  {}",
+        "grants no test uses: add a test that does, or remove the grant from the function's entry \
+         in functions/src/spec/catalog.rs, or keep it there in `unexercised` with its reason:\n  {}",
         unexplained.join("\n  ")
     );
-    let stale: Vec<_> = UNEXERCISED
+    let stale: Vec<_> = kept
         .iter()
         .filter(|(function, action, _)| {
             !unused.iter().any(|(f, a, _)| f == function && a == action)
@@ -147,7 +127,7 @@ fn every_grant_is_used_or_explained() {
         .collect();
     assert!(
         stale.is_empty(),
-        "UNEXERCISED explains grants that are used, or gone: {stale:?}"
+        "the catalog keeps as unexercised grants that are used, or gone: {stale:?}"
     );
 }
 

@@ -3,13 +3,14 @@
 //! leaves them unread, as DynamoDB does.
 
 use orgs_local::faults::{Fault, Rule, When};
+use orgs_shared::store::Partition;
 use reqwest::{Method, StatusCode};
 
 use crate::common::{Options, Stack};
 use crate::faults::assert_unavailable;
 
 /// Every key the reads of an organization name is in its partition.
-const ORG_PARTITIONS: &str = "ORG#";
+const ORG_PARTITIONS: &str = Partition::Org.prefix();
 
 async fn faulty() -> Stack {
     Stack::start_with(Options {
