@@ -394,7 +394,13 @@ pub const FUNCTIONS: &[Function] = &[
             grant!(dynamodb Table: GetItem, UpdateItem, PutItem;
                 keys Org, Audit, Event;
                 why "Read the invitation; one transaction updates it (on the condition that the report is news) and, for a bounce or complaint, puts the audit entry and the event record."),
+            grant!(sqs DeliveryDeadLetterQueue: SendMessage;
+                why "Lambda sends a report whose recording failed to the on-failure destination with the function's role."),
         ],
+        unexercised: &[(
+            "sqs:SendMessage",
+            "Lambda itself sends a failed invocation's event to the on-failure destination, with this role; the code never does",
+        )],
     }),
     function!("token-claims": CognitoTrigger, {
         about: "Cognito pre-token-generation trigger (event version 2) - puts the person's organizations in their ID and access tokens, and their email in the access token.",

@@ -35,6 +35,8 @@ pub enum Target {
     EventBus,
     /// The queue of event records that could not be published.
     DeadLetterQueue,
+    /// The queue of SES delivery reports whose recording failed (the on-failure destination).
+    DeliveryDeadLetterQueue,
     /// What SES v2 SendEmail is authorized against: the From address's email identity, its
     /// domain identity and the delivery configuration set, only with MailFrom as the From.
     MailFrom,
@@ -53,6 +55,7 @@ impl Target {
             Target::Any => "any",
             Target::EventBus => "eventBus",
             Target::DeadLetterQueue => "deadLetterQueue",
+            Target::DeliveryDeadLetterQueue => "deliveryDeadLetterQueue",
             Target::MailFrom => "mailFrom",
             Target::SuppressionList => "suppressionList",
         }
@@ -189,7 +192,7 @@ mod tests {
                         service == "dynamodb"
                     }
                     Target::EventBus => service == "events",
-                    Target::DeadLetterQueue => service == "sqs",
+                    Target::DeadLetterQueue | Target::DeliveryDeadLetterQueue => service == "sqs",
                     Target::MailFrom | Target::SuppressionList => service == "ses",
                 };
                 assert!(fits, "{}: {:?} on {:?}", f.name, grant.actions, grant.on);

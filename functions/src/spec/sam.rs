@@ -65,6 +65,7 @@ fn resources(on: Target) -> &'static [&'static str] {
             "!Sub arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}",
         ],
         Target::DeadLetterQueue => &["!GetAtt EventsDeadLetterQueue.Arn"],
+        Target::DeliveryDeadLetterQueue => &["!GetAtt DeliveryDeadLetterQueue.Arn"],
         Target::MailFrom => &[
             "!Sub arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailFrom}",
             "!Sub\n                  - arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailDomain}\n                  - MailDomain: !Select [1, !Split [\"@\", !Ref MailFrom]]",
@@ -204,6 +205,23 @@ fn function(out: &mut String, f: &Function) {
             &id,
             ("Errors", "Sum", "1"),
         ),
+        Trigger::SesEvents => {
+            alarm(
+                out,
+                &format!("{id}ErrorsAlarm"),
+                &format!(
+                    "{} failed on a delivery report; Lambda tries twice more, then the report waits in DeliveryDeadLetterQueue.",
+                    f.name
+                ),
+                &id,
+                ("Errors", "Sum", "1"),
+            );
+            writeln!(
+                out,
+                "  # A report whose recording still fails after Lambda's two retries (DynamoDB unavailable,\n  # say) goes to the queue with the event, instead of being dropped; see docs/operations.md\n  # for replaying it.\n  {id}EventInvokeConfig:\n    Type: AWS::Lambda::EventInvokeConfig\n    Properties:\n      FunctionName: !Ref {id}Function\n      Qualifier: $LATEST\n      MaximumRetryAttempts: 2\n      DestinationConfig:\n        OnFailure:\n          Destination: !GetAtt DeliveryDeadLetterQueue.Arn"
+            )
+            .unwrap();
+        }
         Trigger::CognitoTrigger => writeln!(
             out,
             "  # Lets Cognito invoke the trigger: only the named user pool, or without one any pool of this\n  # account. Attaching it to the pool is the pool's own setting (see docs/api.md,\n  # Organizations in the token).\n  {id}CognitoPermission:\n    Type: AWS::Lambda::Permission\n    Properties:\n      Action: lambda:InvokeFunction\n      FunctionName: !GetAtt {id}Function.Arn\n      Principal: cognito-idp.amazonaws.com\n      SourceAccount: !Ref AWS::AccountId\n      SourceArn: !If [NamesUserPool, !Ref CognitoUserPoolArn, !Ref AWS::NoValue]"

@@ -13,6 +13,8 @@ export type Target =
   | "any"
   | "eventBus"
   | "deadLetterQueue"
+  /** record-delivery's on-failure destination. */
+  | "deliveryDeadLetterQueue"
   /**
    * What SES v2 SendEmail is authorised against: the From address's email identity, its domain
    * identity and the delivery configuration set, in this account and region, and only with

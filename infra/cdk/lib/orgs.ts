@@ -133,6 +133,8 @@ export class Orgs extends Construct {
   readonly table: dynamodb.Table;
   readonly httpApi: apigwv2.HttpApi;
   readonly eventsDeadLetterQueue: sqs.Queue;
+  /** SES delivery reports record-delivery could not record: its on-failure destination. */
+  readonly deliveryDeadLetterQueue: sqs.Queue;
   /** The HTTP API's access log: one JSON line per request. */
   readonly apiAccessLog: logs.LogGroup;
   /** The topic the alarms notify, if any (a token when it depends on parameters). */
@@ -189,6 +191,22 @@ export class Orgs extends Construct {
         "through the AWS SDK over TLS, send to it; kept as the SAM template has it. A deny-without-TLS " +
         "queue policy belongs in both templates at once.",
     });
+    // Delivery reports that record-delivery could not record, kept 14 days for a replay.
+    this.deliveryDeadLetterQueue = new sqs.Queue(this, "DeliveryDeadLetterQueue", {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.deliveryDeadLetterQueue).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason: "This queue is a dead-letter queue: record-delivery's on-failure destination.",
+    });
+    Validations.of(this.deliveryDeadLetterQueue).acknowledge({
+      id: "AwsSolutions-SQS4",
+      reason:
+        "Only Lambda (the on-failure destination, with record-delivery's role) sends to it, over TLS; " +
+        "kept as the SAM template has it.",
+    });
     // ---------------------------------------------------------------- Alarms
     const alarms = new Alarms(this, "Alarms", { alarmTopicArn: props.alarmTopicArn, alarmEmail: props.alarmEmail });
     this.alarmTopicArn = alarms.topicArn;
@@ -198,6 +216,17 @@ export class Orgs extends Construct {
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
       dimensions: [{ name: "QueueName", value: this.eventsDeadLetterQueue.queueName }],
+      statistic: "Maximum",
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: "GreaterThanThreshold",
+    });
+    alarms.add("DeliveryDeadLetterAlarm", {
+      alarmDescription: "SES delivery reports that could not be recorded are waiting in the delivery dead-letter queue.",
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      dimensions: [{ name: "QueueName", value: this.deliveryDeadLetterQueue.queueName }],
       statistic: "Maximum",
       period: 300,
       evaluationPeriods: 1,
@@ -240,6 +269,7 @@ export class Orgs extends Construct {
         `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/${props.eventBusName ?? "default"}`,
       ],
       deadLetterQueue: [this.eventsDeadLetterQueue.queueArn],
+      deliveryDeadLetterQueue: [this.deliveryDeadLetterQueue.queueArn],
       mailFrom: [
         sesArn(`identity/${mailFrom}`),
         sesArn(`identity/${Fn.select(1, Fn.split("@", mailFrom))}`),
@@ -431,6 +461,23 @@ export class Orgs extends Construct {
         // recording is idempotent.
         targets: [new targets.LambdaFunction(functions[name], { retryAttempts: 185, maxEventAge: Duration.hours(6) })],
       });
+      // A report whose recording still fails after Lambda's two retries goes to the queue, with
+      // the event, instead of being dropped. A plain resource: the destination construct would
+      // grant more than the function's policy, which is the same as the SAM template's.
+      new lambda.CfnEventInvokeConfig(this, `${pascal(name)}EventInvokeConfig`, {
+        functionName: functions[name].functionName,
+        qualifier: "$LATEST",
+        maximumRetryAttempts: 2,
+        destinationConfig: { onFailure: { destination: this.deliveryDeadLetterQueue.queueArn } },
+      });
+      alarms.addFunctionAlarm(
+        `${pascal(name)}ErrorsAlarm`,
+        functions[name].functionName,
+        "Errors",
+        "Sum",
+        1,
+        `${name} failed on a delivery report; Lambda tries twice more, then the report waits in DeliveryDeadLetterQueue.`,
+      );
     }
 
     // ---------------------------------------------------------------- Cognito triggers

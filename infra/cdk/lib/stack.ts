@@ -316,6 +316,10 @@ export class OrgsStack extends Stack {
       description: "Event records that could not be published (see docs/operations.md, Dead-letter queue).",
       value: this.orgs.eventsDeadLetterQueue.queueUrl,
     });
+    new CfnOutput(this, "DeliveryDeadLetterQueueUrl", {
+      description: "SES delivery reports that could not be recorded (see docs/operations.md, Delivery reports).",
+      value: this.orgs.deliveryDeadLetterQueue.queueUrl,
+    });
     for (const name of ROUTE_TABLE.cognitoTriggers) {
       new CfnOutput(this, `${name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}FunctionArn`, {
         description: `The ${name} function, for a user pool's LambdaConfig.PreTokenGenerationConfig (LambdaVersion V2_0).`,

@@ -44,7 +44,8 @@ export interface Model {
   /** The log group of the API's access log. */
   accessLog: Json;
   table: Json;
-  queue: Json;
+  /** Each queue, by what sends to it. */
+  queues: Record<string, Json>;
   alarms: Json[];
   /** The alarm topic and its email subscription, each with the condition it is created on. */
   alarmTopic: Json[];
@@ -80,7 +81,14 @@ export function model(t: Template): Model {
     if (logGroup) names[logGroup] = `LogGroup:${name}`;
   }
   names[only(t, "AWS::DynamoDB::Table")[0]] = "Table";
-  names[only(t, "AWS::SQS::Queue")[0]] = "EventsDeadLetterQueue";
+  // The queues, by what sends to them: the stream mapping's failures, and an async function's.
+  const queueOf = (destination: Json) => destination?.["Fn::GetAtt"]?.[0];
+  for (const [, r] of ofType(t, "AWS::Lambda::EventSourceMapping")) {
+    names[queueOf(r.Properties.DestinationConfig?.OnFailure?.Destination)] = "EventsDeadLetterQueue";
+  }
+  for (const [, r] of ofType(t, "AWS::Lambda::EventInvokeConfig")) {
+    names[queueOf(r.Properties.DestinationConfig?.OnFailure?.Destination)] = "DeliveryDeadLetterQueue";
+  }
   names[only(t, "AWS::ApiGatewayV2::Api")[0]] = "HttpApi";
   for (const [id] of ofType(t, "AWS::SNS::Topic")) names[id] = "AlarmTopic";
   const accessLogId = only(t, "AWS::ApiGatewayV2::Stage")[1].Properties.AccessLogSettings?.DestinationArn?.["Fn::GetAtt"]?.[0];
@@ -226,7 +234,6 @@ export function model(t: Template): Model {
 
   // ---- The rest, whole, with references rendered.
   const [, table] = only(t, "AWS::DynamoDB::Table");
-  const [, queue] = only(t, "AWS::SQS::Queue");
   const retained = (r: Json) => ({ DeletionPolicy: r.DeletionPolicy, UpdateReplacePolicy: r.UpdateReplacePolicy });
   const tableProps = { ...table.Properties };
   tableProps.AttributeDefinitions = sorted(tableProps.AttributeDefinitions);
@@ -244,7 +251,7 @@ export function model(t: Template): Model {
     "AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Authorizer",
     "AWS::ApiGatewayV2::Stage", "AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::CloudWatch::Alarm",
     "AWS::Lambda::EventSourceMapping", "AWS::Events::Rule", "AWS::SNS::Topic", "AWS::SNS::Subscription",
-    "AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination",
+    "AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination", "AWS::Lambda::EventInvokeConfig",
     // CDK's version reporting; no part of the service.
     "AWS::CDK::Metadata",
   ]);
@@ -270,7 +277,9 @@ export function model(t: Template): Model {
       ? { ...render(t.Resources[accessLogId].Properties), ...retained(t.Resources[accessLogId]) }
       : null,
     table: { ...render(tableProps), ...retained(table) },
-    queue: { ...render(queue.Properties), ...retained(queue) },
+    queues: Object.fromEntries(
+      ofType(t, "AWS::SQS::Queue").map(([id, r]) => [canonical(id), { ...render(r.Properties), ...retained(r) }]),
+    ),
     alarms: sorted(ofType(t, "AWS::CloudWatch::Alarm").map(([, r]) => render(r.Properties))),
     alarmTopic: sorted(
       [...ofType(t, "AWS::SNS::Topic"), ...ofType(t, "AWS::SNS::Subscription")].map(([, r]) => ({
@@ -300,6 +309,13 @@ export function model(t: Template): Model {
             State: r.Properties.State ?? "ENABLED",
             Targets: r.Properties.Targets.map((x: Json) => ({ function: fnOfArn(x.Arn), RetryPolicy: render(x.RetryPolicy) })),
           })),
+      ),
+      // What happens to an invocation that fails: retries, then the on-failure destination.
+      invokeConfigs: sorted(
+        ofType(t, "AWS::Lambda::EventInvokeConfig").map(([, r]) => {
+          const { FunctionName, ...rest } = r.Properties;
+          return { function: fnOfArn(FunctionName), ...render(rest) };
+        }),
       ),
     },
     unaccounted,

@@ -64,7 +64,8 @@ describe("the CDK app deploys what the SAM template deploys", () => {
 
   it("feeds the publisher from the stream with the same event source mapping", () => {
     assert.deepEqual(cdk.eventSourceMappings, sam.eventSourceMappings);
-    assert.deepEqual(cdk.queue, sam.queue);
+    assert.deepEqual(cdk.queues, sam.queues);
+    assert.deepEqual(Object.keys(sam.queues).sort(), ["DeliveryDeadLetterQueue", "EventsDeadLetterQueue"]);
   });
 
   it("has the same alarms, notifying the same topic on the same conditions", () => {
@@ -79,6 +80,7 @@ describe("the CDK app deploys what the SAM template deploys", () => {
   it("sends with the same SES configuration set, and feeds its events to the same function", () => {
     assert.deepEqual(cdk.delivery, sam.delivery);
     assert.equal(sam.delivery.rules.length, 1);
+    assert.equal(sam.delivery.invokeConfigs.length, 1);
   });
 
   it("takes the same parameters and gives the same outputs", () => {

@@ -225,6 +225,59 @@ fn reference(value: &Value) -> Option<&str> {
     }
 }
 
+/// `!GetAtt Name.Attr` as `("Name", "Attr")`.
+fn get_att(value: &Value) -> Option<(&str, &str)> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "GetAtt" => tagged.value.as_str()?.split_once('.'),
+        _ => None,
+    }
+}
+
+/// A delivery report that an SES event function fails to record is never dropped: after
+/// Lambda's retries it goes to an on-failure destination, an encrypted queue that keeps it 14
+/// days, whose depth is alarmed, as the function's errors are.
+#[test]
+fn failed_delivery_reports_wait_in_an_alarmed_encrypted_queue() {
+    let template = read_yaml("infra/template.yaml");
+    let resources = template["Resources"].as_mapping().unwrap();
+    let of_type = |kind: &'static str| resources.iter().filter(move |(_, r)| r["Type"] == kind);
+    for function in SES_EVENT_FUNCTIONS.iter() {
+        let id = resources
+            .iter()
+            .find(|(_, r)| r["Metadata"]["BuildProperties"]["Binary"] == *function)
+            .map(|(id, _)| id.as_str().unwrap())
+            .expect("the function's resource");
+        let (_, config) = of_type("AWS::Lambda::EventInvokeConfig")
+            .find(|(_, r)| reference(&r["Properties"]["FunctionName"]) == Some(id))
+            .unwrap_or_else(|| panic!("{function} has no EventInvokeConfig"));
+        let destination = &config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"];
+        let (queue, attribute) = get_att(destination).expect("a queue of the template");
+        assert_eq!(attribute, "Arn");
+        let queue_props = &template["Resources"][queue];
+        assert_eq!(queue_props["Type"], "AWS::SQS::Queue");
+        assert_eq!(queue_props["Properties"]["MessageRetentionPeriod"], 1_209_600);
+        assert_eq!(queue_props["Properties"]["SqsManagedSseEnabled"], true);
+        let alarmed = |dimension: &str, on: &str, metric: &str| {
+            of_type("AWS::CloudWatch::Alarm").any(|(_, a)| {
+                let p = &a["Properties"];
+                p["MetricName"] == metric
+                    && p["Dimensions"][0]["Name"] == dimension
+                    && match &p["Dimensions"][0]["Value"] {
+                        v @ Value::Tagged(_) => {
+                            reference(v) == Some(on) || get_att(v).is_some_and(|(n, _)| n == on)
+                        }
+                        _ => false,
+                    }
+            })
+        };
+        assert!(
+            alarmed("QueueName", queue, "ApproximateNumberOfMessagesVisible"),
+            "{queue}'s depth has no alarm"
+        );
+        assert!(alarmed("FunctionName", id, "Errors"), "{function}'s errors have no alarm");
+    }
+}
+
 /// The scheduled functions, and only they, have a schedule: an EventBridge rule or scheduler
 /// whose expression is a template parameter, by default hourly for the expiry.
 #[test]
