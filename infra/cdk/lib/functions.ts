@@ -128,7 +128,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
 
   // Cognito's pre-token-generation trigger, read only: the person's active memberships on gsi1,
   // then the picked organizations' items for their handles. Cognito waits 5 s for it, cold start
-  // included; the function's own SDK timeouts end a call within 3.5 s.
+  // included; the function answers or fails within one 4 s deadline (TOKEN_CLAIMS_DEADLINE).
   "token-claims": {
     timeout: 5,
     grants: [{ actions: ["dynamodb:Query"], on: "gsi1" }, table("BatchGetItem")],
