@@ -57,14 +57,14 @@ pub fn timeout_config() -> TimeoutConfig {
         .build()
 }
 
-/// How long the Cognito trigger waits on AWS: Cognito gives it 5 s in all, cold start included,
-/// and refuses the sign-in after that. A connection 1 s, one attempt 1.5 s, the call with its
-/// retries 3.5 s.
+/// How long the Cognito trigger waits on AWS for one connection (1 s) and one attempt (1.5 s),
+/// so that a hung attempt is tried again in time. Calls and their retries have no bound of
+/// their own: the whole invocation has one, `TOKEN_CLAIMS_DEADLINE` (Cognito gives it 5 s in
+/// all, cold start included), which `token_claims` keeps.
 pub fn trigger_timeout_config() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(1))
         .operation_attempt_timeout(Duration::from_millis(1_500))
-        .operation_timeout(Duration::from_millis(3_500))
         .build()
 }
 

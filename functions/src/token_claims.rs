@@ -11,20 +11,34 @@
 //! `orgs` knows them by. Reading their organizations takes two requests (see
 //! `orgs_shared::store::token_orgs`). A read that fails fails the invocation, and Cognito then
 //! refuses that sign-in or refresh: a token that silently lacked someone's organizations would
-//! be wrong for its whole lifetime.
+//! be wrong for its whole lifetime. So does running out of time: the whole invocation has one
+//! deadline, `TOKEN_CLAIMS_DEADLINE`, inside Cognito's 5 s.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use aws_lambda_events::event::cognito::{
     ClaimsAndScopeOverrideDetailsV2, ClaimsOverrideDetails, CognitoAccessTokenGenerationV2,
     CognitoEventUserPoolsPreTokenGen, CognitoEventUserPoolsPreTokenGenV2,
     CognitoIdTokenGenerationV2,
 };
+use orgs_shared::budget::TOKEN_CLAIMS_DEADLINE;
 use orgs_shared::domain::{
     EmailClaims, MaxTokenOrgs, OrgClaim, TokenClaims, UserId, pick_memberships,
 };
-use orgs_shared::store::{Store, StoreResult};
+use orgs_shared::store::{Store, StoreError, StoreResult};
 use serde_json::Value;
+
+/// Why the trigger fails its invocation, and so the sign-in or refresh: it answers with all of
+/// a person's claims or with none.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimsError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The reads did not finish within the deadline; those still in flight were dropped.
+    #[error("the person's organizations were not read within the trigger's deadline of {0:?}")]
+    OutOfTime(Duration),
+}
 
 /// What the trigger adds for the person these user attributes describe.
 pub async fn claims_for(
@@ -100,10 +114,35 @@ pub fn answer_v1(
     event
 }
 
-/// The whole trigger: the event as Cognito sent it, answered. An event of a shape it does not
-/// know (such as a machine's client-credentials grant, which has no person) goes back as it
-/// came, which tells Cognito to change nothing.
-pub async fn token_claims(store: &Store, max: MaxTokenOrgs, event: Value) -> StoreResult<Value> {
+/// The whole trigger: the event as Cognito sent it, answered within `TOKEN_CLAIMS_DEADLINE`, or
+/// an error. An event of a shape it does not know (such as a machine's client-credentials
+/// grant, which has no person) goes back as it came, which tells Cognito to change nothing.
+pub async fn token_claims(
+    store: &Store,
+    max: MaxTokenOrgs,
+    event: Value,
+) -> Result<Value, ClaimsError> {
+    token_claims_within(store, max, event, TOKEN_CLAIMS_DEADLINE).await
+}
+
+/// `token_claims` with another deadline: for tests of what the claims hold against a local AWS
+/// that a loaded machine can slow to a second a call.
+pub async fn token_claims_within(
+    store: &Store,
+    max: MaxTokenOrgs,
+    event: Value,
+    deadline: Duration,
+) -> Result<Value, ClaimsError> {
+    // One deadline over everything: the SDK's retries, and the backoff on a batch's unprocessed
+    // keys, which no call's own timeout bounds. Only reads are cut short, so nothing is left
+    // half done.
+    tokio::time::timeout(deadline, answer(store, max, event))
+        .await
+        .map_err(|_| ClaimsError::OutOfTime(deadline))?
+        .map_err(ClaimsError::Store)
+}
+
+async fn answer(store: &Store, max: MaxTokenOrgs, event: Value) -> StoreResult<Value> {
     let answered = if event["version"] == "1" {
         match serde_json::from_value::<CognitoEventUserPoolsPreTokenGen>(event.clone()) {
             Ok(v1) => {

@@ -28,6 +28,13 @@ pub fn current() -> Option<Budget> {
     CURRENT.try_with(|budget| *budget).ok()
 }
 
+/// How long the `token-claims` trigger may take, from when its invocation starts, to answer or
+/// fail. Cognito waits 5 s for the trigger, cold start included, then refuses the sign-in with a
+/// timeout; every read, retry and backoff of one invocation shares this one deadline, and an
+/// invocation that reaches it fails with an error of its own (the sign-in fails just the same,
+/// but the log says why, and a slow DynamoDB cannot add its calls' timeouts up past Cognito's).
+pub const TOKEN_CLAIMS_DEADLINE: Duration = Duration::from_secs(4);
+
 /// Below this, an AWS call is not started: it could not get an answer in time anyway.
 pub const MIN_CALL: Duration = Duration::from_millis(50);
 

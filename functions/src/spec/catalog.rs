@@ -405,7 +405,7 @@ pub const FUNCTIONS: &[Function] = &[
     function!("token-claims": CognitoTrigger, {
         about: "Cognito pre-token-generation trigger (event version 2) - puts the person's organizations in their ID and access tokens, and their email in the access token.",
         timeout_seconds: 5,
-        timeout_why: "Cognito waits 5 s for the trigger, cold start included, then refuses the sign-in; the function's own SDK timeouts end a call within 3.5 s.",
+        timeout_why: "Cognito waits 5 s for the trigger, cold start included, then refuses the sign-in; the function answers or fails within one 4 s deadline (TOKEN_CLAIMS_DEADLINE).",
         grants: &[
             grant!(dynamodb Gsi1: Query;
                 keys User;

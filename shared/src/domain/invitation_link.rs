@@ -73,8 +73,13 @@ fn origin(url: &Url) -> Option<String> {
     Some(format!("{}://{host}{port}", url.scheme()))
 }
 
-/// `redirect_url`: an absolute URL, without a fragment (the token follows it in the query), on
-/// an allowlisted origin.
+/// The query parameter of an accept link that carries the invitation's token.
+pub const TOKEN_PARAMETER: &str = "token";
+
+/// `redirect_url`: an absolute URL on an allowlisted origin, without a fragment or a `token`
+/// query parameter of its own: the link adds `token=…` to its query, which a fragment would
+/// swallow, and beside which a second `token` would leave the page to guess which is real (many
+/// read the first).
 pub fn parse_redirect_url(
     field: &str,
     raw: &str,
@@ -88,6 +93,13 @@ pub fn parse_redirect_url(
     if url.fragment().is_some() || url.cannot_be_a_base() || !url.username().is_empty() {
         return Err(invalid(
             "redirect_url has a host, and no fragment or credentials: the link adds ?token=… to it.",
+        ));
+    }
+    if url.query_pairs().any(|(name, _)| name == TOKEN_PARAMETER) {
+        return Err(ValidationError::new(
+            field,
+            "reserved_parameter",
+            "redirect_url has no token query parameter: the link adds its own token=… to it.",
         ));
     }
     if !allowed.allows(&url) {
@@ -132,10 +144,37 @@ impl LinkChoice {
     }
 }
 
-/// The accept link: `{page}?token={token}`, or `&token=` when the page has a query already.
+/// The accept link: `{page}?token={token}`, or `&token=` after the page's own query. A `token`
+/// parameter the page has already is left out, so the link carries exactly one: redirect URLs
+/// with one are refused, but the configured page, or one stored before that rule, may have one.
+/// The token goes before any fragment, where the page's query is.
 pub fn invite_link(page: &str, token: &str) -> String {
-    let separator = if page.contains('?') { '&' } else { '?' };
-    format!("{page}{separator}token={token}")
+    let (page, fragment) = match page.split_once('#') {
+        Some((page, fragment)) => (page, Some(fragment)),
+        None => (page, None),
+    };
+    let (path, query) = page.split_once('?').unwrap_or((page, ""));
+    let is_token = |pair: &&str| {
+        url::form_urlencoded::parse(pair.as_bytes())
+            .next()
+            .is_some_and(|(name, _)| name == TOKEN_PARAMETER)
+    };
+    let mut link = path.to_owned();
+    let mut separator = '?';
+    for pair in query.split('&').filter(|p| !p.is_empty() && !is_token(p)) {
+        link.push(separator);
+        link.push_str(pair);
+        separator = '&';
+    }
+    link.push(separator);
+    link.push_str(TOKEN_PARAMETER);
+    link.push('=');
+    link.push_str(token);
+    if let Some(fragment) = fragment {
+        link.push('#');
+        link.push_str(fragment);
+    }
+    link
 }
 
 #[cfg(test)]
@@ -197,6 +236,21 @@ mod tests {
                 "{malformed}"
             );
         }
+        for own_token in [
+            "https://app.example.com/join?token=x",
+            "https://app.example.com/join?from=mail&token=",
+            "https://app.example.com/join?token",
+            // Percent-encoded, it is still the parameter the page reads.
+            "https://app.example.com/join?%74oken=x",
+        ] {
+            assert_eq!(
+                ok(own_token).unwrap_err().code,
+                "reserved_parameter",
+                "{own_token}"
+            );
+        }
+        // Only that name: a parameter that merely contains it is the page's own.
+        assert!(ok("https://app.example.com/join?token_hint=x&mytoken=y&Token=z").is_ok());
         assert_eq!(
             parse_redirect_url("r", "https://app.example.com/", &RedirectOrigins::default())
                 .unwrap_err()
@@ -252,5 +306,33 @@ mod tests {
             invite_link("https://app.example.com/join?from=mail", "t0k"),
             "https://app.example.com/join?from=mail&token=t0k"
         );
+    }
+
+    #[test]
+    fn the_link_carries_exactly_one_token() {
+        for (page, link) in [
+            (
+                "https://app.example.com/join?token=old",
+                "https://app.example.com/join?token=t0k",
+            ),
+            (
+                "https://app.example.com/join?a=1&token=old&b=2&token",
+                "https://app.example.com/join?a=1&b=2&token=t0k",
+            ),
+            (
+                "https://app.example.com/join?%74oken=old&mytoken=keep",
+                "https://app.example.com/join?mytoken=keep&token=t0k",
+            ),
+            (
+                "https://app.example.com/join?",
+                "https://app.example.com/join?token=t0k",
+            ),
+            (
+                "https://app.example.com/join?from=mail#top",
+                "https://app.example.com/join?from=mail&token=t0k#top",
+            ),
+        ] {
+            assert_eq!(invite_link(page, "t0k"), link, "{page}");
+        }
     }
 }

@@ -15,7 +15,7 @@ use super::history::{self, Op};
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
 use super::orgs::Organization;
-use super::query::{Decode, Page, PartitionQuery};
+use super::query::{Decode, Page, PartitionQuery, sk_after};
 use super::tx::{Condition, Expr, Tx};
 
 /// Whether the organization has proved it controls the domain.
@@ -275,6 +275,9 @@ impl Store {
             Decode {
                 item: Domain::from_item,
                 position: |d| d.domain.clone(),
+                key_position: |key| {
+                    EmailDomain::parse("cursor", sk_after(key, keys::DOMAIN_PREFIX)?).ok()
+                },
             },
             "list domains",
         )

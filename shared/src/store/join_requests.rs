@@ -26,7 +26,7 @@ use super::joining::take_seat;
 use super::keys;
 use super::members::Membership;
 use super::orgs::Organization;
-use super::query::{Decode, Page, PartitionQuery};
+use super::query::{Decode, Page, PartitionQuery, sk_after};
 use super::tallies::Tally;
 use super::tx::{Condition, Expr, Tx};
 
@@ -344,6 +344,9 @@ impl Store {
             Decode {
                 item: JoinRequest::from_item,
                 position: |r| r.user_id.clone(),
+                key_position: |key| {
+                    sk_after(key, keys::JOIN_REQUEST_PREFIX).and_then(UserId::parse)
+                },
             },
             "list join requests",
         )

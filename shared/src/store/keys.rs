@@ -59,8 +59,9 @@ pub fn handle_pk(handle: &Handle) -> String {
 }
 pub const HANDLE_SK: &str = "HANDLE";
 
+pub const ORG_PREFIX: &str = Partition::Org.prefix();
 pub fn org_pk(org: &OrgId) -> String {
-    format!("{}{org}", Partition::Org.prefix())
+    format!("{ORG_PREFIX}{org}")
 }
 pub const ORG_SK: &str = "ORG";
 
@@ -81,9 +82,11 @@ pub fn team_sk(team: &TeamId) -> String {
 pub fn team_name_sk(name: &str) -> String {
     format!("TEAMNAME#{}", name.to_lowercase())
 }
+/// The sort keys of every team's members start with this, then `{team}#`.
+pub const TEAM_MEMBER_PREFIX: &str = "TEAMMEMBER#";
 /// The sort keys of one team's members start with this.
 pub fn team_members_prefix(team: &TeamId) -> String {
-    format!("TEAMMEMBER#{team}#")
+    format!("{TEAM_MEMBER_PREFIX}{team}#")
 }
 pub fn team_member_sk(team: &TeamId, user: &UserId) -> String {
     format!("{}{user}", team_members_prefix(team))

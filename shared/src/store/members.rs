@@ -22,7 +22,7 @@ use super::keys;
 use super::metadata::{self, VersionedMetadata};
 use super::orgs::Organization;
 use super::owned_orgs::OwnedOrgs;
-use super::query::{Decode, Page, PartitionQuery};
+use super::query::{Decode, Page, PartitionQuery, sk_after};
 use super::tallies::Tally;
 use super::teams::{Team, TeamMember};
 use super::tx::{Condition, Expr, Tx};
@@ -205,6 +205,7 @@ impl Store {
             Decode {
                 item: Membership::from_item,
                 position: |m| m.user_id.clone(),
+                key_position: |key| sk_after(key, keys::MEMBER_PREFIX).and_then(UserId::parse),
             },
             "list members",
         )

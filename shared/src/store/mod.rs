@@ -64,7 +64,7 @@ pub use members::Membership;
 pub use metadata::{Rereads, VersionedMetadata};
 pub use org_read::{ItemKey, OrgRead, ReadItems};
 pub use orgs::{FIRST_TEAM_NAME, Organization};
-pub use query::Page;
+pub use query::{MAX_QUERIES_PER_PAGE, Page};
 #[cfg(feature = "fixtures")]
 pub use stored::{Of, PARTITION_PREFIXES, Stored};
 pub use teams::{MAX_TEAMS_PER_MEMBER, Team, TeamMember};

@@ -17,7 +17,7 @@ use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
 use super::members::Membership;
 use super::orgs::Organization;
-use super::query::{Decode, Page, PartitionQuery};
+use super::query::{Decode, Page, PartitionQuery, sk_after};
 use super::tx::{Condition, Expr, Tx};
 use super::{Read, Store};
 
@@ -214,6 +214,7 @@ impl Store {
             Decode {
                 item: Team::from_item,
                 position: |t| t.team_id.clone(),
+                key_position: |key| sk_after(key, keys::TEAM_PREFIX).and_then(TeamId::parse),
             },
             "list teams",
         )
@@ -369,6 +370,10 @@ impl Store {
             Decode {
                 item: TeamMember::from_item,
                 position: |m| m.user_id.clone(),
+                key_position: |key| {
+                    let (_team, user) = sk_after(key, keys::TEAM_MEMBER_PREFIX)?.split_once('#')?;
+                    UserId::parse(user)
+                },
             },
             "list team members",
         )

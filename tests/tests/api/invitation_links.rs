@@ -192,3 +192,45 @@ async fn a_redirect_url_off_the_allowlist_is_refused_and_sends_nothing() {
     assert_eq!(stack.snapshot().await, before);
     assert!(stack.mail_to(&eve.email).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_redirect_url_with_a_token_parameter_or_a_fragment_is_refused_and_changes_nothing() {
+    let stack = Stack::start_with(Options {
+        redirect_origins: Some("https://admin.example.com".into()),
+        ..Options::default()
+    })
+    .await;
+    let alice = stack.person("alice");
+    let bob = stack.unique_person("bob");
+    let eve = stack.unique_person("eve");
+    let org_id = stack.create_org(&alice, "acme").await;
+    let before = stack.snapshot().await;
+    for (page, code) in [
+        (
+            "https://admin.example.com/join?token=mine",
+            "reserved_parameter",
+        ),
+        (
+            "https://admin.example.com/join?from=mail&%74oken=x",
+            "reserved_parameter",
+        ),
+        ("https://admin.example.com/join?token", "reserved_parameter"),
+        (
+            "https://admin.example.com/join?from=mail#token",
+            "invalid_url",
+        ),
+    ] {
+        // Bob's entry is fine; Eve's refusal refuses the whole request.
+        let invitees = json!([
+            { "email": bob.email, "redirect_url": "https://admin.example.com/join?from=mail" },
+            { "email": eve.email, "redirect_url": page },
+        ]);
+        let (status, refused) = invite(&stack, &alice, &org_id, invitees).await;
+        assert_problem(status, &refused, StatusCode::BAD_REQUEST, "validation");
+        assert_eq!(error_fields(&refused), ["invitations[1].redirect_url"]);
+        assert_eq!(refused["errors"][0]["code"], code, "{page}: {refused}");
+    }
+    assert_eq!(stack.snapshot().await, before);
+    assert!(stack.mail_to(&bob.email).await.is_empty());
+    assert!(stack.mail_to(&eve.email).await.is_empty());
+}

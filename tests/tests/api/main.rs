@@ -5,6 +5,7 @@ mod abuse_limits;
 mod addresses;
 mod audit;
 mod authz;
+mod bounded_reads;
 mod browser;
 mod budgets;
 mod bus;

@@ -2,20 +2,28 @@
 //! answered by the code the function runs, against the stack's table, as the person's
 //! memberships change through the API.
 
-use orgs_functions::token_claims::token_claims;
+use std::time::Duration;
+
+use orgs_functions::token_claims::{ClaimsError, token_claims, token_claims_within};
 use orgs_local::counting::RequestCounter;
+use orgs_local::faults::{Fault, Rule, When};
 use orgs_local::token;
+use orgs_shared::budget::TOKEN_CLAIMS_DEADLINE;
 use orgs_shared::domain::MaxTokenOrgs;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::{Options, Person, Stack};
 
+/// A deadline for tests of what the claims hold, which one moto serving every test on a loaded
+/// machine cannot reach (the deadline's own tests below use the real one).
+const UNHURRIED: Duration = Duration::from_secs(300);
+
 /// What the trigger adds to `person`'s ID token and access token.
 pub(crate) async fn claims(stack: &Stack, person: &Person, max: usize) -> (Value, Value) {
     let max = MaxTokenOrgs::new(max).expect("a cap");
     let event = token::pre_token_generation_event(&person.sub, Some(&person.email), true);
-    let answered = token_claims(&stack.app.store, max, event);
+    let answered = token_claims_within(&stack.app.store, max, event, UNHURRIED);
     let answered = orgs_local::grants::as_function("token-claims", answered)
         .await
         .expect("the trigger answers");
@@ -132,4 +140,50 @@ async fn the_most_recently_joined_fill_the_cap_in_two_requests() {
     let (id, _) = claims(&stack, &bob, 3).await;
     assert_eq!(id["orgs"].as_object().map(|o| o.len()), Some(3));
     assert!(id.get("orgs_truncated").is_none(), "{id}");
+}
+
+/// The trigger for `person` on a stack whose DynamoDB is slowed: it must fail with the deadline's
+/// error, not answer late (Cognito would have refused the sign-in by then) or with partial claims.
+async fn claims_out_of_time(stack: &Stack, person: &Person) {
+    let event = token::pre_token_generation_event(&person.sub, Some(&person.email), true);
+    let answered = token_claims(&stack.app.store, MaxTokenOrgs::default(), event);
+    let answered = orgs_local::grants::as_function("token-claims", answered).await;
+    match answered {
+        Err(ClaimsError::OutOfTime(deadline)) => assert_eq!(deadline, TOKEN_CLAIMS_DEADLINE),
+        other => panic!("the deadline's error, not {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_dynamodb_slower_than_the_deadline_fails_the_invocation_with_the_deadline_error() {
+    let stack = Stack::start_with(Options {
+        faulty_dynamodb: true,
+        ..Options::default()
+    })
+    .await;
+    let alice = stack.person("alice");
+    stack.create_org(&alice, "acme").await;
+    // Each Query would be answered, late: a slow DynamoDB, not a broken one.
+    let late = TOKEN_CLAIMS_DEADLINE + Duration::from_secs(2);
+    stack
+        .faults()
+        .inject(Rule::new(Fault::Delay(late), When::Always).on("Query"));
+    claims_out_of_time(&stack, &alice).await;
+}
+
+#[tokio::test]
+async fn unprocessed_keys_retried_past_the_deadline_fail_the_invocation_with_the_deadline_error() {
+    let stack = Stack::start_with(Options {
+        faulty_dynamodb: true,
+        ..Options::default()
+    })
+    .await;
+    let alice = stack.person("alice");
+    stack.create_org(&alice, "acme").await;
+    // The organization's partition stays throttled: the batch's backoff on its unprocessed keys
+    // (6 s over eight tries) is no SDK call's timeout, and only the deadline ends it.
+    stack
+        .faults()
+        .inject(Rule::new(Fault::PartlyUnprocessed("ORG#"), When::Always).on("BatchGetItem"));
+    claims_out_of_time(&stack, &alice).await;
 }

@@ -9,7 +9,7 @@ use crate::store::error::StoreResult;
 use crate::store::item::{Reader, s};
 use crate::store::keys;
 use crate::store::orgs::Organization;
-use crate::store::query::{Decode, Page, PartitionQuery};
+use crate::store::query::{Decode, Page, PartitionQuery, pk_after, sk_after};
 use crate::store::tallies::Tally;
 use crate::store::teams::Team;
 use crate::store::tx::Expr;
@@ -150,6 +150,9 @@ impl Store {
             Decode {
                 item: Invitation::from_item,
                 position: |i| i.invitation_id.clone(),
+                key_position: |key| {
+                    sk_after(key, keys::INVITATION_PREFIX).and_then(InvitationId::parse)
+                },
             },
             context,
         )
@@ -183,6 +186,11 @@ impl Store {
                 Decode {
                     item: Invitation::from_item,
                     position: |i| (i.org_id.clone(), i.invitation_id.clone()),
+                    key_position: |key| {
+                        let org = OrgId::parse(pk_after(key, keys::ORG_PREFIX)?)?;
+                        let id = InvitationId::parse(sk_after(key, keys::INVITATION_PREFIX)?)?;
+                        Some((org, id))
+                    },
                 },
                 "list a person's invitations",
             )
