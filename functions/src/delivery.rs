@@ -12,7 +12,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::Value;
 
-use orgs_shared::app::error_chain;
+use orgs_shared::logs::error_chain;
 use orgs_shared::domain::delivery::{NotAReport, read_report};
 use orgs_shared::domain::{Timestamp, UserId};
 use orgs_shared::store::{Op, Recorded, Store, StoreError};
@@ -78,7 +78,7 @@ pub async fn record_delivery(store: &Store, event: &Value) -> Result<Outcome, St
 
 /// The whole `main` of `record-delivery`.
 pub async fn serve() -> Result<(), lambda_runtime::Error> {
-    orgs_shared::app::init_tracing();
+    orgs_shared::logs::init_tracing();
     let sdk = crate::runtime::sdk_config()?;
     let config = orgs_shared::app::Config::from_env()?;
     let store: &'static Store = Box::leak(Box::new(Store::from_sdk(

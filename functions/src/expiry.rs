@@ -22,7 +22,8 @@ use futures::future::join_all;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
 
-use orgs_shared::app::{App, error_chain};
+use orgs_shared::app::App;
+use orgs_shared::logs::error_chain;
 use orgs_shared::domain::{Timestamp, UserId};
 use orgs_shared::store::{Expiry, Op, Refusal, Store, StoreError, expiry_shards};
 

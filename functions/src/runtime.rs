@@ -12,7 +12,8 @@ use aws_lambda_events::event::dynamodb::Event;
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use lambda_http::LambdaEvent;
-use orgs_shared::app::{App, Config, init_tracing};
+use orgs_shared::app::{App, Config};
+use orgs_shared::logs::init_tracing;
 use orgs_shared::events::{EventsConfig, Publisher};
 use orgs_shared::store::Store;
 
@@ -148,7 +149,7 @@ pub async fn serve_token_claims() -> Result<(), lambda_http::Error> {
             crate::token_claims::token_claims(store, max, event.payload)
                 .await
                 .map_err(|e| {
-                    let chain = orgs_shared::app::error_chain(&e);
+                    let chain = orgs_shared::logs::error_chain(&e);
                     tracing::error!("reading the organizations for a token failed: {chain}");
                     lambda_http::Error::from(chain)
                 })

@@ -338,7 +338,7 @@ impl Publisher {
                         // every entry of the call, however often it is sent.
                         PublishFailure::Permanent => {
                             let code = err.code().unwrap_or("unknown").to_owned();
-                            let message = crate::app::error_chain(&err);
+                            let message = crate::logs::error_chain(&err);
                             rejected.extend(pending.drain(..).map(|position| Rejected {
                                 position,
                                 code: code.clone(),

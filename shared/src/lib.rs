@@ -7,5 +7,6 @@ pub mod dns;
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod logs;
 pub mod mail;
 pub mod store;

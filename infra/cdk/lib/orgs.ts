@@ -16,9 +16,9 @@ import * as ses from "aws-cdk-lib/aws-ses";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 
-import { FUNCTIONS, Target } from "./functions";
+import { FUNCTIONS } from "./functions";
 import { ACCESS_LOG_FORMAT, Alarms } from "./operations";
-import { FUNCTION_NAMES, GrantSpec, ROUTE_TABLE } from "./routes";
+import { FUNCTION_NAMES, GrantSpec, ROUTE_TABLE, Target } from "./routes";
 
 /**
  * The settings of one `orgs` deployment: the parameters of infra/template.yaml, with the same

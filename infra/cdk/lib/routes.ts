@@ -3,7 +3,26 @@
 // from it, so they cannot drift from the code's.
 import catalog from "../../functions.json";
 
-import type { Target } from "./functions";
+/** A resource a function's policy can name; the construct turns each into an ARN. */
+export type Target =
+  | "table"
+  | "gsi1"
+  | "gsi2"
+  | "stream"
+  /** `dynamodb:ListStreams` has no resource-level permissions. */
+  | "any"
+  | "eventBus"
+  | "deadLetterQueue"
+  /** record-delivery's on-failure destination. */
+  | "deliveryDeadLetterQueue"
+  /**
+   * What SES v2 SendEmail is authorised against: the From address's email identity, its domain
+   * identity and the delivery configuration set, in this account and region, and only with
+   * MailFrom as the From address (the SAM template explains why each).
+   */
+  | "mailFrom"
+  /** The account's SES suppression list: `ses:GetSuppressedDestination` has no resource type. */
+  | "suppressionList";
 
 export interface Route {
   readonly method: string;

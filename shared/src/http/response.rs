@@ -77,7 +77,7 @@ pub fn respond(request_id: &str, result: Result<Response<Body>, ApiError>) -> Re
     };
     let answer = err.answer();
     if answer.status.is_server_error() {
-        let chain = crate::app::error_chain(&err);
+        let chain = crate::logs::error_chain(&err);
         tracing::error!(request_id, status = answer.status.as_u16(), error = %chain, "request failed");
     }
     let problem = Problem {

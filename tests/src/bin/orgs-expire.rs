@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use orgs_functions::expiry::run_schedule;
 use orgs_local::{aws, grants};
-use orgs_shared::app::{App, Config, init_tracing};
+use orgs_shared::app::{App, Config};
+use orgs_shared::logs::init_tracing;
 use orgs_shared::domain::Timestamp;
 
 /// A run on demand may take this long before it leaves the rest to the next one.

@@ -18,7 +18,8 @@ use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
 use orgs_local::stream::{StreamFeed, stream_arn};
 use orgs_local::{aws, grants, provision, token, workspace_root};
-use orgs_shared::app::{App, Config, init_tracing};
+use orgs_shared::app::{App, Config};
+use orgs_shared::logs::init_tracing;
 use orgs_shared::domain::Timestamp;
 use orgs_shared::events::{EventsConfig, Publisher};
 
