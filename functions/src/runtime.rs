@@ -157,6 +157,40 @@ pub async fn serve_token_claims() -> Result<(), lambda_http::Error> {
     .await
 }
 
+/// The whole `main` of `create-first-org`, which a Cognito user pool invokes after a person
+/// confirms their sign-up. Only the DynamoDB client is built, with the trigger's timeouts.
+pub async fn serve_first_org() -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let sdk = sdk_config()?
+        .into_builder()
+        .timeout_config(trigger_timeout_config())
+        .build();
+    let config: &'static Config = Box::leak(Box::new(Config::from_env()?));
+    let store: &'static Store = Box::leak(Box::new(Store::from_sdk(
+        &sdk,
+        config.table_name.clone(),
+        config.retention,
+    )));
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            // Boxed: the store's transaction futures nest deeper than the compiler lays out
+            // inline.
+            Box::pin(crate::first_org::create_first_org(
+                store,
+                config,
+                event.payload,
+            ))
+            .await
+            .map_err(|e| {
+                let chain = orgs_shared::app::error_chain(&e);
+                tracing::error!("making a first organization failed: {chain}");
+                lambda_http::Error::from(chain)
+            })
+        },
+    ))
+    .await
+}
+
 /// The whole `main` of `publish-events`, which the table's stream feeds instead of HTTP.
 pub async fn serve_stream() -> Result<(), lambda_http::Error> {
     init_tracing();

@@ -160,6 +160,17 @@ pub fn person_mail_counter_sk(at: Timestamp) -> String {
 /// Invitation emails an organization sent in its first 24 hours.
 pub const FIRST_DAY_MAIL_COUNTER_SK: &str = "COUNTER#FIRSTDAY";
 
+/// The users whose verified address this is (`known_addresses.rs`).
+pub fn known_address_pk(email: &str) -> String {
+    format!("{KNOWN_ADDRESS_PK_PREFIX}{email}")
+}
+pub const KNOWN_ADDRESS_PK_PREFIX: &str = "ADDRESS#";
+pub const KNOWN_ADDRESS_SK: &str = "ADDRESS";
+
+/// The marker of the organization made for a person at sign-up, in their own partition: one
+/// per person, however often the sign-up is reported.
+pub const FIRST_ORG_SK: &str = "FIRSTORG";
+
 /// Organizations one person owns, in their own partition.
 pub const OWNED_ORGS_COUNTER_SK: &str = "COUNTER#ORGS";
 
