@@ -206,7 +206,7 @@ fn function(out: &mut String, f: &Function) {
         ),
         Trigger::CognitoTrigger | Trigger::CognitoPostConfirmation => writeln!(
             out,
-            "  # Lets Cognito invoke the trigger: only the named user pool, or without one any pool of this\n  # account. Attaching it to the pool is the pool's own setting (see docs/api.md,\n  # Cognito triggers).\n  {id}CognitoPermission:\n    Type: AWS::Lambda::Permission\n    Properties:\n      Action: lambda:InvokeFunction\n      FunctionName: !GetAtt {id}Function.Arn\n      Principal: cognito-idp.amazonaws.com\n      SourceAccount: !Ref AWS::AccountId\n      SourceArn: !If [NamesUserPool, !Ref CognitoUserPoolArn, !Ref AWS::NoValue]"
+            "  # Lets Cognito invoke the trigger: only the named user pool, or without one any pool of this\n  # account. Attaching it to the pool is the pool's own setting (see docs/api.md:\n  # Organizations in the token, A first organization at sign-up).\n  {id}CognitoPermission:\n    Type: AWS::Lambda::Permission\n    Properties:\n      Action: lambda:InvokeFunction\n      FunctionName: !GetAtt {id}Function.Arn\n      Principal: cognito-idp.amazonaws.com\n      SourceAccount: !Ref AWS::AccountId\n      SourceArn: !If [NamesUserPool, !Ref CognitoUserPoolArn, !Ref AWS::NoValue]"
         )
         .unwrap(),
         _ => {}
