@@ -454,6 +454,15 @@ def ses_delivery() -> None:
             found = config_set(self, config_set_name_given)
             reasons = found.suppression_options.get("SuppressedReasons", [])
         answer = stock_send(self)
+        # moto keeps only the HTML of a simple message; `mail_route` shows every part.
+        simple = params.get("Content", {}).get("Simple")
+        if simple:
+            body = simple.get("Body", {})
+            SENT_PARTS[json.loads(answer)["MessageId"]] = {
+                "subject": simple.get("Subject", {}).get("Data"),
+                "html": body.get("Html", {}).get("Data"),
+                "text": body.get("Text", {}).get("Data"),
+            }
         if not config_set_name_given:
             return answer
         set_name = config_set_name_given
@@ -651,13 +660,17 @@ def untracked_models() -> None:
     BaseModel.__new__ = new
 
 
+# Every part (subject, HTML, text) of each simple message sent, by message id.
+SENT_PARTS: dict = {}
+
 # The path of `mail_route`.
 MAIL_PATH = "/orgs-test/mail"
 
 
 def mail_route(app):
     """Wraps the WSGI app to answer `GET /orgs-test/mail?to=ADDRESS`: a JSON list of the HTML
-    (or text) bodies of the SES messages sent to ADDRESS (a To address), oldest first.
+    (or text) bodies of the SES messages sent to ADDRESS (a To address), oldest first; with
+    `&parts=1`, of objects with each message's `subject`, `html` and `text`.
 
     Tests read sent mail here. moto's own way, `/moto-api/data.json`, serializes its whole
     state, every table of every test, on each call, in a server that answers one request at a
@@ -671,9 +684,11 @@ def mail_route(app):
     def wrapped(environ, start_response):
         if environ.get("PATH_INFO") != MAIL_PATH:
             return app(environ, start_response)
-        address = parse_qs(environ.get("QUERY_STRING", "")).get("to", [""])[0]
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        address = query.get("to", [""])[0]
+        parts = query.get("parts", [""])[0] == "1"
         bodies = [
-            message.body
+            SENT_PARTS.get(message.id, {"html": message.body}) if parts else message.body
             for regions in list(ses_backends.values())
             for backend in list(regions.values())
             for message in backend.sent_messages

@@ -12,9 +12,9 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::Value;
 
-use orgs_shared::logs::error_chain;
 use orgs_shared::domain::delivery::{NotAReport, read_report};
 use orgs_shared::domain::{Timestamp, UserId};
+use orgs_shared::logs::error_chain;
 use orgs_shared::store::{Op, Recorded, Store, StoreError};
 
 /// The job name in the actor of every change it records: `system:ses`.

@@ -19,9 +19,9 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use orgs_shared::app::DnsSettings;
-use orgs_shared::logs::error_chain;
 use orgs_shared::dns::Dns;
 use orgs_shared::domain::{EmailDomain, Lookup, OrgId, Recheck, RecheckPolicy, Timestamp, UserId};
+use orgs_shared::logs::error_chain;
 use orgs_shared::store::{Domain, DomainCheck, DomainStatus, Op, Refusal, Store, StoreError};
 
 use crate::expiry::{ACTOR_JOB, run_end};

@@ -23,8 +23,8 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde::Serialize;
 
 use orgs_shared::app::App;
-use orgs_shared::logs::error_chain;
 use orgs_shared::domain::{Timestamp, UserId};
+use orgs_shared::logs::error_chain;
 use orgs_shared::store::{Expiry, Op, Refusal, Store, StoreError, expiry_shards};
 
 use crate::domain_check::{DomainCheckFailed, DomainCheckReport, recheck_domains};

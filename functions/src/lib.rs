@@ -5,6 +5,7 @@ pub mod access;
 pub mod delivery;
 pub mod domain_check;
 pub mod expiry;
+pub mod first_org;
 pub mod handlers;
 pub mod routes;
 pub mod runtime;

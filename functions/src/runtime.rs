@@ -13,8 +13,8 @@ use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provi
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use lambda_http::LambdaEvent;
 use orgs_shared::app::{App, Config};
-use orgs_shared::logs::init_tracing;
 use orgs_shared::events::{EventsConfig, Publisher};
+use orgs_shared::logs::init_tracing;
 use orgs_shared::store::Store;
 
 /// The roots of the certificates AWS endpoints present: Amazon Trust Services' four, and
@@ -153,6 +153,40 @@ pub async fn serve_token_claims() -> Result<(), lambda_http::Error> {
                     tracing::error!("reading the organizations for a token failed: {chain}");
                     lambda_http::Error::from(chain)
                 })
+        },
+    ))
+    .await
+}
+
+/// The whole `main` of `create-first-org`, which a Cognito user pool invokes after a person
+/// confirms their sign-up. Only the DynamoDB client is built, with the trigger's timeouts.
+pub async fn serve_first_org() -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let sdk = sdk_config()?
+        .into_builder()
+        .timeout_config(trigger_timeout_config())
+        .build();
+    let config: &'static Config = Box::leak(Box::new(Config::from_env()?));
+    let store: &'static Store = Box::leak(Box::new(Store::from_sdk(
+        &sdk,
+        config.table_name.clone(),
+        config.retention,
+    )));
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            // Boxed: the store's transaction futures nest deeper than the compiler lays out
+            // inline.
+            Box::pin(crate::first_org::create_first_org(
+                store,
+                config,
+                event.payload,
+            ))
+            .await
+            .map_err(|e| {
+                let chain = orgs_shared::logs::error_chain(&e);
+                tracing::error!("making a first organization failed: {chain}");
+                lambda_http::Error::from(chain)
+            })
         },
     ))
     .await

@@ -5,7 +5,7 @@ use aws_config::SdkConfig;
 // The limits are a product rule and live in the domain; configured here.
 pub use crate::domain::Limits;
 use crate::domain::invitation_link::{self, RedirectOrigins};
-use crate::domain::{ClaimRules, EmailDomain, MaxTokenOrgs, RecheckPolicy};
+use crate::domain::{ClaimRules, EmailDomain, MaxTokenOrgs, RecheckPolicy, Region};
 use crate::mail::Mailer;
 use crate::store::{Retention, Store};
 
@@ -33,6 +33,11 @@ pub struct InvitationSettings {
     pub configuration_set: Option<String>,
     /// Whether an invitation's replies go to the inviter's verified address (`Reply-To`).
     pub reply_to_inviter: bool,
+    /// The product's name, in the welcome an invitee without an account gets.
+    pub product_name: String,
+    /// Where the welcome sends an invitee to create an account (`sign_up_link` adds the accept
+    /// link to return to); `None`, the accept link itself, whose page then offers to sign up.
+    pub sign_up_url: Option<String>,
 }
 
 impl Default for InvitationSettings {
@@ -44,6 +49,8 @@ impl Default for InvitationSettings {
             mail_from: "no-reply@orgs.local".into(),
             configuration_set: None,
             reply_to_inviter: true,
+            product_name: "orgs".into(),
+            sign_up_url: None,
         }
     }
 }
@@ -70,6 +77,42 @@ pub struct Config {
     /// How often the schedule looks a verified domain's record up again, and how long it may
     /// be missing before the domain is unverified.
     pub domain_recheck: RecheckPolicy,
+    /// What happens when a person signs up.
+    pub sign_up: SignUpSettings,
+}
+
+/// A first organization for each person who signs up (`CreateOrgOnSignUp`), and its region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignUpSettings {
+    pub create_first_org: bool,
+    pub first_org_region: Region,
+}
+
+impl Default for SignUpSettings {
+    fn default() -> Self {
+        Self {
+            create_first_org: false,
+            first_org_region: Region::Us,
+        }
+    }
+}
+
+impl SignUpSettings {
+    /// `ORGS_CREATE_ORG_ON_SIGN_UP` (`true` or `false`, default `false`) and
+    /// `ORGS_FIRST_ORG_REGION` (`us` or `eu`, default `us`).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        Ok(Self {
+            create_first_org: flag("ORGS_CREATE_ORG_ON_SIGN_UP", defaults.create_first_org)?,
+            first_org_region: match var("ORGS_FIRST_ORG_REGION") {
+                None => defaults.first_org_region,
+                Some(raw) => Region::parse(&raw).map_err(|_| ConfigError::Invalid {
+                    name: "ORGS_FIRST_ORG_REGION",
+                    reason: format!("{raw:?} is neither us nor eu"),
+                })?,
+            },
+        })
+    }
 }
 
 /// The resolver that verification asks, and how long it waits for each of its two attempts.
@@ -194,7 +237,10 @@ impl Config {
                     "ORGS_INVITATION_REPLY_TO_INVITER",
                     invitations.reply_to_inviter,
                 )?,
+                product_name: var("ORGS_PRODUCT_NAME").unwrap_or(invitations.product_name),
+                sign_up_url: sign_up_url_from_env()?,
             },
+            sign_up: SignUpSettings::from_env()?,
             table_name: var("ORGS_TABLE_NAME").ok_or(ConfigError::Missing("ORGS_TABLE_NAME"))?,
             max_body_bytes: number("ORGS_MAX_BODY_BYTES", Self::DEFAULT_MAX_BODY_BYTES)?,
             gateway_limit: crate::domain::budget::GATEWAY_LIMIT,
@@ -221,6 +267,7 @@ impl Config {
             token_max_orgs: MaxTokenOrgs::default(),
             dns: DnsSettings::default(),
             domain_recheck: RecheckPolicy::default(),
+            sign_up: SignUpSettings::default(),
             claim_rules: ClaimRules {
                 service_domains: EmailDomain::of_email(&InvitationSettings::default().mail_from)
                     .into_iter()
@@ -251,6 +298,21 @@ fn claim_rules_from_env(mail_from: &str) -> Result<ClaimRules, ConfigError> {
         .service_domains
         .extend(EmailDomain::of_email(mail_from));
     Ok(rules)
+}
+
+/// `ORGS_SIGN_UP_URL`: an absolute URL without a fragment (the sign-up link puts the accept
+/// link there); unset or empty, none.
+fn sign_up_url_from_env() -> Result<Option<String>, ConfigError> {
+    let Some(raw) = var("ORGS_SIGN_UP_URL") else {
+        return Ok(None);
+    };
+    match url::Url::parse(&raw) {
+        Ok(url) if url.fragment().is_none() && url.has_host() => Ok(Some(raw)),
+        _ => Err(ConfigError::Invalid {
+            name: "ORGS_SIGN_UP_URL",
+            reason: format!("{raw:?} is not an absolute URL without a fragment"),
+        }),
+    }
 }
 
 /// `ORGS_DOMAIN_RECHECK_HOURS` and `ORGS_DOMAIN_GRACE_HOURS`, whole hours of at least one.

@@ -22,6 +22,9 @@ pub struct InvitationEmail<'a> {
     /// The accept link, with the token in it.
     pub link: &'a str,
     pub expires_at: Timestamp,
+    /// For an invitee the service does not know yet: the welcome, with what the product is and
+    /// where to create an account. `None`: the notification a known person gets.
+    pub welcome: Option<Welcome<'a>>,
     /// SES message tags that lead a delivery report back to the invitation
     /// (`domain::delivery::message_tags`).
     pub tags: &'a [(&'static str, String)],
@@ -29,30 +32,55 @@ pub struct InvitationEmail<'a> {
     pub reply_to: Option<&'a str>,
 }
 
-#[derive(Template)]
-#[template(path = "invitation.html")]
-struct HtmlPart<'a> {
-    invitee_name: Option<&'a str>,
-    inviter: &'a str,
-    org_name: &'a str,
-    org_handle: &'a str,
-    role: &'a str,
-    note: Option<&'a str>,
-    link: &'a str,
-    expires_at: String,
+/// What the welcome adds to an invitation.
+#[derive(Clone, Copy, Debug)]
+pub struct Welcome<'a> {
+    /// The product's name (`ORGS_PRODUCT_NAME`).
+    pub product: &'a str,
+    /// Where to create an account, carrying the accept link to return to
+    /// (`domain::invitation_link::sign_up_link`).
+    pub sign_up_link: &'a str,
 }
 
-#[derive(Template)]
-#[template(path = "invitation.txt")]
-struct TextPart<'a> {
-    invitee_name: Option<&'a str>,
-    inviter: &'a str,
-    org_name: &'a str,
-    org_handle: &'a str,
-    role: &'a str,
-    note: Option<&'a str>,
-    link: &'a str,
-    expires_at: String,
+/// The fields every template shows; the welcome's add `to`, `product` and `sign_up_link`.
+macro_rules! part {
+    ($name:ident, $path:literal $(, $extra:ident)*) => {
+        #[derive(Template)]
+        #[template(path = $path)]
+        struct $name<'a> {
+            invitee_name: Option<&'a str>,
+            inviter: &'a str,
+            org_name: &'a str,
+            org_handle: &'a str,
+            role: &'a str,
+            note: Option<&'a str>,
+            link: &'a str,
+            expires_at: &'a str,
+            $($extra: &'a str,)*
+        }
+    };
+}
+
+part!(HtmlPart, "invitation.html");
+part!(TextPart, "invitation.txt");
+part!(WelcomeHtml, "welcome.html", to, product, sign_up_link);
+part!(WelcomeText, "welcome.txt", to, product, sign_up_link);
+
+/// Fills one template's struct from the email, with the welcome's fields when it has them.
+macro_rules! fill {
+    ($name:ident, $email:expr, $expires_at:expr $(, $extra:ident: $value:expr)*) => {
+        $name {
+            invitee_name: $email.invitee_name,
+            inviter: $email.inviter,
+            org_name: $email.org_name,
+            org_handle: $email.org_handle,
+            role: $email.role,
+            note: $email.note,
+            link: $email.link,
+            expires_at: $expires_at,
+            $($extra: $value,)*
+        }
+    };
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,36 +95,30 @@ pub enum MailError {
     SuppressionCheck(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// The subject, HTML and text of an invitation.
+/// The subject, HTML and text of an invitation: the welcome for a person the service does not
+/// know yet, else the notification. The subject says which.
 pub fn render(email: &InvitationEmail<'_>) -> Result<(String, String, String), MailError> {
     let expires_at = format!(
         "{} UTC",
         &email.expires_at.to_rfc3339()[..16].replace('T', " ")
     );
-    let html = HtmlPart {
-        invitee_name: email.invitee_name,
-        inviter: email.inviter,
-        org_name: email.org_name,
-        org_handle: email.org_handle,
-        role: email.role,
-        note: email.note,
-        link: email.link,
-        expires_at: expires_at.clone(),
-    }
-    .render()?;
-    let text = TextPart {
-        invitee_name: email.invitee_name,
-        inviter: email.inviter,
-        org_name: email.org_name,
-        org_handle: email.org_handle,
-        role: email.role,
-        note: email.note,
-        link: email.link,
-        expires_at,
-    }
-    .render()?;
-    let subject = format!("{} invited you to join {}", email.inviter, email.org_name);
-    Ok((subject, html, text))
+    let expires_at = expires_at.as_str();
+    let invited = format!("{} invited you to join {}", email.inviter, email.org_name);
+    Ok(match email.welcome {
+        None => (
+            invited,
+            fill!(HtmlPart, email, expires_at).render()?,
+            fill!(TextPart, email, expires_at).render()?,
+        ),
+        Some(Welcome {
+            product,
+            sign_up_link,
+        }) => (
+            format!("Welcome to {product}: {invited}"),
+            fill!(WelcomeHtml, email, expires_at, to: email.to, product: product, sign_up_link: sign_up_link).render()?,
+            fill!(WelcomeText, email, expires_at, to: email.to, product: product, sign_up_link: sign_up_link).render()?,
+        ),
+    })
 }
 
 #[derive(Clone, Debug)]
@@ -200,7 +222,12 @@ impl Mailer {
             .await
             .map_err(|e| MailError::Send(Box::new(e)))?;
         if self.echo_links {
-            eprintln!("mail to {}: {}", email.to, email.link);
+            let kind = if email.welcome.is_some() {
+                "welcome"
+            } else {
+                "invitation"
+            };
+            eprintln!("mail to {} ({kind}): {}", email.to, email.link);
         }
         Ok(())
     }
@@ -221,6 +248,7 @@ mod tests {
             note,
             link: "https://app.example/invite?token=abc",
             expires_at: Timestamp::parse("2026-11-29T10:00:00.000Z").unwrap(),
+            welcome: None,
             tags: &[],
             reply_to: None,
         }
@@ -257,5 +285,61 @@ mod tests {
             assert!(part.contains("as member"));
         }
         assert!(!text.contains("Their note"));
+    }
+
+    fn welcome<'a>(note: Option<&'a str>, name: Option<&'a str>) -> InvitationEmail<'a> {
+        InvitationEmail {
+            welcome: Some(Welcome {
+                product: "Orgs & Co <b>",
+                sign_up_link: "https://app.example/signup#invitation=https%3A%2F%2Fapp.example%2Finvite%3Ftoken%3Dabc",
+            }),
+            ..email(note, name)
+        }
+    }
+
+    #[test]
+    fn the_welcome_says_what_the_product_is_and_where_to_sign_up() {
+        let (subject, html, text) = render(&welcome(Some("See you"), Some("Bob"))).unwrap();
+        assert_eq!(
+            subject,
+            "Welcome to Orgs & Co <b>: Alice <admin> invited you to join Acme & Co"
+        );
+        for part in [&html, &text] {
+            assert!(part.contains("bob@example.com"), "{part}");
+            assert!(
+                part.contains("https://app.example/invite?token=abc"),
+                "{part}"
+            );
+            assert!(
+                part.contains("signup#invitation=https%3A%2F%2Fapp.example"),
+                "{part}"
+            );
+            assert!(part.contains("2026-11-29 10:00 UTC") && part.contains("as member"));
+            assert!(part.contains("See you"));
+        }
+        assert!(
+            text.contains("You do not have an account on Orgs & Co <b> yet"),
+            "{text}"
+        );
+        assert!(
+            html.contains("Orgs &#38; Co &#60;b&#62;") && !html.contains("Co <b>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn the_welcomes_html_escapes_everything_people_typed() {
+        let note = r#"<script>alert(1)</script> <a href="https://evil.example">click</a>"#;
+        let (_, html, text) = render(&welcome(Some(note), Some("<b>Bob</b>"))).unwrap();
+        assert!(
+            !html.contains("<script>") && !html.contains("<b>Bob"),
+            "{html}"
+        );
+        assert!(
+            !html.contains(r#"<a href="https://evil.example">"#),
+            "{html}"
+        );
+        assert!(html.contains("alert(1)"), "{html}");
+        assert!(text.contains(note));
     }
 }

@@ -136,6 +136,22 @@ pub fn pre_token_generation_event(sub: &str, email: Option<&str>, email_verified
     })
 }
 
+/// The Post Confirmation event Cognito sends when a person confirms their sign-up
+/// (`PostConfirmation_ConfirmSignUp`) or a password reset (`PostConfirmation_ConfirmForgotPassword`),
+/// with `attributes` (`sub`, `email`, `email_verified`, maybe `preferred_username`).
+pub fn post_confirmation_event(trigger_source: &str, attributes: Value) -> Value {
+    json!({
+        "version": "1",
+        "triggerSource": trigger_source,
+        "region": "us-east-1",
+        "userPoolId": "us-east-1_orgslocal",
+        "userName": attributes["sub"],
+        "callerContext": { "awsSdkVersion": "aws-sdk-js-3.0.0", "clientId": AUDIENCE },
+        "request": { "userAttributes": attributes },
+        "response": {},
+    })
+}
+
 /// Whether the token was issued for this API, as API Gateway decides: `aud` must name the
 /// audience; only when there is no `aud` does `client_id` have to instead.
 fn for_this_api(claims: &Map<String, Value>) -> bool {

@@ -10,17 +10,18 @@ use orgs_shared::app::App;
 use orgs_shared::budget::{self, Budget};
 use orgs_shared::domain::delivery::message_tags;
 use orgs_shared::domain::invitation::{check_batch_size, named_teams, parse_batch};
+use orgs_shared::domain::invitation_link::sign_up_link;
 use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime_seconds};
 use orgs_shared::domain::{
-    FieldErrors, FreshToken, InvitationId, InvitationSpec, InvitationStatus, InvitationToken,
-    Invitee, NoAddress, Permission, RawInvitee, TeamId, Timestamp, UserId, ValidationError,
-    inviter_name, may_resend,
+    Email, FieldErrors, FreshToken, InvitationId, InvitationSpec, InvitationStatus,
+    InvitationToken, Invitee, NoAddress, Permission, RawInvitee, TeamId, Timestamp, UserId,
+    ValidationError, inviter_name, may_resend,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, embedded_problem, encode_cursor, json, json_body,
     no_content, present, present_integer,
 };
-use orgs_shared::mail::InvitationEmail;
+use orgs_shared::mail::{InvitationEmail, Welcome};
 use orgs_shared::store::{
     Invitation, ItemKey, NewInvitation, Op, Organization, Refusal, StoreError, User,
 };
@@ -175,6 +176,9 @@ struct Inviting<'a> {
     inviter: String,
     /// The inviter's verified address, for `Reply-To` (`None`: configured off, or none known).
     reply_to: Option<String>,
+    /// The invitees' addresses that someone holds (read with the authorization): they get the
+    /// notification, anyone else the welcome.
+    known: Vec<String>,
     op: Op,
 }
 
@@ -182,8 +186,20 @@ struct Inviting<'a> {
 struct Prepared {
     email: String,
     user: Option<UserId>,
+    /// Whether the service knows the invitee: a user named by handle, or an address someone
+    /// holds. Decides between the notification and the welcome.
+    known: bool,
     token: InvitationToken,
     expires_at: Timestamp,
+}
+
+/// The welcome's link to create an account: the configured sign-up page carrying the accept
+/// link, or without one the accept link itself (its page then offers to sign up).
+fn sign_up_link_for(app: &App, link: &str) -> String {
+    match &app.config.invitations.sign_up_url {
+        Some(page) => sign_up_link(page, link),
+        None => link.to_owned(),
+    }
 }
 
 impl Inviting<'_> {
@@ -214,9 +230,11 @@ impl Inviting<'_> {
         );
         let FreshToken { token, expires_at } = FreshToken::issue(self.op.at, lifetime)
             .inspect_err(|e| tracing::error!(error = %e, "no randomness for a token"))?;
+        let known = user.is_some() || self.known.contains(&email);
         Ok(Prepared {
             email,
             user,
+            known,
             token,
             expires_at,
         })
@@ -314,7 +332,8 @@ impl Inviting<'_> {
             // The emails go side by side: each may take what is left, less the answer's time.
             let email_budget = in_time::email_budget(&budget);
             let tags = invitation_tags(invitation);
-            let email = self.email(invitation, &link, &tags);
+            let sign_up = (!p.known).then(|| sign_up_link_for(self.app, &link));
+            let email = self.email(invitation, &link, &tags, sign_up.as_deref());
             let delivery = send(self.app, email, email_budget).await;
             Ok(with_link(delivery, invitation, &link, self.op.at))
         });
@@ -324,11 +343,14 @@ impl Inviting<'_> {
         Ok(results.into_iter().flatten().collect())
     }
 
+    /// The email of `invitation`: the welcome when `sign_up` is given (an invitee the service
+    /// does not know), else the notification.
     fn email<'a>(
         &'a self,
         invitation: &'a Invitation,
         link: &'a str,
         tags: &'a [(&'static str, String)],
+        sign_up: Option<&'a str>,
     ) -> InvitationEmail<'a> {
         InvitationEmail {
             to: &invitation.email,
@@ -340,6 +362,10 @@ impl Inviting<'_> {
             note: invitation.note.as_deref(),
             link,
             expires_at: invitation.expires_at,
+            welcome: sign_up.map(|sign_up_link| Welcome {
+                product: &self.app.config.invitations.product_name,
+                sign_up_link,
+            }),
             tags,
             reply_to: self.reply_to.as_deref(),
         }
@@ -359,9 +385,16 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     // email) and the email counters come with the authorization's read.
     let op = op(&caller, &req);
     let named_teams = named_teams(&batch);
+    // Whether anyone holds each address invited decides which email it gets: read along.
+    let addresses: Vec<String> = batch
+        .iter()
+        .filter_map(|raw| Email::parse("email", raw.email?).ok())
+        .map(|email| email.as_str().to_owned())
+        .collect();
     let mut also = vec![ItemKey::Profile(&caller.user_id)];
     also.extend(ItemKey::email_counters(&caller.user_id, op.at));
     also.extend(named_teams.iter().map(ItemKey::Team));
+    also.extend(addresses.iter().map(|email| ItemKey::KnownAddress(email)));
     let Authorized { org, me, items } = authorize_reading(
         app,
         &caller,
@@ -403,11 +436,16 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
         &items.emails_sent(org.created_at, &caller.user_id, op.at)?,
     )?;
     let profile = items.profile(&caller.user_id)?;
+    let known = addresses
+        .into_iter()
+        .filter(|email| items.known_address(email))
+        .collect();
     let inviting = Inviting {
         app,
         org: &org,
         inviter: inviter(&caller, profile.as_ref()),
         reply_to: reply_to(app, &caller, profile.as_ref()),
+        known,
         op,
     };
     let mut results = Vec::new();
@@ -539,7 +577,14 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         &items.emails_sent(org.created_at, &caller.user_id, op.at)?,
         limits,
     )?;
-    refuse_suppressed(app, &invitation.email).await?;
+    // Which email goes out is decided again: the invitee may have signed up since. Asked side by
+    // side with the suppression list.
+    let (suppressed, known) = futures::join!(
+        refuse_suppressed(app, &invitation.email),
+        app.store.is_known_address(&invitation.email)
+    );
+    suppressed?;
+    let known = invitation.invitee_user_id.is_some() || known?;
     // The same lifetime again, from now, and the same page.
     let lifetime = lifetime_seconds(
         invitation.expires_in_days,
@@ -552,6 +597,7 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         org: &org,
         inviter: inviter(&caller, profile.as_ref()),
         reply_to: reply_to(app, &caller, profile.as_ref()),
+        known: Vec::new(),
         op,
     };
     let resent = app
@@ -568,7 +614,9 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
     let link = app.invite_link(resent.redirect_url.as_deref(), &token);
     let budget = in_time::email_budget(&in_time::request_budget());
     let tags = invitation_tags(&resent);
-    let delivery = send(app, inviting.email(&resent, &link, &tags), budget).await;
+    let sign_up = (!known).then(|| sign_up_link_for(app, &link));
+    let email = inviting.email(&resent, &link, &tags, sign_up.as_deref());
+    let delivery = send(app, email, budget).await;
     Ok(json(
         StatusCode::OK,
         &with_link(delivery, &resent, &link, inviting.op.at),

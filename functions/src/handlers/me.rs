@@ -10,12 +10,22 @@ use orgs_shared::http::{ApiError, Caller, Patch, caller, json, json_body, presen
 use orgs_shared::store::{Identity, Op, User, UserPatch};
 
 use crate::access::op;
+use crate::first_org::{Person, make_first_org};
 use crate::views::UserView;
 
 /// The stored profile, created now if this is the caller's first request, and its email kept
-/// in step with the claims of tokens that state one (never changed by an access token).
-async fn current_user(app: &App, caller: &Caller, op: &Op) -> Result<User, ApiError> {
+/// in step with the claims of tokens that state one (never changed by an access token). On
+/// `GET /me`, a first request may also make the person's first organization (`first_org`).
+async fn current_user(
+    app: &App,
+    caller: &Caller,
+    op: &Op,
+    with_first_org: bool,
+) -> Result<User, ApiError> {
     let Some(user) = app.store.get_user(&caller.user_id).await? else {
+        if with_first_org {
+            first_org(app, caller, op).await?;
+        }
         return Ok(app.store.create_user(&caller.identity(), op).await?);
     };
     let stored = StoredEmail {
@@ -35,9 +45,29 @@ async fn current_user(app: &App, caller: &Caller, op: &Op) -> Result<User, ApiEr
     }
 }
 
+/// A first request, when the deployer turns it on (`CreateOrgOnSignUp`): a person in no
+/// organization gets their own, as the Cognito trigger gives it at sign-up (`first_org`), for
+/// identity providers without that trigger. Before the profile is created, so that a failure
+/// here is tried again by the next first request. A person who accepted an invitation first
+/// is in an organization and gets none; one made before (by the trigger, or a request at the
+/// same time) is not made again.
+async fn first_org(app: &App, caller: &Caller, op: &Op) -> Result<(), ApiError> {
+    if !app.config.sign_up.create_first_org || app.store.has_memberships(&caller.user_id).await? {
+        return Ok(());
+    }
+    let person = Person {
+        identity: caller.identity(),
+        name: None,
+        preferred_username: None,
+    };
+    let limits = &app.config.limits;
+    make_first_org(&app.store, &app.config.sign_up, limits, &person, op).await?;
+    Ok(())
+}
+
 pub async fn get_me(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let user = current_user(app, &caller, &op(&caller, &req)).await?;
+    let user = current_user(app, &caller, &op(&caller, &req), true).await?;
     Ok(json(StatusCode::OK, &UserView::from(&user)))
 }
 
@@ -69,7 +99,7 @@ pub async fn update_me(app: &App, req: Request) -> Result<Response<Body>, ApiErr
         return Err(errors.into_vec().into());
     }
     let op = op(&caller, &req);
-    let user = current_user(app, &caller, &op).await?;
+    let user = current_user(app, &caller, &op, false).await?;
     let user = app
         .store
         .update_user(

@@ -69,6 +69,8 @@ pub const FUNCTIONS: &[Function] = &[
         about: "the caller's profile, created from the claims on first use.",
         grants: &[
             grant!(dynamodb Table: GetItem, PutItem, UpdateItem),
+            grant!(dynamodb Gsi1: Query;
+                why "With CreateOrgOnSignUp, a first request looks for one membership of the caller before making their first organization."),
         ],
     }),
     function!("update-me": PATCH "/me", SignedIn, me::update_me, {
@@ -412,6 +414,16 @@ pub const FUNCTIONS: &[Function] = &[
                 why "Read only: the person's active memberships on gsi1, then the picked organizations' items for their handles."),
             grant!(dynamodb Table: BatchGetItem;
                 keys Org),
+        ],
+    }),
+    function!("create-first-org": CognitoPostConfirmation, {
+        about: "Cognito Post Confirmation trigger - with CreateOrgOnSignUp, makes a person who confirms their sign-up an organization of their own, once.",
+        timeout_seconds: 5,
+        timeout_why: "Cognito waits 5 s for the trigger, cold start included; the function's own SDK timeouts end a call within 3.5 s, and a failed invocation is tried again (the organization is made once).",
+        grants: &[
+            grant!(dynamodb Table: PutItem, UpdateItem;
+                keys User, Handle, Org, KnownAddress, Audit, Event;
+                why "One transaction per handle tried: put the first-organization marker (absent), the handle marker, the organization, its owner, first team and tallies, the audit entry and event record; update the owned-organizations counter and the known address."),
         ],
     }),
 ];

@@ -20,6 +20,7 @@ fn trigger(f: &Function) -> Value {
         Trigger::Schedule => json!({ "kind": "schedule" }),
         Trigger::SesEvents => json!({ "kind": "sesEvents" }),
         Trigger::CognitoTrigger => json!({ "kind": "cognitoTrigger" }),
+        Trigger::CognitoPostConfirmation => json!({ "kind": "cognitoPostConfirmation" }),
     }
 }
 

@@ -89,6 +89,19 @@ pub enum Trigger {
     SesEvents,
     /// A Cognito user pool, as its pre-token-generation trigger.
     CognitoTrigger,
+    /// A Cognito user pool, as its Post Confirmation trigger (after a person confirms their
+    /// sign-up).
+    CognitoPostConfirmation,
+}
+
+impl Trigger {
+    /// Whether a Cognito user pool invokes it (and so it needs its own invoke permission).
+    pub const fn is_cognito(&self) -> bool {
+        matches!(
+            self,
+            Trigger::CognitoTrigger | Trigger::CognitoPostConfirmation
+        )
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -152,7 +165,7 @@ pub static SES_EVENT_FUNCTIONS: LazyLock<Vec<&'static str>> =
     LazyLock::new(|| named(|t| matches!(t, Trigger::SesEvents)));
 /// The functions a Cognito user pool invokes as its triggers.
 pub static COGNITO_TRIGGERS: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| named(|t| matches!(t, Trigger::CognitoTrigger)));
+    LazyLock::new(|| named(Trigger::is_cognito));
 
 #[cfg(test)]
 mod tests {

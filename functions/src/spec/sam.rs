@@ -115,7 +115,7 @@ fn events(out: &mut String, function: &Function) {
         Trigger::Stream => STREAM_EVENTS.to_owned(),
         Trigger::Schedule => SCHEDULE_EVENTS.to_owned(),
         Trigger::SesEvents => SES_EVENTS.to_owned(),
-        Trigger::CognitoTrigger => String::new(),
+        Trigger::CognitoTrigger | Trigger::CognitoPostConfirmation => String::new(),
     };
     out.push_str(&text);
 }
@@ -222,9 +222,9 @@ fn function(out: &mut String, f: &Function) {
             )
             .unwrap();
         }
-        Trigger::CognitoTrigger => writeln!(
+        Trigger::CognitoTrigger | Trigger::CognitoPostConfirmation => writeln!(
             out,
-            "  # Lets Cognito invoke the trigger: only the named user pool, or without one any pool of this\n  # account. Attaching it to the pool is the pool's own setting (see docs/api.md,\n  # Organizations in the token).\n  {id}CognitoPermission:\n    Type: AWS::Lambda::Permission\n    Properties:\n      Action: lambda:InvokeFunction\n      FunctionName: !GetAtt {id}Function.Arn\n      Principal: cognito-idp.amazonaws.com\n      SourceAccount: !Ref AWS::AccountId\n      SourceArn: !If [NamesUserPool, !Ref CognitoUserPoolArn, !Ref AWS::NoValue]"
+            "  # Lets Cognito invoke the trigger: only the named user pool, or without one any pool of this\n  # account. Attaching it to the pool is the pool's own setting (see docs/api.md:\n  # Organizations in the token, A first organization at sign-up).\n  {id}CognitoPermission:\n    Type: AWS::Lambda::Permission\n    Properties:\n      Action: lambda:InvokeFunction\n      FunctionName: !GetAtt {id}Function.Arn\n      Principal: cognito-idp.amazonaws.com\n      SourceAccount: !Ref AWS::AccountId\n      SourceArn: !If [NamesUserPool, !Ref CognitoUserPoolArn, !Ref AWS::NoValue]"
         )
         .unwrap(),
         _ => {}

@@ -62,6 +62,20 @@ export interface OrgsProps {
   readonly maxInvitationEmailsNewOrg?: number;
   /** Whether invitation emails carry Reply-To the inviter's verified address. Default true. */
   readonly invitationReplyToInviter?: boolean | string;
+  /** The product's name, in the welcome email to an invitee without an account. Default "orgs". */
+  readonly productName?: string;
+  /**
+   * Sign-up page of the front end, linked from the welcome email as
+   * {signUpUrl}#invitation={accept link}. Default "": the accept link itself.
+   */
+  readonly signUpUrl?: string;
+  /**
+   * Whether a person who signs up gets an organization of their own (the create-first-org
+   * Cognito trigger; for other identity providers, their first GET /me). Default false.
+   */
+  readonly createOrgOnSignUp?: boolean | string;
+  /** The region ("us" or "eu") of the organization made at sign-up. Default "us". */
+  readonly firstOrgRegion?: string;
   /** Bytes of compact JSON in each kind of metadata. Default 8192. */
   readonly maxMetadataBytes?: number;
   /** Email domains an organization may add. Default 10. */
@@ -89,8 +103,8 @@ export interface OrgsProps {
   /** RUST_LOG filter for every function. Default "info". */
   readonly logLevel?: string;
   /**
-   * The user pool that may invoke the Cognito triggers (token-claims). Default "": any user pool
-   * of this account.
+   * The user pool that may invoke the Cognito triggers (token-claims, create-first-org). Default
+   * "": any user pool of this account.
    */
   readonly cognitoUserPoolArn?: string;
   /** The most organizations the token-claims trigger names in one token. Default 20. */
@@ -110,8 +124,8 @@ export interface OrgsProps {
   /**
    * A user pool of the same app to attach the Cognito triggers to: token-claims becomes its
    * pre-token-generation trigger, event version 2 (V2_0; claims in access tokens need the
-   * pool's Essentials or Plus tier), and only that pool may invoke it. Default none: attach it
-   * yourself, within `cognitoUserPoolArn`.
+   * pool's Essentials or Plus tier), create-first-org its Post Confirmation trigger, and only
+   * that pool may invoke them. Default none: attach them yourself, within `cognitoUserPoolArn`.
    */
   readonly userPool?: cognito.UserPool;
 }
@@ -293,6 +307,10 @@ export class Orgs extends Construct {
       ORGS_MAX_INVITATION_EMAILS_PER_PERSON_PER_DAY: number(props.maxInvitationEmailsPerPersonPerDay, 500),
       ORGS_MAX_INVITATION_EMAILS_NEW_ORG: number(props.maxInvitationEmailsNewOrg, 20),
       ORGS_INVITATION_REPLY_TO_INVITER: String(props.invitationReplyToInviter ?? true),
+      ORGS_PRODUCT_NAME: props.productName ?? "orgs",
+      ORGS_SIGN_UP_URL: props.signUpUrl ?? "",
+      ORGS_CREATE_ORG_ON_SIGN_UP: String(props.createOrgOnSignUp ?? false),
+      ORGS_FIRST_ORG_REGION: props.firstOrgRegion ?? "us",
       ORGS_MAX_METADATA_BYTES: number(props.maxMetadataBytes, 8192),
       ORGS_MAX_DOMAINS: number(props.maxDomains, 10),
       ORGS_MAX_PENDING_JOIN_REQUESTS: number(props.maxPendingJoinRequests, 5000),
@@ -485,18 +503,24 @@ export class Orgs extends Construct {
     // alone. Otherwise Cognito may invoke it from the named user pool, or without one any pool
     // of this account, and attaching it is the pool's own setting.
     const userPool = props.cognitoUserPoolArn ?? "";
-    for (const name of ROUTE_TABLE.cognitoTriggers) {
+    const postConfirmation = new Set(ROUTE_TABLE.cognitoPostConfirmation);
+    let namesUserPool: CfnCondition | undefined;
+    for (const name of [...ROUTE_TABLE.cognitoTriggers, ...ROUTE_TABLE.cognitoPostConfirmation]) {
       if (props.userPool) {
-        props.userPool.addTrigger(
-          cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,
-          functions[name],
-          cognito.LambdaVersion.V2_0,
-        );
+        if (postConfirmation.has(name)) {
+          props.userPool.addTrigger(cognito.UserPoolOperation.POST_CONFIRMATION, functions[name]);
+        } else {
+          props.userPool.addTrigger(
+            cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG,
+            functions[name],
+            cognito.LambdaVersion.V2_0,
+          );
+        }
         continue;
       }
       let sourceArn: string | undefined = userPool === "" ? undefined : userPool;
       if (Token.isUnresolved(userPool)) {
-        const namesUserPool = new CfnCondition(this, "NamesUserPool", {
+        namesUserPool ??= new CfnCondition(this, "NamesUserPool", {
           expression: Fn.conditionNot(Fn.conditionEquals(userPool, "")),
         });
         sourceArn = Fn.conditionIf(namesUserPool.logicalId, userPool, Aws.NO_VALUE).toString();

@@ -36,7 +36,7 @@ export interface Route {
 
 export type Trigger =
   | { readonly kind: "http"; readonly method: string; readonly path: string; readonly auth: "jwt" | "public" }
-  | { readonly kind: "stream" | "schedule" | "sesEvents" | "cognitoTrigger" };
+  | { readonly kind: "stream" | "schedule" | "sesEvents" | "cognitoTrigger" | "cognitoPostConfirmation" };
 
 export interface GrantSpec {
   readonly actions: readonly string[];
@@ -64,8 +64,10 @@ export interface RouteTable {
   readonly streamFunctions: readonly string[];
   /** Functions a schedule invokes. */
   readonly scheduledFunctions: readonly string[];
-  /** Functions a Cognito user pool invokes as its triggers. */
+  /** Functions a Cognito user pool invokes as its pre-token-generation trigger. */
   readonly cognitoTriggers: readonly string[];
+  /** Functions a Cognito user pool invokes as its Post Confirmation trigger. */
+  readonly cognitoPostConfirmation: readonly string[];
   /** Functions a rule on the default bus invokes with SES's delivery events. */
   readonly sesEventFunctions: readonly string[];
 }
@@ -79,6 +81,7 @@ export const ROUTE_TABLE: RouteTable = {
   streamFunctions: named("stream"),
   scheduledFunctions: named("schedule"),
   cognitoTriggers: named("cognitoTrigger"),
+  cognitoPostConfirmation: named("cognitoPostConfirmation"),
   sesEventFunctions: named("sesEvents"),
 };
 

@@ -61,6 +61,32 @@ export class OrgsStack extends Stack {
       allowedPattern: "^https://.+",
       constraintDescription: "must be an https URL.",
     });
+    const productName = parameter("ProductName", {
+      type: "String",
+      default: "orgs",
+      description: "The product's name, as the welcome email to an invitee without an account names it.",
+    });
+    const signUpUrl = parameter("SignUpUrl", {
+      type: "String",
+      default: "",
+      allowedPattern: "^(https://[^#]+)?$",
+      constraintDescription: "must be an https URL without a fragment, or empty.",
+      description:
+        "Sign-up page of the front end, linked from the welcome email to an invitee without an account as {SignUpUrl}#invitation={accept link}. Empty (the default) links the accept link itself.",
+    });
+    const createOrgOnSignUp = parameter("CreateOrgOnSignUp", {
+      type: "String",
+      default: "false",
+      allowedValues: ["true", "false"],
+      description:
+        "Whether a person who signs up gets an organization of their own (the create-first-org Cognito trigger; for other identity providers, their first GET /me).",
+    });
+    const firstOrgRegion = parameter("FirstOrgRegion", {
+      type: "String",
+      default: "us",
+      allowedValues: ["us", "eu"],
+      description: "The region of the organization made at sign-up (CreateOrgOnSignUp).",
+    });
     const invitationTtlSeconds = parameter("InvitationTtlSeconds", {
       type: "Number",
       default: 604800,
@@ -233,7 +259,7 @@ export class OrgsStack extends Stack {
     });
 
     // The Cognito triggers' settings, when the route table has a trigger.
-    const triggers = ROUTE_TABLE.cognitoTriggers.length > 0;
+    const triggers = ROUTE_TABLE.cognitoTriggers.length + ROUTE_TABLE.cognitoPostConfirmation.length > 0;
     const cognitoUserPoolArn = triggers
       ? parameter("CognitoUserPoolArn", {
           type: "String",
@@ -241,7 +267,7 @@ export class OrgsStack extends Stack {
           allowedPattern: "^(arn:[a-z-]+:cognito-idp:[a-z0-9-]+:[0-9]{12}:userpool/.+)?$",
           constraintDescription: "must be a Cognito user pool ARN, or empty.",
           description:
-            "Optional. The user pool that may invoke the token-claims trigger. Empty (the default) lets any user pool of this account invoke it.",
+            "Optional. The user pool that may invoke the Cognito triggers (token-claims, create-first-org). Empty (the default) lets any user pool of this account invoke them.",
         })
       : undefined;
     if (triggers) {
@@ -282,6 +308,10 @@ export class OrgsStack extends Stack {
       maxInvitationEmailsPerPersonPerDay: maxInvitationEmailsPerPersonPerDay.valueAsNumber,
       maxInvitationEmailsNewOrg: maxInvitationEmailsNewOrg.valueAsNumber,
       invitationReplyToInviter: invitationReplyToInviter.valueAsString,
+      productName: productName.valueAsString,
+      signUpUrl: signUpUrl.valueAsString,
+      createOrgOnSignUp: createOrgOnSignUp.valueAsString,
+      firstOrgRegion: firstOrgRegion.valueAsString,
       maxMetadataBytes: maxMetadataBytes.valueAsNumber,
       maxDomains: maxDomains.valueAsNumber,
       maxPendingJoinRequests: maxPendingJoinRequests.valueAsNumber,
@@ -323,6 +353,12 @@ export class OrgsStack extends Stack {
     for (const name of ROUTE_TABLE.cognitoTriggers) {
       new CfnOutput(this, `${name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}FunctionArn`, {
         description: `The ${name} function, for a user pool's LambdaConfig.PreTokenGenerationConfig (LambdaVersion V2_0).`,
+        value: this.orgs.functions[name].functionArn,
+      });
+    }
+    for (const name of ROUTE_TABLE.cognitoPostConfirmation) {
+      new CfnOutput(this, `${name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}FunctionArn`, {
+        description: `The ${name} function, for a user pool's LambdaConfig.PostConfirmation.`,
         value: this.orgs.functions[name].functionArn,
       });
     }

@@ -167,7 +167,7 @@ describe("the Orgs construct", () => {
     for (const actions of silent.actions) assert.equal(actions, undefined);
   });
 
-  it("attaches token-claims to a user pool it is given, as its version 2 pre-token-generation trigger", () => {
+  it("attaches the Cognito triggers to a user pool it is given: token-claims as its version 2 pre-token-generation trigger, create-first-org as its Post Confirmation trigger", () => {
     const stack = new Stack(new App(), "mine");
     const pool = new cognito.UserPool(stack, "Pool", { featurePlan: cognito.FeaturePlan.ESSENTIALS });
     new Orgs(stack, "Orgs", {
@@ -179,23 +179,27 @@ describe("the Orgs construct", () => {
       userPool: pool,
     });
     const template = Template.fromStack(stack);
-    const [triggerId] = Object.entries(template.findResources("AWS::Lambda::Function")).find(([, r]) =>
-      JSON.stringify(r.Properties.Environment ?? {}).includes("ORGS_TOKEN_MAX_ORGS"),
-    )!;
+    const functionId = (name: string) =>
+      Object.entries(template.findResources("AWS::Lambda::Function")).find(
+        ([, r]) => r.Metadata?.["orgs:function"] === name,
+      )![0];
     template.hasResourceProperties("AWS::Cognito::UserPool", {
       LambdaConfig: {
         PreTokenGenerationConfig: {
-          LambdaArn: { "Fn::GetAtt": [triggerId, "Arn"] },
+          LambdaArn: { "Fn::GetAtt": [functionId("token-claims"), "Arn"] },
           LambdaVersion: "V2_0",
         },
+        PostConfirmation: { "Fn::GetAtt": [functionId("create-first-org"), "Arn"] },
       },
     });
-    // Only that pool may invoke it: CDK's permission names the pool; none admits any pool.
+    // Only that pool may invoke them: CDK's permissions name the pool; none admits any pool.
     const permissions = Object.values(template.findResources("AWS::Lambda::Permission")).filter(
       (p) => p.Properties.Principal === "cognito-idp.amazonaws.com",
     );
-    assert.equal(permissions.length, 1);
-    assert.ok(JSON.stringify(permissions[0].Properties.SourceArn).includes("Pool"));
+    assert.equal(permissions.length, 2);
+    for (const permission of permissions) {
+      assert.ok(JSON.stringify(permission.Properties.SourceArn).includes("Pool"));
+    }
   });
 });
 

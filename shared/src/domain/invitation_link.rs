@@ -177,9 +177,42 @@ pub fn invite_link(page: &str, token: &str) -> String {
     link
 }
 
+/// The welcome email's sign-up link: `{sign_up_url}#invitation={accept link}`, the accept link
+/// percent-encoded. In the fragment, which a browser sends to no server (not even in
+/// `Referer`): the sign-up page reads it in the browser and returns to the accept link once the
+/// person has an account. So the token goes nowhere the accept link does not already take it.
+pub fn sign_up_link(sign_up_url: &str, accept_link: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(accept_link.as_bytes()).collect();
+    let page = sign_up_url.split('#').next().unwrap_or_default();
+    format!("{page}#invitation={encoded}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sign_up_link_carries_the_accept_link_in_its_fragment() {
+        let accept = "https://app.example.com/invite?token=abc_DEF-1&x=1";
+        let link = sign_up_link("https://app.example.com/signup?from=mail", accept);
+        assert_eq!(
+            link,
+            "https://app.example.com/signup?from=mail#invitation=\
+             https%3A%2F%2Fapp.example.com%2Finvite%3Ftoken%3Dabc_DEF-1%26x%3D1"
+        );
+        let url = Url::parse(&link).unwrap();
+        let (name, value) = url::form_urlencoded::parse(url.fragment().unwrap().as_bytes())
+            .next()
+            .unwrap();
+        assert_eq!((name.as_ref(), value.as_ref()), ("invitation", accept));
+        // Nothing of the token in what is sent to the sign-up page's server.
+        assert!(!url[..url::Position::AfterQuery].contains("abc_DEF"));
+        // A fragment the configured page had is replaced, never doubled.
+        assert!(
+            sign_up_link("https://a.example/s#x", accept)
+                .starts_with("https://a.example/s#invitation=")
+        );
+    }
 
     fn allowed() -> RedirectOrigins {
         RedirectOrigins::parse(

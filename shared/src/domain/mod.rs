@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod domain_check;
 pub mod email_domain;
 pub mod enrollment;
+pub mod first_org;
 pub mod handle;
 pub mod identity;
 pub mod ids;

@@ -398,12 +398,14 @@ fn store_answer(err: &StoreError) -> Answer {
         ),
         StoreError::Refused(Refusal::NotPending) => not_pending_answer(),
         StoreError::Refused(Refusal::Limit(kind)) => limit_answer(*kind),
-        StoreError::Refused(Refusal::Changed | Refusal::AlreadyExists) => answer(
-            S::CONFLICT,
-            "concurrent-change",
-            "Changed meanwhile",
-            "Another request changed this at the same time; read it again and retry.",
-        ),
+        StoreError::Refused(Refusal::Changed | Refusal::AlreadyExists | Refusal::AlreadyDone) => {
+            answer(
+                S::CONFLICT,
+                "concurrent-change",
+                "Changed meanwhile",
+                "Another request changed this at the same time; read it again and retry.",
+            )
+        }
         StoreError::Unavailable { .. }
         | StoreError::Refused(Refusal::MetadataChanged)
         | StoreError::Incomplete { .. }

@@ -17,6 +17,9 @@ pub enum Refusal {
     Changed,
     #[error("the item already exists")]
     AlreadyExists,
+    /// A once-only step (a person's first organization) was taken before.
+    #[error("this was done before")]
+    AlreadyDone,
     #[error("the invitation is no longer pending")]
     NotPending,
     #[error("an invitation to this address is already pending")]

@@ -27,6 +27,8 @@ pub enum Partition {
     Event,
     InvitationToken,
     DomainClaim,
+    /// The users who hold one verified address (whether an invitee is known).
+    KnownAddress,
     /// `gsi1`: pending invitations by invitee address.
     Invitee,
     /// `gsi2`: pending invitations by deadline.
@@ -43,6 +45,7 @@ impl Partition {
             Partition::Event => "EVENT#",
             Partition::InvitationToken => INVITATION_TOKEN_PK_PREFIX,
             Partition::DomainClaim => DOMAIN_CLAIM_PK_PREFIX,
+            Partition::KnownAddress => KNOWN_ADDRESS_PK_PREFIX,
             Partition::Invitee => "INVITEE#",
             Partition::Expiry => "EXPIRY#",
         }
@@ -196,6 +199,17 @@ pub fn person_mail_counter_sk(at: Timestamp) -> String {
 
 /// Invitation emails an organization sent in its first 24 hours.
 pub const FIRST_DAY_MAIL_COUNTER_SK: &str = "COUNTER#FIRSTDAY";
+
+/// The users whose verified address this is (`known_addresses.rs`).
+pub fn known_address_pk(email: &str) -> String {
+    format!("{KNOWN_ADDRESS_PK_PREFIX}{email}")
+}
+pub const KNOWN_ADDRESS_PK_PREFIX: &str = "ADDRESS#";
+pub const KNOWN_ADDRESS_SK: &str = "ADDRESS";
+
+/// The marker of the organization made for a person at sign-up, in their own partition: one
+/// per person, however often the sign-up is reported.
+pub const FIRST_ORG_SK: &str = "FIRSTORG";
 
 /// Organizations one person owns, in their own partition.
 pub const OWNED_ORGS_COUNTER_SK: &str = "COUNTER#ORGS";

@@ -16,6 +16,7 @@ mod item;
 mod join_requests;
 mod joining;
 mod keys;
+mod known_addresses;
 mod members;
 mod metadata;
 mod org_read;

@@ -14,6 +14,7 @@ use super::invitations::{EmailCounter, FirstDayEmailCounter, Invitation, PersonE
 use super::item::Item;
 use super::join_requests::JoinRequest;
 use super::keys;
+use super::known_addresses::KnownAddress;
 use super::members::Membership;
 use super::orgs::Organization;
 use super::tallies::Tally;
@@ -42,6 +43,8 @@ pub enum ItemKey<'a> {
     PersonEmailCounter(&'a UserId, Timestamp),
     /// A person's request to join the organization.
     JoinRequest(&'a UserId),
+    /// Whether anyone holds this verified address (`known_addresses.rs`).
+    KnownAddress(&'a str),
 }
 
 impl<'a> ItemKey<'a> {
@@ -78,6 +81,7 @@ fn item_key(org: &OrgId, wanted: ItemKey<'_>) -> Item {
         ItemKey::FirstDayEmailCounter => FirstDayEmailCounter::key(org),
         ItemKey::PersonEmailCounter(user, at) => PersonEmailCounter::key(user, at),
         ItemKey::JoinRequest(user) => JoinRequest::key(org, user),
+        ItemKey::KnownAddress(email) => KnownAddress::key(email),
     }
 }
 
@@ -145,6 +149,12 @@ impl ReadItems {
         self.get(ItemKey::Domain(domain))
             .map(Domain::from_item)
             .transpose()
+    }
+
+    /// Whether someone holds `email` as their verified address.
+    pub fn known_address(&self, email: &str) -> bool {
+        self.get(ItemKey::KnownAddress(email))
+            .is_some_and(KnownAddress::has_users)
     }
 
     pub fn join_request(&self, user: &UserId) -> StoreResult<Option<JoinRequest>> {

@@ -14,6 +14,7 @@ use super::handles::{HandleMarker, HandleOwner};
 use super::history::{self, Op};
 use super::item::{Item, ItemBuilder, Reader, s};
 use super::keys;
+use super::known_addresses::KnownAddress;
 use super::members::Membership;
 use super::metadata::{self, VersionedMetadata};
 use super::owned_orgs::OwnedOrgs;
@@ -153,6 +154,32 @@ impl Store {
         limits: &Limits,
         op: &Op,
     ) -> StoreResult<(Organization, Membership)> {
+        self.put_org(new, owner, limits, op, false).await
+    }
+
+    /// As `create_org`, for the organization made when a person signs up: the same
+    /// transaction also puts the person's first-organization marker, on the condition that it
+    /// is absent, so that a sign-up reported twice (Cognito may call its trigger again, and a
+    /// first `GET /me` may follow) makes one organization. Refused with `AlreadyDone` when the
+    /// marker is there, and nothing is written.
+    pub async fn create_first_org(
+        &self,
+        new: &NewOrganization,
+        owner: &Identity,
+        limits: &Limits,
+        op: &Op,
+    ) -> StoreResult<(Organization, Membership)> {
+        self.put_org(new, owner, limits, op, true).await
+    }
+
+    async fn put_org(
+        &self,
+        new: &NewOrganization,
+        owner: &Identity,
+        limits: &Limits,
+        op: &Op,
+        first: bool,
+    ) -> StoreResult<(Organization, Membership)> {
         let org_id = OrgId::generate();
         let org = Organization {
             org_id: org_id.clone(),
@@ -203,6 +230,15 @@ impl Store {
         };
 
         let mut tx = Tx::new(self);
+        // First, so that its refusal is the one reported when the handle is taken too.
+        if first {
+            let marker = ItemBuilder::key(keys::user_pk(&owner.user_id), keys::FIRST_ORG_SK)
+                .s("entity", "first_org")
+                .s("org_id", org_id.as_str())
+                .s("created_at", op.at.to_rfc3339())
+                .build();
+            tx.put(marker, Some(Condition::absent(Refusal::AlreadyDone)))?;
+        }
         tx.put(
             HandleMarker::to_item(&new.handle, HandleOwner::Org(&org_id)),
             Some(Condition::absent(Refusal::HandleTaken)),
@@ -217,6 +253,9 @@ impl Store {
                 Membership::email_marker(&org_id, email, &owner.user_id),
                 None,
             )?;
+        }
+        if let Some(email) = &verified_email {
+            KnownAddress::add(&mut tx, email, &owner.user_id)?;
         }
         for tally in Tally::new_items(&org_id) {
             tx.put(tally, None)?;

@@ -17,6 +17,7 @@ pub const PARTITION_PREFIXES: &[&str] = &[
     "INVITEE#",
     "EXPIRY#",
     "DOMAINCLAIM#",
+    "ADDRESS#",
 ];
 
 /// Whose history an audit entry or event record belongs to.
@@ -84,6 +85,14 @@ pub enum Stored {
     OwnedOrgs {
         user: String,
     },
+    /// The marker of the organization made for a person at sign-up.
+    FirstOrg {
+        user: String,
+    },
+    /// The users who hold a verified address.
+    KnownAddress {
+        email: String,
+    },
     /// One of the organization's count shards (`tallies.rs`).
     Tally {
         org: String,
@@ -130,6 +139,8 @@ impl Stored {
         match kind {
             "USER" if sk == keys::PROFILE_SK => Stored::Profile { user: owned(id) },
             "USER" if sk == keys::OWNED_ORGS_COUNTER_SK => Stored::OwnedOrgs { user: owned(id) },
+            "USER" if sk == keys::FIRST_ORG_SK => Stored::FirstOrg { user: owned(id) },
+            "ADDRESS" if sk == keys::KNOWN_ADDRESS_SK => Stored::KnownAddress { email: owned(id) },
             "USER" => match sk.strip_prefix("COUNTER#MAIL#") {
                 Some(day) => Stored::PersonMailCounter {
                     user: owned(id),
@@ -227,11 +238,12 @@ impl Stored {
             Stored::Profile { user }
             | Stored::Member { user, .. }
             | Stored::PersonMailCounter { user, .. }
-            | Stored::OwnedOrgs { user } => user == id,
+            | Stored::OwnedOrgs { user }
+            | Stored::FirstOrg { user } => user == id,
             Stored::Handle { handle } => handle == id,
-            Stored::MemberEmail { email, .. } | Stored::PendingInvitation { email, .. } => {
-                email == id
-            }
+            Stored::MemberEmail { email, .. }
+            | Stored::PendingInvitation { email, .. }
+            | Stored::KnownAddress { email } => email == id,
             Stored::Team { team, .. } => team == id,
             Stored::TeamName { name, .. } => name == id,
             Stored::TeamMember { team, user, .. } => team == id || user == id,
@@ -258,6 +270,8 @@ impl Stored {
             Stored::FirstDayMailCounter { .. } => "first-day email counter",
             Stored::PersonMailCounter { .. } => "person's email counter",
             Stored::OwnedOrgs { .. } => "owned organizations counter",
+            Stored::FirstOrg { .. } => "first organization marker",
+            Stored::KnownAddress { .. } => "known address",
             Stored::Tally { .. } => "count shard",
             Stored::Domain { .. } => "domain",
             Stored::DomainClaim { .. } => "domain claim marker",
@@ -423,6 +437,18 @@ mod tests {
                 keys::user_pk(&user),
                 keys::OWNED_ORGS_COUNTER_SK.to_owned(),
                 Stored::OwnedOrgs { user: u() },
+            ),
+            (
+                keys::user_pk(&user),
+                keys::FIRST_ORG_SK.to_owned(),
+                Stored::FirstOrg { user: u() },
+            ),
+            (
+                keys::known_address_pk("bo@example.com"),
+                keys::KNOWN_ADDRESS_SK.to_owned(),
+                Stored::KnownAddress {
+                    email: "bo@example.com".into(),
+                },
             ),
             (
                 org_pk.clone(),

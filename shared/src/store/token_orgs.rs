@@ -56,6 +56,24 @@ impl Store {
         }
     }
 
+    /// Whether `user` has any active membership: one Query of `gsi1` for one item. The index
+    /// lags behind the table by a moment, so a membership begun just now may not count yet.
+    pub async fn has_memberships(&self, user: &UserId) -> StoreResult<bool> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :user")
+            .expression_attribute_values(":user", s(keys::membership_gsi1pk(user)))
+            .projection_expression("org_id")
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| StoreError::from_sdk("look for a user's memberships", e))?;
+        Ok(!out.items().is_empty())
+    }
+
     /// Those of `orgs` that are live (not being deleted) and where `user` is still an active
     /// member, with the handle and the member's role now, in one BatchGetItem for up to 50
     /// organizations. The listing in `gsi1` lags behind the table: it may still hold a

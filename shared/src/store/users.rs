@@ -9,6 +9,7 @@ use super::handles::{HandleMarker, HandleOwner};
 use super::history::{self, Op};
 use super::item::{Item, ItemBuilder, Reader, s};
 use super::keys;
+use super::known_addresses::KnownAddress;
 use super::tx::{Condition, Expr, Tx};
 use super::{Read, Store};
 
@@ -120,6 +121,13 @@ impl Store {
             user.to_item(),
             Some(Condition::absent(Refusal::AlreadyExists)),
         )?;
+        if let Some(email) = identity
+            .email
+            .as_deref()
+            .filter(|_| identity.email_verified)
+        {
+            KnownAddress::add(&mut tx, email, &user.user_id)?;
+        }
         let change = Change {
             kind: ChangeKind::UserCreated,
             subject: Subject::User(user.user_id.clone()),
@@ -161,6 +169,19 @@ impl Store {
             set,
             Some(Condition::present(Refusal::Gone)),
         )?;
+        // The known address follows the verified one. Added again when it stays the same: a
+        // profile older than the known addresses gets its entry so.
+        let verified = |email: &Option<String>, verified: bool| {
+            email.as_deref().filter(|_| verified).map(str::to_lowercase)
+        };
+        let old = verified(&user.email, user.email_verified);
+        let new = verified(&identity.email, identity.email_verified);
+        if let Some(old) = old.as_deref().filter(|old| Some(*old) != new.as_deref()) {
+            KnownAddress::remove(&mut tx, old, &user.user_id)?;
+        }
+        if let Some(new) = &new {
+            KnownAddress::add(&mut tx, new, &user.user_id)?;
+        }
         let change = Change {
             kind: ChangeKind::UserUpdated,
             subject: Subject::User(user.user_id.clone()),

@@ -10,8 +10,8 @@ use anyhow::{Context, bail};
 use orgs_functions::expiry::run_schedule;
 use orgs_local::{aws, grants};
 use orgs_shared::app::{App, Config};
-use orgs_shared::logs::init_tracing;
 use orgs_shared::domain::Timestamp;
+use orgs_shared::logs::init_tracing;
 
 /// A run on demand may take this long before it leaves the rest to the next one.
 const TIME_LIMIT: Duration = Duration::from_secs(15 * 60);

@@ -19,9 +19,9 @@ use orgs_local::server::{LocalApi, serve};
 use orgs_local::stream::{StreamFeed, stream_arn};
 use orgs_local::{aws, grants, provision, token, workspace_root};
 use orgs_shared::app::{App, Config};
-use orgs_shared::logs::init_tracing;
 use orgs_shared::domain::Timestamp;
 use orgs_shared::events::{EventsConfig, Publisher};
+use orgs_shared::logs::init_tracing;
 
 /// How often the expiry runs locally, unless `ORGS_EXPIRY_INTERVAL_SECONDS` says otherwise.
 const DEFAULT_EXPIRY_INTERVAL_SECONDS: &str = "60";

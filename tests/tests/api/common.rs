@@ -174,6 +174,18 @@ pub struct Options {
     pub index_lag: Option<std::time::Duration>,
     /// `ORGS_INVITATION_REPLY_TO_INVITER` (unset: the default, on).
     pub reply_to_inviter: Option<bool>,
+    /// `ORGS_CREATE_ORG_ON_SIGN_UP` (unset: the default, off).
+    pub create_org_on_sign_up: bool,
+    /// `ORGS_SIGN_UP_URL` (unset: none, the welcome links the accept link itself).
+    pub sign_up_url: Option<String>,
+}
+
+/// One email as SES received it.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct SentMail {
+    pub subject: String,
+    pub html: String,
+    pub text: String,
 }
 
 /// How long a test stack's functions and API Gateway wait, unless a test says otherwise.
@@ -265,6 +277,8 @@ impl Stack {
         if let Some(reply_to_inviter) = options.reply_to_inviter {
             config.invitations.reply_to_inviter = reply_to_inviter;
         }
+        config.sign_up.create_first_org = options.create_org_on_sign_up;
+        config.invitations.sign_up_url = options.sign_up_url.clone();
         if options.function_timeout.is_none() {
             config.gateway_limit = UNHURRIED;
         }
@@ -426,6 +440,22 @@ impl Stack {
         self.http
             .get(format!("{}/orgs-test/mail", endpoint()))
             .query(&[("to", address)])
+            .send()
+            .await
+            .expect("moto mail")
+            .error_for_status()
+            .expect("moto mail")
+            .json()
+            .await
+            .expect("moto mail JSON")
+    }
+
+    /// Every message moto's SES holds for `address`, oldest first, with its subject and both
+    /// parts.
+    pub async fn mail_parts_to(&self, address: &str) -> Vec<SentMail> {
+        self.http
+            .get(format!("{}/orgs-test/mail", endpoint()))
+            .query(&[("to", address), ("parts", "1")])
             .send()
             .await
             .expect("moto mail")

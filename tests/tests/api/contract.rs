@@ -255,7 +255,10 @@ fn failed_delivery_reports_wait_in_an_alarmed_encrypted_queue() {
         assert_eq!(attribute, "Arn");
         let queue_props = &template["Resources"][queue];
         assert_eq!(queue_props["Type"], "AWS::SQS::Queue");
-        assert_eq!(queue_props["Properties"]["MessageRetentionPeriod"], 1_209_600);
+        assert_eq!(
+            queue_props["Properties"]["MessageRetentionPeriod"],
+            1_209_600
+        );
         assert_eq!(queue_props["Properties"]["SqsManagedSseEnabled"], true);
         let alarmed = |dimension: &str, on: &str, metric: &str| {
             of_type("AWS::CloudWatch::Alarm").any(|(_, a)| {
@@ -274,7 +277,10 @@ fn failed_delivery_reports_wait_in_an_alarmed_encrypted_queue() {
             alarmed("QueueName", queue, "ApproximateNumberOfMessagesVisible"),
             "{queue}'s depth has no alarm"
         );
-        assert!(alarmed("FunctionName", id, "Errors"), "{function}'s errors have no alarm");
+        assert!(
+            alarmed("FunctionName", id, "Errors"),
+            "{function}'s errors have no alarm"
+        );
     }
 }
 

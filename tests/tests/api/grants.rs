@@ -104,10 +104,8 @@ fn every_recorded_call_is_allowed_by_its_function_policy() {
 fn every_grant_is_used_or_explained() {
     let unused = unexercised(&policies(&template()), &recorded());
     let kept = kept_unexercised();
-    let explained = |function: &str, action: &str| {
-        kept.iter()
-            .any(|(f, a, _)| *f == function && *a == action)
-    };
+    let explained =
+        |function: &str, action: &str| kept.iter().any(|(f, a, _)| *f == function && *a == action);
     let unexplained: Vec<String> = unused
         .iter()
         .filter(|(function, action, _)| !explained(function, action))

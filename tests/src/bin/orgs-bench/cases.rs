@@ -303,8 +303,9 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
             ses: 1,
             eventbridge: 0,
             why: "one email invitee: every item to read has a known key (org, caller's \
-                  membership and profile, today's email counter, any teams named), so one \
-                  BatchGetItem; one transaction per invitee; one email each",
+                  membership and profile, today's email counter, any teams named, the \
+                  invitees' known addresses), so one BatchGetItem; one transaction per \
+                  invitee; one email each",
         },
         "list-invitations" => dynamodb(
             &["BatchGetItem", "Query"],
@@ -315,11 +316,13 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
             "org, caller's membership and the invitation have known keys: one read",
         ),
         "resend-invitation" => Minimum {
-            dynamodb: &["BatchGetItem", "TransactWriteItems"],
+            dynamodb: &["BatchGetItem", "GetItem", "TransactWriteItems"],
             ses: 1,
             eventbridge: 0,
             why: "org, caller's membership and profile, the invitation and today's counter \
-                  all have known keys: one BatchGetItem; one transaction; one email",
+                  all have known keys: one BatchGetItem; then the known address of the \
+                  invitation's email (which email goes out), beside the suppression check; \
+                  one transaction; one email",
         },
         "revoke-invitation" => dynamodb(
             &["BatchGetItem", "TransactWriteItems"],
