@@ -146,7 +146,9 @@ pub async fn serve_token_claims() -> Result<(), lambda_http::Error> {
     let max = config.token_max_orgs;
     lambda_http::lambda_runtime::run(lambda_http::service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            crate::token_claims::token_claims(store, max, event.payload)
+            // Boxed: the deadline's future nests deep enough to overflow the compiler's
+            // layout queries for `main` otherwise.
+            Box::pin(crate::token_claims::token_claims(store, max, event.payload))
                 .await
                 .map_err(|e| {
                     let chain = orgs_shared::logs::error_chain(&e);

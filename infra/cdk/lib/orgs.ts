@@ -189,38 +189,20 @@ export class Orgs extends Construct {
     }
 
     // ---------------------------------------------------------------- Dead letters
-    this.eventsDeadLetterQueue = new sqs.Queue(this, "EventsDeadLetterQueue", {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.eventsDeadLetterQueue).acknowledge({
-      id: "AwsSolutions-SQS3",
-      reason: "This queue is the dead-letter queue: of the publisher's stream event source mapping.",
-    });
-    Validations.of(this.eventsDeadLetterQueue).acknowledge({
-      id: "AwsSolutions-SQS4",
-      reason:
-        "Only the Lambda service (the event source mapping's failure destination) and the publisher, " +
-        "through the AWS SDK over TLS, send to it; kept as the SAM template has it. A deny-without-TLS " +
-        "queue policy belongs in both templates at once.",
-    });
+    this.eventsDeadLetterQueue = deadLetterQueue(
+      this,
+      "EventsDeadLetterQueue",
+      "the publisher's stream event source mapping's failure destination",
+      "Only the Lambda service (the event source mapping's failure destination) and the publisher, " +
+        "through the AWS SDK over TLS, send to it",
+    );
     // Delivery reports that record-delivery could not record, kept 14 days for a replay.
-    this.deliveryDeadLetterQueue = new sqs.Queue(this, "DeliveryDeadLetterQueue", {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    Validations.of(this.deliveryDeadLetterQueue).acknowledge({
-      id: "AwsSolutions-SQS3",
-      reason: "This queue is a dead-letter queue: record-delivery's on-failure destination.",
-    });
-    Validations.of(this.deliveryDeadLetterQueue).acknowledge({
-      id: "AwsSolutions-SQS4",
-      reason:
-        "Only Lambda (the on-failure destination, with record-delivery's role) sends to it, over TLS; " +
-        "kept as the SAM template has it.",
-    });
+    this.deliveryDeadLetterQueue = deadLetterQueue(
+      this,
+      "DeliveryDeadLetterQueue",
+      "record-delivery's on-failure destination",
+      "Only Lambda (the on-failure destination, with record-delivery's role) sends to it, over TLS",
+    );
     // ---------------------------------------------------------------- Alarms
     const alarms = new Alarms(this, "Alarms", { alarmTopicArn: props.alarmTopicArn, alarmEmail: props.alarmEmail });
     this.alarmTopicArn = alarms.topicArn;
@@ -618,6 +600,26 @@ function conditions(grant: GrantSpec, mailFrom: string): Record<string, unknown>
     return { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": grant.keys.map((k) => `${k}*`) } };
   }
   return undefined;
+}
+
+/**
+ * An encrypted queue that keeps what could not be delivered for 14 days, and outlives the
+ * stack; `of` says whose failures it holds, `senders` who sends to it.
+ */
+function deadLetterQueue(scope: Construct, id: string, of: string, senders: string): sqs.Queue {
+  const queue = new sqs.Queue(scope, id, {
+    retentionPeriod: Duration.days(14),
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  Validations.of(queue).acknowledge({ id: "AwsSolutions-SQS3", reason: `This queue is a dead-letter queue: ${of}.` });
+  Validations.of(queue).acknowledge({
+    id: "AwsSolutions-SQS4",
+    reason:
+      `${senders}; kept as the SAM template has it. A deny-without-TLS queue policy belongs in both ` +
+      "templates at once.",
+  });
+  return queue;
 }
 
 /** The wildcards a function's policy holds, each with the reason it cannot be narrower. */

@@ -226,6 +226,15 @@ impl Stack {
         .await
     }
 
+    /// A stack whose DynamoDB sits behind the fault proxy (`Stack::faults`).
+    pub async fn faulty() -> Self {
+        Self::start_with(Options {
+            faulty_dynamodb: true,
+            ..Options::default()
+        })
+        .await
+    }
+
     pub async fn start_with(options: Options) -> Self {
         let endpoint = endpoint();
         let sdk = aws::sdk_config(&endpoint).await;

@@ -18,14 +18,6 @@ use serde_json::{Value, json};
 use crate::common::{Options, Person, Snapshot, Stack, assert_problem};
 use crate::invitations::{invite_one, token_of};
 
-async fn faulty() -> Stack {
-    Stack::start_with(Options {
-        faulty_dynamodb: true,
-        ..Options::default()
-    })
-    .await
-}
-
 /// One request, as a test sends it again and again.
 #[derive(Clone, Debug)]
 struct Req {
@@ -150,7 +142,7 @@ fn item_id(body: &Value, field: &str) -> String {
 
 #[tokio::test]
 async fn a_throttled_profile_change_changes_nothing_and_a_retry_succeeds() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let alice = stack.person("alice");
     let first_use = req(&alice, Method::GET, "/me", None);
     let calls = throttle_each_call(&stack, &first_use, StatusCode::OK).await;
@@ -167,7 +159,7 @@ async fn a_throttled_profile_change_changes_nothing_and_a_retry_succeeds() {
 
 #[tokio::test]
 async fn throttled_organization_changes_change_nothing_and_a_retry_succeeds() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let alice = stack.person("alice");
     let create = json!({ "handle": "acme", "display_name": "Acme", "region": "eu" });
     let r = req(&alice, Method::POST, "/orgs", Some(create));
@@ -199,7 +191,7 @@ async fn throttled_organization_changes_change_nothing_and_a_retry_succeeds() {
 
 #[tokio::test]
 async fn throttled_invitation_changes_change_nothing_and_a_retry_succeeds() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let alice = stack.person("alice");
     let bob = stack.person("bob");
     let (carol, dan) = (stack.person("carol"), stack.person("dan"));
@@ -257,7 +249,7 @@ async fn throttled_invitation_changes_change_nothing_and_a_retry_succeeds() {
 
 #[tokio::test]
 async fn a_batch_of_invitees_is_written_whole_or_not_at_all_and_a_retry_invites_them_all() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let alice = stack.person("alice");
     let org_id = stack.create_org(&alice, "acme").await;
     let body = json!({ "invitations": [
@@ -288,7 +280,7 @@ async fn a_batch_of_invitees_is_written_whole_or_not_at_all_and_a_retry_invites_
 
 #[tokio::test]
 async fn throttled_member_changes_change_nothing_and_a_retry_succeeds() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let (alice, bob, carol) = (
         stack.person("alice"),
         stack.person("bob"),
@@ -335,7 +327,7 @@ async fn throttled_member_changes_change_nothing_and_a_retry_succeeds() {
 
 #[tokio::test]
 async fn throttled_team_changes_change_nothing_and_a_retry_succeeds() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let (alice, bob) = (stack.person("alice"), stack.person("bob"));
     let org_id = stack.create_org(&alice, "acme").await;
     stack.join(&org_id, &alice, &bob, "member").await;
@@ -555,7 +547,7 @@ async fn stop_deletion_at_each_call(stack: &Stack, fault: Fault, finisher: Finis
 
 #[tokio::test]
 async fn a_deletion_throttled_at_any_step_is_finished_by_repeating_the_request() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let calls =
         stop_deletion_at_each_call(&stack, Fault::TransactionThrottled, Finisher::Repeat).await;
     // Load, begin, read the partition, delete the tokens, then the rest in two batches, finish.
@@ -566,14 +558,14 @@ async fn a_deletion_throttled_at_any_step_is_finished_by_repeating_the_request()
 /// request, and the schedule finishes the deletion. (A repeat finishes the same states: above.)
 #[tokio::test]
 async fn a_deletion_killed_between_any_two_steps_is_finished_by_the_schedule() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let calls = stop_deletion_at_each_call(&stack, Fault::Drop, Finisher::Schedule).await;
     assert_eq!(calls, 7);
 }
 
 #[tokio::test]
 async fn a_deletion_stopped_while_a_batch_was_part_done_leaves_no_token_behind() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let org = small_org(&stack, 1).await;
     let delete = req(
         &org.owner,
@@ -624,7 +616,7 @@ async fn a_deletion_stopped_while_a_batch_was_part_done_leaves_no_token_behind()
 
 #[tokio::test]
 async fn a_team_deletion_stopped_at_any_call_is_finished_by_repeating_it() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let faults = stack.faults();
     let (alice, bob) = (stack.person("alice"), stack.person("bob"));
     let org_id = stack.create_org(&alice, "acme").await;
@@ -678,7 +670,7 @@ async fn a_team_deletion_stopped_at_any_call_is_finished_by_repeating_it() {
 
 #[tokio::test]
 async fn throttled_reads_answer_503_with_retry_after() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let faults = stack.faults();
     let alice = stack.person("alice");
     let org_id = stack.create_org(&alice, "acme").await;
@@ -705,7 +697,7 @@ async fn throttled_reads_answer_503_with_retry_after() {
 
 #[tokio::test]
 async fn a_passing_throttle_is_absorbed_by_the_retries() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let faults = stack.faults();
     let alice = stack.person("alice");
     let org_id = stack.create_org(&alice, "acme").await;
@@ -737,7 +729,7 @@ async fn a_passing_throttle_is_absorbed_by_the_retries() {
 
 #[tokio::test]
 async fn unavailable_dynamodb_answers_503_and_writes_nothing() {
-    let mut stack = faulty().await;
+    let mut stack = Stack::faulty().await;
     let alice = stack.person("alice");
     let org_id = stack.create_org(&alice, "acme").await;
     let before = stack.snapshot().await;
@@ -808,7 +800,7 @@ async fn a_hanging_dynamodb_times_out_into_a_503_before_the_lambda_timeout() {
 
 #[tokio::test]
 async fn a_fault_on_our_side_is_a_500_that_names_nothing_internal() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let alice = stack.person("alice");
     let org_id = stack.create_org(&alice, "acme").await;
     let before = stack.snapshot().await;

@@ -12,14 +12,6 @@ use reqwest::StatusCode;
 use crate::common::{Options, Stack};
 use crate::invitations::{answer, invite_one};
 
-async fn faulty() -> Stack {
-    Stack::start_with(Options {
-        faulty_dynamodb: true,
-        ..Options::default()
-    })
-    .await
-}
-
 /// The next transaction's first attempt reaches moto, but its answer is lost.
 fn lose_next_transaction_answer(stack: &Stack) {
     stack.faults().inject(
@@ -43,7 +35,7 @@ fn assert_answer_was_lost_once(stack: &Stack) {
 
 #[tokio::test]
 async fn an_organization_whose_creation_answer_was_lost_is_created_once() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let alice = stack.person("alice");
     lose_next_transaction_answer(&stack);
     let org_id = stack.create_org(&alice, "acme").await;
@@ -63,7 +55,7 @@ async fn an_organization_whose_creation_answer_was_lost_is_created_once() {
 
 #[tokio::test]
 async fn an_acceptance_whose_answer_was_lost_joins_once() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let alice = stack.person("alice");
     let bob = stack.person("bob");
     let org_id = stack.create_org(&alice, "acme").await;

@@ -6,19 +6,11 @@ use orgs_local::faults::{Fault, Rule, When};
 use orgs_shared::store::Partition;
 use reqwest::{Method, StatusCode};
 
-use crate::common::{Options, Stack};
+use crate::common::Stack;
 use crate::faults::assert_unavailable;
 
 /// Every key the reads of an organization name is in its partition.
 const ORG_PARTITIONS: &str = Partition::Org.prefix();
-
-async fn faulty() -> Stack {
-    Stack::start_with(Options {
-        faulty_dynamodb: true,
-        ..Options::default()
-    })
-    .await
-}
 
 fn leave_reads_unprocessed(stack: &Stack, when: When) {
     stack
@@ -28,7 +20,7 @@ fn leave_reads_unprocessed(stack: &Stack, when: When) {
 
 #[tokio::test]
 async fn keys_left_unread_are_read_again_and_the_answer_is_whole() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let alice = stack.person("alice");
     let org_id = stack.create_org(&alice, "acme").await;
     let path = format!("/orgs/{org_id}");
@@ -53,7 +45,7 @@ async fn keys_left_unread_are_read_again_and_the_answer_is_whole() {
 
 #[tokio::test]
 async fn keys_that_stay_unread_answer_503_with_retry_after() {
-    let stack = faulty().await;
+    let stack = Stack::faulty().await;
     let alice = stack.person("alice");
     let org_id = stack.create_org(&alice, "acme").await;
     leave_reads_unprocessed(&stack, When::Always);
