@@ -141,17 +141,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    /// A store whose table cannot be reached: a test that passes with it made no request.
-    fn unreachable_store() -> Store {
-        let sdk = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .http_client(crate::runtime::https_client().expect("the HTTPS client"))
-            .endpoint_url("http://127.0.0.1:9")
-            .build();
-        Store::from_sdk(&sdk, "unreachable", Default::default())
-    }
+    use crate::unit_tests::unreachable_store;
 
     fn event(source: &str, metadata: Value) -> Value {
         json!({

@@ -183,6 +183,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::unit_tests::unreachable_store;
 
     /// A version 2 event with every field Cognito sends, for a sign-in through the hosted UI.
     const V2_EVENT: &str = include_str!("fixtures/pre-token-generation-v2.json");
@@ -313,17 +314,6 @@ mod tests {
             details["groupOverrideDetails"]["groupsToOverride"],
             json!(["readers"])
         );
-    }
-
-    /// A store whose table cannot be reached: a test that passes with it made no request.
-    fn unreachable_store() -> Store {
-        let sdk = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .http_client(crate::runtime::https_client().expect("the HTTPS client"))
-            .endpoint_url("http://127.0.0.1:9")
-            .build();
-        Store::from_sdk(&sdk, "unreachable", Default::default())
     }
 
     #[tokio::test]

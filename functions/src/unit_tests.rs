@@ -12,14 +12,23 @@ use serde_json::{Value, json};
 
 use crate::handlers::{audit, me, orgs};
 
-fn app() -> App {
-    let sdk = SdkConfig::builder()
+/// SDK settings aimed at a closed port: a test that passes with them made no request.
+fn unreachable_sdk() -> SdkConfig {
+    SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .http_client(crate::runtime::https_client().expect("the HTTPS client"))
         .endpoint_url("http://127.0.0.1:9")
-        .build();
-    App::new(&sdk, Config::for_table("unreachable"))
+        .build()
+}
+
+/// A store whose table cannot be reached, for the triggers' tests.
+pub(crate) fn unreachable_store() -> orgs_shared::store::Store {
+    orgs_shared::store::Store::from_sdk(&unreachable_sdk(), "unreachable", Default::default())
+}
+
+fn app() -> App {
+    App::new(&unreachable_sdk(), Config::for_table("unreachable"))
 }
 
 /// An API Gateway payload 2.0 event, converted as the runtime converts it.

@@ -446,25 +446,19 @@ impl Stack {
     /// our moto wrapper's narrow route (`mail_route` in `tests/moto_server.py`): moto's own
     /// `/moto-api/data.json` serializes every table of the run on each call.
     pub async fn mail_to(&self, address: &str) -> Vec<String> {
-        self.http
-            .get(format!("{}/orgs-test/mail", endpoint()))
-            .query(&[("to", address)])
-            .send()
-            .await
-            .expect("moto mail")
-            .error_for_status()
-            .expect("moto mail")
-            .json()
-            .await
-            .expect("moto mail JSON")
+        self.mail(&[("to", address)]).await
     }
 
     /// Every message moto's SES holds for `address`, oldest first, with its subject and both
     /// parts.
     pub async fn mail_parts_to(&self, address: &str) -> Vec<SentMail> {
+        self.mail(&[("to", address), ("parts", "1")]).await
+    }
+
+    async fn mail<T: serde::de::DeserializeOwned>(&self, query: &[(&str, &str)]) -> Vec<T> {
         self.http
             .get(format!("{}/orgs-test/mail", endpoint()))
-            .query(&[("to", address), ("parts", "1")])
+            .query(query)
             .send()
             .await
             .expect("moto mail")
