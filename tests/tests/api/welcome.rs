@@ -1,5 +1,5 @@
 //! The two invitation emails, read back from moto's SES: the notification for a person the
-//! service knows (a profile, or an organization they made, holds the address; or invited by
+//! service knows (a profile, an organization they made or joined, holds the address; or invited by
 //! handle), and the welcome, with what the product is and where to sign up, for anyone else.
 //! A resend picks again.
 
@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::common::{Options, Stack};
-use crate::invitations::invite;
+use crate::invitations::{invite, token_of};
 
 const SIGN_UP: &str = "https://app.example.com/signup";
 const NOTE: &str = r#"<script>alert("x")</script> see <a href="https://evil.example">here</a>"#;
@@ -168,4 +168,38 @@ async fn a_person_invited_by_handle_or_who_made_an_organization_is_known() {
             mails[0].subject
         );
     }
+}
+
+#[tokio::test]
+async fn a_person_who_joined_by_accepting_is_known_to_the_next_organization() {
+    let stack = Stack::start().await;
+    let alice = stack.person("alice");
+    let acme = stack.create_org(&alice, "acme").await;
+    // Grace never asked for her profile: accepting is all she did.
+    let grace = stack.unique_person("grace");
+    let (status, answer) = invite(&stack, &alice, &acme, json!([{ "email": grace.email }])).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let link = answer["results"][0]["invite_url"].as_str().unwrap();
+    let (status, body) = stack
+        .post(
+            &grace,
+            "/invitations/accept",
+            json!({ "token": token_of(link) }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let bob = stack.unique_person("bob");
+    let beta = stack.create_org(&bob, &format!("b{}", &bob.sub[6..])).await;
+    let (status, answer) = invite(&stack, &bob, &beta, json!([{ "email": grace.email }])).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let subjects: Vec<_> = stack
+        .mail_parts_to(&grace.email)
+        .await
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+    assert!(subjects[0].starts_with("Welcome"), "{subjects:?}");
+    assert!(!subjects[1].starts_with("Welcome"), "{subjects:?}");
 }

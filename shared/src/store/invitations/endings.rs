@@ -15,6 +15,7 @@ use crate::store::Store;
 use crate::store::error::{Refusal, StoreResult};
 use crate::store::history::{self, Op};
 use crate::store::item::{n, s};
+use crate::store::known_addresses::KnownAddress;
 use crate::store::members::Membership;
 use crate::store::orgs::Organization;
 use crate::store::tallies::Tally;
@@ -83,6 +84,9 @@ pub(in crate::store) fn put_member(
     if let Some(email) = joiner.verified_email {
         let marker = Membership::email_marker(org_id, email, joiner.user_id);
         tx.put(marker, Some(Condition::absent(Refusal::AlreadyMember)))?;
+        // Whoever joins with a verified address has an account: a later invitation to it is
+        // the plain notification, not the welcome.
+        KnownAddress::add(tx, email, joiner.user_id)?;
     }
     // An owner counts among the organization's owners at once.
     if role == Role::Owner {
