@@ -34,6 +34,7 @@ pub fn op(caller: &Caller, req: &Request) -> Op {
         actor: caller.user_id.clone(),
         request_id: orgs_shared::http::request_id(req),
         at: Timestamp::now(),
+        acting_as: None,
     }
 }
 

@@ -62,6 +62,7 @@ pub async fn record_delivery(store: &Store, event: &Value) -> Result<Outcome, St
         actor: UserId::system(ACTOR_JOB),
         request_id: report.message_id.clone(),
         at: Timestamp::now(),
+        acting_as: None,
     };
     let recorded = store.record_delivery(&invitation, &report, &op).await?;
     tracing::info!(

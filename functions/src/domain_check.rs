@@ -105,6 +105,7 @@ pub async fn recheck_domains(
                 actor: UserId::system(ACTOR_JOB),
                 request_id: run_id.to_owned(),
                 at: now,
+                acting_as: None,
             };
             check_due(store, &resolver, policy, &op, stop_at, &mut report).await;
         }

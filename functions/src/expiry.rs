@@ -117,6 +117,7 @@ pub async fn expire_invitations(
         actor: UserId::system(ACTOR_JOB),
         request_id: run_id.to_owned(),
         at: now,
+        acting_as: None,
     };
     // The shards are independent partitions: one reader each, side by side.
     let shards = join_all(expiry_shards().map(|shard| expire_shard(store, shard, &op, stop_at)));

@@ -131,6 +131,7 @@ pub async fn create_first_org(store: &Store, config: &Config, event: Value) -> S
         actor: user_id,
         request_id: format!("cognito:{source}"),
         at: Timestamp::now(),
+        acting_as: None,
     };
     make_first_org(store, &config.sign_up, &config.limits, &person, &op).await?;
     Ok(event)

@@ -10,7 +10,7 @@ use orgs_shared::domain::{Challenge, EmailDomain, Enrollment, Permission};
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, created, encode_cursor, json, json_body, no_content,
 };
-use orgs_shared::store::{Domain, ItemKey, Refusal, StoreError};
+use orgs_shared::store::{Domain, ItemKey, Membership, Refusal, StoreError};
 
 use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
 use crate::views::{DomainView, PageView};
@@ -28,22 +28,23 @@ struct UpdateDomainBody {
     default_role: Option<String>,
 }
 
-/// The domain named in the path, in an organization where the caller holds `permission`.
+/// The domain named in the path, in an organization where the caller holds `permission`, and
+/// the caller's membership there.
 async fn domain(
     app: &App,
     caller: &Caller,
     req: &Request,
     permission: Permission,
-) -> Result<Domain, ApiError> {
+) -> Result<(Domain, Membership), ApiError> {
     let name = EmailDomain::parse("domain", &path_param(req, "domain")).ok();
     let keys: Vec<ItemKey> = name.iter().map(ItemKey::Domain).collect();
-    let Authorized { items, .. } =
+    let Authorized { items, me, .. } =
         authorize_reading(app, caller, &path_param(req, "org_id"), permission, &keys).await?;
     let found = match &name {
         Some(name) => items.domain(name)?,
         None => None,
     };
-    found.ok_or(ApiError::NotFound("domain"))
+    Ok((found.ok_or(ApiError::NotFound("domain"))?, me))
 }
 
 pub async fn add_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
@@ -51,7 +52,7 @@ pub async fn add_domain(app: &App, req: Request) -> Result<Response<Body>, ApiEr
     let body: AddDomainBody = json_body(&req, app.config.max_body_bytes)?;
     let name = EmailDomain::parse("domain", &body.domain)?;
     app.config.claim_rules.may_claim(&name)?;
-    let (org, _) = authorize(
+    let (org, me) = authorize(
         app,
         &caller,
         &path_param(&req, "org_id"),
@@ -63,7 +64,13 @@ pub async fn add_domain(app: &App, req: Request) -> Result<Response<Body>, ApiEr
     let challenge = Challenge::generate()?;
     let added = app
         .store
-        .add_domain(&org, &name, challenge, max, &op(&caller, &req))
+        .add_domain(
+            &org,
+            &name,
+            challenge,
+            max,
+            &op(&caller, &req).acting_as(&me),
+        )
         .await?;
     Ok(created(
         &format!("/orgs/{}/domains/{}", org.org_id, added.domain),
@@ -93,7 +100,7 @@ pub async fn list_domains(app: &App, req: Request) -> Result<Response<Body>, Api
 
 pub async fn get_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let found = domain(app, &caller, &req, Permission::ViewDomains).await?;
+    let (found, _) = domain(app, &caller, &req, Permission::ViewDomains).await?;
     Ok(json(StatusCode::OK, &DomainView::from(&found)))
 }
 
@@ -102,13 +109,13 @@ pub async fn get_domain(app: &App, req: Request) -> Result<Response<Body>, ApiEr
 /// was found instead, and changes nothing.
 pub async fn verify_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let found = domain(app, &caller, &req, Permission::ManageDomains).await?;
+    let (found, me) = domain(app, &caller, &req, Permission::ManageDomains).await?;
     let dns = Dns::new(app.config.dns.resolver, app.config.dns.timeout)?;
     let answer = dns.txt(&found.domain.record_name()).await?;
     found.challenge.judge(&found.domain, &answer)?;
     let verified = app
         .store
-        .verify_domain(&found, &op(&caller, &req))
+        .verify_domain(&found, &op(&caller, &req).acting_as(&me))
         .await
         .map_err(|e| match e {
             StoreError::Refused(Refusal::Gone) => ApiError::NotFound("domain"),
@@ -122,10 +129,10 @@ pub async fn update_domain(app: &App, req: Request) -> Result<Response<Body>, Ap
     let caller = caller(&req)?;
     let body: UpdateDomainBody = json_body(&req, app.config.max_body_bytes)?;
     let enrollment = Enrollment::parse(&body.enrollment, body.default_role.as_deref())?;
-    let found = domain(app, &caller, &req, Permission::ManageDomains).await?;
+    let (found, me) = domain(app, &caller, &req, Permission::ManageDomains).await?;
     let updated = app
         .store
-        .set_enrollment(&found, enrollment, &op(&caller, &req))
+        .set_enrollment(&found, enrollment, &op(&caller, &req).acting_as(&me))
         .await
         .map_err(|e| match e {
             StoreError::Refused(Refusal::Gone) => ApiError::NotFound("domain"),
@@ -136,9 +143,9 @@ pub async fn update_domain(app: &App, req: Request) -> Result<Response<Body>, Ap
 
 pub async fn remove_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let found = domain(app, &caller, &req, Permission::ManageDomains).await?;
+    let (found, me) = domain(app, &caller, &req, Permission::ManageDomains).await?;
     app.store
-        .remove_domain(&found, &op(&caller, &req))
+        .remove_domain(&found, &op(&caller, &req).acting_as(&me))
         .await
         .map_err(|e| match e {
             StoreError::Refused(Refusal::Gone) => ApiError::NotFound("domain"),

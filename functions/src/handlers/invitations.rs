@@ -403,6 +403,7 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
         &also,
     )
     .await?;
+    let op = op.acting_as(&me);
     let mut existing_teams: Vec<TeamId> = Vec::new();
     for team in named_teams {
         // A team being deleted can no longer be joined, so no invitation may name it.
@@ -568,7 +569,7 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         first_day,
         person_day,
     ];
-    let (Authorized { org, items, .. }, invitation) =
+    let (Authorized { org, items, me }, invitation) =
         managed_invitation(app, &req, &caller, &also).await?;
     let limits = &app.config.limits;
     may_resend(
@@ -598,7 +599,7 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         inviter: inviter(&caller, profile.as_ref()),
         reply_to: reply_to(app, &caller, profile.as_ref()),
         known: Vec::new(),
-        op,
+        op: op.acting_as(&me),
     };
     let resent = app
         .store
@@ -625,10 +626,11 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
 
 pub async fn revoke_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (_, invitation) = managed_invitation(app, &req, &caller, &[]).await?;
+    let (Authorized { me, .. }, invitation) = managed_invitation(app, &req, &caller, &[]).await?;
     invitation.status.require_pending()?;
+    let op = op(&caller, &req).acting_as(&me);
     app.store
-        .close_invitation(&invitation, InvitationStatus::Revoked, &op(&caller, &req))
+        .close_invitation(&invitation, InvitationStatus::Revoked, &op)
         .await?;
     Ok(no_content())
 }

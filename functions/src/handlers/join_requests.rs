@@ -98,7 +98,7 @@ pub async fn approve_join_request(app: &App, req: Request) -> Result<Response<Bo
         .seat_room(org.member_count, org.pending_invitations)?;
     let membership = app
         .store
-        .approve_join_request(&org, &request, &approval, room, &op)
+        .approve_join_request(&org, &request, &approval, room, &op.acting_as(&me))
         .await?;
     Ok(json(
         StatusCode::OK,
@@ -110,8 +110,9 @@ pub async fn approve_join_request(app: &App, req: Request) -> Result<Response<Bo
 pub async fn deny_join_request(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let op = op(&caller, &req);
-    let (_, request) = pending_request(app, &caller, &req, &[]).await?;
+    let (Authorized { me, .. }, request) = pending_request(app, &caller, &req, &[]).await?;
     let shed_at = op.at.plus_seconds(DENIAL_STANDS_SECONDS);
+    let op = op.acting_as(&me);
     let denied = app.store.deny_join_request(&request, shed_at, &op).await?;
     Ok(json(StatusCode::OK, &JoinRequestView::from(&denied)))
 }

@@ -150,7 +150,12 @@ pub async fn update_org(app: &App, req: Request) -> Result<Response<Body>, ApiEr
         }
         match app
             .store
-            .update_org(&org, &patch, metadata.as_ref(), &op)
+            .update_org(
+                &org,
+                &patch,
+                metadata.as_ref(),
+                &op.clone().acting_as(&membership),
+            )
             .await
         {
             Ok(org) => return Ok(json(StatusCode::OK, &OrgView::new(&org, &membership))),
@@ -176,7 +181,7 @@ pub async fn change_org_handle(app: &App, req: Request) -> Result<Response<Body>
     }
     let org = app
         .store
-        .change_org_handle(&org, &handle, &op(&caller, &req))
+        .change_org_handle(&org, &handle, &op(&caller, &req).acting_as(&membership))
         .await?;
     Ok(json(StatusCode::OK, &OrgView::new(&org, &membership)))
 }

@@ -12,7 +12,7 @@ use orgs_shared::domain::{
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, created, encode_cursor, json, json_body, no_content,
 };
-use orgs_shared::store::{ItemKey, ReadItems, Refusal, StoreError, Team};
+use orgs_shared::store::{ItemKey, Membership, ReadItems, Refusal, StoreError, Team};
 
 use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
 use crate::views::{InvitationView, PageView, TeamMemberView, TeamView};
@@ -32,17 +32,17 @@ async fn any_team(
     req: &Request,
     permission: Permission,
     also: &[ItemKey<'_>],
-) -> Result<(Team, ReadItems), ApiError> {
+) -> Result<(Team, ReadItems, Membership), ApiError> {
     let id = TeamId::parse(&path_param(req, "team_id"));
     let mut keys = also.to_vec();
     keys.extend(id.iter().map(ItemKey::Team));
-    let Authorized { items, .. } =
+    let Authorized { items, me, .. } =
         authorize_reading(app, caller, &path_param(req, "org_id"), permission, &keys).await?;
     let team = match &id {
         Some(id) => items.team(id)?,
         None => None,
     };
-    Ok((team.ok_or(ApiError::NotFound("team"))?, items))
+    Ok((team.ok_or(ApiError::NotFound("team"))?, items, me))
 }
 
 /// The live team named in the path: `any_team` without one being deleted.
@@ -52,12 +52,12 @@ async fn team(
     req: &Request,
     permission: Permission,
     also: &[ItemKey<'_>],
-) -> Result<(Team, ReadItems), ApiError> {
-    let (team, items) = any_team(app, caller, req, permission, also).await?;
+) -> Result<(Team, ReadItems, Membership), ApiError> {
+    let (team, items, me) = any_team(app, caller, req, permission, also).await?;
     if !team.active {
         return Err(ApiError::NotFound("team"));
     }
-    Ok((team, items))
+    Ok((team, items, me))
 }
 
 /// The user named in the path, if the id is well-formed.
@@ -89,7 +89,7 @@ pub async fn create_team(app: &App, req: Request) -> Result<Response<Body>, ApiE
     let caller = caller(&req)?;
     let body: TeamBody = json_body(&req, app.config.max_body_bytes)?;
     let name = DisplayName::parse("name", &body.name)?;
-    let (org, _) = authorize(
+    let (org, me) = authorize(
         app,
         &caller,
         &path_param(&req, "org_id"),
@@ -98,7 +98,7 @@ pub async fn create_team(app: &App, req: Request) -> Result<Response<Body>, ApiE
     .await?;
     let team = app
         .store
-        .create_team(&org.org_id, &name, &op(&caller, &req))
+        .create_team(&org.org_id, &name, &op(&caller, &req).acting_as(&me))
         .await?;
     Ok(created(
         &format!("/orgs/{}/teams/{}", org.org_id, team.team_id),
@@ -108,7 +108,7 @@ pub async fn create_team(app: &App, req: Request) -> Result<Response<Body>, ApiE
 
 pub async fn get_team(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (team, _) = team(app, &caller, &req, Permission::ViewOrganization, &[]).await?;
+    let (team, _, _) = team(app, &caller, &req, Permission::ViewOrganization, &[]).await?;
     Ok(json(StatusCode::OK, &TeamView::from(&team)))
 }
 
@@ -116,13 +116,13 @@ pub async fn rename_team(app: &App, req: Request) -> Result<Response<Body>, ApiE
     let caller = caller(&req)?;
     let body: TeamBody = json_body(&req, app.config.max_body_bytes)?;
     let name = DisplayName::parse("name", &body.name)?;
-    let (team, _) = team(app, &caller, &req, Permission::ManageTeams, &[]).await?;
+    let (team, _, me) = team(app, &caller, &req, Permission::ManageTeams, &[]).await?;
     if team.name == name.as_str() {
         return Ok(json(StatusCode::OK, &TeamView::from(&team)));
     }
     let renamed = app
         .store
-        .rename_team(&team, &name, &op(&caller, &req))
+        .rename_team(&team, &name, &op(&caller, &req).acting_as(&me))
         .await?;
     Ok(json(StatusCode::OK, &TeamView::from(&renamed)))
 }
@@ -131,7 +131,7 @@ pub async fn rename_team(app: &App, req: Request) -> Result<Response<Body>, ApiE
 pub async fn delete_team(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     // A team being deleted is still found: repeating the request finishes the job.
-    let (team, _) = any_team(app, &caller, &req, Permission::ManageTeams, &[]).await?;
+    let (team, _, _) = any_team(app, &caller, &req, Permission::ManageTeams, &[]).await?;
     app.store.delete_team(&team, &op(&caller, &req)).await?;
     Ok(no_content())
 }
@@ -140,7 +140,7 @@ pub async fn list_team_members(app: &App, req: Request) -> Result<Response<Body>
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(UserId::parse)?;
-    let (team, _) = team(app, &caller, &req, Permission::ViewOrganization, &[]).await?;
+    let (team, _, _) = team(app, &caller, &req, Permission::ViewOrganization, &[]).await?;
     let found = app
         .store
         .list_team_members(&team, page.limit, after.as_ref())
@@ -168,7 +168,7 @@ pub async fn add_team_member(app: &App, req: Request) -> Result<Response<Body>, 
     let caller = caller(&req)?;
     let user = user_param(&req);
     let also: Vec<ItemKey> = user.iter().map(ItemKey::Membership).collect();
-    let (team, items) = team(app, &caller, &req, Permission::ManageTeams, &also).await?;
+    let (team, items, me) = team(app, &caller, &req, Permission::ManageTeams, &also).await?;
     let user = user.ok_or(ApiError::NotFound("member"))?;
     let member = items
         .membership(&user)?
@@ -178,7 +178,7 @@ pub async fn add_team_member(app: &App, req: Request) -> Result<Response<Body>, 
         return Ok(no_content());
     }
     app.store
-        .add_team_member(&team, &member, &op(&caller, &req))
+        .add_team_member(&team, &member, &op(&caller, &req).acting_as(&me))
         .await?;
     Ok(no_content())
 }
@@ -191,13 +191,13 @@ pub async fn remove_team_member(app: &App, req: Request) -> Result<Response<Body
         (Some(team), Some(user)) => vec![ItemKey::TeamMember(team, user)],
         _ => Vec::new(),
     };
-    let (team, items) = team(app, &caller, &req, Permission::ManageTeams, &also).await?;
+    let (team, items, me) = team(app, &caller, &req, Permission::ManageTeams, &also).await?;
     let user = user.ok_or(ApiError::NotFound("member"))?;
     if items.team_member(&team.team_id, &user)?.is_none() {
         return Err(ApiError::NotFound("team member"));
     }
     app.store
-        .remove_team_member(&team, &user, &op(&caller, &req))
+        .remove_team_member(&team, &user, &op(&caller, &req).acting_as(&me))
         .await
         .map_err(|e| match e {
             // Taken out of the team (or the organization) since the read.
@@ -212,7 +212,7 @@ pub async fn list_team_invitations(app: &App, req: Request) -> Result<Response<B
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(InvitationId::parse)?;
-    let (team, _) = team(app, &caller, &req, Permission::ManageInvitations, &[]).await?;
+    let (team, _, _) = team(app, &caller, &req, Permission::ManageInvitations, &[]).await?;
     let now = Timestamp::now();
     let found = app
         .store

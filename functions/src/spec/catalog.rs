@@ -103,13 +103,13 @@ pub const FUNCTIONS: &[Function] = &[
     function!("update-org": PATCH "/orgs/{org_id}", Admins, orgs::update_org, {
         about: "edit the organization's profile (admins and owners).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem),
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem),
         ],
     }),
     function!("change-org-handle": PUT "/orgs/{org_id}/handle", Owners, orgs::change_org_handle, {
         about: "rename; the old handle is freed atomically (owners).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem),
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
         ],
     }),
     function!("delete-org": DELETE "/orgs/{org_id}", Owners, orgs::delete_org, {
@@ -153,7 +153,7 @@ pub const FUNCTIONS: &[Function] = &[
     function!("revoke-invitation": DELETE "/orgs/{org_id}/invitations/{invitation_id}", Admins, invitations::revoke_invitation, {
         about: "revoke a pending invitation.",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem),
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
         ],
     }),
     function!("lookup-invitation": POST "/invitations/lookup", Anyone, invitee::lookup_invitation, {
@@ -243,7 +243,7 @@ pub const FUNCTIONS: &[Function] = &[
     function!("rename-team": PATCH "/orgs/{org_id}/teams/{team_id}", Admins, teams::rename_team, {
         about: "rename a team; the old name is freed atomically (admins and owners).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem),
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
         ],
     }),
     function!("delete-team": DELETE "/orgs/{org_id}/teams/{team_id}", Admins, teams::delete_team, {
@@ -269,13 +269,13 @@ pub const FUNCTIONS: &[Function] = &[
     function!("add-team-member": PUT "/orgs/{org_id}/teams/{team_id}/members/{user_id}", Admins, teams::add_team_member, {
         about: "put an active member in a team; idempotent (admins and owners).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem),
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem),
         ],
     }),
     function!("remove-team-member": DELETE "/orgs/{org_id}/teams/{team_id}/members/{user_id}", Admins, teams::remove_team_member, {
         about: "take a member out of a team (admins and owners).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem),
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
         ],
     }),
     function!("list-audit-log": GET "/orgs/{org_id}/audit-log", Admins, audit::list_audit_log, {
@@ -288,7 +288,7 @@ pub const FUNCTIONS: &[Function] = &[
     function!("add-domain": POST "/orgs/{org_id}/domains", Owners, domains::add_domain, {
         about: "add an email domain and get the TXT record that proves it (owners).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem;
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem;
                 why "BatchGetItem: the access check; one transaction puts the domain, counts it on the organization item (the limit's condition) and writes the audit entry and event record."),
         ],
     }),
@@ -316,7 +316,7 @@ pub const FUNCTIONS: &[Function] = &[
     function!("remove-domain": DELETE "/orgs/{org_id}/domains/{domain}", Owners, domains::remove_domain, {
         about: "remove an email domain (owners).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem;
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
                 why "BatchGetItem: the access check and the domain; one transaction deletes it, uncounts it and writes the audit entry and event record."),
         ],
     }),
@@ -351,14 +351,14 @@ pub const FUNCTIONS: &[Function] = &[
     function!("approve-join-request": POST "/orgs/{org_id}/join-requests/{user_id}/approve", Admins, join_requests::approve_join_request, {
         about: "make the requester a member (admins).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem;
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
                 why "BatchGetItem: the organization, the caller's membership and the request; one transaction puts the membership, takes a seat, deletes the request, moves the counts, and writes the audit entries and event records."),
         ],
     }),
     function!("deny-join-request": POST "/orgs/{org_id}/join-requests/{user_id}/deny", Admins, join_requests::deny_join_request, {
         about: "deny a join request (admins).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem;
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem;
                 why "BatchGetItem: the organization, the caller's membership and the request; one transaction marks it denied, moves the counts, and writes the audit entry and event record."),
         ],
     }),

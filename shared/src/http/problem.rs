@@ -397,6 +397,13 @@ fn store_answer(err: &StoreError) -> Answer {
             "Another organization has verified this domain. A domain belongs to one organization at a time.",
         ),
         StoreError::Refused(Refusal::NotPending) => not_pending_answer(),
+        StoreError::Refused(Refusal::RoleChanged) => answer(
+            S::FORBIDDEN,
+            "forbidden",
+            "Not allowed",
+            "Your role in the organization changed while this request ran, and no longer allows \
+             it. Nothing was changed.",
+        ),
         StoreError::Refused(Refusal::Limit(kind)) => limit_answer(*kind),
         StoreError::Refused(Refusal::Changed | Refusal::AlreadyExists | Refusal::AlreadyDone) => {
             answer(

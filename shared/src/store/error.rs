@@ -15,6 +15,10 @@ pub enum Refusal {
     Gone,
     #[error("the item was changed by another request at the same time")]
     Changed,
+    /// The caller's role changed (or they were deactivated or removed) while their request
+    /// ran: what it authorized no longer stands.
+    #[error("the caller's role changed while the request ran")]
+    RoleChanged,
     #[error("the item already exists")]
     AlreadyExists,
     /// A once-only step (a person's first organization) was taken before.

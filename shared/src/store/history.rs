@@ -4,15 +4,16 @@
 
 use serde_json::json;
 
-use crate::domain::{Change, EventId, Subject, Timestamp, UserId};
+use crate::domain::{Change, EventId, MemberStatus, OrgId, Role, Subject, Timestamp, UserId};
 use crate::events::{Outgoing, SOURCE};
 
 use super::audit::AuditEntry;
 use super::error::Refusal;
 use super::error::StoreResult;
-use super::item::{Item, ItemBuilder};
+use super::item::{Item, ItemBuilder, s};
 use super::keys::{self, EXPIRE_AT};
-use super::tx::{Condition, Tx};
+use super::members::Membership;
+use super::tx::{Condition, Expr, Tx};
 
 /// Who is making a change, for which request, and when: stamped on every audit entry.
 #[derive(Clone, Debug)]
@@ -20,6 +21,31 @@ pub struct Op {
     pub actor: UserId,
     pub request_id: String,
     pub at: Timestamp,
+    /// For a write an admin or owner makes: the role the caller was authorized with. The
+    /// change's transaction then holds only if the caller still has it, active, at commit (not
+    /// demoted, deactivated or removed while the request ran). `None` for writes anyone may
+    /// make on their own behalf.
+    pub acting_as: Option<ActingAs>,
+}
+
+/// The role a caller was authorized with, in one organization.
+#[derive(Clone, Debug)]
+pub struct ActingAs {
+    pub org_id: OrgId,
+    pub role: Role,
+}
+
+impl Op {
+    /// The same stamp, for a write authorized by `membership`'s role.
+    pub fn acting_as(self, membership: &Membership) -> Self {
+        Self {
+            acting_as: Some(ActingAs {
+                org_id: membership.org_id.clone(),
+                role: membership.role,
+            }),
+            ..self
+        }
+    }
 }
 
 /// How long the table keeps history before DynamoDB's TTL may shed it.
@@ -51,6 +77,17 @@ fn subject_json(subject: &Subject) -> serde_json::Value {
 
 /// Adds the audit entry and the event record of `change` to `tx`.
 pub fn record(tx: &mut Tx<'_>, change: &Change, op: &Op, retention: Retention) -> StoreResult<()> {
+    if let Some(acting) = &op.acting_as {
+        let still = Condition::new(
+            Expr::new("#role = :acting_role AND #status = :acting_status")
+                .name("#role", "role")
+                .name("#status", "status")
+                .value(":acting_role", s(acting.role.as_str()))
+                .value(":acting_status", s(MemberStatus::Active.as_str())),
+            Refusal::RoleChanged,
+        );
+        tx.hold_actor(Membership::key(&acting.org_id, &op.actor), still);
+    }
     let audit = AuditEntry::of(change, op).to_item(
         &change.subject,
         op.at.plus_seconds(retention.audit_seconds).unix_seconds(),
@@ -140,6 +177,7 @@ mod tests {
             actor: UserId::parse("alice").unwrap(),
             request_id: "req-1".into(),
             at: Timestamp::parse("2026-11-22T14:27:00.000Z").unwrap(),
+            acting_as: None,
         };
         event_item(&change, &op, Retention::default())
     }

@@ -112,6 +112,8 @@ pub struct Tx<'a> {
     /// Updates that may land on any of several items (`update_any`): their positions and the
     /// keys they may take instead.
     movable: Vec<(usize, Vec<Item>)>,
+    /// The caller's membership and the condition it must still meet (`hold_actor`).
+    actor: Option<(Item, Condition)>,
 }
 
 impl<'a> Tx<'a> {
@@ -121,7 +123,32 @@ impl<'a> Tx<'a> {
             items: Vec::new(),
             refusals: Vec::new(),
             movable: Vec::new(),
+            actor: None,
         }
+    }
+
+    /// At commit, the transaction also checks the caller's membership `key` against
+    /// `condition` (their authorization still stands), unless the transaction writes or checks
+    /// that item already, with a condition of its own (DynamoDB takes one operation per item),
+    /// or is full.
+    pub fn hold_actor(&mut self, key: Item, condition: Condition) {
+        self.actor = Some((key, condition));
+    }
+
+    /// The key of each item the transaction touches.
+    fn touches(&self, key: &Item) -> bool {
+        let same = |other: Option<&HashMap<String, AttributeValue>>| {
+            other.is_some_and(|other| {
+                key.iter()
+                    .all(|(name, value)| other.get(name) == Some(value))
+            })
+        };
+        self.items.iter().any(|item| {
+            same(item.put().map(|p| p.item()))
+                || same(item.update().map(|u| u.key()))
+                || same(item.delete().map(|d| d.key()))
+                || same(item.condition_check().map(|c| c.key()))
+        })
     }
 
     pub fn put(&mut self, item: Item, mut condition: Option<Condition>) -> StoreResult<()> {
@@ -259,6 +286,14 @@ impl<'a> Tx<'a> {
         mut self,
         context: &'static str,
     ) -> StoreResult<Result<(), Vec<(usize, Refusal)>>> {
+        /// DynamoDB's most items in one transaction.
+        const MOST_ITEMS: usize = 100;
+        if let Some((key, condition)) = self.actor.take()
+            && !self.touches(&key)
+            && self.items.len() < MOST_ITEMS
+        {
+            self.check(key, condition)?;
+        }
         const THROTTLED_ATTEMPTS: u32 = 4;
         let mut throttled_attempts = 0;
         let mut conflicts = Backoff::for_request();

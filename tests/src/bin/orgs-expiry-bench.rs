@@ -62,6 +62,7 @@ fn op(at: Timestamp) -> Op {
         actor: UserId::system("bench"),
         request_id: "bench-seed".into(),
         at,
+        acting_as: None,
     }
 }
 

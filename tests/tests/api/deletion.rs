@@ -20,6 +20,7 @@ async fn fill(stack: &Stack, org_id: &str, count: usize) {
         actor: UserId::parse("alice").unwrap(),
         request_id: "fill".into(),
         at: Timestamp::now(),
+        acting_as: None,
     };
     let emails: Vec<String> = (0..third).map(|i| format!("i{i}@example.com")).collect();
     let hashes: Vec<_> = (0..third)
@@ -119,6 +120,7 @@ async fn a_deletion_stopped_after_its_first_step_is_finished_by_repeating_the_re
         actor: UserId::parse("alice").unwrap(),
         request_id: "killed".into(),
         at: Timestamp::now(),
+        acting_as: None,
     };
     stack.app.store.begin_org_deletion(&org, &op).await.unwrap();
 

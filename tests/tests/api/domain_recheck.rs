@@ -263,6 +263,7 @@ async fn a_check_read_before_a_verification_or_a_removal_changes_nothing() {
         actor: UserId::system("expiry"),
         request_id: "stale".into(),
         at: later,
+        acting_as: None,
     };
 
     // The owner verifies again (the record is seen now) before the run writes.

@@ -261,6 +261,7 @@ async fn invitations_accepted_revoked_or_resent_meanwhile_are_left_alone() {
         actor: UserId::system("expiry"),
         request_id: "stale".into(),
         at: next_week(),
+        acting_as: None,
     };
     for stale in [&bob_read, &carol_read, &dave_read] {
         let outcome = as_job(stack.app.store.expire_invitation(stale, &op))
@@ -430,6 +431,7 @@ async fn a_deleting_organizations_invitations_are_skipped_until_the_deletion_is_
         actor: owner,
         request_id: "delete".into(),
         at: Timestamp::now(),
+        acting_as: None,
     };
     stack
         .app

@@ -41,6 +41,7 @@ mod orgs;
 mod partial_reads;
 mod races;
 mod reply_to;
+mod role_at_commit;
 mod round_trips;
 mod teams;
 mod token_claims;

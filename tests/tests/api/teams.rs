@@ -175,6 +175,7 @@ async fn a_team_read_empty_but_joined_since_is_still_deleted_with_its_member() {
         actor: UserId::parse("olivia").unwrap(),
         request_id: "stale-delete".into(),
         at: Timestamp::now(),
+        acting_as: None,
     };
     stack.app.store.delete_team(&stale, &op).await.unwrap();
     let (status, _) = stack.get(&olivia, &path).await;
@@ -378,6 +379,7 @@ async fn nobody_joins_a_team_being_deleted_and_no_member_outlives_its_team() {
         actor: dee_id.clone(),
         request_id: "stale-accept".into(),
         at: Timestamp::now(),
+        acting_as: None,
     };
     let before = stack.snapshot().await;
     let stale = [TeamId::parse(&ops).unwrap()];

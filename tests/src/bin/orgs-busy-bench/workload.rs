@@ -191,6 +191,7 @@ async fn seed(
         actor: UserId::system("bench"),
         request_id: "busy-bench-seed".into(),
         at: Timestamp::now().plus_seconds(-8 * 86_400),
+        acting_as: None,
     };
     for (chunk, hashes) in people.chunks(100).zip(hashes.chunks(100)) {
         let new: Vec<NewInvitation<'_>> = chunk
