@@ -2,15 +2,11 @@
 //! binary in `src/bin` is a thin `main`, and tests and the local server call the very same code.
 
 pub mod access;
-pub mod delivery;
-pub mod domain_check;
-pub mod expiry;
-pub mod first_org;
 pub mod handlers;
+pub mod jobs;
 pub mod routes;
 pub mod runtime;
 pub mod spec;
-pub mod token_claims;
 pub mod views;
 
 #[cfg(test)]

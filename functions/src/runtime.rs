@@ -148,13 +148,17 @@ pub async fn serve_token_claims() -> Result<(), lambda_http::Error> {
         move |event: LambdaEvent<serde_json::Value>| async move {
             // Boxed: the deadline's future nests deep enough to overflow the compiler's
             // layout queries for `main` otherwise.
-            Box::pin(crate::token_claims::token_claims(store, max, event.payload))
-                .await
-                .map_err(|e| {
-                    let chain = orgs_shared::logs::error_chain(&e);
-                    tracing::error!("reading the organizations for a token failed: {chain}");
-                    lambda_http::Error::from(chain)
-                })
+            Box::pin(crate::jobs::token_claims::token_claims(
+                store,
+                max,
+                event.payload,
+            ))
+            .await
+            .map_err(|e| {
+                let chain = orgs_shared::logs::error_chain(&e);
+                tracing::error!("reading the organizations for a token failed: {chain}");
+                lambda_http::Error::from(chain)
+            })
         },
     ))
     .await
@@ -178,7 +182,7 @@ pub async fn serve_first_org() -> Result<(), lambda_http::Error> {
         move |event: LambdaEvent<serde_json::Value>| async move {
             // Boxed: the store's transaction futures nest deeper than the compiler lays out
             // inline.
-            Box::pin(crate::first_org::create_first_org(
+            Box::pin(crate::jobs::first_org::create_first_org(
                 store,
                 config,
                 event.payload,
@@ -204,7 +208,8 @@ pub async fn serve_stream() -> Result<(), lambda_http::Error> {
     )));
     lambda_http::lambda_runtime::run(lambda_http::service_fn(
         move |event: LambdaEvent<Event>| async move {
-            let response = crate::handlers::events::publish_events(publisher, event.payload).await;
+            let response =
+                crate::jobs::publish_events::publish_events(publisher, event.payload).await;
             Ok::<_, Infallible>(response)
         },
     ))

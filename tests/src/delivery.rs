@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use aws_config::SdkConfig;
-use orgs_functions::delivery::{Outcome, record_delivery};
+use orgs_functions::jobs::delivery::{Outcome, record_delivery};
 use orgs_shared::store::Store;
 
 use crate::provision::Queue;

@@ -11,7 +11,7 @@ use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use orgs_functions::handlers::events::{Plan, plan, publish_events};
+use orgs_functions::jobs::publish_events::{Plan, plan, publish_events};
 use orgs_shared::events::Publisher;
 use serde_json::{Map, Value, json};
 use tokio::sync::watch;

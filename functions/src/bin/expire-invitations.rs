@@ -1,6 +1,6 @@
-//! `expire-invitations`: the scheduled expiry; see `orgs_functions::expiry`.
+//! `expire-invitations`: the scheduled expiry; see `orgs_functions::jobs::expiry`.
 #[cfg(not(test))]
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    orgs_functions::expiry::serve().await
+    orgs_functions::jobs::expiry::serve().await
 }

@@ -1,7 +1,7 @@
 //! `record-delivery`: fed by SES's events through an EventBridge rule, not by HTTP; see
-//! `orgs_functions::delivery`.
+//! `orgs_functions::jobs::delivery`.
 #[cfg(not(test))]
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    orgs_functions::delivery::serve().await
+    orgs_functions::jobs::delivery::serve().await
 }

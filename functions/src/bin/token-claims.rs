@@ -1,5 +1,5 @@
 //! `token-claims`: a Cognito user pool's pre-token-generation trigger, not an HTTP route; see
-//! `orgs_functions::token_claims`.
+//! `orgs_functions::jobs::token_claims`.
 #[cfg(not(test))]
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -10,7 +10,7 @@ use orgs_shared::http::{ApiError, Caller, Patch, caller, json, json_body, presen
 use orgs_shared::store::{Identity, Op, User, UserPatch};
 
 use crate::access::op;
-use crate::first_org::{Person, make_first_org};
+use crate::jobs::first_org::{Person, make_first_org};
 use crate::views::UserView;
 
 /// The stored profile, created now if this is the caller's first request, and its email kept

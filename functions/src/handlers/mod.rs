@@ -2,7 +2,6 @@
 
 pub mod audit;
 pub mod domains;
-pub mod events;
 pub mod in_time;
 pub mod invitations;
 pub mod invitee;

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use orgs_functions::expiry::run_schedule;
+use orgs_functions::jobs::expiry::run_schedule;
 use orgs_local::{aws, grants};
 use orgs_shared::app::{App, Config};
 use orgs_shared::domain::Timestamp;

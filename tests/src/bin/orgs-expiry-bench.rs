@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use orgs_functions::expiry::{ExpiryReport, expire_invitations};
+use orgs_functions::jobs::expiry::{ExpiryReport, expire_invitations};
 use orgs_local::counting::RequestCounter;
 use orgs_local::moto::Moto;
 use orgs_local::{aws, provision};

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use orgs_functions::expiry::run_schedule;
+use orgs_functions::jobs::expiry::run_schedule;
 use orgs_local::accept_page;
 use orgs_local::cors::{Cors, LOCAL_PAGE_PORT};
 use orgs_local::delivery::DeliveryFeed;

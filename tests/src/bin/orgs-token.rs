@@ -11,7 +11,7 @@
 //!                   [--ttl SECONDS]
 
 use anyhow::{Context, bail};
-use orgs_functions::token_claims::token_claims;
+use orgs_functions::jobs::token_claims::token_claims;
 use orgs_local::{aws, grants, token};
 use orgs_shared::app::{Config, token_max_orgs_from_env};
 use orgs_shared::store::Store;

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use orgs_functions::delivery::{Outcome, record_delivery};
+use orgs_functions::jobs::delivery::{Outcome, record_delivery};
 use orgs_shared::domain::Timestamp;
 use orgs_shared::store::{Of, Stored};
 use reqwest::StatusCode;

@@ -1,4 +1,4 @@
-//! The schedule checks verified domains again (`orgs_functions::domain_check`), run as the
+//! The schedule checks verified domains again (`orgs_functions::jobs::domain_check`), run as the
 //! function runs it, days ahead through the time it is given: a record gone for longer than
 //! the grace period unverifies its domain (audit, event, suggestions stop, the domain is free
 //! for anyone), while a record that comes back, or a resolver that does not answer, leaves it
@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use orgs_functions::domain_check::recheck_domains;
-use orgs_functions::expiry::{ScheduleReport, run_schedule};
+use orgs_functions::jobs::domain_check::recheck_domains;
+use orgs_functions::jobs::expiry::{ScheduleReport, run_schedule};
 use orgs_local::counting::RequestCounter;
 use orgs_local::dns::Answer;
 use orgs_local::grants::as_function;

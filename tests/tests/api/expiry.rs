@@ -1,11 +1,11 @@
-//! The scheduled expiry, run as the function runs it (`orgs_functions::expiry`) against each
+//! The scheduled expiry, run as the function runs it (`orgs_functions::jobs::expiry`) against each
 //! test's table: what it ends, what it leaves alone, and that races, repeats and early stops
 //! end every invitation exactly once.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use orgs_functions::expiry::{ExpiryReport, expire_invitations};
+use orgs_functions::jobs::expiry::{ExpiryReport, expire_invitations};
 use orgs_local::counting::RequestCounter;
 use orgs_shared::domain::{OrgId, Timestamp, UserId};
 use orgs_shared::store::{Expiry, Item, Of, Op, Retention, Store, Stored};

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use orgs_functions::expiry::expire_invitations;
+use orgs_functions::jobs::expiry::expire_invitations;
 use orgs_local::faults::{FAULT_REQUEST_ID, Fault, Rule, When};
 use orgs_shared::domain::Timestamp;
 use orgs_shared::store::{INVITATION_TOKEN_PARTITIONS, Of, Stored};

@@ -3,7 +3,7 @@
 //! the stack's table; and the first `GET /me` for other identity providers. Once per person,
 //! never for a password reset, and nothing at all when the setting is off.
 
-use orgs_functions::first_org::create_first_org;
+use orgs_functions::jobs::first_org::create_first_org;
 use orgs_local::token;
 use orgs_shared::store::{Of, Stored};
 use reqwest::StatusCode;

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use orgs_functions::expiry::{ExpiryReport, expire_invitations};
+use orgs_functions::jobs::expiry::{ExpiryReport, expire_invitations};
 use orgs_shared::domain::Timestamp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

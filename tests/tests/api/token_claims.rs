@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use orgs_functions::token_claims::{ClaimsError, token_claims, token_claims_within};
+use orgs_functions::jobs::token_claims::{ClaimsError, token_claims, token_claims_within};
 use orgs_local::counting::RequestCounter;
 use orgs_local::faults::{Fault, Rule, When};
 use orgs_local::token;

@@ -11,9 +11,9 @@ use aws_lambda_events::event::dynamodb::Event;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use orgs_functions::expiry::expire_invitations;
-use orgs_functions::handlers::events::publish_events;
-use orgs_functions::token_claims::token_claims;
+use orgs_functions::jobs::expiry::expire_invitations;
+use orgs_functions::jobs::publish_events::publish_events;
+use orgs_functions::jobs::token_claims::token_claims;
 use orgs_local::token;
 use orgs_shared::domain::MaxTokenOrgs;
 use orgs_shared::domain::time::Timestamp;
@@ -108,7 +108,7 @@ pub async fn count(fx: &Fixture, function: &str) -> anyhow::Result<Vec<Call>> {
             serde_json::to_value(publish_events(&publisher, batch).await)?
         }
         "expire-invitations" => {
-            let stop_at = orgs_functions::expiry::stop_before(
+            let stop_at = orgs_functions::jobs::expiry::stop_before(
                 std::time::SystemTime::now() + timeout(function),
             );
             let report =

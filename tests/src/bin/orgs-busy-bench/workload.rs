@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use orgs_functions::expiry::{ExpiryReport, expire_invitations};
+use orgs_functions::jobs::expiry::{ExpiryReport, expire_invitations};
 use orgs_local::conflicts::{ConflictCounts, ConflictProxy};
 use orgs_local::counting::RequestCounter;
 use orgs_local::moto::Moto;

@@ -24,7 +24,7 @@ use orgs_shared::domain::{EmailDomain, Lookup, OrgId, Recheck, RecheckPolicy, Ti
 use orgs_shared::logs::error_chain;
 use orgs_shared::store::{Domain, DomainCheck, DomainStatus, Op, Refusal, Store, StoreError};
 
-use crate::expiry::{ACTOR_JOB, run_end};
+use super::{SCHEDULE_ACTOR, run_end};
 
 /// Due domains read per Query (one page), and so looked up per BatchGetItem.
 pub const PAGE_SIZE: i32 = 50;
@@ -102,7 +102,7 @@ pub async fn recheck_domains(
     match Dns::new(dns.resolver, dns.timeout) {
         Ok(resolver) => {
             let op = Op {
-                actor: UserId::system(ACTOR_JOB),
+                actor: UserId::system(SCHEDULE_ACTOR),
                 request_id: run_id.to_owned(),
                 at: now,
                 acting_as: None,

@@ -14,7 +14,7 @@
 //!   abandoned: their pending invitations could not be expired (nothing is written into an
 //!   organization being deleted) and would otherwise be read again by every run.
 //! - Side by side with it, the same run checks verified domains again
-//!   (`crate::domain_check`): `run_schedule`.
+//!   (`crate::jobs::domain_check`): `run_schedule`.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -27,7 +27,8 @@ use orgs_shared::domain::{Timestamp, UserId};
 use orgs_shared::logs::error_chain;
 use orgs_shared::store::{Expiry, Op, Refusal, Store, StoreError, expiry_shards};
 
-use crate::domain_check::{DomainCheckFailed, DomainCheckReport, recheck_domains};
+use super::domain_check::{DomainCheckFailed, DomainCheckReport, recheck_domains};
+use super::run_end;
 
 /// Due invitations read per Query (one page); each is about 1 KB, far below a page's 1 MB.
 pub const PAGE_SIZE: i32 = 100;
@@ -36,8 +37,8 @@ pub const PAGE_SIZE: i32 = 100;
 /// the SDK's retries, finishes well within it.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(2);
 
-/// The job name in the actor of every change the expiry makes: `system:expiry`.
-pub const ACTOR_JOB: &str = "expiry";
+/// The job name in the actor of every change the schedule makes: `system:expiry`.
+pub use super::SCHEDULE_ACTOR as ACTOR_JOB;
 
 /// A deletion still unfinished this long after it began was abandoned: `delete-org` gives up
 /// after 30 s. Finishing one that its owner is still repeating is harmless anyway.
@@ -87,15 +88,6 @@ impl std::fmt::Display for ExpiryReport {
             run_end(self.finished),
             self.duration_ms
         )
-    }
-}
-
-/// How a scheduled run ended, for its summary line.
-pub(crate) fn run_end(finished: bool) -> &'static str {
-    if finished {
-        "finished"
-    } else {
-        "stopped early (the next run carries on)"
     }
 }
 
@@ -258,7 +250,7 @@ pub fn stop_before(deadline: SystemTime) -> Instant {
 }
 
 /// What one scheduled run did: the invitation expiry and, side by side with it, the domains'
-/// re-check (`crate::domain_check`).
+/// re-check (`crate::jobs::domain_check`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ScheduleReport {
     pub invitations: ExpiryReport,
