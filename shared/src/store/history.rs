@@ -12,7 +12,6 @@ use super::error::Refusal;
 use super::error::StoreResult;
 use super::item::{Item, ItemBuilder, s};
 use super::keys::{self, EXPIRE_AT};
-use super::members::Membership;
 use super::tx::{Condition, Expr, Tx};
 
 /// Who is making a change, for which request, and when: stamped on every audit entry.
@@ -36,13 +35,10 @@ pub struct ActingAs {
 }
 
 impl Op {
-    /// The same stamp, for a write authorized by `membership`'s role.
-    pub fn acting_as(self, membership: &Membership) -> Self {
+    /// The same stamp, for a write authorized by this role (a membership, `From` it).
+    pub fn acting_as(self, acting: impl Into<ActingAs>) -> Self {
         Self {
-            acting_as: Some(ActingAs {
-                org_id: membership.org_id.clone(),
-                role: membership.role,
-            }),
+            acting_as: Some(acting.into()),
             ..self
         }
     }
@@ -86,7 +82,8 @@ pub fn record(tx: &mut Tx<'_>, change: &Change, op: &Op, retention: Retention) -
                 .value(":acting_status", s(MemberStatus::Active.as_str())),
             Refusal::RoleChanged,
         );
-        tx.hold_actor(Membership::key(&acting.org_id, &op.actor), still);
+        let membership = ItemBuilder::key(keys::org_pk(&acting.org_id), keys::member_sk(&op.actor));
+        tx.hold_actor(membership.build(), still);
     }
     let audit = AuditEntry::of(change, op).to_item(
         &change.subject,

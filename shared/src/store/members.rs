@@ -41,8 +41,19 @@ pub struct Membership {
     pub updated_at: Timestamp,
 }
 
+/// The role a membership authorizes its holder with, for a write's check at commit.
+impl From<&Membership> for super::history::ActingAs {
+    fn from(membership: &Membership) -> Self {
+        Self {
+            org_id: membership.org_id.clone(),
+            role: membership.role,
+        }
+    }
+}
+
 impl Membership {
     pub(super) fn key(org: &OrgId, user: &UserId) -> Item {
+        // `history::record` builds the same key for the caller's check at commit.
         ItemBuilder::key(keys::org_pk(org), keys::member_sk(user)).build()
     }
 
