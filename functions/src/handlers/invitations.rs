@@ -579,13 +579,16 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         limits,
     )?;
     // Which email goes out is decided again: the invitee may have signed up since. Asked side by
-    // side with the suppression list.
-    let (suppressed, known) = futures::join!(
-        refuse_suppressed(app, &invitation.email),
-        app.store.is_known_address(&invitation.email)
-    );
+    // side with the suppression list, and only of an address: a handle names a user already.
+    let known = async {
+        match invitation.invitee_user_id {
+            Some(_) => Ok(true),
+            None => app.store.is_known_address(&invitation.email).await,
+        }
+    };
+    let (suppressed, known) = futures::join!(refuse_suppressed(app, &invitation.email), known);
     suppressed?;
-    let known = invitation.invitee_user_id.is_some() || known?;
+    let known = known?;
     // The same lifetime again, from now, and the same page.
     let lifetime = lifetime_seconds(
         invitation.expires_in_days,
