@@ -145,7 +145,8 @@ pub const FUNCTIONS: &[Function] = &[
     function!("resend-invitation": POST "/orgs/{org_id}/invitations/{invitation_id}/resend", Admins, invitations::resend_invitation, {
         about: "new link and lifetime; the old link dies.",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem),
+            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, ConditionCheckItem;
+                why "GetItem: whether anyone holds the invited address, which decides the email (the notification or the welcome)."),
             SENDS_MAIL,
             CHECKS_SUPPRESSION,
         ],
