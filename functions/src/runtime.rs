@@ -1,6 +1,8 @@
 //! What every Lambda `main` does: read the config, build the SDK clients once, serve.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use aws_config::environment::credentials::EnvironmentVariableCredentialsProvider;
@@ -129,44 +131,20 @@ macro_rules! lambda_main {
     };
 }
 
-/// The whole `main` of `token-claims`, which a Cognito user pool invokes before it issues
-/// tokens. Only the DynamoDB client is built: it reads, and sends nothing else.
-pub async fn serve_token_claims() -> Result<(), lambda_http::Error> {
-    init_tracing();
-    let sdk = sdk_config()?
-        .into_builder()
-        .timeout_config(trigger_timeout_config())
-        .build();
-    let config = Config::from_env()?;
-    let store: &'static Store = Box::leak(Box::new(Store::from_sdk(
-        &sdk,
-        config.table_name,
-        config.retention,
-    )));
-    let max = config.token_max_orgs;
-    lambda_http::lambda_runtime::run(lambda_http::service_fn(
-        move |event: LambdaEvent<serde_json::Value>| async move {
-            // Boxed: the deadline's future nests deep enough to overflow the compiler's
-            // layout queries for `main` otherwise.
-            Box::pin(crate::jobs::token_claims::token_claims(
-                store,
-                max,
-                event.payload,
-            ))
-            .await
-            .map_err(|e| {
-                let chain = orgs_shared::logs::error_chain(&e);
-                tracing::error!("reading the organizations for a token failed: {chain}");
-                lambda_http::Error::from(chain)
-            })
-        },
-    ))
-    .await
-}
+/// A Cognito trigger's answer, boxed: the triggers' futures nest deeper than the compiler lays
+/// out inline in `main`.
+type TriggerAnswer<E> = Pin<Box<dyn Future<Output = Result<serde_json::Value, E>> + Send>>;
 
-/// The whole `main` of `create-first-org`, which a Cognito user pool invokes after a person
-/// confirms their sign-up. Only the DynamoDB client is built, with the trigger's timeouts.
-pub async fn serve_first_org() -> Result<(), lambda_http::Error> {
+/// The whole `main` of a Cognito trigger: only the DynamoDB client is built, with the
+/// trigger's timeouts; a failure is logged with its chain (`failed` says what failed) and
+/// refuses the user pool's step.
+async fn serve_cognito_trigger<E>(
+    failed: &'static str,
+    handle: fn(&'static Store, &'static Config, serde_json::Value) -> TriggerAnswer<E>,
+) -> Result<(), lambda_http::Error>
+where
+    E: std::error::Error + 'static,
+{
     init_tracing();
     let sdk = sdk_config()?
         .into_builder()
@@ -180,21 +158,43 @@ pub async fn serve_first_org() -> Result<(), lambda_http::Error> {
     )));
     lambda_http::lambda_runtime::run(lambda_http::service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            // Boxed: the store's transaction futures nest deeper than the compiler lays out
-            // inline.
-            Box::pin(crate::jobs::first_org::create_first_org(
-                store,
-                config,
-                event.payload,
-            ))
-            .await
-            .map_err(|e| {
+            handle(store, config, event.payload).await.map_err(|e| {
                 let chain = orgs_shared::logs::error_chain(&e);
-                tracing::error!("making a first organization failed: {chain}");
+                tracing::error!("{failed}: {chain}");
                 lambda_http::Error::from(chain)
             })
         },
     ))
+    .await
+}
+
+/// The whole `main` of `token-claims`, which a Cognito user pool invokes before it issues
+/// tokens. It reads, and sends nothing else.
+pub async fn serve_token_claims() -> Result<(), lambda_http::Error> {
+    serve_cognito_trigger(
+        "reading the organizations for a token failed",
+        |store, config, event| {
+            Box::pin(crate::jobs::token_claims::token_claims(
+                store,
+                config.token_max_orgs,
+                event,
+            ))
+        },
+    )
+    .await
+}
+
+/// The whole `main` of `create-first-org`, which a Cognito user pool invokes after a person
+/// confirms their sign-up.
+pub async fn serve_first_org() -> Result<(), lambda_http::Error> {
+    serve_cognito_trigger(
+        "making a first organization failed",
+        |store, config, event| {
+            Box::pin(crate::jobs::first_org::create_first_org(
+                store, config, event,
+            ))
+        },
+    )
     .await
 }
 

@@ -156,11 +156,7 @@ async fn claims_out_of_time(stack: &Stack, person: &Person) {
 
 #[tokio::test]
 async fn a_dynamodb_slower_than_the_deadline_fails_the_invocation_with_the_deadline_error() {
-    let stack = Stack::start_with(Options {
-        faulty_dynamodb: true,
-        ..Options::default()
-    })
-    .await;
+    let stack = Stack::faulty().await;
     let alice = stack.person("alice");
     stack.create_org(&alice, "acme").await;
     // Each Query would be answered, late: a slow DynamoDB, not a broken one.
@@ -173,11 +169,7 @@ async fn a_dynamodb_slower_than_the_deadline_fails_the_invocation_with_the_deadl
 
 #[tokio::test]
 async fn unprocessed_keys_retried_past_the_deadline_fail_the_invocation_with_the_deadline_error() {
-    let stack = Stack::start_with(Options {
-        faulty_dynamodb: true,
-        ..Options::default()
-    })
-    .await;
+    let stack = Stack::faulty().await;
     let alice = stack.person("alice");
     stack.create_org(&alice, "acme").await;
     // The organization's partition stays throttled: the batch's backoff on its unprocessed keys
