@@ -63,6 +63,10 @@ pub enum ApiError {
     Dns(#[from] crate::dns::DnsError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A route that needs a permission answered without checking it (a fault of ours, never
+    /// the caller's): its answer is withheld.
+    #[error("the route answered without opening its authorization gate")]
+    Unguarded,
 }
 
 impl From<ResendRefused> for ApiError {
@@ -234,7 +238,7 @@ impl ApiError {
                 "Address suppressed",
                 why.detail(),
             ),
-            ApiError::NoRandomness(_) => internal_answer(),
+            ApiError::NoRandomness(_) | ApiError::Unguarded => internal_answer(),
             ApiError::OutOfTime(why) => out_of_time_answer(*why),
             ApiError::Unclaimable(why) => invalid(&[ValidationError::new(
                 "domain",
