@@ -111,7 +111,7 @@ impl Gate {
             .await?
             .ok_or(ApiError::NotFound("organization"))?;
         self.opened.store(true, Ordering::Relaxed);
-        if read.org.status != OrgStatus::Active {
+        if !read.org.is_live() {
             return Err(ApiError::NotFound("organization"));
         }
         let standing = read.caller.as_ref().map(Membership::standing);

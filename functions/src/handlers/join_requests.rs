@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::join_request::DENIAL_STANDS_SECONDS;
-use orgs_shared::domain::{Approval, JoinRequestStatus, OrgId, OrgStatus, TeamId, UserId};
+use orgs_shared::domain::{Approval, JoinRequestStatus, OrgId, TeamId, UserId};
 use orgs_shared::http::{
     ApiError, PageRequest, caller, encode_cursor, json, json_body, no_content, present,
 };
@@ -130,7 +130,7 @@ pub async fn withdraw_join_request(app: &App, req: Request) -> Result<Response<B
             &[ItemKey::JoinRequest(&caller.user_id)],
         )
         .await?
-        .filter(|read| read.org.status == OrgStatus::Active)
+        .filter(|read| read.org.is_live())
         .ok_or(ApiError::NotFound("organization"))?;
     if read.caller.is_some() {
         return Err(StoreError::Refused(Refusal::AlreadyMember).into());

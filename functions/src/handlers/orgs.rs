@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::{
-    Handle, NewOrganization, OrgId, OrgProfilePatch, OrgStatus, confirm_deletion, deletion_access,
+    Handle, NewOrganization, OrgId, OrgProfilePatch, confirm_deletion, deletion_access,
 };
 use orgs_shared::http::{
     ApiError, PageRequest, Patch, caller, created, encode_cursor, json, json_body, no_content,
@@ -186,7 +186,7 @@ pub async fn delete_org(app: &App, req: Request, gate: Gate) -> Result<Response<
         .open_in_any_status(app, &caller, &req, deletion_access)
         .await?;
     confirm_deletion(confirm.as_deref(), &org.handle)?;
-    if org.status == OrgStatus::Active {
+    if org.is_live() {
         match app.store.begin_org_deletion(&org, &op(&caller, &req)).await {
             Ok(()) => {}
             Err(StoreError::Refused(Refusal::Changed)) => {

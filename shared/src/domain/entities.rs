@@ -40,6 +40,14 @@ pub struct Organization {
     pub updated_at: Timestamp,
 }
 
+impl Organization {
+    /// Whether it takes requests: not once its deletion has begun (it is then hidden from all
+    /// but the owner who finishes it).
+    pub fn is_live(&self) -> bool {
+        self.status == OrgStatus::Active
+    }
+}
+
 /// A person's membership of one organization.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Membership {
@@ -133,5 +141,39 @@ impl From<&Membership> for ActingAs {
             org_id: membership.org_id.clone(),
             role: membership.role,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_organization_being_deleted_is_not_live() {
+        let at = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        let mut org = Organization {
+            org_id: OrgId::parse("org_00000000000000000000000000000001").unwrap(),
+            handle: "acme".into(),
+            display_name: "Acme".into(),
+            region: Region::Us,
+            avatar_url: None,
+            url: None,
+            billing_email: None,
+            status: OrgStatus::Active,
+            member_count: 1,
+            owner_count: 1,
+            pending_invitations: 0,
+            pending_on_item: 0,
+            domain_count: 0,
+            join_requests: 0,
+            join_requests_on_item: 0,
+            metadata: VersionedMetadata::default(),
+            counted_owner: None,
+            created_at: at,
+            updated_at: at,
+        };
+        assert!(org.is_live());
+        org.status = OrgStatus::Deleting;
+        assert!(!org.is_live());
     }
 }
