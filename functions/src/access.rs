@@ -182,7 +182,8 @@ fn granted(
     match (access, membership) {
         (Access::Granted, Some(membership)) => Ok(membership),
         (Access::Forbidden, _) => Err(ApiError::Forbidden(format!(
-            "Your role cannot do this; it takes {} or above.",
+            "Your role cannot do this; it takes the {} permission ({} or above).",
+            permission.key(),
             permission.least_role().as_str()
         ))),
         _ => Err(ApiError::NotFound("organization")),

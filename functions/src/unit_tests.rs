@@ -276,7 +276,7 @@ fn answers_without_opening<'a>(
 #[tokio::test]
 async fn a_route_that_needs_a_permission_cannot_answer_without_opening_its_gate() {
     let needs = crate::access::Needs {
-        permission: orgs_shared::domain::Permission::ManageTeams,
+        permission: orgs_shared::domain::Permission::TeamsManage,
         on_oneself: None,
     };
     let req = || {

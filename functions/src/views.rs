@@ -391,3 +391,24 @@ impl<'a> From<&'a JoinRequest> for JoinRequestView<'a> {
         }
     }
 }
+
+/// One permission of the catalog, as `GET /permissions` lists it.
+#[derive(Serialize)]
+pub struct PermissionView<'a> {
+    pub key: &'a str,
+    pub description: &'a str,
+    /// `service` (the service's own operations need it) or `application` (the deployment's).
+    pub source: &'static str,
+    /// The system roles that hold it.
+    pub roles: Vec<&'static str>,
+}
+
+/// What a member may do in an organization, as `GET /orgs/{org_id}/permissions` answers.
+#[derive(Serialize)]
+pub struct EffectivePermissionsView<'a> {
+    pub org_id: &'a str,
+    pub user_id: &'a str,
+    pub role: &'static str,
+    pub status: &'static str,
+    pub permissions: Vec<String>,
+}

@@ -5,7 +5,7 @@ use aws_config::SdkConfig;
 // The limits are a product rule and live in the domain; configured here.
 pub use crate::domain::Limits;
 use crate::domain::invitation_link::{self, RedirectOrigins};
-use crate::domain::{ClaimRules, EmailDomain, MaxTokenOrgs, RecheckPolicy, Region};
+use crate::domain::{AppPermission, ClaimRules, EmailDomain, MaxTokenOrgs, RecheckPolicy, Region};
 use crate::mail::Mailer;
 use crate::store::{Retention, Store};
 
@@ -79,6 +79,8 @@ pub struct Config {
     pub domain_recheck: RecheckPolicy,
     /// What happens when a person signs up.
     pub sign_up: SignUpSettings,
+    /// The application's own permissions, beside the service's (`ORGS_APP_PERMISSIONS`).
+    pub app_permissions: Vec<AppPermission>,
 }
 
 /// A first organization for each person who signs up (`CreateOrgOnSignUp`), and its region.
@@ -241,6 +243,13 @@ impl Config {
                 sign_up_url: sign_up_url_from_env()?,
             },
             sign_up: SignUpSettings::from_env()?,
+            app_permissions: match var("ORGS_APP_PERMISSIONS") {
+                None => Vec::new(),
+                Some(raw) => AppPermission::parse_list(&raw).map_err(|e| ConfigError::Invalid {
+                    name: "ORGS_APP_PERMISSIONS",
+                    reason: e.message,
+                })?,
+            },
             table_name: var("ORGS_TABLE_NAME").ok_or(ConfigError::Missing("ORGS_TABLE_NAME"))?,
             max_body_bytes: number("ORGS_MAX_BODY_BYTES", Self::DEFAULT_MAX_BODY_BYTES)?,
             gateway_limit: crate::domain::budget::GATEWAY_LIMIT,
@@ -268,6 +277,7 @@ impl Config {
             dns: DnsSettings::default(),
             domain_recheck: RecheckPolicy::default(),
             sign_up: SignUpSettings::default(),
+            app_permissions: Vec::new(),
             claim_rules: ClaimRules {
                 service_domains: EmailDomain::of_email(&InvitationSettings::default().mail_from)
                     .into_iter()

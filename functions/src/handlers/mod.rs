@@ -11,4 +11,5 @@ pub mod me;
 pub mod members;
 pub mod metadata;
 pub mod orgs;
+pub mod permissions;
 pub mod teams;

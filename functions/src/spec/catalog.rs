@@ -4,7 +4,8 @@
 use super::{Function, Grant, Target, Trigger};
 use crate::access::Needs;
 use crate::handlers::{
-    audit, domains, invitations, invitee, join_requests, joining, me, members, orgs, teams,
+    audit, domains, invitations, invitee, join_requests, joining, me, members, orgs, permissions,
+    teams,
 };
 use crate::routes::{Auth, Route, Who};
 use orgs_shared::domain::Permission;
@@ -127,25 +128,25 @@ pub const FUNCTIONS: &[Function] = &[
             grant!(dynamodb Table: BatchGetItem),
         ],
     }),
-    function!("get-org": GET "/orgs/{org_id}", needs ViewOrganization, orgs::get_org, {
+    function!("get-org": GET "/orgs/{org_id}", needs OrgRead, orgs::get_org, {
         about: "one organization the caller belongs to.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem),
         ],
     }),
-    function!("update-org": PATCH "/orgs/{org_id}", needs EditProfile, orgs::update_org, {
+    function!("update-org": PATCH "/orgs/{org_id}", needs OrgUpdate, orgs::update_org, {
         about: "edit the organization's profile (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem),
         ],
     }),
-    function!("change-org-handle": PUT "/orgs/{org_id}/handle", needs ChangeHandle, orgs::change_org_handle, {
+    function!("change-org-handle": PUT "/orgs/{org_id}/handle", needs HandleUpdate, orgs::change_org_handle, {
         about: "rename; the old handle is freed atomically (owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
         ],
     }),
-    function!("delete-org": DELETE "/orgs/{org_id}", needs DeleteOrganization, orgs::delete_org, {
+    function!("delete-org": DELETE "/orgs/{org_id}", needs OrgDelete, orgs::delete_org, {
         about: "delete the organization and everything in it (owners).",
         timeout_seconds: 30,
         timeout_why: "Large organizations are deleted in batches (members, invitations, teams) after the tombstone transaction, so this one gets more time than the default.",
@@ -153,7 +154,7 @@ pub const FUNCTIONS: &[Function] = &[
             grant!(dynamodb Table: BatchGetItem, Query, PutItem, UpdateItem, DeleteItem, BatchWriteItem),
         ],
     }),
-    function!("create-invitations": POST "/orgs/{org_id}/invitations", needs ManageInvitations, invitations::create_invitations, {
+    function!("create-invitations": POST "/orgs/{org_id}/invitations", needs MembersInvite, invitations::create_invitations, {
         about: "invite up to ten people by email or handle (admins and owners).",
         timeout_seconds: 30,
         timeout_why: "Up to ten invitations, each its own transaction and email, one after the other. It answers within API Gateway's 30 s whatever its dependencies do: the request's time budget (shared/src/budget.rs) ends every call and every step before the deadline.",
@@ -163,19 +164,19 @@ pub const FUNCTIONS: &[Function] = &[
             CHECKS_SUPPRESSION,
         ],
     }),
-    function!("list-invitations": GET "/orgs/{org_id}/invitations", needs ManageInvitations, invitations::list_invitations, {
+    function!("list-invitations": GET "/orgs/{org_id}/invitations", needs InvitationsManage, invitations::list_invitations, {
         about: "the organization's invitations, by status, paginated.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query),
         ],
     }),
-    function!("get-invitation": GET "/orgs/{org_id}/invitations/{invitation_id}", needs ManageInvitations, invitations::get_invitation, {
+    function!("get-invitation": GET "/orgs/{org_id}/invitations/{invitation_id}", needs InvitationsManage, invitations::get_invitation, {
         about: "one invitation (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem),
         ],
     }),
-    function!("resend-invitation": POST "/orgs/{org_id}/invitations/{invitation_id}/resend", needs ManageInvitations, invitations::resend_invitation, {
+    function!("resend-invitation": POST "/orgs/{org_id}/invitations/{invitation_id}/resend", needs InvitationsManage, invitations::resend_invitation, {
         about: "new link and lifetime; the old link dies.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, ConditionCheckItem;
@@ -184,7 +185,7 @@ pub const FUNCTIONS: &[Function] = &[
             CHECKS_SUPPRESSION,
         ],
     }),
-    function!("revoke-invitation": DELETE "/orgs/{org_id}/invitations/{invitation_id}", needs ManageInvitations, invitations::revoke_invitation, {
+    function!("revoke-invitation": DELETE "/orgs/{org_id}/invitations/{invitation_id}", needs InvitationsManage, invitations::revoke_invitation, {
         about: "revoke a pending invitation.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
@@ -226,61 +227,70 @@ pub const FUNCTIONS: &[Function] = &[
                 why "GetItem: the profile (an access token's address) and the domain's claim marker; BatchGetItem: the organization, the caller's membership and the domain."),
         ],
     }),
-    function!("list-members": GET "/orgs/{org_id}/members", needs ViewOrganization, members::list_members, {
+    function!("list-members": GET "/orgs/{org_id}/members", needs MembersRead, members::list_members, {
         about: "the organization's members, by role and status, paginated.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query),
         ],
     }),
-    function!("get-member": GET "/orgs/{org_id}/members/{user_id}", needs ViewOrganization, members::get_member, {
+    function!("get-member": GET "/orgs/{org_id}/members/{user_id}", needs MembersRead, members::get_member, {
         about: "one member of the organization, with their profile.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem),
         ],
     }),
-    function!("update-member": PATCH "/orgs/{org_id}/members/{user_id}", needs ManageMembers or oneself ViewOrganization, members::update_member, {
+    function!("list-permissions": GET "/permissions", SignedIn, permissions::list_permissions, {
+        about: "the permission catalog: the service's and the application's, with the system roles that hold each.",
+    }),
+    function!("get-org-permissions": GET "/orgs/{org_id}/permissions", needs OrgRead, permissions::get_org_permissions, {
+        about: "what the caller (or, with members:read, another member) may do in the organization.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem),
+        ],
+    }),
+    function!("update-member": PATCH "/orgs/{org_id}/members/{user_id}", needs MembersUpdate or oneself OrgRead, members::update_member, {
         about: "change a member's role or status (admins and owners, within the role rules).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem),
         ],
     }),
-    function!("remove-member": DELETE "/orgs/{org_id}/members/{user_id}", needs ManageMembers or oneself ViewOrganization, members::remove_member, {
+    function!("remove-member": DELETE "/orgs/{org_id}/members/{user_id}", needs MembersRemove or oneself OrgRead, members::remove_member, {
         about: "remove a member (admins and owners); on oneself, leave.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
         ],
     }),
-    function!("transfer-ownership": POST "/orgs/{org_id}/transfer-ownership", needs TransferOwnership, members::transfer_ownership, {
+    function!("transfer-ownership": POST "/orgs/{org_id}/transfer-ownership", needs OwnershipTransfer, members::transfer_ownership, {
         about: "an active member becomes owner, the caller admin, atomically (owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem),
         ],
     }),
-    function!("list-teams": GET "/orgs/{org_id}/teams", needs ViewOrganization, teams::list_teams, {
+    function!("list-teams": GET "/orgs/{org_id}/teams", needs TeamsRead, teams::list_teams, {
         about: "the organization's teams, paginated.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query),
         ],
     }),
-    function!("create-team": POST "/orgs/{org_id}/teams", needs ManageTeams, teams::create_team, {
+    function!("create-team": POST "/orgs/{org_id}/teams", needs TeamsManage, teams::create_team, {
         about: "create a team with a name unique in the organization (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, ConditionCheckItem),
         ],
     }),
-    function!("get-team": GET "/orgs/{org_id}/teams/{team_id}", needs ViewOrganization, teams::get_team, {
+    function!("get-team": GET "/orgs/{org_id}/teams/{team_id}", needs TeamsRead, teams::get_team, {
         about: "one team of the organization.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem),
         ],
     }),
-    function!("rename-team": PATCH "/orgs/{org_id}/teams/{team_id}", needs ManageTeams, teams::rename_team, {
+    function!("rename-team": PATCH "/orgs/{org_id}/teams/{team_id}", needs TeamsManage, teams::rename_team, {
         about: "rename a team; the old name is freed atomically (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
         ],
     }),
-    function!("delete-team": DELETE "/orgs/{org_id}/teams/{team_id}", needs ManageTeams, teams::delete_team, {
+    function!("delete-team": DELETE "/orgs/{org_id}/teams/{team_id}", needs TeamsManage, teams::delete_team, {
         about: "delete a team and take every member out of it (admins and owners).",
         timeout_seconds: 30,
         timeout_why: "Members leave the team in batches, one transaction per batch, after the transaction that marks it deleting, so this one gets more time than the default.",
@@ -288,73 +298,73 @@ pub const FUNCTIONS: &[Function] = &[
             grant!(dynamodb Table: BatchGetItem, GetItem, Query, PutItem, UpdateItem, DeleteItem),
         ],
     }),
-    function!("list-team-members": GET "/orgs/{org_id}/teams/{team_id}/members", needs ViewOrganization, teams::list_team_members, {
+    function!("list-team-members": GET "/orgs/{org_id}/teams/{team_id}/members", needs TeamsRead, teams::list_team_members, {
         about: "the members of a team, paginated.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query),
         ],
     }),
-    function!("list-team-invitations": GET "/orgs/{org_id}/teams/{team_id}/invitations", needs ManageInvitations, teams::list_team_invitations, {
+    function!("list-team-invitations": GET "/orgs/{org_id}/teams/{team_id}/invitations", needs InvitationsManage, teams::list_team_invitations, {
         about: "the pending invitations that name a team, paginated (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query),
         ],
     }),
-    function!("add-team-member": PUT "/orgs/{org_id}/teams/{team_id}/members/{user_id}", needs ManageTeams, teams::add_team_member, {
+    function!("add-team-member": PUT "/orgs/{org_id}/teams/{team_id}/members/{user_id}", needs TeamsManage, teams::add_team_member, {
         about: "put an active member in a team; idempotent (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem),
         ],
     }),
-    function!("remove-team-member": DELETE "/orgs/{org_id}/teams/{team_id}/members/{user_id}", needs ManageTeams, teams::remove_team_member, {
+    function!("remove-team-member": DELETE "/orgs/{org_id}/teams/{team_id}/members/{user_id}", needs TeamsManage, teams::remove_team_member, {
         about: "take a member out of a team (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
         ],
     }),
-    function!("list-audit-log": GET "/orgs/{org_id}/audit-log", needs ReadAuditLog, audit::list_audit_log, {
+    function!("list-audit-log": GET "/orgs/{org_id}/audit-log", needs AuditRead, audit::list_audit_log, {
         about: "the organization's audit log, newest first (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query;
                 why "BatchGetItem: the access check (organization + caller's membership); Query: the AUDIT#ORG#{org_id} partition of the base table."),
         ],
     }),
-    function!("add-domain": POST "/orgs/{org_id}/domains", needs ManageDomains, domains::add_domain, {
+    function!("add-domain": POST "/orgs/{org_id}/domains", needs DomainsManage, domains::add_domain, {
         about: "add an email domain and get the TXT record that proves it (owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem;
                 why "BatchGetItem: the access check; one transaction puts the domain, counts it on the organization item (the limit's condition) and writes the audit entry and event record."),
         ],
     }),
-    function!("list-domains": GET "/orgs/{org_id}/domains", needs ViewDomains, domains::list_domains, {
+    function!("list-domains": GET "/orgs/{org_id}/domains", needs DomainsRead, domains::list_domains, {
         about: "the organization's email domains (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query;
                 why "BatchGetItem: the access check; Query: the DOMAIN# items of the organization's partition."),
         ],
     }),
-    function!("get-domain": GET "/orgs/{org_id}/domains/{domain}", needs ViewDomains, domains::get_domain, {
+    function!("get-domain": GET "/orgs/{org_id}/domains/{domain}", needs DomainsRead, domains::get_domain, {
         about: "one email domain and its TXT record (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem;
                 why "One BatchGetItem: the access check and the domain."),
         ],
     }),
-    function!("update-domain": PATCH "/orgs/{org_id}/domains/{domain}", needs ManageDomains, domains::update_domain, {
+    function!("update-domain": PATCH "/orgs/{org_id}/domains/{domain}", needs DomainsManage, domains::update_domain, {
         about: "set the domain's enrollment policy (owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem;
                 why "BatchGetItem: the access check and the domain; one transaction updates the domain, checks the organization is live, and writes the audit entry and event record."),
         ],
     }),
-    function!("remove-domain": DELETE "/orgs/{org_id}/domains/{domain}", needs ManageDomains, domains::remove_domain, {
+    function!("remove-domain": DELETE "/orgs/{org_id}/domains/{domain}", needs DomainsManage, domains::remove_domain, {
         about: "remove an email domain (owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
                 why "BatchGetItem: the access check and the domain; one transaction deletes it, uncounts it and writes the audit entry and event record."),
         ],
     }),
-    function!("verify-domain": POST "/orgs/{org_id}/domains/{domain}/verify", needs ManageDomains, domains::verify_domain, {
+    function!("verify-domain": POST "/orgs/{org_id}/domains/{domain}/verify", needs DomainsManage, domains::verify_domain, {
         about: "look the TXT record up and mark the domain verified (owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem;
@@ -375,21 +385,21 @@ pub const FUNCTIONS: &[Function] = &[
                 why "BatchGetItem: the organization and the caller's request; one transaction deletes the request, moves a tally and the person's count, and writes the audit entry and event record."),
         ],
     }),
-    function!("list-join-requests": GET "/orgs/{org_id}/join-requests", needs ManageMembers, join_requests::list_join_requests, {
+    function!("list-join-requests": GET "/orgs/{org_id}/join-requests", needs JoinRequestsManage, join_requests::list_join_requests, {
         about: "the organization's pending join requests (admins).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query;
                 why "BatchGetItem: the organization and the caller's membership; Query: the requests."),
         ],
     }),
-    function!("approve-join-request": POST "/orgs/{org_id}/join-requests/{user_id}/approve", needs ManageMembers, join_requests::approve_join_request, {
+    function!("approve-join-request": POST "/orgs/{org_id}/join-requests/{user_id}/approve", needs JoinRequestsManage, join_requests::approve_join_request, {
         about: "make the requester a member (admins).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
                 why "BatchGetItem: the organization, the caller's membership and the request; one transaction puts the membership, takes a seat, deletes the request, moves the counts, and writes the audit entries and event records."),
         ],
     }),
-    function!("deny-join-request": POST "/orgs/{org_id}/join-requests/{user_id}/deny", needs ManageMembers, join_requests::deny_join_request, {
+    function!("deny-join-request": POST "/orgs/{org_id}/join-requests/{user_id}/deny", needs JoinRequestsManage, join_requests::deny_join_request, {
         about: "deny a join request (admins).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem;

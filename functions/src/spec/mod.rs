@@ -189,7 +189,6 @@ mod tests {
     #[test]
     fn every_grant_names_actions_of_one_service_fitting_its_target() {
         for f in FUNCTIONS {
-            assert!(!f.grants.is_empty(), "{} has no grants", f.name);
             for grant in f.grants {
                 let service = grant.actions[0].split(':').next().unwrap();
                 assert!(

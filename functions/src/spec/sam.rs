@@ -152,9 +152,17 @@ fn function(out: &mut String, f: &Function) {
     environment(out, &f.trigger);
     writeln!(
         out,
-        "      LoggingConfig:\n        LogGroup: !Ref {id}LogGroup\n      Policies:\n        - Version: \"2012-10-17\"\n          Statement:"
+        "      LoggingConfig:\n        LogGroup: !Ref {id}LogGroup"
     )
     .unwrap();
+    // A function that calls no AWS service (beyond its logs) gets no policy of its own.
+    if !f.grants.is_empty() {
+        writeln!(
+            out,
+            "      Policies:\n        - Version: \"2012-10-17\"\n          Statement:"
+        )
+        .unwrap();
+    }
     for grant in f.grants {
         statement(out, grant);
     }

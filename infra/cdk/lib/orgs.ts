@@ -88,6 +88,8 @@ export interface OrgsProps {
   readonly publicEmailDomains?: string;
   /** The service's own domains, which nobody may claim (comma separated). Default "". */
   readonly serviceDomains?: string;
+  /** The application's own permissions (`key=description`, comma separated). Default "". */
+  readonly appPermissions?: string;
   /** The DNS resolver (address:port) domain verification asks. Default "1.1.1.1:53". */
   readonly dnsResolver?: string;
   /** Hours between re-checks of a verified domain's TXT record. Default 24. */
@@ -299,6 +301,7 @@ export class Orgs extends Construct {
       ORGS_MAX_JOIN_REQUESTS_PER_PERSON: number(props.maxJoinRequestsPerPerson, 5),
       ORGS_PUBLIC_EMAIL_DOMAINS: props.publicEmailDomains ?? "",
       ORGS_SERVICE_DOMAINS: props.serviceDomains ?? "",
+      ORGS_APP_PERMISSIONS: props.appPermissions ?? "",
       ORGS_DNS_RESOLVER: props.dnsResolver ?? "1.1.1.1:53",
       ORGS_DOMAIN_RECHECK_HOURS: number(props.domainRecheckHours, 24),
       ORGS_DOMAIN_GRACE_HOURS: number(props.domainGraceHours, 72),
@@ -334,18 +337,22 @@ export class Orgs extends Construct {
       const role = new iam.Role(this, `${id}Role`, {
         assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
         managedPolicies,
-        inlinePolicies: {
-          Access: new iam.PolicyDocument({
-            statements: spec.grants.map(
-              (grant) =>
-                new iam.PolicyStatement({
-                  actions: [...grant.actions],
-                  resources: resources[grant.on],
-                  conditions: conditions(grant, mailFrom),
+        // A function that calls no AWS service (beyond its logs) gets no policy of its own.
+        inlinePolicies:
+          spec.grants.length === 0
+            ? undefined
+            : {
+                Access: new iam.PolicyDocument({
+                  statements: spec.grants.map(
+                    (grant) =>
+                      new iam.PolicyStatement({
+                        actions: [...grant.actions],
+                        resources: resources[grant.on],
+                        conditions: conditions(grant, mailFrom),
+                      }),
+                  ),
                 }),
-            ),
-          }),
-        },
+              },
       });
       for (const policy of managedPolicies) {
         Validations.of(role).acknowledge({

@@ -188,6 +188,12 @@ export class OrgsStack extends Stack {
       description:
         "The service's own domains, comma separated without spaces, which no organization may claim (the domain of MailFrom always is one).",
     });
+    const appPermissions = parameter("AppPermissions", {
+      type: "String",
+      default: "",
+      description:
+        "The application's own permissions, beside the service's, for custom roles and GET /permissions: key=description entries, comma separated (projects:create=Create projects). A key is two or three segments of a-z, 0-9 and _, joined by a colon.",
+    });
     const dnsResolver = parameter("DnsResolver", {
       type: "String",
       default: "1.1.1.1:53",
@@ -318,6 +324,7 @@ export class OrgsStack extends Stack {
       maxJoinRequestsPerPerson: maxJoinRequestsPerPerson.valueAsNumber,
       publicEmailDomains: publicEmailDomains.valueAsString,
       serviceDomains: serviceDomains.valueAsString,
+      appPermissions: appPermissions.valueAsString,
       dnsResolver: dnsResolver.valueAsString,
       domainRecheckHours: domainRecheckHours.valueAsNumber,
       domainGraceHours: domainGraceHours.valueAsNumber,

@@ -40,7 +40,7 @@ impl MetadataKind {
     pub fn readable_by(self, viewer: Role) -> bool {
         match self {
             MetadataKind::Public => true,
-            MetadataKind::Private => viewer >= Role::Admin,
+            MetadataKind::Private => viewer.holds(super::Permission::MetadataPrivateRead),
         }
     }
 }
@@ -48,7 +48,9 @@ impl MetadataKind {
 /// Only active admins and owners write metadata, of either kind, on the organization and on any
 /// membership (their own included): it is the integrator's data, not a right in the organization.
 pub fn may_write_metadata(caller: Standing) -> Result<(), Denied> {
-    if caller.status == super::MemberStatus::Active && caller.role >= Role::Admin {
+    if caller.status == super::MemberStatus::Active
+        && caller.role.holds(super::Permission::MetadataPrivateUpdate)
+    {
         Ok(())
     } else {
         Err(Denied::RoleTooLow)

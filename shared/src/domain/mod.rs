@@ -21,6 +21,7 @@ pub mod limits;
 pub mod membership;
 pub mod metadata;
 pub mod org;
+pub mod permission;
 pub mod publishing;
 pub mod role;
 pub mod sending;
@@ -60,8 +61,11 @@ pub use org::{
     NewOrganization, OrgProfilePatch, OrgStatus, Region, confirm_deletion, deletion_access,
     visible_billing_email,
 };
+pub use permission::{
+    AppPermission, Permission, effective_permissions, is_permission_key, may_see_permissions_of,
+};
 pub use publishing::{PublishFailure, entry_size, publish_failure};
-pub use role::{Access, MemberStatus, Permission, Role, Standing, access};
+pub use role::{Access, MemberStatus, Role, Standing, access};
 pub use sending::{FreshToken, NoAddress, NoRandomness, ResendRefused, inviter_name, may_resend};
 pub use text::{DisplayName, Note};
 pub use time::Timestamp;

@@ -167,10 +167,10 @@ impl OrgProfilePatch {
     }
 }
 
-/// The billing address is shown to the admins and owners who manage the organization, by the
+/// The billing address is shown to those whose role holds `org:billing:read` (admins and owners), by the
 /// role of the membership the answer is for; to members it is not shown at all.
 pub fn visible_billing_email(billing_email: Option<&str>, viewer: Role) -> Option<&str> {
-    billing_email.filter(|_| viewer >= Role::Admin)
+    billing_email.filter(|_| viewer.holds(Permission::BillingRead))
 }
 
 /// Who may delete an organization. Deletion runs in steps, and the organization is hidden
@@ -312,7 +312,7 @@ mod tests {
             deletion_access(
                 active,
                 standing(Role::Owner, MemberStatus::Active),
-                Permission::DeleteOrganization
+                Permission::OrgDelete
             ),
             Access::Granted
         );
@@ -320,12 +320,12 @@ mod tests {
             deletion_access(
                 active,
                 standing(Role::Admin, MemberStatus::Active),
-                Permission::DeleteOrganization
+                Permission::OrgDelete
             ),
             Access::Forbidden
         );
         assert_eq!(
-            deletion_access(active, None, Permission::DeleteOrganization),
+            deletion_access(active, None, Permission::OrgDelete),
             Access::Hidden
         );
     }
@@ -337,7 +337,7 @@ mod tests {
             deletion_access(
                 deleting,
                 standing(Role::Owner, MemberStatus::Active),
-                Permission::DeleteOrganization
+                Permission::OrgDelete
             ),
             Access::Granted
         );
@@ -347,7 +347,7 @@ mod tests {
             None,
         ] {
             assert_eq!(
-                deletion_access(deleting, other, Permission::DeleteOrganization),
+                deletion_access(deleting, other, Permission::OrgDelete),
                 Access::Hidden
             );
         }

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Permission;
+
 /// `owner` > `admin` > `member`. The derived order follows the declaration order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -52,37 +54,6 @@ impl MemberStatus {
     }
 }
 
-/// Everything a member can ask to do inside an organization.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Permission {
-    ViewOrganization,
-    EditProfile,
-    ManageInvitations,
-    ManageMembers,
-    ManageTeams,
-    ReadAuditLog,
-    ChangeHandle,
-    TransferOwnership,
-    DeleteOrganization,
-    /// Reading the organization's email domains and their records.
-    ViewDomains,
-    /// Adding, verifying and removing domains, and setting their enrollment policy.
-    ManageDomains,
-}
-
-impl Permission {
-    /// The least role that holds this permission.
-    pub const fn least_role(self) -> Role {
-        use Permission::*;
-        match self {
-            ViewOrganization => Role::Member,
-            EditProfile | ManageInvitations | ManageMembers | ManageTeams | ReadAuditLog
-            | ViewDomains => Role::Admin,
-            ChangeHandle | TransferOwnership | DeleteOrganization | ManageDomains => Role::Owner,
-        }
-    }
-}
-
 /// A caller's standing in one organization, as stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Standing {
@@ -106,7 +77,7 @@ pub fn access(standing: Option<Standing>, permission: Permission) -> Access {
         Some(Standing {
             status: MemberStatus::Active,
             role,
-        }) if role >= permission.least_role() => Access::Granted,
+        }) if role.holds(permission) => Access::Granted,
         Some(Standing {
             status: MemberStatus::Active,
             ..
@@ -134,29 +105,20 @@ mod tests {
     #[test]
     fn each_role_gets_exactly_its_permissions() {
         use Permission::*;
+        assert_eq!(access(active(Role::Member), OrgRead), Access::Granted);
+        assert_eq!(access(active(Role::Member), OrgUpdate), Access::Forbidden);
+        assert_eq!(access(active(Role::Admin), OrgUpdate), Access::Granted);
+        assert_eq!(access(active(Role::Admin), AuditRead), Access::Granted);
+        assert_eq!(access(active(Role::Admin), HandleUpdate), Access::Forbidden);
+        assert_eq!(access(active(Role::Admin), OrgDelete), Access::Forbidden);
+        assert_eq!(access(active(Role::Owner), OrgDelete), Access::Granted);
+        assert_eq!(access(active(Role::Member), DomainsRead), Access::Forbidden);
+        assert_eq!(access(active(Role::Admin), DomainsRead), Access::Granted);
         assert_eq!(
-            access(active(Role::Member), ViewOrganization),
-            Access::Granted
-        );
-        assert_eq!(access(active(Role::Member), EditProfile), Access::Forbidden);
-        assert_eq!(access(active(Role::Admin), EditProfile), Access::Granted);
-        assert_eq!(access(active(Role::Admin), ReadAuditLog), Access::Granted);
-        assert_eq!(access(active(Role::Admin), ChangeHandle), Access::Forbidden);
-        assert_eq!(
-            access(active(Role::Admin), DeleteOrganization),
+            access(active(Role::Admin), DomainsManage),
             Access::Forbidden
         );
-        assert_eq!(
-            access(active(Role::Owner), DeleteOrganization),
-            Access::Granted
-        );
-        assert_eq!(access(active(Role::Member), ViewDomains), Access::Forbidden);
-        assert_eq!(access(active(Role::Admin), ViewDomains), Access::Granted);
-        assert_eq!(
-            access(active(Role::Admin), ManageDomains),
-            Access::Forbidden
-        );
-        assert_eq!(access(active(Role::Owner), ManageDomains), Access::Granted);
+        assert_eq!(access(active(Role::Owner), DomainsManage), Access::Granted);
     }
 
     #[test]
@@ -165,11 +127,8 @@ mod tests {
             role: Role::Owner,
             status: MemberStatus::Deactivated,
         });
-        assert_eq!(
-            access(deactivated, Permission::ViewOrganization),
-            Access::Hidden
-        );
-        assert_eq!(access(None, Permission::ViewOrganization), Access::Hidden);
+        assert_eq!(access(deactivated, Permission::OrgRead), Access::Hidden);
+        assert_eq!(access(None, Permission::OrgRead), Access::Hidden);
     }
 
     #[test]

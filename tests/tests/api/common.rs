@@ -18,7 +18,7 @@ use orgs_local::timeouts::FunctionTimeouts;
 use orgs_local::{aws, grants, provision, token};
 use orgs_shared::app::{App, Config, Limits};
 use orgs_shared::domain::invitation_link::RedirectOrigins;
-use orgs_shared::domain::{MemberStatus, OrgId, Role, TeamId, Timestamp, UserId};
+use orgs_shared::domain::{AppPermission, MemberStatus, OrgId, Role, TeamId, Timestamp, UserId};
 use orgs_shared::mail::Mailer;
 use orgs_shared::store::{Item, Of, SeedMember, Store, Stored};
 use reqwest::{Method, StatusCode};
@@ -178,6 +178,8 @@ pub struct Options {
     pub create_org_on_sign_up: bool,
     /// `ORGS_SIGN_UP_URL` (unset: none, the welcome links the accept link itself).
     pub sign_up_url: Option<String>,
+    /// `ORGS_APP_PERMISSIONS` (unset: none).
+    pub app_permissions: Option<&'static str>,
 }
 
 /// One email as SES received it.
@@ -288,6 +290,9 @@ impl Stack {
         }
         config.sign_up.create_first_org = options.create_org_on_sign_up;
         config.invitations.sign_up_url = options.sign_up_url.clone();
+        if let Some(raw) = options.app_permissions {
+            config.app_permissions = AppPermission::parse_list(raw).expect("app permissions");
+        }
         if options.function_timeout.is_none() {
             config.gateway_limit = UNHURRIED;
         }

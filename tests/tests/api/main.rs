@@ -39,6 +39,7 @@ mod openapi;
 mod operations;
 mod orgs;
 mod partial_reads;
+mod permissions;
 mod races;
 mod reply_to;
 mod role_at_commit;

@@ -1,0 +1,84 @@
+//! The permission catalog, and what a member may do: for the apps behind `orgs`, which ask
+//! rather than re-implement the answer.
+
+use http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::json;
+
+use orgs_shared::app::App;
+use orgs_shared::domain::{
+    Permission, Role, UserId, ValidationError, effective_permissions, may_see_permissions_of,
+};
+use orgs_shared::http::{ApiError, caller, json};
+use orgs_shared::store::ItemKey;
+
+use crate::access::{Authorized, Gate};
+use crate::views::{EffectivePermissionsView, PermissionView};
+
+const SYSTEM_ROLES: [Role; 3] = [Role::Owner, Role::Admin, Role::Member];
+
+/// `GET /permissions`: every permission, the service's and then the application's, with the
+/// system roles that hold it.
+pub async fn list_permissions(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+    caller(&req)?;
+    let service = Permission::ALL.into_iter().map(|p| PermissionView {
+        key: p.key(),
+        description: p.description(),
+        source: "service",
+        roles: holders(|role| role.holds(p)),
+    });
+    let application = app.config.app_permissions.iter().map(|p| PermissionView {
+        key: &p.key,
+        description: &p.description,
+        source: "application",
+        roles: holders(Role::holds_app_permissions),
+    });
+    let items: Vec<_> = service.chain(application).collect();
+    Ok(json(StatusCode::OK, &json!({ "items": items })))
+}
+
+fn holders(holds: impl Fn(Role) -> bool) -> Vec<&'static str> {
+    SYSTEM_ROLES
+        .into_iter()
+        .filter(|role| holds(*role))
+        .map(Role::as_str)
+        .collect()
+}
+
+/// `GET /orgs/{org_id}/permissions[?user_id=]`: the caller's effective permissions there, or
+/// another member's for a caller who holds `members:read`.
+pub async fn get_org_permissions(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let asked =
+        match req.query_string_parameters().first("user_id") {
+            None => None,
+            Some(raw) => Some(UserId::parse(raw).ok_or_else(|| {
+                ValidationError::new("user_id", "invalid_query", "Not a user id.")
+            })?),
+        };
+    let also: Vec<ItemKey> = asked.iter().map(ItemKey::Membership).collect();
+    let Authorized { org, me, items } = gate.open_reading(app, &caller, &req, &also).await?;
+    let member = match &asked {
+        Some(user) if *user != me.user_id => {
+            may_see_permissions_of(me.standing(), false)?;
+            items
+                .membership(user)?
+                .ok_or(ApiError::NotFound("member"))?
+        }
+        _ => me,
+    };
+    Ok(json(
+        StatusCode::OK,
+        &EffectivePermissionsView {
+            org_id: org.org_id.as_str(),
+            user_id: member.user_id.as_str(),
+            role: member.role.as_str(),
+            status: member.status.as_str(),
+            permissions: effective_permissions(member.standing(), &app.config.app_permissions),
+        },
+    ))
+}

@@ -1,0 +1,357 @@
+//! The permission catalog: every right inside an organization is a `resource:action` key, such
+//! as `members:invite`. The service's own are the `Permission` variants, each with its key, a
+//! description and the least system role that holds it; a deployment adds the application's
+//! own (`AppPermission`, from its configuration), which `GET /permissions` lists beside them.
+
+use std::collections::BTreeSet;
+
+use super::{Denied, MemberStatus, Role, Standing, ValidationError};
+
+/// A right inside an organization that one of the service's operations needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Permission {
+    OrgRead,
+    OrgUpdate,
+    BillingRead,
+    BillingUpdate,
+    HandleUpdate,
+    OwnershipTransfer,
+    OrgDelete,
+    MembersRead,
+    MembersInvite,
+    MembersUpdate,
+    MembersRemove,
+    InvitationsManage,
+    TeamsRead,
+    TeamsManage,
+    AuditRead,
+    DomainsRead,
+    DomainsManage,
+    JoinRequestsManage,
+    MetadataPrivateRead,
+    MetadataPrivateUpdate,
+}
+
+impl Permission {
+    /// Every one of the service's permissions, in the catalog's order.
+    pub const ALL: [Permission; 20] = {
+        use Permission::*;
+        [
+            OrgRead,
+            OrgUpdate,
+            BillingRead,
+            BillingUpdate,
+            HandleUpdate,
+            OwnershipTransfer,
+            OrgDelete,
+            MembersRead,
+            MembersInvite,
+            MembersUpdate,
+            MembersRemove,
+            InvitationsManage,
+            TeamsRead,
+            TeamsManage,
+            AuditRead,
+            DomainsRead,
+            DomainsManage,
+            JoinRequestsManage,
+            MetadataPrivateRead,
+            MetadataPrivateUpdate,
+        ]
+    };
+
+    /// Its key in the catalog, as answers, roles and tokens spell it.
+    pub const fn key(self) -> &'static str {
+        use Permission::*;
+        match self {
+            OrgRead => "org:read",
+            OrgUpdate => "org:update",
+            BillingRead => "org:billing:read",
+            BillingUpdate => "org:billing:update",
+            HandleUpdate => "org:handle:update",
+            OwnershipTransfer => "org:ownership:transfer",
+            OrgDelete => "org:delete",
+            MembersRead => "members:read",
+            MembersInvite => "members:invite",
+            MembersUpdate => "members:update",
+            MembersRemove => "members:remove",
+            InvitationsManage => "invitations:manage",
+            TeamsRead => "teams:read",
+            TeamsManage => "teams:manage",
+            AuditRead => "audit:read",
+            DomainsRead => "domains:read",
+            DomainsManage => "domains:manage",
+            JoinRequestsManage => "join_requests:manage",
+            MetadataPrivateRead => "metadata:private:read",
+            MetadataPrivateUpdate => "metadata:private:update",
+        }
+    }
+
+    pub const fn description(self) -> &'static str {
+        use Permission::*;
+        match self {
+            OrgRead => "See the organization, its profile and counts.",
+            OrgUpdate => "Edit the organization's profile.",
+            BillingRead => "See the organization's billing email.",
+            BillingUpdate => "Set the organization's billing email.",
+            HandleUpdate => "Change the organization's handle.",
+            OwnershipTransfer => "Hand ownership to another member.",
+            OrgDelete => "Delete the organization and everything in it.",
+            MembersRead => "List members and read one.",
+            MembersInvite => "Invite people, by email or handle.",
+            MembersUpdate => "Change members' roles and status.",
+            MembersRemove => "Remove members.",
+            InvitationsManage => "List, read, resend and revoke invitations.",
+            TeamsRead => "List teams and their members.",
+            TeamsManage => "Create, rename and delete teams, and fill and empty them.",
+            AuditRead => "Read the audit log.",
+            DomainsRead => "See the organization's email domains and their records.",
+            DomainsManage => {
+                "Add, verify and remove email domains, and set who may join through them."
+            }
+            JoinRequestsManage => "Approve and deny join requests.",
+            MetadataPrivateRead => "See private metadata.",
+            MetadataPrivateUpdate => {
+                "Write metadata, private and public, on the organization and its members."
+            }
+        }
+    }
+
+    /// The least system role that holds it: `member` < `admin` < `owner`, each holding what
+    /// the one below holds.
+    pub const fn least_role(self) -> Role {
+        use Permission::*;
+        match self {
+            OrgRead | MembersRead | TeamsRead => Role::Member,
+            OrgUpdate
+            | BillingRead
+            | BillingUpdate
+            | MembersInvite
+            | MembersUpdate
+            | MembersRemove
+            | InvitationsManage
+            | TeamsManage
+            | AuditRead
+            | DomainsRead
+            | JoinRequestsManage
+            | MetadataPrivateRead
+            | MetadataPrivateUpdate => Role::Admin,
+            HandleUpdate | OwnershipTransfer | OrgDelete | DomainsManage => Role::Owner,
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.key() == key)
+    }
+}
+
+impl Role {
+    /// Whether this system role holds `permission`.
+    pub const fn holds(self, permission: Permission) -> bool {
+        self as u8 >= permission.least_role() as u8
+    }
+
+    /// The service's permissions this system role holds, in the catalog's order.
+    pub fn permissions(self) -> Vec<Permission> {
+        Permission::ALL
+            .into_iter()
+            .filter(|p| self.holds(*p))
+            .collect()
+    }
+
+    /// Whether it holds the application's own permissions: admins and owners hold all of them,
+    /// members none (a custom role names the ones it grants).
+    pub const fn holds_app_permissions(self) -> bool {
+        !matches!(self, Role::Member)
+    }
+}
+
+/// A permission of the application's own, as the deployment declares it: a key in the
+/// catalog's shape (`projects:create`) and its description.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppPermission {
+    pub key: String,
+    pub description: String,
+}
+
+/// Whether `key` has the catalog's shape: two or three segments of `[a-z0-9_]`, joined by `:`.
+pub fn is_permission_key(key: &str) -> bool {
+    let segments: Vec<&str> = key.split(':').collect();
+    (2..=3).contains(&segments.len())
+        && segments.iter().all(|s| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        })
+}
+
+impl AppPermission {
+    /// Parses the deployment's list: `key=description` entries separated by `,` (a description
+    /// may be left out). A key must have the catalog's shape and be neither one of the
+    /// service's nor given twice.
+    pub fn parse_list(raw: &str) -> Result<Vec<AppPermission>, ValidationError> {
+        let invalid = |message: String| {
+            ValidationError::new("app_permissions", "invalid_permission", &message)
+        };
+        let mut seen = BTreeSet::new();
+        let mut list = Vec::new();
+        for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (key, description) = match entry.split_once('=') {
+                Some((key, description)) => (key.trim(), description.trim()),
+                None => (entry, ""),
+            };
+            if !is_permission_key(key) {
+                return Err(invalid(format!(
+                    "{key:?} is not a permission key: two or three segments of a-z, 0-9 and _, \
+                     joined by ':' (projects:create)."
+                )));
+            }
+            if Permission::parse(key).is_some() {
+                return Err(invalid(format!(
+                    "{key} is one of the service's own permissions."
+                )));
+            }
+            if !seen.insert(key.to_owned()) {
+                return Err(invalid(format!("{key} is given twice.")));
+            }
+            list.push(AppPermission {
+                key: key.to_owned(),
+                description: description.to_owned(),
+            });
+        }
+        Ok(list)
+    }
+}
+
+/// The permission keys a standing gives, in the catalog's order and then the application's:
+/// an active member's role's own, with the application's for the roles that hold them; nothing
+/// for a deactivated member.
+pub fn effective_permissions(standing: Standing, app: &[AppPermission]) -> Vec<String> {
+    if standing.status != MemberStatus::Active {
+        return Vec::new();
+    }
+    let service = standing
+        .role
+        .permissions()
+        .into_iter()
+        .map(|p| p.key().to_owned());
+    let own = app
+        .iter()
+        .filter(|_| standing.role.holds_app_permissions())
+        .map(|p| p.key.clone());
+    service.chain(own).collect()
+}
+
+/// Whether `caller` may see another member's permissions: it takes `members:read`; anyone sees
+/// their own.
+pub fn may_see_permissions_of(caller: Standing, myself: bool) -> Result<(), Denied> {
+    if myself || caller.role.holds(Permission::MembersRead) {
+        Ok(())
+    } else {
+        Err(Denied::RoleTooLow)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_unique_has_the_catalogs_shape_and_parses_back() {
+        let keys: BTreeSet<&str> = Permission::ALL.iter().map(|p| p.key()).collect();
+        assert_eq!(keys.len(), Permission::ALL.len());
+        for permission in Permission::ALL {
+            assert!(is_permission_key(permission.key()), "{}", permission.key());
+            assert_eq!(Permission::parse(permission.key()), Some(permission));
+            assert!(permission.description().ends_with('.'));
+        }
+        assert_eq!(Permission::BillingUpdate.key(), "org:billing:update");
+    }
+
+    #[test]
+    fn keys_have_two_or_three_lower_case_segments() {
+        for good in ["projects:create", "org:billing:read", "a_1:b"] {
+            assert!(is_permission_key(good), "{good}");
+        }
+        for bad in [
+            "projects",
+            "a:b:c:d",
+            "Projects:create",
+            "a::b",
+            "a:b-c",
+            ":a",
+            "a:",
+        ] {
+            assert!(!is_permission_key(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn each_system_role_holds_the_one_belows_and_more() {
+        let member = Role::Member.permissions();
+        let admin = Role::Admin.permissions();
+        let owner = Role::Owner.permissions();
+        assert_eq!(
+            member,
+            [
+                Permission::OrgRead,
+                Permission::MembersRead,
+                Permission::TeamsRead
+            ]
+        );
+        assert!(member.iter().all(|p| admin.contains(p)));
+        assert!(admin.iter().all(|p| owner.contains(p)));
+        assert_eq!(owner.len(), Permission::ALL.len());
+        assert!(Role::Admin.holds(Permission::BillingUpdate));
+        assert!(!Role::Admin.holds(Permission::OrgDelete));
+        assert!(!Role::Member.holds(Permission::MembersInvite));
+        assert!(Role::Admin.holds_app_permissions() && !Role::Member.holds_app_permissions());
+    }
+
+    #[test]
+    fn a_standing_gives_its_roles_permissions_and_a_deactivated_one_none() {
+        let app = AppPermission::parse_list("projects:create").unwrap();
+        let standing = |role, status| Standing { role, status };
+        let member = effective_permissions(standing(Role::Member, MemberStatus::Active), &app);
+        assert_eq!(member, ["org:read", "members:read", "teams:read"]);
+        let admin = effective_permissions(standing(Role::Admin, MemberStatus::Active), &app);
+        assert!(admin.contains(&"org:billing:update".to_owned()));
+        assert!(!admin.contains(&"org:delete".to_owned()));
+        assert_eq!(admin.last().map(String::as_str), Some("projects:create"));
+        let gone = effective_permissions(standing(Role::Owner, MemberStatus::Deactivated), &app);
+        assert!(gone.is_empty());
+    }
+
+    #[test]
+    fn members_see_each_others_permissions_and_everyone_their_own() {
+        let member = Standing {
+            role: Role::Member,
+            status: MemberStatus::Active,
+        };
+        assert!(may_see_permissions_of(member, false).is_ok());
+        assert!(may_see_permissions_of(member, true).is_ok());
+    }
+
+    #[test]
+    fn the_deployments_permissions_are_parsed_and_checked() {
+        let list =
+            AppPermission::parse_list(" projects:create=Create projects, reports:read ").unwrap();
+        assert_eq!(
+            list,
+            [
+                AppPermission {
+                    key: "projects:create".into(),
+                    description: "Create projects".into()
+                },
+                AppPermission {
+                    key: "reports:read".into(),
+                    description: String::new()
+                },
+            ]
+        );
+        assert_eq!(AppPermission::parse_list("").unwrap(), []);
+        for bad in ["Projects:create", "org:read", "a:b,a:b", "nocolon"] {
+            assert!(AppPermission::parse_list(bad).is_err(), "{bad}");
+        }
+    }
+}
