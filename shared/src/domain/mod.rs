@@ -11,6 +11,7 @@ pub mod email_domain;
 pub mod enrollment;
 pub mod first_org;
 pub mod handle;
+pub mod idempotency;
 pub mod identity;
 pub mod ids;
 pub mod invitation;
