@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use lambda_http::{Body, Request, Response};
 
 use orgs_shared::app::App;
-use orgs_shared::http::{ApiError, answer_in_time};
+use orgs_shared::http::{ApiError, answer_once};
 
 use crate::spec::FUNCTIONS;
 
@@ -117,11 +117,11 @@ pub fn find(method: &str, path: &str) -> Option<(&'static Route, HashMap<String,
 }
 
 /// Runs the handler of `function`, as its Lambda binary would (within the request's time
-/// budget); `None` if no route has it.
+/// budget, a write with an `Idempotency-Key` once); `None` if no route has it.
 pub async fn invoke(function: &str, app: &App, req: Request) -> Option<Response<Body>> {
     let route = ROUTES.iter().find(|r| r.function == function)?;
     let limit = app.config.gateway_limit;
-    Some(answer_in_time(limit, req, |req| (route.handler)(app, req)).await)
+    Some(answer_once(&app.store, limit, req, |req| (route.handler)(app, req)).await)
 }
 
 #[cfg(test)]

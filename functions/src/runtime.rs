@@ -118,11 +118,13 @@ macro_rules! lambda_main {
             let app = $crate::runtime::init().await?;
             lambda_http::run(lambda_http::service_fn(
                 move |req: lambda_http::Request| async move {
-                    // Within the request's time budget, answering 503 when it runs out.
+                    // Within the request's time budget, answering 503 when it runs out; a write
+                    // with an Idempotency-Key once.
                     let limit = app.config.gateway_limit;
-                    let answer =
-                        orgs_shared::http::answer_in_time(limit, req, |req| $handler(app, req))
-                            .await;
+                    let answer = orgs_shared::http::answer_once(&app.store, limit, req, |req| {
+                        $handler(app, req)
+                    })
+                    .await;
                     Ok::<_, std::convert::Infallible>(answer)
                 },
             ))
