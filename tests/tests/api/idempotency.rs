@@ -85,7 +85,7 @@ async fn an_organization_whose_answer_was_lost_is_answered_again_and_created_onc
     assert_eq!(headers["location"], format!("/orgs/{org_id}"));
     assert_eq!(org["role"], "owner", "{org}");
 
-    assert_eq!(org_ids(&stack, &alice).await, [org_id.clone()]);
+    assert_eq!(org_ids(&stack, &alice).await, std::slice::from_ref(&org_id));
     assert_eq!(stack.handles().await, ["acme"]);
     assert_eq!(stack.audit_entries(&Of::Org(org_id.clone())).await.len(), 1);
     assert_eq!(stack.event_records(&Of::Org(org_id)).await.len(), 1);
@@ -356,7 +356,7 @@ async fn a_commit_slower_than_the_budget_says_its_outcome_is_unknown_and_the_rep
     assert_eq!((status, replayed(&headers)), (StatusCode::CREATED, true));
     assert_eq!(again, created);
     let org_id = created["org_id"].as_str().unwrap().to_owned();
-    assert_eq!(org_ids(&stack, &alice).await, [org_id.clone()]);
+    assert_eq!(org_ids(&stack, &alice).await, std::slice::from_ref(&org_id));
     assert_eq!(stack.handles().await, ["acme"]);
     assert_eq!(stack.audit_entries(&Of::Org(org_id.clone())).await.len(), 1);
     assert_eq!(stack.event_records(&Of::Org(org_id)).await.len(), 1);
