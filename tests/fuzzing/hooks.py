@@ -8,7 +8,7 @@
   organization built for the requests after it.
 - Check `refused_request_changed_nothing`: every answer of 400 or more must leave the stored data
   as it was. Each request's writes are what the table's stream recorded between just before it
-  was sent and just after its answer (stack.TableWrites).
+  was sent and just after its answer (stack.TableWrites), less an `Idempotency-Key`'s record.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from stack import (  # noqa: E402
     build_fixture,
     describe_writes,
     is_delivery_report,
+    is_idempotency_record,
     load_context,
     save_context,
     token_of,
@@ -151,8 +152,10 @@ def before_call(context, case, kwargs):
 def after_call(context, case, response):
     route = (case.method.upper(), case.operation.path)
     # SES's reports on emails of earlier requests land whenever they arrive; they are not this
-    # request's doing.
-    writes = [w for w in WRITES.drain() if not is_delivery_report(w)]
+    # request's doing. A key's record is the request's bookkeeping, not data it changed.
+    writes = [
+        w for w in WRITES.drain() if not is_delivery_report(w) and not is_idempotency_record(w)
+    ]
     if response.status_code >= 400:
         changes = describe_writes(writes)
         if changes:
