@@ -77,9 +77,11 @@ impl Scope {
     }
 }
 
-/// Whether the request being served sent a commit whose outcome never came back.
-pub fn outcome_unknown() -> bool {
-    with(|scope| scope.outcome_unknown()).unwrap_or(false)
+/// Whether the request being served may have applied a write its answer will not show: a
+/// commit sent whose outcome never came back, or one committed with the key's record (a
+/// repeat with the key then gets its outcome).
+pub fn may_have_applied() -> bool {
+    with(|scope| scope.outcome_unknown() || scope.recorded()).unwrap_or(false)
 }
 
 /// Whether the request being served holds an idempotency key.

@@ -352,11 +352,11 @@ impl ApiError {
         }
     }
 
-    /// This error, said as of unknown outcome when a commit was sent and no answer came back
-    /// (`crate::idempotency::outcome_unknown`), if it is a fault on our side.
+    /// This error, said as of unknown outcome when the request may have applied a write
+    /// (`crate::idempotency::may_have_applied`), if it is a fault on our side.
     pub fn of_unknown_outcome(self) -> Self {
         let fault = self.answer().status.is_server_error();
-        if fault && crate::idempotency::outcome_unknown() {
+        if fault && crate::idempotency::may_have_applied() {
             let with_key = crate::idempotency::holds_key();
             return ApiError::OutcomeUnknown {
                 source: Box::new(self),
