@@ -2,7 +2,8 @@
 
 - Aim: most requests name the fixture's real organization, invitations, teams and people, so
   that they reach the handlers' rules instead of stopping at 404. Which generated values are
-  replaced depends only on the values themselves, so a failure reproduces.
+  replaced depends only on the values themselves, so a failure reproduces. A valid
+  `Idempotency-Key` gets a fresh value, so that generated keys never meet.
 - Rebuild: a successful request that destroys part of the fixture (deleting the organization,
   removing or changing a member, a transfer, revoking the invitation, ...) gets a fresh
   organization built for the requests after it.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import uuid
 import zlib
 
 import schemathesis
@@ -139,11 +141,26 @@ DESTRUCTIVE = {
 }
 
 
+VALID_IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")
+
+
+def fresh_idempotency_key(case) -> None:
+    """Gives a valid generated `Idempotency-Key` a value of its own: generated keys repeat
+    (`"0"`, `"a"`), and a key seen before with another request is a fair 422, or a replay of an
+    answer about a fixture since rebuilt. An invalid one is kept, for its 400."""
+    headers = case.headers if isinstance(case.headers, dict) else {}
+    for name, value in list(headers.items()):
+        if name.lower() == "idempotency-key" and isinstance(value, str):
+            if VALID_IDEMPOTENCY_KEY.fullmatch(value):
+                headers[name] = str(uuid.uuid4())
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     if State.stale:
         rebuild()
     aim(case)
+    fresh_idempotency_key(case)
     # Whatever was written before this request is not its doing.
     WRITES.drain()
 
