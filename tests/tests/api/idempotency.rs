@@ -132,9 +132,36 @@ async fn invitations_whose_answer_was_lost_are_answered_again_without_links_and_
     // A resend gives a new link, and mails it.
     let bob_invitation = results[0]["invitation"]["invitation_id"].as_str().unwrap();
     let resend = format!("{path}/{bob_invitation}/resend");
-    let (status, resent) = stack.post(&alice, &resend, json!({})).await;
+    let (status, _, resent) = send(
+        &stack,
+        &alice,
+        Method::POST,
+        &resend,
+        Some(json!({})),
+        "resend-bob",
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{resent}");
     let link = resent["invite_url"].as_str().unwrap();
+    assert_eq!(stack.mail_to(&bob.email).await.len(), 1);
+    // Repeated, the resend is answered without its link, and mails nothing more.
+    let (status, headers, again) = send(
+        &stack,
+        &alice,
+        Method::POST,
+        &resend,
+        Some(json!({})),
+        "resend-bob",
+    )
+    .await;
+    assert_eq!(
+        (status, replayed(&headers)),
+        (StatusCode::OK, true),
+        "{again}"
+    );
+    assert!(again.get("invite_url").is_none(), "{again}");
+    assert!(again["link_withheld"].is_string(), "{again}");
+    assert_eq!(again["invitation"], resent["invitation"]);
     assert_eq!(stack.mail_to(&bob.email).await.len(), 1);
     let (status, joined) = stack
         .post(
