@@ -10,7 +10,8 @@ use orgs_shared::domain::{
     DisplayName, InvitationId, MemberStatus, Permission, TeamId, Timestamp, UserId,
 };
 use orgs_shared::http::{
-    ApiError, Caller, PageRequest, caller, created, encode_cursor, json, json_body, no_content,
+    ApiError, Caller, PageRequest, answer_at_commit, caller, created, encode_cursor, json,
+    json_body, no_content,
 };
 use orgs_shared::store::{ItemKey, Membership, ReadItems, Refusal, StoreError, Team};
 
@@ -96,14 +97,17 @@ pub async fn create_team(app: &App, req: Request) -> Result<Response<Body>, ApiE
         Permission::ManageTeams,
     )
     .await?;
+    answer_at_commit(team_created);
     let team = app
         .store
         .create_team(&org.org_id, &name, &op(&caller, &req).acting_as(&me))
         .await?;
-    Ok(created(
-        &format!("/orgs/{}/teams/{}", org.org_id, team.team_id),
-        &TeamView::from(&team),
-    ))
+    Ok(team_created(&team))
+}
+
+fn team_created(team: &Team) -> Response<Body> {
+    let location = format!("/orgs/{}/teams/{}", team.org_id, team.team_id);
+    created(&location, &TeamView::from(team))
 }
 
 pub async fn get_team(app: &App, req: Request) -> Result<Response<Body>, ApiError> {

@@ -225,6 +225,83 @@ async fn an_acceptance_whose_answer_was_lost_is_answered_again_and_joins_once() 
 }
 
 #[tokio::test]
+async fn a_team_whose_answer_was_lost_is_answered_again_and_created_once() {
+    let stack = Stack::faulty().await;
+    let alice = stack.person("alice");
+    let org_id = stack.create_org(&alice, "acme").await;
+    let path = format!("/orgs/{org_id}/teams");
+    let body = json!({ "name": "Platform" });
+    lose_every_answer_of_next_transaction(&stack);
+    let (status, headers, lost) = send(
+        &stack,
+        &alice,
+        Method::POST,
+        &path,
+        Some(body.clone()),
+        "team",
+    )
+    .await;
+    assert_outcome_unknown(status, &headers, &lost);
+    stack.faults().clear();
+
+    let (status, headers, team) =
+        send(&stack, &alice, Method::POST, &path, Some(body), "team").await;
+    assert_eq!(
+        (status, replayed(&headers)),
+        (StatusCode::CREATED, true),
+        "{team}"
+    );
+    let team_id = team["team_id"].as_str().unwrap();
+    assert_eq!(headers["location"], format!("{path}/{team_id}"));
+    let (_, teams) = stack.get(&alice, &path).await;
+    let names: Vec<_> = teams["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].clone())
+        .collect();
+    assert_eq!(
+        names.iter().filter(|n| *n == "Platform").count(),
+        1,
+        "{teams}"
+    );
+}
+
+#[tokio::test]
+async fn a_write_whose_answer_is_kept_after_its_commit_says_when_that_answer_was_lost() {
+    let stack = Stack::faulty().await;
+    let alice = stack.person("alice");
+    let org_id = stack.create_org(&alice, "acme").await;
+    let path = format!("/orgs/{org_id}");
+    let body = json!({ "display_name": "Acme Renamed" });
+    lose_every_answer_of_next_transaction(&stack);
+    let (status, headers, lost) = send(
+        &stack,
+        &alice,
+        Method::PATCH,
+        &path,
+        Some(body.clone()),
+        "rename",
+    )
+    .await;
+    assert_outcome_unknown(status, &headers, &lost);
+    stack.faults().clear();
+
+    // Applied once; its answer was never built, and the repeat says so rather than apply it again.
+    let (status, _, repeat) =
+        send(&stack, &alice, Method::PATCH, &path, Some(body), "rename").await;
+    assert_problem(
+        status,
+        &repeat,
+        StatusCode::CONFLICT,
+        "idempotent-answer-lost",
+    );
+    let (_, org) = stack.get(&alice, &path).await;
+    assert_eq!(org["display_name"], "Acme Renamed");
+    assert_eq!(stack.audit_entries(&Of::Org(org_id)).await.len(), 2);
+}
+
+#[tokio::test]
 async fn the_same_key_for_another_request_is_refused_and_keys_are_each_callers_own() {
     let stack = Stack::start().await;
     let alice = stack.person("alice");
