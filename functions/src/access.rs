@@ -4,7 +4,10 @@
 use lambda_http::Request;
 use orgs_shared::app::App;
 use orgs_shared::domain::Timestamp;
-use orgs_shared::domain::{Access, OrgId, OrgStatus, Permission, access};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use orgs_shared::domain::{Access, OrgId, OrgStatus, Permission, Standing, access};
 use orgs_shared::http::{ApiError, Caller};
 use orgs_shared::store::{ItemKey, Membership, Op, Organization, ReadItems};
 
@@ -38,19 +41,125 @@ pub fn op(caller: &Caller, req: &Request) -> Op {
     }
 }
 
-/// The organization named in the path, if it is live and the caller holds `permission` in it.
-/// Strangers and deactivated members get 404, as if it did not exist.
-pub async fn authorize(
-    app: &App,
-    caller: &Caller,
-    raw_org_id: &str,
-    permission: Permission,
-) -> Result<(Organization, Membership), ApiError> {
-    let authorized = authorize_reading(app, caller, raw_org_id, permission, &[]).await?;
-    Ok((authorized.org, authorized.me))
+/// What a route needs of its caller in the organization its path names (`{org_id}`), as the
+/// catalog declares it (`crate::spec`): a permission, and optionally a lesser one for a caller
+/// acting on themselves (the path's `{user_id}` is the caller: leaving, stepping down).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Needs {
+    pub permission: Permission,
+    pub on_oneself: Option<Permission>,
 }
 
-/// What `authorize_reading` found: the organization, the caller's membership, and the other
+impl Needs {
+    /// The permission this caller needs on this request.
+    fn permission_of(&self, caller: &Caller, req: &Request) -> Permission {
+        match self.on_oneself {
+            Some(own) if path_param(req, "user_id") == caller.user_id.as_str() => own,
+            _ => self.permission,
+        }
+    }
+}
+
+/// A route's authorization, handed to its handler by the dispatch (`crate::routes::serve`).
+/// The handler opens it once it has parsed the request (bad input costs no read), naming the
+/// items it reads along (one round trip); what is checked comes from the catalog, never from
+/// the handler. The dispatch refuses the answer of a route that never opened its gate.
+pub struct Gate {
+    /// `None` for a route that needs no permission in an organization: opening it is a fault.
+    needs: Option<Needs>,
+    opened: Arc<AtomicBool>,
+}
+
+impl Gate {
+    /// A gate for `needs`, and the flag that tells the dispatch whether it was opened.
+    pub(crate) fn new(needs: Option<Needs>) -> (Self, Arc<AtomicBool>) {
+        let opened = Arc::new(AtomicBool::new(false));
+        let gate = Gate {
+            needs,
+            opened: opened.clone(),
+        };
+        (gate, opened)
+    }
+
+    /// The organization named in the path, if it is live and the caller holds what the route
+    /// needs in it. Strangers and deactivated members get 404, as if it did not exist.
+    pub async fn open(
+        &self,
+        app: &App,
+        caller: &Caller,
+        req: &Request,
+    ) -> Result<(Organization, Membership), ApiError> {
+        let authorized = self.open_reading(app, caller, req, &[]).await?;
+        Ok((authorized.org, authorized.me))
+    }
+
+    /// `open`, reading the items of `also` in the same request, so that a route needs no
+    /// second round trip for items whose keys it knows. They are decided on only once the
+    /// caller is authorized: a stranger learns nothing from them.
+    pub async fn open_reading(
+        &self,
+        app: &App,
+        caller: &Caller,
+        req: &Request,
+        also: &[ItemKey<'_>],
+    ) -> Result<Authorized, ApiError> {
+        let permission = self.permission(caller, req)?;
+        let org_id = org_in_path(req)?;
+        let read = app
+            .store
+            .read_org(&org_id, &caller.user_id, also)
+            .await?
+            .ok_or(ApiError::NotFound("organization"))?;
+        self.opened.store(true, Ordering::Relaxed);
+        if !read.org.is_live() {
+            return Err(ApiError::NotFound("organization"));
+        }
+        let standing = read.caller.as_ref().map(Membership::standing);
+        let me = granted(access(standing, permission), permission, read.caller)?;
+        Ok(Authorized {
+            org: read.org,
+            me,
+            items: read.items,
+        })
+    }
+
+    /// The organization named in the path in any status, and the caller's membership, decided
+    /// by `rule` (which sees the status) on what the route needs: for a step that may be
+    /// finished after the organization left `Active`, as deletion may.
+    pub async fn open_in_any_status(
+        &self,
+        app: &App,
+        caller: &Caller,
+        req: &Request,
+        rule: fn(OrgStatus, Option<Standing>, Permission) -> Access,
+    ) -> Result<(Organization, Membership), ApiError> {
+        let permission = self.permission(caller, req)?;
+        let org_id = org_in_path(req)?;
+        let (org, membership) = app
+            .store
+            .org_with_membership(&org_id, &caller.user_id)
+            .await?
+            .ok_or(ApiError::NotFound("organization"))?;
+        self.opened.store(true, Ordering::Relaxed);
+        let standing = membership.as_ref().map(Membership::standing);
+        let me = granted(
+            rule(org.status, standing, permission),
+            permission,
+            membership,
+        )?;
+        Ok((org, me))
+    }
+}
+
+impl Gate {
+    /// What this caller needs on this request, from the route's entry in the catalog.
+    fn permission(&self, caller: &Caller, req: &Request) -> Result<Permission, ApiError> {
+        let needs = self.needs.as_ref().ok_or(ApiError::Unguarded)?;
+        Ok(needs.permission_of(caller, req))
+    }
+}
+
+/// What `Gate::open_reading` found: the organization, the caller's membership, and the other
 /// items it read along with them.
 pub struct Authorized {
     pub org: Organization,
@@ -58,46 +167,14 @@ pub struct Authorized {
     pub items: ReadItems,
 }
 
-/// `authorize`, reading the items of `also` in the same request, so that a route needs no
-/// second round trip for items whose keys it knows. They are decided on only once the caller
-/// is authorized: a stranger learns nothing from them.
-pub async fn authorize_reading(
-    app: &App,
-    caller: &Caller,
-    raw_org_id: &str,
-    permission: Permission,
-    also: &[ItemKey<'_>],
-) -> Result<Authorized, ApiError> {
-    let org_id = OrgId::parse(raw_org_id).ok_or(ApiError::NotFound("organization"))?;
-    let read = app
-        .store
-        .read_org(&org_id, &caller.user_id, also)
-        .await?
-        .ok_or(ApiError::NotFound("organization"))?;
-    let me = check(&read.org, read.caller, permission)?;
-    Ok(Authorized {
-        org: read.org,
-        me,
-        items: read.items,
-    })
-}
-
-/// Decides on an organization and membership already read.
-pub fn check(
-    org: &Organization,
-    membership: Option<Membership>,
-    permission: Permission,
-) -> Result<Membership, ApiError> {
-    if org.status != OrgStatus::Active {
-        return Err(ApiError::NotFound("organization"));
-    }
-    let standing = membership.as_ref().map(Membership::standing);
-    granted(access(standing, permission), permission, membership)
+/// The organization id in the path; an id that cannot be one is no organization (404).
+fn org_in_path(req: &Request) -> Result<OrgId, ApiError> {
+    OrgId::parse(&path_param(req, "org_id")).ok_or(ApiError::NotFound("organization"))
 }
 
 /// The domain's decision on `permission`, as the route answers it: the caller's membership,
 /// 403 for a member without the role, or 404 for everyone else.
-pub fn granted(
+fn granted(
     access: Access,
     permission: Permission,
     membership: Option<Membership>,
@@ -110,17 +187,4 @@ pub fn granted(
         ))),
         _ => Err(ApiError::NotFound("organization")),
     }
-}
-
-/// The organization (in any status) and the caller's membership; 404 if there is no such id.
-pub async fn load(
-    app: &App,
-    caller: &Caller,
-    raw_org_id: &str,
-) -> Result<(Organization, Option<Membership>), ApiError> {
-    let org_id = OrgId::parse(raw_org_id).ok_or(ApiError::NotFound("organization"))?;
-    app.store
-        .org_with_membership(&org_id, &caller.user_id)
-        .await?
-        .ok_or(ApiError::NotFound("organization"))
 }

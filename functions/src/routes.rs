@@ -10,8 +10,13 @@ use std::sync::LazyLock;
 
 use lambda_http::{Body, Request, Response};
 
+use std::sync::atomic::Ordering;
+
 use orgs_shared::app::App;
+use orgs_shared::domain::{Permission, Role};
 use orgs_shared::http::{ApiError, answer_once};
+
+use crate::access::{Gate, Needs};
 
 use crate::spec::FUNCTIONS;
 
@@ -24,7 +29,9 @@ pub enum Auth {
 
 /// Who a route is for. It decides the route's row of the authorization matrix, which
 /// tests/tests/api/authz.rs runs against the stack for every kind of caller and renders as
-/// tests/AUTHORIZATION.md; the handler enforces it, from the stored membership.
+/// tests/AUTHORIZATION.md. For the routes of an organization's members it follows from what the
+/// route needs (`Who::needing`), which its gate enforces; the others' handlers enforce theirs
+/// from what the request names (a token, a join request, a domain).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Who {
     /// Anyone, signed in or not: whoever holds what the body names.
@@ -48,6 +55,16 @@ pub enum Who {
 }
 
 impl Who {
+    /// Who a route is for that needs `permission` in the organization: its least role's
+    /// members and up.
+    pub const fn needing(permission: Permission) -> Who {
+        match permission.least_role() {
+            Role::Member => Who::Members,
+            Role::Admin => Who::Admins,
+            Role::Owner => Who::Owners,
+        }
+    }
+
     pub const fn auth(self) -> Auth {
         match self {
             Who::Anyone => Auth::Public,
@@ -59,8 +76,9 @@ impl Who {
 /// The future of a handler, boxed so that every route's handler has one type.
 pub type Answer<'a> = Pin<Box<dyn Future<Output = Result<Response<Body>, ApiError>> + Send + 'a>>;
 
-/// A handler, as the route table holds it: `handlers::teams::get_team` and its kind.
-pub type Handler = for<'a> fn(&'a App, Request) -> Answer<'a>;
+/// A handler, as the route table holds it: `handlers::teams::get_team` and its kind, with the
+/// gate of its route (which routes that need no permission in an organization ignore).
+pub type Handler = for<'a> fn(&'a App, Request, Gate) -> Answer<'a>;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Route {
@@ -72,7 +90,13 @@ pub struct Route {
     pub function: &'static str,
     pub auth: Auth,
     pub who: Who,
+    /// What the caller needs in the organization of the path, for the routes of its members
+    /// (`Who::Members`, `Admins`, `Owners`, which follow from it); checked through the gate the
+    /// dispatch hands the handler.
+    pub needs: Option<Needs>,
     pub handler: Handler,
+    /// The handler's path, as the function's `main` names it (`src/bin/{function}.rs`).
+    pub handler_path: &'static str,
 }
 
 /// Every route, in the order of the catalog (`crate::spec::FUNCTIONS`), where each is declared
@@ -116,12 +140,33 @@ pub fn find(method: &str, path: &str) -> Option<(&'static Route, HashMap<String,
         .find_map(|r| r.match_path(path).map(|params| (r, params)))
 }
 
-/// Runs the handler of `function`, as its Lambda binary would (within the request's time
-/// budget, a write with an `Idempotency-Key` once); `None` if no route has it.
+/// Runs the handler of `function`, as its Lambda binary does (`serve`); `None` if no route has
+/// it.
 pub async fn invoke(function: &str, app: &App, req: Request) -> Option<Response<Body>> {
     let route = ROUTES.iter().find(|r| r.function == function)?;
+    Some(serve(app, req, route.needs, route.handler).await)
+}
+
+/// How every function serves a request, in Lambda and in the local server alike: within the
+/// request's time budget, with the gate of what its route needs; a handler of a route that
+/// needs a permission and answers without having opened its gate is refused (500), so that no
+/// route can skip the check its catalog entry declares.
+pub async fn serve(
+    app: &App,
+    req: Request,
+    needs: Option<Needs>,
+    handler: Handler,
+) -> Response<Body> {
     let limit = app.config.gateway_limit;
-    Some(answer_once(&app.store, limit, req, |req| (route.handler)(app, req)).await)
+    answer_once(&app.store, limit, req, |req| async move {
+        let (gate, opened) = Gate::new(needs);
+        let answer = handler(app, req, gate).await;
+        if needs.is_some() && answer.is_ok() && !opened.load(Ordering::Relaxed) {
+            return Err(ApiError::Unguarded);
+        }
+        answer
+    })
+    .await
 }
 
 #[cfg(test)]

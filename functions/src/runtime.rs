@@ -106,10 +106,25 @@ pub async fn init() -> Result<&'static App, lambda_http::Error> {
     Ok(Box::leak(Box::new(App::new(&sdk, config))))
 }
 
-/// The whole `main` of a function binary: `orgs_functions::lambda_main!(handlers::me::get_me);`
+/// The whole `main` of a route's function binary, written from its entry in the catalog (see
+/// `crate::spec::bins`): `lambda_main!(handlers::me::get_me);`, or with what the route needs in
+/// the organization, `lambda_main!(handlers::teams::create_team, needs ManageTeams);`. It serves
+/// as the local server does (`crate::routes::serve`), and links only its own handler.
 #[macro_export]
 macro_rules! lambda_main {
     ($handler:path) => {
+        $crate::lambda_main!(@serve None, |app, req, _gate| Box::pin($handler(app, req)));
+    };
+    ($handler:path, needs $permission:ident $(or oneself $own:ident)?) => {
+        $crate::lambda_main!(@serve
+            Some($crate::access::Needs {
+                permission: orgs_shared::domain::Permission::$permission,
+                on_oneself: [$(Some(orgs_shared::domain::Permission::$own),)? None][0],
+            }),
+            |app, req, gate| Box::pin($handler(app, req, gate))
+        );
+    };
+    (@serve $needs:expr, $handler:expr) => {
         // A test build of a binary runs no tests (the library holds them): leaving `main` out
         // keeps its harness from linking the whole service.
         #[cfg(not(test))]
@@ -118,13 +133,7 @@ macro_rules! lambda_main {
             let app = $crate::runtime::init().await?;
             lambda_http::run(lambda_http::service_fn(
                 move |req: lambda_http::Request| async move {
-                    // Within the request's time budget, answering 503 when it runs out; a write
-                    // with an Idempotency-Key once.
-                    let limit = app.config.gateway_limit;
-                    let answer = orgs_shared::http::answer_once(&app.store, limit, req, |req| {
-                        $handler(app, req)
-                    })
-                    .await;
+                    let answer = $crate::routes::serve(app, req, $needs, $handler).await;
                     Ok::<_, std::convert::Infallible>(answer)
                 },
             ))

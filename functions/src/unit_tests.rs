@@ -7,10 +7,10 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use orgs_shared::app::{App, Config};
 use orgs_shared::domain::budget::GATEWAY_LIMIT;
-use orgs_shared::http::respond;
+use orgs_shared::http::{ApiError, respond};
 use serde_json::{Value, json};
 
-use crate::handlers::{audit, me, orgs};
+use crate::handlers::{me, orgs};
 
 /// SDK settings aimed at a closed port: a test that passes with them made no request.
 fn unreachable_sdk() -> SdkConfig {
@@ -70,6 +70,16 @@ fn raw_query(query: &Value) -> String {
         .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// A route's handler, with the gate of what its catalog entry needs, as its function runs it.
+async fn handled(function: &str, req: Request) -> Result<Response<Body>, ApiError> {
+    let route = crate::routes::ROUTES
+        .iter()
+        .find(|r| r.function == function)
+        .expect("a route of the catalog");
+    let (gate, _) = crate::access::Gate::new(route.needs);
+    (route.handler)(&app(), req, gate).await
 }
 
 fn problem(response: Response<Body>) -> (StatusCode, Value) {
@@ -138,7 +148,7 @@ async fn a_malformed_organization_id_is_simply_not_found() {
         Some("alice"),
         None,
     );
-    let (status, body) = problem(respond("req-1", orgs::get_org(&app(), req).await));
+    let (status, body) = problem(respond("req-1", handled("get-org", req).await));
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["type"], "urn:orgs:problem:not-found");
 }
@@ -168,7 +178,7 @@ async fn bad_audit_log_filters_are_400_before_any_aws_call() {
         Some("alice"),
         None,
     );
-    let (status, body) = problem(respond("req-1", audit::list_audit_log(&app(), req).await));
+    let (status, body) = problem(respond("req-1", handled("list-audit-log", req).await));
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let fields: Vec<&str> = body["errors"]
         .as_array()
@@ -252,4 +262,53 @@ async fn an_aws_call_that_hangs_is_cut_by_the_budget_and_answered_by_the_store()
         "{body}"
     );
     drop(hung);
+}
+
+/// A handler that answers without looking at its gate.
+fn answers_without_opening<'a>(
+    _: &'a App,
+    _: Request,
+    _: crate::access::Gate,
+) -> crate::routes::Answer<'a> {
+    Box::pin(async { Ok(orgs_shared::http::no_content()) })
+}
+
+#[tokio::test]
+async fn a_route_that_needs_a_permission_cannot_answer_without_opening_its_gate() {
+    let needs = crate::access::Needs {
+        permission: orgs_shared::domain::Permission::ManageTeams,
+        on_oneself: None,
+    };
+    let req = || {
+        request(
+            "POST",
+            "/orgs/{org_id}/teams",
+            json!({ "org_id": "org_00000000000000000000000000000000" }),
+            Value::Null,
+            Some("alice"),
+            None,
+        )
+    };
+    let refused = crate::routes::serve(&app(), req(), Some(needs), answers_without_opening).await;
+    assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    // The same handler on a route that needs nothing in an organization answers.
+    let answered = crate::routes::serve(&app(), req(), None, answers_without_opening).await;
+    assert_eq!(answered.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn a_route_that_declares_no_permission_cannot_open_a_gate() {
+    let req = request(
+        "GET",
+        "/orgs/{org_id}",
+        json!({ "org_id": "org_00000000000000000000000000000000" }),
+        Value::Null,
+        Some("alice"),
+        None,
+    );
+    let (gate, _) = crate::access::Gate::new(None);
+    let caller = orgs_shared::http::caller(&req).expect("claims");
+    // Refused before any read (the app's AWS is unreachable).
+    let opened = gate.open(&app(), &caller, &req).await;
+    assert!(matches!(opened, Err(ApiError::Unguarded)));
 }

@@ -1,2 +1,3 @@
 //! `add-domain`: see `orgs_functions::handlers::domains::add_domain`.
-orgs_functions::lambda_main!(orgs_functions::handlers::domains::add_domain);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::domains::add_domain, needs ManageDomains);

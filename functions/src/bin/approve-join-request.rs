@@ -1,2 +1,3 @@
 //! `approve-join-request`: see `orgs_functions::handlers::join_requests::approve_join_request`.
-orgs_functions::lambda_main!(orgs_functions::handlers::join_requests::approve_join_request);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::join_requests::approve_join_request, needs ManageMembers);

@@ -1,2 +1,3 @@
 //! `change-org-handle`: see `orgs_functions::handlers::orgs::change_org_handle`.
-orgs_functions::lambda_main!(orgs_functions::handlers::orgs::change_org_handle);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::orgs::change_org_handle, needs ChangeHandle);

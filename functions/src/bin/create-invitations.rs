@@ -1,2 +1,3 @@
 //! `create-invitations`: see `orgs_functions::handlers::invitations::create_invitations`.
-orgs_functions::lambda_main!(orgs_functions::handlers::invitations::create_invitations);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::invitations::create_invitations, needs ManageInvitations);

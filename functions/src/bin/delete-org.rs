@@ -1,2 +1,3 @@
 //! `delete-org`: see `orgs_functions::handlers::orgs::delete_org`.
-orgs_functions::lambda_main!(orgs_functions::handlers::orgs::delete_org);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::orgs::delete_org, needs DeleteOrganization);

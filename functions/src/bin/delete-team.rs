@@ -1,2 +1,3 @@
 //! `delete-team`: see `orgs_functions::handlers::teams::delete_team`.
-orgs_functions::lambda_main!(orgs_functions::handlers::teams::delete_team);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::teams::delete_team, needs ManageTeams);

@@ -1,2 +1,3 @@
 //! `get-domain`: see `orgs_functions::handlers::domains::get_domain`.
-orgs_functions::lambda_main!(orgs_functions::handlers::domains::get_domain);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::domains::get_domain, needs ViewDomains);

@@ -1,2 +1,3 @@
 //! `get-invitation`: see `orgs_functions::handlers::invitations::get_invitation`.
-orgs_functions::lambda_main!(orgs_functions::handlers::invitations::get_invitation);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::invitations::get_invitation, needs ManageInvitations);

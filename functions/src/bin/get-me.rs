@@ -1,2 +1,3 @@
 //! `get-me`: see `orgs_functions::handlers::me::get_me`.
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
 orgs_functions::lambda_main!(orgs_functions::handlers::me::get_me);

@@ -1,2 +1,3 @@
 //! `get-org`: see `orgs_functions::handlers::orgs::get_org`.
-orgs_functions::lambda_main!(orgs_functions::handlers::orgs::get_org);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::orgs::get_org, needs ViewOrganization);

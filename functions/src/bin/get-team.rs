@@ -1,2 +1,3 @@
 //! `get-team`: see `orgs_functions::handlers::teams::get_team`.
-orgs_functions::lambda_main!(orgs_functions::handlers::teams::get_team);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::teams::get_team, needs ViewOrganization);

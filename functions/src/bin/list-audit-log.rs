@@ -1,2 +1,3 @@
 //! `list-audit-log`: see `orgs_functions::handlers::audit::list_audit_log`.
-orgs_functions::lambda_main!(orgs_functions::handlers::audit::list_audit_log);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::audit::list_audit_log, needs ReadAuditLog);

@@ -1,2 +1,3 @@
 //! `list-domains`: see `orgs_functions::handlers::domains::list_domains`.
-orgs_functions::lambda_main!(orgs_functions::handlers::domains::list_domains);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::domains::list_domains, needs ViewDomains);

@@ -1,2 +1,3 @@
 //! `list-invitations`: see `orgs_functions::handlers::invitations::list_invitations`.
-orgs_functions::lambda_main!(orgs_functions::handlers::invitations::list_invitations);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::invitations::list_invitations, needs ManageInvitations);

@@ -1,2 +1,3 @@
 //! `list-join-requests`: see `orgs_functions::handlers::join_requests::list_join_requests`.
-orgs_functions::lambda_main!(orgs_functions::handlers::join_requests::list_join_requests);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::join_requests::list_join_requests, needs ManageMembers);

@@ -1,2 +1,3 @@
 //! `list-members`: see `orgs_functions::handlers::members::list_members`.
-orgs_functions::lambda_main!(orgs_functions::handlers::members::list_members);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::members::list_members, needs ViewOrganization);

@@ -1,2 +1,3 @@
 //! `list-my-invitations`: see `orgs_functions::handlers::invitee::list_my_invitations`.
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
 orgs_functions::lambda_main!(orgs_functions::handlers::invitee::list_my_invitations);

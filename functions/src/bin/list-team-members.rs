@@ -1,2 +1,3 @@
 //! `list-team-members`: see `orgs_functions::handlers::teams::list_team_members`.
-orgs_functions::lambda_main!(orgs_functions::handlers::teams::list_team_members);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::teams::list_team_members, needs ViewOrganization);

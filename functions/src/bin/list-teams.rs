@@ -1,2 +1,3 @@
 //! `list-teams`: see `orgs_functions::handlers::teams::list_teams`.
-orgs_functions::lambda_main!(orgs_functions::handlers::teams::list_teams);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::teams::list_teams, needs ViewOrganization);

@@ -1,2 +1,3 @@
 //! `transfer-ownership`: see `orgs_functions::handlers::members::transfer_ownership`.
-orgs_functions::lambda_main!(orgs_functions::handlers::members::transfer_ownership);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::members::transfer_ownership, needs TransferOwnership);

@@ -1,2 +1,3 @@
 //! `update-domain`: see `orgs_functions::handlers::domains::update_domain`.
-orgs_functions::lambda_main!(orgs_functions::handlers::domains::update_domain);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::domains::update_domain, needs ManageDomains);

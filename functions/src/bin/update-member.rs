@@ -1,2 +1,3 @@
 //! `update-member`: see `orgs_functions::handlers::members::update_member`.
-orgs_functions::lambda_main!(orgs_functions::handlers::members::update_member);
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::members::update_member, needs ManageMembers or oneself ViewOrganization);

@@ -5,11 +5,11 @@ use http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use orgs_shared::app::App;
-use orgs_shared::domain::{ChangeKind, FieldErrors, Permission, UserId, ValidationError};
+use orgs_shared::domain::{ChangeKind, FieldErrors, UserId, ValidationError};
 use orgs_shared::http::{ApiError, PageRequest, caller, encode_cursor, json};
 use orgs_shared::store::{AuditFilter, AuditPosition};
 
-use crate::access::authorize;
+use crate::access::Gate;
 use crate::views::{AuditEntryView, PageView};
 
 fn filter(req: &Request) -> Result<AuditFilter, ApiError> {
@@ -36,17 +36,16 @@ fn filter(req: &Request) -> Result<AuditFilter, ApiError> {
     Ok(AuditFilter { action, actor })
 }
 
-pub async fn list_audit_log(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn list_audit_log(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(AuditPosition::parse)?;
     let filter = filter(&req)?;
-    let raw_org_id = req
-        .path_parameters()
-        .first("org_id")
-        .unwrap_or_default()
-        .to_owned();
-    let (org, _) = authorize(app, &caller, &raw_org_id, Permission::ReadAuditLog).await?;
+    let (org, _) = gate.open(app, &caller, &req).await?;
     let found = app
         .store
         .list_org_audit(&org.org_id, &filter, page.limit, after.as_ref())

@@ -6,13 +6,13 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::dns::Dns;
-use orgs_shared::domain::{Challenge, EmailDomain, Enrollment, Permission};
+use orgs_shared::domain::{Challenge, EmailDomain, Enrollment};
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, created, encode_cursor, json, json_body, no_content,
 };
 use orgs_shared::store::{Domain, ItemKey, Membership, Refusal, StoreError};
 
-use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
+use crate::access::{Authorized, Gate, op, path_param};
 use crate::views::{DomainView, PageView};
 
 #[derive(Debug, Deserialize)]
@@ -28,18 +28,17 @@ struct UpdateDomainBody {
     default_role: Option<String>,
 }
 
-/// The domain named in the path, in an organization where the caller holds `permission`, and
+/// The domain named in the path, in an organization where the caller holds what the route needs, and
 /// the caller's membership there.
 async fn domain(
+    gate: &Gate,
     app: &App,
     caller: &Caller,
     req: &Request,
-    permission: Permission,
 ) -> Result<(Domain, Membership), ApiError> {
     let name = EmailDomain::parse("domain", &path_param(req, "domain")).ok();
     let keys: Vec<ItemKey> = name.iter().map(ItemKey::Domain).collect();
-    let Authorized { items, me, .. } =
-        authorize_reading(app, caller, &path_param(req, "org_id"), permission, &keys).await?;
+    let Authorized { items, me, .. } = gate.open_reading(app, caller, req, &keys).await?;
     let found = match &name {
         Some(name) => items.domain(name)?,
         None => None,
@@ -47,18 +46,12 @@ async fn domain(
     Ok((found.ok_or(ApiError::NotFound("domain"))?, me))
 }
 
-pub async fn add_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn add_domain(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: AddDomainBody = json_body(&req, app.config.max_body_bytes)?;
     let name = EmailDomain::parse("domain", &body.domain)?;
     app.config.claim_rules.may_claim(&name)?;
-    let (org, me) = authorize(
-        app,
-        &caller,
-        &path_param(&req, "org_id"),
-        Permission::ManageDomains,
-    )
-    .await?;
+    let (org, me) = gate.open(app, &caller, &req).await?;
     let max = app.config.limits.domains_per_org;
     app.config.limits.admit_domain(org.domain_count)?;
     let challenge = Challenge::generate()?;
@@ -78,17 +71,11 @@ pub async fn add_domain(app: &App, req: Request) -> Result<Response<Body>, ApiEr
     ))
 }
 
-pub async fn list_domains(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn list_domains(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(|raw| EmailDomain::parse("cursor", raw).ok())?;
-    let (org, _) = authorize(
-        app,
-        &caller,
-        &path_param(&req, "org_id"),
-        Permission::ViewDomains,
-    )
-    .await?;
+    let (org, _) = gate.open(app, &caller, &req).await?;
     let found = app
         .store
         .list_domains(&org.org_id, page.limit, after.as_ref())
@@ -98,18 +85,22 @@ pub async fn list_domains(app: &App, req: Request) -> Result<Response<Body>, Api
     Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
 }
 
-pub async fn get_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn get_domain(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (found, _) = domain(app, &caller, &req, Permission::ViewDomains).await?;
+    let (found, _) = domain(&gate, app, &caller, &req).await?;
     Ok(json(StatusCode::OK, &DomainView::from(&found)))
 }
 
 /// Looks the TXT record up and, if it carries the domain's value, marks the domain verified
 /// for this organization (409 `domain-claimed` if another holds it); otherwise answers what
 /// was found instead, and changes nothing.
-pub async fn verify_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn verify_domain(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (found, me) = domain(app, &caller, &req, Permission::ManageDomains).await?;
+    let (found, me) = domain(&gate, app, &caller, &req).await?;
     let dns = Dns::new(app.config.dns.resolver, app.config.dns.timeout)?;
     let answer = dns.txt(&found.domain.record_name()).await?;
     found.challenge.judge(&found.domain, &answer)?;
@@ -125,11 +116,15 @@ pub async fn verify_domain(app: &App, req: Request) -> Result<Response<Body>, Ap
 }
 
 /// Sets who may come in through the domain (`domain::enrollment`).
-pub async fn update_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn update_domain(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: UpdateDomainBody = json_body(&req, app.config.max_body_bytes)?;
     let enrollment = Enrollment::parse(&body.enrollment, body.default_role.as_deref())?;
-    let (found, me) = domain(app, &caller, &req, Permission::ManageDomains).await?;
+    let (found, me) = domain(&gate, app, &caller, &req).await?;
     let updated = app
         .store
         .set_enrollment(&found, enrollment, &op(&caller, &req).acting_as(&me))
@@ -141,9 +136,13 @@ pub async fn update_domain(app: &App, req: Request) -> Result<Response<Body>, Ap
     Ok(json(StatusCode::OK, &DomainView::from(&updated)))
 }
 
-pub async fn remove_domain(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn remove_domain(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (found, me) = domain(app, &caller, &req, Permission::ManageDomains).await?;
+    let (found, me) = domain(&gate, app, &caller, &req).await?;
     app.store
         .remove_domain(&found, &op(&caller, &req).acting_as(&me))
         .await

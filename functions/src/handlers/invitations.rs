@@ -15,8 +15,8 @@ use orgs_shared::domain::invitation_link::sign_up_link;
 use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime_seconds};
 use orgs_shared::domain::{
     Email, FieldErrors, FreshToken, InvitationId, InvitationSpec, InvitationStatus,
-    InvitationToken, Invitee, NoAddress, Permission, RawInvitee, TeamId, Timestamp, UserId,
-    ValidationError, inviter_name, may_resend,
+    InvitationToken, Invitee, NoAddress, RawInvitee, TeamId, Timestamp, UserId, ValidationError,
+    inviter_name, may_resend,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, embedded_problem, encode_cursor, json,
@@ -28,7 +28,7 @@ use orgs_shared::store::{
 };
 
 use super::in_time;
-use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
+use crate::access::{Authorized, Gate, op, path_param};
 use crate::views::{InvitationView, PageView};
 
 #[derive(Debug, Deserialize)]
@@ -414,7 +414,11 @@ impl Inviting<'_> {
 /// result per invitee, or 503 when none was and DynamoDB was unavailable for one, or the
 /// request's time ran out before it (`in_time`). Invalid input or a limit refuses the whole
 /// request and sends nothing.
-pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn create_invitations(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: CreateInvitations = json_body(&req, app.config.max_body_bytes)?;
     check_batch_size(body.invitations.len())?;
@@ -433,14 +437,7 @@ pub async fn create_invitations(app: &App, req: Request) -> Result<Response<Body
     also.extend(ItemKey::email_counters(&caller.user_id, op.at));
     also.extend(named_teams.iter().map(ItemKey::Team));
     also.extend(addresses.iter().map(|email| ItemKey::KnownAddress(email)));
-    let Authorized { org, me, items } = authorize_reading(
-        app,
-        &caller,
-        &path_param(&req, "org_id"),
-        Permission::ManageInvitations,
-        &also,
-    )
-    .await?;
+    let Authorized { org, me, items } = gate.open_reading(app, &caller, &req, &also).await?;
     let op = op.acting_as(&me);
     let mut existing_teams: Vec<TeamId> = Vec::new();
     for team in named_teams {
@@ -536,6 +533,7 @@ fn batch_answer(results: Vec<Value>) -> Response<Body> {
 /// The invitation named in the path, in an organization where the caller manages invitations,
 /// read together with the organization, the caller's membership and `also`.
 async fn managed_invitation(
+    gate: &Gate,
     app: &App,
     req: &Request,
     caller: &Caller,
@@ -544,14 +542,7 @@ async fn managed_invitation(
     let id = InvitationId::parse(&path_param(req, "invitation_id"));
     let mut keys = also.to_vec();
     keys.extend(id.iter().map(ItemKey::Invitation));
-    let authorized = authorize_reading(
-        app,
-        caller,
-        &path_param(req, "org_id"),
-        Permission::ManageInvitations,
-        &keys,
-    )
-    .await?;
+    let authorized = gate.open_reading(app, caller, req, &keys).await?;
     let invitation = match &id {
         Some(id) => authorized.items.invitation(id)?,
         None => None,
@@ -562,7 +553,11 @@ async fn managed_invitation(
     ))
 }
 
-pub async fn list_invitations(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn list_invitations(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
     let status = match req.query_string_parameters().first("status") {
@@ -576,13 +571,7 @@ pub async fn list_invitations(app: &App, req: Request) -> Result<Response<Body>,
         })?),
     };
     let after = page.after_as(InvitationId::parse)?;
-    let (org, _) = authorize(
-        app,
-        &caller,
-        &path_param(&req, "org_id"),
-        Permission::ManageInvitations,
-    )
-    .await?;
+    let (org, _) = gate.open(app, &caller, &req).await?;
     let now = Timestamp::now();
     let found = app
         .store
@@ -597,9 +586,13 @@ pub async fn list_invitations(app: &App, req: Request) -> Result<Response<Body>,
     Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
 }
 
-pub async fn get_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn get_invitation(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (_, invitation) = managed_invitation(app, &req, &caller, &[]).await?;
+    let (_, invitation) = managed_invitation(&gate, app, &req, &caller, &[]).await?;
     Ok(json(
         StatusCode::OK,
         &InvitationView::new(&invitation, Timestamp::now()),
@@ -607,7 +600,11 @@ pub async fn get_invitation(app: &App, req: Request) -> Result<Response<Body>, A
 }
 
 /// A new token and a fresh lifetime; the old link stops working.
-pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn resend_invitation(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let op = op(&caller, &req);
     let [org_day, first_day, person_day] = ItemKey::email_counters(&caller.user_id, op.at);
@@ -618,7 +615,7 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
         person_day,
     ];
     let (Authorized { org, items, me }, invitation) =
-        managed_invitation(app, &req, &caller, &also).await?;
+        managed_invitation(&gate, app, &req, &caller, &also).await?;
     let limits = &app.config.limits;
     may_resend(
         invitation.status,
@@ -675,9 +672,14 @@ pub async fn resend_invitation(app: &App, req: Request) -> Result<Response<Body>
     ))
 }
 
-pub async fn revoke_invitation(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn revoke_invitation(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (Authorized { me, .. }, invitation) = managed_invitation(app, &req, &caller, &[]).await?;
+    let (Authorized { me, .. }, invitation) =
+        managed_invitation(&gate, app, &req, &caller, &[]).await?;
     invitation.status.require_pending()?;
     let op = op(&caller, &req).acting_as(&me);
     app.store

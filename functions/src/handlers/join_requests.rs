@@ -7,21 +7,20 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::join_request::DENIAL_STANDS_SECONDS;
-use orgs_shared::domain::{
-    Approval, JoinRequestStatus, OrgId, OrgStatus, Permission, TeamId, UserId,
-};
+use orgs_shared::domain::{Approval, JoinRequestStatus, OrgId, TeamId, UserId};
 use orgs_shared::http::{
     ApiError, PageRequest, caller, encode_cursor, json, json_body, no_content, present,
 };
 use orgs_shared::store::{ItemKey, JoinRequest, Refusal, StoreError};
 
-use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
+use crate::access::{Authorized, Gate, op, path_param};
 use crate::views::{JoinRequestView, MemberView, PageView};
 
 /// The pending request of the person the path names, read with the organization (and the
 /// `teams` an approval names) once the caller is authorized to manage its members; 404 if there
 /// is none.
 async fn pending_request(
+    gate: &Gate,
     app: &App,
     caller: &orgs_shared::http::Caller,
     req: &Request,
@@ -31,14 +30,7 @@ async fn pending_request(
         UserId::parse(&path_param(req, "user_id")).ok_or(ApiError::NotFound("join request"))?;
     let mut also = vec![ItemKey::JoinRequest(&requester)];
     also.extend(teams.iter().map(ItemKey::Team));
-    let authorized = authorize_reading(
-        app,
-        caller,
-        &path_param(req, "org_id"),
-        Permission::ManageMembers,
-        &also,
-    )
-    .await?;
+    let authorized = gate.open_reading(app, caller, req, &also).await?;
     let request = authorized
         .items
         .join_request(&requester)?
@@ -47,17 +39,15 @@ async fn pending_request(
     Ok((authorized, request))
 }
 
-pub async fn list_join_requests(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn list_join_requests(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(UserId::parse)?;
-    let (org, _) = authorize(
-        app,
-        &caller,
-        &path_param(&req, "org_id"),
-        Permission::ManageMembers,
-    )
-    .await?;
+    let (org, _) = gate.open(app, &caller, &req).await?;
     let found = app
         .store
         .list_join_requests(&org.org_id, page.limit, after.as_ref())
@@ -78,13 +68,17 @@ struct ApprovalBody {
 
 /// The requester becomes a member (`member`, or `admin` if the body says so, in the live teams
 /// it names), within the member limit, and the request is gone.
-pub async fn approve_join_request(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn approve_join_request(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: ApprovalBody = json_body(&req, app.config.max_body_bytes)?;
     let approval = Approval::parse(body.role.as_deref(), &body.team_ids)?;
     let op = op(&caller, &req);
     let (Authorized { org, me, items }, request) =
-        pending_request(app, &caller, &req, &approval.teams).await?;
+        pending_request(&gate, app, &caller, &req, &approval.teams).await?;
     let mut live = Vec::new();
     for team in &approval.teams {
         if items.team(team)?.is_some_and(|t| t.active) {
@@ -107,10 +101,14 @@ pub async fn approve_join_request(app: &App, req: Request) -> Result<Response<Bo
 }
 
 /// The request is denied: the person may not ask again while the denial stands (30 days).
-pub async fn deny_join_request(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn deny_join_request(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let op = op(&caller, &req);
-    let (Authorized { me, .. }, request) = pending_request(app, &caller, &req, &[]).await?;
+    let (Authorized { me, .. }, request) = pending_request(&gate, app, &caller, &req, &[]).await?;
     let shed_at = op.at.plus_seconds(DENIAL_STANDS_SECONDS);
     let op = op.acting_as(&me);
     let denied = app.store.deny_join_request(&request, shed_at, &op).await?;
@@ -132,7 +130,7 @@ pub async fn withdraw_join_request(app: &App, req: Request) -> Result<Response<B
             &[ItemKey::JoinRequest(&caller.user_id)],
         )
         .await?
-        .filter(|read| read.org.status == OrgStatus::Active)
+        .filter(|read| read.org.is_live())
         .ok_or(ApiError::NotFound("organization"))?;
     if read.caller.is_some() {
         return Err(StoreError::Refused(Refusal::AlreadyMember).into());

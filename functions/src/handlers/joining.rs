@@ -7,8 +7,8 @@ use lambda_http::{Body, Request, Response};
 
 use orgs_shared::app::App;
 use orgs_shared::domain::{
-    EmailDomain, Entry, Filing, JoinRefused, JoinRequestStatus, OrgId, OrgStatus, Role, entry,
-    filing, suggested,
+    EmailDomain, Entry, Filing, JoinRefused, JoinRequestStatus, OrgId, Role, entry, filing,
+    suggested,
 };
 use orgs_shared::http::{ApiError, Caller, caller, json};
 use orgs_shared::store::{Domain, ItemKey, JoinRequest, Joiner, Op, OrgRead, Refusal, StoreError};
@@ -35,9 +35,7 @@ pub async fn list_my_suggestions(app: &App, req: Request) -> Result<Response<Bod
         None => None,
     };
     let found = match (&read, &domain) {
-        (Some(read), Some(domain))
-            if read.org.status == OrgStatus::Active && read.caller.is_none() =>
-        {
+        (Some(read), Some(domain)) if read.org.is_live() && read.caller.is_none() => {
             read.items.domain(domain)?
         }
         _ => None,
@@ -77,7 +75,7 @@ pub async fn join_org(app: &App, req: Request) -> Result<Response<Body>, ApiErro
             .store
             .read_org(&org_id, &caller.user_id, &keys)
             .await?
-            .filter(|read| read.org.status == OrgStatus::Active)
+            .filter(|read| read.org.is_live())
             .ok_or(ApiError::NotFound("organization"))?;
         if read.caller.is_some() {
             return Err(StoreError::Refused(Refusal::AlreadyMember).into());

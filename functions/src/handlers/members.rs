@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::{
-    MemberChange, MemberStatus, MemberUpdate, Permission, Role, TransferRefused, UserId,
-    ValidationError, may_change, may_transfer, may_write_metadata,
+    MemberChange, MemberStatus, MemberUpdate, Role, TransferRefused, UserId, ValidationError,
+    may_change, may_transfer, may_write_metadata,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content, present,
@@ -17,7 +17,7 @@ use orgs_shared::http::{
 use orgs_shared::store::{ItemKey, Membership, Organization, Rereads, User};
 
 use super::metadata::{self, MetadataBody};
-use crate::access::{Authorized, authorize, authorize_reading, check, op, path_param};
+use crate::access::{Authorized, Gate, op, path_param};
 use crate::views::{MemberView, PageView};
 
 fn invalid(field: &str, message: &str) -> ApiError {
@@ -39,6 +39,7 @@ struct Target {
 /// `with_profile`, the target's profile) in one read; a malformed target id is 404 once the
 /// caller is known to be a member.
 async fn caller_and_target(
+    gate: &Gate,
     app: &App,
     caller: &Caller,
     req: &Request,
@@ -53,14 +54,7 @@ async fn caller_and_target(
             also.push(ItemKey::Profile(target));
         }
     }
-    let Authorized { org, me, items } = authorize_reading(
-        app,
-        caller,
-        &path_param(req, "org_id"),
-        Permission::ViewOrganization,
-        &also,
-    )
-    .await?;
+    let Authorized { org, me, items } = gate.open_reading(app, caller, req, &also).await?;
     let target = target.ok_or(ApiError::NotFound("member"))?;
     let profile = if with_profile {
         items.profile(&target)?
@@ -75,7 +69,7 @@ async fn caller_and_target(
     })
 }
 
-pub async fn list_members(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn list_members(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
     let query = req.query_string_parameters();
@@ -91,13 +85,7 @@ pub async fn list_members(app: &App, req: Request) -> Result<Response<Body>, Api
         })
         .transpose()?;
     let after = page.after_as(UserId::parse)?;
-    let (org, viewer) = authorize(
-        app,
-        &caller,
-        &path_param(&req, "org_id"),
-        Permission::ViewOrganization,
-    )
-    .await?;
+    let (org, viewer) = gate.open(app, &caller, &req).await?;
     let found = app
         .store
         .list_members(&org.org_id, role, status, page.limit, after.as_ref())
@@ -116,14 +104,22 @@ pub async fn list_members(app: &App, req: Request) -> Result<Response<Body>, Api
     Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
 }
 
-pub async fn get_member(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn get_member(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let Target {
         mine,
         theirs,
         profile,
         ..
-    } = caller_and_target(app, &caller, &req, &path_param(&req, "user_id"), true).await?;
+    } = caller_and_target(
+        &gate,
+        app,
+        &caller,
+        &req,
+        &path_param(&req, "user_id"),
+        true,
+    )
+    .await?;
     let target = theirs.ok_or(ApiError::NotFound("member"))?;
     Ok(json(
         StatusCode::OK,
@@ -144,7 +140,11 @@ struct UpdateMember {
 
 /// Metadata is merged with what was read and written on the condition that the membership is
 /// still so; when another write came first, it is all read and decided again.
-pub async fn update_member(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn update_member(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let mut body: UpdateMember = json_body(&req, app.config.max_body_bytes)?;
     // Sending `metadata` at all, even `{}`, asks to write it: only admins and owners may.
@@ -163,7 +163,15 @@ pub async fn update_member(app: &App, req: Request) -> Result<Response<Body>, Ap
             theirs,
             profile,
             ..
-        } = caller_and_target(app, &caller, &req, &path_param(&req, "user_id"), true).await?;
+        } = caller_and_target(
+            &gate,
+            app,
+            &caller,
+            &req,
+            &path_param(&req, "user_id"),
+            true,
+        )
+        .await?;
         let target = theirs.ok_or(ApiError::NotFound("member"))?;
         let myself = mine.user_id == target.user_id;
         update.allowed(mine.standing(), myself, target.standing())?;
@@ -209,10 +217,21 @@ pub async fn update_member(app: &App, req: Request) -> Result<Response<Body>, Ap
 }
 
 /// Removal; on oneself it is leaving.
-pub async fn remove_member(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn remove_member(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let Target { mine, theirs, .. } =
-        caller_and_target(app, &caller, &req, &path_param(&req, "user_id"), false).await?;
+    let Target { mine, theirs, .. } = caller_and_target(
+        &gate,
+        app,
+        &caller,
+        &req,
+        &path_param(&req, "user_id"),
+        false,
+    )
+    .await?;
     let target = theirs.ok_or(ApiError::NotFound("member"))?;
     let myself = mine.user_id == target.user_id;
     may_change(
@@ -235,7 +254,11 @@ struct Transfer {
 
 /// The target becomes owner and the caller admin, in one step; only to an active member who
 /// is not an owner already.
-pub async fn transfer_ownership(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn transfer_ownership(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: Transfer = json_body(&req, app.config.max_body_bytes)?;
     if UserId::parse(&body.user_id).is_none() {
@@ -243,8 +266,7 @@ pub async fn transfer_ownership(app: &App, req: Request) -> Result<Response<Body
     }
     let Target {
         org, mine, theirs, ..
-    } = caller_and_target(app, &caller, &req, &body.user_id, false).await?;
-    check(&org, Some(mine.clone()), Permission::TransferOwnership)?;
+    } = caller_and_target(&gate, app, &caller, &req, &body.user_id, false).await?;
     let target = theirs.ok_or(TransferRefused::NotAMember)?;
     may_transfer(target.user_id == mine.user_id, target.standing())?;
     app.store

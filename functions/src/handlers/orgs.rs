@@ -6,8 +6,7 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::{
-    Handle, NewOrganization, OrgId, OrgProfilePatch, OrgStatus, Permission, confirm_deletion,
-    deletion_access,
+    Handle, NewOrganization, OrgId, OrgProfilePatch, confirm_deletion, deletion_access,
 };
 use orgs_shared::http::{
     ApiError, PageRequest, Patch, answer_at_commit, caller, created, encode_cursor, json,
@@ -16,15 +15,8 @@ use orgs_shared::http::{
 use orgs_shared::store::{Membership, Organization, Refusal, Rereads, StoreError};
 
 use super::metadata::{self, MetadataBody};
-use crate::access::{authorize, granted, load, op, with_stored_email};
+use crate::access::{Gate, op, with_stored_email};
 use crate::views::{OrgView, PageView};
-
-fn org_id_param(req: &Request) -> String {
-    req.path_parameters()
-        .first("org_id")
-        .unwrap_or_default()
-        .to_owned()
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,15 +75,9 @@ pub async fn list_orgs(app: &App, req: Request) -> Result<Response<Body>, ApiErr
     Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
 }
 
-pub async fn get_org(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn get_org(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (org, membership) = authorize(
-        app,
-        &caller,
-        &org_id_param(&req),
-        Permission::ViewOrganization,
-    )
-    .await?;
+    let (org, membership) = gate.open(app, &caller, &req).await?;
     Ok(json(StatusCode::OK, &OrgView::new(&org, &membership)))
 }
 
@@ -130,7 +116,7 @@ fn parse_patch(body: &UpdateOrg) -> Result<OrgProfilePatch, ApiError> {
 
 /// Metadata is merged with what was read and written on the condition that it is still so;
 /// when another write came first, the organization is read again and the patch merged again.
-pub async fn update_org(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn update_org(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let mut body: UpdateOrg = json_body(&req, app.config.max_body_bytes)?;
     let patch = parse_patch(&body)?;
@@ -138,8 +124,7 @@ pub async fn update_org(app: &App, req: Request) -> Result<Response<Body>, ApiEr
     let op = op(&caller, &req);
     let mut rereads = Rereads::default();
     loop {
-        let (org, membership) =
-            authorize(app, &caller, &org_id_param(&req), Permission::EditProfile).await?;
+        let (org, membership) = gate.open(app, &caller, &req).await?;
         let metadata = if metadata_patch.is_empty() {
             None
         } else {
@@ -172,12 +157,15 @@ struct ChangeHandle {
     handle: String,
 }
 
-pub async fn change_org_handle(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn change_org_handle(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: ChangeHandle = json_body(&req, app.config.max_body_bytes)?;
     let handle = Handle::parse(&body.handle)?;
-    let (org, membership) =
-        authorize(app, &caller, &org_id_param(&req), Permission::ChangeHandle).await?;
+    let (org, membership) = gate.open(app, &caller, &req).await?;
     if org.handle == handle.as_str() {
         return Ok(json(StatusCode::OK, &OrgView::new(&org, &membership)));
     }
@@ -190,21 +178,17 @@ pub async fn change_org_handle(app: &App, req: Request) -> Result<Response<Body>
 
 /// Deletion runs in steps (see `store::deletion`); an owner who repeats the request after a
 /// failure finishes it, even though the organization is already hidden from everyone else.
-pub async fn delete_org(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn delete_org(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let confirm = req
         .query_string_parameters()
         .first("confirm")
         .map(str::to_owned);
-    let (org, membership) = load(app, &caller, &org_id_param(&req)).await?;
-    let standing = membership.as_ref().map(Membership::standing);
-    granted(
-        deletion_access(org.status, standing),
-        Permission::DeleteOrganization,
-        membership,
-    )?;
+    let (org, _) = gate
+        .open_in_any_status(app, &caller, &req, deletion_access)
+        .await?;
     confirm_deletion(confirm.as_deref(), &org.handle)?;
-    if org.status == OrgStatus::Active {
+    if org.is_live() {
         match app.store.begin_org_deletion(&org, &op(&caller, &req)).await {
             Ok(()) => {}
             Err(StoreError::Refused(Refusal::Changed)) => {

@@ -6,16 +6,14 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
 use orgs_shared::app::App;
-use orgs_shared::domain::{
-    DisplayName, InvitationId, MemberStatus, Permission, TeamId, Timestamp, UserId,
-};
+use orgs_shared::domain::{DisplayName, InvitationId, MemberStatus, TeamId, Timestamp, UserId};
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, created, encode_cursor, json,
     json_body, no_content,
 };
 use orgs_shared::store::{ItemKey, Membership, ReadItems, Refusal, StoreError, Team};
 
-use crate::access::{Authorized, authorize, authorize_reading, op, path_param};
+use crate::access::{Authorized, Gate, op, path_param};
 use crate::views::{InvitationView, PageView, TeamMemberView, TeamView};
 
 #[derive(Debug, Deserialize)]
@@ -25,20 +23,19 @@ struct TeamBody {
 }
 
 /// The team named in the path (live or being deleted), in an organization where the caller
-/// holds `permission`, read together with the organization, the caller's membership and the
+/// holds what the route needs (`gate`), read together with the organization, the caller's membership and the
 /// items of `also`.
 async fn any_team(
+    gate: &Gate,
     app: &App,
     caller: &Caller,
     req: &Request,
-    permission: Permission,
     also: &[ItemKey<'_>],
 ) -> Result<(Team, ReadItems, Membership), ApiError> {
     let id = TeamId::parse(&path_param(req, "team_id"));
     let mut keys = also.to_vec();
     keys.extend(id.iter().map(ItemKey::Team));
-    let Authorized { items, me, .. } =
-        authorize_reading(app, caller, &path_param(req, "org_id"), permission, &keys).await?;
+    let Authorized { items, me, .. } = gate.open_reading(app, caller, req, &keys).await?;
     let team = match &id {
         Some(id) => items.team(id)?,
         None => None,
@@ -48,13 +45,13 @@ async fn any_team(
 
 /// The live team named in the path: `any_team` without one being deleted.
 async fn team(
+    gate: &Gate,
     app: &App,
     caller: &Caller,
     req: &Request,
-    permission: Permission,
     also: &[ItemKey<'_>],
 ) -> Result<(Team, ReadItems, Membership), ApiError> {
-    let (team, items, me) = any_team(app, caller, req, permission, also).await?;
+    let (team, items, me) = any_team(gate, app, caller, req, also).await?;
     if !team.active {
         return Err(ApiError::NotFound("team"));
     }
@@ -66,17 +63,11 @@ fn user_param(req: &Request) -> Option<UserId> {
     UserId::parse(&path_param(req, "user_id"))
 }
 
-pub async fn list_teams(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn list_teams(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(TeamId::parse)?;
-    let (org, _) = authorize(
-        app,
-        &caller,
-        &path_param(&req, "org_id"),
-        Permission::ViewOrganization,
-    )
-    .await?;
+    let (org, _) = gate.open(app, &caller, &req).await?;
     let found = app
         .store
         .list_teams(&org.org_id, page.limit, after.as_ref())
@@ -86,17 +77,11 @@ pub async fn list_teams(app: &App, req: Request) -> Result<Response<Body>, ApiEr
     Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
 }
 
-pub async fn create_team(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn create_team(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: TeamBody = json_body(&req, app.config.max_body_bytes)?;
     let name = DisplayName::parse("name", &body.name)?;
-    let (org, me) = authorize(
-        app,
-        &caller,
-        &path_param(&req, "org_id"),
-        Permission::ManageTeams,
-    )
-    .await?;
+    let (org, me) = gate.open(app, &caller, &req).await?;
     answer_at_commit(team_created);
     let team = app
         .store
@@ -110,17 +95,17 @@ fn team_created(team: &Team) -> Response<Body> {
     created(&location, &TeamView::from(team))
 }
 
-pub async fn get_team(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn get_team(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let (team, _, _) = team(app, &caller, &req, Permission::ViewOrganization, &[]).await?;
+    let (team, _, _) = team(&gate, app, &caller, &req, &[]).await?;
     Ok(json(StatusCode::OK, &TeamView::from(&team)))
 }
 
-pub async fn rename_team(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn rename_team(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: TeamBody = json_body(&req, app.config.max_body_bytes)?;
     let name = DisplayName::parse("name", &body.name)?;
-    let (team, _, me) = team(app, &caller, &req, Permission::ManageTeams, &[]).await?;
+    let (team, _, me) = team(&gate, app, &caller, &req, &[]).await?;
     if team.name == name.as_str() {
         return Ok(json(StatusCode::OK, &TeamView::from(&team)));
     }
@@ -132,19 +117,23 @@ pub async fn rename_team(app: &App, req: Request) -> Result<Response<Body>, ApiE
 }
 
 /// Deletion runs in steps; repeating the request finishes one that stopped half-way.
-pub async fn delete_team(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn delete_team(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     // A team being deleted is still found: repeating the request finishes the job.
-    let (team, _, _) = any_team(app, &caller, &req, Permission::ManageTeams, &[]).await?;
+    let (team, _, _) = any_team(&gate, app, &caller, &req, &[]).await?;
     app.store.delete_team(&team, &op(&caller, &req)).await?;
     Ok(no_content())
 }
 
-pub async fn list_team_members(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn list_team_members(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(UserId::parse)?;
-    let (team, _, _) = team(app, &caller, &req, Permission::ViewOrganization, &[]).await?;
+    let (team, _, _) = team(&gate, app, &caller, &req, &[]).await?;
     let found = app
         .store
         .list_team_members(&team, page.limit, after.as_ref())
@@ -168,11 +157,15 @@ pub async fn list_team_members(app: &App, req: Request) -> Result<Response<Body>
     Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
 }
 
-pub async fn add_team_member(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn add_team_member(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let user = user_param(&req);
     let also: Vec<ItemKey> = user.iter().map(ItemKey::Membership).collect();
-    let (team, items, me) = team(app, &caller, &req, Permission::ManageTeams, &also).await?;
+    let (team, items, me) = team(&gate, app, &caller, &req, &also).await?;
     let user = user.ok_or(ApiError::NotFound("member"))?;
     let member = items
         .membership(&user)?
@@ -187,7 +180,11 @@ pub async fn add_team_member(app: &App, req: Request) -> Result<Response<Body>, 
     Ok(no_content())
 }
 
-pub async fn remove_team_member(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn remove_team_member(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let user = user_param(&req);
     let team_id = TeamId::parse(&path_param(&req, "team_id"));
@@ -195,7 +192,7 @@ pub async fn remove_team_member(app: &App, req: Request) -> Result<Response<Body
         (Some(team), Some(user)) => vec![ItemKey::TeamMember(team, user)],
         _ => Vec::new(),
     };
-    let (team, items, me) = team(app, &caller, &req, Permission::ManageTeams, &also).await?;
+    let (team, items, me) = team(&gate, app, &caller, &req, &also).await?;
     let user = user.ok_or(ApiError::NotFound("member"))?;
     if items.team_member(&team.team_id, &user)?.is_none() {
         return Err(ApiError::NotFound("team member"));
@@ -212,11 +209,15 @@ pub async fn remove_team_member(app: &App, req: Request) -> Result<Response<Body
 }
 
 /// The pending invitations that name the team, for those who manage invitations.
-pub async fn list_team_invitations(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
+pub async fn list_team_invitations(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(InvitationId::parse)?;
-    let (team, _, _) = team(app, &caller, &req, Permission::ManageInvitations, &[]).await?;
+    let (team, _, _) = team(&gate, app, &caller, &req, &[]).await?;
     let now = Timestamp::now();
     let found = app
         .store

@@ -2,10 +2,12 @@
 //! entry here (see `docs/contributing.md`, "Add an operation").
 
 use super::{Function, Grant, Target, Trigger};
+use crate::access::Needs;
 use crate::handlers::{
     audit, domains, invitations, invitee, join_requests, joining, me, members, orgs, teams,
 };
-use crate::routes::{Route, Who};
+use crate::routes::{Auth, Route, Who};
+use orgs_shared::domain::Permission;
 use orgs_shared::store::Partition;
 
 /// What an entry does not say.
@@ -20,9 +22,31 @@ const DEFAULTS: Function = Function {
     unexercised: &[],
 };
 
-/// `"name": METHOD "path", Who, handler, { fields }` for a route's function;
-/// `"name": Trigger, { fields }` for any other.
+/// `"name": METHOD "path", needs Permission [or oneself Permission], handler, { fields }` for a
+/// route of an organization's members (the handler opens the gate of what it needs);
+/// `"name": METHOD "path", Who, handler, { fields }` for any other route;
+/// `"name": Trigger, { fields }` for any other function.
 macro_rules! function {
+    ($name:literal: $method:ident $path:literal, needs $permission:ident $(or oneself $own:ident)?, $handler:path, { $($field:ident: $value:expr),* $(,)? }) => {
+        Function {
+            name: $name,
+            trigger: Trigger::Http(Route {
+                method: stringify!($method),
+                path: $path,
+                function: $name,
+                auth: Auth::Jwt,
+                who: Who::needing(Permission::$permission),
+                needs: Some(Needs {
+                    permission: Permission::$permission,
+                    on_oneself: first_of!($(Some(Permission::$own),)? None),
+                }),
+                handler: |app, req, gate| Box::pin($handler(app, req, gate)),
+                handler_path: stringify!($handler),
+            }),
+            $($field: $value,)*
+            ..DEFAULTS
+        }
+    };
     ($name:literal: $method:ident $path:literal, $who:ident, $handler:path, { $($field:ident: $value:expr),* $(,)? }) => {
         Function {
             name: $name,
@@ -32,7 +56,9 @@ macro_rules! function {
                 function: $name,
                 auth: Who::$who.auth(),
                 who: Who::$who,
-                handler: |app, req| Box::pin($handler(app, req)),
+                needs: None,
+                handler: |app, req, _gate| Box::pin($handler(app, req)),
+                handler_path: stringify!($handler),
             }),
             $($field: $value,)*
             ..DEFAULTS
@@ -40,6 +66,13 @@ macro_rules! function {
     };
     ($name:literal: $trigger:ident, { $($field:ident: $value:expr),* $(,)? }) => {
         Function { name: $name, trigger: Trigger::$trigger, $($field: $value,)* ..DEFAULTS }
+    };
+}
+
+/// The first of its arguments.
+macro_rules! first_of {
+    ($first:expr $(, $rest:expr)*) => {
+        $first
     };
 }
 
@@ -94,25 +127,25 @@ pub const FUNCTIONS: &[Function] = &[
             grant!(dynamodb Table: BatchGetItem),
         ],
     }),
-    function!("get-org": GET "/orgs/{org_id}", Members, orgs::get_org, {
+    function!("get-org": GET "/orgs/{org_id}", needs ViewOrganization, orgs::get_org, {
         about: "one organization the caller belongs to.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem),
         ],
     }),
-    function!("update-org": PATCH "/orgs/{org_id}", Admins, orgs::update_org, {
+    function!("update-org": PATCH "/orgs/{org_id}", needs EditProfile, orgs::update_org, {
         about: "edit the organization's profile (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem),
         ],
     }),
-    function!("change-org-handle": PUT "/orgs/{org_id}/handle", Owners, orgs::change_org_handle, {
+    function!("change-org-handle": PUT "/orgs/{org_id}/handle", needs ChangeHandle, orgs::change_org_handle, {
         about: "rename; the old handle is freed atomically (owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
         ],
     }),
-    function!("delete-org": DELETE "/orgs/{org_id}", Owners, orgs::delete_org, {
+    function!("delete-org": DELETE "/orgs/{org_id}", needs DeleteOrganization, orgs::delete_org, {
         about: "delete the organization and everything in it (owners).",
         timeout_seconds: 30,
         timeout_why: "Large organizations are deleted in batches (members, invitations, teams) after the tombstone transaction, so this one gets more time than the default.",
@@ -120,7 +153,7 @@ pub const FUNCTIONS: &[Function] = &[
             grant!(dynamodb Table: BatchGetItem, Query, PutItem, UpdateItem, DeleteItem, BatchWriteItem),
         ],
     }),
-    function!("create-invitations": POST "/orgs/{org_id}/invitations", Admins, invitations::create_invitations, {
+    function!("create-invitations": POST "/orgs/{org_id}/invitations", needs ManageInvitations, invitations::create_invitations, {
         about: "invite up to ten people by email or handle (admins and owners).",
         timeout_seconds: 30,
         timeout_why: "Up to ten invitations, each its own transaction and email, one after the other. It answers within API Gateway's 30 s whatever its dependencies do: the request's time budget (shared/src/budget.rs) ends every call and every step before the deadline.",
@@ -130,19 +163,19 @@ pub const FUNCTIONS: &[Function] = &[
             CHECKS_SUPPRESSION,
         ],
     }),
-    function!("list-invitations": GET "/orgs/{org_id}/invitations", Admins, invitations::list_invitations, {
+    function!("list-invitations": GET "/orgs/{org_id}/invitations", needs ManageInvitations, invitations::list_invitations, {
         about: "the organization's invitations, by status, paginated.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query),
         ],
     }),
-    function!("get-invitation": GET "/orgs/{org_id}/invitations/{invitation_id}", Admins, invitations::get_invitation, {
+    function!("get-invitation": GET "/orgs/{org_id}/invitations/{invitation_id}", needs ManageInvitations, invitations::get_invitation, {
         about: "one invitation (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem),
         ],
     }),
-    function!("resend-invitation": POST "/orgs/{org_id}/invitations/{invitation_id}/resend", Admins, invitations::resend_invitation, {
+    function!("resend-invitation": POST "/orgs/{org_id}/invitations/{invitation_id}/resend", needs ManageInvitations, invitations::resend_invitation, {
         about: "new link and lifetime; the old link dies.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, ConditionCheckItem;
@@ -151,7 +184,7 @@ pub const FUNCTIONS: &[Function] = &[
             CHECKS_SUPPRESSION,
         ],
     }),
-    function!("revoke-invitation": DELETE "/orgs/{org_id}/invitations/{invitation_id}", Admins, invitations::revoke_invitation, {
+    function!("revoke-invitation": DELETE "/orgs/{org_id}/invitations/{invitation_id}", needs ManageInvitations, invitations::revoke_invitation, {
         about: "revoke a pending invitation.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
@@ -193,61 +226,61 @@ pub const FUNCTIONS: &[Function] = &[
                 why "GetItem: the profile (an access token's address) and the domain's claim marker; BatchGetItem: the organization, the caller's membership and the domain."),
         ],
     }),
-    function!("list-members": GET "/orgs/{org_id}/members", Members, members::list_members, {
+    function!("list-members": GET "/orgs/{org_id}/members", needs ViewOrganization, members::list_members, {
         about: "the organization's members, by role and status, paginated.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query),
         ],
     }),
-    function!("get-member": GET "/orgs/{org_id}/members/{user_id}", Members, members::get_member, {
+    function!("get-member": GET "/orgs/{org_id}/members/{user_id}", needs ViewOrganization, members::get_member, {
         about: "one member of the organization, with their profile.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem),
         ],
     }),
-    function!("update-member": PATCH "/orgs/{org_id}/members/{user_id}", Admins, members::update_member, {
+    function!("update-member": PATCH "/orgs/{org_id}/members/{user_id}", needs ManageMembers or oneself ViewOrganization, members::update_member, {
         about: "change a member's role or status (admins and owners, within the role rules).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem),
         ],
     }),
-    function!("remove-member": DELETE "/orgs/{org_id}/members/{user_id}", Admins, members::remove_member, {
+    function!("remove-member": DELETE "/orgs/{org_id}/members/{user_id}", needs ManageMembers or oneself ViewOrganization, members::remove_member, {
         about: "remove a member (admins and owners); on oneself, leave.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
         ],
     }),
-    function!("transfer-ownership": POST "/orgs/{org_id}/transfer-ownership", Owners, members::transfer_ownership, {
+    function!("transfer-ownership": POST "/orgs/{org_id}/transfer-ownership", needs TransferOwnership, members::transfer_ownership, {
         about: "an active member becomes owner, the caller admin, atomically (owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem),
         ],
     }),
-    function!("list-teams": GET "/orgs/{org_id}/teams", Members, teams::list_teams, {
+    function!("list-teams": GET "/orgs/{org_id}/teams", needs ViewOrganization, teams::list_teams, {
         about: "the organization's teams, paginated.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query),
         ],
     }),
-    function!("create-team": POST "/orgs/{org_id}/teams", Admins, teams::create_team, {
+    function!("create-team": POST "/orgs/{org_id}/teams", needs ManageTeams, teams::create_team, {
         about: "create a team with a name unique in the organization (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, ConditionCheckItem),
         ],
     }),
-    function!("get-team": GET "/orgs/{org_id}/teams/{team_id}", Members, teams::get_team, {
+    function!("get-team": GET "/orgs/{org_id}/teams/{team_id}", needs ViewOrganization, teams::get_team, {
         about: "one team of the organization.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem),
         ],
     }),
-    function!("rename-team": PATCH "/orgs/{org_id}/teams/{team_id}", Admins, teams::rename_team, {
+    function!("rename-team": PATCH "/orgs/{org_id}/teams/{team_id}", needs ManageTeams, teams::rename_team, {
         about: "rename a team; the old name is freed atomically (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
         ],
     }),
-    function!("delete-team": DELETE "/orgs/{org_id}/teams/{team_id}", Admins, teams::delete_team, {
+    function!("delete-team": DELETE "/orgs/{org_id}/teams/{team_id}", needs ManageTeams, teams::delete_team, {
         about: "delete a team and take every member out of it (admins and owners).",
         timeout_seconds: 30,
         timeout_why: "Members leave the team in batches, one transaction per batch, after the transaction that marks it deleting, so this one gets more time than the default.",
@@ -255,73 +288,73 @@ pub const FUNCTIONS: &[Function] = &[
             grant!(dynamodb Table: BatchGetItem, GetItem, Query, PutItem, UpdateItem, DeleteItem),
         ],
     }),
-    function!("list-team-members": GET "/orgs/{org_id}/teams/{team_id}/members", Members, teams::list_team_members, {
+    function!("list-team-members": GET "/orgs/{org_id}/teams/{team_id}/members", needs ViewOrganization, teams::list_team_members, {
         about: "the members of a team, paginated.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query),
         ],
     }),
-    function!("list-team-invitations": GET "/orgs/{org_id}/teams/{team_id}/invitations", Admins, teams::list_team_invitations, {
+    function!("list-team-invitations": GET "/orgs/{org_id}/teams/{team_id}/invitations", needs ManageInvitations, teams::list_team_invitations, {
         about: "the pending invitations that name a team, paginated (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query),
         ],
     }),
-    function!("add-team-member": PUT "/orgs/{org_id}/teams/{team_id}/members/{user_id}", Admins, teams::add_team_member, {
+    function!("add-team-member": PUT "/orgs/{org_id}/teams/{team_id}/members/{user_id}", needs ManageTeams, teams::add_team_member, {
         about: "put an active member in a team; idempotent (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem),
         ],
     }),
-    function!("remove-team-member": DELETE "/orgs/{org_id}/teams/{team_id}/members/{user_id}", Admins, teams::remove_team_member, {
+    function!("remove-team-member": DELETE "/orgs/{org_id}/teams/{team_id}/members/{user_id}", needs ManageTeams, teams::remove_team_member, {
         about: "take a member out of a team (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
         ],
     }),
-    function!("list-audit-log": GET "/orgs/{org_id}/audit-log", Admins, audit::list_audit_log, {
+    function!("list-audit-log": GET "/orgs/{org_id}/audit-log", needs ReadAuditLog, audit::list_audit_log, {
         about: "the organization's audit log, newest first (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query;
                 why "BatchGetItem: the access check (organization + caller's membership); Query: the AUDIT#ORG#{org_id} partition of the base table."),
         ],
     }),
-    function!("add-domain": POST "/orgs/{org_id}/domains", Owners, domains::add_domain, {
+    function!("add-domain": POST "/orgs/{org_id}/domains", needs ManageDomains, domains::add_domain, {
         about: "add an email domain and get the TXT record that proves it (owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem;
                 why "BatchGetItem: the access check; one transaction puts the domain, counts it on the organization item (the limit's condition) and writes the audit entry and event record."),
         ],
     }),
-    function!("list-domains": GET "/orgs/{org_id}/domains", Admins, domains::list_domains, {
+    function!("list-domains": GET "/orgs/{org_id}/domains", needs ViewDomains, domains::list_domains, {
         about: "the organization's email domains (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query;
                 why "BatchGetItem: the access check; Query: the DOMAIN# items of the organization's partition."),
         ],
     }),
-    function!("get-domain": GET "/orgs/{org_id}/domains/{domain}", Admins, domains::get_domain, {
+    function!("get-domain": GET "/orgs/{org_id}/domains/{domain}", needs ViewDomains, domains::get_domain, {
         about: "one email domain and its TXT record (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem;
                 why "One BatchGetItem: the access check and the domain."),
         ],
     }),
-    function!("update-domain": PATCH "/orgs/{org_id}/domains/{domain}", Owners, domains::update_domain, {
+    function!("update-domain": PATCH "/orgs/{org_id}/domains/{domain}", needs ManageDomains, domains::update_domain, {
         about: "set the domain's enrollment policy (owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem;
                 why "BatchGetItem: the access check and the domain; one transaction updates the domain, checks the organization is live, and writes the audit entry and event record."),
         ],
     }),
-    function!("remove-domain": DELETE "/orgs/{org_id}/domains/{domain}", Owners, domains::remove_domain, {
+    function!("remove-domain": DELETE "/orgs/{org_id}/domains/{domain}", needs ManageDomains, domains::remove_domain, {
         about: "remove an email domain (owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
                 why "BatchGetItem: the access check and the domain; one transaction deletes it, uncounts it and writes the audit entry and event record."),
         ],
     }),
-    function!("verify-domain": POST "/orgs/{org_id}/domains/{domain}/verify", Owners, domains::verify_domain, {
+    function!("verify-domain": POST "/orgs/{org_id}/domains/{domain}/verify", needs ManageDomains, domains::verify_domain, {
         about: "look the TXT record up and mark the domain verified (owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem;
@@ -342,21 +375,21 @@ pub const FUNCTIONS: &[Function] = &[
                 why "BatchGetItem: the organization and the caller's request; one transaction deletes the request, moves a tally and the person's count, and writes the audit entry and event record."),
         ],
     }),
-    function!("list-join-requests": GET "/orgs/{org_id}/join-requests", Admins, join_requests::list_join_requests, {
+    function!("list-join-requests": GET "/orgs/{org_id}/join-requests", needs ManageMembers, join_requests::list_join_requests, {
         about: "the organization's pending join requests (admins).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, Query;
                 why "BatchGetItem: the organization and the caller's membership; Query: the requests."),
         ],
     }),
-    function!("approve-join-request": POST "/orgs/{org_id}/join-requests/{user_id}/approve", Admins, join_requests::approve_join_request, {
+    function!("approve-join-request": POST "/orgs/{org_id}/join-requests/{user_id}/approve", needs ManageMembers, join_requests::approve_join_request, {
         about: "make the requester a member (admins).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
                 why "BatchGetItem: the organization, the caller's membership and the request; one transaction puts the membership, takes a seat, deletes the request, moves the counts, and writes the audit entries and event records."),
         ],
     }),
-    function!("deny-join-request": POST "/orgs/{org_id}/join-requests/{user_id}/deny", Admins, join_requests::deny_join_request, {
+    function!("deny-join-request": POST "/orgs/{org_id}/join-requests/{user_id}/deny", needs ManageMembers, join_requests::deny_join_request, {
         about: "deny a join request (admins).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem;

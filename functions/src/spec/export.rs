@@ -1,7 +1,7 @@
-//! The catalog as files for tools outside Rust: `infra/functions.json`, which the CDK app builds
-//! its functions, policies and routes from, and the generated region of `infra/template.yaml`.
-//! `UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec` rewrites both; otherwise
-//! these tests fail while either is stale.
+//! The catalog as files: each route's `main` (`src/bin/`), `infra/functions.json`, which the
+//! CDK app builds its functions, policies and routes from, and the generated region of
+//! `infra/template.yaml`. `UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec`
+//! rewrites them all; otherwise these tests fail while one is stale.
 
 use serde_json::{Value, json};
 
@@ -108,5 +108,48 @@ fn grants_with_key_prefixes_render_a_leading_keys_condition() {
             .unwrap();
         let block = &region[start..][..region[start..].find("LogGroup:\n    Type").unwrap()];
         assert!(block.contains("dynamodb:LeadingKeys"), "{}", f.name);
+    }
+}
+
+/// The `main` of a route's function (`src/bin/{function}.rs`): its handler, and what the route
+/// needs in the organization, as the catalog says.
+fn route_main(route: &crate::routes::Route) -> String {
+    let handler = format!(
+        "orgs_functions::handlers::{}",
+        route.handler_path.replace(' ', "")
+    );
+    let needs = route.needs.map_or(String::new(), |needs| {
+        let own = needs
+            .on_oneself
+            .map_or(String::new(), |own| format!(" or oneself {own:?}"));
+        format!(", needs {:?}{own}", needs.permission)
+    });
+    format!(
+        "//! `{}`: see `{handler}`.\n\
+         //! Written from the catalog: {HOW}.\n\
+         orgs_functions::lambda_main!({handler}{needs});\n",
+        route.function
+    )
+}
+
+#[test]
+fn each_routes_main_is_written_from_the_catalog() {
+    for route in crate::routes::ROUTES.iter() {
+        let path = format!(
+            "{}/src/bin/{}.rs",
+            env!("CARGO_MANIFEST_DIR"),
+            route.function
+        );
+        let fresh = route_main(route);
+        if updating() {
+            std::fs::write(&path, &fresh).expect("writing a function's main");
+            continue;
+        }
+        let stored = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            stored == fresh,
+            "src/bin/{}.rs must be written from the catalog ({HOW})",
+            route.function
+        );
     }
 }

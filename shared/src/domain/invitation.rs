@@ -291,9 +291,46 @@ pub fn parse_batch(
     Ok(parsed.into_iter().map(|(_, spec)| spec).collect())
 }
 
+/// What ending an invitation requires of its deadline at the time of the change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndingDeadline {
+    /// The invitee's answers: only before the deadline.
+    Ahead,
+    /// An admin's revocation: at any time.
+    Any,
+    /// The expiry: only once the deadline has passed, and only the version that was read. A
+    /// resend since then gave it a new token and a new deadline; the index may not show that
+    /// yet, so the token hash is checked too.
+    Passed,
+}
+
+impl InvitationStatus {
+    /// What ending a pending invitation in this status requires of its deadline: the invitee
+    /// accepts or declines only before it, an admin revokes at any time, and it expires only
+    /// once it has passed. `None` for `Pending`, which ends nothing.
+    pub fn ending_deadline(self) -> Option<EndingDeadline> {
+        match self {
+            Self::Pending => None,
+            Self::Accepted | Self::Declined => Some(EndingDeadline::Ahead),
+            Self::Revoked => Some(EndingDeadline::Any),
+            Self::Expired => Some(EndingDeadline::Passed),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_invitee_answers_before_the_deadline_an_admin_revokes_any_time_and_it_expires_after() {
+        use InvitationStatus::*;
+        assert_eq!(Accepted.ending_deadline(), Some(EndingDeadline::Ahead));
+        assert_eq!(Declined.ending_deadline(), Some(EndingDeadline::Ahead));
+        assert_eq!(Revoked.ending_deadline(), Some(EndingDeadline::Any));
+        assert_eq!(Expired.ending_deadline(), Some(EndingDeadline::Passed));
+        assert_eq!(Pending.ending_deadline(), None);
+    }
 
     fn at(seconds: i64) -> Timestamp {
         Timestamp::from_unix_millis(seconds * 1000).unwrap()

@@ -4,6 +4,10 @@
 
 use super::Timestamp;
 
+/// A member can be in at most this many teams, so that removing them (a transaction of at most
+/// 100 items: the membership, and each team's row and count) stays one transaction.
+pub const MAX_TEAMS_PER_MEMBER: i64 = 40;
+
 /// How long an organization counts as new, with its own lower budget of invitation emails.
 pub const NEW_ORG_SECONDS: i64 = 24 * 3600;
 

@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod domain_check;
 pub mod email_domain;
 pub mod enrollment;
+pub mod entities;
 pub mod first_org;
 pub mod handle;
 pub mod idempotency;
@@ -37,12 +38,19 @@ pub use delivery::{DeliveryReport, DeliveryStatus, Suppressed};
 pub use domain_check::{Lookup, Recheck, RecheckPolicy};
 pub use email_domain::{Challenge, ClaimRules, EmailDomain, NotVerified, TxtAnswer, Unclaimable};
 pub use enrollment::{DomainStanding, Enrollment, JoinRefused, suggested};
+pub use entities::{
+    ActingAs, JoinRequest, Membership, Op, Organization, Team, TeamMember, VersionedMetadata,
+};
 pub use handle::Handle;
 pub use identity::{EmailClaims, StoredEmail};
 pub use ids::{AuditId, EventId, InvitationId, OrgId, TeamId, UserId};
-pub use invitation::{InvitationSpec, InvitationStatus, Invitee, NotPending, RawInvitee, Unusable};
+pub use invitation::{
+    EndingDeadline, InvitationSpec, InvitationStatus, Invitee, NotPending, RawInvitee, Unusable,
+};
 pub use join_request::{Approval, EarlierRequest, Entry, Filing, JoinRequestStatus, entry, filing};
-pub use limits::{EmailsSent, FirstDay, LimitKind, Limits, next_utc_midnight};
+pub use limits::{
+    EmailsSent, FirstDay, LimitKind, Limits, MAX_TEAMS_PER_MEMBER, next_utc_midnight,
+};
 pub use membership::{
     Denied, MemberChange, MemberUpdate, TransferRefused, may_change, may_transfer, owner_delta,
 };

@@ -174,10 +174,15 @@ pub fn visible_billing_email(billing_email: Option<&str>, viewer: Role) -> Optio
 }
 
 /// Who may delete an organization. Deletion runs in steps, and the organization is hidden
-/// from everyone once it starts; an active owner who repeats the request finishes it.
-pub fn deletion_access(status: OrgStatus, caller: Option<Standing>) -> Access {
+/// from everyone once it starts; an active owner who repeats the request finishes it. While it
+/// is live, deleting takes `permission` (the route's).
+pub fn deletion_access(
+    status: OrgStatus,
+    caller: Option<Standing>,
+    permission: Permission,
+) -> Access {
     match (status, caller) {
-        (OrgStatus::Active, caller) => access(caller, Permission::DeleteOrganization),
+        (OrgStatus::Active, caller) => access(caller, permission),
         (
             OrgStatus::Deleting,
             Some(Standing {
@@ -304,21 +309,36 @@ mod tests {
     fn owners_delete_a_live_organization_and_admins_are_told_they_cannot() {
         let active = OrgStatus::Active;
         assert_eq!(
-            deletion_access(active, standing(Role::Owner, MemberStatus::Active)),
+            deletion_access(
+                active,
+                standing(Role::Owner, MemberStatus::Active),
+                Permission::DeleteOrganization
+            ),
             Access::Granted
         );
         assert_eq!(
-            deletion_access(active, standing(Role::Admin, MemberStatus::Active)),
+            deletion_access(
+                active,
+                standing(Role::Admin, MemberStatus::Active),
+                Permission::DeleteOrganization
+            ),
             Access::Forbidden
         );
-        assert_eq!(deletion_access(active, None), Access::Hidden);
+        assert_eq!(
+            deletion_access(active, None, Permission::DeleteOrganization),
+            Access::Hidden
+        );
     }
 
     #[test]
     fn only_an_active_owner_finishes_a_deletion_and_everyone_else_sees_nothing() {
         let deleting = OrgStatus::Deleting;
         assert_eq!(
-            deletion_access(deleting, standing(Role::Owner, MemberStatus::Active)),
+            deletion_access(
+                deleting,
+                standing(Role::Owner, MemberStatus::Active),
+                Permission::DeleteOrganization
+            ),
             Access::Granted
         );
         for other in [
@@ -326,7 +346,10 @@ mod tests {
             standing(Role::Owner, MemberStatus::Deactivated),
             None,
         ] {
-            assert_eq!(deletion_access(deleting, other), Access::Hidden);
+            assert_eq!(
+                deletion_access(deleting, other, Permission::DeleteOrganization),
+                Access::Hidden
+            );
         }
     }
 

@@ -72,7 +72,7 @@ pub enum Permission {
 
 impl Permission {
     /// The least role that holds this permission.
-    pub fn least_role(self) -> Role {
+    pub const fn least_role(self) -> Role {
         use Permission::*;
         match self {
             ViewOrganization => Role::Member,

@@ -83,6 +83,10 @@ pub enum ApiError {
         source: Box<ApiError>,
         with_key: bool,
     },
+    /// A route that needs a permission answered without checking it (a fault of ours, never
+    /// the caller's): its answer is withheld.
+    #[error("the route answered without opening its authorization gate")]
+    Unguarded,
 }
 
 impl From<ResendRefused> for ApiError {
@@ -260,7 +264,7 @@ impl ApiError {
                 "Address suppressed",
                 why.detail(),
             ),
-            ApiError::NoRandomness(_) => internal_answer(),
+            ApiError::NoRandomness(_) | ApiError::Unguarded => internal_answer(),
             ApiError::OutOfTime(why) => out_of_time_answer(*why),
             ApiError::Unclaimable(why) => invalid(&[ValidationError::new(
                 "domain",

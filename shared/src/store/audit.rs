@@ -2,6 +2,7 @@
 //! optionally one action or one actor only. `history.rs` puts each entry into its change's own
 //! transaction.
 
+use crate::domain::Op;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -11,7 +12,6 @@ use crate::domain::{AuditId, Change, ChangeKind, OrgId, Subject, Timestamp, User
 
 use super::Store;
 use super::error::{StoreError, StoreResult};
-use super::history::Op;
 use super::item::{Item, ItemBuilder, Reader, s};
 use super::keys::{self, EXPIRE_AT};
 use super::query::Page;

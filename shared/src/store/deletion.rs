@@ -13,6 +13,7 @@
 //! A deletion nobody finished stays findable in `gsi2`; the scheduled expiry finishes those
 //! (steps 2 and 3, keeping no member) once they have been abandoned for a while.
 
+use crate::domain::{JoinRequest, Membership, Op, Organization};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
 use serde_json::json;
@@ -26,13 +27,10 @@ use super::backoff::Backoff;
 use super::domains::Domain;
 use super::error::{Refusal, StoreError, StoreResult};
 use super::handles::{HandleMarker, HandleOwner};
-use super::history::{self, Op};
+use super::history;
 use super::invitations::TokenRecord;
 use super::item::{Item, ItemBuilder, Reader, s};
-use super::join_requests::JoinRequest;
 use super::keys;
-use super::members::Membership;
-use super::orgs::Organization;
 use super::owned_orgs::OwnedOrgs;
 use super::tallies::Tally;
 use super::tx::{Condition, Expr, Tx};

@@ -6,16 +6,16 @@
 //! verification, a removal or another run that lands first always wins: the check is then
 //! refused with `Refusal::Changed` and changes nothing.
 
+use crate::domain::{Op, Organization};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{ChangeKind, EmailDomain, OrgId, Timestamp};
 
 use super::domains::{DomainClaim, domain_change};
 use super::error::{Refusal, StoreError, StoreResult};
-use super::history::{self, Op};
+use super::history;
 use super::item::{Item, Reader, s};
 use super::keys;
-use super::orgs::Organization;
 use super::tx::{Condition, Expr, Tx};
 use super::{Domain, DomainStatus, Read, Store};
 

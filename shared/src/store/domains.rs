@@ -2,6 +2,7 @@
 //! challenge its TXT record must carry. The organization item counts them (`domain_count`),
 //! under the domain limit's condition, in the transaction that adds or removes one.
 
+use crate::domain::{Op, Organization};
 use serde_json::json;
 
 use crate::domain::{
@@ -11,10 +12,9 @@ use crate::domain::{
 
 use super::Store;
 use super::error::{Refusal, StoreError, StoreResult};
-use super::history::{self, Op};
+use super::history;
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
-use super::orgs::Organization;
 use super::query::{Decode, Page, PartitionQuery, sk_after};
 use super::tx::{Condition, Expr, Tx};
 

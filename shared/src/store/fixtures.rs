@@ -3,20 +3,17 @@
 //! shape and with the organization's counts kept true, put straight into the table without
 //! those transactions' checks, audit entries or events.
 
+use crate::domain::{Membership, Op, Organization, Team, TeamMember};
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 
 use crate::domain::{MemberStatus, OrgId, Role, TeamId, Timestamp, UserId};
 
 use super::Store;
 use super::error::{StoreError, StoreResult};
-use super::history::Op;
 use super::invitations::{Invitation, NewInvitation, pending_invitation_items};
 use super::item::{Item, ItemBuilder, n};
 use super::keys;
-use super::members::Membership;
-use super::orgs::Organization;
 use super::tallies::Tally;
-use super::teams::{Team, TeamMember};
 
 /// A member to seed into an organization.
 pub struct SeedMember<'a> {

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::domain::{Change, EventId, MemberStatus, OrgId, Role, Subject, Timestamp, UserId};
+use crate::domain::{Change, EventId, MemberStatus, Op, Subject, Timestamp};
 use crate::events::{Outgoing, SOURCE};
 
 use super::audit::AuditEntry;
@@ -13,36 +13,6 @@ use super::error::StoreResult;
 use super::item::{Item, ItemBuilder, s};
 use super::keys::{self, EXPIRE_AT};
 use super::tx::{Condition, Expr, Tx};
-
-/// Who is making a change, for which request, and when: stamped on every audit entry.
-#[derive(Clone, Debug)]
-pub struct Op {
-    pub actor: UserId,
-    pub request_id: String,
-    pub at: Timestamp,
-    /// For a write an admin or owner makes: the role the caller was authorized with. The
-    /// change's transaction then holds only if the caller still has it, active, at commit (not
-    /// demoted, deactivated or removed while the request ran). `None` for writes anyone may
-    /// make on their own behalf.
-    pub acting_as: Option<ActingAs>,
-}
-
-/// The role a caller was authorized with, in one organization.
-#[derive(Clone, Debug)]
-pub struct ActingAs {
-    pub org_id: OrgId,
-    pub role: Role,
-}
-
-impl Op {
-    /// The same stamp, for a write authorized by this role (a membership, `From` it).
-    pub fn acting_as(self, acting: impl Into<ActingAs>) -> Self {
-        Self {
-            acting_as: Some(acting.into()),
-            ..self
-        }
-    }
-}
 
 /// How long the table keeps history before DynamoDB's TTL may shed it.
 #[derive(Clone, Copy, Debug)]
@@ -159,7 +129,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::domain::{ChangeKind, OrgId};
+    use crate::domain::{ChangeKind, OrgId, UserId};
 
     fn written() -> Item {
         let org = OrgId::generate();

@@ -8,6 +8,7 @@
 //! (`USER#{user}` / `COUNTER#JOINREQUESTS`): adding or removing an organization is idempotent,
 //! so the deletion of an organization can release its requesters in any order, and again.
 
+use crate::domain::{JoinRequest, Membership, Op, Organization};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
@@ -19,30 +20,14 @@ use crate::domain::{
 use super::Store;
 use super::domains::Domain;
 use super::error::{Refusal, StoreResult};
-use super::history::{self, Op};
+use super::history;
 use super::invitations::{Joiner, joined_change, put_member};
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::joining::take_seat;
 use super::keys;
-use super::members::Membership;
-use super::orgs::Organization;
 use super::query::{Decode, Page, PartitionQuery, sk_after};
 use super::tallies::Tally;
 use super::tx::{Condition, Expr, Tx};
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct JoinRequest {
-    pub org_id: OrgId,
-    pub user_id: UserId,
-    /// The requester's verified address when they asked: at `domain`.
-    pub email: String,
-    pub domain: EmailDomain,
-    pub status: JoinRequestStatus,
-    pub requested_at: Timestamp,
-    /// When, and by whom, it was denied.
-    pub decided_at: Option<Timestamp>,
-    pub decided_by: Option<UserId>,
-}
 
 impl JoinRequest {
     pub(super) fn key(org: &OrgId, user: &UserId) -> Item {

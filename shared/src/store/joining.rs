@@ -3,17 +3,15 @@
 //! invitation keeps.
 
 use crate::domain::{EmailDomain, LimitKind, OrgStatus, Role, UserId};
+use crate::domain::{JoinRequest, Membership, Op, Organization};
 
 use super::Store;
 use super::domains::Domain;
 use super::error::{Refusal, StoreResult};
-use super::history::{self, Op};
+use super::history;
 use super::invitations::{Joiner, joined_change, put_member};
 use super::item::{n, s};
-use super::join_requests::JoinRequest;
-use super::members::Membership;
 use super::org_read::{ItemKey, OrgRead};
-use super::orgs::Organization;
 use super::tallies::Tally;
 use super::tx::{Condition, Expr, Tx};
 

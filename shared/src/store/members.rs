@@ -7,49 +7,24 @@
 //! that lowers it carries `owner_count > 1`, so DynamoDB itself keeps one active owner, whatever
 //! races with it.
 
+use crate::domain::{Membership, Op, Organization, Team, TeamMember, VersionedMetadata};
 use serde_json::json;
 
 use crate::domain::{
     Change, ChangeKind, MemberStatus, MetadataChange, OrgId, OrgStatus, Role, Standing, Subject,
-    TeamId, Timestamp, UserId, owner_delta,
+    TeamId, UserId, owner_delta,
 };
 
 use super::Store;
 use super::error::{Refusal, StoreError, StoreResult};
-use super::history::{self, Op};
+use super::history;
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
-use super::metadata::{self, VersionedMetadata};
-use super::orgs::Organization;
+use super::metadata;
 use super::owned_orgs::OwnedOrgs;
 use super::query::{Decode, Page, PartitionQuery, sk_after};
 use super::tallies::Tally;
-use super::teams::{Team, TeamMember};
 use super::tx::{Condition, Expr, Tx};
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Membership {
-    pub org_id: OrgId,
-    pub user_id: UserId,
-    pub role: Role,
-    pub status: MemberStatus,
-    pub email: Option<String>,
-    /// The teams of the organization this member is in.
-    pub team_ids: Vec<TeamId>,
-    pub metadata: VersionedMetadata,
-    pub joined_at: Timestamp,
-    pub updated_at: Timestamp,
-}
-
-/// The role a membership authorizes its holder with, for a write's check at commit.
-impl From<&Membership> for super::history::ActingAs {
-    fn from(membership: &Membership) -> Self {
-        Self {
-            org_id: membership.org_id.clone(),
-            role: membership.role,
-        }
-    }
-}
 
 impl Membership {
     pub(super) fn key(org: &OrgId, user: &UserId) -> Item {

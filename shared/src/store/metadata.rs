@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 use crate::domain::metadata::Object;
-use crate::domain::{Metadata, MetadataChange, MetadataKind};
+use crate::domain::{Metadata, MetadataChange, MetadataKind, VersionedMetadata};
 
 use super::backoff::Backoff;
 use super::error::{Refusal, StoreError, StoreResult};
@@ -35,13 +35,6 @@ fn kind_of(metadata: &Metadata, kind: MetadataKind) -> &Object {
         MetadataKind::Public => &metadata.public,
         MetadataKind::Private => &metadata.private,
     }
-}
-
-/// An item's metadata and its version (0 before the first write).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct VersionedMetadata {
-    pub value: Metadata,
-    pub version: i64,
 }
 
 pub(super) fn read(r: &Reader<'_>) -> StoreResult<VersionedMetadata> {

@@ -48,29 +48,31 @@ pub(crate) enum Read {
     Eventual,
 }
 
+// The entities the store keeps live in the domain; named here too, beside their reads.
+pub use crate::domain::{
+    ActingAs, JoinRequest, MAX_TEAMS_PER_MEMBER, Membership, Op, Organization, Team, TeamMember,
+    VersionedMetadata,
+};
 pub use audit::{AuditEntry, AuditFilter, AuditPosition};
 pub use domain_checks::{CheckCursor, DomainCheck, DueChecks};
 pub use domains::{Domain, DomainStatus};
 pub use error::{LimitKind, Refusal, StoreError, StoreResult};
 #[cfg(feature = "fixtures")]
 pub use fixtures::{INVITATION_TOKEN_PARTITIONS, SeedMember};
-pub use history::{Op, Retention, event_from_item};
+pub use history::{Retention, event_from_item};
 pub use idempotency::Claim;
 pub use invitations::{
     DueCursor, DuePage, Expiry, Invitation, Joiner, NewInvitation, Recorded, TokenMatch,
     expiry_shards,
 };
 pub use item::Item;
-pub use join_requests::JoinRequest;
 pub use keys::Partition;
-pub use members::Membership;
-pub use metadata::{Rereads, VersionedMetadata};
+pub use metadata::Rereads;
 pub use org_read::{ItemKey, OrgRead, ReadItems};
-pub use orgs::{FIRST_TEAM_NAME, Organization};
+pub use orgs::FIRST_TEAM_NAME;
 pub use query::{MAX_QUERIES_PER_PAGE, Page};
 #[cfg(feature = "fixtures")]
 pub use stored::{Of, PARTITION_PREFIXES, Stored};
-pub use teams::{MAX_TEAMS_PER_MEMBER, Team, TeamMember};
 pub use users::{Identity, User, UserPatch};
 
 #[derive(Clone, Debug)]

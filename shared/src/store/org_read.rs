@@ -2,6 +2,7 @@
 //! membership, plus whatever other items of known key the route needs (an invitation, a target
 //! membership, a team, a profile, the email counters), all in one consistent BatchGetItem.
 
+use crate::domain::{JoinRequest, Membership, Organization, Team, TeamMember};
 use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -12,13 +13,9 @@ use super::domains::Domain;
 use super::error::StoreResult;
 use super::invitations::{EmailCounter, FirstDayEmailCounter, Invitation, PersonEmailCounter};
 use super::item::Item;
-use super::join_requests::JoinRequest;
 use super::keys;
 use super::known_addresses::KnownAddress;
-use super::members::Membership;
-use super::orgs::Organization;
 use super::tallies::Tally;
-use super::teams::{Team, TeamMember};
 use super::users::User;
 use super::{Read, Store};
 

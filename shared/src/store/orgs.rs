@@ -1,63 +1,31 @@
 //! Organizations (the org item): creation with their first owner and team, reads, profile and
 //! handle changes.
 
+use crate::domain::{Membership, Op, Organization, Team, TeamMember, VersionedMetadata};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 use crate::domain::{
     Change, ChangeKind, Handle, Limits, MemberStatus, MetadataChange, NewOrganization, OrgId,
-    OrgProfilePatch, OrgStatus, Region, Role, Subject, TeamId, Timestamp, UserId,
+    OrgProfilePatch, OrgStatus, Region, Role, Subject, TeamId, UserId,
 };
 
 use super::error::{Refusal, StoreError, StoreResult};
 use super::handles::{HandleMarker, HandleOwner};
-use super::history::{self, Op};
+use super::history;
 use super::item::{Item, ItemBuilder, Reader, s};
 use super::keys;
 use super::known_addresses::KnownAddress;
-use super::members::Membership;
-use super::metadata::{self, VersionedMetadata};
+use super::metadata;
 use super::owned_orgs::OwnedOrgs;
 use super::query::Page;
 use super::tallies::Tally;
-use super::teams::{Team, TeamMember};
 use super::tx::{Condition, Expr, Tx};
 use super::users::Identity;
 use super::{Read, Store};
 
 /// The team every organization starts with.
 pub const FIRST_TEAM_NAME: &str = "My Team";
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Organization {
-    pub org_id: OrgId,
-    pub handle: String,
-    pub display_name: String,
-    pub region: Region,
-    pub avatar_url: Option<String>,
-    pub url: Option<String>,
-    pub billing_email: Option<String>,
-    pub status: OrgStatus,
-    /// Members, and pending invitations, with the tallies' deltas (`tallies.rs`) when they were
-    /// read along.
-    pub member_count: i64,
-    pub owner_count: i64,
-    pub pending_invitations: i64,
-    /// The org item's own `pending_count`, which the limits' conditions test.
-    pub(super) pending_on_item: i64,
-    /// Email domains added (verified or not), held to the domain limit by their own condition.
-    pub domain_count: i64,
-    /// Pending join requests, with the tallies' deltas when they were read along.
-    pub join_requests: i64,
-    /// The org item's own `join_request_count`, which the limit's condition tests.
-    pub(super) join_requests_on_item: i64,
-    pub metadata: VersionedMetadata,
-    /// The owner whose count of owned organizations includes this one (`owned_orgs.rs`): its
-    /// creator, or whom they transferred it to. Absent on organizations older than the count.
-    pub counted_owner: Option<UserId>,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
 
 impl Organization {
     pub(super) fn key(org: &OrgId) -> Item {

@@ -18,6 +18,7 @@
 //! (accepting moves one seat from pending to member), so tallies read a moment ago can only
 //! overstate what is taken, and the bound errs on the safe side.
 
+use crate::domain::Organization;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::OrgId;
@@ -25,7 +26,6 @@ use crate::domain::OrgId;
 use super::error::{Refusal, StoreResult};
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
-use super::orgs::Organization;
 use super::tx::{Condition, Expr, Tx};
 
 /// How many tallies an organization has. Fixed for good: reads sum every one of them.

@@ -3,47 +3,26 @@
 //! removing a member removes them from every team in the same transaction); both change
 //! together.
 
+use crate::domain::{MAX_TEAMS_PER_MEMBER, Membership, Op, Organization, Team, TeamMember};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 use crate::domain::{
-    Change, ChangeKind, DisplayName, MemberStatus, OrgId, Subject, TeamId, Timestamp, UserId,
+    Change, ChangeKind, DisplayName, MemberStatus, OrgId, Subject, TeamId, UserId,
 };
 
 use super::backoff::Backoff;
 use super::error::{LimitKind, Refusal, StoreError, StoreResult};
-use super::history::{self, Op};
+use super::history;
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
-use super::members::Membership;
-use super::orgs::Organization;
 use super::query::{Decode, Page, PartitionQuery, sk_after};
 use super::tx::{Condition, Expr, Tx};
 use super::{Read, Store};
 
-/// A member can be in at most this many teams, so that removing them stays one transaction.
-pub const MAX_TEAMS_PER_MEMBER: i64 = 40;
-
 /// A sweep takes this many members out of a team being deleted in one transaction: with their
 /// rows, their memberships and the team's count, within a transaction's 100 items.
 const SWEEP_PAGE: usize = 45;
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Team {
-    pub org_id: OrgId,
-    pub team_id: TeamId,
-    pub name: String,
-    pub member_count: i64,
-    pub created_at: Timestamp,
-    /// `false` while a deletion is under way: hidden, and closed to changes.
-    pub active: bool,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct TeamMember {
-    pub user_id: UserId,
-    pub added_at: Timestamp,
-}
 
 /// A team being deleted carries this status; a live one has none.
 const DELETING: &str = "deleting";

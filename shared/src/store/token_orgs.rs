@@ -7,12 +7,11 @@
 //! holds.
 
 use crate::domain::{ListedMembership, MemberStatus, OrgId, OrgStatus, Role, UserId};
+use crate::domain::{Membership, Organization};
 
 use super::error::{StoreError, StoreResult};
 use super::item::{Item, Reader, s};
 use super::keys;
-use super::members::Membership;
-use super::orgs::Organization;
 use super::{Read, Store};
 
 fn listed_from_item(item: &Item) -> StoreResult<ListedMembership> {

@@ -1,12 +1,13 @@
 //! User profiles, and the handles users take.
 
+use crate::domain::Op;
 use serde_json::json;
 
 use crate::domain::{Change, ChangeKind, DisplayName, Handle, Subject, Timestamp, UserId};
 
 use super::error::{Refusal, StoreError, StoreResult};
 use super::handles::{HandleMarker, HandleOwner};
-use super::history::{self, Op};
+use super::history;
 use super::item::{Item, ItemBuilder, Reader, s};
 use super::keys;
 use super::known_addresses::KnownAddress;

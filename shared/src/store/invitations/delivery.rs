@@ -4,6 +4,7 @@
 //! reports arriving late, twice or about an email a resend replaced change nothing. A bounce
 //! or a complaint is also an audit entry and an event, in the same transaction.
 
+use crate::domain::Op;
 use serde_json::json;
 
 use crate::domain::{ChangeKind, DeliveryReport, DeliveryStatus};
@@ -12,7 +13,7 @@ use super::endings::change;
 use super::invitation::{DELIVERY_RANK, Invitation, delivery_attributes};
 use crate::store::Store;
 use crate::store::error::{Refusal, StoreError, StoreResult};
-use crate::store::history::{self, Op};
+use crate::store::history;
 use crate::store::item::{n, s};
 use crate::store::tx::{Condition, Expr, Tx};
 

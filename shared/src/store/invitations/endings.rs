@@ -2,24 +2,23 @@
 //! revoked (here), or expired (`expiry.rs`). Each is one transaction, conditioned on the
 //! invitation still being pending, so however many requests race, exactly one of them ends it.
 
+use crate::domain::{Membership, Op, Organization, Team, TeamMember};
 use serde_json::json;
 
 use crate::domain::{
-    Change, ChangeKind, EmailDomain, InvitationId, InvitationStatus, MemberStatus, OrgId, Role,
-    Subject, TeamId, UserId,
+    Change, ChangeKind, EmailDomain, EndingDeadline, InvitationId, InvitationStatus, MemberStatus,
+    OrgId, Role, Subject, TeamId, UserId,
 };
 
 use super::invitation::Invitation;
 use super::token::TokenRecord;
 use crate::store::Store;
-use crate::store::error::{Refusal, StoreResult};
-use crate::store::history::{self, Op};
+use crate::store::error::{Refusal, StoreError, StoreResult};
+use crate::store::history;
 use crate::store::item::{n, s};
 use crate::store::known_addresses::KnownAddress;
-use crate::store::members::Membership;
-use crate::store::orgs::Organization;
 use crate::store::tallies::Tally;
-use crate::store::teams::{Team, TeamMember, team_is_live};
+use crate::store::teams::team_is_live;
 use crate::store::tx::{Condition, Expr, Tx};
 
 /// The accepting user, as the verified claims name them.
@@ -135,30 +134,20 @@ pub(in crate::store) fn joined_change(
     }
 }
 
-/// What ending an invitation requires of its deadline at the time of the change (`op.at`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(in crate::store) enum Deadline {
-    /// The invitee's answers: only before the deadline.
-    Ahead,
-    /// An admin's revocation: at any time.
-    Any,
-    /// The expiry: only once the deadline has passed, and only the version that was read. A
-    /// resend since then gave it a new token and a new deadline; the index may not show that
-    /// yet, so the token hash is checked too.
-    Passed,
-}
-
 impl Store {
     /// Adds the ending of `invitation` to `tx`: its new status (only if still pending and its
-    /// deadline is as `deadline` requires), its markers gone, its TTL set.
+    /// deadline is as ending in that status requires, `InvitationStatus::ending_deadline`), its
+    /// markers gone, its TTL set.
     pub(in crate::store) fn end_invitation(
         &self,
         tx: &mut Tx<'_>,
         invitation: &Invitation,
         status: InvitationStatus,
-        deadline: Deadline,
         op: &Op,
     ) -> StoreResult<()> {
+        let deadline = status
+            .ending_deadline()
+            .ok_or(StoreError::Refused(Refusal::NotPending))?;
         let shed_at = n(op
             .at
             .plus_seconds(self.retention.dead_invitation_seconds)
@@ -175,13 +164,13 @@ impl Store {
         let mut still_pending = Expr::new("#status = :pending")
             .value(":pending", s(InvitationStatus::Pending.as_str()));
         match deadline {
-            Deadline::Any => {}
-            Deadline::Ahead => {
+            EndingDeadline::Any => {}
+            EndingDeadline::Ahead => {
                 still_pending = still_pending
                     .append(" AND expires_at > :now")
                     .value(":now", s(op.at.to_rfc3339()));
             }
-            Deadline::Passed => {
+            EndingDeadline::Passed => {
                 still_pending = still_pending
                     .append(" AND expires_at <= :now AND token_hash = :hash")
                     .value(":now", s(op.at.to_rfc3339()))
@@ -214,13 +203,7 @@ impl Store {
     ) -> StoreResult<Membership> {
         let org_id = &invitation.org_id;
         let mut tx = Tx::new(self);
-        self.end_invitation(
-            &mut tx,
-            invitation,
-            InvitationStatus::Accepted,
-            Deadline::Ahead,
-            op,
-        )?;
+        self.end_invitation(&mut tx, invitation, InvitationStatus::Accepted, op)?;
         let membership = put_member(&mut tx, org_id, joiner, invitation.role, teams, op)?;
         // A pending invitation held this member's seat (`tallies.rs`): no limit to test.
         Tally::count(&mut tx, org_id, 1, -1)?;
@@ -256,12 +239,7 @@ impl Store {
             _ => ChangeKind::InvitationRevoked,
         };
         let mut tx = Tx::new(self);
-        // The invitee cannot answer after the deadline; an admin may still revoke.
-        let deadline = match kind {
-            ChangeKind::InvitationDeclined => Deadline::Ahead,
-            _ => Deadline::Any,
-        };
-        self.end_invitation(&mut tx, invitation, status, deadline, op)?;
+        self.end_invitation(&mut tx, invitation, status, op)?;
         Tally::count(&mut tx, &invitation.org_id, 0, -1)?;
         history::record(
             &mut tx,

@@ -6,16 +6,17 @@
 //! condition that it is still the pending invitation that was read and that its deadline has
 //! passed, so an accept, decline, revoke or resend that lands first always wins.
 
+use crate::domain::Op;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 
 use crate::domain::{ChangeKind, InvitationStatus, Timestamp};
 
-use super::endings::{Deadline, change};
+use super::endings::change;
 use super::invitation::Invitation;
 use crate::store::Store;
 use crate::store::error::{Refusal, StoreError, StoreResult};
-use crate::store::history::{self, Op};
+use crate::store::history;
 use crate::store::item::Item;
 use crate::store::keys;
 use crate::store::tallies::Tally;
@@ -87,13 +88,7 @@ impl Store {
     /// A refused condition means someone else got there first: `Expiry::Changed`, not an error.
     pub async fn expire_invitation(&self, invitation: &Invitation, op: &Op) -> StoreResult<Expiry> {
         let mut tx = Tx::new(self);
-        self.end_invitation(
-            &mut tx,
-            invitation,
-            InvitationStatus::Expired,
-            Deadline::Passed,
-            op,
-        )?;
+        self.end_invitation(&mut tx, invitation, InvitationStatus::Expired, op)?;
         Tally::count(&mut tx, &invitation.org_id, 0, -1)?;
         let expired = change(
             ChangeKind::InvitationExpired,

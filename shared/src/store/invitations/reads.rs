@@ -2,16 +2,15 @@
 //! a person.
 
 use crate::domain::{InvitationId, InvitationStatus, OrgId, OrgStatus, Timestamp, TokenHash};
+use crate::domain::{Organization, Team};
 
 use super::invitation::Invitation;
 use super::token::TokenRecord;
 use crate::store::error::StoreResult;
 use crate::store::item::{Reader, s};
 use crate::store::keys;
-use crate::store::orgs::Organization;
 use crate::store::query::{Decode, Page, PartitionQuery, pk_after, sk_after};
 use crate::store::tallies::Tally;
-use crate::store::teams::Team;
 use crate::store::tx::Expr;
 use crate::store::{Read, Store};
 

@@ -1,5 +1,6 @@
 //! Sending invitations: creating one, and resending it with a fresh token and deadline.
 
+use crate::domain::{Membership, Op, Organization};
 use serde_json::json;
 
 use crate::domain::Limits;
@@ -13,11 +14,9 @@ use super::mail_counter::{EmailCounter, FirstDayEmailCounter, PersonEmailCounter
 use super::token::TokenRecord;
 use crate::store::Store;
 use crate::store::error::{Refusal, StoreResult};
-use crate::store::history::{self, Op};
+use crate::store::history;
 use crate::store::item::{Item, n, s};
 use crate::store::keys;
-use crate::store::members::Membership;
-use crate::store::orgs::Organization;
 use crate::store::tx::{Condition, Expr, Tx};
 
 /// An invitation about to be made: the invitee already resolved to an address.
