@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::{Permission, Role};
-use orgs_shared::http::{ApiError, answer_in_time};
+use orgs_shared::http::{ApiError, answer_once};
 
 use crate::access::{Gate, Needs};
 
@@ -158,7 +158,7 @@ pub async fn serve(
     handler: Handler,
 ) -> Response<Body> {
     let limit = app.config.gateway_limit;
-    answer_in_time(limit, req, |req| async move {
+    answer_once(&app.store, limit, req, |req| async move {
         let (gate, opened) = Gate::new(needs);
         let answer = handler(app, req, gate).await;
         if needs.is_some() && answer.is_ok() && !opened.load(Ordering::Relaxed) {

@@ -7,6 +7,7 @@ pub mod dns;
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod idempotency;
 pub mod logs;
 pub mod mail;
 pub mod store;

@@ -173,6 +173,13 @@ def is_delivery_report(record: dict) -> bool:
     return bool(changed) and all(DELIVERY_ATTRIBUTES.fullmatch(n) for n in changed)
 
 
+def is_idempotency_record(record: dict) -> bool:
+    """A write of an `Idempotency-Key`'s record (`IDEM#{user}`): every request with a key
+    writes it, a refused one too, so that a repeat gets the same answer. It is the request's
+    own bookkeeping, not data the request changed."""
+    return record["dynamodb"]["Keys"]["pk"]["S"].startswith("IDEM#")
+
+
 def describe_writes(records: list[dict], limit: int = 5) -> list[str]:
     """The writes that changed an item, one line each (at most `limit`)."""
     lines = []

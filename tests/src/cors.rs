@@ -7,10 +7,16 @@ use hyper::header::{HeaderMap, HeaderValue};
 use orgs_functions::routes::ROUTES;
 
 /// The request headers the routes read.
-pub const ALLOW_HEADERS: &[&str] = &["authorization", "content-type"];
+pub const ALLOW_HEADERS: &[&str] = &["authorization", "content-type", "idempotency-key"];
 /// The answer headers a front end must be able to read: where a created resource is, how long
-/// to wait before repeating, and API Gateway's request id (also in every problem's body).
-pub const EXPOSE_HEADERS: &[&str] = &["location", "retry-after", "apigw-requestid"];
+/// to wait before repeating, API Gateway's request id (also in every problem's body), and
+/// whether an answer is given again for an `Idempotency-Key`.
+pub const EXPOSE_HEADERS: &[&str] = &[
+    "location",
+    "retry-after",
+    "apigw-requestid",
+    "idempotent-replayed",
+];
 /// How long a browser may reuse a preflight's answer.
 pub const MAX_AGE_SECONDS: u32 = 3600;
 

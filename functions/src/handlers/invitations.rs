@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use orgs_shared::app::App;
 use orgs_shared::budget::{self, Budget};
 use orgs_shared::domain::delivery::message_tags;
+use orgs_shared::domain::idempotency::{WITHHELD_FIELD, WITHHELD_NOTE};
 use orgs_shared::domain::invitation::{check_batch_size, named_teams, parse_batch};
 use orgs_shared::domain::invitation_link::sign_up_link;
 use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime_seconds};
@@ -18,8 +19,8 @@ use orgs_shared::domain::{
     inviter_name, may_resend,
 };
 use orgs_shared::http::{
-    ApiError, Caller, PageRequest, caller, embedded_problem, encode_cursor, json, json_body,
-    no_content, present, present_integer,
+    ApiError, Caller, PageRequest, answer_at_commit, caller, embedded_problem, encode_cursor, json,
+    json_body, no_content, present, present_integer,
 };
 use orgs_shared::mail::{InvitationEmail, Welcome};
 use orgs_shared::store::{
@@ -306,6 +307,7 @@ impl Inviting<'_> {
                 redirect_url: choices[*i].redirect_url.as_deref(),
             })
             .collect();
+        self.answer_at_commit(&results, &ready);
         // No time left for the transaction: none of them was attempted.
         if !news.is_empty() && !in_time::may_start_invitee(&budget) {
             for (i, _) in &ready {
@@ -341,6 +343,42 @@ impl Inviting<'_> {
             results[*i] = Some(result);
         }
         Ok(results.into_iter().flatten().collect())
+    }
+
+    /// The answer should the transaction commit, for a request with an `Idempotency-Key`: the
+    /// results known before it (`prior`, `None` for an invitee in it), and each invitee of the
+    /// transaction (at `slots`) as the store made it, without its email, which is not sent yet.
+    fn answer_at_commit(
+        &self,
+        prior: &[Option<Result<Value, ApiError>>],
+        ready: &[(usize, Prepared)],
+    ) {
+        let prior: Vec<Option<Value>> = prior
+            .iter()
+            .map(|r| {
+                r.as_ref()
+                    .map(|r| r.as_ref().map_or_else(problem_result, Clone::clone))
+            })
+            .collect();
+        let slots: Vec<usize> = ready.iter().map(|(i, _)| *i).collect();
+        let now = self.op.at;
+        answer_at_commit(move |made: &Vec<Result<Invitation, Refusal>>| {
+            let mut results = prior.clone();
+            for (slot, outcome) in slots.iter().zip(made) {
+                results[*slot] = Some(match outcome {
+                    Ok(invitation) => created_result(json!({
+                        "invitation": InvitationView::new(invitation, now),
+                        "email_sent": false,
+                        "email_error": "Whether the email went out is not known: the first answer \
+                                        to this request was lost. Resend the invitation for a new \
+                                        link and email.",
+                        WITHHELD_FIELD: WITHHELD_NOTE,
+                    })),
+                    Err(refusal) => problem_result(&StoreError::Refused(*refusal).into()),
+                });
+            }
+            batch_answer(results.into_iter().flatten().collect())
+        });
     }
 
     /// The email of `invitation`: the welcome when `sign_up` is given (an invitee the service
@@ -447,22 +485,17 @@ pub async fn create_invitations(
         op,
     };
     let mut results = Vec::new();
-    let mut all_created = true;
     let mut none_created = true;
     let mut unavailable = None;
     for outcome in inviting.invite_all(&specs, &choices).await? {
         results.push(match outcome {
-            Ok(mut created) => {
+            Ok(created) => {
                 none_created = false;
-                created["status"] = json!(201);
-                created
+                created_result(created)
             }
             Err(err) => {
-                all_created = false;
-                let status = err.answer().status;
-                let result =
-                    json!({ "status": status.as_u16(), "problem": embedded_problem(&err) });
-                if status == StatusCode::SERVICE_UNAVAILABLE && unavailable.is_none() {
+                let result = problem_result(&err);
+                if err.answer().status == StatusCode::SERVICE_UNAVAILABLE && unavailable.is_none() {
                     unavailable = Some(err);
                 }
                 result
@@ -474,12 +507,27 @@ pub async fn create_invitations(
     if let (true, Some(err)) = (none_created, unavailable) {
         return Err(err);
     }
-    let status = if all_created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::MULTI_STATUS
+    Ok(batch_answer(results))
+}
+
+/// One invitee's result: invited.
+fn created_result(mut created: Value) -> Value {
+    created["status"] = json!(201);
+    created
+}
+
+/// One invitee's result: not invited, and why.
+fn problem_result(err: &ApiError) -> Value {
+    json!({ "status": err.answer().status.as_u16(), "problem": embedded_problem(err) })
+}
+
+/// A batch's answer: 201 when every invitee was invited, else 207 with a result per invitee.
+fn batch_answer(results: Vec<Value>) -> Response<Body> {
+    let status = match results.iter().all(|r| r["status"] == 201) {
+        true => StatusCode::CREATED,
+        false => StatusCode::MULTI_STATUS,
     };
-    Ok(json(status, &json!({ "results": results })))
+    json(status, &json!({ "results": results }))
 }
 
 /// The invitation named in the path, in an organization where the caller manages invitations,

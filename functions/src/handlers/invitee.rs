@@ -15,9 +15,10 @@ use orgs_shared::domain::{
     Unusable, answerable, may_answer,
 };
 use orgs_shared::http::{
-    ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content,
+    ApiError, Caller, PageRequest, answer_at_commit, caller, encode_cursor, json, json_body,
+    no_content,
 };
-use orgs_shared::store::{Invitation, Joiner, Op, Refusal, StoreError, TokenMatch};
+use orgs_shared::store::{Invitation, Joiner, Membership, Op, Refusal, StoreError, TokenMatch};
 
 use crate::access::{op, with_stored_email};
 use crate::views::{InvitationView, OrgSummary, OrgView, PageView};
@@ -159,6 +160,10 @@ async fn accept(
         user_id: &caller.user_id,
         verified_email: caller.verified_email(),
     };
+    let mut joined = org.clone();
+    joined.member_count += 1;
+    joined.pending_invitations -= 1;
+    answer_at_commit(move |m: &Membership| json(StatusCode::OK, &OrgView::new(&joined, m)));
     let membership = loop {
         let err = match app
             .store

@@ -9,10 +9,10 @@ use orgs_shared::domain::{
     Handle, NewOrganization, OrgId, OrgProfilePatch, confirm_deletion, deletion_access,
 };
 use orgs_shared::http::{
-    ApiError, PageRequest, Patch, caller, created, encode_cursor, json, json_body, no_content,
-    present,
+    ApiError, PageRequest, Patch, answer_at_commit, caller, created, encode_cursor, json,
+    json_body, no_content, present,
 };
-use orgs_shared::store::{Refusal, Rereads, StoreError};
+use orgs_shared::store::{Membership, Organization, Refusal, Rereads, StoreError};
 
 use super::metadata::{self, MetadataBody};
 use crate::access::{Gate, op, with_stored_email};
@@ -41,6 +41,7 @@ pub async fn create_org(app: &App, req: Request) -> Result<Response<Body>, ApiEr
         body.url.as_deref(),
     )?;
     let caller = with_stored_email(app, caller).await?;
+    answer_at_commit(|(org, owner): &(Organization, Membership)| org_created(org, owner));
     let (org, owner) = app
         .store
         .create_org(
@@ -50,10 +51,11 @@ pub async fn create_org(app: &App, req: Request) -> Result<Response<Body>, ApiEr
             &op(&caller, &req),
         )
         .await?;
-    Ok(created(
-        &format!("/orgs/{}", org.org_id),
-        &OrgView::new(&org, &owner),
-    ))
+    Ok(org_created(&org, &owner))
+}
+
+fn org_created(org: &Organization, owner: &Membership) -> Response<Body> {
+    created(&format!("/orgs/{}", org.org_id), &OrgView::new(org, owner))
 }
 
 pub async fn list_orgs(app: &App, req: Request) -> Result<Response<Body>, ApiError> {

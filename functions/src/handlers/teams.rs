@@ -8,7 +8,8 @@ use serde::Deserialize;
 use orgs_shared::app::App;
 use orgs_shared::domain::{DisplayName, InvitationId, MemberStatus, TeamId, Timestamp, UserId};
 use orgs_shared::http::{
-    ApiError, Caller, PageRequest, caller, created, encode_cursor, json, json_body, no_content,
+    ApiError, Caller, PageRequest, answer_at_commit, caller, created, encode_cursor, json,
+    json_body, no_content,
 };
 use orgs_shared::store::{ItemKey, Membership, ReadItems, Refusal, StoreError, Team};
 
@@ -81,14 +82,17 @@ pub async fn create_team(app: &App, req: Request, gate: Gate) -> Result<Response
     let body: TeamBody = json_body(&req, app.config.max_body_bytes)?;
     let name = DisplayName::parse("name", &body.name)?;
     let (org, me) = gate.open(app, &caller, &req).await?;
+    answer_at_commit(team_created);
     let team = app
         .store
         .create_team(&org.org_id, &name, &op(&caller, &req).acting_as(&me))
         .await?;
-    Ok(created(
-        &format!("/orgs/{}/teams/{}", org.org_id, team.team_id),
-        &TeamView::from(&team),
-    ))
+    Ok(team_created(&team))
+}
+
+fn team_created(team: &Team) -> Response<Body> {
+    let location = format!("/orgs/{}/teams/{}", team.org_id, team.team_id);
+    created(&location, &TeamView::from(team))
 }
 
 pub async fn get_team(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {

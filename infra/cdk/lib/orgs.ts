@@ -542,9 +542,9 @@ export class Orgs extends Construct {
     const origins = props.corsAllowedOrigins ?? "";
     const cors = {
       AllowOrigins: Fn.split(",", origins),
-      AllowHeaders: ["authorization", "content-type"],
+      AllowHeaders: ["authorization", "content-type", "idempotency-key"],
       AllowMethods: ["GET", "PATCH", "POST", "PUT", "DELETE"],
-      ExposeHeaders: ["location", "retry-after", "apigw-requestid"],
+      ExposeHeaders: ["location", "retry-after", "apigw-requestid", "idempotent-replayed"],
       MaxAge: 3600,
     };
     if (Token.isUnresolved(origins)) {

@@ -12,6 +12,7 @@ pub mod enrollment;
 pub mod entities;
 pub mod first_org;
 pub mod handle;
+pub mod idempotency;
 pub mod identity;
 pub mod ids;
 pub mod invitation;

@@ -51,6 +51,7 @@ where
     let work = within(budget, handler(req));
     let result = tokio::time::timeout_at(budget.answer_by().into(), work)
         .await
-        .unwrap_or(Err(ApiError::OutOfTime(OutOfTime::Cut)));
+        .unwrap_or(Err(ApiError::OutOfTime(OutOfTime::Cut)))
+        .map_err(ApiError::of_unknown_outcome);
     respond(&request_id, result)
 }

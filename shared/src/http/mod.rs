@@ -4,6 +4,7 @@
 pub mod body;
 pub mod budget;
 pub mod claims;
+pub mod idempotency;
 pub mod pagination;
 pub mod problem;
 pub mod response;
@@ -12,6 +13,7 @@ pub mod strict;
 pub use body::{Patch, json_body, present, present_integer};
 pub use budget::{answer_in_time, budget_of};
 pub use claims::{Caller, caller};
+pub use idempotency::{answer_at_commit, answer_once};
 pub use pagination::{PageRequest, encode_cursor};
 pub use problem::ApiError;
 pub use response::{created, embedded_problem, json, no_content, request_id, respond};

@@ -63,6 +63,26 @@ pub enum ApiError {
     Dns(#[from] crate::dns::DnsError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An `Idempotency-Key` header that is not 1 to 255 visible ASCII characters.
+    #[error("invalid Idempotency-Key")]
+    InvalidKey,
+    /// The key was used by the same caller for another request.
+    #[error("the Idempotency-Key was used for another request")]
+    KeyReused,
+    /// The key's first request is still running.
+    #[error("the Idempotency-Key's first request is still running")]
+    KeyInUse { retry_after: u32 },
+    /// The key's first request committed its write, but its answer was lost before it was kept.
+    #[error("the Idempotency-Key's request was applied; its answer was not kept")]
+    AnswerLost,
+    /// A fault after a commit was sent and before its outcome came back: it may have been
+    /// applied. `with_key`: the request holds an `Idempotency-Key`.
+    #[error("outcome unknown: {source}")]
+    OutcomeUnknown {
+        #[source]
+        source: Box<ApiError>,
+        with_key: bool,
+    },
     /// A route that needs a permission answered without checking it (a fault of ours, never
     /// the caller's): its answer is withheld.
     #[error("the route answered without opening its authorization gate")]
@@ -134,6 +154,9 @@ pub struct Problem {
     /// With 429: when waiting frees room under the limit; `null` when only an action does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resets_at: Option<Option<String>>,
+    /// With a 503 after a write was sent: `unknown`, it may or may not have been applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<&'static str>,
 }
 
 /// What the answer says, before the request id is added.
@@ -151,6 +174,8 @@ pub struct Answer {
     pub found: Vec<String>,
     /// For a limit's 429: its name and when it resets (`None` inside: not by waiting).
     pub limit: Option<(&'static str, Option<Timestamp>)>,
+    /// For a 503 after a write was sent and no outcome came back: `unknown`.
+    pub outcome: Option<&'static str>,
 }
 
 fn answer(
@@ -169,6 +194,7 @@ fn answer(
         reason: None,
         found: Vec::new(),
         limit: None,
+        outcome: None,
     }
 }
 
@@ -271,7 +297,77 @@ impl ApiError {
                 )
             },
             ApiError::Store(err) => store_answer(err),
+            ApiError::InvalidKey => answer(
+                S::BAD_REQUEST,
+                "invalid-idempotency-key",
+                "Bad request",
+                "An Idempotency-Key is 1 to 255 visible ASCII characters, such as a UUID.",
+            ),
+            ApiError::KeyReused => answer(
+                S::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "This Idempotency-Key was used for another request (another method, path or \
+                 body) in the last 24 hours. Use a new key for a new request; nothing was done.",
+            ),
+            ApiError::KeyInUse { retry_after } => Answer {
+                retry_after: Some(*retry_after),
+                ..answer(
+                    S::CONFLICT,
+                    "idempotency-key-in-use",
+                    "Request in progress",
+                    "The first request with this Idempotency-Key is still running. Repeat it \
+                     after the Retry-After delay to get its outcome.",
+                )
+            },
+            ApiError::AnswerLost => answer(
+                S::CONFLICT,
+                "idempotent-answer-lost",
+                "Applied, answer lost",
+                "The first request with this Idempotency-Key was applied, but its answer was lost \
+                 before it could be kept. Nothing was done again; read the resource for its state.",
+            ),
+            ApiError::OutcomeUnknown { source, with_key } => {
+                let first = source.answer();
+                let detail = match with_key {
+                    true => {
+                        "The outcome is unknown: the change may or may not have been saved. \
+                         Repeat the request with the same Idempotency-Key after the Retry-After \
+                         delay: it is applied at most once, and the repeat gets its outcome."
+                    }
+                    false => {
+                        "The outcome is unknown: the change may or may not have been saved. Read \
+                         the resource before trying again, or send writes with an \
+                         Idempotency-Key, which makes repeating them safe."
+                    }
+                };
+                // The type stays `unavailable`, as for any 503; `outcome` tells this one apart.
+                Answer {
+                    retry_after: first.retry_after.or(Some(1)),
+                    outcome: Some("unknown"),
+                    ..answer(
+                        S::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "Outcome unknown",
+                        detail,
+                    )
+                }
+            }
         }
+    }
+
+    /// This error, said as of unknown outcome when the request may have applied a write
+    /// (`crate::idempotency::may_have_applied`), if it is a fault on our side.
+    pub fn of_unknown_outcome(self) -> Self {
+        let fault = self.answer().status.is_server_error();
+        if fault && crate::idempotency::may_have_applied() {
+            let with_key = crate::idempotency::holds_key();
+            return ApiError::OutcomeUnknown {
+                source: Box::new(self),
+                with_key,
+            };
+        }
+        self
     }
 }
 

@@ -358,5 +358,6 @@ impl Store {
     }
 }
 
-/// DynamoDB's limit on the items of one transaction.
-const RELEASES_PER_TX: usize = 100;
+/// DynamoDB's limit on the items of one transaction (100), less the room an idempotency key's
+/// record may take (`Tx::commit_or_refusals`).
+const RELEASES_PER_TX: usize = 99;

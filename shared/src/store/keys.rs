@@ -33,6 +33,8 @@ pub enum Partition {
     Invitee,
     /// `gsi2`: pending invitations by deadline.
     Expiry,
+    /// One person's `Idempotency-Key` records.
+    Idempotency,
 }
 
 impl Partition {
@@ -48,6 +50,7 @@ impl Partition {
             Partition::KnownAddress => KNOWN_ADDRESS_PK_PREFIX,
             Partition::Invitee => "INVITEE#",
             Partition::Expiry => "EXPIRY#",
+            Partition::Idempotency => "IDEM#",
         }
     }
 }
@@ -210,6 +213,14 @@ pub const KNOWN_ADDRESS_SK: &str = "ADDRESS";
 /// The marker of the organization made for a person at sign-up, in their own partition: one
 /// per person, however often the sign-up is reported.
 pub const FIRST_ORG_SK: &str = "FIRSTORG";
+
+/// The `Idempotency-Key` records of the person who sent them: a key is theirs alone.
+pub fn idempotency_pk(user: &UserId) -> String {
+    format!("{}{user}", Partition::Idempotency.prefix())
+}
+pub fn idempotency_sk(key: &str) -> String {
+    format!("KEY#{key}")
+}
 
 /// Organizations one person owns, in their own partition.
 pub const OWNED_ORGS_COUNTER_SK: &str = "COUNTER#ORGS";

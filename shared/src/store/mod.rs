@@ -11,6 +11,7 @@ pub mod error;
 mod fixtures;
 mod handles;
 mod history;
+mod idempotency;
 mod invitations;
 mod item;
 mod join_requests;
@@ -59,6 +60,7 @@ pub use error::{LimitKind, Refusal, StoreError, StoreResult};
 #[cfg(feature = "fixtures")]
 pub use fixtures::{INVITATION_TOKEN_PARTITIONS, SeedMember};
 pub use history::{Retention, event_from_item};
+pub use idempotency::Claim;
 pub use invitations::{
     DueCursor, DuePage, Expiry, Invitation, Joiner, NewInvitation, Recorded, TokenMatch,
     expiry_shards,

@@ -246,8 +246,10 @@ impl Store {
             }),
         };
         history::record(&mut tx, &change, op, self.retention)?;
+        let made = (org, membership);
+        tx.made(&made);
         tx.commit("create an organization").await?;
-        Ok((org, membership))
+        Ok(made)
     }
 
     /// The organization and the caller's membership in it, read together and consistently.

@@ -18,6 +18,7 @@ pub const PARTITION_PREFIXES: &[&str] = &[
     "EXPIRY#",
     "DOMAINCLAIM#",
     "ADDRESS#",
+    "IDEM#",
 ];
 
 /// Whose history an audit entry or event record belongs to.
@@ -110,6 +111,11 @@ pub enum Stored {
     InvitationToken {
         hash: String,
     },
+    /// The record of one `Idempotency-Key` of one person.
+    IdempotencyKey {
+        user: String,
+        key: String,
+    },
     Audit {
         of: Of,
         at: String,
@@ -155,6 +161,13 @@ impl Stored {
             "INVTOKEN" if sk == keys::INVITATION_TOKEN_SK => {
                 Stored::InvitationToken { hash: owned(id) }
             }
+            "IDEM" => match sk.strip_prefix("KEY#") {
+                Some(key) => Stored::IdempotencyKey {
+                    user: owned(id),
+                    key: key.to_owned(),
+                },
+                None => unknown(),
+            },
             "AUDIT" | "EVENT" => {
                 let of = match id.split_once('#') {
                     Some(("ORG", org)) => Of::Org(owned(org)),
@@ -276,6 +289,7 @@ impl Stored {
             Stored::Domain { .. } => "domain",
             Stored::DomainClaim { .. } => "domain claim marker",
             Stored::InvitationToken { .. } => "invitation token",
+            Stored::IdempotencyKey { .. } => "idempotency key record",
             Stored::Audit { .. } => "audit entry",
             Stored::Event { .. } => "event record",
             Stored::Unknown { .. } => "unknown",

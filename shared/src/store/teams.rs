@@ -166,6 +166,7 @@ impl Store {
             op,
             self.retention,
         )?;
+        tx.made(&team);
         tx.commit("create a team").await?;
         Ok(team)
     }

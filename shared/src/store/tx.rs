@@ -13,6 +13,7 @@ use super::Store;
 use super::backoff::Backoff;
 use super::error::{Refusal, StoreError, StoreResult};
 use super::item::Item;
+use crate::idempotency::{self, StoredAnswer};
 
 /// An expression with its `#name` and `:value` placeholders.
 #[derive(Default)]
@@ -114,6 +115,9 @@ pub struct Tx<'a> {
     movable: Vec<(usize, Vec<Item>)>,
     /// The caller's membership and the condition it must still meet (`hold_actor`).
     actor: Option<(Item, Condition)>,
+    /// The handler's answer to what this transaction makes (`made`), for an idempotency key's
+    /// record.
+    answer: Option<StoredAnswer>,
 }
 
 impl<'a> Tx<'a> {
@@ -124,7 +128,14 @@ impl<'a> Tx<'a> {
             refusals: Vec::new(),
             movable: Vec::new(),
             actor: None,
+            answer: None,
         }
+    }
+
+    /// Hands what this transaction makes to the handler's answer (`idempotency::answer_at_commit`),
+    /// so that a request with an `Idempotency-Key` stores its answer with the write.
+    pub fn made<T: std::any::Any>(&mut self, made: &T) {
+        self.answer = idempotency::rendered(made);
     }
 
     /// At commit, the transaction also checks the caller's membership `key` against
@@ -288,6 +299,17 @@ impl<'a> Tx<'a> {
     ) -> StoreResult<Result<(), Vec<(usize, Refusal)>>> {
         /// DynamoDB's most items in one transaction.
         const MOST_ITEMS: usize = 100;
+        // An idempotency key's record goes with the request's first write, before the actor's
+        // check: the store's batches leave it room. A transaction full already (none is) would
+        // leave it to the next one, or to the answer kept after.
+        let recording = match idempotency::to_record() {
+            Some((held, deletes)) if self.items.len() < MOST_ITEMS => {
+                let answer = self.answer.take().or_else(|| deletes.then(no_content));
+                super::idempotency::record(&mut self, &held, answer.as_ref())?;
+                Some(answer.is_some())
+            }
+            _ => None,
+        };
         if let Some((key, condition)) = self.actor.take()
             && !self.touches(&key)
             && self.items.len() < MOST_ITEMS
@@ -303,6 +325,7 @@ impl<'a> Tx<'a> {
         // A cancelled try wrote nothing; the next one gets a new token.
         let mut token = Uuid::new_v4().to_string();
         let err = loop {
+            idempotency::note_in_flight(true);
             let result = self
                 .store
                 .client
@@ -312,8 +335,19 @@ impl<'a> Tx<'a> {
                 .send()
                 .await;
             let Err(err) = result else {
+                idempotency::note_in_flight(false);
+                if let Some(answered) = recording {
+                    idempotency::note_recorded(answered);
+                }
                 return Ok(Ok(()));
             };
+            // Refused outright, nothing was written; a fault or no answer leaves it unknown.
+            if let SdkError::ServiceError(e) = &err
+                && e.raw().status().is_client_error()
+                && !in_progress(&err)
+            {
+                idempotency::note_in_flight(false);
+            }
             if in_progress(&err) {
                 if !conflicts.wait().await {
                     return Err(StoreError::Unavailable {
@@ -384,6 +418,16 @@ impl<'a> Tx<'a> {
                 Some("TransactionConflict") => Some(Refusal::Changed),
                 _ => None,
             })
+    }
+}
+
+/// A `DELETE`'s answer, whatever it deleted.
+fn no_content() -> StoredAnswer {
+    StoredAnswer {
+        status: 204,
+        content_type: None,
+        location: None,
+        body: String::new(),
     }
 }
 

@@ -1,7 +1,9 @@
 //! The accept page (tests/web/invite.html) in a real headless browser: Debian's chromium, driven by
 //! Playwright for Python (tests/browser/accept_page.py). The page is served on an origin of its
-//! own, as `cargo local` serves it, so the preview, the accept, a second accept and the 410 of
-//! a decline after it all cross origins: the test passes only if the API's CORS configuration lets them.
+//! own, as `cargo local` serves it, so the preview, the accept (whose first answer is lost after
+//! the API applied it, and whose repeat with the same Idempotency-Key is answered as the first), a
+//! second accept and the 410 of a decline after it all cross origins: the test passes only if the
+//! API's CORS configuration lets them.
 //!
 //! `tests/check` runs it (`cargo test -p orgs-local --test api browser -- --ignored`) after
 //! installing chromium (as root) and Playwright (tests/tools.sh browser); it says so when it

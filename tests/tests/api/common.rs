@@ -557,11 +557,26 @@ impl Stack {
         path: impl AsRef<str>,
         body: Option<Value>,
     ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        self.call_with_key(who, method, path, body, None).await
+    }
+
+    /// `call_with_headers`, with an `Idempotency-Key` header when `key` is given.
+    pub async fn call_with_key(
+        &self,
+        who: impl Caller,
+        method: Method,
+        path: impl AsRef<str>,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
         let path = path.as_ref();
         let method_name = method.to_string();
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(token) = who.token() {
             request = request.bearer_auth(token);
+        }
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
         }
         if let Some(body) = body {
             request = request

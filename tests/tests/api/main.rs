@@ -24,6 +24,7 @@ mod expiry;
 mod faults;
 mod first_org;
 mod grants;
+mod idempotency;
 mod index_lag;
 mod invitation_links;
 mod invitations;

@@ -222,6 +222,7 @@ impl Store {
             teams,
         );
         history::record(&mut tx, &joined, op, self.retention)?;
+        tx.made(&membership);
         tx.commit("accept an invitation").await?;
         Ok(membership)
     }

@@ -137,6 +137,14 @@ impl Store {
             }
             self.count_invitations(&mut tx, org, left.len() as i64, limits, op)?;
             owners.resize(tx.len(), None);
+            // Every invitee's result, should this transaction commit.
+            let outcome: Vec<Result<Invitation, Refusal>> = (0..news.len())
+                .filter_map(|i| match made.iter().find(|(j, _)| *j == i) {
+                    Some((_, invitation)) => Some(Ok(invitation.clone())),
+                    None => results[i].clone(),
+                })
+                .collect();
+            tx.made(&outcome);
             match tx.commit_or_refusals("create invitations").await? {
                 Ok(()) => {
                     for (i, invitation) in made {
