@@ -97,6 +97,30 @@ pub struct JoinRequest {
     pub decided_by: Option<UserId>,
 }
 
+/// Whether the organization has proved it controls the domain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DomainStatus {
+    /// Added; its TXT record has not been found yet.
+    Pending,
+    Verified,
+}
+
+impl DomainStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainStatus::Pending => "pending",
+            DomainStatus::Verified => "verified",
+        }
+    }
+    pub(crate) fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "pending" => Some(DomainStatus::Pending),
+            "verified" => Some(DomainStatus::Verified),
+            _ => None,
+        }
+    }
+}
+
 /// An item's metadata and its version (0 before the first write).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VersionedMetadata {

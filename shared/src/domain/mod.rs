@@ -21,6 +21,7 @@ pub mod limits;
 pub mod membership;
 pub mod metadata;
 pub mod org;
+pub mod payloads;
 pub mod publishing;
 pub mod role;
 pub mod sending;
@@ -38,7 +39,8 @@ pub use domain_check::{Lookup, Recheck, RecheckPolicy};
 pub use email_domain::{Challenge, ClaimRules, EmailDomain, NotVerified, TxtAnswer, Unclaimable};
 pub use enrollment::{DomainStanding, Enrollment, JoinRefused, suggested};
 pub use entities::{
-    ActingAs, JoinRequest, Membership, Op, Organization, Team, TeamMember, VersionedMetadata,
+    ActingAs, DomainStatus, JoinRequest, Membership, Op, Organization, Team, TeamMember,
+    VersionedMetadata,
 };
 pub use handle::Handle;
 pub use identity::{EmailClaims, StoredEmail};
@@ -60,6 +62,7 @@ pub use org::{
     NewOrganization, OrgProfilePatch, OrgStatus, Region, confirm_deletion, deletion_access,
     visible_billing_email,
 };
+pub use payloads::Payload;
 pub use publishing::{PublishFailure, entry_size, publish_failure};
 pub use role::{Access, MemberStatus, Permission, Role, Standing, access};
 pub use sending::{FreshToken, NoAddress, NoRandomness, ResendRefused, inviter_name, may_resend};

@@ -94,7 +94,7 @@ impl AuditEntry {
             target_id: change.target_id.clone(),
             request_id: op.request_id.clone(),
             at: op.at,
-            data: change.data.clone(),
+            data: change.data_json(),
         }
     }
 

@@ -2,8 +2,8 @@
 //! challenge its TXT record must carry. The organization item counts them (`domain_count`),
 //! under the domain limit's condition, in the transaction that adds or removes one.
 
-use crate::domain::{Op, Organization};
-use serde_json::json;
+use crate::domain::payloads::{DomainFacts, DomainPolicy};
+use crate::domain::{DomainStatus, Op, Organization, Payload};
 
 use crate::domain::{
     Challenge, Change, ChangeKind, DomainStanding, EmailDomain, Enrollment, LimitKind, OrgId, Role,
@@ -17,30 +17,6 @@ use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
 use super::query::{Decode, Page, PartitionQuery, sk_after};
 use super::tx::{Condition, Expr, Tx};
-
-/// Whether the organization has proved it controls the domain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DomainStatus {
-    /// Added; its TXT record has not been found yet.
-    Pending,
-    Verified,
-}
-
-impl DomainStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DomainStatus::Pending => "pending",
-            DomainStatus::Verified => "verified",
-        }
-    }
-    fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "pending" => Some(DomainStatus::Pending),
-            "verified" => Some(DomainStatus::Verified),
-            _ => None,
-        }
-    }
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Domain {
@@ -181,29 +157,35 @@ impl Domain {
 }
 
 pub(super) fn domain_change(kind: ChangeKind, domain: &Domain) -> Change {
+    let facts = DomainFacts {
+        org_id: domain.org_id.clone(),
+        domain: domain.domain.clone(),
+        status: domain.status,
+    };
+    change_of(kind, domain, facts)
+}
+
+fn policy_change(domain: &Domain) -> Change {
+    let policy = DomainPolicy {
+        domain: DomainFacts {
+            org_id: domain.org_id.clone(),
+            domain: domain.domain.clone(),
+            status: domain.status,
+        },
+        enrollment: domain.enrollment,
+        default_role: domain.enrollment.role(),
+    };
+    change_of(ChangeKind::DomainUpdated, domain, policy)
+}
+
+fn change_of(kind: ChangeKind, domain: &Domain, data: impl Into<Payload>) -> Change {
     Change {
         kind,
         subject: Subject::Org(domain.org_id.clone()),
         target_type: "domain",
         target_id: domain.domain.to_string(),
-        data: json!({
-            "org_id": domain.org_id.as_str(),
-            "domain": domain.domain.as_str(),
-            "status": domain.status.as_str(),
-        }),
+        data: data.into(),
     }
-}
-
-fn policy_change(domain: &Domain) -> Change {
-    let mut change = domain_change(ChangeKind::DomainUpdated, domain);
-    if let Some(data) = change.data.as_object_mut() {
-        data.insert("enrollment".into(), json!(domain.enrollment.as_str()));
-        data.insert(
-            "default_role".into(),
-            json!(domain.enrollment.role().map(Role::as_str)),
-        );
-    }
-    change
 }
 
 impl Store {

@@ -49,12 +49,12 @@ pub(crate) enum Read {
 
 // The entities the store keeps live in the domain; named here too, beside their reads.
 pub use crate::domain::{
-    ActingAs, JoinRequest, MAX_TEAMS_PER_MEMBER, Membership, Op, Organization, Team, TeamMember,
-    VersionedMetadata,
+    ActingAs, DomainStatus, JoinRequest, MAX_TEAMS_PER_MEMBER, Membership, Op, Organization, Team,
+    TeamMember, VersionedMetadata,
 };
 pub use audit::{AuditEntry, AuditFilter, AuditPosition};
 pub use domain_checks::{CheckCursor, DomainCheck, DueChecks};
-pub use domains::{Domain, DomainStatus};
+pub use domains::Domain;
 pub use error::{LimitKind, Refusal, StoreError, StoreResult};
 #[cfg(feature = "fixtures")]
 pub use fixtures::{INVITATION_TOKEN_PARTITIONS, SeedMember};

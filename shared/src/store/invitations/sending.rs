@@ -1,7 +1,7 @@
 //! Sending invitations: creating one, and resending it with a fresh token and deadline.
 
+use crate::domain::payloads::InvitationSent;
 use crate::domain::{Membership, Op, Organization};
-use serde_json::json;
 
 use crate::domain::Limits;
 use crate::domain::{
@@ -76,15 +76,16 @@ fn sent_change(invitation: &Invitation, resent: bool) -> Change {
         subject: Subject::Org(invitation.org_id.clone()),
         target_type: "invitation",
         target_id: invitation.invitation_id.to_string(),
-        data: json!({
-            "org_id": invitation.org_id.as_str(),
-            "invitation_id": invitation.invitation_id.as_str(),
-            "email": invitation.email,
-            "invitee_user_id": invitation.invitee_user_id.as_ref().map(UserId::as_str),
-            "role": invitation.role.as_str(),
-            "expires_at": invitation.expires_at.to_rfc3339(),
-            "resent": resent,
-        }),
+        data: InvitationSent {
+            org_id: invitation.org_id.clone(),
+            invitation_id: invitation.invitation_id.clone(),
+            email: invitation.email.clone(),
+            invitee_user_id: invitation.invitee_user_id.clone(),
+            role: invitation.role,
+            expires_at: invitation.expires_at,
+            resent,
+        }
+        .into(),
     }
 }
 
