@@ -4,8 +4,8 @@
 //! decide on them.
 
 use crate::domain::{
-    EmailDomain, JoinRequestStatus, MemberStatus, Metadata, OrgId, OrgStatus, Region, Role, TeamId,
-    Timestamp, UserId,
+    EmailDomain, JoinRequestStatus, MemberStatus, Metadata, OrgId, OrgStatus, Region, Role,
+    Standing, TeamId, Timestamp, UserId,
 };
 
 /// An organization, as its item holds it (with its tallies when they were read along).
@@ -61,6 +61,16 @@ pub struct Membership {
     pub metadata: VersionedMetadata,
     pub joined_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+impl Membership {
+    /// The role and status the domain's rules decide on.
+    pub fn standing(&self) -> Standing {
+        Standing {
+            role: self.role,
+            status: self.status,
+        }
+    }
 }
 
 /// A team of an organization.

@@ -31,7 +31,10 @@ pub mod token;
 pub mod token_claims;
 pub mod web;
 
-pub use acceptance::{NotInvitee, TokenRefused, answerable, may_answer};
+pub use acceptance::{
+    LateRefusal, NotInvitee, TokenRefused, answerable, late_refusal, may_answer,
+    may_have_lost_a_team, may_repeat_acceptance, repeats_acceptance, teams_to_retry,
+};
 pub use budget::{Budget, OutOfTime};
 pub use change::{Change, ChangeKind, Subject};
 pub use delivery::{DeliveryReport, DeliveryStatus, Suppressed};
@@ -53,7 +56,8 @@ pub use limits::{
     EmailsSent, FirstDay, LimitKind, Limits, MAX_TEAMS_PER_MEMBER, next_utc_midnight,
 };
 pub use membership::{
-    Denied, MemberChange, MemberUpdate, TransferRefused, may_change, may_transfer, owner_delta,
+    Denied, MemberChange, MemberUpdate, Transfer, TransferRefused, may_change, may_transfer,
+    owner_delta, transfer,
 };
 pub use metadata::{
     Metadata, MetadataChange, MetadataKind, MetadataPatch, may_write_metadata, visible_metadata,

@@ -13,8 +13,8 @@ use crate::domain::payloads::{
 use crate::domain::{Membership, Op, Organization, Team, TeamMember, VersionedMetadata};
 
 use crate::domain::{
-    Change, ChangeKind, MemberStatus, MetadataChange, OrgId, OrgStatus, Payload, Role, Standing,
-    Subject, TeamId, UserId, owner_delta,
+    Change, ChangeKind, MemberStatus, MetadataChange, OrgId, OrgStatus, Payload, Role, Subject,
+    TeamId, UserId, owner_delta, transfer,
 };
 
 use super::Store;
@@ -93,16 +93,6 @@ impl Membership {
             .s("entity", "member_email")
             .s("user_id", user.as_str())
             .build()
-    }
-}
-
-impl Membership {
-    /// The role and status the domain's rules decide on.
-    pub fn standing(&self) -> Standing {
-        Standing {
-            role: self.role,
-            status: self.status,
-        }
     }
 }
 
@@ -401,21 +391,22 @@ impl Store {
         op: &Op,
     ) -> StoreResult<()> {
         let org = &target.org_id;
-        let set_role = |role: Role| {
+        let after = transfer(caller, target, op.at);
+        let set_role = |member: &Membership| {
             Expr::new("SET #role = :role, updated_at = :at")
                 .name("#role", "role")
-                .value(":role", s(role.as_str()))
-                .value(":at", s(op.at.to_rfc3339()))
+                .value(":role", s(member.role.as_str()))
+                .value(":at", s(member.updated_at.to_rfc3339()))
         };
         let mut tx = Tx::new(self);
         tx.update(
             Membership::key(org, &target.user_id),
-            set_role(Role::Owner),
+            set_role(&after.target),
             Some(unchanged(target)),
         )?;
         tx.update(
             Membership::key(org, &caller.user_id),
-            set_role(Role::Admin),
+            set_role(&after.caller),
             Some(unchanged(caller)),
         )?;
         if counted_owner == Some(&caller.user_id) {
