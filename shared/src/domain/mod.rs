@@ -42,8 +42,8 @@ pub use domain_check::{Lookup, Recheck, RecheckPolicy};
 pub use email_domain::{Challenge, ClaimRules, EmailDomain, NotVerified, TxtAnswer, Unclaimable};
 pub use enrollment::{DomainStanding, Enrollment, JoinRefused, suggested};
 pub use entities::{
-    ActingAs, DomainStatus, JoinRequest, Membership, Op, Organization, Team, TeamMember,
-    VersionedMetadata,
+    ActingAs, AuditEntry, Domain, DomainStatus, Invitation, JoinRequest, Membership, Op,
+    Organization, Team, TeamMember, User, VersionedMetadata,
 };
 pub use handle::Handle;
 pub use identity::{EmailClaims, StoredEmail};

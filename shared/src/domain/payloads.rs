@@ -6,8 +6,8 @@
 use serde::{Serialize, Serializer};
 
 use super::{
-    DomainStatus, EmailDomain, Enrollment, Handle, InvitationId, JoinRequest, Membership, OrgId,
-    Region, Role, Team, TeamId, Timestamp, UserId,
+    Domain, DomainStatus, EmailDomain, Enrollment, Handle, Invitation, InvitationId, JoinRequest,
+    Membership, OrgId, Region, Role, Team, TeamId, Timestamp, UserId,
 };
 
 /// Ids, names and codes go out as the text they are stored as.
@@ -323,6 +323,51 @@ pub struct JoinRequestFacts {
     pub domain: EmailDomain,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+}
+
+impl InvitationSent {
+    pub fn of(invitation: &Invitation, resent: bool) -> Self {
+        Self {
+            org_id: invitation.org_id.clone(),
+            invitation_id: invitation.invitation_id.clone(),
+            email: invitation.email.clone(),
+            invitee_user_id: invitation.invitee_user_id.clone(),
+            role: invitation.role,
+            expires_at: invitation.expires_at,
+            resent,
+        }
+    }
+}
+
+impl InvitationFacts {
+    pub fn of(invitation: &Invitation) -> Self {
+        Self {
+            org_id: invitation.org_id.clone(),
+            invitation_id: invitation.invitation_id.clone(),
+            email: invitation.email.clone(),
+            role: invitation.role,
+        }
+    }
+}
+
+impl DomainFacts {
+    pub fn of(domain: &Domain) -> Self {
+        Self {
+            org_id: domain.org_id.clone(),
+            domain: domain.domain.clone(),
+            status: domain.status,
+        }
+    }
+}
+
+impl DomainPolicy {
+    pub fn of(domain: &Domain) -> Self {
+        Self {
+            domain: DomainFacts::of(domain),
+            enrollment: domain.enrollment,
+            default_role: domain.enrollment.role(),
+        }
+    }
 }
 
 impl MemberFacts {

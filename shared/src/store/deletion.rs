@@ -24,7 +24,6 @@ use crate::domain::{
 
 use super::Store;
 use super::backoff::Backoff;
-use super::domains::Domain;
 use super::error::{Refusal, StoreError, StoreResult};
 use super::handles::{HandleMarker, HandleOwner};
 use super::history;
@@ -34,6 +33,7 @@ use super::keys;
 use super::owned_orgs::OwnedOrgs;
 use super::tallies::Tally;
 use super::tx::{Condition, Expr, Tx};
+use crate::domain::Domain;
 
 /// DynamoDB's limit on the requests of one BatchWriteItem.
 const BATCH_WRITE_MAX: usize = 25;

@@ -3,11 +3,11 @@
 //! under the domain limit's condition, in the transaction that adds or removes one.
 
 use crate::domain::payloads::{DomainFacts, DomainPolicy};
-use crate::domain::{DomainStatus, Op, Organization, Payload};
+use crate::domain::{Domain, DomainStatus, Op, Organization, Payload};
 
 use crate::domain::{
-    Challenge, Change, ChangeKind, DomainStanding, EmailDomain, Enrollment, LimitKind, OrgId, Role,
-    Subject, Timestamp, UserId,
+    Challenge, Change, ChangeKind, EmailDomain, Enrollment, LimitKind, OrgId, Role, Subject,
+    Timestamp, UserId,
 };
 
 use super::Store;
@@ -17,20 +17,6 @@ use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
 use super::query::{Decode, Page, PartitionQuery, sk_after};
 use super::tx::{Condition, Expr, Tx};
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Domain {
-    pub org_id: OrgId,
-    pub domain: EmailDomain,
-    /// The value its TXT record must carry.
-    pub challenge: Challenge,
-    pub status: DomainStatus,
-    /// Who may come in through it once it is verified.
-    pub enrollment: Enrollment,
-    pub added_at: Timestamp,
-    pub added_by: UserId,
-    pub verified_at: Option<Timestamp>,
-}
 
 impl Domain {
     pub(super) fn key(org: &OrgId, domain: &EmailDomain) -> Item {
@@ -111,14 +97,6 @@ impl DomainClaim {
 }
 
 impl Domain {
-    /// What the domain lets people at it do, as the rules read it.
-    pub fn standing(&self) -> DomainStanding {
-        DomainStanding {
-            verified: self.status == DomainStatus::Verified,
-            enrollment: self.enrollment,
-        }
-    }
-
     /// The domain is still verified, with `auto_join` and `role`: a join decided on it holds.
     pub(super) fn still_auto_join(&self, role: Role) -> Condition {
         Condition::new(
@@ -157,25 +135,11 @@ impl Domain {
 }
 
 pub(super) fn domain_change(kind: ChangeKind, domain: &Domain) -> Change {
-    let facts = DomainFacts {
-        org_id: domain.org_id.clone(),
-        domain: domain.domain.clone(),
-        status: domain.status,
-    };
-    change_of(kind, domain, facts)
+    change_of(kind, domain, DomainFacts::of(domain))
 }
 
 fn policy_change(domain: &Domain) -> Change {
-    let policy = DomainPolicy {
-        domain: DomainFacts {
-            org_id: domain.org_id.clone(),
-            domain: domain.domain.clone(),
-            status: domain.status,
-        },
-        enrollment: domain.enrollment,
-        default_role: domain.enrollment.role(),
-    };
-    change_of(ChangeKind::DomainUpdated, domain, policy)
+    change_of(ChangeKind::DomainUpdated, domain, DomainPolicy::of(domain))
 }
 
 fn change_of(kind: ChangeKind, domain: &Domain, data: impl Into<Payload>) -> Change {

@@ -7,12 +7,12 @@ use serde_json::json;
 use crate::domain::{Change, EventId, MemberStatus, Op, Subject, Timestamp};
 use crate::events::{Outgoing, SOURCE};
 
-use super::audit::AuditEntry;
 use super::error::Refusal;
 use super::error::StoreResult;
 use super::item::{Item, ItemBuilder, s};
 use super::keys::{self, EXPIRE_AT};
 use super::tx::{Condition, Expr, Tx};
+use crate::domain::AuditEntry;
 
 /// How long the table keeps history before DynamoDB's TTL may shed it.
 #[derive(Clone, Copy, Debug)]

@@ -18,7 +18,6 @@ use crate::domain::{
 };
 
 use super::Store;
-use super::domains::Domain;
 use super::error::{Refusal, StoreResult};
 use super::history;
 use super::invitations::{Joiner, joined_change, put_member};
@@ -28,6 +27,7 @@ use super::keys;
 use super::query::{Decode, Page, PartitionQuery, sk_after};
 use super::tallies::Tally;
 use super::tx::{Condition, Expr, Tx};
+use crate::domain::Domain;
 
 impl JoinRequest {
     pub(super) fn key(org: &OrgId, user: &UserId) -> Item {

@@ -1,9 +1,9 @@
 //! User profiles, and the handles users take.
 
-use crate::domain::Op;
 use crate::domain::payloads::{FieldsChanged, UserCreated, UserHandleChanged};
+use crate::domain::{Op, User};
 
-use crate::domain::{Change, ChangeKind, DisplayName, Handle, Subject, Timestamp, UserId};
+use crate::domain::{Change, ChangeKind, DisplayName, Handle, Subject, UserId};
 
 use super::error::{Refusal, StoreError, StoreResult};
 use super::handles::{HandleMarker, HandleOwner};
@@ -13,17 +13,6 @@ use super::keys;
 use super::known_addresses::KnownAddress;
 use super::tx::{Condition, Expr, Tx};
 use super::{Read, Store};
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct User {
-    pub user_id: UserId,
-    pub email: Option<String>,
-    pub email_verified: bool,
-    pub handle: Option<String>,
-    pub display_name: Option<String>,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
 
 /// What the verified claims say about a user.
 #[derive(Clone, Debug, PartialEq, Eq)]

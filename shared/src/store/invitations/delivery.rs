@@ -5,12 +5,13 @@
 //! or a complaint is also an audit entry and an event, in the same transaction.
 
 use crate::domain::Op;
-use crate::domain::payloads::{Bounce, InvitationDelivery};
+use crate::domain::payloads::{Bounce, InvitationDelivery, InvitationFacts};
 
 use crate::domain::{ChangeKind, DeliveryReport, DeliveryStatus};
 
-use super::endings::{change, facts};
-use super::invitation::{DELIVERY_RANK, Invitation, delivery_attributes};
+use super::endings::change;
+use super::invitation::{DELIVERY_RANK, delivery_attributes};
+use crate::domain::Invitation;
 use crate::store::Store;
 use crate::store::error::{Refusal, StoreError, StoreResult};
 use crate::store::history;
@@ -80,7 +81,7 @@ impl Store {
                 _ => None,
             };
             let data = InvitationDelivery {
-                invitation: facts(invitation),
+                invitation: InvitationFacts::of(invitation),
                 reported_at: report.at,
                 bounce,
             };

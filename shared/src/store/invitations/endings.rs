@@ -11,8 +11,8 @@ use crate::domain::{
     OrgId, Role, Subject, TeamId, UserId,
 };
 
-use super::invitation::Invitation;
 use super::token::TokenRecord;
+use crate::domain::Invitation;
 use crate::store::Store;
 use crate::store::error::{Refusal, StoreError, StoreResult};
 use crate::store::history;
@@ -42,16 +42,6 @@ pub(in crate::store) fn change(
         target_type: "invitation",
         target_id: invitation.invitation_id.to_string(),
         data: data.into(),
-    }
-}
-
-/// What every change of an invitation says of it.
-pub(in crate::store) fn facts(invitation: &Invitation) -> InvitationFacts {
-    InvitationFacts {
-        org_id: invitation.org_id.clone(),
-        invitation_id: invitation.invitation_id.clone(),
-        email: invitation.email.clone(),
-        role: invitation.role,
     }
 }
 
@@ -216,7 +206,7 @@ impl Store {
             ChangeKind::InvitationAccepted,
             invitation,
             InvitationAccepted {
-                invitation: facts(invitation),
+                invitation: InvitationFacts::of(invitation),
                 user_id: joiner.user_id.clone(),
             },
         );
@@ -250,7 +240,7 @@ impl Store {
         Tally::count(&mut tx, &invitation.org_id, 0, -1)?;
         history::record(
             &mut tx,
-            &change(kind, invitation, facts(invitation)),
+            &change(kind, invitation, InvitationFacts::of(invitation)),
             op,
             self.retention,
         )?;

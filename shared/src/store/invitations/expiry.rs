@@ -7,13 +7,13 @@
 //! passed, so an accept, decline, revoke or resend that lands first always wins.
 
 use crate::domain::Op;
-use crate::domain::payloads::InvitationExpired;
+use crate::domain::payloads::{InvitationExpired, InvitationFacts};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{ChangeKind, InvitationStatus, Timestamp};
 
-use super::endings::{change, facts};
-use super::invitation::Invitation;
+use super::endings::change;
+use crate::domain::Invitation;
 use crate::store::Store;
 use crate::store::error::{Refusal, StoreError, StoreResult};
 use crate::store::history;
@@ -94,7 +94,7 @@ impl Store {
             ChangeKind::InvitationExpired,
             invitation,
             InvitationExpired {
-                invitation: facts(invitation),
+                invitation: InvitationFacts::of(invitation),
                 expires_at: invitation.expires_at,
             },
         );

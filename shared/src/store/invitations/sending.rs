@@ -9,9 +9,11 @@ use crate::domain::{
     Timestamp, TokenHash, UserId,
 };
 
-use super::invitation::{Invitation, resend_attribute, resend_day};
+use super::invitation::resend_attribute;
 use super::mail_counter::{EmailCounter, FirstDayEmailCounter, PersonEmailCounter};
 use super::token::TokenRecord;
+use crate::domain::Invitation;
+use crate::domain::entities::resend_day;
 use crate::store::Store;
 use crate::store::error::{Refusal, StoreResult};
 use crate::store::history;
@@ -76,16 +78,7 @@ fn sent_change(invitation: &Invitation, resent: bool) -> Change {
         subject: Subject::Org(invitation.org_id.clone()),
         target_type: "invitation",
         target_id: invitation.invitation_id.to_string(),
-        data: InvitationSent {
-            org_id: invitation.org_id.clone(),
-            invitation_id: invitation.invitation_id.clone(),
-            email: invitation.email.clone(),
-            invitee_user_id: invitation.invitee_user_id.clone(),
-            role: invitation.role,
-            expires_at: invitation.expires_at,
-            resent,
-        }
-        .into(),
+        data: InvitationSent::of(invitation, resent).into(),
     }
 }
 

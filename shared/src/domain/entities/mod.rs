@@ -1,7 +1,19 @@
 //! The things the store keeps, as the domain knows them: organizations, memberships, teams,
-//! join requests, and the stamp of who changes them. The store (`crate::store`) reads and
-//! writes them (their items, keys and queries); the rules here and in the other domain modules
-//! decide on them.
+//! join requests and the stamp of who changes them (here), invitations, organizations' email
+//! domains, users and audit entries (beside). The store (`crate::store`) reads and writes them
+//! (their items, keys and queries); the rules here and in the other domain modules decide on
+//! them.
+
+mod audit_entry;
+mod invitation;
+mod org_domain;
+mod user;
+
+pub use audit_entry::AuditEntry;
+pub use invitation::Invitation;
+pub(crate) use invitation::resend_day;
+pub use org_domain::{Domain, DomainStatus};
+pub use user::User;
 
 use crate::domain::{
     EmailDomain, JoinRequestStatus, MemberStatus, Metadata, OrgId, OrgStatus, Region, Role,
@@ -105,30 +117,6 @@ pub struct JoinRequest {
     /// When, and by whom, it was denied.
     pub decided_at: Option<Timestamp>,
     pub decided_by: Option<UserId>,
-}
-
-/// Whether the organization has proved it controls the domain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DomainStatus {
-    /// Added; its TXT record has not been found yet.
-    Pending,
-    Verified,
-}
-
-impl DomainStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DomainStatus::Pending => "pending",
-            DomainStatus::Verified => "verified",
-        }
-    }
-    pub(crate) fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "pending" => Some(DomainStatus::Pending),
-            "verified" => Some(DomainStatus::Verified),
-            _ => None,
-        }
-    }
 }
 
 /// An item's metadata and its version (0 before the first write).
