@@ -8,11 +8,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use orgs_shared::app::App;
-use orgs_shared::domain::acceptance::repeats_acceptance;
-use orgs_shared::domain::invitation::usable;
 use orgs_shared::domain::{
-    InvitationId, InvitationStatus, InvitationToken, NotInvitee, OrgId, Timestamp, TokenRefused,
-    Unusable, answerable, may_answer,
+    InvitationId, InvitationStatus, InvitationToken, LateRefusal, NotInvitee, OrgId, Timestamp,
+    TokenRefused, answerable, late_refusal, may_answer, may_have_lost_a_team,
+    may_repeat_acceptance, repeats_acceptance, teams_to_retry,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, encode_cursor, json, json_body,
@@ -77,22 +76,23 @@ fn check_invitee(caller: &Caller, invitation: &Invitation) -> Result<(), ApiErro
     }
 }
 
-/// After a refused transaction, says why from what is stored now.
+/// After a refused transaction, says why from what is stored now (`late_refusal`).
 async fn explain(app: &App, invitation: &Invitation, err: StoreError, now: Timestamp) -> ApiError {
     if !matches!(err, StoreError::Refused(Refusal::NotPending)) {
         return err.into();
     }
-    match app
+    let current = match app
         .store
         .get_invitation(&invitation.org_id, &invitation.invitation_id)
         .await
     {
-        Ok(Some(current)) => match usable(current.status, current.expires_at, now) {
-            Err(why) => ApiError::Gone(why),
-            Ok(()) => StoreError::Refused(Refusal::Changed).into(),
-        },
-        Ok(None) => ApiError::NotFound("invitation"),
-        Err(e) => e.into(),
+        Ok(current) => current,
+        Err(e) => return e.into(),
+    };
+    match late_refusal(current.map(|c| (c.status, c.expires_at)), now) {
+        LateRefusal::Unusable(why) => ApiError::Gone(why),
+        LateRefusal::Missing => ApiError::NotFound("invitation"),
+        LateRefusal::Changed => StoreError::Refused(Refusal::Changed).into(),
     }
 }
 
@@ -173,12 +173,12 @@ async fn accept(
             Ok(membership) => break membership,
             Err(err) => err,
         };
-        // A team named by the invitation began its deletion since the read: the invitee joins
-        // the others. Teams only ever leave that set, so this ends.
-        if matches!(err, StoreError::Refused(Refusal::Gone)) && !teams.is_empty() {
+        // A team named by the invitation may have begun its deletion since the read.
+        let gone = matches!(err, StoreError::Refused(Refusal::Gone));
+        if may_have_lost_a_team(gone, &teams) {
             let live = app.store.live_teams(&org.org_id, &teams).await?;
-            if live.len() < teams.len() {
-                teams = live;
+            if let Some(fewer) = teams_to_retry(&teams, live) {
+                teams = fewer;
                 continue;
             }
         }
@@ -190,16 +190,15 @@ async fn accept(
 }
 
 /// An invitation that can no longer be accepted: the invitee who accepted it and is a member
-/// gets the first acceptance's answer again (`repeats_acceptance`); anyone else the refusal.
+/// gets the first acceptance's answer again (`may_repeat_acceptance`, `repeats_acceptance`);
+/// anyone else the refusal.
 async fn repeated_acceptance(
     app: &App,
     caller: &Caller,
     invitation: &Invitation,
     refused: TokenRefused,
 ) -> Result<Response<Body>, ApiError> {
-    if refused != TokenRefused::Unusable(Unusable::Accepted)
-        || check_invitee(caller, invitation).is_err()
-    {
+    if !may_repeat_acceptance(refused, check_invitee(caller, invitation).is_ok()) {
         return Err(refused.into());
     }
     let read = app

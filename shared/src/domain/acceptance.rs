@@ -1,8 +1,8 @@
-//! The invitee's side: whether the invitation a token leads to can still be answered, and who
-//! may answer it.
+//! The invitee's side: whether the invitation a token leads to can still be answered, who may
+//! answer it, and what answers an acceptance that its transaction refused.
 
 use super::invitation::usable;
-use super::{InvitationStatus, MemberStatus, OrgStatus, Timestamp, Unusable, UserId};
+use super::{InvitationStatus, MemberStatus, OrgStatus, TeamId, Timestamp, Unusable, UserId};
 
 /// Why a token leads to no invitation that can be answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +32,13 @@ pub fn answerable(
     Ok(usable(status, expires_at, now)?)
 }
 
+/// Whether a refused acceptance may be a repeat of one that happened, worth reading the
+/// caller's membership for (`repeats_acceptance` then decides): only an accepted invitation,
+/// accepted again by its invitee (`invitee`: `may_answer` let them).
+pub fn may_repeat_acceptance(refused: TokenRefused, invitee: bool) -> bool {
+    refused == TokenRefused::Unusable(Unusable::Accepted) && invitee
+}
+
 /// Whether accepting an invitation already accepted is a repeat of the acceptance, answered as
 /// the first was: the invitee (checked apart, as for any answer) accepting again, who is an
 /// active member of a live organization. Its first answer may have been lost (a timeout, a
@@ -45,6 +52,43 @@ pub fn repeats_acceptance(
     refused == TokenRefused::Unusable(Unusable::Accepted)
         && org == OrgStatus::Active
         && member == Some(MemberStatus::Active)
+}
+
+/// What answers an acceptance or a decline that its transaction refused because the invitation
+/// was no longer pending there, from the invitation as it reads now (its status and deadline;
+/// `None` if it is gone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LateRefusal {
+    /// Answered, revoked or expired meanwhile: said as for a token that finds it so.
+    Unusable(Unusable),
+    /// Gone with its organization.
+    Missing,
+    /// It reads as pending again (an older read): the change lost a race, and may be retried.
+    Changed,
+}
+
+pub fn late_refusal(current: Option<(InvitationStatus, Timestamp)>, now: Timestamp) -> LateRefusal {
+    match current {
+        Some((status, expires_at)) => match usable(status, expires_at, now) {
+            Err(why) => LateRefusal::Unusable(why),
+            Ok(()) => LateRefusal::Changed,
+        },
+        None => LateRefusal::Missing,
+    }
+}
+
+/// An acceptance refused because an item it writes is gone may have named a team that began its
+/// deletion since the teams were read (`refused_as_gone`): only then is it worth reading which of
+/// the teams it `tried` are still live.
+pub fn may_have_lost_a_team(refused_as_gone: bool, tried: &[TeamId]) -> bool {
+    refused_as_gone && !tried.is_empty()
+}
+
+/// The teams to try the acceptance again with, the invitee joining the others: those of `tried`
+/// still `live`, if any went. `None` if none did, so the refusal stands. Teams only ever leave
+/// that set, so the retries end.
+pub fn teams_to_retry(tried: &[TeamId], live: Vec<TeamId>) -> Option<Vec<TeamId>> {
+    (live.len() < tried.len()).then_some(live)
 }
 
 /// Why the caller may not answer an invitation; each is a 403 that does not reveal the address.
@@ -125,6 +169,51 @@ mod tests {
                 "{other:?}"
             );
         }
+    }
+
+    #[test]
+    fn only_the_invitee_accepting_an_accepted_invitation_may_be_repeating_it() {
+        let accepted = TokenRefused::Unusable(Unusable::Accepted);
+        assert!(may_repeat_acceptance(accepted, true));
+        assert!(!may_repeat_acceptance(accepted, false));
+        for other in [TokenRefused::Hidden, Unusable::Expired.into()] {
+            assert!(!may_repeat_acceptance(other, true), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn a_late_refusal_says_what_became_of_the_invitation() {
+        let now = at(5);
+        assert_eq!(
+            late_refusal(Some((InvitationStatus::Accepted, at(10))), now),
+            LateRefusal::Unusable(Unusable::Accepted)
+        );
+        assert_eq!(
+            late_refusal(Some((InvitationStatus::Revoked, at(10))), now),
+            LateRefusal::Unusable(Unusable::Revoked)
+        );
+        // Past its deadline, a pending invitation is expired, whether or not the sweep ran.
+        assert_eq!(
+            late_refusal(Some((InvitationStatus::Pending, at(5))), now),
+            LateRefusal::Unusable(Unusable::Expired)
+        );
+        assert_eq!(
+            late_refusal(Some((InvitationStatus::Pending, at(10))), now),
+            LateRefusal::Changed
+        );
+        assert_eq!(late_refusal(None, now), LateRefusal::Missing);
+    }
+
+    #[test]
+    fn an_acceptance_is_retried_without_the_teams_that_went_and_only_then() {
+        let team = |n: u8| TeamId::parse(&format!("team_{:032x}", n)).unwrap();
+        let tried = vec![team(1), team(2)];
+        assert!(may_have_lost_a_team(true, &tried));
+        assert!(!may_have_lost_a_team(false, &tried));
+        assert!(!may_have_lost_a_team(true, &[]));
+        assert_eq!(teams_to_retry(&tried, vec![team(2)]), Some(vec![team(2)]));
+        assert_eq!(teams_to_retry(&tried, vec![]), Some(vec![]));
+        assert_eq!(teams_to_retry(&tried, tried.clone()), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{OrgId, UserId};
+use super::{OrgId, Payload, UserId};
 
 /// Every kind of change, with its audit action and the event's detail-type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,7 +186,14 @@ pub struct Change {
     /// What the change acted on, e.g. `("organization", "org_…")`.
     pub target_type: &'static str,
     pub target_id: String,
-    pub data: Value,
+    pub data: Payload,
+}
+
+impl Change {
+    /// The `data` of its event and its audit entry, as JSON.
+    pub fn data_json(&self) -> Value {
+        serde_json::to_value(&self.data).expect("a payload is plain data, always JSON")
+    }
 }
 
 #[cfg(test)]

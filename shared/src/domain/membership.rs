@@ -2,7 +2,7 @@
 //! active owner is not here: only the store can hold it under concurrency (a condition on the
 //! organization's counted owners), so it is enforced there.
 
-use super::{MemberStatus, Role, Standing, ValidationError};
+use super::{MemberStatus, Membership, Role, Standing, Timestamp, ValidationError};
 
 /// A change one member asks for on another (or on themselves).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,6 +165,27 @@ pub fn may_transfer(caller_is_target: bool, target: Standing) -> Result<(), Tran
     Ok(())
 }
 
+/// The two memberships a transfer of ownership changes, as it leaves them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transfer {
+    pub caller: Membership,
+    pub target: Membership,
+}
+
+/// A transfer of ownership (once `may_transfer` allowed it), at `at`: the target becomes owner
+/// and the caller, an owner, admin, in one step, so the count of active owners stays as it was.
+pub fn transfer(caller: &Membership, target: &Membership, at: Timestamp) -> Transfer {
+    let with_role = |member: &Membership, role| Membership {
+        role,
+        updated_at: at,
+        ..member.clone()
+    };
+    Transfer {
+        caller: with_role(caller, Role::Admin),
+        target: with_role(target, Role::Owner),
+    }
+}
+
 /// How a change moves the count of active owners: -1, 0 or +1.
 pub fn owner_delta(before: Standing, after: Option<Standing>) -> i64 {
     let counts = |s: Standing| s.role == Role::Owner && s.status == MemberStatus::Active;
@@ -174,6 +195,7 @@ pub fn owner_delta(before: Standing, after: Option<Standing>) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{OrgId, UserId, VersionedMetadata};
     use MemberChange::*;
 
     fn active(role: Role) -> Standing {
@@ -358,6 +380,36 @@ mod tests {
             }
             .changes(member)
         );
+    }
+
+    #[test]
+    fn a_transfer_makes_the_target_owner_and_the_caller_admin() {
+        let member = |user: &str, role| Membership {
+            org_id: OrgId::parse("org_00000000000000000000000000000001").unwrap(),
+            user_id: UserId::parse(user).unwrap(),
+            role,
+            status: MemberStatus::Active,
+            email: None,
+            team_ids: vec![],
+            metadata: VersionedMetadata::default(),
+            joined_at: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
+            updated_at: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
+        };
+        let (alice, bob) = (member("alice", Role::Owner), member("bob", Role::Member));
+        let at = Timestamp::parse("2026-02-01T00:00:00Z").unwrap();
+        let done = transfer(&alice, &bob, at);
+        assert_eq!(
+            (done.caller.role, done.target.role),
+            (Role::Admin, Role::Owner)
+        );
+        assert_eq!(
+            (&done.caller.user_id, &done.target.user_id),
+            (&alice.user_id, &bob.user_id)
+        );
+        assert_eq!((done.caller.updated_at, done.target.updated_at), (at, at));
+        let owners = owner_delta(alice.standing(), Some(done.caller.standing()))
+            + owner_delta(bob.standing(), Some(done.target.standing()));
+        assert_eq!(owners, 0);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value};
 
+use super::payloads::MetadataKeys;
 use super::{Denied, FieldErrors, Role, Standing, ValidationError};
 
 /// How deeply objects and arrays may nest, the metadata object itself being the first level.
@@ -100,8 +101,16 @@ impl MetadataChange {
 
     /// The names of the changed keys, per kind, for the audit entry and the event: never the
     /// values, which may be private.
+    pub fn changed_keys(&self) -> MetadataKeys {
+        MetadataKeys {
+            public: self.public_keys.clone(),
+            private: self.private_keys.clone(),
+        }
+    }
+
+    /// The same names, as the JSON the event carries.
     pub fn key_names(&self) -> Value {
-        serde_json::json!({ "public": self.public_keys, "private": self.private_keys })
+        serde_json::to_value(self.changed_keys()).expect("key names are always JSON")
     }
 }
 

@@ -22,6 +22,7 @@ pub mod limits;
 pub mod membership;
 pub mod metadata;
 pub mod org;
+pub mod payloads;
 pub mod permission;
 pub mod publishing;
 pub mod role;
@@ -32,7 +33,10 @@ pub mod token;
 pub mod token_claims;
 pub mod web;
 
-pub use acceptance::{NotInvitee, TokenRefused, answerable, may_answer};
+pub use acceptance::{
+    LateRefusal, NotInvitee, TokenRefused, answerable, late_refusal, may_answer,
+    may_have_lost_a_team, may_repeat_acceptance, repeats_acceptance, teams_to_retry,
+};
 pub use budget::{Budget, OutOfTime};
 pub use change::{Change, ChangeKind, Subject};
 pub use delivery::{DeliveryReport, DeliveryStatus, Suppressed};
@@ -40,7 +44,8 @@ pub use domain_check::{Lookup, Recheck, RecheckPolicy};
 pub use email_domain::{Challenge, ClaimRules, EmailDomain, NotVerified, TxtAnswer, Unclaimable};
 pub use enrollment::{DomainStanding, Enrollment, JoinRefused, suggested};
 pub use entities::{
-    ActingAs, JoinRequest, Membership, Op, Organization, Team, TeamMember, VersionedMetadata,
+    ActingAs, AuditEntry, Domain, DomainStatus, Invitation, JoinRequest, Membership, Op,
+    Organization, Team, TeamMember, User, VersionedMetadata,
 };
 pub use handle::Handle;
 pub use identity::{EmailClaims, StoredEmail};
@@ -53,7 +58,8 @@ pub use limits::{
     EmailsSent, FirstDay, LimitKind, Limits, MAX_TEAMS_PER_MEMBER, next_utc_midnight,
 };
 pub use membership::{
-    Denied, MemberChange, MemberUpdate, TransferRefused, may_change, may_transfer, owner_delta,
+    Denied, MemberChange, MemberUpdate, Transfer, TransferRefused, may_change, may_transfer,
+    owner_delta, transfer,
 };
 pub use metadata::{
     Metadata, MetadataChange, MetadataKind, MetadataPatch, may_write_metadata, visible_metadata,
@@ -62,6 +68,7 @@ pub use org::{
     NewOrganization, OrgProfilePatch, OrgStatus, Region, confirm_deletion, deletion_access,
     visible_billing_email,
 };
+pub use payloads::Payload;
 pub use permission::{
     AppPermission, Permission, effective_permissions, is_permission_key, may_see_permissions_of,
 };

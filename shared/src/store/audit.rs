@@ -2,11 +2,10 @@
 //! optionally one action or one actor only. `history.rs` puts each entry into its change's own
 //! transaction.
 
-use crate::domain::Op;
+use crate::domain::{AuditEntry, Op};
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::Value;
 
 use crate::domain::{AuditId, Change, ChangeKind, OrgId, Subject, Timestamp, UserId};
 
@@ -15,21 +14,6 @@ use super::error::{StoreError, StoreResult};
 use super::item::{Item, ItemBuilder, Reader, s};
 use super::keys::{self, EXPIRE_AT};
 use super::query::Page;
-
-/// One entry: who did what to which target, when, in which request. Entries name people and
-/// organizations by id, so a later change of handle leaves them as true as they were.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AuditEntry {
-    pub audit_id: AuditId,
-    pub action: String,
-    pub actor_user_id: String,
-    pub target_type: String,
-    pub target_id: String,
-    pub request_id: String,
-    pub at: Timestamp,
-    /// The facts of the change, as recorded; never a token or secret.
-    pub data: Value,
-}
 
 /// Where a page ends: an entry's place in the log (its sort key), and nothing else. The store
 /// puts it back into the organization's own partition, so a forged one stays in that log.
@@ -94,7 +78,7 @@ impl AuditEntry {
             target_id: change.target_id.clone(),
             request_id: op.request_id.clone(),
             at: op.at,
-            data: change.data.clone(),
+            data: change.data_json(),
         }
     }
 

@@ -13,10 +13,10 @@
 //! A deletion nobody finished stays findable in `gsi2`; the scheduled expiry finishes those
 //! (steps 2 and 3, keeping no member) once they have been abandoned for a while.
 
+use crate::domain::payloads::OrganizationDeleted;
 use crate::domain::{JoinRequest, Membership, Op, Organization};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
-use serde_json::json;
 
 use crate::domain::{
     Change, ChangeKind, Handle, OrgId, OrgStatus, Subject, Timestamp, TokenHash, UserId,
@@ -24,7 +24,6 @@ use crate::domain::{
 
 use super::Store;
 use super::backoff::Backoff;
-use super::domains::Domain;
 use super::error::{Refusal, StoreError, StoreResult};
 use super::handles::{HandleMarker, HandleOwner};
 use super::history;
@@ -34,6 +33,7 @@ use super::keys;
 use super::owned_orgs::OwnedOrgs;
 use super::tallies::Tally;
 use super::tx::{Condition, Expr, Tx};
+use crate::domain::Domain;
 
 /// DynamoDB's limit on the requests of one BatchWriteItem.
 const BATCH_WRITE_MAX: usize = 25;
@@ -78,7 +78,11 @@ impl Store {
             subject: Subject::Org(org.org_id.clone()),
             target_type: "organization",
             target_id: org.org_id.to_string(),
-            data: json!({ "org_id": org.org_id.as_str(), "handle": handle.as_str() }),
+            data: OrganizationDeleted {
+                org_id: org.org_id.clone(),
+                handle,
+            }
+            .into(),
         };
         history::record(&mut tx, &change, op, self.retention)?;
         tx.commit("begin deleting an organization").await

@@ -2,12 +2,12 @@
 //! challenge its TXT record must carry. The organization item counts them (`domain_count`),
 //! under the domain limit's condition, in the transaction that adds or removes one.
 
-use crate::domain::{Op, Organization};
-use serde_json::json;
+use crate::domain::payloads::{DomainFacts, DomainPolicy};
+use crate::domain::{Domain, DomainStatus, Op, Organization, Payload};
 
 use crate::domain::{
-    Challenge, Change, ChangeKind, DomainStanding, EmailDomain, Enrollment, LimitKind, OrgId, Role,
-    Subject, Timestamp, UserId,
+    Challenge, Change, ChangeKind, EmailDomain, Enrollment, LimitKind, OrgId, Role, Subject,
+    Timestamp, UserId,
 };
 
 use super::Store;
@@ -17,44 +17,6 @@ use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
 use super::query::{Decode, Page, PartitionQuery, sk_after};
 use super::tx::{Condition, Expr, Tx};
-
-/// Whether the organization has proved it controls the domain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DomainStatus {
-    /// Added; its TXT record has not been found yet.
-    Pending,
-    Verified,
-}
-
-impl DomainStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DomainStatus::Pending => "pending",
-            DomainStatus::Verified => "verified",
-        }
-    }
-    fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "pending" => Some(DomainStatus::Pending),
-            "verified" => Some(DomainStatus::Verified),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Domain {
-    pub org_id: OrgId,
-    pub domain: EmailDomain,
-    /// The value its TXT record must carry.
-    pub challenge: Challenge,
-    pub status: DomainStatus,
-    /// Who may come in through it once it is verified.
-    pub enrollment: Enrollment,
-    pub added_at: Timestamp,
-    pub added_by: UserId,
-    pub verified_at: Option<Timestamp>,
-}
 
 impl Domain {
     pub(super) fn key(org: &OrgId, domain: &EmailDomain) -> Item {
@@ -135,14 +97,6 @@ impl DomainClaim {
 }
 
 impl Domain {
-    /// What the domain lets people at it do, as the rules read it.
-    pub fn standing(&self) -> DomainStanding {
-        DomainStanding {
-            verified: self.status == DomainStatus::Verified,
-            enrollment: self.enrollment,
-        }
-    }
-
     /// The domain is still verified, with `auto_join` and `role`: a join decided on it holds.
     pub(super) fn still_auto_join(&self, role: Role) -> Condition {
         Condition::new(
@@ -181,29 +135,21 @@ impl Domain {
 }
 
 pub(super) fn domain_change(kind: ChangeKind, domain: &Domain) -> Change {
+    change_of(kind, domain, DomainFacts::of(domain))
+}
+
+fn policy_change(domain: &Domain) -> Change {
+    change_of(ChangeKind::DomainUpdated, domain, DomainPolicy::of(domain))
+}
+
+fn change_of(kind: ChangeKind, domain: &Domain, data: impl Into<Payload>) -> Change {
     Change {
         kind,
         subject: Subject::Org(domain.org_id.clone()),
         target_type: "domain",
         target_id: domain.domain.to_string(),
-        data: json!({
-            "org_id": domain.org_id.as_str(),
-            "domain": domain.domain.as_str(),
-            "status": domain.status.as_str(),
-        }),
+        data: data.into(),
     }
-}
-
-fn policy_change(domain: &Domain) -> Change {
-    let mut change = domain_change(ChangeKind::DomainUpdated, domain);
-    if let Some(data) = change.data.as_object_mut() {
-        data.insert("enrollment".into(), json!(domain.enrollment.as_str()));
-        data.insert(
-            "default_role".into(),
-            json!(domain.enrollment.role().map(Role::as_str)),
-        );
-    }
-    change
 }
 
 impl Store {

@@ -10,10 +10,11 @@ use crate::domain::{MemberStatus, OrgId, Role, TeamId, Timestamp, UserId};
 
 use super::Store;
 use super::error::{StoreError, StoreResult};
-use super::invitations::{Invitation, NewInvitation, pending_invitation_items};
+use super::invitations::{NewInvitation, pending_invitation_items};
 use super::item::{Item, ItemBuilder, n};
 use super::keys;
 use super::tallies::Tally;
+use crate::domain::Invitation;
 
 /// A member to seed into an organization.
 pub struct SeedMember<'a> {

@@ -7,12 +7,12 @@ use serde_json::json;
 use crate::domain::{Change, EventId, MemberStatus, Op, Subject, Timestamp};
 use crate::events::{Outgoing, SOURCE};
 
-use super::audit::AuditEntry;
 use super::error::Refusal;
 use super::error::StoreResult;
 use super::item::{Item, ItemBuilder, s};
 use super::keys::{self, EXPIRE_AT};
 use super::tx::{Condition, Expr, Tx};
+use crate::domain::AuditEntry;
 
 /// How long the table keeps history before DynamoDB's TTL may shed it.
 #[derive(Clone, Copy, Debug)]
@@ -76,7 +76,7 @@ fn event_item(change: &Change, op: &Op, retention: Retention) -> Item {
         "actor_user_id": op.actor.as_str(),
         "request_id": op.request_id,
         "target": { "type": change.target_type, "id": change.target_id },
-        "data": change.data,
+        "data": change.data_json(),
     });
     ItemBuilder::key(
         keys::event_pk(&change.subject),
@@ -129,6 +129,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
+    use crate::domain::payloads::OrganizationUpdated;
     use crate::domain::{ChangeKind, OrgId, UserId};
 
     fn written() -> Item {
@@ -138,7 +139,12 @@ mod tests {
             subject: Subject::Org(org.clone()),
             target_type: "organization",
             target_id: org.to_string(),
-            data: json!({ "org_id": org.as_str() }),
+            data: OrganizationUpdated {
+                org_id: org.clone(),
+                fields: vec!["display_name"],
+                metadata_keys: None,
+            }
+            .into(),
         };
         let op = Op {
             actor: UserId::parse("alice").unwrap(),

@@ -8,9 +8,9 @@
 //! (`USER#{user}` / `COUNTER#JOINREQUESTS`): adding or removing an organization is idempotent,
 //! so the deletion of an organization can release its requesters in any order, and again.
 
+use crate::domain::payloads::JoinRequestFacts;
 use crate::domain::{JoinRequest, Membership, Op, Organization};
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::json;
 
 use crate::domain::{
     Approval, Change, ChangeKind, EarlierRequest, EmailDomain, JoinRequestStatus, LimitKind, OrgId,
@@ -18,7 +18,6 @@ use crate::domain::{
 };
 
 use super::Store;
-use super::domains::Domain;
 use super::error::{Refusal, StoreResult};
 use super::history;
 use super::invitations::{Joiner, joined_change, put_member};
@@ -28,6 +27,7 @@ use super::keys;
 use super::query::{Decode, Page, PartitionQuery, sk_after};
 use super::tallies::Tally;
 use super::tx::{Condition, Expr, Tx};
+use crate::domain::Domain;
 
 impl JoinRequest {
     pub(super) fn key(org: &OrgId, user: &UserId) -> Item {
@@ -146,21 +146,12 @@ impl PersonJoinRequests {
 }
 
 fn request_change(kind: ChangeKind, request: &JoinRequest, role: Option<Role>) -> Change {
-    let mut data = json!({
-        "org_id": request.org_id.as_str(),
-        "user_id": request.user_id.as_str(),
-        "email": request.email,
-        "domain": request.domain.as_str(),
-    });
-    if let (Some(role), Some(data)) = (role, data.as_object_mut()) {
-        data.insert("role".into(), json!(role.as_str()));
-    }
     Change {
         kind,
         subject: Subject::Org(request.org_id.clone()),
         target_type: "join_request",
         target_id: request.user_id.to_string(),
-        data,
+        data: JoinRequestFacts::of(request, role).into(),
     }
 }
 

@@ -6,7 +6,6 @@ use crate::domain::{EmailDomain, LimitKind, OrgStatus, Role, UserId};
 use crate::domain::{JoinRequest, Membership, Op, Organization};
 
 use super::Store;
-use super::domains::Domain;
 use super::error::{Refusal, StoreResult};
 use super::history;
 use super::invitations::{Joiner, joined_change, put_member};
@@ -14,6 +13,7 @@ use super::item::{n, s};
 use super::org_read::{ItemKey, OrgRead};
 use super::tallies::Tally;
 use super::tx::{Condition, Expr, Tx};
+use crate::domain::Domain;
 
 impl Store {
     /// The organization that holds `domain` verified, with `person`'s membership and join

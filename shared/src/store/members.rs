@@ -7,12 +7,14 @@
 //! that lowers it carries `owner_count > 1`, so DynamoDB itself keeps one active owner, whatever
 //! races with it.
 
+use crate::domain::payloads::{
+    MemberFacts, MemberRemoved, MemberUpdated, OwnershipTransferred, RoleChanged,
+};
 use crate::domain::{Membership, Op, Organization, Team, TeamMember, VersionedMetadata};
-use serde_json::json;
 
 use crate::domain::{
-    Change, ChangeKind, MemberStatus, MetadataChange, OrgId, OrgStatus, Role, Standing, Subject,
-    TeamId, UserId, owner_delta,
+    Change, ChangeKind, MemberStatus, MetadataChange, OrgId, OrgStatus, Payload, Role, Subject,
+    TeamId, UserId, owner_delta, transfer,
 };
 
 use super::Store;
@@ -94,16 +96,6 @@ impl Membership {
     }
 }
 
-impl Membership {
-    /// The role and status the domain's rules decide on.
-    pub fn standing(&self) -> Standing {
-        Standing {
-            role: self.role,
-            status: self.status,
-        }
-    }
-}
-
 /// The target still has the role and status the handler read.
 fn unchanged(m: &Membership) -> Condition {
     Condition::new(
@@ -139,17 +131,13 @@ fn count_owners(tx: &mut Tx<'_>, org: &OrgId, delta: i64) -> StoreResult<()> {
     )
 }
 
-fn member_change(kind: ChangeKind, target: &Membership, data: serde_json::Value) -> Change {
-    let mut all = json!({ "org_id": target.org_id.as_str(), "user_id": target.user_id.as_str() });
-    if let (Some(all), Some(extra)) = (all.as_object_mut(), data.as_object()) {
-        all.extend(extra.clone());
-    }
+fn member_change(kind: ChangeKind, target: &Membership, data: impl Into<Payload>) -> Change {
     Change {
         kind,
         subject: Subject::Org(target.org_id.clone()),
         target_type: "member",
         target_id: target.user_id.to_string(),
-        data: all,
+        data: data.into(),
     }
 }
 
@@ -265,7 +253,11 @@ impl Store {
             count_owners(&mut tx, &target.org_id, owners)?;
         }
         if after.role != target.role {
-            let data = json!({ "old_role": target.role.as_str(), "new_role": after.role.as_str() });
+            let data = RoleChanged {
+                member: MemberFacts::of(target),
+                old_role: target.role,
+                new_role: after.role,
+            };
             history::record(
                 &mut tx,
                 &member_change(ChangeKind::RoleChanged, target, data),
@@ -280,13 +272,16 @@ impl Store {
             };
             history::record(
                 &mut tx,
-                &member_change(kind, target, json!({})),
+                &member_change(kind, target, MemberFacts::of(target)),
                 op,
                 self.retention,
             )?;
         }
         if let Some(change) = metadata {
-            let data = json!({ "metadata_keys": change.key_names() });
+            let data = MemberUpdated {
+                member: MemberFacts::of(target),
+                metadata_keys: change.changed_keys(),
+            };
             history::record(
                 &mut tx,
                 &member_change(ChangeKind::MemberUpdated, target, data),
@@ -372,7 +367,11 @@ impl Store {
         }
         Tally::count(&mut tx, org, -1, 0)?;
         let left = caller.user_id == target.user_id;
-        let data = json!({ "role": target.role.as_str(), "left": left });
+        let data = MemberRemoved {
+            member: MemberFacts::of(target),
+            role: target.role,
+            left,
+        };
         history::record(
             &mut tx,
             &member_change(ChangeKind::MemberRemoved, target, data),
@@ -392,21 +391,22 @@ impl Store {
         op: &Op,
     ) -> StoreResult<()> {
         let org = &target.org_id;
-        let set_role = |role: Role| {
+        let after = transfer(caller, target, op.at);
+        let set_role = |member: &Membership| {
             Expr::new("SET #role = :role, updated_at = :at")
                 .name("#role", "role")
-                .value(":role", s(role.as_str()))
-                .value(":at", s(op.at.to_rfc3339()))
+                .value(":role", s(member.role.as_str()))
+                .value(":at", s(member.updated_at.to_rfc3339()))
         };
         let mut tx = Tx::new(self);
         tx.update(
             Membership::key(org, &target.user_id),
-            set_role(Role::Owner),
+            set_role(&after.target),
             Some(unchanged(target)),
         )?;
         tx.update(
             Membership::key(org, &caller.user_id),
-            set_role(Role::Admin),
+            set_role(&after.caller),
             Some(unchanged(caller)),
         )?;
         if counted_owner == Some(&caller.user_id) {
@@ -425,17 +425,17 @@ impl Store {
         } else {
             count_owners(&mut tx, org, 0)?;
         }
-        let data = json!({
-            "org_id": org.as_str(),
-            "from_user_id": caller.user_id.as_str(),
-            "to_user_id": target.user_id.as_str(),
-        });
+        let data = OwnershipTransferred {
+            org_id: org.clone(),
+            from_user_id: caller.user_id.clone(),
+            to_user_id: target.user_id.clone(),
+        };
         let change = Change {
             kind: ChangeKind::OwnershipTransferred,
             subject: Subject::Org(org.clone()),
             target_type: "organization",
             target_id: org.to_string(),
-            data,
+            data: data.into(),
         };
         history::record(&mut tx, &change, op, self.retention)?;
         tx.commit("transfer ownership").await

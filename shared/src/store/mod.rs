@@ -50,20 +50,18 @@ pub(crate) enum Read {
 
 // The entities the store keeps live in the domain; named here too, beside their reads.
 pub use crate::domain::{
-    ActingAs, JoinRequest, MAX_TEAMS_PER_MEMBER, Membership, Op, Organization, Team, TeamMember,
-    VersionedMetadata,
+    ActingAs, AuditEntry, Domain, DomainStatus, Invitation, JoinRequest, MAX_TEAMS_PER_MEMBER,
+    Membership, Op, Organization, Team, TeamMember, User, VersionedMetadata,
 };
-pub use audit::{AuditEntry, AuditFilter, AuditPosition};
+pub use audit::{AuditFilter, AuditPosition};
 pub use domain_checks::{CheckCursor, DomainCheck, DueChecks};
-pub use domains::{Domain, DomainStatus};
 pub use error::{LimitKind, Refusal, StoreError, StoreResult};
 #[cfg(feature = "fixtures")]
 pub use fixtures::{INVITATION_TOKEN_PARTITIONS, SeedMember};
 pub use history::{Retention, event_from_item};
 pub use idempotency::Claim;
 pub use invitations::{
-    DueCursor, DuePage, Expiry, Invitation, Joiner, NewInvitation, Recorded, TokenMatch,
-    expiry_shards,
+    DueCursor, DuePage, Expiry, Joiner, NewInvitation, Recorded, TokenMatch, expiry_shards,
 };
 pub use item::Item;
 pub use keys::Partition;
@@ -73,7 +71,7 @@ pub use orgs::FIRST_TEAM_NAME;
 pub use query::{MAX_QUERIES_PER_PAGE, Page};
 #[cfg(feature = "fixtures")]
 pub use stored::{Of, PARTITION_PREFIXES, Stored};
-pub use users::{Identity, User, UserPatch};
+pub use users::{Identity, UserPatch};
 
 #[derive(Clone, Debug)]
 pub struct Store {

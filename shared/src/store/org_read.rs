@@ -9,15 +9,16 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{EmailDomain, EmailsSent, InvitationId, OrgId, TeamId, Timestamp, UserId};
 
-use super::domains::Domain;
 use super::error::StoreResult;
-use super::invitations::{EmailCounter, FirstDayEmailCounter, Invitation, PersonEmailCounter};
+use super::invitations::{EmailCounter, FirstDayEmailCounter, PersonEmailCounter};
 use super::item::Item;
 use super::keys;
 use super::known_addresses::KnownAddress;
 use super::tallies::Tally;
-use super::users::User;
 use super::{Read, Store};
+use crate::domain::Domain;
+use crate::domain::Invitation;
+use crate::domain::User;
 
 /// An item to read along with the organization and the caller's membership.
 #[derive(Clone, Copy, Debug)]

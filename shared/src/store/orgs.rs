@@ -1,9 +1,11 @@
 //! Organizations (the org item): creation with their first owner and team, reads, profile and
 //! handle changes.
 
+use crate::domain::payloads::{
+    OrganizationCreated, OrganizationHandleChanged, OrganizationUpdated,
+};
 use crate::domain::{Membership, Op, Organization, Team, TeamMember, VersionedMetadata};
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::json;
 
 use crate::domain::{
     Change, ChangeKind, Handle, Limits, MemberStatus, MetadataChange, NewOrganization, OrgId,
@@ -237,13 +239,14 @@ impl Store {
             subject: Subject::Org(org_id.clone()),
             target_type: "organization",
             target_id: org_id.to_string(),
-            data: json!({
-                "org_id": org_id.as_str(),
-                "handle": org.handle,
-                "display_name": org.display_name,
-                "region": org.region.as_str(),
-                "owner_user_id": owner.user_id.as_str(),
-            }),
+            data: OrganizationCreated {
+                org_id: org_id.clone(),
+                handle: org.handle.clone(),
+                display_name: org.display_name.clone(),
+                region: org.region,
+                owner_user_id: owner.user_id.clone(),
+            }
+            .into(),
         };
         history::record(&mut tx, &change, op, self.retention)?;
         let made = (org, membership);
@@ -404,7 +407,7 @@ impl Store {
         }
         let mut condition = Organization::is_active();
         let mut fields = patch.field_names();
-        let mut data = json!({ "org_id": org.org_id.as_str() });
+        let mut metadata_keys = None;
         if let Some(change) = metadata {
             expr = metadata::write(expr, &mut sets, &mut removes, change, org.metadata.version);
             condition = metadata::unchanged_since(condition, org.metadata.version);
@@ -413,9 +416,13 @@ impl Store {
                 version: org.metadata.version + 1,
             };
             fields.push("metadata");
-            data["metadata_keys"] = change.key_names();
+            metadata_keys = Some(change.changed_keys());
         }
-        data["fields"] = json!(fields);
+        let data = OrganizationUpdated {
+            org_id: org.org_id.clone(),
+            fields,
+            metadata_keys,
+        };
         let mut text = format!("SET {}", sets.join(", "));
         if !removes.is_empty() {
             text.push_str(&format!(" REMOVE {}", removes.join(", ")));
@@ -429,7 +436,7 @@ impl Store {
             subject: Subject::Org(org.org_id.clone()),
             target_type: "organization",
             target_id: org.org_id.to_string(),
-            data,
+            data: data.into(),
         };
         history::record(&mut tx, &change, op, self.retention)?;
         tx.commit("update an organization").await?;
@@ -472,11 +479,12 @@ impl Store {
             subject: Subject::Org(org.org_id.clone()),
             target_type: "organization",
             target_id: org.org_id.to_string(),
-            data: json!({
-                "org_id": org.org_id.as_str(),
-                "old_handle": old_handle.as_str(),
-                "new_handle": new_handle.as_str(),
-            }),
+            data: OrganizationHandleChanged {
+                org_id: org.org_id.clone(),
+                old_handle,
+                new_handle: new_handle.clone(),
+            }
+            .into(),
         };
         history::record(&mut tx, &change, op, self.retention)?;
         tx.commit("change an organization's handle").await?;

@@ -3,12 +3,12 @@
 //! removing a member removes them from every team in the same transaction); both change
 //! together.
 
+use crate::domain::payloads::{TeamFacts, TeamMemberChanged, TeamRenamed};
 use crate::domain::{MAX_TEAMS_PER_MEMBER, Membership, Op, Organization, Team, TeamMember};
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::json;
 
 use crate::domain::{
-    Change, ChangeKind, DisplayName, MemberStatus, OrgId, Subject, TeamId, UserId,
+    Change, ChangeKind, DisplayName, MemberStatus, OrgId, Payload, Subject, TeamId, UserId,
 };
 
 use super::backoff::Backoff;
@@ -128,17 +128,13 @@ fn one_team(team: &TeamId) -> AttributeValue {
     AttributeValue::Ss(vec![team.to_string()])
 }
 
-fn team_change(kind: ChangeKind, team: &Team, data: serde_json::Value) -> Change {
-    let mut all = json!({ "org_id": team.org_id.as_str(), "team_id": team.team_id.as_str(), "name": team.name });
-    if let (Some(all), Some(extra)) = (all.as_object_mut(), data.as_object()) {
-        all.extend(extra.clone());
-    }
+fn team_change(kind: ChangeKind, team: &Team, data: impl Into<Payload>) -> Change {
     Change {
         kind,
         subject: Subject::Org(team.org_id.clone()),
         target_type: "team",
         target_id: team.team_id.to_string(),
-        data: all,
+        data: data.into(),
     }
 }
 
@@ -162,7 +158,7 @@ impl Store {
         tx.check(Organization::key(org), Organization::is_active())?;
         history::record(
             &mut tx,
-            &team_change(ChangeKind::TeamCreated, &team, json!({})),
+            &team_change(ChangeKind::TeamCreated, &team, TeamFacts::of(&team)),
             op,
             self.retention,
         )?;
@@ -253,7 +249,10 @@ impl Store {
             name: name.as_str().to_owned(),
             ..team.clone()
         };
-        let data = json!({ "old_name": team.name });
+        let data = TeamRenamed {
+            team: TeamFacts::of(&renamed),
+            old_name: team.name.clone(),
+        };
         history::record(
             &mut tx,
             &team_change(ChangeKind::TeamRenamed, &renamed, data),
@@ -294,7 +293,10 @@ impl Store {
             Refusal::Limit(LimitKind::TeamsPerMember),
         );
         tx.update(Membership::key(org, &member.user_id), join, Some(room))?;
-        let data = json!({ "user_id": member.user_id.as_str() });
+        let data = TeamMemberChanged {
+            team: TeamFacts::of(team),
+            user_id: member.user_id.clone(),
+        };
         history::record(
             &mut tx,
             &team_change(ChangeKind::TeamMemberAdded, team, data),
@@ -319,7 +321,10 @@ impl Store {
             leave,
             Some(Condition::present(Refusal::Gone)),
         )?;
-        let data = json!({ "user_id": user.as_str() });
+        let data = TeamMemberChanged {
+            team: TeamFacts::of(team),
+            user_id: user.clone(),
+        };
         history::record(
             &mut tx,
             &team_change(ChangeKind::TeamMemberRemoved, team, data),
@@ -381,7 +386,7 @@ impl Store {
             tx.delete(Team::name_key(org, &team.name), None)?;
             history::record(
                 &mut tx,
-                &team_change(ChangeKind::TeamDeleted, team, json!({})),
+                &team_change(ChangeKind::TeamDeleted, team, TeamFacts::of(team)),
                 op,
                 self.retention,
             )?;
@@ -568,7 +573,7 @@ impl Store {
         tx.delete(Team::name_key(org, &team.name), None)?;
         history::record(
             &mut tx,
-            &team_change(ChangeKind::TeamDeleted, team, json!({})),
+            &team_change(ChangeKind::TeamDeleted, team, TeamFacts::of(team)),
             op,
             self.retention,
         )?;

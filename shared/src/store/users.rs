@@ -1,9 +1,9 @@
 //! User profiles, and the handles users take.
 
-use crate::domain::Op;
-use serde_json::json;
+use crate::domain::payloads::{FieldsChanged, UserCreated, UserHandleChanged};
+use crate::domain::{Op, User};
 
-use crate::domain::{Change, ChangeKind, DisplayName, Handle, Subject, Timestamp, UserId};
+use crate::domain::{Change, ChangeKind, DisplayName, Handle, Subject, UserId};
 
 use super::error::{Refusal, StoreError, StoreResult};
 use super::handles::{HandleMarker, HandleOwner};
@@ -13,17 +13,6 @@ use super::keys;
 use super::known_addresses::KnownAddress;
 use super::tx::{Condition, Expr, Tx};
 use super::{Read, Store};
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct User {
-    pub user_id: UserId,
-    pub email: Option<String>,
-    pub email_verified: bool,
-    pub handle: Option<String>,
-    pub display_name: Option<String>,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
 
 /// What the verified claims say about a user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,7 +123,10 @@ impl Store {
             subject: Subject::User(user.user_id.clone()),
             target_type: "user",
             target_id: user.user_id.to_string(),
-            data: json!({ "user_id": user.user_id.as_str() }),
+            data: UserCreated {
+                user_id: user.user_id.clone(),
+            }
+            .into(),
         };
         history::record(&mut tx, &change, op, self.retention)?;
         match tx.commit("create a user profile").await {
@@ -188,7 +180,10 @@ impl Store {
             subject: Subject::User(user.user_id.clone()),
             target_type: "user",
             target_id: user.user_id.to_string(),
-            data: json!({ "fields": ["email"] }),
+            data: FieldsChanged {
+                fields: vec!["email"],
+            }
+            .into(),
         };
         history::record(&mut tx, &change, op, self.retention)?;
         tx.commit("refresh a user's email").await?;
@@ -271,7 +266,11 @@ impl Store {
                 subject: Subject::User(user_id.clone()),
                 target_type: "user",
                 target_id: user_id.to_string(),
-                data: json!({ "old_handle": current.handle, "new_handle": handle.as_str() }),
+                data: UserHandleChanged {
+                    old_handle: current.handle.clone(),
+                    new_handle: handle.clone(),
+                }
+                .into(),
             };
             history::record(&mut tx, &change, op, self.retention)?;
         }
@@ -281,7 +280,10 @@ impl Store {
                 subject: Subject::User(user_id.clone()),
                 target_type: "user",
                 target_id: user_id.to_string(),
-                data: json!({ "fields": ["display_name"] }),
+                data: FieldsChanged {
+                    fields: vec!["display_name"],
+                }
+                .into(),
             };
             history::record(&mut tx, &change, op, self.retention)?;
         }

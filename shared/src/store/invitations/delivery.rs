@@ -5,12 +5,13 @@
 //! or a complaint is also an audit entry and an event, in the same transaction.
 
 use crate::domain::Op;
-use serde_json::json;
+use crate::domain::payloads::{Bounce, InvitationDelivery, InvitationFacts};
 
 use crate::domain::{ChangeKind, DeliveryReport, DeliveryStatus};
 
 use super::endings::change;
-use super::invitation::{DELIVERY_RANK, Invitation, delivery_attributes};
+use super::invitation::{DELIVERY_RANK, delivery_attributes};
+use crate::domain::Invitation;
 use crate::store::Store;
 use crate::store::error::{Refusal, StoreError, StoreResult};
 use crate::store::history;
@@ -69,15 +70,21 @@ impl Store {
             _ => None,
         };
         if let Some(kind) = kind {
-            let mut data = json!({ "reported_at": report.at.to_rfc3339() });
-            if let DeliveryStatus::Bounced {
-                bounce_type,
-                sub_type,
-            } = &report.status
-            {
-                data["bounce_type"] = json!(bounce_type);
-                data["bounce_sub_type"] = json!(sub_type);
-            }
+            let bounce = match &report.status {
+                DeliveryStatus::Bounced {
+                    bounce_type,
+                    sub_type,
+                } => Some(Bounce {
+                    bounce_type: bounce_type.clone(),
+                    bounce_sub_type: sub_type.clone(),
+                }),
+                _ => None,
+            };
+            let data = InvitationDelivery {
+                invitation: InvitationFacts::of(invitation),
+                reported_at: report.at,
+                bounce,
+            };
             history::record(&mut tx, &change(kind, invitation, data), op, self.retention)?;
         }
         match tx.commit("record an email's delivery").await {

@@ -2,16 +2,17 @@
 //! revoked (here), or expired (`expiry.rs`). Each is one transaction, conditioned on the
 //! invitation still being pending, so however many requests race, exactly one of them ends it.
 
+use crate::domain::Payload;
+use crate::domain::payloads::{InvitationAccepted, InvitationFacts, MemberFacts, MemberJoined};
 use crate::domain::{Membership, Op, Organization, Team, TeamMember};
-use serde_json::json;
 
 use crate::domain::{
     Change, ChangeKind, EmailDomain, EndingDeadline, InvitationId, InvitationStatus, MemberStatus,
     OrgId, Role, Subject, TeamId, UserId,
 };
 
-use super::invitation::Invitation;
 use super::token::TokenRecord;
+use crate::domain::Invitation;
 use crate::store::Store;
 use crate::store::error::{Refusal, StoreError, StoreResult};
 use crate::store::history;
@@ -33,23 +34,14 @@ pub struct Joiner<'a> {
 pub(in crate::store) fn change(
     kind: ChangeKind,
     invitation: &Invitation,
-    extra: serde_json::Value,
+    data: impl Into<Payload>,
 ) -> Change {
-    let mut data = json!({
-        "org_id": invitation.org_id.as_str(),
-        "invitation_id": invitation.invitation_id.as_str(),
-        "email": invitation.email,
-        "role": invitation.role.as_str(),
-    });
-    if let (Some(data), Some(extra)) = (data.as_object_mut(), extra.as_object()) {
-        data.extend(extra.clone());
-    }
     Change {
         kind,
         subject: Subject::Org(invitation.org_id.clone()),
         target_type: "invitation",
         target_id: invitation.invitation_id.to_string(),
-        data,
+        data: data.into(),
     }
 }
 
@@ -123,14 +115,17 @@ pub(in crate::store) fn joined_change(
         subject: Subject::Org(org_id.clone()),
         target_type: "member",
         target_id: user_id.to_string(),
-        data: json!({
-            "org_id": org_id.as_str(),
-            "user_id": user_id.as_str(),
-            "role": role.as_str(),
-            "invitation_id": invitation.map(InvitationId::as_str),
-            "domain": domain.map(EmailDomain::as_str),
-            "team_ids": teams.iter().map(TeamId::as_str).collect::<Vec<_>>(),
-        }),
+        data: MemberJoined {
+            member: MemberFacts {
+                org_id: org_id.clone(),
+                user_id: user_id.clone(),
+            },
+            role,
+            invitation_id: invitation.cloned(),
+            domain: domain.cloned(),
+            team_ids: teams.to_vec(),
+        }
+        .into(),
     }
 }
 
@@ -210,7 +205,10 @@ impl Store {
         let accepted = change(
             ChangeKind::InvitationAccepted,
             invitation,
-            json!({ "user_id": joiner.user_id.as_str() }),
+            InvitationAccepted {
+                invitation: InvitationFacts::of(invitation),
+                user_id: joiner.user_id.clone(),
+            },
         );
         history::record(&mut tx, &accepted, op, self.retention)?;
         let joined = joined_change(
@@ -243,7 +241,7 @@ impl Store {
         Tally::count(&mut tx, &invitation.org_id, 0, -1)?;
         history::record(
             &mut tx,
-            &change(kind, invitation, json!({})),
+            &change(kind, invitation, InvitationFacts::of(invitation)),
             op,
             self.retention,
         )?;

@@ -7,13 +7,13 @@
 //! passed, so an accept, decline, revoke or resend that lands first always wins.
 
 use crate::domain::Op;
+use crate::domain::payloads::{InvitationExpired, InvitationFacts};
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::json;
 
 use crate::domain::{ChangeKind, InvitationStatus, Timestamp};
 
 use super::endings::change;
-use super::invitation::Invitation;
+use crate::domain::Invitation;
 use crate::store::Store;
 use crate::store::error::{Refusal, StoreError, StoreResult};
 use crate::store::history;
@@ -93,7 +93,10 @@ impl Store {
         let expired = change(
             ChangeKind::InvitationExpired,
             invitation,
-            json!({ "expires_at": invitation.expires_at.to_rfc3339() }),
+            InvitationExpired {
+                invitation: InvitationFacts::of(invitation),
+                expires_at: invitation.expires_at,
+            },
         );
         history::record(&mut tx, &expired, op, self.retention)?;
         match tx.commit("expire an invitation").await {

@@ -3,45 +3,15 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::domain::entities::resend_day;
 use crate::domain::{
-    DeliveryStatus, InvitationId, InvitationStatus, OrgId, Role, TeamId, Timestamp, TokenHash,
-    UserId,
+    DeliveryStatus, Invitation, InvitationId, InvitationStatus, OrgId, Role, TeamId, Timestamp,
+    TokenHash, UserId,
 };
 
 use crate::store::error::StoreResult;
 use crate::store::item::{Item, ItemBuilder, Reader};
 use crate::store::keys;
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Invitation {
-    pub org_id: OrgId,
-    pub invitation_id: InvitationId,
-    /// Lowercase. For a handle invitation, the invited user's address when it was sent.
-    pub email: String,
-    /// Set for an invitation by handle: only this user may accept it.
-    pub invitee_user_id: Option<UserId>,
-    pub role: Role,
-    pub name: Option<String>,
-    pub note: Option<String>,
-    pub team_ids: Vec<TeamId>,
-    /// As stored; see `InvitationStatus::effective` for what to show.
-    pub status: InvitationStatus,
-    pub token_hash: TokenHash,
-    pub expires_at: Timestamp,
-    pub invited_by: UserId,
-    pub created_at: Timestamp,
-    pub sent_at: Timestamp,
-    pub updated_at: Timestamp,
-    /// `(YYYYMMDD, count)` of resends per UTC day.
-    pub resends: Vec<(String, i64)>,
-    /// The lifetime it was given, in days; `None`: the configured one. Each sending restarts it.
-    pub expires_in_days: Option<i64>,
-    /// The page its links open, instead of the configured one.
-    pub redirect_url: Option<String>,
-    /// What SES last reported about the email of its latest sending, and when; `None` until
-    /// the first report (and again after a resend).
-    pub delivery: Option<(DeliveryStatus, Timestamp)>,
-}
 
 /// Resends are counted per UTC day, each day in an attribute of its own.
 const RESENDS: &str = "resends_";
@@ -49,11 +19,6 @@ const RESENDS: &str = "resends_";
 /// The attribute that counts an invitation's resends on the UTC day of `at`.
 pub(in crate::store) fn resend_attribute(at: Timestamp) -> String {
     format!("{RESENDS}{}", resend_day(at))
-}
-
-/// `YYYYMMDD` of `at`.
-pub(in crate::store) fn resend_day(at: Timestamp) -> String {
-    at.to_rfc3339()[..10].replace('-', "")
 }
 
 /// The attributes of the delivery status: its name, its rank (which a later report's
@@ -89,14 +54,6 @@ pub(in crate::store) fn delivery_attributes(
 }
 
 impl Invitation {
-    pub fn resends_on(&self, at: Timestamp) -> i64 {
-        let day = resend_day(at);
-        self.resends
-            .iter()
-            .find(|(d, _)| *d == day)
-            .map_or(0, |(_, n)| *n)
-    }
-
     pub(in crate::store) fn key(org: &OrgId, invitation: &InvitationId) -> Item {
         ItemBuilder::key(keys::org_pk(org), keys::invitation_sk(invitation)).build()
     }

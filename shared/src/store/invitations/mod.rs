@@ -14,7 +14,6 @@ pub use delivery::Recorded;
 pub use endings::Joiner;
 pub(super) use endings::{joined_change, put_member};
 pub use expiry::{DueCursor, DuePage, Expiry, expiry_shards};
-pub use invitation::Invitation;
 pub(super) use mail_counter::{EmailCounter, FirstDayEmailCounter, PersonEmailCounter};
 pub use reads::TokenMatch;
 pub use sending::NewInvitation;

@@ -4,8 +4,8 @@
 use crate::domain::{InvitationId, InvitationStatus, OrgId, OrgStatus, Timestamp, TokenHash};
 use crate::domain::{Organization, Team};
 
-use super::invitation::Invitation;
 use super::token::TokenRecord;
+use crate::domain::Invitation;
 use crate::store::error::StoreResult;
 use crate::store::item::{Reader, s};
 use crate::store::keys;

@@ -1,7 +1,7 @@
 //! Sending invitations: creating one, and resending it with a fresh token and deadline.
 
+use crate::domain::payloads::InvitationSent;
 use crate::domain::{Membership, Op, Organization};
-use serde_json::json;
 
 use crate::domain::Limits;
 use crate::domain::{
@@ -9,9 +9,11 @@ use crate::domain::{
     Timestamp, TokenHash, UserId,
 };
 
-use super::invitation::{Invitation, resend_attribute, resend_day};
+use super::invitation::resend_attribute;
 use super::mail_counter::{EmailCounter, FirstDayEmailCounter, PersonEmailCounter};
 use super::token::TokenRecord;
+use crate::domain::Invitation;
+use crate::domain::entities::resend_day;
 use crate::store::Store;
 use crate::store::error::{Refusal, StoreResult};
 use crate::store::history;
@@ -76,15 +78,7 @@ fn sent_change(invitation: &Invitation, resent: bool) -> Change {
         subject: Subject::Org(invitation.org_id.clone()),
         target_type: "invitation",
         target_id: invitation.invitation_id.to_string(),
-        data: json!({
-            "org_id": invitation.org_id.as_str(),
-            "invitation_id": invitation.invitation_id.as_str(),
-            "email": invitation.email,
-            "invitee_user_id": invitation.invitee_user_id.as_ref().map(UserId::as_str),
-            "role": invitation.role.as_str(),
-            "expires_at": invitation.expires_at.to_rfc3339(),
-            "resent": resent,
-        }),
+        data: InvitationSent::of(invitation, resent).into(),
     }
 }
 

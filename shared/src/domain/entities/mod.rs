@@ -1,11 +1,23 @@
 //! The things the store keeps, as the domain knows them: organizations, memberships, teams,
-//! join requests, and the stamp of who changes them. The store (`crate::store`) reads and
-//! writes them (their items, keys and queries); the rules here and in the other domain modules
-//! decide on them.
+//! join requests and the stamp of who changes them (here), invitations, organizations' email
+//! domains, users and audit entries (beside). The store (`crate::store`) reads and writes them
+//! (their items, keys and queries); the rules here and in the other domain modules decide on
+//! them.
+
+mod audit_entry;
+mod invitation;
+mod org_domain;
+mod user;
+
+pub use audit_entry::AuditEntry;
+pub use invitation::Invitation;
+pub(crate) use invitation::resend_day;
+pub use org_domain::{Domain, DomainStatus};
+pub use user::User;
 
 use crate::domain::{
-    EmailDomain, JoinRequestStatus, MemberStatus, Metadata, OrgId, OrgStatus, Region, Role, TeamId,
-    Timestamp, UserId,
+    EmailDomain, JoinRequestStatus, MemberStatus, Metadata, OrgId, OrgStatus, Region, Role,
+    Standing, TeamId, Timestamp, UserId,
 };
 
 /// An organization, as its item holds it (with its tallies when they were read along).
@@ -61,6 +73,16 @@ pub struct Membership {
     pub metadata: VersionedMetadata,
     pub joined_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+impl Membership {
+    /// The role and status the domain's rules decide on.
+    pub fn standing(&self) -> Standing {
+        Standing {
+            role: self.role,
+            status: self.status,
+        }
+    }
 }
 
 /// A team of an organization.

@@ -1,0 +1,54 @@
+//! An invitation, as the store keeps it.
+
+use crate::domain::{
+    DeliveryStatus, InvitationId, InvitationStatus, OrgId, Role, TeamId, Timestamp, TokenHash,
+    UserId,
+};
+
+/// An invitation to join an organization, by email or by handle, whatever became of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invitation {
+    pub org_id: OrgId,
+    pub invitation_id: InvitationId,
+    /// Lowercase. For a handle invitation, the invited user's address when it was sent.
+    pub email: String,
+    /// Set for an invitation by handle: only this user may accept it.
+    pub invitee_user_id: Option<UserId>,
+    pub role: Role,
+    pub name: Option<String>,
+    pub note: Option<String>,
+    pub team_ids: Vec<TeamId>,
+    /// As stored; see `InvitationStatus::effective` for what to show.
+    pub status: InvitationStatus,
+    pub token_hash: TokenHash,
+    pub expires_at: Timestamp,
+    pub invited_by: UserId,
+    pub created_at: Timestamp,
+    pub sent_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// `(YYYYMMDD, count)` of resends per UTC day.
+    pub resends: Vec<(String, i64)>,
+    /// The lifetime it was given, in days; `None`: the configured one. Each sending restarts it.
+    pub expires_in_days: Option<i64>,
+    /// The page its links open, instead of the configured one.
+    pub redirect_url: Option<String>,
+    /// What SES last reported about the email of its latest sending, and when; `None` until
+    /// the first report (and again after a resend).
+    pub delivery: Option<(DeliveryStatus, Timestamp)>,
+}
+
+impl Invitation {
+    /// How many times it was resent on the UTC day of `at`.
+    pub fn resends_on(&self, at: Timestamp) -> i64 {
+        let day = resend_day(at);
+        self.resends
+            .iter()
+            .find(|(d, _)| *d == day)
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
+/// The UTC day resends are counted on: `YYYYMMDD` of `at`.
+pub(crate) fn resend_day(at: Timestamp) -> String {
+    at.to_rfc3339()[..10].replace('-', "")
+}
