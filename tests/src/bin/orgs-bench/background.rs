@@ -94,6 +94,11 @@ pub async fn event(fx: &Fixture, function: &str) -> anyhow::Result<Value> {
 /// The requests `function` makes for its event, run in this process.
 pub async fn count(fx: &Fixture, function: &str) -> anyhow::Result<Vec<Call>> {
     let event = event(fx, function).await?;
+    invoke(fx, function, event).await
+}
+
+/// The requests `function` makes for `event` (from `event`), run in this process.
+pub async fn invoke(fx: &Fixture, function: &str, event: Value) -> anyhow::Result<Vec<Call>> {
     fx.recorder.take();
     let answer = match function {
         "publish-events" => {
@@ -170,7 +175,8 @@ async fn stream_batch(fx: &Fixture) -> anyhow::Result<Value> {
     }]}))
 }
 
-fn item_json(item: &HashMap<String, AttributeValue>) -> anyhow::Result<Value> {
+/// An item in DynamoDB's JSON form, as in Lambda's stream events.
+pub fn item_json(item: &HashMap<String, AttributeValue>) -> anyhow::Result<Value> {
     item.iter()
         .map(|(name, value)| Ok((name.clone(), attribute_json(value)?)))
         .collect::<anyhow::Result<Map<_, _>>>()

@@ -1,9 +1,13 @@
 //! Counts the requests the SDK sends, at the HTTP client: every round trip is seen, retries
 //! included, whichever SDK client (DynamoDB, SES v2, EventBridge) sent it, and how long the
-//! local AWS took to answer it.
+//! local AWS took to answer it. A recorder made `with_bodies` also keeps each request's and
+//! response's body (the cost benchmark sizes the items DynamoDB reads and writes from them).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use bytes::{Buf, Bytes};
+use http_body_util::BodyExt;
 
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
@@ -21,20 +25,38 @@ pub struct Call {
     pub operation: String,
     /// From handing the request to the connection until the response's head arrived.
     pub wire: Duration,
+    /// The request's body, when the recorder keeps bodies (read by the cost benchmark only).
+    #[allow(dead_code)]
+    pub request: Option<Bytes>,
+    /// The response's body, when the recorder keeps bodies and an answer came.
+    #[allow(dead_code)]
+    pub response: Option<Bytes>,
 }
 
 /// The calls recorded so far; cloned into every connector the SDK asks for.
 #[derive(Clone, Debug, Default)]
-pub struct Recorder(Arc<Mutex<Vec<Call>>>);
+pub struct Recorder {
+    calls: Arc<Mutex<Vec<Call>>>,
+    bodies: bool,
+}
 
 impl Recorder {
+    /// A recorder that also keeps every request's and response's body (the cost benchmark's).
+    #[allow(dead_code)]
+    pub fn with_bodies() -> Self {
+        Self {
+            calls: Arc::default(),
+            bodies: true,
+        }
+    }
+
     /// Everything recorded since the last `take`.
     pub fn take(&self) -> Vec<Call> {
-        std::mem::take(&mut *self.0.lock().expect("recorder lock"))
+        std::mem::take(&mut *self.calls.lock().expect("recorder lock"))
     }
 
     fn push(&self, call: Call) {
-        self.0.lock().expect("recorder lock").push(call);
+        self.calls.lock().expect("recorder lock").push(call);
     }
 }
 
@@ -74,14 +96,30 @@ impl HttpConnector for CountingConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let (service, operation) = classify(&request);
         let recorder = self.recorder.clone();
+        let sent = recorder
+            .bodies
+            .then(|| request.body().bytes().map(Bytes::copy_from_slice))
+            .flatten();
         let response = self.inner.call(request);
         HttpConnectorFuture::new(async move {
             let started = Instant::now();
-            let result = response.await;
+            let mut result = response.await;
+            let wire = started.elapsed();
+            let mut received = None;
+            if recorder.bodies
+                && let Ok(answer) = result.as_mut()
+            {
+                let body = std::mem::replace(answer.body_mut(), Bytes::new().into());
+                let bytes = buffer(body).await;
+                *answer.body_mut() = bytes.clone().into();
+                received = Some(bytes);
+            }
             recorder.push(Call {
                 service,
                 operation,
-                wire: started.elapsed(),
+                wire,
+                request: sent,
+                response: received,
             });
             result
         })
@@ -114,4 +152,17 @@ fn classify(request: &HttpRequest) -> (&'static str, String) {
         return ("SES", op);
     }
     ("other", format!("{} {path}", request.method()))
+}
+
+/// A response body read whole (the SDK then reads the copy); what could not be read is left
+/// out, and the SDK sees the same shortened body.
+async fn buffer<B>(body: B) -> Bytes
+where
+    B: BodyExt,
+    B::Data: Buf,
+{
+    match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => Bytes::new(),
+    }
 }

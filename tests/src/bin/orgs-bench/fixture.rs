@@ -79,10 +79,14 @@ pub struct Fixture {
 impl Fixture {
     /// Provisions moto at `endpoint` and creates the people and organizations the requests use.
     pub async fn new(endpoint: &str) -> anyhow::Result<Self> {
+        Self::with_recorder(endpoint, Recorder::default()).await
+    }
+
+    /// `new`, with the SDK's requests recorded by `recorder`.
+    pub async fn with_recorder(endpoint: &str, recorder: Recorder) -> anyhow::Result<Self> {
         let sdk = aws::sdk_config(endpoint).await;
         provision::ensure_table(&sdk, TABLE).await?;
         provision::ensure_sender(&sdk, SENDER).await?;
-        let recorder = Recorder::default();
         let inner = sdk
             .http_client()
             .ok_or_else(|| anyhow!("the local SdkConfig has no HTTP client"))?;
