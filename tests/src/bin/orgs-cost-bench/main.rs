@@ -16,6 +16,7 @@ mod cases;
 #[allow(dead_code)]
 #[path = "../orgs-bench/counting.rs"]
 mod counting;
+mod extra;
 #[allow(dead_code)]
 #[path = "../orgs-bench/fixture.rs"]
 mod fixture;
@@ -173,6 +174,18 @@ impl Bench {
         .await
     }
 
+    /// `request`, for an answer of any success status.
+    async fn request_success(&self, person: Option<&Person>, req: &Req) -> anyhow::Result<Sample> {
+        self.measure(|| async {
+            let (status, body) = self.fx.call(person, req).await?;
+            if !(200..300).contains(&status) {
+                anyhow::bail!("{} {} answered {status}: {body}", req.method, req.path);
+            }
+            Ok(self.fx.recorder.take())
+        })
+        .await
+    }
+
     async fn http(&mut self, function: &str, reps: usize) -> anyhow::Result<Option<Vec<Sample>>> {
         let Some(case) = cases::case(&mut self.fx, function, reps).await? else {
             return Ok(None);
@@ -210,6 +223,7 @@ async fn main() -> anyhow::Result<()> {
         plain,
     };
 
+    let mut extra = extra::Extra::start(&mut bench).await;
     let mut operations = Vec::new();
     for (function, trigger, http) in functions() {
         eprintln!("{function} ...");
@@ -232,7 +246,12 @@ async fn main() -> anyhow::Result<()> {
                 missing: None,
             });
         }
-        let result = if http {
+        let result = if extra::OPERATIONS.contains(&function) {
+            extra
+                .measure(&mut bench, function, args.reps)
+                .await
+                .map(Some)
+        } else if http {
             bench.http(function, args.reps).await
         } else if ["publish-events", "expire-invitations", "token-claims"].contains(&function) {
             bench.background(function, args.reps).await.map(Some)
