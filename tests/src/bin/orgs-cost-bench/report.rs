@@ -11,7 +11,7 @@ use crate::{Operation, Sample};
 
 /// Where the part of COST.md that a run keeps begins: the cuts, written by hand from the runs
 /// before and after each.
-pub const KEPT: &str = "## Cuts";
+pub const KEPT: &str = "\n## Cuts\n";
 
 pub struct Run {
     pub command: String,
@@ -181,8 +181,8 @@ pub fn render(run: &Run) -> String {
     let _ = writeln!(
         s,
         "Written by `{}` on {now} (took {} s, {} requests of each operation, medians). Do not \
-         edit above \"{KEPT}\" by hand: run it again. Nothing here is asserted; the figures \
-         are for deciding.\n",
+         edit it above the Cuts section by hand: run it again. Nothing here is asserted; the \
+         figures are for deciding.\n",
         run.command,
         run.took.as_secs(),
         run.reps
@@ -347,6 +347,10 @@ fn method(s: &mut String) {
          - The stream (NEW_AND_OLD_IMAGES) gets one record per changed item; Lambda's reads of \
            it are free. Only INSERTs of event records pass the trigger's filter to \
            publish-events. Deletions by TTL cost no write units.\n\
+         - `list-orgs` and `token-claims` read every organization of their person's: they are \
+           measured for a person in one organization, as in the workloads. The other requests \
+           are those of `cargo bench-orgs` (an organization with a few members, teams and \
+           invitations).\n\
          - Sizes are the table's before and after the whole request: an item a request writes \
            twice (the steps of a deletion) is counted at those sizes each time.\n"
     );
