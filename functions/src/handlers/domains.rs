@@ -12,7 +12,7 @@ use orgs_shared::http::{
 };
 use orgs_shared::store::{Domain, ItemKey, Membership, Refusal, StoreError};
 
-use crate::access::{Authorized, Gate, op, path_param};
+use crate::access::{Gate, Uncounted, op, path_param};
 use crate::views::{DomainView, PageView};
 
 #[derive(Debug, Deserialize)]
@@ -38,7 +38,7 @@ async fn domain(
 ) -> Result<(Domain, Membership), ApiError> {
     let name = EmailDomain::parse("domain", &path_param(req, "domain")).ok();
     let keys: Vec<ItemKey> = name.iter().map(ItemKey::Domain).collect();
-    let Authorized { items, me, .. } = gate.open_reading(app, caller, req, &keys).await?;
+    let Uncounted { items, me, .. } = gate.open_reading_uncounted(app, caller, req, &keys).await?;
     let found = match &name {
         Some(name) => items.domain(name)?,
         None => None,
@@ -75,10 +75,10 @@ pub async fn list_domains(app: &App, req: Request, gate: Gate) -> Result<Respons
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(|raw| EmailDomain::parse("cursor", raw).ok())?;
-    let (org, _) = gate.open(app, &caller, &req).await?;
+    let (org_id, _) = gate.open_uncounted(app, &caller, &req).await?;
     let found = app
         .store
-        .list_domains(&org.org_id, page.limit, after.as_ref())
+        .list_domains(&org_id, page.limit, after.as_ref())
         .await?;
     let items = found.items.iter().map(DomainView::from).collect();
     let next_cursor = found.next.map(|d| encode_cursor(d.as_str()));

@@ -47,10 +47,10 @@ pub async fn list_join_requests(
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(UserId::parse)?;
-    let (org, _) = gate.open(app, &caller, &req).await?;
+    let (org_id, _) = gate.open_uncounted(app, &caller, &req).await?;
     let found = app
         .store
-        .list_join_requests(&org.org_id, page.limit, after.as_ref())
+        .list_join_requests(&org_id, page.limit, after.as_ref())
         .await?;
     let items = found.items.iter().map(JoinRequestView::from).collect();
     let next_cursor = found.next.map(|u| encode_cursor(u.as_str()));

@@ -85,10 +85,10 @@ pub async fn list_members(app: &App, req: Request, gate: Gate) -> Result<Respons
         })
         .transpose()?;
     let after = page.after_as(UserId::parse)?;
-    let (org, viewer) = gate.open(app, &caller, &req).await?;
+    let (org_id, viewer) = gate.open_uncounted(app, &caller, &req).await?;
     let found = app
         .store
-        .list_members(&org.org_id, role, status, page.limit, after.as_ref())
+        .list_members(&org_id, role, status, page.limit, after.as_ref())
         .await?;
     let users: Vec<UserId> = found.items.iter().map(|m| m.user_id.clone()).collect();
     let profiles = app.store.profiles(&users).await?;

@@ -13,7 +13,7 @@ use orgs_shared::http::{
 };
 use orgs_shared::store::{ItemKey, Membership, ReadItems, Refusal, StoreError, Team};
 
-use crate::access::{Authorized, Gate, op, path_param};
+use crate::access::{Gate, Uncounted, op, path_param};
 use crate::views::{InvitationView, PageView, TeamMemberView, TeamView};
 
 #[derive(Debug, Deserialize)]
@@ -35,7 +35,7 @@ async fn any_team(
     let id = TeamId::parse(&path_param(req, "team_id"));
     let mut keys = also.to_vec();
     keys.extend(id.iter().map(ItemKey::Team));
-    let Authorized { items, me, .. } = gate.open_reading(app, caller, req, &keys).await?;
+    let Uncounted { items, me, .. } = gate.open_reading_uncounted(app, caller, req, &keys).await?;
     let team = match &id {
         Some(id) => items.team(id)?,
         None => None,
@@ -67,10 +67,10 @@ pub async fn list_teams(app: &App, req: Request, gate: Gate) -> Result<Response<
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
     let after = page.after_as(TeamId::parse)?;
-    let (org, _) = gate.open(app, &caller, &req).await?;
+    let (org_id, _) = gate.open_uncounted(app, &caller, &req).await?;
     let found = app
         .store
-        .list_teams(&org.org_id, page.limit, after.as_ref())
+        .list_teams(&org_id, page.limit, after.as_ref())
         .await?;
     let items = found.items.iter().map(TeamView::from).collect();
     let next_cursor = found.next.map(|id| encode_cursor(id.as_str()));

@@ -66,7 +66,7 @@ pub use invitations::{
 pub use item::Item;
 pub use keys::Partition;
 pub use metadata::Rereads;
-pub use org_read::{ItemKey, OrgRead, ReadItems};
+pub use org_read::{ItemKey, OrgRead, ReadItems, UncountedRead};
 pub use orgs::FIRST_TEAM_NAME;
 pub use query::{MAX_QUERIES_PER_PAGE, Page};
 #[cfg(feature = "fixtures")]

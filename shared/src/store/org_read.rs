@@ -92,6 +92,15 @@ pub struct OrgRead {
     pub items: ReadItems,
 }
 
+/// What `Store::read_org_uncounted` found: whether the organization is live (not whether it
+/// exists: `None` says that), the caller's membership and the other items read.
+pub struct UncountedRead {
+    pub live: bool,
+    /// `None` for a stranger.
+    pub caller: Option<Membership>,
+    pub items: ReadItems,
+}
+
 /// The items read besides the organization and the caller's membership, decoded on demand.
 #[derive(Clone, Debug)]
 pub struct ReadItems {
@@ -198,16 +207,53 @@ impl Store {
         caller: &UserId,
         also: &[ItemKey<'_>],
     ) -> StoreResult<Option<OrgRead>> {
+        Ok(self
+            .read_org_items(org_id, caller, also, Counts::Whole)
+            .await?
+            .map(|(org, caller, items)| OrgRead { org, caller, items }))
+    }
+
+    /// `read_org` for a route that needs nothing of the organization but whether it is live:
+    /// its 8 tallies, which only complete its counts, are left out of the read (each costs a
+    /// read unit), and so is the organization itself from the answer, so that no count short
+    /// of its tallies can be used.
+    pub async fn read_org_uncounted(
+        &self,
+        org_id: &OrgId,
+        caller: &UserId,
+        also: &[ItemKey<'_>],
+    ) -> StoreResult<Option<UncountedRead>> {
+        Ok(self
+            .read_org_items(org_id, caller, also, Counts::Left)
+            .await?
+            .map(|(org, caller, items)| UncountedRead {
+                live: org.is_live(),
+                caller,
+                items,
+            }))
+    }
+
+    async fn read_org_items(
+        &self,
+        org_id: &OrgId,
+        caller: &UserId,
+        also: &[ItemKey<'_>],
+        counts: Counts,
+    ) -> StoreResult<Option<(Organization, Option<Membership>, ReadItems)>> {
         let org = Organization::key(org_id);
         let mine = Membership::key(org_id, caller);
         let (org_text, mine_text) = (key_text(&org), key_text(&mine));
         // BatchGetItem refuses a key twice (the caller may also be the target).
         let mut asked = HashSet::new();
         let mut batch = Vec::new();
-        // The tallies come along, so the organization's counts are whole.
+        // The tallies come along where the counts are wanted, so that they are whole.
+        let tallies = (counts == Counts::Whole)
+            .then(|| Tally::keys(org_id))
+            .into_iter()
+            .flatten();
         for key in [org, mine]
             .into_iter()
-            .chain(Tally::keys(org_id))
+            .chain(tallies)
             .chain(also.iter().map(|wanted| item_key(org_id, *wanted)))
         {
             if asked.insert(key_text(&key)) {
@@ -228,19 +274,25 @@ impl Store {
             return Ok(None);
         };
         let mut org = Organization::from_item(&org)?;
-        Tally::fold(&mut org, found.values())?;
+        if counts == Counts::Whole {
+            Tally::fold(&mut org, found.values())?;
+        }
         let caller = found
             .get(&mine_text)
             .map(Membership::from_item)
             .transpose()?;
-        Ok(Some(OrgRead {
-            org,
-            caller,
-            items: ReadItems {
-                org_id: org_id.clone(),
-                asked,
-                found,
-            },
-        }))
+        let items = ReadItems {
+            org_id: org_id.clone(),
+            asked,
+            found,
+        };
+        Ok(Some((org, caller, items)))
     }
+}
+
+/// Whether a read of an organization brings its tallies along.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Counts {
+    Whole,
+    Left,
 }
