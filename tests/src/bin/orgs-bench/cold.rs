@@ -20,6 +20,9 @@ const STEP_LIMIT: Duration = Duration::from_secs(30);
 #[derive(Clone, Copy, Debug)]
 pub struct Sample {
     pub init: Duration,
+    /// The CPU time the process ran for during `init`: unlike `init`, it does not grow while
+    /// the process waits for a core, so it compares functions measured under different loads.
+    pub init_cpu: Duration,
     pub first: Duration,
     pub warm: Duration,
     /// VmHWM after the first invocation, KiB.
@@ -81,6 +84,24 @@ fn vm_hwm(pid: u32) -> anyhow::Result<u64> {
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .ok_or_else(|| anyhow!("no VmHWM in /proc/{pid}/status"))
+}
+
+/// The CPU time a live process has run for, all its threads together (the first field of each
+/// thread's `schedstat`, in ns).
+fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
+    let tasks = format!("/proc/{pid}/task");
+    let mut ns = 0u64;
+    for task in std::fs::read_dir(&tasks).with_context(|| format!("reading {tasks}"))? {
+        let path = task?.path().join("schedstat");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        ns += text
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| anyhow!("no run time in {}", path.display()))?;
+    }
+    Ok(Duration::from_nanos(ns))
 }
 
 /// The next report, unless the process exits first.
@@ -177,6 +198,7 @@ pub async fn cold_start(
         bail!("expected the function to ask for an event, got {ready:?}");
     };
     let init = *ready_at - spawned;
+    let init_cpu = cpu_time(pid)?;
     let timeout = crate::background::timeout(function);
     let handed = hand(ready, "first", events[0], timeout)?;
     let done = answered(
@@ -200,6 +222,7 @@ pub async fn cold_start(
     child.kill().await.context("stopping the function")?;
     Ok(Sample {
         init,
+        init_cpu,
         first,
         warm,
         rss_first,
