@@ -44,7 +44,6 @@ impl Extra {
         let config = &mut bench.fx.app.config;
         config.dns.resolver = dns.addr();
         config.limits.domains_per_org = 1_000_000;
-        config.sign_up.create_first_org = true;
         Self { dns, seq: 0 }
     }
 
@@ -158,8 +157,16 @@ impl Extra {
         Ok(())
     }
 
-    /// Cognito's Post Confirmation for a new person: their first organization.
+    /// Cognito's Post Confirmation for a new person: their first organization, with
+    /// `CreateOrgOnSignUp` on for this request only (with it on, a first `GET /me` makes one too).
     async fn first_org(&mut self, bench: &mut Bench) -> anyhow::Result<Sample> {
+        bench.fx.app.config.sign_up.create_first_org = true;
+        let sample = self.first_org_on(bench).await;
+        bench.fx.app.config.sign_up.create_first_org = false;
+        sample
+    }
+
+    async fn first_org_on(&mut self, bench: &mut Bench) -> anyhow::Result<Sample> {
         let person = bench.fx.newcomer();
         let event = token::post_confirmation_event(
             "PostConfirmation_ConfirmSignUp",

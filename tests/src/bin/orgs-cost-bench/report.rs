@@ -208,7 +208,8 @@ pub fn render(run: &Run) -> String {
          Items: read / written (condition checks included). Stream: records the change puts on \
          the table's stream (free to read); events: event records, each one EventBridge event \
          and at most one publish-events invocation. ms: the handler's duration against moto, \
-         and with moto's time at the SDK's HTTP client subtracted (ours alone). GB-s: at the \
+         and with moto's time at the SDK's HTTP client subtracted (ours alone; 0 where calls run \
+         side by side, so that their waits add up to more than the whole). GB-s: at the \
          function's memory, billed by the millisecond rounded up, from the measured ms.\n"
     );
     let _ = writeln!(
@@ -299,7 +300,6 @@ pub fn render(run: &Run) -> String {
     workloads(&mut s, &by_name, publish);
     cold_starts(&mut s);
     if let Some(kept) = &run.kept {
-        s.push('\n');
         s.push_str(kept.trim_end());
         s.push('\n');
     }
