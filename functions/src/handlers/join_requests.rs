@@ -57,6 +57,25 @@ pub async fn list_join_requests(
     Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
 }
 
+/// One person's join request, pending or denied (a denial stands for a while, and the person
+/// cannot ask again until it lapses); 404 once approved or withdrawn.
+pub async fn get_join_request(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let requester = UserId::parse(&path_param(&req, "user_id"));
+    let also: Vec<ItemKey> = requester.iter().map(ItemKey::JoinRequest).collect();
+    let Authorized { items, .. } = gate.open_reading(app, &caller, &req, &also).await?;
+    let request = match &requester {
+        Some(user) => items.join_request(user)?,
+        None => None,
+    };
+    let request = request.ok_or(ApiError::NotFound("join request"))?;
+    Ok(json(StatusCode::OK, &JoinRequestView::from(&request)))
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ApprovalBody {
