@@ -12,7 +12,8 @@ use orgs_shared::domain::{
     may_change, may_transfer, may_write_metadata,
 };
 use orgs_shared::http::{
-    ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content, present,
+    ApiError, Caller, PageRequest, answer_at_commit, caller, encode_cursor, json, json_body,
+    no_content, present,
 };
 use orgs_shared::store::{ItemKey, Membership, Organization, Rereads, User};
 
@@ -193,6 +194,13 @@ pub async fn update_member(
         }
         // The answer is the membership as changed, with the profile read before: the change
         // does not touch the profile.
+        let (read_profile, viewer) = (profile.clone(), mine.role);
+        answer_at_commit(move |changed: &Membership| {
+            json(
+                StatusCode::OK,
+                &MemberView::new(changed, read_profile.as_ref(), viewer),
+            )
+        });
         let changed = app
             .store
             .change_member(
