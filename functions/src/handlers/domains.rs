@@ -8,7 +8,8 @@ use orgs_shared::app::App;
 use orgs_shared::dns::Dns;
 use orgs_shared::domain::{Challenge, EmailDomain, Enrollment};
 use orgs_shared::http::{
-    ApiError, Caller, PageRequest, caller, created, encode_cursor, json, json_body, no_content,
+    ApiError, Caller, PageRequest, answer_at_commit, caller, created, encode_cursor, json,
+    json_body, no_content,
 };
 use orgs_shared::store::{Domain, ItemKey, Membership, Refusal, StoreError};
 
@@ -55,6 +56,7 @@ pub async fn add_domain(app: &App, req: Request, gate: Gate) -> Result<Response<
     let max = app.config.limits.domains_per_org;
     app.config.limits.admit_domain(org.domain_count)?;
     let challenge = Challenge::generate()?;
+    answer_at_commit(domain_added);
     let added = app
         .store
         .add_domain(
@@ -65,10 +67,18 @@ pub async fn add_domain(app: &App, req: Request, gate: Gate) -> Result<Response<
             &op(&caller, &req).acting_as(&me),
         )
         .await?;
-    Ok(created(
-        &format!("/orgs/{}/domains/{}", org.org_id, added.domain),
-        &DomainView::from(&added),
-    ))
+    Ok(domain_added(&added))
+}
+
+fn domain_added(added: &Domain) -> Response<Body> {
+    created(
+        &format!("/orgs/{}/domains/{}", added.org_id, added.domain),
+        &DomainView::from(added),
+    )
+}
+
+fn domain_answer(domain: &Domain) -> Response<Body> {
+    json(StatusCode::OK, &DomainView::from(domain))
 }
 
 pub async fn list_domains(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
@@ -104,6 +114,7 @@ pub async fn verify_domain(
     let dns = Dns::new(app.config.dns.resolver, app.config.dns.timeout)?;
     let answer = dns.txt(&found.domain.record_name()).await?;
     found.challenge.judge(&found.domain, &answer)?;
+    answer_at_commit(domain_answer);
     let verified = app
         .store
         .verify_domain(&found, &op(&caller, &req).acting_as(&me))
@@ -112,7 +123,7 @@ pub async fn verify_domain(
             StoreError::Refused(Refusal::Gone) => ApiError::NotFound("domain"),
             other => other.into(),
         })?;
-    Ok(json(StatusCode::OK, &DomainView::from(&verified)))
+    Ok(domain_answer(&verified))
 }
 
 /// Sets who may come in through the domain (`domain::enrollment`).
@@ -125,6 +136,7 @@ pub async fn update_domain(
     let body: UpdateDomainBody = json_body(&req, app.config.max_body_bytes)?;
     let enrollment = Enrollment::parse(&body.enrollment, body.default_role.as_deref())?;
     let (found, me) = domain(&gate, app, &caller, &req).await?;
+    answer_at_commit(domain_answer);
     let updated = app
         .store
         .set_enrollment(&found, enrollment, &op(&caller, &req).acting_as(&me))
@@ -133,7 +145,7 @@ pub async fn update_domain(
             StoreError::Refused(Refusal::Gone) => ApiError::NotFound("domain"),
             other => other.into(),
         })?;
-    Ok(json(StatusCode::OK, &DomainView::from(&updated)))
+    Ok(domain_answer(&updated))
 }
 
 pub async fn remove_domain(

@@ -16,7 +16,7 @@ use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime
 use orgs_shared::domain::{
     Email, FieldErrors, FreshToken, InvitationId, InvitationSpec, InvitationStatus,
     InvitationToken, Invitee, NoAddress, RawInvitee, TeamId, Timestamp, UserId, ValidationError,
-    inviter_name, may_resend,
+    inviter_name, may_manage_invitation, may_resend,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, embedded_problem, encode_cursor, json,
@@ -616,6 +616,7 @@ pub async fn resend_invitation(
     ];
     let (Authorized { org, items, me }, invitation) =
         managed_invitation(&gate, app, &req, &caller, &also).await?;
+    may_manage_invitation(me.role, invitation.role)?;
     let limits = &app.config.limits;
     may_resend(
         invitation.status,
@@ -680,6 +681,7 @@ pub async fn revoke_invitation(
     let caller = caller(&req)?;
     let (Authorized { me, .. }, invitation) =
         managed_invitation(&gate, app, &req, &caller, &[]).await?;
+    may_manage_invitation(me.role, invitation.role)?;
     invitation.status.require_pending()?;
     let op = op(&caller, &req).acting_as(&me);
     app.store

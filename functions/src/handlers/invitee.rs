@@ -219,6 +219,7 @@ pub async fn decline_invitation(app: &App, req: Request) -> Result<Response<Body
     let (caller, op, found) = caller_and_invitation(app, &req).await?;
     answerable_at(&found, op.at)?;
     check_invitee(&caller, &found.invitation)?;
+    answer_at_commit(|_: &Invitation| no_content());
     if let Err(err) = app
         .store
         .close_invitation(&found.invitation, InvitationStatus::Declined, &op)

@@ -9,9 +9,10 @@ use orgs_shared::app::App;
 use orgs_shared::domain::join_request::DENIAL_STANDS_SECONDS;
 use orgs_shared::domain::{Approval, JoinRequestStatus, OrgId, TeamId, UserId};
 use orgs_shared::http::{
-    ApiError, PageRequest, caller, encode_cursor, json, json_body, no_content, present,
+    ApiError, PageRequest, answer_at_commit, caller, encode_cursor, json, json_body, no_content,
+    present,
 };
-use orgs_shared::store::{ItemKey, JoinRequest, Refusal, StoreError};
+use orgs_shared::store::{ItemKey, JoinRequest, Membership, Refusal, StoreError};
 
 use crate::access::{Authorized, Gate, op, path_param};
 use crate::views::{JoinRequestView, MemberView, PageView};
@@ -57,6 +58,25 @@ pub async fn list_join_requests(
     Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
 }
 
+/// One person's join request, pending or denied (a denial stands for a while, and the person
+/// cannot ask again until it lapses); 404 once approved or withdrawn.
+pub async fn get_join_request(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let requester = UserId::parse(&path_param(&req, "user_id"));
+    let also: Vec<ItemKey> = requester.iter().map(ItemKey::JoinRequest).collect();
+    let Authorized { items, .. } = gate.open_reading(app, &caller, &req, &also).await?;
+    let request = match &requester {
+        Some(user) => items.join_request(user)?,
+        None => None,
+    };
+    let request = request.ok_or(ApiError::NotFound("join request"))?;
+    Ok(json(StatusCode::OK, &JoinRequestView::from(&request)))
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ApprovalBody {
@@ -90,6 +110,10 @@ pub async fn approve_join_request(
         .config
         .limits
         .seat_room(org.member_count, org.pending_invitations)?;
+    let viewer = me.role;
+    answer_at_commit(move |joined: &Membership| {
+        json(StatusCode::OK, &MemberView::new(joined, None, viewer))
+    });
     let membership = app
         .store
         .approve_join_request(&org, &request, &approval, room, &op.acting_as(&me))
@@ -111,6 +135,7 @@ pub async fn deny_join_request(
     let (Authorized { me, .. }, request) = pending_request(&gate, app, &caller, &req, &[]).await?;
     let shed_at = op.at.plus_seconds(DENIAL_STANDS_SECONDS);
     let op = op.acting_as(&me);
+    answer_at_commit(|denied: &JoinRequest| json(StatusCode::OK, &JoinRequestView::from(denied)));
     let denied = app.store.deny_join_request(&request, shed_at, &op).await?;
     Ok(json(StatusCode::OK, &JoinRequestView::from(&denied)))
 }

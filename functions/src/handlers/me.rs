@@ -6,7 +6,9 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::{DisplayName, FieldErrors, Handle, StoredEmail};
-use orgs_shared::http::{ApiError, Caller, Patch, caller, json, json_body, present};
+use orgs_shared::http::{
+    ApiError, Caller, Patch, answer_at_commit, caller, json, json_body, present,
+};
 use orgs_shared::store::{Identity, Op, User, UserPatch};
 
 use crate::access::op;
@@ -100,6 +102,7 @@ pub async fn update_me(app: &App, req: Request) -> Result<Response<Body>, ApiErr
     }
     let op = op(&caller, &req);
     let user = current_user(app, &caller, &op, false).await?;
+    answer_at_commit(|user: &User| json(StatusCode::OK, &UserView::from(user)));
     let user = app
         .store
         .update_user(

@@ -12,7 +12,8 @@ use orgs_shared::domain::{
     may_change, may_transfer, may_write_metadata,
 };
 use orgs_shared::http::{
-    ApiError, Caller, PageRequest, caller, encode_cursor, json, json_body, no_content, present,
+    ApiError, Caller, PageRequest, answer_at_commit, caller, encode_cursor, json, json_body,
+    no_content, present,
 };
 use orgs_shared::store::{ItemKey, Membership, Organization, Rereads, User};
 
@@ -69,6 +70,24 @@ async fn caller_and_target(
     })
 }
 
+/// The caller's membership, the member the path names (404 if none) and their profile, in one
+/// read.
+async fn member_in_path(
+    gate: &Gate,
+    app: &App,
+    caller: &Caller,
+    req: &Request,
+) -> Result<(Membership, Membership, Option<User>), ApiError> {
+    let target = path_param(req, "user_id");
+    let Target {
+        mine,
+        theirs,
+        profile,
+        ..
+    } = caller_and_target(gate, app, caller, req, &target, true).await?;
+    Ok((mine, theirs.ok_or(ApiError::NotFound("member"))?, profile))
+}
+
 pub async fn list_members(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let page = PageRequest::from_request(&req)?;
@@ -106,21 +125,7 @@ pub async fn list_members(app: &App, req: Request, gate: Gate) -> Result<Respons
 
 pub async fn get_member(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let Target {
-        mine,
-        theirs,
-        profile,
-        ..
-    } = caller_and_target(
-        &gate,
-        app,
-        &caller,
-        &req,
-        &path_param(&req, "user_id"),
-        true,
-    )
-    .await?;
-    let target = theirs.ok_or(ApiError::NotFound("member"))?;
+    let (mine, target, profile) = member_in_path(&gate, app, &caller, &req).await?;
     Ok(json(
         StatusCode::OK,
         &MemberView::new(&target, profile.as_ref(), mine.role),
@@ -158,21 +163,7 @@ pub async fn update_member(
     let op = op(&caller, &req);
     let mut rereads = Rereads::default();
     loop {
-        let Target {
-            mine,
-            theirs,
-            profile,
-            ..
-        } = caller_and_target(
-            &gate,
-            app,
-            &caller,
-            &req,
-            &path_param(&req, "user_id"),
-            true,
-        )
-        .await?;
-        let target = theirs.ok_or(ApiError::NotFound("member"))?;
+        let (mine, target, profile) = member_in_path(&gate, app, &caller, &req).await?;
         let myself = mine.user_id == target.user_id;
         update.allowed(mine.standing(), myself, target.standing())?;
         if writes_metadata {
@@ -193,6 +184,13 @@ pub async fn update_member(
         }
         // The answer is the membership as changed, with the profile read before: the change
         // does not touch the profile.
+        let (read_profile, viewer) = (profile.clone(), mine.role);
+        answer_at_commit(move |changed: &Membership| {
+            json(
+                StatusCode::OK,
+                &MemberView::new(changed, read_profile.as_ref(), viewer),
+            )
+        });
         let changed = app
             .store
             .change_member(

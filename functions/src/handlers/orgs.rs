@@ -125,6 +125,10 @@ pub async fn update_org(app: &App, req: Request, gate: Gate) -> Result<Response<
     let mut rereads = Rereads::default();
     loop {
         let (org, membership) = gate.open(app, &caller, &req).await?;
+        let viewer = membership.clone();
+        answer_at_commit(move |org: &Organization| {
+            json(StatusCode::OK, &OrgView::new(org, &viewer))
+        });
         let metadata = if metadata_patch.is_empty() {
             None
         } else {
@@ -169,6 +173,8 @@ pub async fn change_org_handle(
     if org.handle == handle.as_str() {
         return Ok(json(StatusCode::OK, &OrgView::new(&org, &membership)));
     }
+    let viewer = membership.clone();
+    answer_at_commit(move |org: &Organization| json(StatusCode::OK, &OrgView::new(org, &viewer)));
     let org = app
         .store
         .change_org_handle(&org, &handle, &op(&caller, &req).acting_as(&membership))

@@ -21,7 +21,7 @@ const SYSTEM_ROLES: [Role; 3] = [Role::Owner, Role::Admin, Role::Member];
 /// system roles that hold it.
 pub async fn list_permissions(app: &App, req: Request) -> Result<Response<Body>, ApiError> {
     caller(&req)?;
-    let service = Permission::ALL.into_iter().map(|p| PermissionView {
+    let service = Permission::ALL.iter().map(|&p| PermissionView {
         key: p.key(),
         description: p.description(),
         source: "service",

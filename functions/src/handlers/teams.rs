@@ -109,6 +109,7 @@ pub async fn rename_team(app: &App, req: Request, gate: Gate) -> Result<Response
     if team.name == name.as_str() {
         return Ok(json(StatusCode::OK, &TeamView::from(&team)));
     }
+    answer_at_commit(|team: &Team| json(StatusCode::OK, &TeamView::from(team)));
     let renamed = app
         .store
         .rename_team(&team, &name, &op(&caller, &req).acting_as(&me))

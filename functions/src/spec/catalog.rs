@@ -392,6 +392,12 @@ pub const FUNCTIONS: &[Function] = &[
                 why "BatchGetItem: the organization and the caller's membership; Query: the requests."),
         ],
     }),
+    function!("get-join-request": GET "/orgs/{org_id}/join-requests/{user_id}", needs JoinRequestsManage, join_requests::get_join_request, {
+        about: "one person's join request, pending or denied (admins).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem),
+        ],
+    }),
     function!("approve-join-request": POST "/orgs/{org_id}/join-requests/{user_id}/approve", needs JoinRequestsManage, join_requests::approve_join_request, {
         about: "make the requester a member (admins).",
         grants: &[

@@ -2,7 +2,7 @@
 //! `pending` → `accepted` | `declined` | `revoked` | `expired`.
 
 use super::{
-    DisplayName, Email, FieldErrors, Handle, Note, Role, TeamId, Timestamp, ValidationError,
+    Denied, DisplayName, Email, FieldErrors, Handle, Note, Role, TeamId, Timestamp, ValidationError,
 };
 
 /// At most this many invitees in one request.
@@ -291,6 +291,17 @@ pub fn parse_batch(
     Ok(parsed.into_iter().map(|(_, spec)| spec).collect())
 }
 
+/// Whether `manager` may resend or revoke an invitation to `invited`: nobody acts on an
+/// invitation to a role above their own, as nobody invites to one. A resend is a fresh link,
+/// so an admin who could resend an owner's invitation could make an owner.
+pub fn may_manage_invitation(manager: Role, invited: Role) -> Result<(), Denied> {
+    if invited > manager {
+        Err(Denied::InvitationAboveOwnRole)
+    } else {
+        Ok(())
+    }
+}
+
 /// What ending an invitation requires of its deadline at the time of the change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndingDeadline {
@@ -321,6 +332,20 @@ impl InvitationStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_owners_resend_or_revoke_an_invitation_to_be_owner() {
+        assert_eq!(
+            may_manage_invitation(Role::Admin, Role::Owner),
+            Err(Denied::InvitationAboveOwnRole)
+        );
+        assert_eq!(may_manage_invitation(Role::Admin, Role::Admin), Ok(()));
+        assert_eq!(may_manage_invitation(Role::Owner, Role::Owner), Ok(()));
+        assert_eq!(
+            may_manage_invitation(Role::Member, Role::Admin),
+            Err(Denied::InvitationAboveOwnRole)
+        );
+    }
 
     #[test]
     fn the_invitee_answers_before_the_deadline_an_admin_revokes_any_time_and_it_expires_after() {

@@ -21,6 +21,8 @@ pub enum Denied {
     AboveOwnRole,
     SelfDeactivation,
     OwnerMustBeActive,
+    /// An invitation to a role above the caller's: resending one is a fresh link to that role.
+    InvitationAboveOwnRole,
 }
 
 impl Denied {
@@ -34,6 +36,9 @@ impl Denied {
             }
             Denied::OwnerMustBeActive => {
                 "Only an active member can be made owner; reactivate them first."
+            }
+            Denied::InvitationAboveOwnRole => {
+                "Only owners resend or revoke an invitation to be owner."
             }
         }
     }

@@ -52,6 +52,7 @@ pub use identity::{EmailClaims, StoredEmail};
 pub use ids::{AuditId, EventId, InvitationId, OrgId, TeamId, UserId};
 pub use invitation::{
     EndingDeadline, InvitationSpec, InvitationStatus, Invitee, NotPending, RawInvitee, Unusable,
+    may_manage_invitation,
 };
 pub use join_request::{Approval, EarlierRequest, Entry, Filing, JoinRequestStatus, entry, filing};
 pub use limits::{

@@ -7,141 +7,75 @@ use std::collections::BTreeSet;
 
 use super::{Denied, MemberStatus, Role, Standing, ValidationError};
 
-/// A right inside an organization that one of the service's operations needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Permission {
-    OrgRead,
-    OrgUpdate,
-    BillingRead,
-    BillingUpdate,
-    HandleUpdate,
-    OwnershipTransfer,
-    OrgDelete,
-    MembersRead,
-    MembersInvite,
-    MembersUpdate,
-    MembersRemove,
-    InvitationsManage,
-    TeamsRead,
-    TeamsManage,
-    AuditRead,
-    DomainsRead,
-    DomainsManage,
-    JoinRequestsManage,
-    MetadataPrivateRead,
-    MetadataPrivateUpdate,
+/// Declares the service's permissions in one table: each variant with its key, the least
+/// system role that holds it, and its description.
+macro_rules! permissions {
+    ($($variant:ident => $key:literal, $least:ident, $description:literal;)*) => {
+        /// A right inside an organization that one of the service's operations needs.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Permission {
+            $($variant,)*
+        }
+
+        impl Permission {
+            /// Every one of the service's permissions, in the catalog's order.
+            pub const ALL: &[Permission] = &[$(Permission::$variant,)*];
+
+            /// Its key in the catalog, as answers, roles and tokens spell it.
+            pub const fn key(self) -> &'static str {
+                match self {
+                    $(Permission::$variant => $key,)*
+                }
+            }
+
+            pub const fn description(self) -> &'static str {
+                match self {
+                    $(Permission::$variant => $description,)*
+                }
+            }
+
+            /// The least system role that holds it: `member` < `admin` < `owner`, each
+            /// holding what the one below holds.
+            pub const fn least_role(self) -> Role {
+                match self {
+                    $(Permission::$variant => Role::$least,)*
+                }
+            }
+        }
+    };
+}
+
+permissions! {
+    OrgRead => "org:read", Member, "See the organization, its profile and counts.";
+    OrgUpdate => "org:update", Admin, "Edit the organization's profile.";
+    BillingRead => "org:billing:read", Admin, "See the organization's billing email.";
+    BillingUpdate => "org:billing:update", Admin, "Set the organization's billing email.";
+    HandleUpdate => "org:handle:update", Owner, "Change the organization's handle.";
+    OwnershipTransfer => "org:ownership:transfer", Owner, "Hand ownership to another member.";
+    OrgDelete => "org:delete", Owner, "Delete the organization and everything in it.";
+    MembersRead => "members:read", Member, "List members and read one.";
+    MembersInvite => "members:invite", Admin, "Invite people, by email or handle.";
+    MembersUpdate => "members:update", Admin, "Change members' roles and status.";
+    MembersRemove => "members:remove", Admin, "Remove members.";
+    InvitationsManage => "invitations:manage", Admin,
+        "List, read, resend and revoke invitations.";
+    TeamsRead => "teams:read", Member, "List teams and their members.";
+    TeamsManage => "teams:manage", Admin,
+        "Create, rename and delete teams, and fill and empty them.";
+    AuditRead => "audit:read", Admin, "Read the audit log.";
+    DomainsRead => "domains:read", Admin,
+        "See the organization's email domains and their records.";
+    DomainsManage => "domains:manage", Owner,
+        "Add, verify and remove email domains, and set who may join through them.";
+    JoinRequestsManage => "join_requests:manage", Admin, "Approve and deny join requests.";
+    MetadataPrivateRead => "metadata:private:read", Admin, "See private metadata.";
+    MetadataPrivateUpdate => "metadata:private:update", Admin,
+        "Write metadata, private and public, on the organization and its members.";
 }
 
 impl Permission {
-    /// Every one of the service's permissions, in the catalog's order.
-    pub const ALL: [Permission; 20] = {
-        use Permission::*;
-        [
-            OrgRead,
-            OrgUpdate,
-            BillingRead,
-            BillingUpdate,
-            HandleUpdate,
-            OwnershipTransfer,
-            OrgDelete,
-            MembersRead,
-            MembersInvite,
-            MembersUpdate,
-            MembersRemove,
-            InvitationsManage,
-            TeamsRead,
-            TeamsManage,
-            AuditRead,
-            DomainsRead,
-            DomainsManage,
-            JoinRequestsManage,
-            MetadataPrivateRead,
-            MetadataPrivateUpdate,
-        ]
-    };
-
-    /// Its key in the catalog, as answers, roles and tokens spell it.
-    pub const fn key(self) -> &'static str {
-        use Permission::*;
-        match self {
-            OrgRead => "org:read",
-            OrgUpdate => "org:update",
-            BillingRead => "org:billing:read",
-            BillingUpdate => "org:billing:update",
-            HandleUpdate => "org:handle:update",
-            OwnershipTransfer => "org:ownership:transfer",
-            OrgDelete => "org:delete",
-            MembersRead => "members:read",
-            MembersInvite => "members:invite",
-            MembersUpdate => "members:update",
-            MembersRemove => "members:remove",
-            InvitationsManage => "invitations:manage",
-            TeamsRead => "teams:read",
-            TeamsManage => "teams:manage",
-            AuditRead => "audit:read",
-            DomainsRead => "domains:read",
-            DomainsManage => "domains:manage",
-            JoinRequestsManage => "join_requests:manage",
-            MetadataPrivateRead => "metadata:private:read",
-            MetadataPrivateUpdate => "metadata:private:update",
-        }
-    }
-
-    pub const fn description(self) -> &'static str {
-        use Permission::*;
-        match self {
-            OrgRead => "See the organization, its profile and counts.",
-            OrgUpdate => "Edit the organization's profile.",
-            BillingRead => "See the organization's billing email.",
-            BillingUpdate => "Set the organization's billing email.",
-            HandleUpdate => "Change the organization's handle.",
-            OwnershipTransfer => "Hand ownership to another member.",
-            OrgDelete => "Delete the organization and everything in it.",
-            MembersRead => "List members and read one.",
-            MembersInvite => "Invite people, by email or handle.",
-            MembersUpdate => "Change members' roles and status.",
-            MembersRemove => "Remove members.",
-            InvitationsManage => "List, read, resend and revoke invitations.",
-            TeamsRead => "List teams and their members.",
-            TeamsManage => "Create, rename and delete teams, and fill and empty them.",
-            AuditRead => "Read the audit log.",
-            DomainsRead => "See the organization's email domains and their records.",
-            DomainsManage => {
-                "Add, verify and remove email domains, and set who may join through them."
-            }
-            JoinRequestsManage => "Approve and deny join requests.",
-            MetadataPrivateRead => "See private metadata.",
-            MetadataPrivateUpdate => {
-                "Write metadata, private and public, on the organization and its members."
-            }
-        }
-    }
-
-    /// The least system role that holds it: `member` < `admin` < `owner`, each holding what
-    /// the one below holds.
-    pub const fn least_role(self) -> Role {
-        use Permission::*;
-        match self {
-            OrgRead | MembersRead | TeamsRead => Role::Member,
-            OrgUpdate
-            | BillingRead
-            | BillingUpdate
-            | MembersInvite
-            | MembersUpdate
-            | MembersRemove
-            | InvitationsManage
-            | TeamsManage
-            | AuditRead
-            | DomainsRead
-            | JoinRequestsManage
-            | MetadataPrivateRead
-            | MetadataPrivateUpdate => Role::Admin,
-            HandleUpdate | OwnershipTransfer | OrgDelete | DomainsManage => Role::Owner,
-        }
-    }
-
     pub fn parse(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.key() == key)
+        Self::ALL.iter().copied().find(|p| p.key() == key)
     }
 }
 
@@ -154,7 +88,8 @@ impl Role {
     /// The service's permissions this system role holds, in the catalog's order.
     pub fn permissions(self) -> Vec<Permission> {
         Permission::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|p| self.holds(*p))
             .collect()
     }
@@ -260,7 +195,7 @@ mod tests {
     fn every_key_is_unique_has_the_catalogs_shape_and_parses_back() {
         let keys: BTreeSet<&str> = Permission::ALL.iter().map(|p| p.key()).collect();
         assert_eq!(keys.len(), Permission::ALL.len());
-        for permission in Permission::ALL {
+        for &permission in Permission::ALL {
             assert!(is_permission_key(permission.key()), "{}", permission.key());
             assert_eq!(Permission::parse(permission.key()), Some(permission));
             assert!(permission.description().ends_with('.'));

@@ -197,6 +197,7 @@ impl Store {
             op,
             self.retention,
         )?;
+        tx.made(&added);
         tx.commit("add a domain").await?;
         Ok(added)
     }
@@ -273,6 +274,7 @@ impl Store {
                 self.retention,
             )?;
         }
+        tx.made(&verified);
         tx.commit("verify a domain").await?;
         Ok(verified)
     }
@@ -307,6 +309,7 @@ impl Store {
         )?;
         tx.check(Organization::key(org), Organization::is_active())?;
         history::record(&mut tx, &policy_change(&updated), op, self.retention)?;
+        tx.made(&updated);
         tx.commit("set a domain's enrollment policy").await?;
         Ok(updated)
     }

@@ -241,6 +241,7 @@ impl Store {
             teams,
         );
         history::record(&mut tx, &joined, op, self.retention)?;
+        tx.made(&membership);
         tx.commit("approve a join request").await?;
         Ok(membership)
     }
@@ -272,13 +273,15 @@ impl Store {
         PersonJoinRequests::remove(&mut tx, &request.user_id, org_id)?;
         let change = request_change(ChangeKind::JoinRequestDenied, request, None);
         history::record(&mut tx, &change, op, self.retention)?;
-        tx.commit("deny a join request").await?;
-        Ok(JoinRequest {
+        let denied = JoinRequest {
             status: JoinRequestStatus::Denied,
             decided_at: Some(op.at),
             decided_by: Some(op.actor.clone()),
             ..request.clone()
-        })
+        };
+        tx.made(&denied);
+        tx.commit("deny a join request").await?;
+        Ok(denied)
     }
 
     /// Its author withdraws the request (refused with `Gone` unless still pending).

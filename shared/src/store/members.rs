@@ -289,6 +289,7 @@ impl Store {
                 self.retention,
             )?;
         }
+        tx.made(&after);
         tx.commit("change a membership").await?;
         Ok(after)
     }

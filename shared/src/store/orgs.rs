@@ -439,8 +439,9 @@ impl Store {
             data: data.into(),
         };
         history::record(&mut tx, &change, op, self.retention)?;
-        tx.commit("update an organization").await?;
         updated.updated_at = op.at;
+        tx.made(&updated);
+        tx.commit("update an organization").await?;
         Ok(updated)
     }
 
@@ -487,11 +488,13 @@ impl Store {
             .into(),
         };
         history::record(&mut tx, &change, op, self.retention)?;
-        tx.commit("change an organization's handle").await?;
-        Ok(Organization {
+        let renamed = Organization {
             handle: new_handle.to_string(),
             updated_at: op.at,
             ..org.clone()
-        })
+        };
+        tx.made(&renamed);
+        tx.commit("change an organization's handle").await?;
+        Ok(renamed)
     }
 }

@@ -259,6 +259,7 @@ impl Store {
             op,
             self.retention,
         )?;
+        tx.made(&renamed);
         tx.commit("rename a team").await?;
         Ok(renamed)
     }

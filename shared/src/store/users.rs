@@ -287,8 +287,9 @@ impl Store {
             };
             history::record(&mut tx, &change, op, self.retention)?;
         }
-        tx.commit("update a user profile").await?;
         updated.updated_at = op.at;
+        tx.made(&updated);
+        tx.commit("update a user profile").await?;
         Ok(updated)
     }
 }

@@ -268,7 +268,7 @@ async fn a_team_whose_answer_was_lost_is_answered_again_and_created_once() {
 }
 
 #[tokio::test]
-async fn a_write_whose_answer_is_kept_after_its_commit_says_when_that_answer_was_lost() {
+async fn an_edit_whose_answer_was_lost_is_answered_again_and_applied_once() {
     let stack = Stack::faulty().await;
     let alice = stack.person("alice");
     let org_id = stack.create_org(&alice, "acme").await;
@@ -287,18 +287,55 @@ async fn a_write_whose_answer_is_kept_after_its_commit_says_when_that_answer_was
     assert_outcome_unknown(status, &headers, &lost);
     stack.faults().clear();
 
-    // Applied once; its answer was never built, and the repeat says so rather than apply it again.
-    let (status, _, repeat) =
+    // The answer went in with the write: the repeat gets it, and changes nothing more.
+    let (status, headers, repeat) =
         send(&stack, &alice, Method::PATCH, &path, Some(body), "rename").await;
+    assert_eq!(
+        (status, replayed(&headers)),
+        (StatusCode::OK, true),
+        "{repeat}"
+    );
+    assert_eq!(repeat["display_name"], "Acme Renamed");
+    let (_, org) = stack.get(&alice, &path).await;
+    assert_eq!(org["display_name"], "Acme Renamed");
+    assert_eq!(stack.audit_entries(&Of::Org(org_id)).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_write_whose_answer_is_kept_after_its_commit_says_when_that_answer_was_lost() {
+    let stack = Stack::faulty().await;
+    let (alice, bob) = (stack.person("alice"), stack.person("bob"));
+    let org_id = stack.create_org(&alice, "acme").await;
+    stack.join(&org_id, &alice, &bob, "member").await;
+    let path = format!("/orgs/{org_id}/transfer-ownership");
+    let body = json!({ "user_id": "bob" });
+    lose_every_answer_of_next_transaction(&stack);
+    let (status, headers, lost) = send(
+        &stack,
+        &alice,
+        Method::POST,
+        &path,
+        Some(body.clone()),
+        "hand-over",
+    )
+    .await;
+    assert_outcome_unknown(status, &headers, &lost);
+    stack.faults().clear();
+
+    // Applied once; its answer is kept only after the commit, which never answered, and the
+    // repeat says so rather than apply it again.
+    let (status, _, repeat) =
+        send(&stack, &alice, Method::POST, &path, Some(body), "hand-over").await;
     assert_problem(
         status,
         &repeat,
         StatusCode::CONFLICT,
         "idempotent-answer-lost",
     );
-    let (_, org) = stack.get(&alice, &path).await;
-    assert_eq!(org["display_name"], "Acme Renamed");
-    assert_eq!(stack.audit_entries(&Of::Org(org_id)).await.len(), 2);
+    let (_, bob_now) = stack
+        .get(&alice, format!("/orgs/{org_id}/members/bob"))
+        .await;
+    assert_eq!(bob_now["role"], "owner", "{bob_now}");
 }
 
 #[tokio::test]

@@ -322,6 +322,51 @@ async fn who_may_invite_and_what_a_request_may_hold() {
 }
 
 #[tokio::test]
+async fn only_owners_resend_or_revoke_an_invitation_to_be_owner() {
+    let stack = Stack::start().await;
+    let (alice, adam) = (stack.person("alice"), stack.person("adam"));
+    let org_id = stack.create_org(&alice, "acme").await;
+    stack.add_member(&org_id, &adam, "admin", "active").await;
+    let (status, answer) = invite(
+        &stack,
+        &alice,
+        &org_id,
+        json!([{ "email": "olga@example.com", "role": "owner" }, { "email": "ann@example.com", "role": "admin" }]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let id = |i: usize| {
+        answer["results"][i]["invitation"]["invitation_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (owners, admins) = (id(0), id(1));
+    let path = |id: &str| format!("/orgs/{org_id}/invitations/{id}");
+
+    // A resend would hand the admin a fresh link to be owner: refused, as is revoking it.
+    let before = stack.snapshot().await;
+    let (status, body) = stack
+        .post(&adam, format!("{}/resend", path(&owners)), None)
+        .await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    assert!(body.get("invite_url").is_none(), "{body}");
+    let (status, body) = stack.delete(&adam, path(&owners)).await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(stack.snapshot().await, before);
+
+    // An invitation within the admin's own role is theirs to manage; the owner's, the owner's.
+    let (status, resent) = stack
+        .post(&adam, format!("{}/resend", path(&admins)), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{resent}");
+    let (status, _) = stack.delete(&adam, path(&admins)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = stack.delete(&alice, path(&owners)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
 async fn people_typed_markup_arrives_escaped_in_the_html() {
     let stack = Stack::start().await;
     let alice = stack.person("alice");

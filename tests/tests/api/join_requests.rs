@@ -97,6 +97,12 @@ async fn the_journey_from_a_published_record_to_members_by_request_and_at_once()
     assert_eq!(listed["items"], json!([filed]));
     let (status, body) = stack.get(&mia, &requests).await;
     assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, one) = stack.get(&adam, format!("{requests}/ada")).await;
+    assert_eq!((status, &one), (StatusCode::OK, &filed));
+    let (status, body) = stack.get(&mia, format!("{requests}/ada")).await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, body) = stack.get(&adam, format!("{requests}/mia")).await;
+    assert_problem(status, &body, StatusCode::NOT_FOUND, "not-found");
 
     // An admin cannot make an owner by approving, nor name a team the organization lacks.
     let approve = format!("/orgs/{org}/join-requests/ada/approve");
@@ -141,6 +147,9 @@ async fn the_journey_from_a_published_record_to_members_by_request_and_at_once()
     assert_eq!(read["member_count"], 4, "{read}");
     let (_, listed) = stack.get(&adam, &requests).await;
     assert_eq!(listed["items"], json!([]));
+    // Approved, the request is gone.
+    let (status, body) = stack.get(&adam, format!("{requests}/ada")).await;
+    assert_problem(status, &body, StatusCode::NOT_FOUND, "not-found");
     let (status, body) = stack.post(&adam, &approve, json!({})).await;
     assert_problem(status, &body, StatusCode::NOT_FOUND, "not-found");
     let (_, body) = stack.get(&ada, "/me/suggestions").await;
@@ -234,6 +243,11 @@ async fn a_denial_stands_and_a_withdrawn_request_may_be_filed_again() {
     assert_eq!(status, StatusCode::OK, "{denied}");
     assert_eq!(denied["status"], "denied");
     assert!(denied["decided_at"].is_string(), "{denied}");
+    // Admins still read it, as it stands.
+    let (status, read) = stack
+        .get(&adam, format!("/orgs/{org}/join-requests/bob"))
+        .await;
+    assert_eq!((status, &read), (StatusCode::OK, &denied));
     let (_, body) = stack.get(&bob, "/me/suggestions").await;
     assert_eq!(body["items"][0]["join_request"]["status"], "denied");
     let before = stack.snapshot().await;

@@ -245,11 +245,13 @@ impl Store {
             op,
             self.retention,
         )?;
-        tx.commit("close an invitation").await?;
-        Ok(Invitation {
+        let closed = Invitation {
             status,
             updated_at: op.at,
             ..invitation.clone()
-        })
+        };
+        tx.made(&closed);
+        tx.commit("close an invitation").await?;
+        Ok(closed)
     }
 }
