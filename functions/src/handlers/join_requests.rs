@@ -14,7 +14,7 @@ use orgs_shared::http::{
 };
 use orgs_shared::store::{ItemKey, JoinRequest, Membership, Refusal, StoreError};
 
-use crate::access::{Authorized, Gate, op, path_param};
+use crate::access::{Authorized, Gate, Uncounted, op, path_param};
 use crate::views::{JoinRequestView, MemberView, PageView};
 
 /// The pending request of the person the path names, read with the organization (and the
@@ -68,7 +68,9 @@ pub async fn get_join_request(
     let caller = caller(&req)?;
     let requester = UserId::parse(&path_param(&req, "user_id"));
     let also: Vec<ItemKey> = requester.iter().map(ItemKey::JoinRequest).collect();
-    let Authorized { items, .. } = gate.open_reading(app, &caller, &req, &also).await?;
+    let Uncounted { items, .. } = gate
+        .open_reading_uncounted(app, &caller, &req, &also)
+        .await?;
     let request = match &requester {
         Some(user) => items.join_request(user)?,
         None => None,

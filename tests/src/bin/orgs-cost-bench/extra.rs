@@ -24,6 +24,7 @@ pub const OPERATIONS: &[&str] = &[
     "verify-domain",
     "join-org",
     "withdraw-join-request",
+    "get-join-request",
     "approve-join-request",
     "deny-join-request",
     "create-first-org",
@@ -96,7 +97,11 @@ impl Extra {
                     200,
                 )
             }
-            "join-org" | "withdraw-join-request" | "approve-join-request" | "deny-join-request" => {
+            "join-org"
+            | "withdraw-join-request"
+            | "get-join-request"
+            | "approve-join-request"
+            | "deny-join-request" => {
                 self.publish(&domain, &added)?;
                 fx.expect(
                     alice,
@@ -134,10 +139,15 @@ impl Extra {
                         let withdraw = Req::new("DELETE", format!("/orgs/{o}/join"), None);
                         bench.request_success(Some(&person), &withdraw).await
                     }
+                    "get-join-request" => {
+                        let one = format!("/orgs/{o}/join-requests/{}", person.sub);
+                        bench.request(alice, &Req::new("GET", one, None), 200).await
+                    }
                     "approve-join-request" => {
                         bench.request_success(alice, &decide("approve")).await
                     }
-                    _ => bench.request_success(alice, &decide("deny")).await,
+                    "deny-join-request" => bench.request_success(alice, &decide("deny")).await,
+                    other => bail!("no extra case for {other}"),
                 };
             }
             "create-first-org" => return self.first_org(bench).await,
