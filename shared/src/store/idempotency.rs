@@ -9,9 +9,9 @@ use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
 use super::Store;
 use super::error::{Refusal, StoreError, StoreResult};
+use super::expr::{Condition, Expr};
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys::{self, EXPIRE_AT};
-use super::tx::{Condition, Expr, Tx};
 use crate::domain::idempotency::{KeyRecord, Stage};
 use crate::idempotency::{Held, StoredAnswer};
 
@@ -85,15 +85,11 @@ fn parse(item: &Item) -> StoreResult<(KeyRecord, Option<StoredAnswer>)> {
     Ok((record, answer))
 }
 
-/// Adds the key's record to the transaction of its write: committed, with the answer when
-/// the handler gave it beforehand, on the condition that the lease is still ours.
-pub(super) fn record(
-    tx: &mut Tx<'_>,
-    held: &Held,
-    answer: Option<&StoredAnswer>,
-) -> StoreResult<()> {
+/// The key's record for the transaction of its write (`Tx` puts it): committed, with the answer
+/// when the handler gave it beforehand, on the condition that the lease is still ours.
+pub(super) fn record(held: &Held, answer: Option<&StoredAnswer>) -> (Item, Condition) {
     let item = with_answer(record_item(held, COMMITTED), answer).build();
-    tx.put(item, Some(Condition::new(ours(held), Refusal::Changed)))
+    (item, Condition::new(ours(held), Refusal::Changed))
 }
 
 impl Store {

@@ -7,6 +7,7 @@ mod deletion;
 mod domain_checks;
 mod domains;
 pub mod error;
+mod expr;
 #[cfg(feature = "fixtures")]
 mod fixtures;
 mod handles;
