@@ -110,12 +110,7 @@ impl Gate {
             .read_org(&org_id, &caller.user_id, also)
             .await?
             .ok_or(ApiError::NotFound("organization"))?;
-        self.opened.store(true, Ordering::Relaxed);
-        if !read.org.is_live() {
-            return Err(ApiError::NotFound("organization"));
-        }
-        let standing = read.caller.as_ref().map(Membership::standing);
-        let me = granted(access(standing, permission), permission, read.caller)?;
+        let me = self.decide(permission, read.org.is_live(), read.caller)?;
         Ok(Authorized {
             org: read.org,
             me,
@@ -140,12 +135,7 @@ impl Gate {
             .read_org_uncounted(&org_id, &caller.user_id, also)
             .await?
             .ok_or(ApiError::NotFound("organization"))?;
-        self.opened.store(true, Ordering::Relaxed);
-        if !read.live {
-            return Err(ApiError::NotFound("organization"));
-        }
-        let standing = read.caller.as_ref().map(Membership::standing);
-        let me = granted(access(standing, permission), permission, read.caller)?;
+        let me = self.decide(permission, read.live, read.caller)?;
         Ok(Uncounted {
             org_id,
             me,
@@ -194,6 +184,22 @@ impl Gate {
 }
 
 impl Gate {
+    /// The decision on an organization read for this gate: 404 unless it is live, then what
+    /// the caller's membership holds against `permission`.
+    fn decide(
+        &self,
+        permission: Permission,
+        live: bool,
+        membership: Option<Membership>,
+    ) -> Result<Membership, ApiError> {
+        self.opened.store(true, Ordering::Relaxed);
+        if !live {
+            return Err(ApiError::NotFound("organization"));
+        }
+        let standing = membership.as_ref().map(Membership::standing);
+        granted(access(standing, permission), permission, membership)
+    }
+
     /// What this caller needs on this request, from the route's entry in the catalog.
     fn permission(&self, caller: &Caller, req: &Request) -> Result<Permission, ApiError> {
         let needs = self.needs.as_ref().ok_or(ApiError::Unguarded)?;

@@ -56,6 +56,23 @@ fn assert_outcome_unknown(status: StatusCode, headers: &HeaderMap, body: &Value)
     assert!(headers.contains_key("retry-after"), "{headers:?}");
 }
 
+/// Sends a request whose transaction's every answer is lost (a 503 of unknown outcome), then
+/// repeats it with the same key; what the repeat got.
+async fn lost_then_repeated(
+    stack: &Stack,
+    who: &Person,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    key: &str,
+) -> (StatusCode, HeaderMap, Value) {
+    lose_every_answer_of_next_transaction(stack);
+    let (status, headers, lost) = send(stack, who, method.clone(), path, body.clone(), key).await;
+    assert_outcome_unknown(status, &headers, &lost);
+    stack.faults().clear();
+    send(stack, who, method, path, body, key).await
+}
+
 async fn org_ids(stack: &Stack, who: &Person) -> Vec<String> {
     let (_, list) = stack.get(who, "/orgs").await;
     list["items"]
@@ -70,15 +87,9 @@ async fn org_ids(stack: &Stack, who: &Person) -> Vec<String> {
 async fn an_organization_whose_answer_was_lost_is_answered_again_and_created_once() {
     let stack = Stack::faulty().await;
     let alice = stack.person("alice");
-    lose_every_answer_of_next_transaction(&stack);
     let key = "create-acme-1";
-    let (status, headers, body) =
-        send(&stack, &alice, Method::POST, "/orgs", Some(acme()), key).await;
-    assert_outcome_unknown(status, &headers, &body);
-    stack.faults().clear();
-
     let (status, headers, org) =
-        send(&stack, &alice, Method::POST, "/orgs", Some(acme()), key).await;
+        lost_then_repeated(&stack, &alice, Method::POST, "/orgs", Some(acme()), key).await;
     assert_eq!(status, StatusCode::CREATED, "{org}");
     assert!(replayed(&headers), "{headers:?}");
     let org_id = org["org_id"].as_str().unwrap().to_owned();
@@ -102,13 +113,8 @@ async fn invitations_whose_answer_was_lost_are_answered_again_without_links_and_
     let carol = stack.unique_person("carol");
     let body = json!({ "invitations": [{ "email": bob.email }, { "email": carol.email }] });
     let key = "invite-bob-and-carol";
-    lose_every_answer_of_next_transaction(&stack);
-    let (status, headers, lost) =
-        send(&stack, &alice, Method::POST, &path, Some(body.clone()), key).await;
-    assert_outcome_unknown(status, &headers, &lost);
-    stack.faults().clear();
-
-    let (status, headers, again) = send(&stack, &alice, Method::POST, &path, Some(body), key).await;
+    let (status, headers, again) =
+        lost_then_repeated(&stack, &alice, Method::POST, &path, Some(body), key).await;
     assert_eq!(status, StatusCode::CREATED, "{again}");
     assert!(replayed(&headers));
     let results = again["results"].as_array().unwrap();
@@ -184,20 +190,7 @@ async fn an_acceptance_whose_answer_was_lost_is_answered_again_and_joins_once() 
     let body = json!({ "token": token });
     let key = "accept-acme";
 
-    lose_every_answer_of_next_transaction(&stack);
-    let (status, headers, lost) = send(
-        &stack,
-        &bob,
-        Method::POST,
-        "/invitations/accept",
-        Some(body.clone()),
-        key,
-    )
-    .await;
-    assert_outcome_unknown(status, &headers, &lost);
-    stack.faults().clear();
-
-    let (status, headers, joined) = send(
+    let (status, headers, joined) = lost_then_repeated(
         &stack,
         &bob,
         Method::POST,
@@ -231,21 +224,8 @@ async fn a_team_whose_answer_was_lost_is_answered_again_and_created_once() {
     let org_id = stack.create_org(&alice, "acme").await;
     let path = format!("/orgs/{org_id}/teams");
     let body = json!({ "name": "Platform" });
-    lose_every_answer_of_next_transaction(&stack);
-    let (status, headers, lost) = send(
-        &stack,
-        &alice,
-        Method::POST,
-        &path,
-        Some(body.clone()),
-        "team",
-    )
-    .await;
-    assert_outcome_unknown(status, &headers, &lost);
-    stack.faults().clear();
-
     let (status, headers, team) =
-        send(&stack, &alice, Method::POST, &path, Some(body), "team").await;
+        lost_then_repeated(&stack, &alice, Method::POST, &path, Some(body), "team").await;
     assert_eq!(
         (status, replayed(&headers)),
         (StatusCode::CREATED, true),
@@ -274,22 +254,9 @@ async fn an_edit_whose_answer_was_lost_is_answered_again_and_applied_once() {
     let org_id = stack.create_org(&alice, "acme").await;
     let path = format!("/orgs/{org_id}");
     let body = json!({ "display_name": "Acme Renamed" });
-    lose_every_answer_of_next_transaction(&stack);
-    let (status, headers, lost) = send(
-        &stack,
-        &alice,
-        Method::PATCH,
-        &path,
-        Some(body.clone()),
-        "rename",
-    )
-    .await;
-    assert_outcome_unknown(status, &headers, &lost);
-    stack.faults().clear();
-
     // The answer went in with the write: the repeat gets it, and changes nothing more.
     let (status, headers, repeat) =
-        send(&stack, &alice, Method::PATCH, &path, Some(body), "rename").await;
+        lost_then_repeated(&stack, &alice, Method::PATCH, &path, Some(body), "rename").await;
     assert_eq!(
         (status, replayed(&headers)),
         (StatusCode::OK, true),
@@ -309,23 +276,10 @@ async fn a_write_whose_answer_is_kept_after_its_commit_says_when_that_answer_was
     stack.join(&org_id, &alice, &bob, "member").await;
     let path = format!("/orgs/{org_id}/transfer-ownership");
     let body = json!({ "user_id": "bob" });
-    lose_every_answer_of_next_transaction(&stack);
-    let (status, headers, lost) = send(
-        &stack,
-        &alice,
-        Method::POST,
-        &path,
-        Some(body.clone()),
-        "hand-over",
-    )
-    .await;
-    assert_outcome_unknown(status, &headers, &lost);
-    stack.faults().clear();
-
     // Applied once; its answer is kept only after the commit, which never answered, and the
     // repeat says so rather than apply it again.
     let (status, _, repeat) =
-        send(&stack, &alice, Method::POST, &path, Some(body), "hand-over").await;
+        lost_then_repeated(&stack, &alice, Method::POST, &path, Some(body), "hand-over").await;
     assert_problem(
         status,
         &repeat,
