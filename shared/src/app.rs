@@ -201,6 +201,11 @@ impl Config {
                     "ORGS_MAX_JOIN_REQUESTS_PER_PERSON",
                     limits.pending_join_requests_per_person,
                 )?,
+                roles_per_org: number("ORGS_MAX_ROLES", limits.roles_per_org)?,
+                permissions_per_role: number(
+                    "ORGS_MAX_ROLE_PERMISSIONS",
+                    limits.permissions_per_role,
+                )?,
             },
             dns: DnsSettings {
                 resolver: match var("ORGS_DNS_RESOLVER") {

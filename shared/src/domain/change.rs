@@ -42,13 +42,16 @@ pub enum ChangeKind {
     JoinRequestApproved,
     JoinRequestDenied,
     JoinRequestWithdrawn,
+    RoleCreated,
+    RoleUpdated,
+    RoleDeleted,
 }
 
 impl ChangeKind {
     /// Every kind, for the audit log's `action` filter and the tests that hold each kind to its
     /// event schema (`infra/events/{detail_type}.schema.json`). A new kind goes here too; the
     /// unit test below stops compiling as a reminder.
-    pub const ALL: [ChangeKind; 34] = [
+    pub const ALL: [ChangeKind; 37] = [
         ChangeKind::UserCreated,
         ChangeKind::UserUpdated,
         ChangeKind::HandleChanged,
@@ -83,6 +86,9 @@ impl ChangeKind {
         ChangeKind::JoinRequestApproved,
         ChangeKind::JoinRequestDenied,
         ChangeKind::JoinRequestWithdrawn,
+        ChangeKind::RoleCreated,
+        ChangeKind::RoleUpdated,
+        ChangeKind::RoleDeleted,
     ];
 
     /// The kind whose audit `action` this is.
@@ -127,6 +133,9 @@ impl ChangeKind {
             ChangeKind::JoinRequestApproved => "join_request.approved",
             ChangeKind::JoinRequestDenied => "join_request.denied",
             ChangeKind::JoinRequestWithdrawn => "join_request.withdrawn",
+            ChangeKind::RoleCreated => "role.created",
+            ChangeKind::RoleUpdated => "role.updated",
+            ChangeKind::RoleDeleted => "role.deleted",
         }
     }
 
@@ -167,6 +176,9 @@ impl ChangeKind {
             ChangeKind::JoinRequestApproved => "JoinRequestApproved",
             ChangeKind::JoinRequestDenied => "JoinRequestDenied",
             ChangeKind::JoinRequestWithdrawn => "JoinRequestWithdrawn",
+            ChangeKind::RoleCreated => "RoleCreated",
+            ChangeKind::RoleUpdated => "RoleUpdated",
+            ChangeKind::RoleDeleted => "RoleDeleted",
         }
     }
 }
@@ -239,6 +251,9 @@ mod tests {
             JoinRequestApproved => 31,
             JoinRequestDenied => 32,
             JoinRequestWithdrawn => 33,
+            RoleCreated => 34,
+            RoleUpdated => 35,
+            RoleDeleted => 36,
         }
     }
 

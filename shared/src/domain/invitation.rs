@@ -2,7 +2,7 @@
 //! `pending` → `accepted` | `declined` | `revoked` | `expired`.
 
 use super::{
-    Denied, DisplayName, Email, FieldErrors, Handle, Note, Role, TeamId, Timestamp, ValidationError,
+    Denied, DisplayName, Email, FieldErrors, Handle, Note, Role, RoleName, TeamId, Timestamp, ValidationError,
 };
 
 /// At most this many invitees in one request.
@@ -129,7 +129,7 @@ pub enum Invitee {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvitationSpec {
     pub invitee: Invitee,
-    pub role: Role,
+    pub role: RoleName,
     pub name: Option<DisplayName>,
     pub note: Option<Note>,
     pub teams: Vec<TeamId>,
@@ -171,18 +171,16 @@ impl InvitationSpec {
                 None
             }
         };
+        // A custom role is checked against the organization's roles by the caller, which
+        // reads them; nobody invites to a system role above their own.
         let role = match raw.role {
-            None => Some(Role::Member),
-            Some(raw_role) => match Role::parse(raw_role) {
-                None => {
-                    errors.push(ValidationError::new(
-                        &at("role"),
-                        "invalid_role",
-                        "Role is member, admin or owner.",
-                    ));
+            None => Some(RoleName::System(Role::Member)),
+            Some(raw_role) => match RoleName::parse(&at("role"), raw_role) {
+                Err(invalid) => {
+                    errors.push(invalid);
                     None
                 }
-                Some(role) if role > inviter => {
+                Ok(RoleName::System(role)) if role > inviter => {
                     errors.push(ValidationError::new(
                         &at("role"),
                         "role_too_high",
@@ -190,7 +188,7 @@ impl InvitationSpec {
                     ));
                     None
                 }
-                Some(role) => Some(role),
+                Ok(role) => Some(role),
             },
         };
         let name = raw
@@ -412,7 +410,7 @@ mod tests {
             spec.invitee,
             Invitee::Email(Email::parse("e", "bob@example.com").unwrap())
         );
-        assert_eq!(spec.role, Role::Member);
+        assert_eq!(spec.role, RoleName::System(Role::Member));
     }
 
     #[test]

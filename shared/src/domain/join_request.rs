@@ -4,7 +4,7 @@
 
 use super::enrollment::{DomainStanding, Enrollment, JoinRefused};
 use super::invitation::MAX_TEAMS;
-use super::{FieldErrors, Role, TeamId, Timestamp, ValidationError};
+use super::{FieldErrors, Role, RoleName, TeamId, Timestamp, ValidationError};
 
 /// How long a denial stands: until then the person cannot ask the same organization again, so
 /// that admins who said no are not asked over and over.
@@ -98,7 +98,7 @@ pub fn filing(earlier: Option<EarlierRequest>, now: Timestamp) -> Result<Filing,
 /// What an approver decides besides yes: the new member's role and teams, as an invitation's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Approval {
-    pub role: Role,
+    pub role: RoleName,
     /// Each once; at most `MAX_TEAMS`.
     pub teams: Vec<TeamId>,
 }
@@ -108,9 +108,9 @@ impl Approval {
     /// own choice of a member, never by an approval) and `team_ids`.
     pub fn parse(role: Option<&str>, teams: &[String]) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let role = match role.map(|raw| (raw, Role::parse(raw))) {
-            None => Some(Role::Member),
-            Some((_, Some(Role::Owner))) => {
+        let role = match role.map(|raw| RoleName::parse("role", raw)) {
+            None => Some(RoleName::System(Role::Member)),
+            Some(Ok(RoleName::System(Role::Owner))) => {
                 errors.push(ValidationError::new(
                     "role",
                     "role_too_high",
@@ -118,13 +118,9 @@ impl Approval {
                 ));
                 None
             }
-            Some((_, Some(role))) => Some(role),
-            Some((_, None)) => {
-                errors.push(ValidationError::new(
-                    "role",
-                    "invalid_role",
-                    "A role is member or admin.",
-                ));
+            Some(Ok(role)) => Some(role),
+            Some(Err(invalid)) => {
+                errors.push(invalid);
                 None
             }
         };
@@ -229,11 +225,15 @@ mod tests {
     #[test]
     fn an_approval_makes_a_member_unless_it_names_an_admin_and_never_an_owner() {
         let role = |raw| Approval::parse(raw, &[]).map(|a| a.role).ok();
-        assert_eq!(role(None), Some(Role::Member));
-        assert_eq!(role(Some("admin")), Some(Role::Admin));
+        assert_eq!(role(None), Some(RoleName::System(Role::Member)));
+        assert_eq!(role(Some("admin")), Some(RoleName::System(Role::Admin)));
+        assert_eq!(
+            role(Some("billing-manager")).map(|r| r.as_str().to_owned()),
+            Some("billing-manager".to_owned())
+        );
         let refused = |raw| codes(Approval::parse(Some(raw), &[]).unwrap_err());
         assert_eq!(refused("owner"), [("role".to_owned(), "role_too_high")]);
-        assert_eq!(refused("boss"), [("role".to_owned(), "invalid_role")]);
+        assert_eq!(refused("Boss"), [("role".to_owned(), "invalid_role")]);
     }
 
     #[test]

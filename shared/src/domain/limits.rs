@@ -32,6 +32,8 @@ pub enum LimitKind {
     JoinRequestsPerOrg,
     #[error("the person has as many pending join requests as one may")]
     JoinRequestsPerPerson,
+    #[error("the organization has as many custom roles as it may")]
+    Roles,
     #[error("the person owns as many organizations as one may")]
     OwnedOrganizations,
     #[error("the person has caused as many invitation emails today as one may")]
@@ -56,6 +58,7 @@ impl LimitKind {
             LimitKind::Domains => "domains_per_org",
             LimitKind::JoinRequestsPerOrg => "pending_join_requests_per_org",
             LimitKind::JoinRequestsPerPerson => "pending_join_requests_per_person",
+            LimitKind::Roles => "roles_per_org",
         }
     }
 
@@ -74,7 +77,8 @@ impl LimitKind {
             | LimitKind::OwnedOrganizations
             | LimitKind::Domains
             | LimitKind::JoinRequestsPerOrg
-            | LimitKind::JoinRequestsPerPerson => None,
+            | LimitKind::JoinRequestsPerPerson
+            | LimitKind::Roles => None,
         }
     }
 }
@@ -129,6 +133,10 @@ pub struct Limits {
     pub pending_join_requests_per_org: i64,
     /// Join requests one person may have waiting, across organizations.
     pub pending_join_requests_per_person: i64,
+    /// Custom roles an organization may define, for members and for teams together.
+    pub roles_per_org: i64,
+    /// Permissions one custom role may grant.
+    pub permissions_per_role: usize,
 }
 
 impl Default for Limits {
@@ -145,6 +153,8 @@ impl Default for Limits {
             invitation_emails_per_new_org: 20,
             pending_join_requests_per_org: 5_000,
             pending_join_requests_per_person: 5,
+            roles_per_org: 20,
+            permissions_per_role: 100,
         }
     }
 }
@@ -263,6 +273,8 @@ mod tests {
             resends_per_invitation_per_day: 2,
             members_per_org: 100,
             metadata_bytes: 1024,
+            roles_per_org: 20,
+            permissions_per_role: 100,
             domains_per_org: 3,
             orgs_per_owner: 3,
             invitation_emails_per_person_per_day: 50,

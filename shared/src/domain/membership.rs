@@ -2,7 +2,9 @@
 //! active owner is not here: only the store can hold it under concurrency (a condition on the
 //! organization's counted owners), so it is enforced there.
 
-use super::{MemberStatus, Membership, Role, Standing, Timestamp, ValidationError};
+use super::{
+    MemberStatus, Membership, Permission, Role, RoleName, Standing, Timestamp, ValidationError,
+};
 
 /// A change one member asks for on another (or on themselves).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +30,7 @@ pub enum Denied {
 impl Denied {
     pub fn detail(self) -> &'static str {
         match self {
-            Denied::RoleTooLow => "Only admins and owners manage members.",
+            Denied::RoleTooLow => "Your role does not manage members.",
             Denied::OnlyOwnersManageOwners => "Only owners change or remove owners.",
             Denied::AboveOwnRole => "Nobody can give a role above their own.",
             Denied::SelfDeactivation => {
@@ -60,7 +62,11 @@ pub fn may_change(
             MemberChange::SetRole(_) => Ok(()),
         };
     }
-    if caller.role < Role::Admin {
+    let needed = match change {
+        MemberChange::Remove => Permission::MembersRemove,
+        MemberChange::SetRole(_) | MemberChange::SetStatus(_) => Permission::MembersUpdate,
+    };
+    if !caller.held.holds(needed) {
         return Err(Denied::RoleTooLow);
     }
     if target.role == Role::Owner && caller.role != Role::Owner {
@@ -76,9 +82,9 @@ pub fn may_change(
 }
 
 /// A change of a member's role, status or both, as one request asks for it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberUpdate {
-    pub role: Option<Role>,
+    pub role: Option<RoleName>,
     pub status: Option<MemberStatus>,
 }
 
@@ -90,13 +96,7 @@ impl MemberUpdate {
         status: Option<&str>,
         with_metadata: bool,
     ) -> Result<Self, ValidationError> {
-        let role = role
-            .map(|r| {
-                Role::parse(r).ok_or_else(|| {
-                    ValidationError::new("role", "invalid_role", "role is owner, admin or member.")
-                })
-            })
-            .transpose()?;
+        let role = role.map(|r| RoleName::parse("role", r)).transpose()?;
         let status = status
             .map(|s| {
                 MemberStatus::parse(s).ok_or_else(|| {
@@ -118,21 +118,27 @@ impl MemberUpdate {
         Ok(Self { role, status })
     }
 
-    /// Whether `caller` may make every part of this update on `target`: `may_change` for each.
+    /// Whether `caller` may make every part of this update on `target`: `may_change` for each
+    /// (a custom role is a `member`'s by rank; what it grants is checked by `may_grant`).
     pub fn allowed(
         &self,
         caller: Standing,
         caller_is_target: bool,
         target: Standing,
     ) -> Result<(), Denied> {
-        let mut changes = (self.role.map(MemberChange::SetRole).into_iter())
+        let rank = |name: &RoleName| match name {
+            RoleName::System(role) => *role,
+            RoleName::Custom(_) => Role::Member,
+        };
+        let mut changes = (self.role.as_ref().map(|r| MemberChange::SetRole(rank(r))))
+            .into_iter()
             .chain(self.status.map(MemberChange::SetStatus));
         changes.try_for_each(|change| may_change(caller, caller_is_target, target, change))
     }
 
     /// Whether it changes anything: asking for what is already so writes nothing.
-    pub fn changes(&self, target: Standing) -> bool {
-        self.role.is_some_and(|r| r != target.role)
+    pub fn changes(&self, target: &Membership) -> bool {
+        self.role.as_ref().is_some_and(|r| *r != target.role_name())
             || self.status.is_some_and(|s| s != target.status)
     }
 }
@@ -182,6 +188,8 @@ pub struct Transfer {
 pub fn transfer(caller: &Membership, target: &Membership, at: Timestamp) -> Transfer {
     let with_role = |member: &Membership, role| Membership {
         role,
+        custom_role: None,
+        custom_grants: None,
         updated_at: at,
         ..member.clone()
     };
@@ -204,9 +212,22 @@ mod tests {
     use MemberChange::*;
 
     fn active(role: Role) -> Standing {
-        Standing {
+        Standing::of(role, MemberStatus::Active)
+    }
+
+    fn member(user: &str, role: Role) -> Membership {
+        Membership {
+            org_id: OrgId::parse("org_00000000000000000000000000000001").unwrap(),
+            user_id: UserId::parse(user).unwrap(),
             role,
+            custom_role: None,
+            custom_grants: None,
             status: MemberStatus::Active,
+            email: None,
+            team_ids: vec![],
+            metadata: VersionedMetadata::default(),
+            joined_at: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
+            updated_at: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
         }
     }
 
@@ -271,10 +292,7 @@ mod tests {
             may_change(owner, false, active(Role::Member), SetRole(Role::Owner)),
             Ok(())
         );
-        let deactivated = Standing {
-            role: Role::Member,
-            status: MemberStatus::Deactivated,
-        };
+        let deactivated = Standing::of(Role::Member, MemberStatus::Deactivated);
         assert_eq!(
             may_change(owner, false, deactivated, SetRole(Role::Owner)),
             Err(Denied::OwnerMustBeActive)
@@ -288,10 +306,7 @@ mod tests {
     #[test]
     fn counts_only_active_owners() {
         let owner = active(Role::Owner);
-        let off = Standing {
-            role: Role::Owner,
-            status: MemberStatus::Deactivated,
-        };
+        let off = Standing::of(Role::Owner, MemberStatus::Deactivated);
         assert_eq!(owner_delta(owner, Some(active(Role::Admin))), -1);
         assert_eq!(owner_delta(owner, Some(off)), -1);
         assert_eq!(owner_delta(owner, None), -1);
@@ -306,12 +321,12 @@ mod tests {
         assert_eq!(
             MemberUpdate::parse(Some("admin"), None, false),
             Ok(MemberUpdate {
-                role: Some(Role::Admin),
+                role: Some(RoleName::System(Role::Admin)),
                 status: None
             })
         );
         assert_eq!(
-            MemberUpdate::parse(Some("boss"), Some("asleep"), true)
+            MemberUpdate::parse(Some("Boss"), Some("asleep"), true)
                 .unwrap_err()
                 .field,
             "role"
@@ -340,12 +355,12 @@ mod tests {
     fn an_update_is_allowed_only_if_each_of_its_changes_is() {
         let admin = active(Role::Admin);
         let both = MemberUpdate {
-            role: Some(Role::Admin),
+            role: Some(RoleName::System(Role::Admin)),
             status: Some(MemberStatus::Deactivated),
         };
         assert_eq!(both.allowed(admin, false, active(Role::Member)), Ok(()));
         let too_high = MemberUpdate {
-            role: Some(Role::Owner),
+            role: Some(RoleName::System(Role::Owner)),
             ..both
         };
         assert_eq!(
@@ -365,15 +380,15 @@ mod tests {
 
     #[test]
     fn an_update_to_what_is_already_so_changes_nothing() {
-        let member = active(Role::Member);
+        let member = &member("bob", Role::Member);
         let same = MemberUpdate {
-            role: Some(Role::Member),
+            role: Some(RoleName::System(Role::Member)),
             status: Some(MemberStatus::Active),
         };
         assert!(!same.changes(member));
         assert!(
             MemberUpdate {
-                role: Some(Role::Admin),
+                role: Some(RoleName::System(Role::Admin)),
                 ..same
             }
             .changes(member)
@@ -385,21 +400,41 @@ mod tests {
             }
             .changes(member)
         );
+        let custom = MemberUpdate {
+            role: Some(RoleName::parse("role", "billing-manager").unwrap()),
+            status: None,
+        };
+        assert!(custom.changes(member));
+        let holder = Membership {
+            custom_role: Some(crate::domain::RoleKey::parse("billing-manager").unwrap()),
+            ..member.clone()
+        };
+        assert!(!custom.changes(&holder));
+    }
+
+    #[test]
+    fn a_custom_role_that_manages_members_manages_them_but_gives_no_more_than_member() {
+        let manager = Standing {
+            held: crate::domain::Grants::of_keys(["members:update"]).service,
+            ..active(Role::Member)
+        };
+        let to_admin = SetRole(Role::Admin);
+        assert_eq!(
+            may_change(manager, false, active(Role::Member), SetStatus(MemberStatus::Deactivated)),
+            Ok(())
+        );
+        assert_eq!(
+            may_change(manager, false, active(Role::Member), to_admin),
+            Err(Denied::AboveOwnRole)
+        );
+        assert_eq!(
+            may_change(manager, false, active(Role::Member), Remove),
+            Err(Denied::RoleTooLow)
+        );
     }
 
     #[test]
     fn a_transfer_makes_the_target_owner_and_the_caller_admin() {
-        let member = |user: &str, role| Membership {
-            org_id: OrgId::parse("org_00000000000000000000000000000001").unwrap(),
-            user_id: UserId::parse(user).unwrap(),
-            role,
-            status: MemberStatus::Active,
-            email: None,
-            team_ids: vec![],
-            metadata: VersionedMetadata::default(),
-            joined_at: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
-            updated_at: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
-        };
         let (alice, bob) = (member("alice", Role::Owner), member("bob", Role::Member));
         let at = Timestamp::parse("2026-02-01T00:00:00Z").unwrap();
         let done = transfer(&alice, &bob, at);
@@ -429,19 +464,13 @@ mod tests {
             may_transfer(true, active(Role::Owner)),
             Err(TransferRefused::AlreadyOwner)
         );
-        let deactivated = Standing {
-            role: Role::Member,
-            status: MemberStatus::Deactivated,
-        };
+        let deactivated = Standing::of(Role::Member, MemberStatus::Deactivated);
         assert_eq!(
             may_transfer(false, deactivated),
             Err(TransferRefused::Deactivated)
         );
         // A deactivated owner is an owner still: the transfer cannot make them one.
-        let off_owner = Standing {
-            role: Role::Owner,
-            ..deactivated
-        };
+        let off_owner = Standing::of(Role::Owner, MemberStatus::Deactivated);
         assert_eq!(
             may_transfer(false, off_owner),
             Err(TransferRefused::AlreadyOwner)

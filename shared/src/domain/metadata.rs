@@ -38,7 +38,7 @@ impl MetadataKind {
     }
 
     /// Every member reads public metadata; only admins and owners read private metadata.
-    pub fn readable_by(self, viewer: Role) -> bool {
+    pub fn readable_by(self, viewer: impl super::Holds) -> bool {
         match self {
             MetadataKind::Public => true,
             MetadataKind::Private => viewer.holds(super::Permission::MetadataPrivateRead),
@@ -50,7 +50,7 @@ impl MetadataKind {
 /// membership (their own included): it is the integrator's data, not a right in the organization.
 pub fn may_write_metadata(caller: Standing) -> Result<(), Denied> {
     if caller.status == super::MemberStatus::Active
-        && caller.role.holds(super::Permission::MetadataPrivateUpdate)
+        && caller.held.holds(super::Permission::MetadataPrivateUpdate)
     {
         Ok(())
     } else {
@@ -358,7 +358,7 @@ mod tests {
 
     #[test]
     fn only_active_admins_and_owners_write_metadata() {
-        let standing = |role, status| Standing { role, status };
+        let standing = Standing::of;
         assert_eq!(
             may_write_metadata(standing(Role::Admin, MemberStatus::Active)),
             Ok(())

@@ -5,6 +5,7 @@
 pub mod acceptance;
 pub mod budget;
 pub mod change;
+pub mod custom_role;
 pub mod delivery;
 pub mod domain_check;
 pub mod email_domain;
@@ -39,12 +40,15 @@ pub use acceptance::{
 };
 pub use budget::{Budget, OutOfTime};
 pub use change::{Change, ChangeKind, Subject};
+pub use custom_role::{
+    AppGrants, Grants, PermissionSet, RoleKey, RoleName, RoleRefused, RoleScope, RoleSpec, may_grant,
+};
 pub use delivery::{DeliveryReport, DeliveryStatus, Suppressed};
 pub use domain_check::{Lookup, Recheck, RecheckPolicy};
 pub use email_domain::{Challenge, ClaimRules, EmailDomain, NotVerified, TxtAnswer, Unclaimable};
 pub use enrollment::{DomainStanding, Enrollment, JoinRefused, suggested};
 pub use entities::{
-    ActingAs, AuditEntry, Domain, DomainStatus, Invitation, JoinRequest, Membership, Op,
+    ActingAs, AuditEntry, CustomRole, Domain, DomainStatus, Invitation, JoinRequest, Membership, Op,
     Organization, Team, TeamMember, User, VersionedMetadata,
 };
 pub use handle::Handle;
@@ -71,7 +75,7 @@ pub use org::{
 };
 pub use payloads::Payload;
 pub use permission::{
-    AppPermission, Permission, effective_permissions, is_permission_key, may_see_permissions_of,
+    AppPermission, Holds, Permission, effective_permissions, is_permission_key, may_see_permissions_of,
 };
 pub use publishing::{PublishFailure, entry_size, publish_failure};
 pub use role::{Access, MemberStatus, Role, Standing, access};

@@ -167,9 +167,9 @@ impl OrgProfilePatch {
     }
 }
 
-/// The billing address is shown to those whose role holds `org:billing:read` (admins and owners), by the
-/// role of the membership the answer is for; to members it is not shown at all.
-pub fn visible_billing_email(billing_email: Option<&str>, viewer: Role) -> Option<&str> {
+/// The billing address is shown to those whose role holds `org:billing:read` (admins and
+/// owners, and custom roles that grant it), by the role of the membership the answer is for.
+pub fn visible_billing_email(billing_email: Option<&str>, viewer: impl super::Holds) -> Option<&str> {
     billing_email.filter(|_| viewer.holds(Permission::BillingRead))
 }
 
@@ -188,6 +188,7 @@ pub fn deletion_access(
             Some(Standing {
                 role: Role::Owner,
                 status: MemberStatus::Active,
+                ..
             }),
         ) => Access::Granted,
         (OrgStatus::Deleting, _) => Access::Hidden,
@@ -302,7 +303,7 @@ mod tests {
     }
 
     fn standing(role: Role, status: MemberStatus) -> Option<Standing> {
-        Some(Standing { role, status })
+        Some(Standing::of(role, status))
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Denied, MemberStatus, Role, Standing, ValidationError};
+use super::{Denied, Grants, MemberStatus, PermissionSet, Role, Standing, ValidationError};
 
 /// Declares the service's permissions in one table: each variant with its key, the least
 /// system role that holds it, and its description.
@@ -158,29 +158,40 @@ impl AppPermission {
     }
 }
 
-/// The permission keys a standing gives, in the catalog's order and then the application's:
-/// an active member's role's own, with the application's for the roles that hold them; nothing
-/// for a deactivated member.
-pub fn effective_permissions(standing: Standing, app: &[AppPermission]) -> Vec<String> {
-    if standing.status != MemberStatus::Active {
+/// The permission keys a member holds, in the catalog's order and then the application's:
+/// an active member's role's grants; nothing for a deactivated member.
+pub fn effective_permissions(
+    status: MemberStatus,
+    grants: &Grants,
+    app: &[AppPermission],
+) -> Vec<String> {
+    if status != MemberStatus::Active {
         return Vec::new();
     }
-    let service = standing
-        .role
-        .permissions()
-        .into_iter()
-        .map(|p| p.key().to_owned());
-    let own = app
-        .iter()
-        .filter(|_| standing.role.holds_app_permissions())
-        .map(|p| p.key.clone());
-    service.chain(own).collect()
+    grants.keys(app)
+}
+
+/// Anything that answers whether it holds a permission: a system role, or a set of them.
+pub trait Holds: Copy {
+    fn holds(self, permission: Permission) -> bool;
+}
+
+impl Holds for Role {
+    fn holds(self, permission: Permission) -> bool {
+        Role::holds(self, permission)
+    }
+}
+
+impl Holds for PermissionSet {
+    fn holds(self, permission: Permission) -> bool {
+        PermissionSet::holds(self, permission)
+    }
 }
 
 /// Whether `caller` may see another member's permissions: it takes `members:read`; anyone sees
 /// their own.
 pub fn may_see_permissions_of(caller: Standing, myself: bool) -> Result<(), Denied> {
-    if myself || caller.role.holds(Permission::MembersRead) {
+    if myself || caller.held.holds(Permission::MembersRead) {
         Ok(())
     } else {
         Err(Denied::RoleTooLow)
@@ -246,23 +257,20 @@ mod tests {
     #[test]
     fn a_standing_gives_its_roles_permissions_and_a_deactivated_one_none() {
         let app = AppPermission::parse_list("projects:create").unwrap();
-        let standing = |role, status| Standing { role, status };
-        let member = effective_permissions(standing(Role::Member, MemberStatus::Active), &app);
+        let of = |role, status| effective_permissions(status, &Grants::of_system(role), &app);
+        let member = of(Role::Member, MemberStatus::Active);
         assert_eq!(member, ["org:read", "members:read", "teams:read"]);
-        let admin = effective_permissions(standing(Role::Admin, MemberStatus::Active), &app);
+        let admin = of(Role::Admin, MemberStatus::Active);
         assert!(admin.contains(&"org:billing:update".to_owned()));
         assert!(!admin.contains(&"org:delete".to_owned()));
         assert_eq!(admin.last().map(String::as_str), Some("projects:create"));
-        let gone = effective_permissions(standing(Role::Owner, MemberStatus::Deactivated), &app);
+        let gone = of(Role::Owner, MemberStatus::Deactivated);
         assert!(gone.is_empty());
     }
 
     #[test]
     fn members_see_each_others_permissions_and_everyone_their_own() {
-        let member = Standing {
-            role: Role::Member,
-            status: MemberStatus::Active,
-        };
+        let member = Standing::of(Role::Member, MemberStatus::Active);
         assert!(may_see_permissions_of(member, false).is_ok());
         assert!(may_see_permissions_of(member, true).is_ok());
     }

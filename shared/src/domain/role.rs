@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Permission;
+use super::custom_role::PermissionSet;
 
 /// `owner` > `admin` > `member`. The derived order follows the declaration order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -59,6 +60,19 @@ impl MemberStatus {
 pub struct Standing {
     pub role: Role,
     pub status: MemberStatus,
+    /// The service's permissions its role grants (a custom role's, for its holders).
+    pub held: PermissionSet,
+}
+
+impl Standing {
+    /// The standing of a system role's holder.
+    pub fn of(role: Role, status: MemberStatus) -> Self {
+        Standing {
+            role,
+            status,
+            held: PermissionSet::of_role(role),
+        }
+    }
 }
 
 /// What a caller may learn or do in an organization.
@@ -76,8 +90,9 @@ pub fn access(standing: Option<Standing>, permission: Permission) -> Access {
     match standing {
         Some(Standing {
             status: MemberStatus::Active,
-            role,
-        }) if role.holds(permission) => Access::Granted,
+            held,
+            ..
+        }) if held.holds(permission) => Access::Granted,
         Some(Standing {
             status: MemberStatus::Active,
             ..
@@ -91,10 +106,7 @@ mod tests {
     use super::*;
 
     fn active(role: Role) -> Option<Standing> {
-        Some(Standing {
-            role,
-            status: MemberStatus::Active,
-        })
+        Some(Standing::of(role, MemberStatus::Active))
     }
 
     #[test]
@@ -123,10 +135,7 @@ mod tests {
 
     #[test]
     fn strangers_and_deactivated_members_see_nothing() {
-        let deactivated = Some(Standing {
-            role: Role::Owner,
-            status: MemberStatus::Deactivated,
-        });
+        let deactivated = Some(Standing::of(Role::Owner, MemberStatus::Deactivated));
         assert_eq!(access(deactivated, Permission::OrgRead), Access::Hidden);
         assert_eq!(access(None, Permission::OrgRead), Access::Hidden);
     }

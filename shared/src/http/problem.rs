@@ -157,6 +157,9 @@ pub struct Problem {
     /// With a 503 after a write was sent: `unknown`, it may or may not have been applied.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<&'static str>,
+    /// With a 409 for deleting a role that members hold: how many hold it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holders: Option<i64>,
 }
 
 /// What the answer says, before the request id is added.
@@ -176,6 +179,8 @@ pub struct Answer {
     pub limit: Option<(&'static str, Option<Timestamp>)>,
     /// For a 503 after a write was sent and no outcome came back: `unknown`.
     pub outcome: Option<&'static str>,
+    /// For a role that members hold: how many.
+    pub holders: Option<i64>,
 }
 
 fn answer(
@@ -195,6 +200,7 @@ fn answer(
         found: Vec::new(),
         limit: None,
         outcome: None,
+        holders: None,
     }
 }
 
@@ -442,6 +448,9 @@ fn limit_detail(kind: LimitKind) -> &'static str {
             "You have as many join requests waiting as one person may; withdraw one, or wait for \
              an answer."
         }
+        LimitKind::Roles => {
+            "The organization has as many custom roles as it may; delete one it no longer uses."
+        }
     }
 }
 
@@ -505,6 +514,17 @@ fn store_answer(err: &StoreError) -> Answer {
              it. Nothing was changed.",
         ),
         StoreError::Refused(Refusal::Limit(kind)) => limit_answer(*kind),
+        StoreError::Refused(Refusal::RoleHeld(holders)) => Answer {
+            holders: Some(*holders),
+            ..answer(
+                S::CONFLICT,
+                "role-in-use",
+                "Role in use",
+                format!(
+                    "{holders} member(s) hold this role; give them another role before deleting it."
+                ),
+            )
+        },
         StoreError::Refused(Refusal::Changed | Refusal::AlreadyExists | Refusal::AlreadyDone) => {
             answer(
                 S::CONFLICT,
@@ -514,7 +534,7 @@ fn store_answer(err: &StoreError) -> Answer {
             )
         }
         StoreError::Unavailable { .. }
-        | StoreError::Refused(Refusal::MetadataChanged)
+        | StoreError::Refused(Refusal::MetadataChanged | Refusal::RoleGone)
         | StoreError::Incomplete { .. }
         | StoreError::Contended { .. } => Answer {
             retry_after: Some(1),

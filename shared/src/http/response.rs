@@ -94,6 +94,7 @@ pub fn respond(request_id: &str, result: Result<Response<Body>, ApiError>) -> Re
             .limit
             .map(|(_, resets_at)| resets_at.map(|at| at.to_rfc3339())),
         outcome: answer.outcome,
+        holders: answer.holders,
     };
     let body = serde_json::to_string(&problem).unwrap_or_default();
     let mut response = build(answer.status, "application/problem+json", Body::Text(body));

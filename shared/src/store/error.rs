@@ -43,6 +43,12 @@ pub enum Refusal {
     MetadataChanged,
     #[error("the limit on {0:?} is reached")]
     Limit(LimitKind),
+    /// The custom role a change gives was deleted since it was read: read again.
+    #[error("the role was deleted while the request ran")]
+    RoleGone,
+    /// A role that members hold cannot be deleted; this many hold it.
+    #[error("{0} members hold the role")]
+    RoleHeld(i64),
 }
 
 /// Which configured limit a refusal hit: a product rule, named in the domain.

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::domain::{Change, EventId, MemberStatus, Op, Subject, Timestamp};
+use crate::domain::{Change, EventId, MemberStatus, Op, RoleKey, Subject, Timestamp};
 use crate::events::{Outgoing, SOURCE};
 
 use super::error::Refusal;
@@ -41,17 +41,27 @@ fn subject_json(subject: &Subject) -> serde_json::Value {
     }
 }
 
+/// `expr`, and the membership holds `role` (`None`: no custom role), with `placeholder` for its
+/// value: a write authorized by a role holds only while the member still holds it.
+pub(super) fn holds_custom_role(expr: Expr, role: Option<&RoleKey>, placeholder: &str) -> Expr {
+    match role {
+        None => expr.append(" AND attribute_not_exists(custom_role)"),
+        Some(key) => expr
+            .append(&format!(" AND custom_role = {placeholder}"))
+            .value(placeholder, s(key.as_str())),
+    }
+}
+
 /// Adds the audit entry and the event record of `change` to `tx`.
 pub fn record(tx: &mut Tx<'_>, change: &Change, op: &Op, retention: Retention) -> StoreResult<()> {
     if let Some(acting) = &op.acting_as {
-        let still = Condition::new(
-            Expr::new("#role = :acting_role AND #status = :acting_status")
-                .name("#role", "role")
-                .name("#status", "status")
-                .value(":acting_role", s(acting.role.as_str()))
-                .value(":acting_status", s(MemberStatus::Active.as_str())),
-            Refusal::RoleChanged,
-        );
+        let expr = Expr::new("#role = :acting_role AND #status = :acting_status")
+            .name("#role", "role")
+            .name("#status", "status")
+            .value(":acting_role", s(acting.role.as_str()))
+            .value(":acting_status", s(MemberStatus::Active.as_str()));
+        let expr = holds_custom_role(expr, acting.custom_role.as_ref(), ":acting_custom");
+        let still = Condition::new(expr, Refusal::RoleChanged);
         let membership = ItemBuilder::key(keys::org_pk(&acting.org_id), keys::member_sk(&op.actor));
         tx.hold_actor(membership.build(), still);
     }

@@ -9,12 +9,12 @@
 //! so the deletion of an organization can release its requesters in any order, and again.
 
 use crate::domain::payloads::JoinRequestFacts;
-use crate::domain::{JoinRequest, Membership, Op, Organization};
+use crate::domain::{JoinRequest, Membership, Op, Organization, RoleName};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{
     Approval, Change, ChangeKind, EarlierRequest, EmailDomain, JoinRequestStatus, LimitKind, OrgId,
-    OrgStatus, Role, Subject, Timestamp, UserId,
+    OrgStatus, Subject, Timestamp, UserId,
 };
 
 use super::Store;
@@ -145,7 +145,7 @@ impl PersonJoinRequests {
     }
 }
 
-fn request_change(kind: ChangeKind, request: &JoinRequest, role: Option<Role>) -> Change {
+fn request_change(kind: ChangeKind, request: &JoinRequest, role: Option<RoleName>) -> Change {
     Change {
         kind,
         subject: Subject::Org(request.org_id.clone()),
@@ -219,7 +219,7 @@ impl Store {
         room: i64,
         op: &Op,
     ) -> StoreResult<Membership> {
-        let (role, teams) = (approval.role, approval.teams.as_slice());
+        let (role, teams) = (&approval.role, approval.teams.as_slice());
         let org_id = &org.org_id;
         let mut tx = Tx::new(self);
         let joiner = Joiner {
@@ -230,7 +230,11 @@ impl Store {
         take_seat(&mut tx, org, room)?;
         Tally::count_with_requests(&mut tx, org_id, 1, -1, -1)?;
         request.end_with_membership(&mut tx)?;
-        let approved = request_change(ChangeKind::JoinRequestApproved, request, Some(role));
+        let approved = request_change(
+            ChangeKind::JoinRequestApproved,
+            request,
+            Some(role.clone()),
+        );
         history::record(&mut tx, &approved, op, self.retention)?;
         let joined = joined_change(
             org_id,

@@ -2,7 +2,7 @@
 //! joining at once (`auto_join`), in one transaction with every invariant accepting an
 //! invitation keeps.
 
-use crate::domain::{EmailDomain, LimitKind, OrgStatus, Role, UserId};
+use crate::domain::{EmailDomain, LimitKind, OrgStatus, Role, RoleName, UserId};
 use crate::domain::{JoinRequest, Membership, Op, Organization};
 
 use super::Store;
@@ -48,7 +48,7 @@ impl Store {
     ) -> StoreResult<Membership> {
         let org_id = &org.org_id;
         let mut tx = Tx::new(self);
-        let membership = put_member(&mut tx, org_id, joiner, role, &[], op)?;
+        let membership = put_member(&mut tx, org_id, joiner, &RoleName::System(role), &[], op)?;
         take_seat(&mut tx, org, room)?;
         match pending {
             Some(request) => {
@@ -64,7 +64,7 @@ impl Store {
         let joined = joined_change(
             org_id,
             joiner.user_id,
-            role,
+            &RoleName::System(role),
             None,
             Some(&domain.domain),
             &[],

@@ -2,7 +2,9 @@
 //! here and nowhere else. Each entity's file turns these into the keys of its items, so the rest
 //! of the store reaches a key through its entity (`Team::key`, `Invitation::pending_key`, ...).
 
-use crate::domain::{EmailDomain, Handle, InvitationId, OrgId, Subject, TeamId, Timestamp, UserId};
+use crate::domain::{
+    EmailDomain, Handle, InvitationId, OrgId, RoleKey, Subject, TeamId, Timestamp, UserId,
+};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -159,6 +161,11 @@ pub fn member_email_sk(email: &str) -> String {
 }
 
 /// The email domains of an organization, by name.
+pub const ROLE_PREFIX: &str = "ROLE#";
+pub fn role_sk(role: &RoleKey) -> String {
+    format!("{ROLE_PREFIX}{role}")
+}
+
 pub const DOMAIN_PREFIX: &str = "DOMAIN#";
 pub fn domain_sk(domain: &EmailDomain) -> String {
     format!("{DOMAIN_PREFIX}{domain}")

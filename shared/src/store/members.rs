@@ -10,7 +10,10 @@
 use crate::domain::payloads::{
     MemberFacts, MemberRemoved, MemberUpdated, OwnershipTransferred, RoleChanged,
 };
-use crate::domain::{Membership, Op, Organization, Team, TeamMember, VersionedMetadata};
+use crate::domain::{
+    CustomRole, Membership, Op, Organization, RoleKey, RoleName, Team, TeamMember,
+    VersionedMetadata,
+};
 
 use crate::domain::{
     Change, ChangeKind, MemberStatus, MetadataChange, OrgId, OrgStatus, Payload, Role, Subject,
@@ -19,7 +22,7 @@ use crate::domain::{
 
 use super::Store;
 use super::error::{Refusal, StoreError, StoreResult};
-use super::history;
+use super::history::{self, holds_custom_role};
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
 use super::metadata;
@@ -54,6 +57,7 @@ impl Membership {
                 .s("org_id", self.org_id.as_str())
                 .s("user_id", self.user_id.as_str())
                 .s("role", self.role.as_str())
+                .opt_s("custom_role", self.custom_role.as_ref().map(RoleKey::as_str))
                 .s("status", self.status.as_str())
                 .opt_s("email", self.email.clone())
                 .s("joined_at", self.joined_at.to_rfc3339())
@@ -73,6 +77,14 @@ impl Membership {
             org_id: r.parsed("org_id", OrgId::parse)?,
             user_id: r.parsed("user_id", UserId::parse)?,
             role: r.parsed("role", Role::parse)?,
+            custom_role: match r.opt_s("custom_role")? {
+                None => None,
+                Some(key) => Some(
+                    RoleKey::parse(&key)
+                        .map_err(|_| StoreError::Corrupt(format!("custom_role {key:?}")))?,
+                ),
+            },
+            custom_grants: None,
             status: r.parsed("status", MemberStatus::parse)?,
             email: r.opt_s("email")?,
             team_ids: r.string_set("team_ids", TeamId::parse),
@@ -98,12 +110,13 @@ impl Membership {
 
 /// The target still has the role and status the handler read.
 fn unchanged(m: &Membership) -> Condition {
+    let expr = Expr::new("#role = :seen_role AND #status = :seen_status")
+        .name("#role", "role")
+        .name("#status", "status")
+        .value(":seen_role", s(m.role.as_str()))
+        .value(":seen_status", s(m.status.as_str()));
     Condition::new(
-        Expr::new("#role = :seen_role AND #status = :seen_status")
-            .name("#role", "role")
-            .name("#status", "status")
-            .value(":seen_role", s(m.role.as_str()))
-            .value(":seen_status", s(m.status.as_str())),
+        holds_custom_role(expr, m.custom_role.as_ref(), ":seen_custom"),
         Refusal::Changed,
     )
 }
@@ -193,13 +206,20 @@ impl Store {
         &self,
         caller: &Membership,
         target: &Membership,
-        role: Option<Role>,
+        role: Option<&RoleName>,
         status: Option<MemberStatus>,
         metadata: Option<&MetadataChange>,
         op: &Op,
     ) -> StoreResult<Membership> {
+        let (system, custom) = match role {
+            None => (target.role, target.custom_role.clone()),
+            Some(RoleName::System(role)) => (*role, None),
+            Some(RoleName::Custom(key)) => (Role::Member, Some(key.clone())),
+        };
         let mut after = Membership {
-            role: role.unwrap_or(target.role),
+            role: system,
+            custom_role: custom,
+            custom_grants: None,
             status: status.unwrap_or(target.status),
             updated_at: op.at,
             ..target.clone()
@@ -214,6 +234,13 @@ impl Store {
             .value(":role", s(after.role.as_str()))
             .value(":status", s(after.status.as_str()))
             .value(":at", s(op.at.to_rfc3339()));
+        match &after.custom_role {
+            Some(key) => {
+                sets.push("custom_role = :custom_role".into());
+                update = update.value(":custom_role", s(key.as_str()));
+            }
+            None => removes.push("custom_role".into()),
+        }
         // Only active memberships are listed under the user in `gsi1` (what `GET /orgs` reads).
         match after.status {
             MemberStatus::Active => {
@@ -252,11 +279,19 @@ impl Store {
         if owners != 0 {
             count_owners(&mut tx, &target.org_id, owners)?;
         }
-        if after.role != target.role {
+        if after.custom_role != target.custom_role {
+            if let Some(old) = &target.custom_role {
+                CustomRole::count_holder(&mut tx, &target.org_id, old, -1)?;
+            }
+            if let Some(new) = &after.custom_role {
+                CustomRole::count_holder(&mut tx, &target.org_id, new, 1)?;
+            }
+        }
+        if after.role_name() != target.role_name() {
             let data = RoleChanged {
                 member: MemberFacts::of(target),
-                old_role: target.role,
-                new_role: after.role,
+                old_role: target.role_name(),
+                new_role: after.role_name(),
             };
             history::record(
                 &mut tx,
@@ -367,10 +402,13 @@ impl Store {
             count_owners(&mut tx, org, owners)?;
         }
         Tally::count(&mut tx, org, -1, 0)?;
+        if let Some(role) = &target.custom_role {
+            CustomRole::count_holder(&mut tx, org, role, -1)?;
+        }
         let left = caller.user_id == target.user_id;
         let data = MemberRemoved {
             member: MemberFacts::of(target),
-            role: target.role,
+            role: target.role_name(),
             left,
         };
         history::record(
@@ -393,8 +431,9 @@ impl Store {
     ) -> StoreResult<()> {
         let org = &target.org_id;
         let after = transfer(caller, target, op.at);
+        // Ownership replaces a custom role: `REMOVE` of an absent attribute is no change.
         let set_role = |member: &Membership| {
-            Expr::new("SET #role = :role, updated_at = :at")
+            Expr::new("SET #role = :role, updated_at = :at REMOVE custom_role")
                 .name("#role", "role")
                 .value(":role", s(member.role.as_str()))
                 .value(":at", s(member.updated_at.to_rfc3339()))
@@ -410,6 +449,9 @@ impl Store {
             set_role(&after.caller),
             Some(unchanged(caller)),
         )?;
+        if let Some(role) = &target.custom_role {
+            CustomRole::count_holder(&mut tx, org, role, -1)?;
+        }
         if counted_owner == Some(&caller.user_id) {
             let recount =
                 Expr::new("SET counted_owner = :to").value(":to", s(target.user_id.as_str()));
@@ -453,12 +495,13 @@ impl Store {
         if caller.user_id == target.user_id {
             return Ok(());
         }
+        let expr = Expr::new("#role = :caller_role AND #status = :caller_status")
+            .name("#role", "role")
+            .name("#status", "status")
+            .value(":caller_role", s(caller.role.as_str()))
+            .value(":caller_status", s(MemberStatus::Active.as_str()));
         let still = Condition::new(
-            Expr::new("#role = :caller_role AND #status = :caller_status")
-                .name("#role", "role")
-                .name("#status", "status")
-                .value(":caller_role", s(caller.role.as_str()))
-                .value(":caller_status", s(MemberStatus::Active.as_str())),
+            holds_custom_role(expr, caller.custom_role.as_ref(), ":caller_custom"),
             Refusal::Changed,
         );
         tx.check(Membership::key(&caller.org_id, &caller.user_id), still)

@@ -25,6 +25,7 @@ mod org_read;
 mod orgs;
 mod owned_orgs;
 mod query;
+mod roles;
 #[cfg(feature = "fixtures")]
 mod stored;
 mod tallies;

@@ -176,6 +176,8 @@ impl Store {
         // The member-email marker (and so `email` here) only for a verified address.
         let verified_email = owner.email.clone().filter(|_| owner.email_verified);
         let membership = Membership {
+            custom_role: None,
+            custom_grants: None,
             org_id: org_id.clone(),
             user_id: owner.user_id.clone(),
             role: Role::Owner,

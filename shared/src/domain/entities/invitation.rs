@@ -1,5 +1,6 @@
 //! An invitation, as the store keeps it.
 
+use crate::domain::{RoleKey, RoleName};
 use crate::domain::{
     DeliveryStatus, InvitationId, InvitationStatus, OrgId, Role, TeamId, Timestamp, TokenHash,
     UserId,
@@ -14,7 +15,10 @@ pub struct Invitation {
     pub email: String,
     /// Set for an invitation by handle: only this user may accept it.
     pub invitee_user_id: Option<UserId>,
+    /// The system role it gives: `member` with a custom role, which gives instead.
     pub role: Role,
+    /// The organization's custom role it gives, if any.
+    pub custom_role: Option<RoleKey>,
     pub name: Option<String>,
     pub note: Option<String>,
     pub team_ids: Vec<TeamId>,
@@ -38,6 +42,14 @@ pub struct Invitation {
 }
 
 impl Invitation {
+    /// The role it gives, as a request names it.
+    pub fn role_name(&self) -> RoleName {
+        match &self.custom_role {
+            Some(key) => RoleName::Custom(key.clone()),
+            None => RoleName::System(self.role),
+        }
+    }
+
     /// How many times it was resent on the UTC day of `at`.
     pub fn resends_on(&self, at: Timestamp) -> i64 {
         let day = resend_day(at);

@@ -15,6 +15,7 @@ pub(crate) use invitation::resend_day;
 pub use org_domain::{Domain, DomainStatus};
 pub use user::User;
 
+use crate::domain::custom_role::{Grants, RoleKey, RoleName, RoleScope};
 use crate::domain::{
     EmailDomain, JoinRequestStatus, MemberStatus, Metadata, OrgId, OrgStatus, Region, Role,
     Standing, TeamId, Timestamp, UserId,
@@ -65,7 +66,13 @@ impl Organization {
 pub struct Membership {
     pub org_id: OrgId,
     pub user_id: UserId,
+    /// The system role: `member` for the holder of a custom role, which grants instead.
     pub role: Role,
+    /// The organization's custom role this member holds, if any.
+    pub custom_role: Option<RoleKey>,
+    /// What the custom role grants, once read (the gate reads the caller's); until then the
+    /// holder of a custom role is taken to hold nothing.
+    pub custom_grants: Option<Grants>,
     pub status: MemberStatus,
     pub email: Option<String>,
     /// The teams of the organization this member is in.
@@ -81,7 +88,55 @@ impl Membership {
         Standing {
             role: self.role,
             status: self.status,
+            held: self.grants().service,
         }
+    }
+
+    /// What its role grants: the system role's, or the custom role's once read.
+    pub fn grants(&self) -> Grants {
+        match (&self.custom_role, &self.custom_grants) {
+            (None, _) => Grants::of_system(self.role),
+            (Some(_), Some(grants)) => grants.clone(),
+            (Some(_), None) => Grants::none(),
+        }
+    }
+
+    /// The key of the role it holds, as answers and tokens name it.
+    pub fn role_key(&self) -> &str {
+        match &self.custom_role {
+            Some(key) => key.as_str(),
+            None => self.role.as_str(),
+        }
+    }
+
+    /// The role it holds, as a request would name it.
+    pub fn role_name(&self) -> RoleName {
+        match &self.custom_role {
+            Some(key) => RoleName::Custom(key.clone()),
+            None => RoleName::System(self.role),
+        }
+    }
+}
+
+/// An organization's own role: a named set of permissions for its members (or, with the
+/// `Team` scope, for members of its teams).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomRole {
+    pub org_id: OrgId,
+    pub key: RoleKey,
+    pub scope: RoleScope,
+    pub name: String,
+    pub description: String,
+    pub permissions: Vec<String>,
+    /// The members (or team members) who hold it.
+    pub holders: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl CustomRole {
+    pub fn grants(&self) -> Grants {
+        Grants::of_keys(self.permissions.iter().map(String::as_str))
     }
 }
 
@@ -144,6 +199,7 @@ pub struct Op {
 pub struct ActingAs {
     pub org_id: OrgId,
     pub role: Role,
+    pub custom_role: Option<RoleKey>,
 }
 
 impl Op {
@@ -162,6 +218,7 @@ impl From<&Membership> for ActingAs {
         Self {
             org_id: membership.org_id.clone(),
             role: membership.role,
+            custom_role: membership.custom_role.clone(),
         }
     }
 }

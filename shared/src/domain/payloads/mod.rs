@@ -7,8 +7,10 @@ use serde::{Serialize, Serializer};
 
 use super::{
     Domain, DomainStatus, EmailDomain, Enrollment, Handle, Invitation, InvitationId, JoinRequest,
-    Membership, OrgId, Region, Role, Team, TeamId, Timestamp, UserId,
+    Membership, OrgId, Region, Role, RoleKey, RoleName, RoleScope, Team, TeamId, Timestamp,
+    UserId,
 };
+use crate::domain::CustomRole;
 
 /// Ids, names and codes go out as the text they are stored as.
 macro_rules! serialize_as_text {
@@ -30,7 +32,10 @@ serialize_as_text!(
     Handle,
     Region,
     Enrollment,
-    DomainStatus
+    DomainStatus,
+    RoleKey,
+    RoleName,
+    RoleScope
 );
 
 /// Times go out as RFC 3339 with milliseconds, as everywhere else.
@@ -68,6 +73,7 @@ pub enum Payload {
     DomainFacts(DomainFacts),
     DomainPolicy(DomainPolicy),
     JoinRequestFacts(JoinRequestFacts),
+    RoleFacts(RoleFacts),
 }
 
 macro_rules! into_payload {
@@ -104,7 +110,8 @@ into_payload!(
     InvitationDelivery,
     DomainFacts,
     DomainPolicy,
-    JoinRequestFacts
+    JoinRequestFacts,
+    RoleFacts
 );
 
 /// `user.created`.
@@ -187,8 +194,8 @@ pub struct MemberFacts {
 pub struct RoleChanged {
     #[serde(flatten)]
     pub member: MemberFacts,
-    pub old_role: Role,
-    pub new_role: Role,
+    pub old_role: RoleName,
+    pub new_role: RoleName,
 }
 
 /// `member.updated`: its metadata.
@@ -204,7 +211,7 @@ pub struct MemberUpdated {
 pub struct MemberRemoved {
     #[serde(flatten)]
     pub member: MemberFacts,
-    pub role: Role,
+    pub role: RoleName,
     pub left: bool,
 }
 
@@ -213,7 +220,7 @@ pub struct MemberRemoved {
 pub struct MemberJoined {
     #[serde(flatten)]
     pub member: MemberFacts,
-    pub role: Role,
+    pub role: RoleName,
     pub invitation_id: Option<InvitationId>,
     pub domain: Option<EmailDomain>,
     pub team_ids: Vec<TeamId>,
@@ -250,7 +257,7 @@ pub struct InvitationSent {
     pub invitation_id: InvitationId,
     pub email: String,
     pub invitee_user_id: Option<UserId>,
-    pub role: Role,
+    pub role: RoleName,
     pub expires_at: Timestamp,
     pub resent: bool,
 }
@@ -261,7 +268,7 @@ pub struct InvitationFacts {
     pub org_id: OrgId,
     pub invitation_id: InvitationId,
     pub email: String,
-    pub role: Role,
+    pub role: RoleName,
 }
 
 /// `invitation.accepted`: by whom.
@@ -322,7 +329,7 @@ pub struct JoinRequestFacts {
     pub email: String,
     pub domain: EmailDomain,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub role: Option<Role>,
+    pub role: Option<RoleName>,
 }
 
 impl InvitationSent {
@@ -332,7 +339,7 @@ impl InvitationSent {
             invitation_id: invitation.invitation_id.clone(),
             email: invitation.email.clone(),
             invitee_user_id: invitation.invitee_user_id.clone(),
-            role: invitation.role,
+            role: invitation.role_name(),
             expires_at: invitation.expires_at,
             resent,
         }
@@ -345,7 +352,29 @@ impl InvitationFacts {
             org_id: invitation.org_id.clone(),
             invitation_id: invitation.invitation_id.clone(),
             email: invitation.email.clone(),
-            role: invitation.role,
+            role: invitation.role_name(),
+        }
+    }
+}
+
+/// Every `role.*` change: the custom role as it stands after it (as it stood, when deleted).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RoleFacts {
+    pub org_id: OrgId,
+    pub role: RoleKey,
+    pub scope: RoleScope,
+    pub name: String,
+    pub permissions: Vec<String>,
+}
+
+impl RoleFacts {
+    pub fn of(role: &CustomRole) -> Self {
+        Self {
+            org_id: role.org_id.clone(),
+            role: role.key.clone(),
+            scope: role.scope,
+            name: role.name.clone(),
+            permissions: role.permissions.clone(),
         }
     }
 }
@@ -391,7 +420,7 @@ impl TeamFacts {
 
 impl JoinRequestFacts {
     /// The request's facts, with the role it was approved with.
-    pub fn of(request: &JoinRequest, role: Option<Role>) -> Self {
+    pub fn of(request: &JoinRequest, role: Option<RoleName>) -> Self {
         Self {
             org_id: request.org_id.clone(),
             user_id: request.user_id.clone(),

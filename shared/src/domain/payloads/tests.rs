@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::domain::RoleName;
 
 const ORG: &str = "org_00000000000000000000000000000001";
 const INV: &str = "inv_00000000000000000000000000000002";
@@ -40,7 +41,7 @@ fn invitation() -> InvitationFacts {
         org_id: org(),
         invitation_id: InvitationId::parse(INV).unwrap(),
         email: "bob@acme.com".into(),
-        role: Role::Admin,
+        role: RoleName::System(Role::Admin),
     }
 }
 fn keys() -> MetadataKeys {
@@ -145,8 +146,8 @@ fn member_payloads() {
     );
     let role = RoleChanged {
         member: member(),
-        old_role: Role::Member,
-        new_role: Role::Admin,
+        old_role: RoleName::System(Role::Member),
+        new_role: RoleName::System(Role::Admin),
     };
     assert_eq!(
         json_of(role),
@@ -163,7 +164,7 @@ fn member_payloads() {
     );
     let removed = MemberRemoved {
         member: member(),
-        role: Role::Member,
+        role: RoleName::System(Role::Member),
         left: true,
     };
     assert_eq!(
@@ -176,7 +177,7 @@ fn member_payloads() {
 fn a_member_joined_names_its_invitation_or_domain_else_null() {
     let invited = MemberJoined {
         member: member(),
-        role: Role::Admin,
+        role: RoleName::System(Role::Admin),
         invitation_id: Some(InvitationId::parse(INV).unwrap()),
         domain: None,
         team_ids: vec![TeamId::parse(TEAM).unwrap()],
@@ -188,7 +189,7 @@ fn a_member_joined_names_its_invitation_or_domain_else_null() {
     );
     let through_domain = MemberJoined {
         member: member(),
-        role: Role::Member,
+        role: RoleName::System(Role::Member),
         invitation_id: None,
         domain: Some(domain()),
         team_ids: vec![],
@@ -240,7 +241,7 @@ fn invitation_payloads() {
         invitation_id: InvitationId::parse(INV).unwrap(),
         email: "bob@acme.com".into(),
         invitee_user_id: None,
-        role: Role::Admin,
+        role: RoleName::System(Role::Admin),
         expires_at: at(),
         resent: false,
     };
@@ -337,7 +338,7 @@ fn a_join_request_names_a_role_only_when_approved() {
                 "domain": "acme.com" })
     );
     assert_eq!(
-        json_of(request(Some(Role::Member))),
+        json_of(request(Some(RoleName::System(Role::Member)))),
         json!({ "org_id": ORG, "user_id": "bob", "email": "bob@acme.com",
                 "domain": "acme.com", "role": "member" })
     );

@@ -8,8 +8,9 @@ use crate::domain::{Membership, Op, Organization, Team, TeamMember};
 
 use crate::domain::{
     Change, ChangeKind, EmailDomain, EndingDeadline, InvitationId, InvitationStatus, MemberStatus,
-    OrgId, Role, Subject, TeamId, UserId,
+    OrgId, Role, RoleName, Subject, TeamId, UserId,
 };
+use crate::domain::CustomRole;
 
 use super::token::TokenRecord;
 use crate::domain::Invitation;
@@ -52,14 +53,20 @@ pub(in crate::store) fn put_member(
     tx: &mut Tx<'_>,
     org_id: &OrgId,
     joiner: &Joiner<'_>,
-    role: Role,
+    role: &RoleName,
     teams: &[TeamId],
     op: &Op,
 ) -> StoreResult<Membership> {
+    let (system, custom) = match role {
+        RoleName::System(role) => (*role, None),
+        RoleName::Custom(key) => (Role::Member, Some(key.clone())),
+    };
     let membership = Membership {
+        custom_role: custom,
+        custom_grants: None,
         org_id: org_id.clone(),
         user_id: joiner.user_id.clone(),
-        role,
+        role: system,
         status: MemberStatus::Active,
         // Set exactly when the member-email marker below is written.
         email: joiner.verified_email.map(str::to_owned),
@@ -79,8 +86,11 @@ pub(in crate::store) fn put_member(
         // the plain notification, not the welcome.
         KnownAddress::add(tx, email, joiner.user_id)?;
     }
+    if let Some(key) = &membership.custom_role {
+        CustomRole::count_holder(tx, org_id, key, 1)?;
+    }
     // An owner counts among the organization's owners at once.
-    if role == Role::Owner {
+    if system == Role::Owner {
         let owners = Expr::new("ADD owner_count :one").value(":one", n(1));
         tx.update(
             Organization::key(org_id),
@@ -105,7 +115,7 @@ pub(in crate::store) fn put_member(
 pub(in crate::store) fn joined_change(
     org_id: &OrgId,
     user_id: &UserId,
-    role: Role,
+    role: &RoleName,
     invitation: Option<&InvitationId>,
     domain: Option<&EmailDomain>,
     teams: &[TeamId],
@@ -120,7 +130,7 @@ pub(in crate::store) fn joined_change(
                 org_id: org_id.clone(),
                 user_id: user_id.clone(),
             },
-            role,
+            role: role.clone(),
             invitation_id: invitation.cloned(),
             domain: domain.cloned(),
             team_ids: teams.to_vec(),
@@ -199,7 +209,8 @@ impl Store {
         let org_id = &invitation.org_id;
         let mut tx = Tx::new(self);
         self.end_invitation(&mut tx, invitation, InvitationStatus::Accepted, op)?;
-        let membership = put_member(&mut tx, org_id, joiner, invitation.role, teams, op)?;
+        let role = invitation.role_name();
+        let membership = put_member(&mut tx, org_id, joiner, &role, teams, op)?;
         // A pending invitation held this member's seat (`tallies.rs`): no limit to test.
         Tally::count(&mut tx, org_id, 1, -1)?;
         let accepted = change(
@@ -214,7 +225,7 @@ impl Store {
         let joined = joined_change(
             org_id,
             joiner.user_id,
-            invitation.role,
+            &role,
             Some(&invitation.invitation_id),
             None,
             teams,

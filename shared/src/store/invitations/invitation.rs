@@ -9,7 +9,8 @@ use crate::domain::{
     TokenHash, UserId,
 };
 
-use crate::store::error::StoreResult;
+use crate::domain::RoleKey;
+use crate::store::error::{StoreError, StoreResult};
 use crate::store::item::{Item, ItemBuilder, Reader};
 use crate::store::keys;
 
@@ -84,6 +85,7 @@ impl Invitation {
                 self.invitee_user_id.as_ref().map(UserId::as_str),
             )
             .s("role", self.role.as_str())
+            .opt_s("custom_role", self.custom_role.as_ref().map(RoleKey::as_str))
             .opt_s("name", self.name.clone())
             .opt_s("note", self.note.clone())
             .s("status", self.status.as_str())
@@ -136,6 +138,13 @@ impl Invitation {
             email: r.s("email")?,
             invitee_user_id: r.opt_s("invitee_user_id")?.and_then(|u| UserId::parse(&u)),
             role: r.parsed("role", Role::parse)?,
+            custom_role: match r.opt_s("custom_role")? {
+                None => None,
+                Some(key) => Some(
+                    RoleKey::parse(&key)
+                        .map_err(|_| StoreError::Corrupt(format!("custom_role {key:?}")))?,
+                ),
+            },
             name: r.opt_s("name")?,
             note: r.opt_s("note")?,
             team_ids: r.string_set("team_ids", TeamId::parse),
@@ -186,6 +195,7 @@ mod tests {
             email: "bob@example.com".into(),
             invitee_user_id: UserId::parse("bob"),
             role: Role::Member,
+            custom_role: None,
             name: Some("Bob".into()),
             note: None,
             team_ids: vec![TeamId::generate()],

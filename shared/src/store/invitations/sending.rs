@@ -1,7 +1,7 @@
 //! Sending invitations: creating one, and resending it with a fresh token and deadline.
 
 use crate::domain::payloads::InvitationSent;
-use crate::domain::{Membership, Op, Organization};
+use crate::domain::{Membership, Op, Organization, RoleName};
 
 use crate::domain::Limits;
 use crate::domain::{
@@ -27,7 +27,7 @@ pub struct NewInvitation<'a> {
     /// Lowercase.
     pub email: &'a str,
     pub invitee_user_id: Option<&'a UserId>,
-    pub role: Role,
+    pub role: &'a RoleName,
     pub name: Option<&'a str>,
     pub note: Option<&'a str>,
     pub team_ids: &'a [TeamId],
@@ -51,7 +51,14 @@ pub(in crate::store) fn pending_invitation_items(
         invitation_id: InvitationId::generate(),
         email: new.email.to_owned(),
         invitee_user_id: new.invitee_user_id.cloned(),
-        role: new.role,
+        role: match new.role {
+            RoleName::System(role) => *role,
+            RoleName::Custom(_) => Role::Member,
+        },
+        custom_role: match new.role {
+            RoleName::System(_) => None,
+            RoleName::Custom(key) => Some(key.clone()),
+        },
         name: new.name.map(str::to_owned),
         note: new.note.map(str::to_owned),
         team_ids: new.team_ids.to_vec(),
