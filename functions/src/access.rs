@@ -7,7 +7,9 @@ use orgs_shared::domain::Timestamp;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use orgs_shared::domain::{Access, OrgId, OrgStatus, Permission, Standing, access};
+use orgs_shared::domain::{
+    Access, Grants, MemberStatus, OrgId, OrgStatus, Permission, RoleScope, Standing, access,
+};
 use orgs_shared::http::{ApiError, Caller};
 use orgs_shared::store::{ItemKey, Membership, Op, Organization, ReadItems};
 
@@ -48,6 +50,9 @@ pub fn op(caller: &Caller, req: &Request) -> Op {
 pub struct Needs {
     pub permission: Permission,
     pub on_oneself: Option<Permission>,
+    /// A permission that opens the route as well: the handler then checks, field by field,
+    /// what the request asks (`PATCH /orgs/{org_id}`: the profile, or only the billing address).
+    pub or_else: Option<Permission>,
 }
 
 impl Needs {
@@ -110,7 +115,8 @@ impl Gate {
             .read_org(&org_id, &caller.user_id, also)
             .await?
             .ok_or(ApiError::NotFound("organization"))?;
-        let me = self.decide(permission, read.org.is_live(), read.caller)?;
+        let caller_membership = with_role_grants(app, read.caller).await?;
+        let me = self.decide(permission, read.org.is_live(), caller_membership)?;
         Ok(Authorized {
             org: read.org,
             me,
@@ -135,7 +141,8 @@ impl Gate {
             .read_org_uncounted(&org_id, &caller.user_id, also)
             .await?
             .ok_or(ApiError::NotFound("organization"))?;
-        let me = self.decide(permission, read.live, read.caller)?;
+        let caller_membership = with_role_grants(app, read.caller).await?;
+        let me = self.decide(permission, read.live, caller_membership)?;
         Ok(Uncounted {
             org_id,
             me,
@@ -172,6 +179,7 @@ impl Gate {
             .org_with_membership(&org_id, &caller.user_id)
             .await?
             .ok_or(ApiError::NotFound("organization"))?;
+        let membership = with_role_grants(app, membership).await?;
         self.opened.store(true, Ordering::Relaxed);
         let standing = membership.as_ref().map(Membership::standing);
         let me = granted(
@@ -197,7 +205,12 @@ impl Gate {
             return Err(ApiError::NotFound("organization"));
         }
         let standing = membership.as_ref().map(Membership::standing);
-        granted(access(standing, permission), permission, membership)
+        let alternative = self.needs.and_then(|needs| needs.or_else);
+        let decision = match (access(standing, permission), alternative) {
+            (Access::Forbidden, Some(other)) => access(standing, other),
+            (decision, _) => decision,
+        };
+        granted(decision, permission, membership)
     }
 
     /// What this caller needs on this request, from the route's entry in the catalog.
@@ -221,6 +234,26 @@ pub struct Uncounted {
     pub org_id: OrgId,
     pub me: Membership,
     pub items: ReadItems,
+}
+
+/// The membership with what its custom role grants, read now: one more read, for the holders
+/// of a custom role only, so that a change of the role's permissions holds from the next
+/// request. A role that is gone, or not an organization role, grants nothing.
+pub async fn with_role_grants(
+    app: &App,
+    membership: Option<Membership>,
+) -> Result<Option<Membership>, ApiError> {
+    let Some(mut membership) = membership else {
+        return Ok(None);
+    };
+    if let (Some(key), MemberStatus::Active) = (&membership.custom_role, membership.status) {
+        let role = app.store.get_role(&membership.org_id, key).await?;
+        let grants = role
+            .filter(|r| r.scope == RoleScope::Organization)
+            .map_or_else(Grants::none, |r| r.grants());
+        membership.custom_grants = Some(grants);
+    }
+    Ok(Some(membership))
 }
 
 /// The organization id in the path; an id that cannot be one is no organization (404).

@@ -120,6 +120,17 @@ macro_rules! lambda_main {
             Some($crate::access::Needs {
                 permission: orgs_shared::domain::Permission::$permission,
                 on_oneself: [$(Some(orgs_shared::domain::Permission::$own),)? None][0],
+                or_else: None,
+            }),
+            |app, req, gate| Box::pin($handler(app, req, gate))
+        );
+    };
+    ($handler:path, needs any($permission:ident, $other:ident)) => {
+        $crate::lambda_main!(@serve
+            Some($crate::access::Needs {
+                permission: orgs_shared::domain::Permission::$permission,
+                on_oneself: None,
+                or_else: Some(orgs_shared::domain::Permission::$other),
             }),
             |app, req, gate| Box::pin($handler(app, req, gate))
         );

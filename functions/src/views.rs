@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use orgs_shared::domain::metadata::Object;
 use orgs_shared::domain::{
-    DeliveryStatus, Metadata, Role, Timestamp, visible_billing_email, visible_metadata,
+    DeliveryStatus, AppPermission, CustomRole, Grants, Holds, Metadata, Role, RoleScope, Timestamp, visible_billing_email, visible_metadata,
 };
 use orgs_shared::store::{
     AuditEntry, Domain, Invitation, JoinRequest, Membership, Organization, Team, User,
@@ -45,8 +45,8 @@ pub struct OrgView<'a> {
     pub url: Option<&'a str>,
     /// Shown to admins and owners only (`domain::org::visible_billing_email`).
     pub billing_email: Option<&'a str>,
-    /// The caller's role in this organization.
-    pub role: &'static str,
+    /// The caller's role in this organization: a system role's or a custom role's key.
+    pub role: &'a str,
     pub member_count: i64,
     pub metadata: MetadataView<'a>,
     pub created_at: String,
@@ -63,14 +63,15 @@ pub struct MetadataView<'a> {
 }
 
 impl<'a> MetadataView<'a> {
-    pub fn new(metadata: &'a Metadata, viewer: Role) -> Self {
+    pub fn new(metadata: &'a Metadata, viewer: impl Holds) -> Self {
         let (public, private) = visible_metadata(metadata, viewer);
         Self { public, private }
     }
 }
 
 impl<'a> OrgView<'a> {
-    pub fn new(org: &'a Organization, caller: &Membership) -> Self {
+    pub fn new(org: &'a Organization, caller: &'a Membership) -> Self {
+        let held = caller.standing().held;
         Self {
             org_id: org.org_id.as_str(),
             handle: &org.handle,
@@ -78,10 +79,10 @@ impl<'a> OrgView<'a> {
             region: org.region.as_str(),
             avatar_url: org.avatar_url.as_deref(),
             url: org.url.as_deref(),
-            billing_email: visible_billing_email(org.billing_email.as_deref(), caller.role),
-            role: caller.role.as_str(),
+            billing_email: visible_billing_email(org.billing_email.as_deref(), held),
+            role: caller.role_key(),
             member_count: org.member_count,
-            metadata: MetadataView::new(&org.metadata.value, caller.role),
+            metadata: MetadataView::new(&org.metadata.value, held),
             created_at: org.created_at.to_rfc3339(),
             updated_at: org.updated_at.to_rfc3339(),
         }
@@ -137,7 +138,7 @@ pub struct InvitationView<'a> {
     pub org_id: &'a str,
     pub email: &'a str,
     pub invitee_user_id: Option<&'a str>,
-    pub role: &'static str,
+    pub role: &'a str,
     pub name: Option<&'a str>,
     pub note: Option<&'a str>,
     pub team_ids: Vec<&'a str>,
@@ -194,7 +195,10 @@ impl<'a> InvitationView<'a> {
             org_id: invitation.org_id.as_str(),
             email: &invitation.email,
             invitee_user_id: invitation.invitee_user_id.as_ref().map(|u| u.as_str()),
-            role: invitation.role.as_str(),
+            role: invitation
+                .custom_role
+                .as_ref()
+                .map_or(invitation.role.as_str(), |key| key.as_str()),
             name: invitation.name.as_deref(),
             note: invitation.note.as_deref(),
             team_ids: invitation.team_ids.iter().map(|t| t.as_str()).collect(),
@@ -240,7 +244,7 @@ pub struct MemberView<'a> {
     pub email: Option<&'a str>,
     pub handle: Option<&'a str>,
     pub display_name: Option<&'a str>,
-    pub role: &'static str,
+    pub role: &'a str,
     pub status: &'static str,
     pub team_ids: Vec<&'a str>,
     pub metadata: MetadataView<'a>,
@@ -250,8 +254,8 @@ pub struct MemberView<'a> {
 
 impl<'a> MemberView<'a> {
     /// `profile` adds the person's handle and name, where they have a profile; `viewer` is the
-    /// caller's role, which decides the metadata shown.
-    pub fn new(member: &'a Membership, profile: Option<&'a User>, viewer: Role) -> Self {
+    /// caller's permissions, which decide the metadata shown.
+    pub fn new(member: &'a Membership, profile: Option<&'a User>, viewer: impl Holds) -> Self {
         Self {
             user_id: member.user_id.as_str(),
             email: member
@@ -260,7 +264,7 @@ impl<'a> MemberView<'a> {
                 .or(profile.and_then(|p| p.email.as_deref())),
             handle: profile.and_then(|p| p.handle.as_deref()),
             display_name: profile.and_then(|p| p.display_name.as_deref()),
-            role: member.role.as_str(),
+            role: member.role_key(),
             status: member.status.as_str(),
             team_ids: member.team_ids.iter().map(|t| t.as_str()).collect(),
             metadata: MetadataView::new(&member.metadata.value, viewer),
@@ -408,7 +412,62 @@ pub struct PermissionView<'a> {
 pub struct EffectivePermissionsView<'a> {
     pub org_id: &'a str,
     pub user_id: &'a str,
-    pub role: &'static str,
+    pub role: &'a str,
     pub status: &'static str,
     pub permissions: Vec<String>,
+}
+
+/// A role, system or custom, as `GET /orgs/{org_id}/roles` lists it.
+#[derive(Serialize)]
+pub struct RoleView<'a> {
+    pub key: &'a str,
+    pub scope: &'static str,
+    pub name: &'a str,
+    pub description: &'a str,
+    /// Every permission it grants (a custom role always grants `org:read`).
+    pub permissions: Vec<String>,
+    /// A built-in role, which cannot be changed.
+    pub system: bool,
+    /// The members who hold it (custom roles).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holders: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+}
+
+impl<'a> RoleView<'a> {
+    pub fn system(role: Role, deployment: &[AppPermission]) -> Self {
+        let (name, description) = match role {
+            Role::Owner => ("Owner", "Everything, including deleting the organization."),
+            Role::Admin => ("Admin", "Manages members, teams, invitations and settings."),
+            Role::Member => ("Member", "Sees the organization, its members and its teams."),
+        };
+        Self {
+            key: role.as_str(),
+            scope: RoleScope::Organization.as_str(),
+            name,
+            description,
+            permissions: Grants::of_system(role).keys(deployment),
+            system: true,
+            holders: None,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    pub fn custom(role: &'a CustomRole, deployment: &[AppPermission]) -> Self {
+        Self {
+            key: role.key.as_str(),
+            scope: role.scope.as_str(),
+            name: &role.name,
+            description: &role.description,
+            permissions: role.grants().keys(deployment),
+            system: false,
+            holders: Some(role.holders),
+            created_at: Some(role.created_at.to_rfc3339()),
+            updated_at: Some(role.updated_at.to_rfc3339()),
+        }
+    }
 }

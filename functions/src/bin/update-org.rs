@@ -1,3 +1,3 @@
 //! `update-org`: see `orgs_functions::handlers::orgs::update_org`.
 //! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
-orgs_functions::lambda_main!(orgs_functions::handlers::orgs::update_org, needs OrgUpdate);
+orgs_functions::lambda_main!(orgs_functions::handlers::orgs::update_org, needs any(OrgUpdate, BillingUpdate));

@@ -16,7 +16,7 @@ use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime
 use orgs_shared::domain::{
     Email, FieldErrors, FreshToken, InvitationId, InvitationSpec, InvitationStatus,
     InvitationToken, Invitee, NoAddress, RawInvitee, TeamId, Timestamp, UserId, ValidationError,
-    inviter_name, may_manage_invitation, may_resend,
+    RoleKey, RoleName, inviter_name, may_assign, may_manage_invitation, may_resend,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, embedded_problem, encode_cursor, json,
@@ -297,7 +297,7 @@ impl Inviting<'_> {
             .map(|((i, p), hash)| NewInvitation {
                 email: &p.email,
                 invitee_user_id: p.user.as_ref(),
-                role: specs[*i].role,
+                role: &specs[*i].role,
                 name: specs[*i].name.as_ref().map(|n| n.as_str()),
                 note: specs[*i].note.as_ref().map(|n| n.as_str()),
                 team_ids: &specs[*i].teams,
@@ -433,7 +433,17 @@ pub async fn create_invitations(
         .filter_map(|raw| Email::parse("email", raw.email?).ok())
         .map(|email| email.as_str().to_owned())
         .collect();
+    // The custom roles named are read along too, to check that the inviter may give them.
+    let mut custom_roles: Vec<RoleKey> = Vec::new();
+    for raw in &batch {
+        if let Some(Ok(RoleName::Custom(key))) = raw.role.map(|r| RoleName::parse("role", r)) {
+            if !custom_roles.contains(&key) {
+                custom_roles.push(key);
+            }
+        }
+    }
     let mut also = vec![ItemKey::Profile(&caller.user_id)];
+    also.extend(custom_roles.iter().map(ItemKey::Role));
     also.extend(ItemKey::email_counters(&caller.user_id, op.at));
     also.extend(named_teams.iter().map(ItemKey::Team));
     also.extend(addresses.iter().map(|email| ItemKey::KnownAddress(email)));
@@ -465,6 +475,16 @@ pub async fn create_invitations(
             return Err(all.into());
         }
     };
+    for (i, spec) in specs.iter().enumerate() {
+        if let RoleName::Custom(key) = &spec.role {
+            may_assign(&me.grants(), &spec.role, items.role(key)?.as_ref()).map_err(|refused| {
+                ApiError::Role {
+                    refused,
+                    field: format!("invitations[{i}].role"),
+                }
+            })?;
+        }
+    }
     app.config.limits.admit_invitations(
         specs.len() as i64,
         org.member_count,

@@ -7,7 +7,9 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::join_request::DENIAL_STANDS_SECONDS;
-use orgs_shared::domain::{Approval, JoinRequestStatus, OrgId, TeamId, UserId};
+use orgs_shared::domain::{
+    Approval, Denied, JoinRequestStatus, OrgId, RoleName, TeamId, UserId, may_assign,
+};
 use orgs_shared::http::{
     ApiError, PageRequest, answer_at_commit, caller, encode_cursor, json, json_body, no_content,
     present,
@@ -108,11 +110,19 @@ pub async fn approve_join_request(
         }
     }
     approval.check_teams(&live)?;
+    match &approval.role {
+        RoleName::System(role) if *role > me.role => return Err(Denied::AboveOwnRole.into()),
+        RoleName::System(_) => {}
+        RoleName::Custom(key) => {
+            let custom = app.store.get_role(&org.org_id, key).await?;
+            may_assign(&me.grants(), &approval.role, custom.as_ref())?;
+        }
+    }
     let room = app
         .config
         .limits
         .seat_room(org.member_count, org.pending_invitations)?;
-    let viewer = me.role;
+    let viewer = me.standing().held;
     answer_at_commit(move |joined: &Membership| {
         json(StatusCode::OK, &MemberView::new(joined, None, viewer))
     });
@@ -122,7 +132,7 @@ pub async fn approve_join_request(
         .await?;
     Ok(json(
         StatusCode::OK,
-        &MemberView::new(&membership, None, me.role),
+        &MemberView::new(&membership, None, me.standing().held),
     ))
 }
 

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::{
-    MemberChange, MemberStatus, MemberUpdate, Role, TransferRefused, UserId, ValidationError,
-    may_change, may_transfer, may_write_metadata,
+    MemberChange, MemberStatus, MemberUpdate, Role, RoleName, TransferRefused, UserId,
+    ValidationError, may_assign, may_change, may_transfer, may_write_metadata,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, encode_cursor, json, json_body,
@@ -116,7 +116,7 @@ pub async fn list_members(app: &App, req: Request, gate: Gate) -> Result<Respons
         .iter()
         .map(|m| {
             let profile = profiles.iter().find(|p| p.user_id == m.user_id);
-            MemberView::new(m, profile, viewer.role)
+            MemberView::new(m, profile, viewer.standing().held)
         })
         .collect();
     let next_cursor = found.next.map(|user| encode_cursor(user.as_str()));
@@ -128,7 +128,7 @@ pub async fn get_member(app: &App, req: Request, gate: Gate) -> Result<Response<
     let (mine, target, profile) = member_in_path(&gate, app, &caller, &req).await?;
     Ok(json(
         StatusCode::OK,
-        &MemberView::new(&target, profile.as_ref(), mine.role),
+        &MemberView::new(&target, profile.as_ref(), mine.standing().held),
     ))
 }
 
@@ -166,6 +166,13 @@ pub async fn update_member(
         let (mine, target, profile) = member_in_path(&gate, app, &caller, &req).await?;
         let myself = mine.user_id == target.user_id;
         update.allowed(mine.standing(), myself, target.standing())?;
+        if let Some(role) = update.role.as_ref().filter(|r| **r != target.role_name()) {
+            let custom = match role {
+                RoleName::Custom(key) => app.store.get_role(&mine.org_id, key).await?,
+                RoleName::System(_) => None,
+            };
+            may_assign(&mine.grants(), role, custom.as_ref())?;
+        }
         if writes_metadata {
             may_write_metadata(mine.standing())?;
         }
@@ -176,15 +183,15 @@ pub async fn update_member(
                 metadata_patch.apply(&target.metadata.value, app.config.limits.metadata_bytes)?;
             (!change.is_empty()).then_some(change)
         };
-        if !update.changes(target.standing()) && metadata.is_none() {
+        if !update.changes(&target) && metadata.is_none() {
             return Ok(json(
                 StatusCode::OK,
-                &MemberView::new(&target, profile.as_ref(), mine.role),
+                &MemberView::new(&target, profile.as_ref(), mine.standing().held),
             ));
         }
         // The answer is the membership as changed, with the profile read before: the change
         // does not touch the profile.
-        let (read_profile, viewer) = (profile.clone(), mine.role);
+        let (read_profile, viewer) = (profile.clone(), mine.standing().held);
         answer_at_commit(move |changed: &Membership| {
             json(
                 StatusCode::OK,
@@ -196,7 +203,7 @@ pub async fn update_member(
             .change_member(
                 &mine,
                 &target,
-                update.role,
+                update.role.as_ref(),
                 update.status,
                 metadata.as_ref(),
                 &op,
@@ -206,7 +213,7 @@ pub async fn update_member(
             Ok(updated) => {
                 return Ok(json(
                     StatusCode::OK,
-                    &MemberView::new(&updated, profile.as_ref(), mine.role),
+                    &MemberView::new(&updated, profile.as_ref(), mine.standing().held),
                 ));
             }
             Err(e) => rereads.again(e).await?,

@@ -12,4 +12,5 @@ pub mod members;
 pub mod metadata;
 pub mod orgs;
 pub mod permissions;
+pub mod roles;
 pub mod teams;

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use orgs_shared::app::App;
 use orgs_shared::domain::{
     Handle, NewOrganization, OrgId, OrgProfilePatch, confirm_deletion, deletion_access,
+    may_write_metadata,
 };
 use orgs_shared::http::{
     ApiError, PageRequest, Patch, answer_at_commit, caller, created, encode_cursor, json,
@@ -125,6 +126,15 @@ pub async fn update_org(app: &App, req: Request, gate: Gate) -> Result<Response<
     let mut rereads = Rereads::default();
     loop {
         let (org, membership) = gate.open(app, &caller, &req).await?;
+        patch.may_apply(membership.standing().held).map_err(|missing| {
+            ApiError::Forbidden(format!(
+                "Your role cannot change this field; it takes the {} permission.",
+                missing.key()
+            ))
+        })?;
+        if !metadata_patch.is_empty() {
+            may_write_metadata(membership.standing())?;
+        }
         let viewer = membership.clone();
         answer_at_commit(move |org: &Organization| {
             json(StatusCode::OK, &OrgView::new(org, &viewer))

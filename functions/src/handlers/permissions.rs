@@ -12,7 +12,7 @@ use orgs_shared::domain::{
 use orgs_shared::http::{ApiError, caller, json};
 use orgs_shared::store::ItemKey;
 
-use crate::access::{Gate, Uncounted};
+use crate::access::{Gate, Uncounted, with_role_grants};
 use crate::views::{EffectivePermissionsView, PermissionView};
 
 const SYSTEM_ROLES: [Role; 3] = [Role::Owner, Role::Admin, Role::Member];
@@ -67,8 +67,9 @@ pub async fn get_org_permissions(
     let member = match &asked {
         Some(user) if *user != me.user_id => {
             may_see_permissions_of(me.standing(), false)?;
-            items
-                .membership(user)?
+            let theirs = items.membership(user)?;
+            with_role_grants(app, theirs)
+                .await?
                 .ok_or(ApiError::NotFound("member"))?
         }
         _ => me,
@@ -78,9 +79,13 @@ pub async fn get_org_permissions(
         &EffectivePermissionsView {
             org_id: org_id.as_str(),
             user_id: member.user_id.as_str(),
-            role: member.role.as_str(),
+            role: member.role_key(),
             status: member.status.as_str(),
-            permissions: effective_permissions(member.standing(), &app.config.app_permissions),
+            permissions: effective_permissions(
+                member.status,
+                &member.grants(),
+                &app.config.app_permissions,
+            ),
         },
     ))
 }

@@ -69,7 +69,7 @@ pub async fn claims_for(
             Some(OrgClaim {
                 org_id: m.org_id,
                 handle: handle.clone(),
-                role: *role,
+                role: role.clone(),
             })
         })
         .collect();
@@ -179,7 +179,7 @@ fn unchanged(event: Value, error: &serde_json::Error) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use orgs_shared::domain::{OrgId, Role};
+    use orgs_shared::domain::{OrgId, Role, RoleName};
     use serde_json::json;
 
     use super::*;
@@ -194,7 +194,7 @@ mod tests {
         OrgClaim {
             org_id: OrgId::parse(&format!("org_{n:032x}")).unwrap(),
             handle: handle.into(),
-            role,
+            role: RoleName::System(role),
         }
     }
 

@@ -5,7 +5,7 @@ use super::{Function, Grant, Target, Trigger};
 use crate::access::Needs;
 use crate::handlers::{
     audit, domains, invitations, invitee, join_requests, joining, me, members, orgs, permissions,
-    teams,
+    roles, teams,
 };
 use crate::routes::{Auth, Route, Who};
 use orgs_shared::domain::Permission;
@@ -40,6 +40,28 @@ macro_rules! function {
                 needs: Some(Needs {
                     permission: Permission::$permission,
                     on_oneself: first_of!($(Some(Permission::$own),)? None),
+                    or_else: None,
+                }),
+                handler: |app, req, gate| Box::pin($handler(app, req, gate)),
+                handler_path: stringify!($handler),
+            }),
+            $($field: $value,)*
+            ..DEFAULTS
+        }
+    };
+    ($name:literal: $method:ident $path:literal, needs any($permission:ident, $alternative:ident), $handler:path, { $($field:ident: $value:expr),* $(,)? }) => {
+        Function {
+            name: $name,
+            trigger: Trigger::Http(Route {
+                method: stringify!($method),
+                path: $path,
+                function: $name,
+                auth: Auth::Jwt,
+                who: Who::needing(Permission::$permission),
+                needs: Some(Needs {
+                    permission: Permission::$permission,
+                    on_oneself: None,
+                    or_else: Some(Permission::$alternative),
                 }),
                 handler: |app, req, gate| Box::pin($handler(app, req, gate)),
                 handler_path: stringify!($handler),
@@ -134,7 +156,7 @@ pub const FUNCTIONS: &[Function] = &[
             grant!(dynamodb Table: BatchGetItem),
         ],
     }),
-    function!("update-org": PATCH "/orgs/{org_id}", needs OrgUpdate, orgs::update_org, {
+    function!("update-org": PATCH "/orgs/{org_id}", needs any(OrgUpdate, BillingUpdate), orgs::update_org, {
         about: "edit the organization's profile (admins and owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem),
@@ -246,6 +268,41 @@ pub const FUNCTIONS: &[Function] = &[
         about: "what the caller (or, with members:read, another member) may do in the organization.",
         grants: &[
             grant!(dynamodb Table: BatchGetItem),
+        ],
+    }),
+    function!("list-roles": GET "/orgs/{org_id}/roles", needs OrgRead, roles::list_roles, {
+        about: "the organization's roles: the system roles, then its own, each with its permissions.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, Query;
+                why "BatchGetItem: the access check; Query: the ROLE# items of the organization's partition."),
+        ],
+    }),
+    function!("create-role": POST "/orgs/{org_id}/roles", needs RolesManage, roles::create_role, {
+        about: "create a custom role, granting no permission the caller lacks.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem;
+                why "BatchGetItem: the access check; one transaction puts the role, counts it on the organization item (the limit's condition), checks the caller's role and writes the audit entry and event record."),
+        ],
+    }),
+    function!("get-role": GET "/orgs/{org_id}/roles/{role}", needs OrgRead, roles::get_role, {
+        about: "one role, system or custom, with its permissions.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem;
+                why "One BatchGetItem: the access check and the role."),
+        ],
+    }),
+    function!("update-role": PATCH "/orgs/{org_id}/roles/{role}", needs RolesManage, roles::update_role, {
+        about: "change a custom role's name, description or permissions; its holders have them on their next request.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem;
+                why "BatchGetItem: the access check and the role; one transaction updates it (unchanged since read), checks the caller's role and writes the audit entry and event record."),
+        ],
+    }),
+    function!("delete-role": DELETE "/orgs/{org_id}/roles/{role}", needs RolesManage, roles::delete_role, {
+        about: "delete a custom role that nobody holds.",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
+                why "BatchGetItem: the access check and the role; one transaction deletes it (held by nobody), uncounts it, checks the caller's role and writes the audit entry and event record."),
         ],
     }),
     function!("update-member": PATCH "/orgs/{org_id}/members/{user_id}", needs MembersUpdate or oneself OrgRead, members::update_member, {

@@ -119,6 +119,9 @@ fn route_main(route: &crate::routes::Route) -> String {
         route.handler_path.replace(' ', "")
     );
     let needs = route.needs.map_or(String::new(), |needs| {
+        if let Some(other) = needs.or_else {
+            return format!(", needs any({:?}, {other:?})", needs.permission);
+        }
         let own = needs
             .on_oneself
             .map_or(String::new(), |own| format!(" or oneself {own:?}"));

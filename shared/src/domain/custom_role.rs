@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{AppPermission, Permission, Role, ValidationError, is_permission_key};
+use super::{AppPermission, CustomRole, Permission, Role, ValidationError, is_permission_key};
 
 /// A custom role's key: 2–40 of `a-z`, `0-9` and `-`, starting with a letter, and not a system
 /// role's or a built-in team role's name.
@@ -330,9 +330,74 @@ pub fn may_grant(caller: &Grants, role: &Grants) -> Result<(), RoleRefused> {
     }
 }
 
+/// Whether a caller holding `caller` may give a member the organization role `name`, whose
+/// stored role is `custom` when it names one (`None`: the organization has none by that key).
+/// What the role grants, if so. System roles go by rank instead, where they are given
+/// (`may_change`, `InvitationSpec::parse`, `Approval::parse`): nobody gives one above their
+/// own, and a custom role ranks as `member`.
+pub fn may_assign(
+    caller: &Grants,
+    name: &RoleName,
+    custom: Option<&CustomRole>,
+) -> Result<Grants, RoleRefused> {
+    let grants = match (name, custom) {
+        (RoleName::System(role), _) => return Ok(Grants::of_system(*role)),
+        (RoleName::Custom(_), None) => return Err(RoleRefused::Unknown),
+        (RoleName::Custom(_), Some(role)) if role.scope != RoleScope::Organization => {
+            return Err(RoleRefused::WrongScope);
+        }
+        (RoleName::Custom(_), Some(role)) => role.grants(),
+    };
+    may_grant(caller, &grants)?;
+    Ok(grants)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{OrgId, Timestamp};
+
+    fn stored(key: &str, scope: RoleScope, permissions: &[&str]) -> CustomRole {
+        let at = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+        CustomRole {
+            org_id: OrgId::generate(),
+            key: RoleKey::parse(key).unwrap(),
+            scope,
+            name: key.into(),
+            description: String::new(),
+            permissions: permissions.iter().map(|p| p.to_string()).collect(),
+            holders: 0,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn a_role_is_given_only_if_it_exists_for_members_and_grants_no_more_than_the_giver_holds() {
+        let admin = Grants::of_system(Role::Admin);
+        let billing = stored("billing", RoleScope::Organization, &["org:billing:update"]);
+        let name = RoleName::parse("role", "billing").unwrap();
+        assert!(may_assign(&admin, &name, Some(&billing)).is_ok());
+        assert_eq!(may_assign(&admin, &name, None), Err(RoleRefused::Unknown));
+        let team_role = stored("billing", RoleScope::Team, &[]);
+        assert_eq!(
+            may_assign(&admin, &name, Some(&team_role)),
+            Err(RoleRefused::WrongScope)
+        );
+        let deleter = stored("billing", RoleScope::Organization, &["org:delete"]);
+        assert_eq!(
+            may_assign(&admin, &name, Some(&deleter)),
+            Err(RoleRefused::Escalation)
+        );
+        let holder = billing.grants();
+        assert_eq!(may_assign(&holder, &name, Some(&billing)), Ok(holder.clone()));
+        let wider = stored("wider", RoleScope::Organization, &["org:billing:update", "members:read"]);
+        assert_eq!(
+            may_assign(&holder, &name, Some(&wider)),
+            Err(RoleRefused::Escalation)
+        );
+        assert!(may_assign(&admin, &RoleName::System(Role::Member), None).is_ok());
+    }
 
     fn app() -> Vec<AppPermission> {
         AppPermission::parse_list("projects:create,reports:read").unwrap()

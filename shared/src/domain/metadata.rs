@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::payloads::MetadataKeys;
-use super::{Denied, FieldErrors, Role, Standing, ValidationError};
+use super::{Denied, FieldErrors, Standing, ValidationError};
 
 /// How deeply objects and arrays may nest, the metadata object itself being the first level.
 pub const MAX_DEPTH: usize = 5;
@@ -59,7 +59,10 @@ pub fn may_write_metadata(caller: Standing) -> Result<(), Denied> {
 }
 
 /// What a viewer with `role` is shown of `metadata`: the kinds they may read.
-pub fn visible_metadata(metadata: &Metadata, viewer: Role) -> (&Object, Option<&Object>) {
+pub fn visible_metadata(
+    metadata: &Metadata,
+    viewer: impl super::Holds,
+) -> (&Object, Option<&Object>) {
     let private = MetadataKind::Private
         .readable_by(viewer)
         .then_some(&metadata.private);
@@ -242,6 +245,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::domain::Role;
     use crate::domain::MemberStatus;
 
     fn object(value: Value) -> Object {

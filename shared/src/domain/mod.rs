@@ -41,7 +41,7 @@ pub use acceptance::{
 pub use budget::{Budget, OutOfTime};
 pub use change::{Change, ChangeKind, Subject};
 pub use custom_role::{
-    AppGrants, Grants, PermissionSet, RoleKey, RoleName, RoleRefused, RoleScope, RoleSpec, may_grant,
+    AppGrants, Grants, PermissionSet, RoleKey, RoleName, RoleRefused, RoleScope, RoleSpec, may_assign, may_grant,
 };
 pub use delivery::{DeliveryReport, DeliveryStatus, Suppressed};
 pub use domain_check::{Lookup, Recheck, RecheckPolicy};

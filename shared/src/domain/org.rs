@@ -1,8 +1,8 @@
 //! Organizations: what one is made of, and what may change about it.
 
 use super::{
-    Access, DisplayName, Email, FieldErrors, Handle, HttpsUrl, MemberStatus, Permission, Role,
-    Standing, ValidationError, access,
+    Access, DisplayName, Email, FieldErrors, Handle, HttpsUrl, MemberStatus, Permission,
+    PermissionSet, Role, Standing, ValidationError, access,
 };
 
 /// Where an organization's data lives; chosen at creation and fixed for life.
@@ -141,6 +141,19 @@ impl OrgProfilePatch {
         })
     }
 
+    /// Whether permissions `held` allow every field it sets; else the first one missing. The
+    /// billing address takes `org:billing:update`; the rest of the profile `org:update`.
+    pub fn may_apply(&self, held: PermissionSet) -> Result<(), Permission> {
+        let profile = self.display_name.is_some() || self.avatar_url.is_some() || self.url.is_some();
+        if profile && !held.holds(Permission::OrgUpdate) {
+            return Err(Permission::OrgUpdate);
+        }
+        if self.billing_email.is_some() && !held.holds(Permission::BillingUpdate) {
+            return Err(Permission::BillingUpdate);
+        }
+        Ok(())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.display_name.is_none()
             && self.avatar_url.is_none()
@@ -217,6 +230,22 @@ pub fn confirm_deletion(confirm: Option<&str>, handle: &str) -> Result<(), Valid
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_billing_address_takes_its_own_permission_and_the_profile_org_update() {
+        let billing = OrgProfilePatch::parse(None, None, None, Some(Some("pay@acme.test"))).unwrap();
+        let name = OrgProfilePatch::parse(Some(Some("Acme")), None, None, None).unwrap();
+        let both = OrgProfilePatch::parse(Some(Some("Acme")), None, None, Some(None)).unwrap();
+        let manager: PermissionSet = [Permission::OrgRead, Permission::BillingUpdate]
+            .into_iter()
+            .collect();
+        assert_eq!(billing.may_apply(manager), Ok(()));
+        assert_eq!(name.may_apply(manager), Err(Permission::OrgUpdate));
+        assert_eq!(both.may_apply(manager), Err(Permission::OrgUpdate));
+        let editor: PermissionSet = [Permission::OrgUpdate].into_iter().collect();
+        assert_eq!(billing.may_apply(editor), Err(Permission::BillingUpdate));
+        assert_eq!(both.may_apply(PermissionSet::of_role(Role::Admin)), Ok(()));
+    }
 
     #[test]
     fn parses_a_complete_organization() {

@@ -62,6 +62,8 @@ permissions! {
     TeamsRead => "teams:read", Member, "List teams and their members.";
     TeamsManage => "teams:manage", Admin,
         "Create, rename and delete teams, and fill and empty them.";
+    RolesManage => "roles:manage", Admin,
+        "Create, change and delete the organization's custom roles (never beyond one's own).";
     AuditRead => "audit:read", Admin, "Read the audit log.";
     DomainsRead => "domains:read", Admin,
         "See the organization's email domains and their records.";

@@ -13,7 +13,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{EmailClaims, OrgId, Role, Timestamp};
+use super::{EmailClaims, OrgId, Role, RoleName, Timestamp};
 
 pub const ORGS_CLAIM: &str = "orgs";
 pub const ORGS_TRUNCATED_CLAIM: &str = "orgs_truncated";
@@ -73,7 +73,8 @@ pub fn pick_memberships(
 pub struct OrgClaim {
     pub org_id: OrgId,
     pub handle: String,
-    pub role: Role,
+    /// A system role's or a custom role's key.
+    pub role: RoleName,
 }
 
 /// Everything the trigger adds to one person's tokens.
@@ -165,7 +166,7 @@ mod tests {
         OrgClaim {
             org_id: OrgId::parse(&format!("org_{n:032x}")).unwrap(),
             handle: handle.into(),
-            role,
+            role: RoleName::System(role),
         }
     }
 

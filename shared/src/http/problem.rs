@@ -4,7 +4,7 @@ use http::StatusCode;
 use serde::Serialize;
 
 use crate::domain::{
-    Denied, FieldErrors, JoinRefused, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending,
+    Denied, FieldErrors, RoleRefused, JoinRefused, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending,
     NotVerified, OutOfTime, ResendRefused, Suppressed, Timestamp, TokenRefused, TransferRefused,
     Unclaimable, Unusable, ValidationError,
 };
@@ -37,6 +37,12 @@ pub enum ApiError {
     // The domain's refusals, each answered below.
     #[error(transparent)]
     Denied(#[from] Denied),
+    /// A custom role that cannot be given or changed as asked; `field` names where.
+    #[error("{refused}")]
+    Role {
+        refused: RoleRefused,
+        field: String,
+    },
     #[error(transparent)]
     NotInvitee(#[from] NotInvitee),
     #[error(transparent)]
@@ -94,6 +100,16 @@ impl From<ResendRefused> for ApiError {
         match refused {
             ResendRefused::NotPending(e) => e.into(),
             ResendRefused::Limit(kind) => kind.into(),
+        }
+    }
+}
+
+/// A role named in a request's `role` field.
+impl From<RoleRefused> for ApiError {
+    fn from(refused: RoleRefused) -> Self {
+        ApiError::Role {
+            refused,
+            field: "role".to_owned(),
         }
     }
 }
@@ -248,6 +264,21 @@ impl ApiError {
             ApiError::TooManyRequests { code, detail } => Answer {
                 retry_after: Some(3600),
                 ..answer(S::TOO_MANY_REQUESTS, code, "Limit reached", detail.clone())
+            },
+            ApiError::Role { refused, field } => match refused {
+                RoleRefused::Escalation => {
+                    answer(S::FORBIDDEN, "forbidden", "Not allowed", refused.detail())
+                }
+                RoleRefused::Unknown => invalid(&[ValidationError::new(
+                    field,
+                    "unknown_role",
+                    refused.detail(),
+                )]),
+                RoleRefused::WrongScope => invalid(&[ValidationError::new(
+                    field,
+                    "wrong_role_scope",
+                    refused.detail(),
+                )]),
             },
             ApiError::Denied(denied) => {
                 answer(S::FORBIDDEN, "forbidden", "Not allowed", denied.detail())

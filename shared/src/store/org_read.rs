@@ -2,7 +2,7 @@
 //! membership, plus whatever other items of known key the route needs (an invitation, a target
 //! membership, a team, a profile, the email counters), all in one consistent BatchGetItem.
 
-use crate::domain::{JoinRequest, Membership, Organization, Team, TeamMember};
+use crate::domain::{CustomRole, JoinRequest, Membership, Organization, RoleKey, Team, TeamMember};
 use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -43,6 +43,8 @@ pub enum ItemKey<'a> {
     JoinRequest(&'a UserId),
     /// Whether anyone holds this verified address (`known_addresses.rs`).
     KnownAddress(&'a str),
+    /// One of the organization's custom roles.
+    Role(&'a RoleKey),
 }
 
 impl<'a> ItemKey<'a> {
@@ -80,6 +82,7 @@ fn item_key(org: &OrgId, wanted: ItemKey<'_>) -> Item {
         ItemKey::PersonEmailCounter(user, at) => PersonEmailCounter::key(user, at),
         ItemKey::JoinRequest(user) => JoinRequest::key(org, user),
         ItemKey::KnownAddress(email) => KnownAddress::key(email),
+        ItemKey::Role(role) => CustomRole::key(org, role),
     }
 }
 
@@ -140,6 +143,12 @@ impl ReadItems {
     }
 
     /// The team, live or being deleted.
+    pub fn role(&self, role: &RoleKey) -> StoreResult<Option<CustomRole>> {
+        self.get(ItemKey::Role(role))
+            .map(CustomRole::from_item)
+            .transpose()
+    }
+
     pub fn team(&self, team: &TeamId) -> StoreResult<Option<Team>> {
         self.get(ItemKey::Team(team))
             .map(Team::from_item)

@@ -9,7 +9,7 @@ use crate::domain::{
     RoleSpec, Subject,
 };
 
-use super::Store;
+use super::{Read, Store};
 use super::error::{Refusal, StoreError, StoreResult};
 use super::history;
 use super::item::{Item, ItemBuilder, Reader, n, s};
@@ -113,11 +113,13 @@ impl Store {
         Ok(page.items)
     }
 
+    /// One role, read consistently. Through BatchGetItem, which every route inside an
+    /// organization may call already: the gate reads a holder's role with it.
     pub async fn get_role(&self, org: &OrgId, role: &RoleKey) -> StoreResult<Option<CustomRole>> {
-        self.get_item(CustomRole::key(org, role), "read a role")
-            .await?
-            .map(|item| CustomRole::from_item(&item))
-            .transpose()
+        let found = self
+            .batch_get(vec![CustomRole::key(org, role)], Read::Consistent, "read a role")
+            .await?;
+        found.first().map(CustomRole::from_item).transpose()
     }
 
     /// Creates a role; the org item's `role_count` grows under the condition that it stays

@@ -6,7 +6,7 @@
 //! every membership would make a rename rewrite up to 10,000 items, more than one transaction
 //! holds.
 
-use crate::domain::{ListedMembership, MemberStatus, OrgId, OrgStatus, Role, UserId};
+use crate::domain::{ListedMembership, MemberStatus, OrgId, OrgStatus, Role, RoleName, UserId};
 use crate::domain::{Membership, Organization};
 
 use super::error::{StoreError, StoreResult};
@@ -82,7 +82,7 @@ impl Store {
         &self,
         user: &UserId,
         orgs: &[OrgId],
-    ) -> StoreResult<Vec<(OrgId, String, Role)>> {
+    ) -> StoreResult<Vec<(OrgId, String, RoleName)>> {
         if orgs.is_empty() {
             return Ok(Vec::new());
         }
@@ -105,7 +105,7 @@ impl Store {
             if let Some(member) = member.filter(|m| m.status == MemberStatus::Active)
                 && org.status == OrgStatus::Active
             {
-                live.push((org.org_id, org.handle, member.role));
+                live.push((org.org_id, org.handle, member.role_name()));
             }
         }
         Ok(live)

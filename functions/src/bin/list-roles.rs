@@ -1,0 +1,3 @@
+//! `list-roles`: see `orgs_functions::handlers::roles::list_roles`.
+//! Written from the catalog: UPDATE_INFRA=1 cargo test --locked -p orgs-functions --lib spec rewrites it.
+orgs_functions::lambda_main!(orgs_functions::handlers::roles::list_roles, needs OrgRead);
