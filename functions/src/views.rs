@@ -4,7 +4,8 @@ use serde::Serialize;
 
 use orgs_shared::domain::metadata::Object;
 use orgs_shared::domain::{
-    DeliveryStatus, AppPermission, CustomRole, Grants, Holds, Metadata, Role, RoleScope, Timestamp, visible_billing_email, visible_metadata,
+    AppPermission, CustomRole, DeliveryStatus, Grants, Holds, Metadata, Role, RoleScope, Timestamp,
+    visible_billing_email, visible_metadata,
 };
 use orgs_shared::store::{
     AuditEntry, Domain, Invitation, JoinRequest, Membership, Organization, Team, User,
@@ -442,7 +443,10 @@ impl<'a> RoleView<'a> {
         let (name, description) = match role {
             Role::Owner => ("Owner", "Everything, including deleting the organization."),
             Role::Admin => ("Admin", "Manages members, teams, invitations and settings."),
-            Role::Member => ("Member", "Sees the organization, its members and its teams."),
+            Role::Member => (
+                "Member",
+                "Sees the organization, its members and its teams.",
+            ),
         };
         Self {
             key: role.as_str(),

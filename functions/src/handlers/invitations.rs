@@ -15,8 +15,8 @@ use orgs_shared::domain::invitation_link::sign_up_link;
 use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime_seconds};
 use orgs_shared::domain::{
     Email, FieldErrors, FreshToken, InvitationId, InvitationSpec, InvitationStatus,
-    InvitationToken, Invitee, NoAddress, RawInvitee, TeamId, Timestamp, UserId, ValidationError,
-    RoleKey, RoleName, inviter_name, may_assign, may_manage_invitation, may_resend,
+    InvitationToken, Invitee, NoAddress, RawInvitee, RoleKey, RoleName, TeamId, Timestamp, UserId,
+    ValidationError, inviter_name, may_assign, may_manage_invitation, may_resend,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, embedded_problem, encode_cursor, json,

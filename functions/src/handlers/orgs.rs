@@ -126,12 +126,14 @@ pub async fn update_org(app: &App, req: Request, gate: Gate) -> Result<Response<
     let mut rereads = Rereads::default();
     loop {
         let (org, membership) = gate.open(app, &caller, &req).await?;
-        patch.may_apply(membership.standing().held).map_err(|missing| {
-            ApiError::Forbidden(format!(
-                "Your role cannot change this field; it takes the {} permission.",
-                missing.key()
-            ))
-        })?;
+        patch
+            .may_apply(membership.standing().held)
+            .map_err(|missing| {
+                ApiError::Forbidden(format!(
+                    "Your role cannot change this field; it takes the {} permission.",
+                    missing.key()
+                ))
+            })?;
         if !metadata_patch.is_empty() {
             may_write_metadata(membership.standing())?;
         }

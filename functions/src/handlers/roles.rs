@@ -104,12 +104,10 @@ pub async fn create_role(app: &App, req: Request, gate: Gate) -> Result<Response
         )
         .await
         .map_err(|e| match e {
-            StoreError::Refused(Refusal::AlreadyExists) => {
-                ApiError::Conflict {
-                    code: "role-exists",
-                    detail: "The organization already has a role with this key.".into(),
-                }
-            }
+            StoreError::Refused(Refusal::AlreadyExists) => ApiError::Conflict {
+                code: "role-exists",
+                detail: "The organization already has a role with this key.".into(),
+            },
             other => other.into(),
         })?;
     Ok(role_created(&role, &app.config.app_permissions))
@@ -163,9 +161,7 @@ pub async fn delete_role(app: &App, req: Request, gate: Gate) -> Result<Response
         .delete_role(&role, &op(&caller, &req).acting_as(&me))
         .await
         .map_err(|e| match e {
-            StoreError::Refused(Refusal::Gone) => {
-                ApiError::NotFound("role")
-            }
+            StoreError::Refused(Refusal::Gone) => ApiError::NotFound("role"),
             other => other.into(),
         })?;
     Ok(no_content())

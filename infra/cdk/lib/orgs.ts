@@ -80,6 +80,10 @@ export interface OrgsProps {
   readonly maxMetadataBytes?: number;
   /** Email domains an organization may add. Default 10. */
   readonly maxDomains?: number;
+  /** Custom roles (for members and for teams) an organization may define. Default 20. */
+  readonly maxRoles?: number;
+  /** Permissions one custom role may grant. Default 100. */
+  readonly maxRolePermissions?: number;
   /** Join requests waiting for an admin in one organization. Default 5000. */
   readonly maxPendingJoinRequests?: number;
   /** Join requests one person may have waiting, across organizations. Default 5. */
@@ -297,6 +301,8 @@ export class Orgs extends Construct {
       ORGS_FIRST_ORG_REGION: props.firstOrgRegion ?? "us",
       ORGS_MAX_METADATA_BYTES: number(props.maxMetadataBytes, 8192),
       ORGS_MAX_DOMAINS: number(props.maxDomains, 10),
+      ORGS_MAX_ROLES: number(props.maxRoles, 20),
+      ORGS_MAX_ROLE_PERMISSIONS: number(props.maxRolePermissions, 100),
       ORGS_MAX_PENDING_JOIN_REQUESTS: number(props.maxPendingJoinRequests, 5000),
       ORGS_MAX_JOIN_REQUESTS_PER_PERSON: number(props.maxJoinRequestsPerPerson, 5),
       ORGS_PUBLIC_EMAIL_DOMAINS: props.publicEmailDomains ?? "",

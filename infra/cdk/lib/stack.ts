@@ -164,6 +164,18 @@ export class OrgsStack extends Stack {
       minValue: 1,
       description: "Email domains (verified or not) an organization may add.",
     });
+    const maxRoles = parameter("MaxRoles", {
+      type: "Number",
+      default: 20,
+      minValue: 0,
+      description: "Custom roles (for members and for teams) an organization may define.",
+    });
+    const maxRolePermissions = parameter("MaxRolePermissions", {
+      type: "Number",
+      default: 100,
+      minValue: 1,
+      description: "Permissions one custom role may grant.",
+    });
     const maxPendingJoinRequests = parameter("MaxPendingJoinRequests", {
       type: "Number",
       default: 5000,
@@ -320,6 +332,8 @@ export class OrgsStack extends Stack {
       firstOrgRegion: firstOrgRegion.valueAsString,
       maxMetadataBytes: maxMetadataBytes.valueAsNumber,
       maxDomains: maxDomains.valueAsNumber,
+      maxRoles: maxRoles.valueAsNumber,
+      maxRolePermissions: maxRolePermissions.valueAsNumber,
       maxPendingJoinRequests: maxPendingJoinRequests.valueAsNumber,
       maxJoinRequestsPerPerson: maxJoinRequestsPerPerson.valueAsNumber,
       publicEmailDomains: publicEmailDomains.valueAsString,

@@ -82,7 +82,10 @@ impl RoleName {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PermissionSet(u32);
 
-const _: () = assert!(Permission::ALL.len() <= 32, "PermissionSet holds 32 permissions");
+const _: () = assert!(
+    Permission::ALL.len() <= 32,
+    "PermissionSet holds 32 permissions"
+);
 
 impl PermissionSet {
     pub const EMPTY: Self = PermissionSet(0);
@@ -109,7 +112,10 @@ impl PermissionSet {
 
     /// Its permissions, in the catalog's order.
     pub fn iter(self) -> impl Iterator<Item = Permission> {
-        Permission::ALL.iter().copied().filter(move |p| self.holds(*p))
+        Permission::ALL
+            .iter()
+            .copied()
+            .filter(move |p| self.holds(*p))
     }
 }
 
@@ -289,8 +295,8 @@ impl RoleSpec {
         let mut seen = BTreeSet::new();
         let mut keys = Vec::new();
         for (index, key) in permissions.iter().enumerate() {
-            let known = Permission::parse(key).is_some()
-                || deployment.iter().any(|p| &p.key == key);
+            let known =
+                Permission::parse(key).is_some() || deployment.iter().any(|p| &p.key == key);
             if !is_permission_key(key) || !known {
                 return Err(ValidationError::new(
                     &format!("permissions[{index}]"),
@@ -390,8 +396,15 @@ mod tests {
             Err(RoleRefused::Escalation)
         );
         let holder = billing.grants();
-        assert_eq!(may_assign(&holder, &name, Some(&billing)), Ok(holder.clone()));
-        let wider = stored("wider", RoleScope::Organization, &["org:billing:update", "members:read"]);
+        assert_eq!(
+            may_assign(&holder, &name, Some(&billing)),
+            Ok(holder.clone())
+        );
+        let wider = stored(
+            "wider",
+            RoleScope::Organization,
+            &["org:billing:update", "members:read"],
+        );
         assert_eq!(
             may_assign(&holder, &name, Some(&wider)),
             Err(RoleRefused::Escalation)
@@ -408,11 +421,21 @@ mod tests {
         for good in ["billing-manager", "ci2", "a-b-c"] {
             assert_eq!(RoleKey::parse(good).unwrap().as_str(), good);
         }
-        for bad in ["", "a", "Billing", "2fa", "billing_manager", &"x".repeat(41)] {
+        for bad in [
+            "",
+            "a",
+            "Billing",
+            "2fa",
+            "billing_manager",
+            &"x".repeat(41),
+        ] {
             assert_eq!(RoleKey::parse(bad).unwrap_err().code, "invalid_role_key");
         }
         for reserved in ["owner", "admin", "member", "maintainer"] {
-            assert_eq!(RoleKey::parse(reserved).unwrap_err().code, "reserved_role_key");
+            assert_eq!(
+                RoleKey::parse(reserved).unwrap_err().code,
+                "reserved_role_key"
+            );
         }
     }
 
@@ -467,7 +490,10 @@ mod tests {
         assert_eq!(may_grant(&member, &billing), Err(RoleRefused::Escalation));
         assert_eq!(may_grant(&billing, &projects), Err(RoleRefused::Escalation));
         // A custom role may hand on what it holds, and no more.
-        assert_eq!(may_grant(&billing, &Grants::of_keys(["members:read"])), Ok(()));
+        assert_eq!(
+            may_grant(&billing, &Grants::of_keys(["members:read"])),
+            Ok(())
+        );
         assert_eq!(
             may_grant(&billing, &Grants::of_system(Role::Admin)),
             Err(RoleRefused::Escalation)
@@ -481,7 +507,11 @@ mod tests {
         let spec = RoleSpec::parse(
             " Billing ",
             None,
-            &keys(&["org:billing:update", "projects:create", "org:billing:update"]),
+            &keys(&[
+                "org:billing:update",
+                "projects:create",
+                "org:billing:update",
+            ]),
             &app(),
             100,
         )
@@ -492,9 +522,15 @@ mod tests {
             RoleSpec::parse(name, None, &keys(list), &app(), max).unwrap_err()
         };
         assert_eq!(error("", &[], 100).field, "name");
-        assert_eq!(error("B", &["org:read", "ships:sail"], 100).field, "permissions[1]");
+        assert_eq!(
+            error("B", &["org:read", "ships:sail"], 100).field,
+            "permissions[1]"
+        );
         assert_eq!(error("B", &["nope"], 100).code, "unknown_permission");
-        assert_eq!(error("B", &["org:read", "members:read"], 1).code, "too_many");
+        assert_eq!(
+            error("B", &["org:read", "members:read"], 1).code,
+            "too_many"
+        );
         let long = "d".repeat(501);
         assert_eq!(
             RoleSpec::parse("B", Some(&long), &[], &app(), 100)

@@ -2,7 +2,8 @@
 //! `pending` → `accepted` | `declined` | `revoked` | `expired`.
 
 use super::{
-    Denied, DisplayName, Email, FieldErrors, Handle, Note, Role, RoleName, TeamId, Timestamp, ValidationError,
+    Denied, DisplayName, Email, FieldErrors, Handle, Note, Role, RoleName, TeamId, Timestamp,
+    ValidationError,
 };
 
 /// At most this many invitees in one request.

@@ -420,7 +420,12 @@ mod tests {
         };
         let to_admin = SetRole(Role::Admin);
         assert_eq!(
-            may_change(manager, false, active(Role::Member), SetStatus(MemberStatus::Deactivated)),
+            may_change(
+                manager,
+                false,
+                active(Role::Member),
+                SetStatus(MemberStatus::Deactivated)
+            ),
             Ok(())
         );
         assert_eq!(

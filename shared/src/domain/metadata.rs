@@ -245,8 +245,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::domain::Role;
     use crate::domain::MemberStatus;
+    use crate::domain::Role;
 
     fn object(value: Value) -> Object {
         match value {

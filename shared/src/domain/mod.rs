@@ -41,15 +41,16 @@ pub use acceptance::{
 pub use budget::{Budget, OutOfTime};
 pub use change::{Change, ChangeKind, Subject};
 pub use custom_role::{
-    AppGrants, Grants, PermissionSet, RoleKey, RoleName, RoleRefused, RoleScope, RoleSpec, may_assign, may_grant,
+    AppGrants, Grants, PermissionSet, RoleKey, RoleName, RoleRefused, RoleScope, RoleSpec,
+    may_assign, may_grant,
 };
 pub use delivery::{DeliveryReport, DeliveryStatus, Suppressed};
 pub use domain_check::{Lookup, Recheck, RecheckPolicy};
 pub use email_domain::{Challenge, ClaimRules, EmailDomain, NotVerified, TxtAnswer, Unclaimable};
 pub use enrollment::{DomainStanding, Enrollment, JoinRefused, suggested};
 pub use entities::{
-    ActingAs, AuditEntry, CustomRole, Domain, DomainStatus, Invitation, JoinRequest, Membership, Op,
-    Organization, Team, TeamMember, User, VersionedMetadata,
+    ActingAs, AuditEntry, CustomRole, Domain, DomainStatus, Invitation, JoinRequest, Membership,
+    Op, Organization, Team, TeamMember, User, VersionedMetadata,
 };
 pub use handle::Handle;
 pub use identity::{EmailClaims, StoredEmail};
@@ -75,7 +76,8 @@ pub use org::{
 };
 pub use payloads::Payload;
 pub use permission::{
-    AppPermission, Holds, Permission, effective_permissions, is_permission_key, may_see_permissions_of,
+    AppPermission, Holds, Permission, effective_permissions, is_permission_key,
+    may_see_permissions_of,
 };
 pub use publishing::{PublishFailure, entry_size, publish_failure};
 pub use role::{Access, MemberStatus, Role, Standing, access};

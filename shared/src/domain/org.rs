@@ -144,7 +144,8 @@ impl OrgProfilePatch {
     /// Whether permissions `held` allow every field it sets; else the first one missing. The
     /// billing address takes `org:billing:update`; the rest of the profile `org:update`.
     pub fn may_apply(&self, held: PermissionSet) -> Result<(), Permission> {
-        let profile = self.display_name.is_some() || self.avatar_url.is_some() || self.url.is_some();
+        let profile =
+            self.display_name.is_some() || self.avatar_url.is_some() || self.url.is_some();
         if profile && !held.holds(Permission::OrgUpdate) {
             return Err(Permission::OrgUpdate);
         }
@@ -182,7 +183,10 @@ impl OrgProfilePatch {
 
 /// The billing address is shown to those whose role holds `org:billing:read` (admins and
 /// owners, and custom roles that grant it), by the role of the membership the answer is for.
-pub fn visible_billing_email(billing_email: Option<&str>, viewer: impl super::Holds) -> Option<&str> {
+pub fn visible_billing_email(
+    billing_email: Option<&str>,
+    viewer: impl super::Holds,
+) -> Option<&str> {
     billing_email.filter(|_| viewer.holds(Permission::BillingRead))
 }
 
@@ -233,7 +237,8 @@ mod tests {
 
     #[test]
     fn the_billing_address_takes_its_own_permission_and_the_profile_org_update() {
-        let billing = OrgProfilePatch::parse(None, None, None, Some(Some("pay@acme.test"))).unwrap();
+        let billing =
+            OrgProfilePatch::parse(None, None, None, Some(Some("pay@acme.test"))).unwrap();
         let name = OrgProfilePatch::parse(Some(Some("Acme")), None, None, None).unwrap();
         let both = OrgProfilePatch::parse(Some(Some("Acme")), None, None, Some(None)).unwrap();
         let manager: PermissionSet = [Permission::OrgRead, Permission::BillingUpdate]

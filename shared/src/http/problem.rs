@@ -4,9 +4,9 @@ use http::StatusCode;
 use serde::Serialize;
 
 use crate::domain::{
-    Denied, FieldErrors, RoleRefused, JoinRefused, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending,
-    NotVerified, OutOfTime, ResendRefused, Suppressed, Timestamp, TokenRefused, TransferRefused,
-    Unclaimable, Unusable, ValidationError,
+    Denied, FieldErrors, JoinRefused, LimitKind, NoAddress, NoRandomness, NotInvitee, NotPending,
+    NotVerified, OutOfTime, ResendRefused, RoleRefused, Suppressed, Timestamp, TokenRefused,
+    TransferRefused, Unclaimable, Unusable, ValidationError,
 };
 use crate::store::{Refusal, StoreError};
 
@@ -39,10 +39,7 @@ pub enum ApiError {
     Denied(#[from] Denied),
     /// A custom role that cannot be given or changed as asked; `field` names where.
     #[error("{refused}")]
-    Role {
-        refused: RoleRefused,
-        field: String,
-    },
+    Role { refused: RoleRefused, field: String },
     #[error(transparent)]
     NotInvitee(#[from] NotInvitee),
     #[error(transparent)]

@@ -102,6 +102,8 @@ impl Store {
                     org_id: org.clone(),
                     user_id: member.user.clone(),
                     role: member.role,
+                    custom_role: None,
+                    custom_grants: None,
                     status: member.status,
                     email: Some(member.email.to_owned()),
                     team_ids: team.into_iter().cloned().collect(),

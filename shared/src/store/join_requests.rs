@@ -230,11 +230,7 @@ impl Store {
         take_seat(&mut tx, org, room)?;
         Tally::count_with_requests(&mut tx, org_id, 1, -1, -1)?;
         request.end_with_membership(&mut tx)?;
-        let approved = request_change(
-            ChangeKind::JoinRequestApproved,
-            request,
-            Some(role.clone()),
-        );
+        let approved = request_change(ChangeKind::JoinRequestApproved, request, Some(role.clone()));
         history::record(&mut tx, &approved, op, self.retention)?;
         let joined = joined_change(
             org_id,

@@ -57,7 +57,10 @@ impl Membership {
                 .s("org_id", self.org_id.as_str())
                 .s("user_id", self.user_id.as_str())
                 .s("role", self.role.as_str())
-                .opt_s("custom_role", self.custom_role.as_ref().map(RoleKey::as_str))
+                .opt_s(
+                    "custom_role",
+                    self.custom_role.as_ref().map(RoleKey::as_str),
+                )
                 .s("status", self.status.as_str())
                 .opt_s("email", self.email.clone())
                 .s("joined_at", self.joined_at.to_rfc3339())

@@ -9,13 +9,13 @@ use crate::domain::{
     RoleSpec, Subject,
 };
 
-use super::{Read, Store};
 use super::error::{Refusal, StoreError, StoreResult};
 use super::history;
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
 use super::query::{Decode, PartitionQuery, sk_after};
 use super::tx::{Condition, Expr, Tx};
+use super::{Read, Store};
 
 impl CustomRole {
     pub(super) fn key(org: &OrgId, role: &RoleKey) -> Item {
@@ -103,9 +103,7 @@ impl Store {
                 Decode {
                     item: CustomRole::from_item,
                     position: |r| r.key.clone(),
-                    key_position: |key| {
-                        RoleKey::parse(sk_after(key, keys::ROLE_PREFIX)?).ok()
-                    },
+                    key_position: |key| RoleKey::parse(sk_after(key, keys::ROLE_PREFIX)?).ok(),
                 },
                 "list roles",
             )
@@ -117,7 +115,11 @@ impl Store {
     /// organization may call already: the gate reads a holder's role with it.
     pub async fn get_role(&self, org: &OrgId, role: &RoleKey) -> StoreResult<Option<CustomRole>> {
         let found = self
-            .batch_get(vec![CustomRole::key(org, role)], Read::Consistent, "read a role")
+            .batch_get(
+                vec![CustomRole::key(org, role)],
+                Read::Consistent,
+                "read a role",
+            )
             .await?;
         found.first().map(CustomRole::from_item).transpose()
     }
@@ -145,7 +147,10 @@ impl Store {
             updated_at: op.at,
         };
         let mut tx = Tx::new(self);
-        tx.put(role.to_item(), Some(Condition::absent(Refusal::AlreadyExists)))?;
+        tx.put(
+            role.to_item(),
+            Some(Condition::absent(Refusal::AlreadyExists)),
+        )?;
         tx.update(
             Organization::key(org),
             Expr::new("ADD role_count :one").value(":one", n(1)),
@@ -219,8 +224,10 @@ impl Store {
     /// Deletes a role that nobody holds: `Refusal::RoleHeld` with their count if anyone does.
     pub async fn delete_role(&self, role: &CustomRole, op: &Op) -> StoreResult<()> {
         let unheld = Condition::new(
-            Expr::new("attribute_exists(pk) AND (attribute_not_exists(holders) OR holders = :zero)")
-                .value(":zero", n(0)),
+            Expr::new(
+                "attribute_exists(pk) AND (attribute_not_exists(holders) OR holders = :zero)",
+            )
+            .value(":zero", n(0)),
             Refusal::RoleHeld(role.holders),
         );
         let mut tx = Tx::new(self);

@@ -99,6 +99,11 @@ pub enum Stored {
         org: String,
         shard: String,
     },
+    /// One of the organization's custom roles (`roles.rs`).
+    Role {
+        org: String,
+        role: String,
+    },
     /// An email domain the organization added (`domains.rs`).
     Domain {
         org: String,
@@ -215,6 +220,7 @@ impl Stored {
             "PENDING" => Stored::PendingInvitation { org, email: rest },
             "TALLY" => Stored::Tally { org, shard: rest },
             "DOMAIN" => Stored::Domain { org, domain: rest },
+            "ROLE" => Stored::Role { org, role: rest },
             "COUNTER" if sk == keys::FIRST_DAY_MAIL_COUNTER_SK => {
                 Stored::FirstDayMailCounter { org }
             }
@@ -240,7 +246,8 @@ impl Stored {
             | Stored::MailCounter { org, .. }
             | Stored::FirstDayMailCounter { org }
             | Stored::Tally { org, .. }
-            | Stored::Domain { org, .. } => Some(org),
+            | Stored::Domain { org, .. }
+            | Stored::Role { org, .. } => Some(org),
             _ => None,
         }
     }
@@ -287,6 +294,7 @@ impl Stored {
             Stored::KnownAddress { .. } => "known address",
             Stored::Tally { .. } => "count shard",
             Stored::Domain { .. } => "domain",
+            Stored::Role { .. } => "custom role",
             Stored::DomainClaim { .. } => "domain claim marker",
             Stored::InvitationToken { .. } => "invitation token",
             Stored::IdempotencyKey { .. } => "idempotency key record",

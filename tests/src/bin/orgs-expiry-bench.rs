@@ -20,8 +20,8 @@ use orgs_local::counting::RequestCounter;
 use orgs_local::moto::Moto;
 use orgs_local::{aws, provision};
 use orgs_shared::domain::{
-    DisplayName, Handle, InvitationToken, Limits, NewOrganization, OrgId, Region, Role, Timestamp,
-    TokenHash, UserId,
+    DisplayName, Handle, InvitationToken, Limits, NewOrganization, OrgId, Region, Role, RoleName,
+    Timestamp, TokenHash, UserId,
 };
 use orgs_shared::store::{Identity, NewInvitation, Op, Retention, Store};
 
@@ -119,7 +119,7 @@ async fn seed(store: &Store, orgs: &[OrgId], args: &Args, now: Timestamp) -> any
                 NewInvitation {
                     email: &emails[k],
                     invitee_user_id: None,
-                    role: Role::Member,
+                    role: &RoleName::System(Role::Member),
                     name: None,
                     note: None,
                     team_ids: &[],

@@ -1,6 +1,6 @@
 //! `DELETE /orgs/{org_id}?confirm={handle}`: owners only, everything goes, however much.
 
-use orgs_shared::domain::{InvitationToken, OrgId, Role, Timestamp, UserId};
+use orgs_shared::domain::{InvitationToken, OrgId, Role, RoleName, Timestamp, UserId};
 use orgs_shared::store::{NewInvitation, Of, Op};
 use reqwest::StatusCode;
 
@@ -32,7 +32,7 @@ async fn fill(stack: &Stack, org_id: &str, count: usize) {
         .map(|(email, token_hash)| NewInvitation {
             email,
             invitee_user_id: None,
-            role: Role::Member,
+            role: &RoleName::System(Role::Member),
             name: None,
             note: None,
             team_ids: &[],

@@ -44,6 +44,7 @@ mod permissions;
 mod races;
 mod reply_to;
 mod role_at_commit;
+mod roles;
 mod round_trips;
 mod teams;
 mod token_claims;

@@ -1,10 +1,10 @@
 //! An invitation, as the store keeps it.
 
-use crate::domain::{RoleKey, RoleName};
 use crate::domain::{
     DeliveryStatus, InvitationId, InvitationStatus, OrgId, Role, TeamId, Timestamp, TokenHash,
     UserId,
 };
+use crate::domain::{RoleKey, RoleName};
 
 /// An invitation to join an organization, by email or by handle, whatever became of it.
 #[derive(Clone, Debug, PartialEq)]

@@ -7,8 +7,7 @@ use serde::{Serialize, Serializer};
 
 use super::{
     Domain, DomainStatus, EmailDomain, Enrollment, Handle, Invitation, InvitationId, JoinRequest,
-    Membership, OrgId, Region, Role, RoleKey, RoleName, RoleScope, Team, TeamId, Timestamp,
-    UserId,
+    Membership, OrgId, Region, Role, RoleKey, RoleName, RoleScope, Team, TeamId, Timestamp, UserId,
 };
 use crate::domain::CustomRole;
 

@@ -6,11 +6,11 @@ use crate::domain::Payload;
 use crate::domain::payloads::{InvitationAccepted, InvitationFacts, MemberFacts, MemberJoined};
 use crate::domain::{Membership, Op, Organization, Team, TeamMember};
 
+use crate::domain::CustomRole;
 use crate::domain::{
     Change, ChangeKind, EmailDomain, EndingDeadline, InvitationId, InvitationStatus, MemberStatus,
     OrgId, Role, RoleName, Subject, TeamId, UserId,
 };
-use crate::domain::CustomRole;
 
 use super::token::TokenRecord;
 use crate::domain::Invitation;

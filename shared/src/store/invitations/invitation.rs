@@ -85,7 +85,10 @@ impl Invitation {
                 self.invitee_user_id.as_ref().map(UserId::as_str),
             )
             .s("role", self.role.as_str())
-            .opt_s("custom_role", self.custom_role.as_ref().map(RoleKey::as_str))
+            .opt_s(
+                "custom_role",
+                self.custom_role.as_ref().map(RoleKey::as_str),
+            )
             .opt_s("name", self.name.clone())
             .opt_s("note", self.note.clone())
             .s("status", self.status.as_str())

@@ -12,7 +12,7 @@ use orgs_local::moto::Moto;
 use orgs_local::server::{LocalApi, serve};
 use orgs_local::{aws, provision, token};
 use orgs_shared::app::{App, Config};
-use orgs_shared::domain::{InvitationToken, OrgId, Role, Timestamp, TokenHash, UserId};
+use orgs_shared::domain::{InvitationToken, OrgId, Role, RoleName, Timestamp, TokenHash, UserId};
 use orgs_shared::store::{Item, NewInvitation, Op, Retention, Store, Stored};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -193,6 +193,7 @@ async fn seed(
         at: Timestamp::now().plus_seconds(-8 * 86_400),
         acting_as: None,
     };
+    let role = RoleName::System(role);
     for (chunk, hashes) in people.chunks(100).zip(hashes.chunks(100)) {
         let new: Vec<NewInvitation<'_>> = chunk
             .iter()
@@ -200,7 +201,7 @@ async fn seed(
             .map(|(p, hash)| NewInvitation {
                 email: &p.email,
                 invitee_user_id: None,
-                role,
+                role: &role,
                 name: None,
                 note: None,
                 team_ids: &[],
