@@ -9,7 +9,8 @@ use serde_json::json;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::{
-    InvitationId, InvitationStatus, InvitationToken, LateRefusal, NotInvitee, OrgId, Timestamp,
+    InvitationId, InvitationStatus, InvitationToken, LateRefusal, NotInvitee, OrgId, Role,
+    RoleScope, Timestamp,
     TokenRefused, answerable, late_refusal, may_answer, may_have_lost_a_team,
     may_repeat_acceptance, repeats_acceptance, teams_to_retry,
 };
@@ -143,14 +144,31 @@ pub async fn accept_invitation(app: &App, req: Request) -> Result<Response<Body>
     repeated_acceptance(app, &caller, &found.invitation, refused).await
 }
 
+/// The invitation as it can be accepted: a custom role deleted since it was sent gives way to
+/// `member`, the least role, rather than leave the invitation unusable.
+async fn with_live_role(app: &App, invitation: &Invitation) -> Result<Invitation, ApiError> {
+    let Some(key) = &invitation.custom_role else {
+        return Ok(invitation.clone());
+    };
+    let live = app.store.get_role(&invitation.org_id, key).await?;
+    Ok(match live {
+        Some(role) if role.scope == RoleScope::Organization => invitation.clone(),
+        _ => Invitation {
+            role: Role::Member,
+            custom_role: None,
+            ..invitation.clone()
+        },
+    })
+}
+
 async fn accept(
     app: &App,
     caller: &Caller,
     op: &Op,
     found: &TokenMatch,
 ) -> Result<Response<Body>, ApiError> {
-    let invitation = &found.invitation;
-    check_invitee(caller, invitation)?;
+    check_invitee(caller, &found.invitation)?;
+    let invitation = &with_live_role(app, &found.invitation).await?;
     let mut org = found.org.clone();
     let mut teams = app
         .store

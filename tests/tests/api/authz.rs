@@ -6,13 +6,14 @@
 //! document's table from this one.
 
 use orgs_functions::routes::{ROUTES, Route, Who};
+use orgs_shared::domain::Grants;
 use orgs_local::workspace_root;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::common::{Person, Stack};
 
-const CALLERS: [&str; 8] = [
+const CALLERS: [&str; 9] = [
     "anonymous",
     "signed in, not a member",
     "deactivated member",
@@ -21,11 +22,27 @@ const CALLERS: [&str; 8] = [
     "owner",
     "the invitee",
     "the requester",
+    "billing manager (custom role)",
 ];
 
-/// What each kind of caller, in the order of `CALLERS`, gets from a route for `who` that
-/// answers `ok` on success.
-fn statuses(who: Who, ok: u16) -> [u16; 8] {
+/// The permissions of the custom role `billing-manager` (it grants `org:read` too).
+const BILLING_MANAGER: [&str; 2] = ["org:billing:update", "members:read"];
+
+/// What each kind of caller, in the order of `CALLERS`, gets from `route`, which answers `ok`
+/// on success: the system roles by the route's `Who`; the holder of a custom role by whether
+/// it grants the permission the route needs (elsewhere, as any member).
+fn statuses(route: &Route, ok: u16) -> [u16; 9] {
+    let [a, b, c, member, e, f, g, h] = by_system_role(route.who, ok);
+    let custom = match route.needs {
+        Some(needs) if Grants::of_keys(BILLING_MANAGER).holds(needs.permission) => ok,
+        Some(_) => 403,
+        None => member,
+    };
+    [a, b, c, member, e, f, g, h, custom]
+}
+
+/// What each kind of caller but the holder of a custom role gets from a route for `who`.
+fn by_system_role(who: Who, ok: u16) -> [u16; 8] {
     match who {
         Who::Anyone => [ok; 8],
         Who::SignedIn => [401, ok, ok, ok, ok, ok, ok, ok],
@@ -51,13 +68,13 @@ fn success(doc: &serde_yaml_ng::Value, route: &Route) -> u16 {
 }
 
 /// Every route with the status each kind of caller gets, in the order of `ROUTES`.
-fn matrix() -> Vec<(&'static Route, [u16; 8])> {
+fn matrix() -> Vec<(&'static Route, [u16; 9])> {
     let text = std::fs::read_to_string(workspace_root().join("infra/openapi.yaml"))
         .expect("infra/openapi.yaml");
     let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).expect("valid YAML");
     ROUTES
         .iter()
-        .map(|route| (route, statuses(route.who, success(&doc, route))))
+        .map(|route| (route, statuses(route, success(&doc, route))))
         .collect()
 }
 
@@ -66,7 +83,7 @@ fn matrix() -> Vec<(&'static Route, [u16; 8])> {
 struct World {
     org_id: String,
     handle: String,
-    people: [Option<Person>; 8],
+    people: [Option<Person>; 9],
     team_id: String,
     invitation_id: String,
     token: String,
@@ -93,20 +110,30 @@ async fn world() -> (Stack, World) {
 
 async fn populate(stack: &Stack) -> World {
     let person = |kind: &str| stack.unique_person(kind);
-    let (owner, admin, member, deactivated, tara) = (
+    let (owner, admin, member, deactivated, tara, billing) = (
         person("owner"),
         person("admin"),
         person("member"),
         person("off"),
         person("tara"),
+        person("billing"),
     );
     let handle = format!("w-{}", short_id());
     let org_id = stack.create_org(&owner, &handle).await;
+    // The custom role a caller holds, and one nobody holds, for the role routes to act on.
+    for (key, permissions) in [("billing-manager", &BILLING_MANAGER[..]), ("spare", &[])] {
+        let body = json!({ "key": key, "name": key, "permissions": permissions });
+        let (status, _) = stack
+            .post(&owner, format!("/orgs/{org_id}/roles"), body)
+            .await;
+        assert_eq!(status, 201, "creating {key}");
+    }
     for (who, role) in [
         (&admin, "admin"),
         (&member, "member"),
         (&deactivated, "member"),
         (&tara, "member"),
+        (&billing, "billing-manager"),
     ] {
         stack.join(&org_id, &owner, who, role).await;
     }
@@ -200,6 +227,7 @@ async fn populate(stack: &Stack) -> World {
             Some(owner),
             Some(invitee),
             Some(requester.clone()),
+            Some(billing),
         ],
         team_id,
         invitation_id,
@@ -228,6 +256,7 @@ fn request(function: &str, world: &World) -> (String, Option<Value>) {
         .replace("{invitation_id}", &world.invitation_id)
         .replace("{team_id}", &world.team_id)
         .replace("{domain}", &world.domain)
+        .replace("{role}", "spare")
         .replace("{user_id}", tara);
     let token = json!({ "token": world.token });
     let body = match function {
@@ -248,6 +277,8 @@ fn request(function: &str, world: &World) -> (String, Option<Value>) {
         "add-domain" => Some(json!({ "domain": format!("{}.example", short_id()) })),
         "update-domain" => Some(json!({ "enrollment": "suggest" })),
         "approve-join-request" => Some(json!({ "role": "member" })),
+        "create-role" => Some(json!({ "key": format!("r-{}", short_id()), "name": "R" })),
+        "update-role" => Some(json!({ "name": "Renamed" })),
         _ => None,
     };
     let path = if function == "delete-org" {

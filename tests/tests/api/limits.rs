@@ -81,6 +81,12 @@ fn body_routes(w: &World) -> Vec<(Method, &'static str, String)> {
             "/orgs/{org_id}/transfer-ownership",
             format!("{org}/transfer-ownership"),
         ),
+        (Method::POST, "/orgs/{org_id}/roles", format!("{org}/roles")),
+        (
+            Method::PATCH,
+            "/orgs/{org_id}/roles/{role}",
+            format!("{org}/roles/billing-manager"),
+        ),
         (Method::POST, "/orgs/{org_id}/teams", format!("{org}/teams")),
         (
             Method::PATCH,

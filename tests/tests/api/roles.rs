@@ -278,3 +278,37 @@ async fn leaving_and_ownership_free_the_role_and_the_limit_holds() {
     let (status, _) = stack.delete(&bill, &one).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn an_invitation_whose_role_was_deleted_joins_as_member() {
+    let stack = Stack::start().await;
+    let (olivia, eve) = (stack.person("olivia"), stack.person("eve"));
+    let org = stack.create_org(&olivia, "acme").await;
+    let (status, _) = create_role(&stack, &olivia, &org, billing_manager()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let body = json!({ "invitations": [{ "email": eve.email, "role": "billing-manager" }] });
+    let (status, created) = stack
+        .post(&olivia, format!("/orgs/{org}/invitations"), body)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["results"][0]["invitation"]["role"], "billing-manager");
+    let link = created["results"][0]["invite_url"].as_str().unwrap();
+    let token = link.split("token=").nth(1).unwrap();
+    let (status, _) = stack
+        .delete(&olivia, format!("/orgs/{org}/roles/billing-manager"))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, joined) = stack
+        .post(&eve, "/invitations/accept", json!({ "token": token }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    assert_eq!(joined["role"], "member");
+    // An unknown role is refused when inviting, and nothing is sent.
+    let body = json!({ "invitations": [{ "email": "zed@example.com", "role": "billing-manager" }] });
+    let (status, refused) = stack
+        .post(&olivia, format!("/orgs/{org}/invitations"), body)
+        .await;
+    assert_problem(status, &refused, StatusCode::BAD_REQUEST, "validation");
+    assert_eq!(refused["errors"][0]["field"], "invitations[0].role");
+    assert!(stack.mail_to("zed@example.com").await.is_empty());
+}
