@@ -7,7 +7,9 @@ use orgs_shared::domain::Timestamp;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use orgs_shared::domain::{Access, OrgId, OrgStatus, Permission, Standing, access};
+use orgs_shared::domain::{
+    Access, OrgId, OrgStatus, Permission, Standing, TeamId, access, team_access,
+};
 use orgs_shared::http::{ApiError, Caller};
 use orgs_shared::store::{ItemKey, Membership, Op, Organization, ReadItems};
 
@@ -43,11 +45,14 @@ pub fn op(caller: &Caller, req: &Request) -> Op {
 
 /// What a route needs of its caller in the organization its path names (`{org_id}`), as the
 /// catalog declares it (`crate::spec`): a permission, and optionally a lesser one for a caller
-/// acting on themselves (the path's `{user_id}` is the caller: leaving, stepping down).
+/// acting on themselves (the path's `{user_id}` is the caller: leaving, stepping down), or
+/// the permission held through the caller's team role in the path's `{team_id}` (`in_team`:
+/// a team's maintainer manages its members).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Needs {
     pub permission: Permission,
     pub on_oneself: Option<Permission>,
+    pub in_team: bool,
 }
 
 impl Needs {
@@ -110,7 +115,16 @@ impl Gate {
             .read_org(&org_id, &caller.user_id, also)
             .await?
             .ok_or(ApiError::NotFound("organization"))?;
-        let me = self.decide(permission, read.org.is_live(), read.caller)?;
+        let me = self
+            .decide(
+                app,
+                req,
+                &org_id,
+                permission,
+                read.org.is_live(),
+                read.caller,
+            )
+            .await?;
         Ok(Authorized {
             org: read.org,
             me,
@@ -135,7 +149,9 @@ impl Gate {
             .read_org_uncounted(&org_id, &caller.user_id, also)
             .await?
             .ok_or(ApiError::NotFound("organization"))?;
-        let me = self.decide(permission, read.live, read.caller)?;
+        let me = self
+            .decide(app, req, &org_id, permission, read.live, read.caller)
+            .await?;
         Ok(Uncounted {
             org_id,
             me,
@@ -185,9 +201,14 @@ impl Gate {
 
 impl Gate {
     /// The decision on an organization read for this gate: 404 unless it is live, then what
-    /// the caller's membership holds against `permission`.
-    fn decide(
+    /// the caller's membership holds against `permission`; for a route open to a team role, an
+    /// active member whose organization role falls short is decided by their role in the path's
+    /// team (one more read, only then).
+    async fn decide(
         &self,
+        app: &App,
+        req: &Request,
+        org_id: &OrgId,
         permission: Permission,
         live: bool,
         membership: Option<Membership>,
@@ -197,7 +218,16 @@ impl Gate {
             return Err(ApiError::NotFound("organization"));
         }
         let standing = membership.as_ref().map(Membership::standing);
-        granted(access(standing, permission), permission, membership)
+        let mut decision = access(standing, permission);
+        let in_team = self.needs.is_some_and(|needs| needs.in_team);
+        if let (Access::Forbidden, true, Some(me)) = (decision, in_team, &membership) {
+            let team_role = match TeamId::parse(&path_param(req, "team_id")) {
+                Some(team) => app.store.team_role(org_id, &team, &me.user_id).await?,
+                None => None,
+            };
+            decision = team_access(decision, team_role, permission);
+        }
+        granted(decision, permission, membership)
     }
 
     /// What this caller needs on this request, from the route's entry in the catalog.

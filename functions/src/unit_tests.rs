@@ -278,6 +278,7 @@ async fn a_route_that_needs_a_permission_cannot_answer_without_opening_its_gate(
     let needs = crate::access::Needs {
         permission: orgs_shared::domain::Permission::TeamsManage,
         on_oneself: None,
+        in_team: false,
     };
     let req = || {
         request(

@@ -7,7 +7,7 @@ use orgs_shared::domain::{
     DeliveryStatus, Metadata, Role, Timestamp, visible_billing_email, visible_metadata,
 };
 use orgs_shared::store::{
-    AuditEntry, Domain, Invitation, JoinRequest, Membership, Organization, Team, User,
+    AuditEntry, Domain, Invitation, JoinRequest, Membership, Organization, Team, TeamMember, User,
 };
 
 #[derive(Debug, Serialize)]
@@ -296,7 +296,21 @@ pub struct TeamMemberView<'a> {
     pub user_id: &'a str,
     pub handle: Option<&'a str>,
     pub display_name: Option<&'a str>,
+    pub role: &'static str,
     pub added_at: String,
+}
+
+impl<'a> TeamMemberView<'a> {
+    /// A team's member, with what their profile says of them (if they have one).
+    pub fn new(member: &'a TeamMember, profile: Option<&'a User>) -> Self {
+        Self {
+            user_id: member.user_id.as_str(),
+            handle: profile.and_then(|p| p.handle.as_deref()),
+            display_name: profile.and_then(|p| p.display_name.as_deref()),
+            role: member.role.as_str(),
+            added_at: member.added_at.to_rfc3339(),
+        }
+    }
 }
 
 /// The DNS record that proves a domain: a TXT record of this name holding this value.

@@ -119,9 +119,11 @@ fn route_main(route: &crate::routes::Route) -> String {
         route.handler_path.replace(' ', "")
     );
     let needs = route.needs.map_or(String::new(), |needs| {
-        let own = needs
-            .on_oneself
-            .map_or(String::new(), |own| format!(" or oneself {own:?}"));
+        let own = match needs.on_oneself {
+            Some(own) => format!(" or oneself {own:?}"),
+            None if needs.in_team => " or team maintainer".to_owned(),
+            None => String::new(),
+        };
         format!(", needs {:?}{own}", needs.permission)
     });
     format!(

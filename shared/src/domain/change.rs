@@ -31,6 +31,7 @@ pub enum ChangeKind {
     TeamDeleted,
     TeamMemberAdded,
     TeamMemberRemoved,
+    TeamRoleChanged,
     DomainAdded,
     DomainRemoved,
     DomainVerified,
@@ -48,7 +49,7 @@ impl ChangeKind {
     /// Every kind, for the audit log's `action` filter and the tests that hold each kind to its
     /// event schema (`infra/events/{detail_type}.schema.json`). A new kind goes here too; the
     /// unit test below stops compiling as a reminder.
-    pub const ALL: [ChangeKind; 34] = [
+    pub const ALL: [ChangeKind; 35] = [
         ChangeKind::UserCreated,
         ChangeKind::UserUpdated,
         ChangeKind::HandleChanged,
@@ -83,6 +84,7 @@ impl ChangeKind {
         ChangeKind::JoinRequestApproved,
         ChangeKind::JoinRequestDenied,
         ChangeKind::JoinRequestWithdrawn,
+        ChangeKind::TeamRoleChanged,
     ];
 
     /// The kind whose audit `action` this is.
@@ -116,6 +118,7 @@ impl ChangeKind {
             ChangeKind::TeamDeleted => "team.deleted",
             ChangeKind::TeamMemberAdded => "team.member_added",
             ChangeKind::TeamMemberRemoved => "team.member_removed",
+            ChangeKind::TeamRoleChanged => "team.role_changed",
             ChangeKind::DomainAdded => "domain.added",
             ChangeKind::DomainRemoved => "domain.removed",
             ChangeKind::DomainVerified => "domain.verified",
@@ -156,6 +159,7 @@ impl ChangeKind {
             ChangeKind::TeamDeleted => "TeamDeleted",
             ChangeKind::TeamMemberAdded => "TeamMemberAdded",
             ChangeKind::TeamMemberRemoved => "TeamMemberRemoved",
+            ChangeKind::TeamRoleChanged => "TeamRoleChanged",
             ChangeKind::DomainAdded => "DomainAdded",
             ChangeKind::DomainRemoved => "DomainRemoved",
             ChangeKind::DomainVerified => "DomainVerified",
@@ -239,6 +243,7 @@ mod tests {
             JoinRequestApproved => 31,
             JoinRequestDenied => 32,
             JoinRequestWithdrawn => 33,
+            TeamRoleChanged => 34,
         }
     }
 

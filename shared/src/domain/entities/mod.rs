@@ -17,7 +17,7 @@ pub use user::User;
 
 use crate::domain::{
     EmailDomain, JoinRequestStatus, MemberStatus, Metadata, OrgId, OrgStatus, Region, Role,
-    Standing, TeamId, Timestamp, UserId,
+    Standing, TeamId, TeamRole, Timestamp, UserId,
 };
 
 /// An organization, as its item holds it (with its tallies when they were read along).
@@ -101,6 +101,8 @@ pub struct Team {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TeamMember {
     pub user_id: UserId,
+    /// What they may do within the team (`member` for rows stored before team roles).
+    pub role: TeamRole,
     pub added_at: Timestamp,
 }
 

@@ -7,7 +7,7 @@ use serde::{Serialize, Serializer};
 
 use super::{
     Domain, DomainStatus, EmailDomain, Enrollment, Handle, Invitation, InvitationId, JoinRequest,
-    Membership, OrgId, Region, Role, Team, TeamId, Timestamp, UserId,
+    Membership, OrgId, Region, Role, Team, TeamId, TeamRole, Timestamp, UserId,
 };
 
 /// Ids, names and codes go out as the text they are stored as.
@@ -60,6 +60,7 @@ pub enum Payload {
     TeamFacts(TeamFacts),
     TeamRenamed(TeamRenamed),
     TeamMemberChanged(TeamMemberChanged),
+    TeamRoleChanged(TeamRoleChanged),
     InvitationSent(InvitationSent),
     InvitationFacts(InvitationFacts),
     InvitationAccepted(InvitationAccepted),
@@ -97,6 +98,7 @@ into_payload!(
     TeamFacts,
     TeamRenamed,
     TeamMemberChanged,
+    TeamRoleChanged,
     InvitationSent,
     InvitationFacts,
     InvitationAccepted,
@@ -241,6 +243,16 @@ pub struct TeamMemberChanged {
     #[serde(flatten)]
     pub team: TeamFacts,
     pub user_id: UserId,
+}
+
+/// `team.role_changed`: a team member's team role, and the one it replaced.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TeamRoleChanged {
+    #[serde(flatten)]
+    pub team: TeamFacts,
+    pub user_id: UserId,
+    pub role: TeamRole,
+    pub previous_role: TeamRole,
 }
 
 /// `invitation.sent`, first or again.

@@ -4,7 +4,7 @@
 
 use crate::domain::Payload;
 use crate::domain::payloads::{InvitationAccepted, InvitationFacts, MemberFacts, MemberJoined};
-use crate::domain::{Membership, Op, Organization, Team, TeamMember};
+use crate::domain::{Membership, Op, Organization, Team, TeamMember, TeamRole};
 
 use crate::domain::{
     Change, ChangeKind, EmailDomain, EndingDeadline, InvitationId, InvitationStatus, MemberStatus,
@@ -90,6 +90,7 @@ pub(in crate::store) fn put_member(
     }
     let row = TeamMember {
         user_id: joiner.user_id.clone(),
+        role: TeamRole::Member,
         added_at: op.at,
     };
     for team in teams {
