@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Person, Stack};
 
-const CALLERS: [&str; 8] = [
+const CALLERS: [&str; 9] = [
     "anonymous",
     "signed in, not a member",
     "deactivated member",
@@ -21,20 +21,24 @@ const CALLERS: [&str; 8] = [
     "owner",
     "the invitee",
     "the requester",
+    "team maintainer",
 ];
 
 /// What each kind of caller, in the order of `CALLERS`, gets from a route for `who` that
 /// answers `ok` on success.
-fn statuses(who: Who, ok: u16) -> [u16; 8] {
+/// The team maintainer is a plain member of the organization who maintains the world's team:
+/// a member everywhere but on the routes a team role opens.
+fn statuses(who: Who, ok: u16) -> [u16; 9] {
     match who {
-        Who::Anyone => [ok; 8],
-        Who::SignedIn => [401, ok, ok, ok, ok, ok, ok, ok],
-        Who::Invitee => [401, 403, 403, 403, 403, 403, ok, 403],
-        Who::Colleagues => [401, ok, 409, 409, 409, 409, 403, ok],
-        Who::Requester => [401, 404, 409, 409, 409, 409, 404, ok],
-        Who::Members => [401, 404, 404, ok, ok, ok, 404, 404],
-        Who::Admins => [401, 404, 404, 403, ok, ok, 404, 404],
-        Who::Owners => [401, 404, 404, 403, 403, ok, 404, 404],
+        Who::Anyone => [ok; 9],
+        Who::SignedIn => [401, ok, ok, ok, ok, ok, ok, ok, ok],
+        Who::Invitee => [401, 403, 403, 403, 403, 403, ok, 403, 403],
+        Who::Colleagues => [401, ok, 409, 409, 409, 409, 403, ok, 409],
+        Who::Requester => [401, 404, 409, 409, 409, 409, 404, ok, 409],
+        Who::Members => [401, 404, 404, ok, ok, ok, 404, 404, ok],
+        Who::Admins => [401, 404, 404, 403, ok, ok, 404, 404, 403],
+        Who::Owners => [401, 404, 404, 403, 403, ok, 404, 404, 403],
+        Who::TeamManagers => [401, 404, 404, 403, ok, ok, 404, 404, ok],
     }
 }
 
@@ -51,7 +55,7 @@ fn success(doc: &serde_yaml_ng::Value, route: &Route) -> u16 {
 }
 
 /// Every route with the status each kind of caller gets, in the order of `ROUTES`.
-fn matrix() -> Vec<(&'static Route, [u16; 8])> {
+fn matrix() -> Vec<(&'static Route, [u16; 9])> {
     let text = std::fs::read_to_string(workspace_root().join("infra/openapi.yaml"))
         .expect("infra/openapi.yaml");
     let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).expect("valid YAML");
@@ -62,11 +66,12 @@ fn matrix() -> Vec<(&'static Route, [u16; 8])> {
 }
 
 /// An organization with one person of every kind, a member to act on (`tara`, in My Team), a
-/// team, a pending invitation for `invitee`, and a pending join request of `requester`'s.
+/// team (My Team, which a plain member maintains), a pending invitation for `invitee`, and a
+/// pending join request of `requester`'s.
 struct World {
     org_id: String,
     handle: String,
-    people: [Option<Person>; 8],
+    people: [Option<Person>; 9],
     team_id: String,
     invitation_id: String,
     token: String,
@@ -93,12 +98,13 @@ async fn world() -> (Stack, World) {
 
 async fn populate(stack: &Stack) -> World {
     let person = |kind: &str| stack.unique_person(kind);
-    let (owner, admin, member, deactivated, tara) = (
+    let (owner, admin, member, deactivated, tara, maintainer) = (
         person("owner"),
         person("admin"),
         person("member"),
         person("off"),
         person("tara"),
+        person("maint"),
     );
     let handle = format!("w-{}", short_id());
     let org_id = stack.create_org(&owner, &handle).await;
@@ -107,6 +113,7 @@ async fn populate(stack: &Stack) -> World {
         (&member, "member"),
         (&deactivated, "member"),
         (&tara, "member"),
+        (&maintainer, "member"),
     ] {
         stack.join(&org_id, &owner, who, role).await;
     }
@@ -121,6 +128,11 @@ async fn populate(stack: &Stack) -> World {
         .to_owned();
     let path = format!("/orgs/{org_id}/teams/{team_id}/members/{}", tara.sub);
     stack.put(&owner, &path, None).await;
+    let path = format!("/orgs/{org_id}/teams/{team_id}/members/{}", maintainer.sub);
+    let (status, _) = stack
+        .put(&owner, &path, Some(json!({ "role": "maintainer" })))
+        .await;
+    assert_eq!(status, 204, "making the team's maintainer");
     let invitee = person("invitee");
     let body = json!({ "invitations": [{ "email": invitee.email }] });
     let (_, created) = stack
@@ -200,6 +212,7 @@ async fn populate(stack: &Stack) -> World {
             Some(owner),
             Some(invitee),
             Some(requester.clone()),
+            Some(maintainer),
         ],
         team_id,
         invitation_id,
@@ -242,6 +255,7 @@ fn request(function: &str, world: &World) -> (String, Option<Value>) {
         }
         "lookup-invitation" | "accept-invitation" | "decline-invitation" => Some(token),
         "update-member" => Some(json!({ "role": "admin" })),
+        "update-team-member" => Some(json!({ "role": "maintainer" })),
         "transfer-ownership" => Some(json!({ "user_id": tara })),
         "create-team" => Some(json!({ "name": format!("Team {}", short_id()) })),
         "rename-team" => Some(json!({ "name": format!("Renamed {}", short_id()) })),

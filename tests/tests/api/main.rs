@@ -45,6 +45,7 @@ mod races;
 mod reply_to;
 mod role_at_commit;
 mod round_trips;
+mod team_roles;
 mod teams;
 mod token_claims;
 mod tokens;

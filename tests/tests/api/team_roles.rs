@@ -1,0 +1,223 @@
+//! Team roles: a team's maintainer manages that team's members (adds, removes, sets their team
+//! roles) and nothing else; invitations name teams with roles; the permissions answer shows them.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::{Person, Stack, assert_problem};
+
+/// Each member of a team page with their team role, by user id.
+fn roles(page: &Value) -> Vec<(String, String)> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let field = |name: &str| m[name].as_str().unwrap_or_default().to_owned();
+            (field("user_id"), field("role"))
+        })
+        .collect()
+}
+
+fn pair(user: &str, role: &str) -> (String, String) {
+    (user.to_owned(), role.to_owned())
+}
+
+/// An organization of olivia's with three plain members and a team, Ops, that bo maintains.
+async fn org_with_a_maintainer(stack: &Stack) -> (String, String, [Person; 4]) {
+    let (olivia, bo, cy, dee) = (
+        stack.person("olivia"),
+        stack.person("bo"),
+        stack.person("cy"),
+        stack.person("dee"),
+    );
+    let org = stack.create_org(&olivia, "acme").await;
+    for who in [&bo, &cy, &dee] {
+        stack.join(&org, &olivia, who, "member").await;
+    }
+    let (status, ops) = stack
+        .post(
+            &olivia,
+            format!("/orgs/{org}/teams"),
+            json!({ "name": "Ops" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ops}");
+    let ops = format!("/orgs/{org}/teams/{}", ops["team_id"].as_str().unwrap());
+    let (status, body) = stack
+        .put(
+            &olivia,
+            format!("{ops}/members/bo"),
+            json!({ "role": "maintainer" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    (org, ops, [olivia, bo, cy, dee])
+}
+
+#[tokio::test]
+async fn a_maintainer_manages_the_members_of_their_team_and_nothing_else() {
+    let stack = Stack::start().await;
+    let (org, ops, [olivia, bo, _cy, dee]) = org_with_a_maintainer(&stack).await;
+    let (status, page) = stack.get(&dee, format!("{ops}/members")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(roles(&page), [pair("bo", "maintainer")]);
+
+    // bo fills the team, sets a team role, and takes someone out again.
+    let (status, body) = stack.put(&bo, format!("{ops}/members/cy"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = stack
+        .put(
+            &bo,
+            format!("{ops}/members/dee"),
+            json!({ "role": "member" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, cy) = stack
+        .patch(
+            &bo,
+            format!("{ops}/members/cy"),
+            json!({ "role": "maintainer" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cy}");
+    assert_eq!(
+        (&cy["user_id"], &cy["role"]),
+        (&json!("cy"), &json!("maintainer"))
+    );
+    // The same role again changes nothing, and answers the same.
+    let (status, again) = stack
+        .patch(
+            &bo,
+            format!("{ops}/members/cy"),
+            json!({ "role": "maintainer" }),
+        )
+        .await;
+    assert_eq!(
+        (status, &again["role"]),
+        (StatusCode::OK, &json!("maintainer"))
+    );
+    let (status, body) = stack.delete(&bo, format!("{ops}/members/dee")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, page) = stack.get(&bo, format!("{ops}/members")).await;
+    assert_eq!(
+        roles(&page),
+        [pair("bo", "maintainer"), pair("cy", "maintainer")]
+    );
+
+    // Not in the team: 404; a role that does not exist: 400.
+    let (status, body) = stack
+        .patch(
+            &bo,
+            format!("{ops}/members/dee"),
+            json!({ "role": "member" }),
+        )
+        .await;
+    assert_problem(status, &body, StatusCode::NOT_FOUND, "not-found");
+    let (status, body) = stack
+        .patch(&bo, format!("{ops}/members/cy"), json!({ "role": "owner" }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // Another team, and the team itself, stay out of bo's reach; nothing changes.
+    let (_, teams) = stack.get(&bo, format!("/orgs/{org}/teams")).await;
+    let my_team = teams["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "My Team")
+        .unwrap()["team_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let my_team = format!("/orgs/{org}/teams/{my_team}");
+    let before = stack.snapshot().await;
+    let (status, body) = stack.put(&bo, format!("{my_team}/members/dee"), None).await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, body) = stack
+        .patch(
+            &bo,
+            format!("{my_team}/members/olivia"),
+            json!({ "role": "member" }),
+        )
+        .await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, body) = stack.delete(&bo, format!("{my_team}/members/olivia")).await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, body) = stack
+        .post(&bo, format!("/orgs/{org}/teams"), json!({ "name": "Mine" }))
+        .await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, body) = stack.patch(&bo, &ops, json!({ "name": "Bo's" })).await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, body) = stack.delete(&bo, &ops).await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    // A plain team member manages nothing either.
+    let (status, body) = stack
+        .put(
+            &dee,
+            format!("{ops}/members/dee"),
+            json!({ "role": "maintainer" }),
+        )
+        .await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(stack.snapshot().await, before);
+
+    // The change of a team role is in the audit log, with both roles.
+    let (status, log) = stack
+        .get(
+            &olivia,
+            format!("/orgs/{org}/audit-log?action=team.role_changed"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    let data = &log["items"][0]["data"];
+    assert_eq!(
+        (&data["user_id"], &data["role"], &data["previous_role"]),
+        (&json!("cy"), &json!("maintainer"), &json!("member")),
+        "{log}"
+    );
+    assert_eq!(log["items"][0]["actor_user_id"], "bo", "{log}");
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
+}
+
+#[tokio::test]
+async fn a_maintainer_demoted_or_deactivated_manages_no_more() {
+    let stack = Stack::start().await;
+    let (org, ops, [olivia, bo, cy, _dee]) = org_with_a_maintainer(&stack).await;
+    // bo steps down as maintainer: from then on, 403.
+    let (status, body) = stack
+        .patch(
+            &bo,
+            format!("{ops}/members/bo"),
+            json!({ "role": "member" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = stack.put(&bo, format!("{ops}/members/cy"), None).await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    // PUT with a role on someone already in the team sets it (an admin here).
+    let (status, body) = stack
+        .put(
+            &olivia,
+            format!("{ops}/members/bo"),
+            json!({ "role": "maintainer" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = stack.put(&bo, format!("{ops}/members/cy"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    // Deactivated, a maintainer is a stranger to the organization: 404.
+    let (status, body) = stack
+        .patch(
+            &olivia,
+            format!("/orgs/{org}/members/bo"),
+            json!({ "status": "deactivated" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = stack.delete(&bo, format!("{ops}/members/cy")).await;
+    assert_problem(status, &body, StatusCode::NOT_FOUND, "not-found");
+    let _ = cy;
+}
