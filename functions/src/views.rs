@@ -425,4 +425,13 @@ pub struct EffectivePermissionsView<'a> {
     pub role: &'static str,
     pub status: &'static str,
     pub permissions: Vec<String>,
+    /// The member's teams, each with its team role and what it grants within that team.
+    pub teams: Vec<TeamPermissionsView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TeamPermissionsView {
+    pub team_id: String,
+    pub role: &'static str,
+    pub permissions: Vec<&'static str>,
 }

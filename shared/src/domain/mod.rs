@@ -77,7 +77,9 @@ pub use permission::{
 pub use publishing::{PublishFailure, entry_size, publish_failure};
 pub use role::{Access, MemberStatus, Role, Standing, access};
 pub use sending::{FreshToken, NoAddress, NoRandomness, ResendRefused, inviter_name, may_resend};
-pub use team_role::{TeamAssignment, TeamRole, team_access, team_assignments, team_role_holds};
+pub use team_role::{
+    TeamAssignment, TeamRole, team_access, team_assignments, team_permissions, team_role_holds,
+};
 pub use text::{DisplayName, Note};
 pub use time::Timestamp;
 pub use token::{InvitationToken, TokenHash};

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Access, Permission, TeamId, ValidationError};
+use super::{Access, MemberStatus, Permission, Standing, TeamId, ValidationError};
 
 /// `maintainer` manages the members of their team; `member` holds nothing beyond the
 /// organization role. Existing team memberships without a stored role are `member`.
@@ -45,6 +45,15 @@ impl TeamRole {
 /// with the organization role, as their routes do not consult the team role.
 pub fn team_role_holds(role: TeamRole, permission: Permission) -> bool {
     role.permissions().contains(&permission)
+}
+
+/// What a member holds within one of their teams through its team role: nothing while they
+/// are deactivated, as with their organization role.
+pub fn team_permissions(standing: Standing, role: TeamRole) -> Vec<Permission> {
+    if standing.status != MemberStatus::Active {
+        return Vec::new();
+    }
+    role.permissions().to_vec()
 }
 
 /// The decision on a route a team's maintainer may also call: the organization's decision,
@@ -151,6 +160,23 @@ mod tests {
             Access::Hidden
         );
         assert_eq!(team_access(Access::Granted, None, manage), Access::Granted);
+    }
+
+    #[test]
+    fn a_deactivated_maintainer_holds_nothing_in_the_team() {
+        use crate::domain::Role;
+        let standing = |status| Standing {
+            role: Role::Member,
+            status,
+        };
+        assert_eq!(
+            team_permissions(standing(MemberStatus::Active), TeamRole::Maintainer),
+            [Permission::TeamsManage]
+        );
+        assert!(team_permissions(standing(MemberStatus::Active), TeamRole::Member).is_empty());
+        assert!(
+            team_permissions(standing(MemberStatus::Deactivated), TeamRole::Maintainer).is_empty()
+        );
     }
 
     fn team(n: u8) -> TeamId {

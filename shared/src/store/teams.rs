@@ -295,6 +295,38 @@ impl Store {
             .map(|row| row.role))
     }
 
+    /// A member's rows in `teams` (those of their `team_ids`), with their team roles, in one
+    /// consistent BatchGetItem, by team id.
+    pub async fn team_rows_of(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        teams: &[TeamId],
+    ) -> StoreResult<Vec<(TeamId, TeamMember)>> {
+        let mut unique: Vec<&TeamId> = teams.iter().collect();
+        unique.sort_unstable();
+        unique.dedup();
+        if unique.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = unique
+            .into_iter()
+            .map(|team| TeamMember::key(org, team, user))
+            .collect();
+        let found = self
+            .batch_get(keys, Read::Consistent, "read a member's team roles")
+            .await?;
+        let mut rows = found
+            .iter()
+            .map(|item| {
+                let team = Reader(item).parsed("team_id", TeamId::parse)?;
+                Ok((team, TeamMember::from_item(item)?))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(rows)
+    }
+
     /// Puts an active member in a team, with a team role.
     pub async fn add_team_member(
         &self,

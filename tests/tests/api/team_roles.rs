@@ -221,3 +221,39 @@ async fn a_maintainer_demoted_or_deactivated_manages_no_more() {
     assert_problem(status, &body, StatusCode::NOT_FOUND, "not-found");
     let _ = cy;
 }
+
+#[tokio::test]
+async fn the_permissions_answer_shows_each_team_with_its_role() {
+    let stack = Stack::start().await;
+    let (org, ops, [olivia, bo, _cy, dee]) = org_with_a_maintainer(&stack).await;
+    let ops_id = ops.rsplit('/').next().unwrap().to_owned();
+    let (status, mine) = stack.get(&bo, format!("/orgs/{org}/permissions")).await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert_eq!(
+        mine["teams"],
+        json!([{ "team_id": ops_id, "role": "maintainer", "permissions": ["teams:manage"] }])
+    );
+    // What the organization role grants is unchanged: a plain member's.
+    assert!(
+        !mine["permissions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("teams:manage"))
+    );
+    // In a team as a plain member: the team, no permission from it.
+    let (status, body) = stack.put(&olivia, format!("{ops}/members/dee"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, dees) = stack.get(&dee, format!("/orgs/{org}/permissions")).await;
+    assert_eq!(
+        dees["teams"],
+        json!([{ "team_id": ops_id, "role": "member", "permissions": [] }])
+    );
+    // The owner, in My Team since creating the organization, asks about bo.
+    let (status, bos) = stack
+        .get(&olivia, format!("/orgs/{org}/permissions?user_id=bo"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{bos}");
+    assert_eq!(bos["teams"], mine["teams"]);
+    let (_, own) = stack.get(&olivia, format!("/orgs/{org}/permissions")).await;
+    assert_eq!(own["teams"][0]["role"], "member", "{own}");
+}
