@@ -8,11 +8,11 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::{
-    DisplayName, InvitationId, MemberStatus, TeamId, TeamRole, Timestamp, UserId,
+    DisplayName, InvitationId, MemberStatus, RawTeam, TeamId, TeamRole, Timestamp, UserId,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, created, encode_cursor, json,
-    json_body, no_content, optional_json_body,
+    json_body, no_content, optional_json_body, present,
 };
 use orgs_shared::store::{
     ItemKey, Membership, ReadItems, Refusal, StoreError, Team, TeamMember, User,
@@ -25,6 +25,25 @@ use crate::views::{InvitationView, PageView, TeamMemberView, TeamView};
 #[serde(deny_unknown_fields)]
 struct TeamBody {
     name: String,
+}
+
+/// A team as an invitation or an approval names it with a team role:
+/// `{"team_id": "team_…", "role": "maintainer"}` (no role: `member`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TeamWithRole {
+    team_id: String,
+    #[serde(default, deserialize_with = "present")]
+    role: Option<String>,
+}
+
+impl TeamWithRole {
+    pub(crate) fn raw(&self) -> RawTeam<'_> {
+        RawTeam {
+            team_id: &self.team_id,
+            role: self.role.as_deref(),
+        }
+    }
 }
 
 /// `PUT …/members/{user_id}`: the body may be left out (a `member`).

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Access, MemberStatus, Permission, Standing, TeamId, ValidationError};
+use super::{Access, FieldErrors, MemberStatus, Permission, Standing, TeamId, ValidationError};
 
 /// `maintainer` manages the members of their team; `member` holds nothing beyond the
 /// organization role. Existing team memberships without a stored role are `member`.
@@ -74,37 +74,82 @@ pub struct TeamAssignment {
     pub role: TeamRole,
 }
 
-/// The teams a request names, in either of its two shapes: `team_ids` (each as a `member`) or
-/// `teams` (each with its role), never both. A team named twice keeps its first role.
-pub fn team_assignments(
-    team_ids: Option<Vec<TeamId>>,
-    teams: Option<Vec<TeamAssignment>>,
-) -> Result<Vec<TeamAssignment>, ValidationError> {
-    let named = match (team_ids, teams) {
-        (Some(_), Some(_)) => {
-            return Err(ValidationError::new(
-                "teams",
-                "ambiguous_teams",
-                "Name the teams either as team_ids or as teams (with their roles), not both.",
-            ));
-        }
-        (Some(ids), None) => ids
-            .into_iter()
-            .map(|team_id| TeamAssignment {
-                team_id,
-                role: TeamRole::Member,
-            })
-            .collect(),
-        (None, Some(teams)) => teams,
-        (None, None) => Vec::new(),
-    };
-    let mut unique: Vec<TeamAssignment> = Vec::with_capacity(named.len());
-    for assignment in named {
-        if !unique.iter().any(|a| a.team_id == assignment.team_id) {
-            unique.push(assignment);
+/// The role `assignments` give `team`: `member` for a team they do not name.
+pub fn role_in(assignments: &[TeamAssignment], team: &TeamId) -> TeamRole {
+    assignments
+        .iter()
+        .find(|a| a.team_id == *team)
+        .map_or(TeamRole::Member, |a| a.role)
+}
+
+/// One team as a request names it: an id, and the team role to hold there (none: `member`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RawTeam<'a> {
+    pub team_id: &'a str,
+    pub role: Option<&'a str>,
+}
+
+/// The teams of a request's list at `field` (`invitations[0].teams`, `team_ids`), each once
+/// with its role (a team named twice keeps its first), at most `max`; each refusal goes to
+/// `errors`.
+pub fn parse_teams(
+    field: &str,
+    raw: &[RawTeam<'_>],
+    max: usize,
+    errors: &mut FieldErrors,
+) -> Vec<TeamAssignment> {
+    if raw.len() > max {
+        errors.push(ValidationError::new(
+            field,
+            "too_many",
+            &format!("At most {max} teams."),
+        ));
+    }
+    let mut teams: Vec<TeamAssignment> = Vec::new();
+    for (i, team) in raw.iter().enumerate().take(max) {
+        let role = match team.role.map(|raw| (raw, TeamRole::parse(raw))) {
+            None => Some(TeamRole::Member),
+            Some((_, Some(role))) => Some(role),
+            Some((_, None)) => {
+                errors.push(ValidationError::new(
+                    &format!("{field}[{i}].role"),
+                    "invalid_team_role",
+                    "A team role is member or maintainer.",
+                ));
+                None
+            }
+        };
+        match (TeamId::parse(team.team_id), role) {
+            (Some(team_id), Some(role)) if !teams.iter().any(|a| a.team_id == team_id) => {
+                teams.push(TeamAssignment { team_id, role })
+            }
+            (Some(_), _) => {}
+            (None, _) => errors.push(ValidationError::new(
+                &format!("{field}[{i}]"),
+                "invalid_team",
+                "Not a team id.",
+            )),
         }
     }
-    Ok(unique)
+    teams
+}
+
+/// Which of a request's two ways of naming teams it used: `team_ids` (ids, each as a
+/// `member`) or `teams` (each with its role), with that field's name; never both.
+pub fn one_team_list<T>(
+    team_ids: Option<T>,
+    teams: Option<T>,
+) -> Result<Option<(&'static str, T)>, ValidationError> {
+    match (team_ids, teams) {
+        (Some(_), Some(_)) => Err(ValidationError::new(
+            "teams",
+            "ambiguous_teams",
+            "Name the teams either as team_ids or as teams (with their roles), not both.",
+        )),
+        (Some(ids), None) => Ok(Some(("team_ids", ids))),
+        (None, Some(teams)) => Ok(Some(("teams", teams))),
+        (None, None) => Ok(None),
+    }
 }
 
 #[cfg(test)]
@@ -184,35 +229,83 @@ mod tests {
     }
 
     #[test]
-    fn team_ids_join_as_members_and_teams_with_their_roles() {
-        let from_ids = team_assignments(Some(vec![team(1), team(2), team(1)]), None).unwrap();
-        assert_eq!(from_ids.len(), 2);
-        assert!(from_ids.iter().all(|a| a.role == TeamRole::Member));
-        let with_roles = vec![
-            TeamAssignment {
-                team_id: team(1),
-                role: TeamRole::Maintainer,
+    fn teams_are_parsed_each_once_with_their_roles() {
+        let (a, b) = (team(1).to_string(), team(2).to_string());
+        let raw = [
+            RawTeam {
+                team_id: &a,
+                role: Some("maintainer"),
             },
-            TeamAssignment {
-                team_id: team(1),
-                role: TeamRole::Member,
+            RawTeam {
+                team_id: &b,
+                role: None,
+            },
+            RawTeam {
+                team_id: &a,
+                role: Some("member"),
             },
         ];
-        let from_teams = team_assignments(None, Some(with_roles)).unwrap();
+        let mut errors = FieldErrors::default();
+        let teams = parse_teams("teams", &raw, 10, &mut errors);
+        assert!(errors.is_empty());
         assert_eq!(
-            from_teams,
-            vec![TeamAssignment {
-                team_id: team(1),
-                role: TeamRole::Maintainer
-            }]
+            teams,
+            [
+                TeamAssignment {
+                    team_id: team(1),
+                    role: TeamRole::Maintainer
+                },
+                TeamAssignment {
+                    team_id: team(2),
+                    role: TeamRole::Member
+                },
+            ]
         );
-        assert_eq!(team_assignments(None, None).unwrap(), Vec::new());
+        assert_eq!(role_in(&teams, &team(1)), TeamRole::Maintainer);
+        assert_eq!(role_in(&teams, &team(3)), TeamRole::Member);
+    }
+
+    #[test]
+    fn a_bad_team_id_or_role_and_too_many_teams_are_refused() {
+        let a = team(1).to_string();
+        let raw = [
+            RawTeam {
+                team_id: "team_?",
+                role: None,
+            },
+            RawTeam {
+                team_id: &a,
+                role: Some("owner"),
+            },
+        ];
+        let mut errors = FieldErrors::default();
+        assert!(parse_teams("teams", &raw, 1, &mut errors).is_empty());
+        let codes: Vec<_> = errors
+            .into_vec()
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("teams".to_owned(), "too_many"),
+                ("teams[0]".to_owned(), "invalid_team")
+            ]
+        );
+        let mut errors = FieldErrors::default();
+        parse_teams("teams", &raw[1..], 10, &mut errors);
+        assert_eq!(errors.into_vec()[0].code, "invalid_team_role");
     }
 
     #[test]
     fn team_ids_and_teams_together_are_refused() {
-        let refused = team_assignments(Some(vec![team(1)]), Some(Vec::new())).unwrap_err();
-        assert_eq!(refused.code, "ambiguous_teams");
+        assert_eq!(
+            one_team_list(Some(1), Some(2)).unwrap_err().code,
+            "ambiguous_teams"
+        );
+        assert_eq!(one_team_list(Some(1), None).unwrap(), Some(("team_ids", 1)));
+        assert_eq!(one_team_list(None, Some(2)).unwrap(), Some(("teams", 2)));
+        assert_eq!(one_team_list::<u8>(None, None).unwrap(), None);
     }
 
     #[test]

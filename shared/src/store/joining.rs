@@ -48,7 +48,7 @@ impl Store {
     ) -> StoreResult<Membership> {
         let org_id = &org.org_id;
         let mut tx = Tx::new(self);
-        let membership = put_member(&mut tx, org_id, joiner, role, &[], op)?;
+        let membership = put_member(&mut tx, org_id, joiner, role, (&[], &[]), op)?;
         take_seat(&mut tx, org, room)?;
         match pending {
             Some(request) => {

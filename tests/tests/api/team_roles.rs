@@ -257,3 +257,64 @@ async fn the_permissions_answer_shows_each_team_with_its_role() {
     let (_, own) = stack.get(&olivia, format!("/orgs/{org}/permissions")).await;
     assert_eq!(own["teams"][0]["role"], "member", "{own}");
 }
+
+#[tokio::test]
+async fn an_invitation_names_teams_with_roles_and_accepting_gives_them() {
+    let stack = Stack::start().await;
+    let (org, ops, [olivia, bo, _cy, _dee]) = org_with_a_maintainer(&stack).await;
+    let ops_id = ops.rsplit('/').next().unwrap().to_owned();
+    let my_team = stack.first_team(&org).await;
+    let eve = stack.person("eve");
+    let invitations = format!("/orgs/{org}/invitations");
+    // A role that does not exist: 400, nothing sent.
+    let bad = json!({ "invitations": [{ "email": eve.email,
+        "teams": [{ "team_id": ops_id, "role": "boss" }] }] });
+    let (status, body) = stack.post(&olivia, &invitations, bad).await;
+    assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation");
+    assert_eq!(body["errors"][0]["code"], "invalid_team_role", "{body}");
+    // Team ids and teams with roles mix in one list.
+    let body = json!({ "invitations": [{ "email": eve.email,
+        "teams": [{ "team_id": ops_id, "role": "maintainer" }, my_team] }] });
+    let (status, created) = stack.post(&olivia, &invitations, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let link = created["results"][0]["invite_url"].as_str().unwrap();
+    let token = crate::invitations::token_of(link);
+    let (status, joined) = crate::invitations::answer(&stack, Some(&eve), "accept", &token).await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    let (_, page) = stack.get(&bo, format!("{ops}/members")).await;
+    assert!(roles(&page).contains(&pair("eve", "maintainer")), "{page}");
+    let (_, page) = stack
+        .get(&bo, format!("/orgs/{org}/teams/{my_team}/members"))
+        .await;
+    assert!(roles(&page).contains(&pair("eve", "member")), "{page}");
+    // And eve manages Ops at once.
+    let (status, body) = stack.delete(&eve, format!("{ops}/members/bo")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+}
+
+#[tokio::test]
+async fn an_approval_names_teams_with_roles_and_never_both_lists() {
+    let stack = Stack::start().await;
+    let (olivia, adam) = (stack.person("olivia"), stack.person("adam"));
+    let org = crate::join_requests::suggesting_org(&stack, &olivia, &adam).await;
+    let ada = crate::join_requests::colleague(&stack, "ada");
+    let (status, filed) = stack
+        .post(&ada, format!("/orgs/{org}/join"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{filed}");
+    let team = stack.first_team(&org).await;
+    let approve = format!("/orgs/{org}/join-requests/ada/approve");
+    let before = stack.snapshot().await;
+    let both = json!({ "team_ids": [team], "teams": [{ "team_id": team }] });
+    let (status, body) = stack.post(&adam, &approve, both).await;
+    assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation");
+    assert_eq!(body["errors"][0]["code"], "ambiguous_teams", "{body}");
+    assert_eq!(stack.snapshot().await, before);
+    let body = json!({ "teams": [{ "team_id": team, "role": "maintainer" }] });
+    let (status, member) = stack.post(&adam, &approve, body).await;
+    assert_eq!(status, StatusCode::OK, "{member}");
+    let (_, page) = stack
+        .get(&ada, format!("/orgs/{org}/teams/{team}/members"))
+        .await;
+    assert!(roles(&page).contains(&pair("ada", "maintainer")), "{page}");
+}
