@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use orgs_shared::domain::{
-    Access, Grants, MemberStatus, OrgId, OrgStatus, Permission, RoleScope, Standing, access,
+    Access, Grants, MemberStatus, OrgId, OrgStatus, Permission, RoleScope, Standing, TeamId,
+    access, team_access,
 };
 use orgs_shared::http::{ApiError, Caller};
 use orgs_shared::store::{ItemKey, Membership, Op, Organization, ReadItems};
@@ -45,7 +46,9 @@ pub fn op(caller: &Caller, req: &Request) -> Op {
 
 /// What a route needs of its caller in the organization its path names (`{org_id}`), as the
 /// catalog declares it (`crate::spec`): a permission, and optionally a lesser one for a caller
-/// acting on themselves (the path's `{user_id}` is the caller: leaving, stepping down).
+/// acting on themselves (the path's `{user_id}` is the caller: leaving, stepping down), or
+/// the permission held through the caller's team role in the path's `{team_id}` (`in_team`:
+/// a team's maintainer manages its members).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Needs {
     pub permission: Permission,
@@ -53,6 +56,8 @@ pub struct Needs {
     /// A permission that opens the route as well: the handler then checks, field by field,
     /// what the request asks (`PATCH /orgs/{org_id}`: the profile, or only the billing address).
     pub or_else: Option<Permission>,
+    /// The route opens to a member whose team role in the path's team holds the permission.
+    pub in_team: bool,
 }
 
 impl Needs {
@@ -116,7 +121,16 @@ impl Gate {
             .await?
             .ok_or(ApiError::NotFound("organization"))?;
         let caller_membership = with_role_grants(app, read.caller).await?;
-        let me = self.decide(permission, read.org.is_live(), caller_membership)?;
+        let me = self
+            .decide(
+                app,
+                req,
+                &org_id,
+                permission,
+                read.org.is_live(),
+                caller_membership,
+            )
+            .await?;
         Ok(Authorized {
             org: read.org,
             me,
@@ -142,7 +156,9 @@ impl Gate {
             .await?
             .ok_or(ApiError::NotFound("organization"))?;
         let caller_membership = with_role_grants(app, read.caller).await?;
-        let me = self.decide(permission, read.live, caller_membership)?;
+        let me = self
+            .decide(app, req, &org_id, permission, read.live, caller_membership)
+            .await?;
         Ok(Uncounted {
             org_id,
             me,
@@ -193,9 +209,14 @@ impl Gate {
 
 impl Gate {
     /// The decision on an organization read for this gate: 404 unless it is live, then what
-    /// the caller's membership holds against `permission`.
-    fn decide(
+    /// the caller's membership holds against `permission`; for a route open to a team role, an
+    /// active member whose organization role falls short is decided by their role in the path's
+    /// team (one more read, only then).
+    async fn decide(
         &self,
+        app: &App,
+        req: &Request,
+        org_id: &OrgId,
         permission: Permission,
         live: bool,
         membership: Option<Membership>,
@@ -206,10 +227,18 @@ impl Gate {
         }
         let standing = membership.as_ref().map(Membership::standing);
         let alternative = self.needs.and_then(|needs| needs.or_else);
-        let decision = match (access(standing, permission), alternative) {
+        let mut decision = match (access(standing, permission), alternative) {
             (Access::Forbidden, Some(other)) => access(standing, other),
             (decision, _) => decision,
         };
+        let in_team = self.needs.is_some_and(|needs| needs.in_team);
+        if let (Access::Forbidden, true, Some(me)) = (decision, in_team, &membership) {
+            let team_role = match TeamId::parse(&path_param(req, "team_id")) {
+                Some(team) => app.store.team_role(org_id, &team, &me.user_id).await?,
+                None => None,
+            };
+            decision = team_access(decision, team_role, permission);
+        }
         granted(decision, permission, membership)
     }
 

@@ -52,6 +52,9 @@ pub enum Who {
     Admins,
     /// Its active owners; members and admins get 403.
     Owners,
+    /// Its active admins and owners, and the maintainers of the team its path names; other
+    /// members get 403.
+    TeamManagers,
 }
 
 impl Who {
@@ -62,6 +65,16 @@ impl Who {
             Role::Member => Who::Members,
             Role::Admin => Who::Admins,
             Role::Owner => Who::Owners,
+        }
+    }
+
+    /// Who a route is for that needs `permission` in the organization, or held through a team
+    /// role in the path's team: `needing`'s callers and the team's maintainers.
+    pub const fn needing_in_team(permission: Permission) -> Who {
+        match Who::needing(permission) {
+            Who::Admins => Who::TeamManagers,
+            // Only `teams:manage`, an admin's, is held through a team role today.
+            other => other,
         }
     }
 

@@ -115,12 +115,24 @@ macro_rules! lambda_main {
     ($handler:path) => {
         $crate::lambda_main!(@serve None, |app, req, _gate| Box::pin($handler(app, req)));
     };
+    ($handler:path, needs $permission:ident or team maintainer) => {
+        $crate::lambda_main!(@serve
+            Some($crate::access::Needs {
+                permission: orgs_shared::domain::Permission::$permission,
+                on_oneself: None,
+                or_else: None,
+                in_team: true,
+            }),
+            |app, req, gate| Box::pin($handler(app, req, gate))
+        );
+    };
     ($handler:path, needs $permission:ident $(or oneself $own:ident)?) => {
         $crate::lambda_main!(@serve
             Some($crate::access::Needs {
                 permission: orgs_shared::domain::Permission::$permission,
                 on_oneself: [$(Some(orgs_shared::domain::Permission::$own),)? None][0],
                 or_else: None,
+                in_team: false,
             }),
             |app, req, gate| Box::pin($handler(app, req, gate))
         );
@@ -131,6 +143,7 @@ macro_rules! lambda_main {
                 permission: orgs_shared::domain::Permission::$permission,
                 on_oneself: None,
                 or_else: Some(orgs_shared::domain::Permission::$other),
+                in_team: false,
             }),
             |app, req, gate| Box::pin($handler(app, req, gate))
         );

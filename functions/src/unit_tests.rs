@@ -279,6 +279,7 @@ async fn a_route_that_needs_a_permission_cannot_answer_without_opening_its_gate(
         permission: orgs_shared::domain::Permission::TeamsManage,
         on_oneself: None,
         or_else: None,
+        in_team: false,
     };
     let req = || {
         request(

@@ -8,7 +8,7 @@ use orgs_shared::domain::{
     visible_billing_email, visible_metadata,
 };
 use orgs_shared::store::{
-    AuditEntry, Domain, Invitation, JoinRequest, Membership, Organization, Team, User,
+    AuditEntry, Domain, Invitation, JoinRequest, Membership, Organization, Team, TeamMember, User,
 };
 
 #[derive(Debug, Serialize)]
@@ -301,7 +301,21 @@ pub struct TeamMemberView<'a> {
     pub user_id: &'a str,
     pub handle: Option<&'a str>,
     pub display_name: Option<&'a str>,
+    pub role: &'static str,
     pub added_at: String,
+}
+
+impl<'a> TeamMemberView<'a> {
+    /// A team's member, with what their profile says of them (if they have one).
+    pub fn new(member: &'a TeamMember, profile: Option<&'a User>) -> Self {
+        Self {
+            user_id: member.user_id.as_str(),
+            handle: profile.and_then(|p| p.handle.as_deref()),
+            display_name: profile.and_then(|p| p.display_name.as_deref()),
+            role: member.role.as_str(),
+            added_at: member.added_at.to_rfc3339(),
+        }
+    }
 }
 
 /// The DNS record that proves a domain: a TXT record of this name holding this value.
@@ -416,6 +430,15 @@ pub struct EffectivePermissionsView<'a> {
     pub role: &'a str,
     pub status: &'static str,
     pub permissions: Vec<String>,
+    /// The member's teams, each with its team role and what it grants within that team.
+    pub teams: Vec<TeamPermissionsView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TeamPermissionsView {
+    pub team_id: String,
+    pub role: &'static str,
+    pub permissions: Vec<&'static str>,
 }
 
 /// A role, system or custom, as `GET /orgs/{org_id}/roles` lists it.

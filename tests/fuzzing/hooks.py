@@ -113,9 +113,19 @@ def aim(case) -> None:
     invitees = body.get("invitations")
     for invitee in invitees if isinstance(invitees, list) else []:
         if isinstance(invitee, dict) and isinstance(invitee.get("teams"), list):
-            invitee["teams"] = [
-                (choose(t, fx["team_ids"]) or t) if isinstance(t, str) else t for t in invitee["teams"]
-            ]
+            invitee["teams"] = [real_team(t, fx) for t in invitee["teams"]]
+    # An approval's teams with their team roles.
+    if isinstance(body.get("teams"), list):
+        body["teams"] = [real_team(t, fx) for t in body["teams"]]
+
+
+def real_team(team, fx):
+    """A team as a body names it (an id, or `{"team_id", "role"}`), mostly one of the fixture's."""
+    if isinstance(team, str):
+        return choose(team, fx["team_ids"]) or team
+    if isinstance(team, dict) and isinstance(team.get("team_id"), str):
+        team["team_id"] = choose(team["team_id"], fx["team_ids"]) or team["team_id"]
+    return team
 
 
 def rebuild() -> None:
@@ -207,6 +217,7 @@ ACCEPTED_REFUSALS = [
     # The same for the teams an approved join request's new member joins.
     (r"team_ids\[\d+\]", "invalid_team"),
     (r"team_ids", "unknown_team"),
+    (r"teams\[\d+\]", "invalid_team"),
     # An admin inviting an owner; only owners invite owners.
     (r"invitations\[\d+\]\.role", "role_too_high"),
     # Ownership goes to a member.

@@ -15,8 +15,8 @@ use orgs_shared::domain::invitation_link::sign_up_link;
 use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime_seconds};
 use orgs_shared::domain::{
     Email, FieldErrors, FreshToken, InvitationId, InvitationSpec, InvitationStatus,
-    InvitationToken, Invitee, NoAddress, RawInvitee, RoleKey, RoleName, TeamId, Timestamp, UserId,
-    ValidationError, inviter_name, may_assign, may_manage_invitation, may_resend,
+    InvitationToken, Invitee, NoAddress, RawInvitee, RawTeam, RoleKey, RoleName, TeamId, Timestamp,
+    UserId, ValidationError, inviter_name, may_assign, may_manage_invitation, may_resend,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, embedded_problem, encode_cursor, json,
@@ -28,6 +28,7 @@ use orgs_shared::store::{
 };
 
 use super::in_time;
+use super::teams::TeamWithRole;
 use crate::access::{Authorized, Gate, op, path_param};
 use crate::views::{InvitationView, PageView};
 
@@ -50,23 +51,48 @@ struct InviteeBody {
     name: Option<String>,
     #[serde(default, deserialize_with = "present")]
     note: Option<String>,
+    /// Each a team id (joined as a `member`) or `{"team_id", "role"}`.
     #[serde(default)]
-    teams: Vec<String>,
+    teams: Vec<InvitedTeam>,
     #[serde(default, deserialize_with = "present_integer")]
     expires_in_days: Option<i64>,
     #[serde(default, deserialize_with = "present")]
     redirect_url: Option<String>,
 }
 
+/// A team an invitation names: its id, or its id with the team role to hold there.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum InvitedTeam {
+    Id(String),
+    WithRole(TeamWithRole),
+}
+
+impl InvitedTeam {
+    fn raw(&self) -> RawTeam<'_> {
+        match self {
+            InvitedTeam::Id(team_id) => RawTeam {
+                team_id,
+                role: None,
+            },
+            InvitedTeam::WithRole(team) => team.raw(),
+        }
+    }
+}
+
 impl InviteeBody {
-    fn raw(&self) -> RawInvitee<'_> {
+    fn raw_teams(&self) -> Vec<RawTeam<'_>> {
+        self.teams.iter().map(InvitedTeam::raw).collect()
+    }
+
+    fn raw<'a>(&'a self, teams: &'a [RawTeam<'a>]) -> RawInvitee<'a> {
         RawInvitee {
             email: self.email.as_deref(),
             handle: self.handle.as_deref(),
             role: self.role.as_deref(),
             name: self.name.as_deref(),
             note: self.note.as_deref(),
-            teams: &self.teams,
+            teams,
         }
     }
 }
@@ -301,6 +327,7 @@ impl Inviting<'_> {
                 name: specs[*i].name.as_ref().map(|n| n.as_str()),
                 note: specs[*i].note.as_ref().map(|n| n.as_str()),
                 team_ids: &specs[*i].teams,
+                team_roles: &specs[*i].team_roles,
                 token_hash: hash,
                 expires_at: p.expires_at,
                 expires_in_days: choices[*i].expires_in_days,
@@ -422,7 +449,17 @@ pub async fn create_invitations(
     let caller = caller(&req)?;
     let body: CreateInvitations = json_body(&req, app.config.max_body_bytes)?;
     check_batch_size(body.invitations.len())?;
-    let batch: Vec<RawInvitee> = body.invitations.iter().map(InviteeBody::raw).collect();
+    let teams: Vec<Vec<RawTeam>> = body
+        .invitations
+        .iter()
+        .map(InviteeBody::raw_teams)
+        .collect();
+    let batch: Vec<RawInvitee> = body
+        .invitations
+        .iter()
+        .zip(&teams)
+        .map(|(invitee, teams)| invitee.raw(teams))
+        .collect();
     // Everything to read has a known key: the teams named, the inviter's profile (for the
     // email) and the email counters come with the authorization's read.
     let op = op(&caller, &req);
@@ -436,10 +473,10 @@ pub async fn create_invitations(
     // The custom roles named are read along too, to check that the inviter may give them.
     let mut custom_roles: Vec<RoleKey> = Vec::new();
     for raw in &batch {
-        if let Some(Ok(RoleName::Custom(key))) = raw.role.map(|r| RoleName::parse("role", r)) {
-            if !custom_roles.contains(&key) {
-                custom_roles.push(key);
-            }
+        if let Some(Ok(RoleName::Custom(key))) = raw.role.map(|r| RoleName::parse("role", r))
+            && !custom_roles.contains(&key)
+        {
+            custom_roles.push(key);
         }
     }
     let mut also = vec![ItemKey::Profile(&caller.user_id)];

@@ -10,8 +10,7 @@ use serde_json::json;
 use orgs_shared::app::App;
 use orgs_shared::domain::{
     InvitationId, InvitationStatus, InvitationToken, LateRefusal, NotInvitee, OrgId, Role,
-    RoleScope, Timestamp,
-    TokenRefused, answerable, late_refusal, may_answer, may_have_lost_a_team,
+    RoleScope, Timestamp, TokenRefused, answerable, late_refusal, may_answer, may_have_lost_a_team,
     may_repeat_acceptance, repeats_acceptance, teams_to_retry,
 };
 use orgs_shared::http::{

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use orgs_shared::app::App;
 use orgs_shared::domain::join_request::DENIAL_STANDS_SECONDS;
 use orgs_shared::domain::{
-    Approval, Denied, JoinRequestStatus, OrgId, RoleName, TeamId, UserId, may_assign,
+    Approval, Denied, JoinRequestStatus, OrgId, RawTeam, RoleName, TeamId, UserId, ValidationError,
+    may_assign, one_team_list,
 };
 use orgs_shared::http::{
     ApiError, PageRequest, answer_at_commit, caller, encode_cursor, json, json_body, no_content,
@@ -17,6 +18,7 @@ use orgs_shared::http::{
 use orgs_shared::store::{ItemKey, JoinRequest, Membership, Refusal, StoreError};
 
 use crate::access::{Authorized, Gate, Uncounted, op, path_param};
+use crate::handlers::teams::TeamWithRole;
 use crate::views::{JoinRequestView, MemberView, PageView};
 
 /// The pending request of the person the path names, read with the organization (and the
@@ -86,8 +88,30 @@ pub async fn get_join_request(
 struct ApprovalBody {
     #[serde(default, deserialize_with = "present")]
     role: Option<String>,
-    #[serde(default)]
-    team_ids: Vec<String>,
+    #[serde(default, deserialize_with = "present")]
+    team_ids: Option<Vec<String>>,
+    /// The teams with their team roles; never together with `team_ids`.
+    #[serde(default, deserialize_with = "present")]
+    teams: Option<Vec<TeamWithRole>>,
+}
+
+impl ApprovalBody {
+    /// The teams named, in whichever of the two lists the body used, and that list's name.
+    fn teams(&self) -> Result<(&'static str, Vec<RawTeam<'_>>), ValidationError> {
+        let ids = self.team_ids.as_ref().map(|ids| {
+            ids.iter()
+                .map(|id| RawTeam {
+                    team_id: id,
+                    role: None,
+                })
+                .collect()
+        });
+        let teams = self
+            .teams
+            .as_ref()
+            .map(|teams| teams.iter().map(TeamWithRole::raw).collect());
+        Ok(one_team_list(ids, teams)?.unwrap_or(("team_ids", Vec::new())))
+    }
 }
 
 /// The requester becomes a member (`member`, or `admin` if the body says so, in the live teams
@@ -99,7 +123,8 @@ pub async fn approve_join_request(
 ) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: ApprovalBody = json_body(&req, app.config.max_body_bytes)?;
-    let approval = Approval::parse(body.role.as_deref(), &body.team_ids)?;
+    let (field, teams) = body.teams()?;
+    let approval = Approval::parse(body.role.as_deref(), field, &teams)?;
     let op = op(&caller, &req);
     let (Authorized { org, me, items }, request) =
         pending_request(&gate, app, &caller, &req, &approval.teams).await?;

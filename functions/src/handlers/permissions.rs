@@ -8,12 +8,13 @@ use serde_json::json;
 use orgs_shared::app::App;
 use orgs_shared::domain::{
     Permission, Role, UserId, ValidationError, effective_permissions, may_see_permissions_of,
+    team_permissions,
 };
 use orgs_shared::http::{ApiError, caller, json};
 use orgs_shared::store::ItemKey;
 
 use crate::access::{Gate, Uncounted, with_role_grants};
-use crate::views::{EffectivePermissionsView, PermissionView};
+use crate::views::{EffectivePermissionsView, PermissionView, TeamPermissionsView};
 
 const SYSTEM_ROLES: [Role; 3] = [Role::Owner, Role::Admin, Role::Member];
 
@@ -46,7 +47,8 @@ fn holders(holds: impl Fn(Role) -> bool) -> Vec<&'static str> {
 }
 
 /// `GET /orgs/{org_id}/permissions[?user_id=]`: the caller's effective permissions there, or
-/// another member's for a caller who holds `members:read`.
+/// another member's for a caller who holds `members:read`: their organization role's, and each
+/// of their teams' team role's (one more read, for members in a team).
 pub async fn get_org_permissions(
     app: &App,
     req: Request,
@@ -74,6 +76,20 @@ pub async fn get_org_permissions(
         }
         _ => me,
     };
+    let teams = app
+        .store
+        .team_rows_of(&org_id, &member.user_id, &member.team_ids)
+        .await?
+        .into_iter()
+        .map(|(team_id, row)| TeamPermissionsView {
+            team_id: team_id.to_string(),
+            role: row.role.as_str(),
+            permissions: team_permissions(member.standing(), row.role)
+                .into_iter()
+                .map(Permission::key)
+                .collect(),
+        })
+        .collect();
     Ok(json(
         StatusCode::OK,
         &EffectivePermissionsView {
@@ -86,6 +102,7 @@ pub async fn get_org_permissions(
                 &member.grants(),
                 &app.config.app_permissions,
             ),
+            teams,
         },
     ))
 }

@@ -1,17 +1,22 @@
-//! Teams: any member lists and reads them; admins and owners create, rename and delete them,
-//! add or remove members, and list the pending invitations that name them.
+//! Teams: any member lists and reads them; admins and owners create, rename and delete them and
+//! list the pending invitations that name them; they and a team's maintainers add its members,
+//! set their team roles and take them out.
 
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
 use orgs_shared::app::App;
-use orgs_shared::domain::{DisplayName, InvitationId, MemberStatus, TeamId, Timestamp, UserId};
+use orgs_shared::domain::{
+    DisplayName, InvitationId, MemberStatus, RawTeam, TeamId, TeamRole, Timestamp, UserId,
+};
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, created, encode_cursor, json,
-    json_body, no_content,
+    json_body, no_content, optional_json_body, present,
 };
-use orgs_shared::store::{ItemKey, Membership, ReadItems, Refusal, StoreError, Team};
+use orgs_shared::store::{
+    ItemKey, Membership, ReadItems, Refusal, StoreError, Team, TeamMember, User,
+};
 
 use crate::access::{Gate, Uncounted, op, path_param};
 use crate::views::{InvitationView, PageView, TeamMemberView, TeamView};
@@ -20,6 +25,39 @@ use crate::views::{InvitationView, PageView, TeamMemberView, TeamView};
 #[serde(deny_unknown_fields)]
 struct TeamBody {
     name: String,
+}
+
+/// A team as an invitation or an approval names it with a team role:
+/// `{"team_id": "team_…", "role": "maintainer"}` (no role: `member`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TeamWithRole {
+    team_id: String,
+    #[serde(default, deserialize_with = "present")]
+    role: Option<String>,
+}
+
+impl TeamWithRole {
+    pub(crate) fn raw(&self) -> RawTeam<'_> {
+        RawTeam {
+            team_id: &self.team_id,
+            role: self.role.as_deref(),
+        }
+    }
+}
+
+/// `PUT …/members/{user_id}`: the body may be left out (a `member`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddTeamMemberBody {
+    role: Option<TeamRole>,
+}
+
+/// `PATCH …/members/{user_id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TeamRoleBody {
+    role: TeamRole,
 }
 
 /// The team named in the path (live or being deleted), in an organization where the caller
@@ -144,41 +182,101 @@ pub async fn list_team_members(
     let items = found
         .items
         .iter()
-        .map(|m| {
-            let profile = profiles.iter().find(|p| p.user_id == m.user_id);
-            TeamMemberView {
-                user_id: m.user_id.as_str(),
-                handle: profile.and_then(|p| p.handle.as_deref()),
-                display_name: profile.and_then(|p| p.display_name.as_deref()),
-                added_at: m.added_at.to_rfc3339(),
-            }
-        })
+        .map(|m| TeamMemberView::new(m, profiles.iter().find(|p| p.user_id == m.user_id)))
         .collect();
     let next_cursor = found.next.map(|user| encode_cursor(user.as_str()));
     Ok(json(StatusCode::OK, &PageView { items, next_cursor }))
 }
 
+/// Puts an active member in the team, as a `member` or with the body's role. Idempotent: a
+/// member already in it stays as they are, unless the body names another role, which is set
+/// (as `PATCH` would).
 pub async fn add_team_member(
     app: &App,
     req: Request,
     gate: Gate,
 ) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
+    let body: AddTeamMemberBody = optional_json_body(&req, app.config.max_body_bytes)?;
     let user = user_param(&req);
-    let also: Vec<ItemKey> = user.iter().map(ItemKey::Membership).collect();
+    let team_id = TeamId::parse(&path_param(&req, "team_id"));
+    let mut also: Vec<ItemKey> = user.iter().map(ItemKey::Membership).collect();
+    if let (Some(team), Some(user)) = (&team_id, &user) {
+        also.push(ItemKey::TeamMember(team, user));
+    }
     let (team, items, me) = team(&gate, app, &caller, &req, &also).await?;
     let user = user.ok_or(ApiError::NotFound("member"))?;
     let member = items
         .membership(&user)?
         .filter(|m| m.status == MemberStatus::Active)
         .ok_or(ApiError::NotFound("member"))?;
+    let op = op(&caller, &req).acting_as(&me);
+    if let Some(row) = items.team_member(&team.team_id, &user)? {
+        if let Some(role) = body.role.filter(|role| *role != row.role) {
+            set_team_role(app, &team, &row, role, &op).await?;
+        }
+        return Ok(no_content());
+    }
     if member.team_ids.contains(&team.team_id) {
         return Ok(no_content());
     }
-    app.store
-        .add_team_member(&team, &member, &op(&caller, &req).acting_as(&me))
-        .await?;
+    let role = body.role.unwrap_or_default();
+    app.store.add_team_member(&team, &member, role, &op).await?;
     Ok(no_content())
+}
+
+/// Changes a team member's team role; the same role again changes nothing.
+pub async fn update_team_member(
+    app: &App,
+    req: Request,
+    gate: Gate,
+) -> Result<Response<Body>, ApiError> {
+    let caller = caller(&req)?;
+    let body: TeamRoleBody = json_body(&req, app.config.max_body_bytes)?;
+    let user = user_param(&req);
+    let team_id = TeamId::parse(&path_param(&req, "team_id"));
+    let mut also = Vec::new();
+    if let (Some(team), Some(user)) = (&team_id, &user) {
+        also.extend([ItemKey::TeamMember(team, user), ItemKey::Profile(user)]);
+    }
+    let (team, items, me) = team(&gate, app, &caller, &req, &also).await?;
+    let user = user.ok_or(ApiError::NotFound("team member"))?;
+    let row = items
+        .team_member(&team.team_id, &user)?
+        .ok_or(ApiError::NotFound("team member"))?;
+    let profile = items.profile(&user)?;
+    if row.role == body.role {
+        return Ok(team_member_answer(&row, profile.as_ref()));
+    }
+    let answer_profile = profile.clone();
+    answer_at_commit(move |changed: &TeamMember| {
+        team_member_answer(changed, answer_profile.as_ref())
+    });
+    let op = op(&caller, &req).acting_as(&me);
+    let changed = set_team_role(app, &team, &row, body.role, &op).await?;
+    Ok(team_member_answer(&changed, profile.as_ref()))
+}
+
+fn team_member_answer(member: &TeamMember, profile: Option<&User>) -> Response<Body> {
+    json(StatusCode::OK, &TeamMemberView::new(member, profile))
+}
+
+/// The store's change of a team role, its refusal answered as the route does.
+async fn set_team_role(
+    app: &App,
+    team: &Team,
+    row: &TeamMember,
+    role: TeamRole,
+    op: &orgs_shared::store::Op,
+) -> Result<TeamMember, ApiError> {
+    app.store
+        .set_team_role(team, row, role, op)
+        .await
+        .map_err(|e| match e {
+            // Taken out of the team, or their role changed, since the read.
+            StoreError::Refused(Refusal::Gone) => ApiError::NotFound("team member"),
+            other => other.into(),
+        })
 }
 
 pub async fn remove_team_member(

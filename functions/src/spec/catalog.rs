@@ -23,11 +23,35 @@ const DEFAULTS: Function = Function {
     unexercised: &[],
 };
 
-/// `"name": METHOD "path", needs Permission [or oneself Permission], handler, { fields }` for a
-/// route of an organization's members (the handler opens the gate of what it needs);
+/// `"name": METHOD "path", needs Permission [or oneself Permission | or team maintainer], handler,
+/// { fields }` for a route of an organization's members (the handler opens the gate of what it
+/// needs; `or team maintainer`: a team role in the path's `{team_id}` that holds the permission
+/// will do);
 /// `"name": METHOD "path", Who, handler, { fields }` for any other route;
 /// `"name": Trigger, { fields }` for any other function.
 macro_rules! function {
+    ($name:literal: $method:ident $path:literal, needs $permission:ident or team maintainer, $handler:path, { $($field:ident: $value:expr),* $(,)? }) => {
+        Function {
+            name: $name,
+            trigger: Trigger::Http(Route {
+                method: stringify!($method),
+                path: $path,
+                function: $name,
+                auth: Auth::Jwt,
+                who: Who::needing_in_team(Permission::$permission),
+                needs: Some(Needs {
+                    permission: Permission::$permission,
+                    on_oneself: None,
+                    or_else: None,
+                    in_team: true,
+                }),
+                handler: |app, req, gate| Box::pin($handler(app, req, gate)),
+                handler_path: stringify!($handler),
+            }),
+            $($field: $value,)*
+            ..DEFAULTS
+        }
+    };
     ($name:literal: $method:ident $path:literal, needs $permission:ident $(or oneself $own:ident)?, $handler:path, { $($field:ident: $value:expr),* $(,)? }) => {
         Function {
             name: $name,
@@ -41,6 +65,7 @@ macro_rules! function {
                     permission: Permission::$permission,
                     on_oneself: first_of!($(Some(Permission::$own),)? None),
                     or_else: None,
+                    in_team: false,
                 }),
                 handler: |app, req, gate| Box::pin($handler(app, req, gate)),
                 handler_path: stringify!($handler),
@@ -62,6 +87,7 @@ macro_rules! function {
                     permission: Permission::$permission,
                     on_oneself: None,
                     or_else: Some(Permission::$alternative),
+                    in_team: false,
                 }),
                 handler: |app, req, gate| Box::pin($handler(app, req, gate)),
                 handler_path: stringify!($handler),
@@ -367,16 +393,25 @@ pub const FUNCTIONS: &[Function] = &[
             grant!(dynamodb Table: BatchGetItem, Query),
         ],
     }),
-    function!("add-team-member": PUT "/orgs/{org_id}/teams/{team_id}/members/{user_id}", needs TeamsManage, teams::add_team_member, {
-        about: "put an active member in a team; idempotent (admins and owners).",
+    function!("add-team-member": PUT "/orgs/{org_id}/teams/{team_id}/members/{user_id}", needs TeamsManage or team maintainer, teams::add_team_member, {
+        about: "put an active member in a team, with a team role; idempotent (admins, owners and the team's maintainers).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem),
+            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, ConditionCheckItem;
+                why "GetItem: the caller's team role, for a member whose organization role does not manage teams."),
         ],
     }),
-    function!("remove-team-member": DELETE "/orgs/{org_id}/teams/{team_id}/members/{user_id}", needs TeamsManage, teams::remove_team_member, {
-        about: "take a member out of a team (admins and owners).",
+    function!("update-team-member": PATCH "/orgs/{org_id}/teams/{team_id}/members/{user_id}", needs TeamsManage or team maintainer, teams::update_team_member, {
+        about: "change a team member's team role (admins, owners and the team's maintainers).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
+            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, ConditionCheckItem;
+                why "GetItem: the caller's team role, for a member whose organization role does not manage teams."),
+        ],
+    }),
+    function!("remove-team-member": DELETE "/orgs/{org_id}/teams/{team_id}/members/{user_id}", needs TeamsManage or team maintainer, teams::remove_team_member, {
+        about: "take a member out of a team (admins, owners and the team's maintainers).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
+                why "GetItem: the caller's team role, for a member whose organization role does not manage teams."),
         ],
     }),
     function!("list-audit-log": GET "/orgs/{org_id}/audit-log", needs AuditRead, audit::list_audit_log, {

@@ -122,9 +122,11 @@ fn route_main(route: &crate::routes::Route) -> String {
         if let Some(other) = needs.or_else {
             return format!(", needs any({:?}, {other:?})", needs.permission);
         }
-        let own = needs
-            .on_oneself
-            .map_or(String::new(), |own| format!(" or oneself {own:?}"));
+        let own = match needs.on_oneself {
+            Some(own) => format!(" or oneself {own:?}"),
+            None if needs.in_team => " or team maintainer".to_owned(),
+            None => String::new(),
+        };
         format!(", needs {:?}{own}", needs.permission)
     });
     format!(

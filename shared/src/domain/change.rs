@@ -31,6 +31,7 @@ pub enum ChangeKind {
     TeamDeleted,
     TeamMemberAdded,
     TeamMemberRemoved,
+    TeamRoleChanged,
     DomainAdded,
     DomainRemoved,
     DomainVerified,
@@ -51,7 +52,7 @@ impl ChangeKind {
     /// Every kind, for the audit log's `action` filter and the tests that hold each kind to its
     /// event schema (`infra/events/{detail_type}.schema.json`). A new kind goes here too; the
     /// unit test below stops compiling as a reminder.
-    pub const ALL: [ChangeKind; 37] = [
+    pub const ALL: [ChangeKind; 38] = [
         ChangeKind::UserCreated,
         ChangeKind::UserUpdated,
         ChangeKind::HandleChanged,
@@ -89,6 +90,7 @@ impl ChangeKind {
         ChangeKind::RoleCreated,
         ChangeKind::RoleUpdated,
         ChangeKind::RoleDeleted,
+        ChangeKind::TeamRoleChanged,
     ];
 
     /// The kind whose audit `action` this is.
@@ -122,6 +124,7 @@ impl ChangeKind {
             ChangeKind::TeamDeleted => "team.deleted",
             ChangeKind::TeamMemberAdded => "team.member_added",
             ChangeKind::TeamMemberRemoved => "team.member_removed",
+            ChangeKind::TeamRoleChanged => "team.role_changed",
             ChangeKind::DomainAdded => "domain.added",
             ChangeKind::DomainRemoved => "domain.removed",
             ChangeKind::DomainVerified => "domain.verified",
@@ -165,6 +168,7 @@ impl ChangeKind {
             ChangeKind::TeamDeleted => "TeamDeleted",
             ChangeKind::TeamMemberAdded => "TeamMemberAdded",
             ChangeKind::TeamMemberRemoved => "TeamMemberRemoved",
+            ChangeKind::TeamRoleChanged => "TeamRoleChanged",
             ChangeKind::DomainAdded => "DomainAdded",
             ChangeKind::DomainRemoved => "DomainRemoved",
             ChangeKind::DomainVerified => "DomainVerified",
@@ -254,6 +258,7 @@ mod tests {
             RoleCreated => 34,
             RoleUpdated => 35,
             RoleDeleted => 36,
+            TeamRoleChanged => 37,
         }
     }
 

@@ -2,8 +2,8 @@
 //! `pending` → `accepted` | `declined` | `revoked` | `expired`.
 
 use super::{
-    Denied, DisplayName, Email, FieldErrors, Handle, Note, Role, RoleName, TeamId, Timestamp,
-    ValidationError,
+    Denied, DisplayName, Email, FieldErrors, Handle, Note, RawTeam, Role, RoleName, TeamAssignment,
+    TeamId, Timestamp, ValidationError, parse_teams,
 };
 
 /// At most this many invitees in one request.
@@ -134,6 +134,8 @@ pub struct InvitationSpec {
     pub name: Option<DisplayName>,
     pub note: Option<Note>,
     pub teams: Vec<TeamId>,
+    /// Each of `teams` with the team role the invitee holds there on accepting.
+    pub team_roles: Vec<TeamAssignment>,
 }
 
 /// The raw fields of one invitee, as the request carried them.
@@ -144,7 +146,7 @@ pub struct RawInvitee<'a> {
     pub role: Option<&'a str>,
     pub name: Option<&'a str>,
     pub note: Option<&'a str>,
-    pub teams: &'a [String],
+    pub teams: &'a [RawTeam<'a>],
 }
 
 impl InvitationSpec {
@@ -198,25 +200,8 @@ impl InvitationSpec {
         let note = raw
             .note
             .and_then(|n| errors.take(Note::parse(&at("note"), n)));
-        let mut teams = Vec::new();
-        if raw.teams.len() > MAX_TEAMS {
-            errors.push(ValidationError::new(
-                &at("teams"),
-                "too_many",
-                "At most 10 teams.",
-            ));
-        }
-        for (i, team) in raw.teams.iter().enumerate().take(MAX_TEAMS) {
-            match TeamId::parse(team) {
-                Some(id) if !teams.contains(&id) => teams.push(id),
-                Some(_) => {}
-                None => errors.push(ValidationError::new(
-                    &format!("{}[{i}]", at("teams")),
-                    "invalid_team",
-                    "Not a team id.",
-                )),
-            }
-        }
+        let team_roles = parse_teams(&at("teams"), raw.teams, MAX_TEAMS, &mut errors);
+        let teams = team_roles.iter().map(|a| a.team_id.clone()).collect();
         match (invitee, role) {
             (Some(invitee), Some(role)) if errors.is_empty() => Ok(Self {
                 invitee,
@@ -224,6 +209,7 @@ impl InvitationSpec {
                 name,
                 note,
                 teams,
+                team_roles,
             }),
             _ => Err(errors),
         }
@@ -248,7 +234,7 @@ pub fn check_batch_size(count: usize) -> Result<(), ValidationError> {
 pub fn named_teams(batch: &[RawInvitee<'_>]) -> Vec<TeamId> {
     let mut teams: Vec<TeamId> = Vec::new();
     for raw in batch.iter().flat_map(|i| i.teams.iter().take(MAX_TEAMS)) {
-        if let Some(team) = TeamId::parse(raw)
+        if let Some(team) = TeamId::parse(raw.team_id)
             && !teams.contains(&team)
         {
             teams.push(team);
@@ -442,7 +428,10 @@ mod tests {
                 .field,
             "i"
         );
-        let teams = ["team_x".to_owned()];
+        let teams = [RawTeam {
+            team_id: "team_x",
+            role: None,
+        }];
         let bad = RawInvitee {
             handle: Some("-bob"),
             note: Some(""),
@@ -487,12 +476,20 @@ mod tests {
         }
     }
 
+    fn raw_team(team_id: &str) -> RawTeam<'_> {
+        RawTeam {
+            team_id,
+            role: None,
+        }
+    }
+
     #[test]
     fn named_teams_are_each_read_once_and_malformed_ones_are_left_out() {
         let a = TeamId::generate();
         let b = TeamId::generate();
-        let first = [a.to_string(), "team_?".to_owned(), a.to_string()];
-        let second = [b.to_string(), a.to_string()];
+        let (a_text, b_text) = (a.to_string(), b.to_string());
+        let first = [raw_team(&a_text), raw_team("team_?"), raw_team(&a_text)];
+        let second = [raw_team(&b_text), raw_team(&a_text)];
         let batch = [
             RawInvitee {
                 teams: &first,
@@ -510,7 +507,14 @@ mod tests {
     fn a_batch_names_unknown_teams_by_the_invitee_that_named_them() {
         let known = TeamId::generate();
         let unknown = TeamId::generate();
-        let teams = [known.to_string(), unknown.to_string()];
+        let (known_text, unknown_text) = (known.to_string(), unknown.to_string());
+        let teams = [
+            RawTeam {
+                team_id: &known_text,
+                role: Some("maintainer"),
+            },
+            raw_team(&unknown_text),
+        ];
         let batch = [
             email("not an address"),
             RawInvitee {

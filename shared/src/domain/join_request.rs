@@ -4,7 +4,10 @@
 
 use super::enrollment::{DomainStanding, Enrollment, JoinRefused};
 use super::invitation::MAX_TEAMS;
-use super::{FieldErrors, Role, RoleName, TeamId, Timestamp, ValidationError};
+use super::{
+    FieldErrors, RawTeam, Role, RoleName, TeamAssignment, TeamId, Timestamp, ValidationError,
+    parse_teams,
+};
 
 /// How long a denial stands: until then the person cannot ask the same organization again, so
 /// that admins who said no are not asked over and over.
@@ -101,12 +104,19 @@ pub struct Approval {
     pub role: RoleName,
     /// Each once; at most `MAX_TEAMS`.
     pub teams: Vec<TeamId>,
+    /// Each of `teams` with the team role the person holds there.
+    pub team_roles: Vec<TeamAssignment>,
 }
 
 impl Approval {
     /// The body's `role` (`member` unless it names `admin`; an owner is made only by an owner's
-    /// own choice of a member, never by an approval) and `team_ids`.
-    pub fn parse(role: Option<&str>, teams: &[String]) -> Result<Self, FieldErrors> {
+    /// own choice of a member, never by an approval) and its teams, as the body's `team_ids`
+    /// or `teams` list named them (`field`, see `one_team_list`).
+    pub fn parse(
+        role: Option<&str>,
+        field: &str,
+        teams: &[RawTeam<'_>],
+    ) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
         let role = match role.map(|raw| RoleName::parse("role", raw)) {
             None => Some(RoleName::System(Role::Member)),
@@ -124,27 +134,14 @@ impl Approval {
                 None
             }
         };
-        if teams.len() > MAX_TEAMS {
-            errors.push(ValidationError::new(
-                "team_ids",
-                "too_many",
-                "At most 10 teams.",
-            ));
-        }
-        let mut ids = Vec::new();
-        for (i, raw) in teams.iter().enumerate().take(MAX_TEAMS) {
-            match TeamId::parse(raw) {
-                Some(id) if !ids.contains(&id) => ids.push(id),
-                Some(_) => {}
-                None => errors.push(ValidationError::new(
-                    &format!("team_ids[{i}]"),
-                    "invalid_team",
-                    "Not a team id.",
-                )),
-            }
-        }
+        let team_roles = parse_teams(field, teams, MAX_TEAMS, &mut errors);
+        let ids = team_roles.iter().map(|a| a.team_id.clone()).collect();
         match role {
-            Some(role) if errors.is_empty() => Ok(Self { role, teams: ids }),
+            Some(role) if errors.is_empty() => Ok(Self {
+                role,
+                teams: ids,
+                team_roles,
+            }),
             _ => Err(errors),
         }
     }
@@ -224,14 +221,14 @@ mod tests {
 
     #[test]
     fn an_approval_makes_a_member_unless_it_names_an_admin_and_never_an_owner() {
-        let role = |raw| Approval::parse(raw, &[]).map(|a| a.role).ok();
+        let role = |raw| Approval::parse(raw, "team_ids", &[]).map(|a| a.role).ok();
         assert_eq!(role(None), Some(RoleName::System(Role::Member)));
         assert_eq!(role(Some("admin")), Some(RoleName::System(Role::Admin)));
         assert_eq!(
             role(Some("billing-manager")).map(|r| r.as_str().to_owned()),
             Some("billing-manager".to_owned())
         );
-        let refused = |raw| codes(Approval::parse(Some(raw), &[]).unwrap_err());
+        let refused = |raw| codes(Approval::parse(Some(raw), "team_ids", &[]).unwrap_err());
         assert_eq!(refused("owner"), [("role".to_owned(), "role_too_high")]);
         assert_eq!(refused("Boss"), [("role".to_owned(), "invalid_role")]);
     }
@@ -239,17 +236,53 @@ mod tests {
     #[test]
     fn an_approval_names_each_team_once_and_only_teams_that_exist() {
         let team = TeamId::generate();
-        let raw = vec![team.to_string(), team.to_string()];
-        let approval = Approval::parse(None, &raw).unwrap();
+        let text = team.to_string();
+        let raw = |role| RawTeam {
+            team_id: &text,
+            role,
+        };
+        let approval = Approval::parse(None, "team_ids", &[raw(None), raw(None)]).unwrap();
         assert_eq!(approval.teams, std::slice::from_ref(&team));
         assert!(approval.check_teams(std::slice::from_ref(&team)).is_ok());
         let unknown = codes(approval.check_teams(&[]).unwrap_err());
         assert_eq!(unknown, [("team_ids".to_owned(), "unknown_team")]);
-        let bad = codes(Approval::parse(None, &["nope".into()]).unwrap_err());
+        let nope = RawTeam {
+            team_id: "nope",
+            role: None,
+        };
+        let bad = codes(Approval::parse(None, "team_ids", &[nope]).unwrap_err());
         assert_eq!(bad, [("team_ids[0]".to_owned(), "invalid_team")]);
         let many: Vec<String> = (0..11).map(|_| TeamId::generate().to_string()).collect();
-        let too_many = codes(Approval::parse(None, &many).unwrap_err());
+        let many: Vec<RawTeam> = many
+            .iter()
+            .map(|team_id| RawTeam {
+                team_id,
+                role: None,
+            })
+            .collect();
+        let too_many = codes(Approval::parse(None, "team_ids", &many).unwrap_err());
         assert_eq!(too_many, [("team_ids".to_owned(), "too_many")]);
+    }
+
+    #[test]
+    fn an_approval_names_teams_with_their_roles() {
+        let team = TeamId::generate();
+        let text = team.to_string();
+        let maintained = RawTeam {
+            team_id: &text,
+            role: Some("maintainer"),
+        };
+        let approval = Approval::parse(None, "teams", &[maintained]).unwrap();
+        assert_eq!(
+            approval.team_roles[0].role,
+            crate::domain::TeamRole::Maintainer
+        );
+        let boss = RawTeam {
+            team_id: &text,
+            role: Some("boss"),
+        };
+        let refused = codes(Approval::parse(None, "teams", &[boss]).unwrap_err());
+        assert_eq!(refused, [("teams[0].role".to_owned(), "invalid_team_role")]);
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod permission;
 pub mod publishing;
 pub mod role;
 pub mod sending;
+pub mod team_role;
 pub mod text;
 pub mod time;
 pub mod token;
@@ -82,6 +83,10 @@ pub use permission::{
 pub use publishing::{PublishFailure, entry_size, publish_failure};
 pub use role::{Access, MemberStatus, Role, Standing, access};
 pub use sending::{FreshToken, NoAddress, NoRandomness, ResendRefused, inviter_name, may_resend};
+pub use team_role::{
+    RawTeam, TeamAssignment, TeamRole, one_team_list, parse_teams, role_in, team_access,
+    team_permissions, team_role_holds,
+};
 pub use text::{DisplayName, Note};
 pub use time::Timestamp;
 pub use token::{InvitationToken, TokenHash};

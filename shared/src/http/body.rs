@@ -109,6 +109,18 @@ fn field_error(path: &str, message: String) -> ValidationError {
 /// Parses the body as `T`, refusing anything over `limit` bytes before reading it. Stricter than
 /// serde_json alone (see `strict`): a struct comes only from an object, and no object names a
 /// member twice.
+/// `json_body` for a route whose body may be left out: no body (or only whitespace) is
+/// `T::default()`, so a request without one keeps working as it did before the body existed.
+pub fn optional_json_body<T: DeserializeOwned + Default>(
+    req: &Request,
+    limit: usize,
+) -> Result<T, ApiError> {
+    if bytes(req).iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    json_body(req, limit)
+}
+
 pub fn json_body<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, ApiError> {
     let raw = bytes(req);
     if raw.len() > limit {
@@ -173,6 +185,19 @@ mod tests {
 
     fn request(body: &str) -> Request {
         http::Request::new(Body::Text(body.to_owned()))
+    }
+
+    #[test]
+    fn an_optional_body_may_be_left_out() {
+        #[derive(Debug, Default, Deserialize, PartialEq)]
+        struct Optional {
+            role: Option<String>,
+        }
+        let absent: Optional = optional_json_body(&request(""), 100).unwrap();
+        assert_eq!(absent, Optional::default());
+        let given: Optional = optional_json_body(&request(r#"{"role":"x"}"#), 100).unwrap();
+        assert_eq!(given.role.as_deref(), Some("x"));
+        assert!(optional_json_body::<Optional>(&request("{"), 100).is_err());
     }
 
     #[test]

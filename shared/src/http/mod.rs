@@ -10,7 +10,7 @@ pub mod problem;
 pub mod response;
 pub mod strict;
 
-pub use body::{Patch, json_body, present, present_integer};
+pub use body::{Patch, json_body, optional_json_body, present, present_integer};
 pub use budget::{answer_in_time, budget_of};
 pub use claims::{Caller, caller};
 pub use idempotency::{answer_at_commit, answer_once};

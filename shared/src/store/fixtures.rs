@@ -117,6 +117,7 @@ impl Store {
             if let Some(team) = team {
                 let row = TeamMember {
                     user_id: member.user.clone(),
+                    role: crate::domain::TeamRole::Member,
                     added_at: at,
                 };
                 items.push(row.to_item(org, team));

@@ -226,7 +226,8 @@ impl Store {
             user_id: &request.user_id,
             verified_email: Some(&request.email),
         };
-        let membership = put_member(&mut tx, org_id, &joiner, role, teams, op)?;
+        let with_roles = (teams, approval.team_roles.as_slice());
+        let membership = put_member(&mut tx, org_id, &joiner, role, with_roles, op)?;
         take_seat(&mut tx, org, room)?;
         Tally::count_with_requests(&mut tx, org_id, 1, -1, -1)?;
         request.end_with_membership(&mut tx)?;

@@ -48,7 +48,8 @@ impl Store {
     ) -> StoreResult<Membership> {
         let org_id = &org.org_id;
         let mut tx = Tx::new(self);
-        let membership = put_member(&mut tx, org_id, joiner, &RoleName::System(role), &[], op)?;
+        let role_name = RoleName::System(role);
+        let membership = put_member(&mut tx, org_id, joiner, &role_name, (&[], &[]), op)?;
         take_seat(&mut tx, org, room)?;
         match pending {
             Some(request) => {

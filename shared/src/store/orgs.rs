@@ -198,6 +198,7 @@ impl Store {
         };
         let team_member = TeamMember {
             user_id: owner.user_id.clone(),
+            role: crate::domain::TeamRole::Member,
             added_at: op.at,
         };
 

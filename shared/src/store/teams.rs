@@ -3,8 +3,10 @@
 //! removing a member removes them from every team in the same transaction); both change
 //! together.
 
-use crate::domain::payloads::{TeamFacts, TeamMemberChanged, TeamRenamed};
-use crate::domain::{MAX_TEAMS_PER_MEMBER, Membership, Op, Organization, Team, TeamMember};
+use crate::domain::payloads::{TeamFacts, TeamMemberChanged, TeamRenamed, TeamRoleChanged};
+use crate::domain::{
+    MAX_TEAMS_PER_MEMBER, Membership, Op, Organization, Team, TeamMember, TeamRole,
+};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{
@@ -26,6 +28,10 @@ const SWEEP_PAGE: usize = 45;
 
 /// A team being deleted carries this status; a live one has none.
 const DELETING: &str = "deleting";
+
+/// The team member row's attribute for the team role; absent on rows older than team roles,
+/// which hold `member`.
+const TEAM_ROLE: &str = "team_role";
 
 impl Team {
     pub(super) fn key(org: &OrgId, team: &TeamId) -> Item {
@@ -81,14 +87,22 @@ impl TeamMember {
             .s("org_id", org.as_str())
             .s("team_id", team.as_str())
             .s("user_id", self.user_id.as_str())
+            .s(TEAM_ROLE, self.role.as_str())
             .s("added_at", self.added_at.to_rfc3339())
             .build()
     }
 
     pub(super) fn from_item(item: &Item) -> StoreResult<Self> {
         let r = Reader(item);
+        let role = match r.opt_s(TEAM_ROLE)? {
+            Some(raw) => TeamRole::parse(&raw).ok_or_else(|| {
+                StoreError::Corrupt(format!("attribute {TEAM_ROLE} has value {raw:?}"))
+            })?,
+            None => TeamRole::Member,
+        };
         Ok(Self {
             user_id: r.parsed("user_id", UserId::parse)?,
+            role,
             added_at: r.time("added_at")?,
         })
     }
@@ -264,17 +278,68 @@ impl Store {
         Ok(renamed)
     }
 
-    /// Puts an active member in a team.
+    /// The caller's role in a team, if they are in it: what the gate reads, with one GetItem,
+    /// for a member whose organization role does not hold what a team route needs.
+    pub async fn team_role(
+        &self,
+        org: &OrgId,
+        team: &TeamId,
+        user: &UserId,
+    ) -> StoreResult<Option<TeamRole>> {
+        let key = TeamMember::key(org, team, user);
+        let found = self.get_item(key, "read the caller's team role").await?;
+        Ok(found
+            .as_ref()
+            .map(TeamMember::from_item)
+            .transpose()?
+            .map(|row| row.role))
+    }
+
+    /// A member's rows in `teams` (those of their `team_ids`), with their team roles, in one
+    /// consistent BatchGetItem, by team id.
+    pub async fn team_rows_of(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        teams: &[TeamId],
+    ) -> StoreResult<Vec<(TeamId, TeamMember)>> {
+        let mut unique: Vec<&TeamId> = teams.iter().collect();
+        unique.sort_unstable();
+        unique.dedup();
+        if unique.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = unique
+            .into_iter()
+            .map(|team| TeamMember::key(org, team, user))
+            .collect();
+        let found = self
+            .batch_get(keys, Read::Consistent, "read a member's team roles")
+            .await?;
+        let mut rows = found
+            .iter()
+            .map(|item| {
+                let team = Reader(item).parsed("team_id", TeamId::parse)?;
+                Ok((team, TeamMember::from_item(item)?))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(rows)
+    }
+
+    /// Puts an active member in a team, with a team role.
     pub async fn add_team_member(
         &self,
         team: &Team,
         member: &Membership,
+        role: TeamRole,
         op: &Op,
     ) -> StoreResult<()> {
         let org = &team.org_id;
         let mut tx = Tx::new(self);
         let row = TeamMember {
             user_id: member.user_id.clone(),
+            role,
             added_at: op.at,
         };
         tx.put(
@@ -305,6 +370,55 @@ impl Store {
             self.retention,
         )?;
         tx.commit("add a team member").await
+    }
+
+    /// Sets a team member's team role, on the condition that it is still the one read (`row`):
+    /// a concurrent change or removal is refused rather than overwritten.
+    pub async fn set_team_role(
+        &self,
+        team: &Team,
+        row: &TeamMember,
+        role: TeamRole,
+        op: &Op,
+    ) -> StoreResult<TeamMember> {
+        let org = &team.org_id;
+        let mut tx = Tx::new(self);
+        let set = Expr::new("SET #role = :role")
+            .name("#role", TEAM_ROLE)
+            .value(":role", s(role.as_str()));
+        // Rows older than team roles have no attribute: they hold `member`.
+        let unchanged = if row.role == TeamRole::Member {
+            Expr::new("attribute_exists(pk) AND (attribute_not_exists(#role) OR #role = :old)")
+        } else {
+            Expr::new("attribute_exists(pk) AND #role = :old")
+        }
+        .name("#role", TEAM_ROLE)
+        .value(":old", s(row.role.as_str()));
+        tx.update(
+            TeamMember::key(org, &team.team_id, &row.user_id),
+            set,
+            Some(Condition::new(unchanged, Refusal::Gone)),
+        )?;
+        tx.check(Team::key(org, &team.team_id), team_is_live())?;
+        let changed = TeamMember {
+            role,
+            ..row.clone()
+        };
+        let data = TeamRoleChanged {
+            team: TeamFacts::of(team),
+            user_id: row.user_id.clone(),
+            role,
+            previous_role: row.role,
+        };
+        history::record(
+            &mut tx,
+            &team_change(ChangeKind::TeamRoleChanged, team, data),
+            op,
+            self.retention,
+        )?;
+        tx.made(&changed);
+        tx.commit("change a team role").await?;
+        Ok(changed)
     }
 
     pub async fn remove_team_member(&self, team: &Team, user: &UserId, op: &Op) -> StoreResult<()> {

@@ -123,6 +123,7 @@ async fn seed(store: &Store, orgs: &[OrgId], args: &Args, now: Timestamp) -> any
                     name: None,
                     note: None,
                     team_ids: &[],
+                    team_roles: &[],
                     token_hash: &hashes[k],
                     expires_at,
                     expires_in_days: None,

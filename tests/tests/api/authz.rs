@@ -6,14 +6,14 @@
 //! document's table from this one.
 
 use orgs_functions::routes::{ROUTES, Route, Who};
-use orgs_shared::domain::Grants;
 use orgs_local::workspace_root;
+use orgs_shared::domain::Grants;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::common::{Person, Stack};
 
-const CALLERS: [&str; 9] = [
+const CALLERS: [&str; 10] = [
     "anonymous",
     "signed in, not a member",
     "deactivated member",
@@ -22,6 +22,7 @@ const CALLERS: [&str; 9] = [
     "owner",
     "the invitee",
     "the requester",
+    "team maintainer",
     "billing manager (custom role)",
 ];
 
@@ -29,29 +30,32 @@ const CALLERS: [&str; 9] = [
 const BILLING_MANAGER: [&str; 2] = ["org:billing:update", "members:read"];
 
 /// What each kind of caller, in the order of `CALLERS`, gets from `route`, which answers `ok`
-/// on success: the system roles by the route's `Who`; the holder of a custom role by whether
-/// it grants the permission the route needs (elsewhere, as any member).
-fn statuses(route: &Route, ok: u16) -> [u16; 9] {
-    let [a, b, c, member, e, f, g, h] = by_system_role(route.who, ok);
+/// on success: the system roles and the team maintainer by the route's `Who`; the holder of a
+/// custom role by whether it grants the permission the route needs (elsewhere, as any member).
+fn statuses(route: &Route, ok: u16) -> [u16; 10] {
+    let [a, b, c, member, e, f, g, h, i] = by_system_role(route.who, ok);
     let custom = match route.needs {
         Some(needs) if Grants::of_keys(BILLING_MANAGER).holds(needs.permission) => ok,
         Some(_) => 403,
         None => member,
     };
-    [a, b, c, member, e, f, g, h, custom]
+    [a, b, c, member, e, f, g, h, i, custom]
 }
 
 /// What each kind of caller but the holder of a custom role gets from a route for `who`.
-fn by_system_role(who: Who, ok: u16) -> [u16; 8] {
+/// The team maintainer is a plain member of the organization who maintains the world's team:
+/// a member everywhere but on the routes a team role opens.
+fn by_system_role(who: Who, ok: u16) -> [u16; 9] {
     match who {
-        Who::Anyone => [ok; 8],
-        Who::SignedIn => [401, ok, ok, ok, ok, ok, ok, ok],
-        Who::Invitee => [401, 403, 403, 403, 403, 403, ok, 403],
-        Who::Colleagues => [401, ok, 409, 409, 409, 409, 403, ok],
-        Who::Requester => [401, 404, 409, 409, 409, 409, 404, ok],
-        Who::Members => [401, 404, 404, ok, ok, ok, 404, 404],
-        Who::Admins => [401, 404, 404, 403, ok, ok, 404, 404],
-        Who::Owners => [401, 404, 404, 403, 403, ok, 404, 404],
+        Who::Anyone => [ok; 9],
+        Who::SignedIn => [401, ok, ok, ok, ok, ok, ok, ok, ok],
+        Who::Invitee => [401, 403, 403, 403, 403, 403, ok, 403, 403],
+        Who::Colleagues => [401, ok, 409, 409, 409, 409, 403, ok, 409],
+        Who::Requester => [401, 404, 409, 409, 409, 409, 404, ok, 409],
+        Who::Members => [401, 404, 404, ok, ok, ok, 404, 404, ok],
+        Who::Admins => [401, 404, 404, 403, ok, ok, 404, 404, 403],
+        Who::Owners => [401, 404, 404, 403, 403, ok, 404, 404, 403],
+        Who::TeamManagers => [401, 404, 404, 403, ok, ok, 404, 404, ok],
     }
 }
 
@@ -68,7 +72,7 @@ fn success(doc: &serde_yaml_ng::Value, route: &Route) -> u16 {
 }
 
 /// Every route with the status each kind of caller gets, in the order of `ROUTES`.
-fn matrix() -> Vec<(&'static Route, [u16; 9])> {
+fn matrix() -> Vec<(&'static Route, [u16; 10])> {
     let text = std::fs::read_to_string(workspace_root().join("infra/openapi.yaml"))
         .expect("infra/openapi.yaml");
     let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).expect("valid YAML");
@@ -79,11 +83,12 @@ fn matrix() -> Vec<(&'static Route, [u16; 9])> {
 }
 
 /// An organization with one person of every kind, a member to act on (`tara`, in My Team), a
-/// team, a pending invitation for `invitee`, and a pending join request of `requester`'s.
+/// team (My Team, which a plain member maintains), a pending invitation for `invitee`, and a
+/// pending join request of `requester`'s.
 struct World {
     org_id: String,
     handle: String,
-    people: [Option<Person>; 9],
+    people: [Option<Person>; 10],
     team_id: String,
     invitation_id: String,
     token: String,
@@ -110,12 +115,13 @@ async fn world() -> (Stack, World) {
 
 async fn populate(stack: &Stack) -> World {
     let person = |kind: &str| stack.unique_person(kind);
-    let (owner, admin, member, deactivated, tara, billing) = (
+    let (owner, admin, member, deactivated, tara, maintainer, billing) = (
         person("owner"),
         person("admin"),
         person("member"),
         person("off"),
         person("tara"),
+        person("maint"),
         person("billing"),
     );
     let handle = format!("w-{}", short_id());
@@ -133,6 +139,7 @@ async fn populate(stack: &Stack) -> World {
         (&member, "member"),
         (&deactivated, "member"),
         (&tara, "member"),
+        (&maintainer, "member"),
         (&billing, "billing-manager"),
     ] {
         stack.join(&org_id, &owner, who, role).await;
@@ -148,6 +155,11 @@ async fn populate(stack: &Stack) -> World {
         .to_owned();
     let path = format!("/orgs/{org_id}/teams/{team_id}/members/{}", tara.sub);
     stack.put(&owner, &path, None).await;
+    let path = format!("/orgs/{org_id}/teams/{team_id}/members/{}", maintainer.sub);
+    let (status, _) = stack
+        .put(&owner, &path, Some(json!({ "role": "maintainer" })))
+        .await;
+    assert_eq!(status, 204, "making the team's maintainer");
     let invitee = person("invitee");
     let body = json!({ "invitations": [{ "email": invitee.email }] });
     let (_, created) = stack
@@ -227,6 +239,7 @@ async fn populate(stack: &Stack) -> World {
             Some(owner),
             Some(invitee),
             Some(requester.clone()),
+            Some(maintainer),
             Some(billing),
         ],
         team_id,
@@ -271,6 +284,7 @@ fn request(function: &str, world: &World) -> (String, Option<Value>) {
         }
         "lookup-invitation" | "accept-invitation" | "decline-invitation" => Some(token),
         "update-member" => Some(json!({ "role": "admin" })),
+        "update-team-member" => Some(json!({ "role": "maintainer" })),
         "transfer-ownership" => Some(json!({ "user_id": tara })),
         "create-team" => Some(json!({ "name": format!("Team {}", short_id()) })),
         "rename-team" => Some(json!({ "name": format!("Renamed {}", short_id()) })),

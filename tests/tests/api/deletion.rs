@@ -36,6 +36,7 @@ async fn fill(stack: &Stack, org_id: &str, count: usize) {
             name: None,
             note: None,
             team_ids: &[],
+            team_roles: &[],
             token_hash,
             expires_at: op.at.plus_seconds(86_400),
             expires_in_days: None,

@@ -13,7 +13,7 @@ use crate::events::check_event;
 use crate::joining::{set_policy, verified_org};
 
 /// `olivia`'s organization with `acme.example` verified and suggesting it; `adam` its admin.
-async fn suggesting_org(stack: &Stack, olivia: &Person, adam: &Person) -> String {
+pub(crate) async fn suggesting_org(stack: &Stack, olivia: &Person, adam: &Person) -> String {
     let org = verified_org(stack, olivia, "acme", "acme.example").await;
     set_policy(
         stack,
@@ -27,7 +27,7 @@ async fn suggesting_org(stack: &Stack, olivia: &Person, adam: &Person) -> String
     org
 }
 
-fn colleague(stack: &Stack, name: &str) -> Person {
+pub(crate) fn colleague(stack: &Stack, name: &str) -> Person {
     stack.person_with_email(name, &format!("{name}@acme.example"), true)
 }
 

@@ -108,8 +108,24 @@ fn body_routes(w: &World) -> Vec<(Method, &'static str, String)> {
             "/orgs/{org_id}/join-requests/{user_id}/approve",
             format!("{org}/join-requests/{}/approve", w.bob.sub),
         ),
+        (
+            Method::PATCH,
+            "/orgs/{org_id}/teams/{team_id}/members/{user_id}",
+            format!("{org}/teams/{}/members/{}", w.team_id, w.bob.sub),
+        ),
+        (
+            Method::PUT,
+            "/orgs/{org_id}/teams/{team_id}/members/{user_id}",
+            format!("{org}/teams/{}/members/{}", w.team_id, w.bob.sub),
+        ),
     ]
 }
+
+/// Routes whose body may be left out: no body is no refusal there.
+const OPTIONAL_BODY: &[(Method, &str)] = &[(
+    Method::PUT,
+    "/orgs/{org_id}/teams/{team_id}/members/{user_id}",
+)];
 
 /// (method, route path) of every operation the OpenAPI document gives a request body.
 fn documented_body_routes() -> BTreeSet<(String, String)> {
@@ -160,8 +176,12 @@ async fn every_body_route_refuses_bad_bodies_with_a_problem_and_oversized_ones_b
             "payload-too-large",
         ),
     ];
-    for (method, _, path) in body_routes(&w) {
+    for (method, route, path) in body_routes(&w) {
+        let optional = OPTIONAL_BODY.contains(&(method.clone(), route));
         for (body, status, code) in &cases {
+            if optional && body.is_empty() {
+                continue;
+            }
             let response = stack
                 .raw(&w.alice, method.clone(), &path, (*body).to_owned())
                 .await;

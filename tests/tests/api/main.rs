@@ -46,6 +46,7 @@ mod reply_to;
 mod role_at_commit;
 mod roles;
 mod round_trips;
+mod team_roles;
 mod teams;
 mod token_claims;
 mod tokens;

@@ -291,7 +291,10 @@ async fn an_invitation_whose_role_was_deleted_joins_as_member() {
         .post(&olivia, format!("/orgs/{org}/invitations"), body)
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    assert_eq!(created["results"][0]["invitation"]["role"], "billing-manager");
+    assert_eq!(
+        created["results"][0]["invitation"]["role"],
+        "billing-manager"
+    );
     let link = created["results"][0]["invite_url"].as_str().unwrap();
     let token = link.split("token=").nth(1).unwrap();
     let (status, _) = stack
@@ -304,7 +307,8 @@ async fn an_invitation_whose_role_was_deleted_joins_as_member() {
     assert_eq!(status, StatusCode::OK, "{joined}");
     assert_eq!(joined["role"], "member");
     // An unknown role is refused when inviting, and nothing is sent.
-    let body = json!({ "invitations": [{ "email": "zed@example.com", "role": "billing-manager" }] });
+    let body =
+        json!({ "invitations": [{ "email": "zed@example.com", "role": "billing-manager" }] });
     let (status, refused) = stack
         .post(&olivia, format!("/orgs/{org}/invitations"), body)
         .await;

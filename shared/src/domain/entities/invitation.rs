@@ -1,8 +1,8 @@
 //! An invitation, as the store keeps it.
 
 use crate::domain::{
-    DeliveryStatus, InvitationId, InvitationStatus, OrgId, Role, TeamId, Timestamp, TokenHash,
-    UserId,
+    DeliveryStatus, InvitationId, InvitationStatus, OrgId, Role, TeamAssignment, TeamId, Timestamp,
+    TokenHash, UserId,
 };
 use crate::domain::{RoleKey, RoleName};
 
@@ -22,6 +22,8 @@ pub struct Invitation {
     pub name: Option<String>,
     pub note: Option<String>,
     pub team_ids: Vec<TeamId>,
+    /// The team roles other than `member` that accepting gives in `team_ids` (`role_in`).
+    pub team_roles: Vec<TeamAssignment>,
     /// As stored; see `InvitationStatus::effective` for what to show.
     pub status: InvitationStatus,
     pub token_hash: TokenHash,

@@ -18,7 +18,7 @@ pub use user::User;
 use crate::domain::custom_role::{Grants, RoleKey, RoleName, RoleScope};
 use crate::domain::{
     EmailDomain, JoinRequestStatus, MemberStatus, Metadata, OrgId, OrgStatus, Region, Role,
-    Standing, TeamId, Timestamp, UserId,
+    Standing, TeamId, TeamRole, Timestamp, UserId,
 };
 
 /// An organization, as its item holds it (with its tallies when they were read along).
@@ -156,6 +156,8 @@ pub struct Team {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TeamMember {
     pub user_id: UserId,
+    /// What they may do within the team (`member` for rows stored before team roles).
+    pub role: TeamRole,
     pub added_at: Timestamp,
 }
 

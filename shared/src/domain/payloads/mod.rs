@@ -7,7 +7,8 @@ use serde::{Serialize, Serializer};
 
 use super::{
     Domain, DomainStatus, EmailDomain, Enrollment, Handle, Invitation, InvitationId, JoinRequest,
-    Membership, OrgId, Region, Role, RoleKey, RoleName, RoleScope, Team, TeamId, Timestamp, UserId,
+    Membership, OrgId, Region, Role, RoleKey, RoleName, RoleScope, Team, TeamId, TeamRole,
+    Timestamp, UserId,
 };
 use crate::domain::CustomRole;
 
@@ -64,6 +65,7 @@ pub enum Payload {
     TeamFacts(TeamFacts),
     TeamRenamed(TeamRenamed),
     TeamMemberChanged(TeamMemberChanged),
+    TeamRoleChanged(TeamRoleChanged),
     InvitationSent(InvitationSent),
     InvitationFacts(InvitationFacts),
     InvitationAccepted(InvitationAccepted),
@@ -102,6 +104,7 @@ into_payload!(
     TeamFacts,
     TeamRenamed,
     TeamMemberChanged,
+    TeamRoleChanged,
     InvitationSent,
     InvitationFacts,
     InvitationAccepted,
@@ -247,6 +250,16 @@ pub struct TeamMemberChanged {
     #[serde(flatten)]
     pub team: TeamFacts,
     pub user_id: UserId,
+}
+
+/// `team.role_changed`: a team member's team role, and the one it replaced.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TeamRoleChanged {
+    #[serde(flatten)]
+    pub team: TeamFacts,
+    pub user_id: UserId,
+    pub role: TeamRole,
+    pub previous_role: TeamRole,
 }
 
 /// `invitation.sent`, first or again.

@@ -223,6 +223,17 @@ fn team_payloads() {
         json_of(added),
         json!({ "org_id": ORG, "team_id": TEAM, "name": "Core", "user_id": "bob" })
     );
+    let role_changed = TeamRoleChanged {
+        team: team(),
+        user_id: user("bob"),
+        role: TeamRole::Maintainer,
+        previous_role: TeamRole::Member,
+    };
+    assert_eq!(
+        json_of(role_changed),
+        json!({ "org_id": ORG, "team_id": TEAM, "name": "Core", "user_id": "bob",
+                "role": "maintainer", "previous_role": "member" })
+    );
 }
 
 #[test]

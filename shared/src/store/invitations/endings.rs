@@ -4,7 +4,7 @@
 
 use crate::domain::Payload;
 use crate::domain::payloads::{InvitationAccepted, InvitationFacts, MemberFacts, MemberJoined};
-use crate::domain::{Membership, Op, Organization, Team, TeamMember};
+use crate::domain::{Membership, Op, Organization, Team, TeamAssignment, TeamMember, role_in};
 
 use crate::domain::CustomRole;
 use crate::domain::{
@@ -47,14 +47,15 @@ pub(in crate::store) fn change(
 }
 
 /// Adds a new member's items to `tx`: the membership and member-email marker (each new, else
-/// `AlreadyMember`), their rows in `teams` (live ones only), and an owner's count on the org
-/// item. The seat is the caller's to take: an invitation held one; a join takes one.
+/// `AlreadyMember`), their rows in `teams` (live ones only) with the team roles `team_roles`
+/// give them (`member` where it names none), and an owner's count on the org item. The seat is
+/// the caller's to take: an invitation held one; a join takes one.
 pub(in crate::store) fn put_member(
     tx: &mut Tx<'_>,
     org_id: &OrgId,
     joiner: &Joiner<'_>,
     role: &RoleName,
-    teams: &[TeamId],
+    (teams, team_roles): (&[TeamId], &[TeamAssignment]),
     op: &Op,
 ) -> StoreResult<Membership> {
     let (system, custom) = match role {
@@ -98,11 +99,12 @@ pub(in crate::store) fn put_member(
             Some(Organization::is_active()),
         )?;
     }
-    let row = TeamMember {
-        user_id: joiner.user_id.clone(),
-        added_at: op.at,
-    };
     for team in teams {
+        let row = TeamMember {
+            user_id: joiner.user_id.clone(),
+            role: role_in(team_roles, team),
+            added_at: op.at,
+        };
         tx.put(row.to_item(org_id, team), None)?;
         let grow = Expr::new("ADD member_count :one").value(":one", n(1));
         // Never into a team being deleted: its sweep may have passed already.
@@ -210,7 +212,8 @@ impl Store {
         let mut tx = Tx::new(self);
         self.end_invitation(&mut tx, invitation, InvitationStatus::Accepted, op)?;
         let role = invitation.role_name();
-        let membership = put_member(&mut tx, org_id, joiner, &role, teams, op)?;
+        let with_roles = (teams, invitation.team_roles.as_slice());
+        let membership = put_member(&mut tx, org_id, joiner, &role, with_roles, op)?;
         // A pending invitation held this member's seat (`tallies.rs`): no limit to test.
         Tally::count(&mut tx, org_id, 1, -1)?;
         let accepted = change(

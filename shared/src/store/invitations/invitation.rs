@@ -5,14 +5,34 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::entities::resend_day;
 use crate::domain::{
-    DeliveryStatus, Invitation, InvitationId, InvitationStatus, OrgId, Role, TeamId, Timestamp,
-    TokenHash, UserId,
+    DeliveryStatus, Invitation, InvitationId, InvitationStatus, OrgId, Role, TeamAssignment,
+    TeamId, TeamRole, Timestamp, TokenHash, UserId,
 };
 
 use crate::domain::RoleKey;
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::item::{Item, ItemBuilder, Reader};
 use crate::store::keys;
+
+/// The team roles other than `member` an invitation gives, as a string set of
+/// `{team_id}={role}`; absent when every team named is joined as a `member` (and on
+/// invitations older than team roles).
+const TEAM_ROLES: &str = "team_roles";
+
+fn team_roles_attribute(roles: &[TeamAssignment]) -> impl Iterator<Item = String> + '_ {
+    roles
+        .iter()
+        .filter(|a| a.role != TeamRole::Member)
+        .map(|a| format!("{}={}", a.team_id, a.role.as_str()))
+}
+
+fn parse_team_role(stored: &str) -> Option<TeamAssignment> {
+    let (team, role) = stored.split_once('=')?;
+    Some(TeamAssignment {
+        team_id: TeamId::parse(team)?,
+        role: TeamRole::parse(role)?,
+    })
+}
 
 /// Resends are counted per UTC day, each day in an attribute of its own.
 const RESENDS: &str = "resends_";
@@ -99,7 +119,8 @@ impl Invitation {
             .s("sent_at", self.sent_at.to_rfc3339())
             .s("updated_at", self.updated_at.to_rfc3339())
             .opt_s("redirect_url", self.redirect_url.clone())
-            .string_set("team_ids", self.team_ids.iter().map(ToString::to_string));
+            .string_set("team_ids", self.team_ids.iter().map(ToString::to_string))
+            .string_set(TEAM_ROLES, team_roles_attribute(&self.team_roles));
         if let Some(days) = self.expires_in_days {
             builder = builder.n("expires_in_days", days);
         }
@@ -151,6 +172,7 @@ impl Invitation {
             name: r.opt_s("name")?,
             note: r.opt_s("note")?,
             team_ids: r.string_set("team_ids", TeamId::parse),
+            team_roles: r.string_set(TEAM_ROLES, parse_team_role),
             status: r.parsed("status", InvitationStatus::parse)?,
             token_hash: TokenHash::from_stored(r.s("token_hash")?),
             expires_at: r.time("expires_at")?,
@@ -192,6 +214,7 @@ mod tests {
 
     fn pending() -> Invitation {
         let at = Timestamp::parse("2026-11-22T14:27:00.000Z").unwrap();
+        let maintained = TeamId::generate();
         Invitation {
             org_id: OrgId::generate(),
             invitation_id: InvitationId::generate(),
@@ -201,7 +224,11 @@ mod tests {
             custom_role: None,
             name: Some("Bob".into()),
             note: None,
-            team_ids: vec![TeamId::generate()],
+            team_ids: vec![TeamId::generate(), maintained.clone()],
+            team_roles: vec![TeamAssignment {
+                team_id: maintained,
+                role: TeamRole::Maintainer,
+            }],
             status: InvitationStatus::Pending,
             token_hash: TokenHash::from_stored("hash".into()),
             expires_at: at.plus_seconds(7 * 86_400),
@@ -231,6 +258,20 @@ mod tests {
         let at = invitation.created_at;
         assert_eq!(invitation.resends_on(at), 2);
         assert_eq!(invitation.resends_on(at.plus_seconds(86_400)), 0);
+    }
+
+    #[test]
+    fn only_team_roles_other_than_member_are_stored() {
+        let member_everywhere = Invitation {
+            team_roles: vec![TeamAssignment {
+                team_id: TeamId::generate(),
+                role: TeamRole::Member,
+            }],
+            ..pending()
+        };
+        let item = member_everywhere.to_item();
+        assert!(!item.contains_key(TEAM_ROLES));
+        assert!(Invitation::from_item(&item).unwrap().team_roles.is_empty());
     }
 
     #[test]

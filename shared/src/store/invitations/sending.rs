@@ -5,8 +5,8 @@ use crate::domain::{Membership, Op, Organization, RoleName};
 
 use crate::domain::Limits;
 use crate::domain::{
-    Change, ChangeKind, InvitationId, InvitationStatus, OrgId, OrgStatus, Role, Subject, TeamId,
-    Timestamp, TokenHash, UserId,
+    Change, ChangeKind, InvitationId, InvitationStatus, OrgId, OrgStatus, Role, Subject,
+    TeamAssignment, TeamId, TeamRole, Timestamp, TokenHash, UserId,
 };
 
 use super::invitation::resend_attribute;
@@ -31,6 +31,8 @@ pub struct NewInvitation<'a> {
     pub name: Option<&'a str>,
     pub note: Option<&'a str>,
     pub team_ids: &'a [TeamId],
+    /// The team roles of `team_ids` (those not named: `member`).
+    pub team_roles: &'a [TeamAssignment],
     pub token_hash: &'a TokenHash,
     pub expires_at: Timestamp,
     /// What the front end chose (`domain::invitation_link`); kept for resends.
@@ -62,6 +64,12 @@ pub(in crate::store) fn pending_invitation_items(
         name: new.name.map(str::to_owned),
         note: new.note.map(str::to_owned),
         team_ids: new.team_ids.to_vec(),
+        team_roles: new
+            .team_roles
+            .iter()
+            .filter(|a| a.role != TeamRole::Member)
+            .cloned()
+            .collect(),
         status: InvitationStatus::Pending,
         token_hash: new.token_hash.clone(),
         expires_at: new.expires_at,

@@ -205,6 +205,7 @@ async fn seed(
                 name: None,
                 note: None,
                 team_ids: &[],
+                team_roles: &[],
                 token_hash: hash,
                 expires_at,
                 expires_in_days: None,
