@@ -39,7 +39,6 @@ async fn a_billing_manager_sets_the_billing_email_and_nothing_an_admin_alone_may
     );
     let org = stack.create_org(&olivia, "acme").await;
     stack.join(&org, &olivia, &bo, "member").await;
-
     let (status, role) = create_role(&stack, &olivia, &org, billing_manager()).await;
     assert_eq!(status, StatusCode::CREATED, "{role}");
     assert_eq!(
@@ -50,7 +49,72 @@ async fn a_billing_manager_sets_the_billing_email_and_nothing_an_admin_alone_may
         (&role["system"], &role["holders"]),
         (&json!(false), &json!(0))
     );
-    stack.join(&org, &olivia, &bill, "billing-manager").await;
+    // Invited with that role into a team as its maintainer, beside a plain member.
+    let (status, team) = stack
+        .post(
+            &olivia,
+            format!("/orgs/{org}/teams"),
+            json!({ "name": "Finance" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{team}");
+    let team_id = team["team_id"].as_str().unwrap().to_owned();
+    let body = json!({ "invitations": [{ "email": bill.email, "role": "billing-manager",
+        "teams": [{ "team_id": team_id, "role": "maintainer" }] }] });
+    let (status, created) = stack
+        .post(&olivia, format!("/orgs/{org}/invitations"), body)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let link = created["results"][0]["invite_url"].as_str().unwrap();
+    let token = link.split("token=").nth(1).unwrap();
+    let (status, joined) = stack
+        .post(&bill, "/invitations/accept", json!({ "token": token }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    let (_, read) = stack
+        .get(&olivia, format!("/orgs/{org}/roles/billing-manager"))
+        .await;
+    assert_eq!(read["holders"], 1);
+    // As the team's maintainer, they manage its members, and only its members.
+    let finance = format!("/orgs/{org}/teams/{team_id}/members");
+    let (status, body) = stack
+        .put(&bill, format!("{finance}/{}", bo.sub), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = stack
+        .patch(
+            &bill,
+            format!("{finance}/{}", bo.sub),
+            json!({ "role": "maintainer" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = stack.delete(&bill, format!("{finance}/{}", bo.sub)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, teams) = stack.get(&olivia, format!("/orgs/{org}/teams")).await;
+    let my_team = teams["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "My Team")
+        .map(|t| t["team_id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let (status, body) = stack
+        .put(
+            &bill,
+            format!("/orgs/{org}/teams/{my_team}/members/{}", bo.sub),
+            None,
+        )
+        .await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, body) = stack
+        .patch(
+            &bill,
+            format!("/orgs/{org}/teams/{team_id}"),
+            json!({ "name": "Money" }),
+        )
+        .await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
 
     // What the role grants, and the token's answer for the apps.
     let (status, mine) = stack.get(&bill, format!("/orgs/{org}/permissions")).await;

@@ -24,6 +24,17 @@ fn pair(user: &str, role: &str) -> (String, String) {
 }
 
 /// An organization of olivia's with three plain members and a team, Ops, that bo maintains.
+/// The organization's first team, "My Team", by its name: the store orders teams by id.
+async fn my_team(stack: &Stack, who: &Person, org: &str) -> String {
+    let (_, teams) = stack.get(who, format!("/orgs/{org}/teams")).await;
+    let items = teams["items"].as_array().unwrap();
+    let mine = items
+        .iter()
+        .find(|t| t["name"] == "My Team")
+        .expect("My Team");
+    mine["team_id"].as_str().unwrap().to_owned()
+}
+
 async fn org_with_a_maintainer(stack: &Stack) -> (String, String, [Person; 4]) {
     let (olivia, bo, cy, dee) = (
         stack.person("olivia"),
@@ -263,7 +274,7 @@ async fn an_invitation_names_teams_with_roles_and_accepting_gives_them() {
     let stack = Stack::start().await;
     let (org, ops, [olivia, bo, _cy, _dee]) = org_with_a_maintainer(&stack).await;
     let ops_id = ops.rsplit('/').next().unwrap().to_owned();
-    let my_team = stack.first_team(&org).await;
+    let my_team = my_team(&stack, &olivia, &org).await;
     let eve = stack.person("eve");
     let invitations = format!("/orgs/{org}/invitations");
     // A role that does not exist: 400, nothing sent.
