@@ -279,4 +279,28 @@ mod tests {
         assert_eq!(size(MaxTokenOrgs::DEFAULT.get()), 2_192);
         assert_eq!(size(MaxTokenOrgs::MOST), 4_352);
     }
+
+    /// With custom roles, whose keys go up to 40 characters: the largest claims a cap allows,
+    /// and those of a typical person (10-character handles, 15-character role keys). The README
+    /// and docs/api.md quote these sizes.
+    #[test]
+    fn the_claim_with_custom_roles_at_the_cap() {
+        let size = |max: usize, handle: usize, key: usize| {
+            let role = RoleName::parse("role", &format!("r{}", "x".repeat(key - 1))).unwrap();
+            let orgs = (0..max)
+                .map(|n| OrgClaim {
+                    role: role.clone(),
+                    ..org(n, &"a".repeat(handle), Role::Member)
+                })
+                .collect();
+            serde_json::to_string(&claims(orgs, true, EmailClaims::Absent).id_token())
+                .unwrap()
+                .len()
+        };
+        let longest = crate::domain::handle::MAX_LEN;
+        assert_eq!(size(MaxTokenOrgs::DEFAULT.get(), longest, 40), 2_872);
+        assert_eq!(size(MaxTokenOrgs::MOST, longest, 40), 5_712);
+        assert_eq!(size(MaxTokenOrgs::DEFAULT.get(), 10, 15), 1_792);
+        assert_eq!(size(12, longest, 40), 1_736);
+    }
 }
