@@ -148,6 +148,8 @@ DESTRUCTIVE = {
     ("DELETE", "/orgs/{org_id}/teams/{team_id}"),
     ("DELETE", "/orgs/{org_id}/teams/{team_id}/members/{user_id}"),
     ("DELETE", "/orgs/{org_id}/domains/{domain}"),
+    ("PATCH", "/orgs/{org_id}/roles/{role}"),
+    ("DELETE", "/orgs/{org_id}/roles/{role}"),
 }
 
 
@@ -220,6 +222,15 @@ ACCEPTED_REFUSALS = [
     (r"teams\[\d+\]", "invalid_team"),
     # An admin inviting an owner; only owners invite owners.
     (r"invitations\[\d+\]\.role", "role_too_high"),
+    # A role's key has the pattern of any role, but only the organization's roles exist: a key
+    # it does not have, or one of its roles meant for the other scope (members or teams).
+    (r"(invitations\[\d+\]\.)?role", "unknown_role"),
+    (r"(invitations\[\d+\]\.)?role", "wrong_role_scope"),
+    # A new role's key may not be a built-in role's; its permissions must be in the catalog
+    # (the service's and the deployment's, which a pattern cannot list); its name is trimmed.
+    (r"key", "reserved_role_key"),
+    (r"permissions\[\d+\]", "unknown_permission"),
+    (r"name", "invalid_name"),
     # Ownership goes to a member.
     (r"user_id", "not_a_member"),
     # Deleting an organization takes its current handle.
