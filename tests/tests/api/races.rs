@@ -300,3 +300,66 @@ async fn a_team_deleted_while_people_join_it_orphans_nobody_under_conflicts() {
     .await;
     a_team_deleted_while_people_join_it_leaves_no_member_in_a_missing_team(stack).await;
 }
+
+/// A role is deleted while admins give it to members: whatever order they land in, the role
+/// is gone only if nobody holds it, and its count of holders is the number of members who do.
+#[tokio::test]
+async fn a_role_deleted_while_it_is_given_is_never_left_held_or_miscounted() {
+    let stack = Stack::start().await;
+    let olivia = stack.person("olivia");
+    let org = stack.create_org(&olivia, "acme").await;
+    let people: Vec<Person> = (0..6).map(|i| stack.person(&format!("m-{i}"))).collect();
+    for p in &people {
+        stack.join(&org, &olivia, p, "member").await;
+    }
+    let body =
+        json!({ "key": "billing-manager", "name": "Billing", "permissions": ["members:read"] });
+    let (status, _) = stack
+        .post(&olivia, format!("/orgs/{org}/roles"), body)
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let role = format!("/orgs/{org}/roles/billing-manager");
+    let gives = people.iter().map(|p| {
+        let path = format!("/orgs/{org}/members/{}", p.sub);
+        stack.call(
+            &olivia,
+            Method::PATCH,
+            path,
+            Some(json!({ "role": "billing-manager" })),
+        )
+    });
+    let delete = stack.call(&olivia, Method::DELETE, role.clone(), None);
+    let (deleted, given) = futures::join!(delete, join_all(gives));
+    let holders: Vec<&Person> = people
+        .iter()
+        .zip(&given)
+        .filter(|(_, (status, answer))| {
+            *status == StatusCode::OK && answer["role"] == "billing-manager"
+        })
+        .map(|(p, _)| p)
+        .collect();
+    let (status, read) = stack.get(&olivia, &role).await;
+    if deleted.0 == StatusCode::NO_CONTENT {
+        assert!(
+            holders.is_empty(),
+            "deleted while held by {}",
+            holders.len()
+        );
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    } else {
+        assert_eq!(deleted.0, StatusCode::CONFLICT, "{:?}", deleted.1);
+        assert_eq!(read["holders"], holders.len(), "{read}");
+    }
+    // Every member's stored role agrees with the answers they got.
+    for p in &people {
+        let (_, member) = stack
+            .get(&olivia, format!("/orgs/{org}/members/{}", p.sub))
+            .await;
+        let expected = if holders.iter().any(|h| h.sub == p.sub) {
+            "billing-manager"
+        } else {
+            "member"
+        };
+        assert_eq!(member["role"], expected, "{}", p.sub);
+    }
+}

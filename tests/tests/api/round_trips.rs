@@ -391,3 +391,54 @@ async fn join_request_routes_read_once_and_write_once() {
     let denial = (Method::POST, deny.as_str(), None);
     c.expect(&olivia, denial, StatusCode::OK, &once).await;
 }
+
+/// A custom role's holder costs the gate one more BatchGetItem (their role, so that a change of
+/// its permissions holds at once); the holders of system roles, none. Changing a member to a
+/// custom role reads it in one more request, and writes once.
+#[tokio::test]
+async fn a_custom_role_costs_its_holders_one_read_and_nobody_else_any() {
+    let c = Counted::start().await;
+    let (alice, bill) = (c.stack.person("alice"), c.stack.person("bill"));
+    let org = c.stack.create_org(&alice, "acme").await;
+    let body = json!({ "key": "billing-manager", "name": "Billing",
+        "permissions": ["org:billing:update", "members:read"] });
+    c.expect(
+        &alice,
+        (Method::POST, &format!("/orgs/{org}/roles"), Some(body)),
+        StatusCode::CREATED,
+        &[(BATCH_GET, 1), (TRANSACTION, 1)],
+    )
+    .await;
+    c.stack.join(&org, &alice, &bill, "member").await;
+    let org_path = format!("/orgs/{org}");
+    c.expect(
+        &bill,
+        (Method::GET, &org_path, None),
+        StatusCode::OK,
+        &[(BATCH_GET, 1)],
+    )
+    .await;
+    let bills = format!("/orgs/{org}/members/{}", bill.sub);
+    let body = json!({ "role": "billing-manager" });
+    c.expect(
+        &alice,
+        (Method::PATCH, &bills, Some(body)),
+        StatusCode::OK,
+        &[(BATCH_GET, 2), (TRANSACTION, 1)],
+    )
+    .await;
+    c.expect(
+        &bill,
+        (Method::GET, &org_path, None),
+        StatusCode::OK,
+        &[(BATCH_GET, 2)],
+    )
+    .await;
+    c.expect(
+        &alice,
+        (Method::GET, &org_path, None),
+        StatusCode::OK,
+        &[(BATCH_GET, 1)],
+    )
+    .await;
+}
