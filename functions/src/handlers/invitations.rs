@@ -16,7 +16,8 @@ use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime
 use orgs_shared::domain::{
     Email, FieldErrors, FreshToken, InvitationId, InvitationSpec, InvitationStatus,
     InvitationToken, Invitee, NoAddress, RawInvitee, RawTeam, RoleKey, RoleName, TeamId, Timestamp,
-    UserId, ValidationError, inviter_name, may_assign, may_manage_invitation, may_resend,
+    UserId, ValidationError, inviter_name, may_assign, may_grant, may_manage_invitation,
+    may_resend,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, embedded_problem, encode_cursor, json,
@@ -24,7 +25,7 @@ use orgs_shared::http::{
 };
 use orgs_shared::mail::{InvitationEmail, Welcome};
 use orgs_shared::store::{
-    Invitation, ItemKey, NewInvitation, Op, Organization, Refusal, StoreError, User,
+    Invitation, ItemKey, Membership, NewInvitation, Op, Organization, Refusal, StoreError, User,
 };
 
 use super::in_time;
@@ -673,7 +674,7 @@ pub async fn resend_invitation(
     ];
     let (Authorized { org, items, me }, invitation) =
         managed_invitation(&gate, app, &req, &caller, &also).await?;
-    may_manage_invitation(me.role, invitation.role)?;
+    may_manage(app, &me, &invitation).await?;
     let limits = &app.config.limits;
     may_resend(
         invitation.status,
@@ -730,6 +731,18 @@ pub async fn resend_invitation(
     ))
 }
 
+/// Whether `me` may resend or revoke `invitation`: a fresh link to its role, so not to a role
+/// above theirs (only owners, for an owner's), nor to a custom role granting what they lack.
+async fn may_manage(app: &App, me: &Membership, invitation: &Invitation) -> Result<(), ApiError> {
+    may_manage_invitation(me.role, invitation.role)?;
+    if let Some(key) = &invitation.custom_role
+        && let Some(role) = app.store.get_role(&invitation.org_id, key).await?
+    {
+        may_grant(&me.grants(), &role.grants())?;
+    }
+    Ok(())
+}
+
 pub async fn revoke_invitation(
     app: &App,
     req: Request,
@@ -738,7 +751,7 @@ pub async fn revoke_invitation(
     let caller = caller(&req)?;
     let (Authorized { me, .. }, invitation) =
         managed_invitation(&gate, app, &req, &caller, &[]).await?;
-    may_manage_invitation(me.role, invitation.role)?;
+    may_manage(app, &me, &invitation).await?;
     invitation.status.require_pending()?;
     let op = op(&caller, &req).acting_as(&me);
     app.store

@@ -380,3 +380,33 @@ async fn an_invitation_whose_role_was_deleted_joins_as_member() {
     assert_eq!(refused["errors"][0]["field"], "invitations[0].role");
     assert!(stack.mail_to("zed@example.com").await.is_empty());
 }
+
+#[tokio::test]
+async fn only_those_who_hold_a_roles_permissions_resend_or_revoke_an_invitation_to_it() {
+    let stack = Stack::start().await;
+    let (olivia, ada) = (stack.person("olivia"), stack.person("ada"));
+    let org = stack.create_org(&olivia, "acme").await;
+    stack.join(&org, &olivia, &ada, "admin").await;
+    let body = json!({ "key": "closer", "name": "Closer", "permissions": ["org:delete"] });
+    let (status, _) = create_role(&stack, &olivia, &org, body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let invite = json!({ "invitations": [{ "email": "eve@example.com", "role": "closer" }] });
+    let (status, body) = stack
+        .post(&ada, format!("/orgs/{org}/invitations"), invite.clone())
+        .await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, created) = stack
+        .post(&olivia, format!("/orgs/{org}/invitations"), invite)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["results"][0]["invitation"]["invitation_id"]
+        .as_str()
+        .unwrap();
+    let one = format!("/orgs/{org}/invitations/{id}");
+    let (status, body) = stack.post(&ada, format!("{one}/resend"), None).await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, body) = stack.delete(&ada, &one).await;
+    assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
+    let (status, _) = stack.delete(&olivia, &one).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+}
