@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::{
-    MemberChange, MemberStatus, MemberUpdate, Role, RoleName, TransferRefused, UserId,
-    ValidationError, may_assign, may_change, may_transfer, may_write_metadata,
+    MemberChange, MemberStatus, MemberUpdate, RoleName, TransferRefused, UserId, ValidationError,
+    may_assign, may_change, may_transfer, may_write_metadata,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, encode_cursor, json, json_body,
@@ -18,7 +18,7 @@ use orgs_shared::http::{
 use orgs_shared::store::{ItemKey, Membership, Organization, Rereads, User};
 
 use super::metadata::{self, MetadataBody};
-use crate::access::{Authorized, Gate, op, path_param};
+use crate::access::{Authorized, Gate, Uncounted, op, path_param};
 use crate::views::{MemberView, PageView};
 
 fn invalid(field: &str, message: &str) -> ApiError {
@@ -94,7 +94,14 @@ pub async fn list_members(app: &App, req: Request, gate: Gate) -> Result<Respons
     let query = req.query_string_parameters();
     let role = query
         .first("role")
-        .map(|r| Role::parse(r).ok_or_else(|| invalid("role", "role is owner, admin or member.")))
+        .map(|r| {
+            RoleName::parse("role", r).map_err(|_| {
+                invalid(
+                    "role",
+                    "role is owner, admin, member or the key of one of the organization's roles.",
+                )
+            })
+        })
         .transpose()?;
     let status = query
         .first("status")
@@ -104,10 +111,29 @@ pub async fn list_members(app: &App, req: Request, gate: Gate) -> Result<Respons
         })
         .transpose()?;
     let after = page.after_as(UserId::parse)?;
-    let (org_id, viewer) = gate.open_uncounted(app, &caller, &req).await?;
+    // A custom role's key is read along: a key the organization has no role for is refused.
+    let custom: Vec<ItemKey> = match &role {
+        Some(RoleName::Custom(key)) => vec![ItemKey::Role(key)],
+        _ => Vec::new(),
+    };
+    let Uncounted {
+        org_id,
+        me: viewer,
+        items,
+    } = gate
+        .open_reading_uncounted(app, &caller, &req, &custom)
+        .await?;
+    if let Some(RoleName::Custom(key)) = &role
+        && items.role(key)?.is_none()
+    {
+        return Err(invalid(
+            "role",
+            "The organization has no role with this key.",
+        ));
+    }
     let found = app
         .store
-        .list_members(&org_id, role, status, page.limit, after.as_ref())
+        .list_members(&org_id, role.as_ref(), status, page.limit, after.as_ref())
         .await?;
     let users: Vec<UserId> = found.items.iter().map(|m| m.user_id.clone()).collect();
     let profiles = app.store.profiles(&users).await?;

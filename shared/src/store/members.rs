@@ -161,18 +161,27 @@ impl Store {
     pub async fn list_members(
         &self,
         org: &OrgId,
-        role: Option<Role>,
+        role: Option<&RoleName>,
         status: Option<MemberStatus>,
         limit: usize,
         after: Option<&UserId>,
     ) -> StoreResult<Page<Membership, UserId>> {
         let mut clauses = Vec::new();
         let mut filter = Expr::default();
-        if let Some(role) = role {
-            clauses.push("#role = :role");
-            filter = filter
-                .name("#role", "role")
-                .value(":role", s(role.as_str()));
+        // A custom role's holders are `member` by rank: `member` lists only those who hold no
+        // custom role.
+        match role {
+            Some(RoleName::System(role)) => {
+                clauses.push("#role = :role AND attribute_not_exists(custom_role)");
+                filter = filter
+                    .name("#role", "role")
+                    .value(":role", s(role.as_str()));
+            }
+            Some(RoleName::Custom(key)) => {
+                clauses.push("custom_role = :custom_role");
+                filter = filter.value(":custom_role", s(key.as_str()));
+            }
+            None => {}
         }
         if let Some(status) = status {
             clauses.push("#status = :status");

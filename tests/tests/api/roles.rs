@@ -264,6 +264,21 @@ async fn roles_are_listed_read_changed_and_deleted_only_once_nobody_holds_them()
     assert!(keys(&admin).contains(&"roles:manage".to_owned()));
 
     stack.join(&org, &olivia, &bill, "billing-manager").await;
+    let listed = |page: &Value| -> Vec<String> {
+        let items = page["items"].as_array().unwrap();
+        items
+            .iter()
+            .map(|m| m["user_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, holders) = stack
+        .get(&ada, format!("/orgs/{org}/members?role=billing-manager"))
+        .await;
+    assert_eq!(listed(&holders), ["bill"]);
+    let (_, members) = stack
+        .get(&ada, format!("/orgs/{org}/members?role=member"))
+        .await;
+    assert!(listed(&members).is_empty(), "{members}");
     let one = format!("{roles}/billing-manager");
     let (status, held) = stack.delete(&olivia, &one).await;
     assert_problem(status, &held, StatusCode::CONFLICT, "role-in-use");
