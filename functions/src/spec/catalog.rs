@@ -31,50 +31,30 @@ const DEFAULTS: Function = Function {
 /// `"name": Trigger, { fields }` for any other function.
 macro_rules! function {
     ($name:literal: $method:ident $path:literal, needs $permission:ident or team maintainer, $handler:path, { $($field:ident: $value:expr),* $(,)? }) => {
-        Function {
-            name: $name,
-            trigger: Trigger::Http(Route {
-                method: stringify!($method),
-                path: $path,
-                function: $name,
-                auth: Auth::Jwt,
-                who: Who::needing_in_team(Permission::$permission),
-                needs: Some(Needs {
-                    permission: Permission::$permission,
-                    on_oneself: None,
-                    or_else: None,
-                    in_team: true,
-                }),
-                handler: |app, req, gate| Box::pin($handler(app, req, gate)),
-                handler_path: stringify!($handler),
-            }),
-            $($field: $value,)*
-            ..DEFAULTS
-        }
+        function!(@gated $name, $method, $path, Who::needing_in_team(Permission::$permission), Needs {
+            permission: Permission::$permission,
+            on_oneself: None,
+            or_else: None,
+            in_team: true,
+        }, $handler, { $($field: $value),* })
     };
     ($name:literal: $method:ident $path:literal, needs $permission:ident $(or oneself $own:ident)?, $handler:path, { $($field:ident: $value:expr),* $(,)? }) => {
-        Function {
-            name: $name,
-            trigger: Trigger::Http(Route {
-                method: stringify!($method),
-                path: $path,
-                function: $name,
-                auth: Auth::Jwt,
-                who: Who::needing(Permission::$permission),
-                needs: Some(Needs {
-                    permission: Permission::$permission,
-                    on_oneself: first_of!($(Some(Permission::$own),)? None),
-                    or_else: None,
-                    in_team: false,
-                }),
-                handler: |app, req, gate| Box::pin($handler(app, req, gate)),
-                handler_path: stringify!($handler),
-            }),
-            $($field: $value,)*
-            ..DEFAULTS
-        }
+        function!(@gated $name, $method, $path, Who::needing(Permission::$permission), Needs {
+            permission: Permission::$permission,
+            on_oneself: first_of!($(Some(Permission::$own),)? None),
+            or_else: None,
+            in_team: false,
+        }, $handler, { $($field: $value),* })
     };
     ($name:literal: $method:ident $path:literal, needs any($permission:ident, $alternative:ident), $handler:path, { $($field:ident: $value:expr),* $(,)? }) => {
+        function!(@gated $name, $method, $path, Who::needing(Permission::$permission), Needs {
+            permission: Permission::$permission,
+            on_oneself: None,
+            or_else: Some(Permission::$alternative),
+            in_team: false,
+        }, $handler, { $($field: $value),* })
+    };
+    (@gated $name:literal, $method:ident, $path:literal, $who:expr, $needs:expr, $handler:path, { $($field:ident: $value:expr),* }) => {
         Function {
             name: $name,
             trigger: Trigger::Http(Route {
@@ -82,13 +62,8 @@ macro_rules! function {
                 path: $path,
                 function: $name,
                 auth: Auth::Jwt,
-                who: Who::needing(Permission::$permission),
-                needs: Some(Needs {
-                    permission: Permission::$permission,
-                    on_oneself: None,
-                    or_else: Some(Permission::$alternative),
-                    in_team: false,
-                }),
+                who: $who,
+                needs: Some($needs),
                 handler: |app, req, gate| Box::pin($handler(app, req, gate)),
                 handler_path: stringify!($handler),
             }),
