@@ -35,9 +35,8 @@ impl From<TeamRole> for String {
 impl TryFrom<String> for TeamRole {
     type Error = String;
     fn try_from(raw: String) -> Result<Self, String> {
-        TeamRole::parse(&raw).ok_or_else(|| {
-            format!("{raw:?} is not member, maintainer, or a team role's key")
-        })
+        TeamRole::parse(&raw)
+            .ok_or_else(|| format!("{raw:?} is not member, maintainer, or a team role's key"))
     }
 }
 
@@ -278,12 +277,12 @@ mod tests {
         let reviewer = stored(
             "reviewer",
             RoleScope::Team,
-            &["teams:manage", "members:manage", "docs:review"],
+            &["teams:manage", "members:remove", "docs:review"],
         );
         let grants = custom("reviewer").grants(Some(&reviewer));
         // Only team-scoped service permissions, and no implicit org:read.
         assert!(grants.holds(Permission::TeamsManage));
-        assert!(!grants.holds(Permission::MembersManage));
+        assert!(!grants.holds(Permission::MembersRemove));
         assert!(!grants.holds(Permission::OrgRead));
         let deployment = [crate::domain::AppPermission {
             key: "docs:review".into(),
@@ -374,11 +373,19 @@ mod tests {
         // Even grants holding more than the team-scoped permissions open nothing else.
         let everything = Grants::of_system(Role::Owner);
         assert_eq!(
-            team_access(Access::Forbidden, Some(&everything), Permission::MembersManage),
+            team_access(
+                Access::Forbidden,
+                Some(&everything),
+                Permission::MembersRemove
+            ),
             Access::Forbidden
         );
         assert_eq!(
-            team_access(Access::Forbidden, Some(&everything), Permission::TeamsManage),
+            team_access(
+                Access::Forbidden,
+                Some(&everything),
+                Permission::TeamsManage
+            ),
             Access::Granted
         );
     }

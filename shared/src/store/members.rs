@@ -23,13 +23,13 @@ use crate::domain::{
 use super::Store;
 use super::error::{Refusal, StoreError, StoreResult};
 use super::history::{self, holds_custom_role};
-use super::teams::holds_team_role;
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
 use super::metadata;
 use super::owned_orgs::OwnedOrgs;
 use super::query::{Decode, Page, PartitionQuery, sk_after};
 use super::tallies::Tally;
+use super::teams::holds_team_role;
 use super::tx::{Condition, Expr, Tx};
 
 impl Membership {
@@ -393,9 +393,8 @@ impl Store {
         }
         for team in &target.team_ids {
             let row = rows.iter().find(|(id, _)| id == team).map(|(_, row)| row);
-            let as_read = row.map(|row| {
-                Condition::new(holds_team_role(&row.role, true), Refusal::Changed)
-            });
+            let as_read =
+                row.map(|row| Condition::new(holds_team_role(&row.role, true), Refusal::Changed));
             tx.delete(TeamMember::key(org, team, &target.user_id), as_read)?;
             if !teams.contains(team) {
                 continue;

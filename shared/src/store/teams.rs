@@ -122,7 +122,7 @@ pub(super) fn holds_team_role(role: &TeamRole, or_absent: bool) -> Expr {
     } else {
         "#team_role = :old_team_role"
     };
-    Expr::new(&format!("{absent}{holds}"))
+    Expr::new(format!("{absent}{holds}"))
         .name("#team_role", TEAM_ROLE)
         .value(":old_team_role", s(role.as_str()))
 }
@@ -434,7 +434,9 @@ impl Store {
         )?;
         tx.check(Team::key(org, &team.team_id), team_is_live())?;
         let moved = [(row.role.custom_key(), -1), (role.custom_key(), 1)];
-        let moved = moved.into_iter().filter_map(|(key, d)| key.map(|key| (key, d)));
+        let moved = moved
+            .into_iter()
+            .filter_map(|(key, d)| key.map(|key| (key, d)));
         CustomRole::count_holders(&mut tx, org, moved)?;
         let changed = TeamMember {
             role: role.clone(),
