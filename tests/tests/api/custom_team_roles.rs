@@ -275,3 +275,75 @@ async fn an_invitation_gives_a_custom_team_role_on_acceptance() {
     let (status, body) = stack.put(&eve, format!("{ops}/members/olivia"), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
 }
+
+#[tokio::test]
+async fn an_invitation_whose_team_role_was_deleted_joins_the_team_as_member() {
+    let stack = stack().await;
+    let (org, ops, [olivia, _bo, _cy, _dee]) = org_with_a_team_role(&stack).await;
+    let eve = stack.person("eve");
+    let ops_id = ops.rsplit('/').next().unwrap();
+    let invite = json!({ "invitations": [{ "email": eve.email,
+        "teams": [{ "team_id": ops_id, "role": "reviewer" }] }] });
+    let (status, created) = stack
+        .post(&olivia, format!("/orgs/{org}/invitations"), invite)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    // A pending invitation holds no role: the role goes.
+    let (status, body) = stack
+        .delete(&olivia, format!("/orgs/{org}/roles/reviewer"))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let link = created["results"][0]["invite_url"].as_str().unwrap();
+    let token = crate::invitations::token_of(link);
+    let (status, joined) = crate::invitations::answer(&stack, Some(&eve), "accept", &token).await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    let (_, page) = stack.get(&olivia, format!("{ops}/members")).await;
+    let eves: Vec<_> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["user_id"] == "eve")
+        .map(|m| m["role"].clone())
+        .collect();
+    assert_eq!(eves, [json!("member")], "{page}");
+}
+
+#[tokio::test]
+async fn an_approval_gives_a_custom_team_role_of_the_right_scope() {
+    let stack = Stack::start().await;
+    let (olivia, adam) = (stack.person("olivia"), stack.person("adam"));
+    let org = crate::join_requests::suggesting_org(&stack, &olivia, &adam).await;
+    for (key, scope) in [("reviewer", "team"), ("billing", "organization")] {
+        let role = json!({ "key": key, "name": key, "scope": scope,
+            "permissions": ["teams:manage"] });
+        let (status, body) = stack
+            .post(&olivia, format!("/orgs/{org}/roles"), role)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let ada = crate::join_requests::colleague(&stack, "ada");
+    let (status, filed) = stack
+        .post(&ada, format!("/orgs/{org}/join"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{filed}");
+    let team = stack.first_team(&org).await;
+    let approve = format!("/orgs/{org}/join-requests/ada/approve");
+    let wrong = json!({ "teams": [{ "team_id": team, "role": "billing" }] });
+    let (status, body) = stack.post(&adam, &approve, wrong).await;
+    assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation");
+    assert_eq!(
+        (&body["errors"][0]["code"], &body["errors"][0]["field"]),
+        (&json!("wrong_role_scope"), &json!("teams[0].role")),
+        "{body}"
+    );
+    let right = json!({ "teams": [{ "team_id": team, "role": "reviewer" }] });
+    let (status, member) = stack.post(&adam, &approve, right).await;
+    assert_eq!(status, StatusCode::OK, "{member}");
+    assert_eq!(holders(&stack, &olivia, &org, "reviewer").await, 1);
+    let (status, mine) = stack.get(&ada, format!("/orgs/{org}/permissions")).await;
+    assert_eq!(status, StatusCode::OK, "{mine}");
+    assert_eq!(
+        mine["teams"],
+        json!([{ "team_id": team, "role": "reviewer", "permissions": ["teams:manage"] }])
+    );
+}
