@@ -213,9 +213,6 @@ pub async fn add_team_member(
             .map(|t| ItemKey::TeamMember(t, &caller.user_id)),
     );
     let (team, items, me) = team(&gate, app, &caller, &req, &also).await?;
-    if let Some(role) = given {
-        may_give(app, &items, &team, &me, role).await?;
-    }
     let user = user.ok_or(ApiError::NotFound("member"))?;
     let member = items
         .membership(&user)?
@@ -224,6 +221,7 @@ pub async fn add_team_member(
     let op = op(&caller, &req).acting_as(&me);
     if let Some(row) = items.team_member(&team.team_id, &user)? {
         if let Some(role) = body.role.filter(|role| *role != row.role) {
+            may_give(app, &items, &team, &me, &role).await?;
             set_team_role(app, &team, &row, role, &op).await?;
         }
         return Ok(no_content());
@@ -232,6 +230,7 @@ pub async fn add_team_member(
         return Ok(no_content());
     }
     let role = body.role.unwrap_or_default();
+    may_give(app, &items, &team, &me, &role).await?;
     app.store.add_team_member(&team, &member, role, &op).await?;
     Ok(no_content())
 }

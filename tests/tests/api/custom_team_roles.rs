@@ -251,6 +251,34 @@ async fn a_role_is_given_only_where_its_scope_allows_and_within_the_givers_grant
         .await;
     assert_problem(status, &body, StatusCode::FORBIDDEN, "forbidden");
     assert_eq!(holders(&stack, &olivia, &org, "reviewer").await, 0);
+    // Given by the owner, the same role again changes nothing, and needs no grants; taking it
+    // away to `member` needs none either.
+    let (status, body) = stack
+        .put(
+            &olivia,
+            format!("{ops}/members/cy"),
+            json!({ "role": "reviewer" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = stack
+        .put(
+            &bo,
+            format!("{ops}/members/cy"),
+            json!({ "role": "reviewer" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(holders(&stack, &olivia, &org, "reviewer").await, 1);
+    let (status, body) = stack
+        .patch(
+            &bo,
+            format!("{ops}/members/cy"),
+            json!({ "role": "member" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(holders(&stack, &olivia, &org, "reviewer").await, 0);
     let _ = cy;
 }
 
