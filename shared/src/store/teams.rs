@@ -753,3 +753,51 @@ impl Store {
         tx.commit("delete an empty team").await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{RoleKey, Timestamp};
+
+    fn row(n: usize, role: TeamRole) -> TeamMember {
+        TeamMember {
+            user_id: UserId::parse(&format!("user-{n}")).unwrap(),
+            role,
+            added_at: Timestamp::parse("2026-12-01T00:00:00Z").unwrap(),
+        }
+    }
+
+    fn custom(n: usize) -> TeamRole {
+        TeamRole::Custom(RoleKey::parse(&format!("role-{n}")).unwrap())
+    }
+
+    #[test]
+    fn a_sweep_takes_a_full_page_unless_its_custom_roles_would_pass_100_items() {
+        let plain: Vec<_> = (0..60).map(|n| row(n, TeamRole::Maintainer)).collect();
+        assert_eq!(sweep_batch(&plain), SWEEP_PAGE);
+        // One shared custom role costs one item: 45 rows, 91 items and the role.
+        let shared: Vec<_> = (0..60).map(|n| row(n, custom(1))).collect();
+        assert_eq!(sweep_batch(&shared), SWEEP_PAGE);
+        // Each its own: three items a row, and the team's: 33 rows.
+        let distinct: Vec<_> = (0..60).map(|n| row(n, custom(n))).collect();
+        let taken = sweep_batch(&distinct);
+        assert_eq!(taken, 33);
+        assert!(2 * taken + 1 + taken <= 100);
+        assert_eq!(sweep_batch(&[]), 0);
+    }
+
+    #[test]
+    fn a_team_role_is_held_as_read_or_absent_as_member() {
+        let member = holds_team_role(&TeamRole::Member, false).text;
+        assert_eq!(
+            member,
+            "attribute_exists(pk) AND \
+             (attribute_not_exists(#team_role) OR #team_role = :old_team_role)"
+        );
+        let custom = holds_team_role(&custom(1), true).text;
+        assert_eq!(
+            custom,
+            "attribute_not_exists(pk) OR #team_role = :old_team_role"
+        );
+    }
+}
