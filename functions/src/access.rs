@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use orgs_shared::domain::{
     Access, Grants, MemberStatus, OrgId, OrgStatus, Permission, RoleScope, Standing, TeamId,
-    access, team_access,
+    TeamRole, access, team_access,
 };
 use orgs_shared::http::{ApiError, Caller};
 use orgs_shared::store::{ItemKey, Membership, Op, Organization, ReadItems};
@@ -237,7 +237,11 @@ impl Gate {
                 Some(team) => app.store.team_role(org_id, &team, &me.user_id).await?,
                 None => None,
             };
-            decision = team_access(decision, team_role, permission);
+            let team_grants = match &team_role {
+                Some(role) => Some(team_role_grants(app, org_id, role).await?),
+                None => None,
+            };
+            decision = team_access(decision, team_grants.as_ref(), permission);
         }
         granted(decision, permission, membership)
     }
@@ -283,6 +287,17 @@ pub async fn with_role_grants(
         membership.custom_grants = Some(grants);
     }
     Ok(Some(membership))
+}
+
+/// What a team role grants within its team: a custom one's role item is read now (one more
+/// read, for its holders only), so that a change of its permissions holds from the next
+/// request; a custom role that is gone, or is not a team role, grants nothing.
+pub async fn team_role_grants(app: &App, org: &OrgId, role: &TeamRole) -> Result<Grants, ApiError> {
+    let custom = match role.custom_key() {
+        Some(key) => app.store.get_role(org, key).await?,
+        None => None,
+    };
+    Ok(role.grants(custom.as_ref()))
 }
 
 /// The organization id in the path; an id that cannot be one is no organization (404).

@@ -301,7 +301,7 @@ pub struct TeamMemberView<'a> {
     pub user_id: &'a str,
     pub handle: Option<&'a str>,
     pub display_name: Option<&'a str>,
-    pub role: &'static str,
+    pub role: &'a str,
     pub added_at: String,
 }
 
@@ -437,8 +437,11 @@ pub struct EffectivePermissionsView<'a> {
 #[derive(Debug, Serialize)]
 pub struct TeamPermissionsView {
     pub team_id: String,
-    pub role: &'static str,
-    pub permissions: Vec<&'static str>,
+    /// `member`, `maintainer`, or a custom team role's key.
+    pub role: String,
+    /// What the team role grants within the team: the team-scoped service permissions
+    /// (`teams:manage`) and the application's (no implicit `org:read`).
+    pub permissions: Vec<String>,
 }
 
 /// A role, system or custom, as `GET /orgs/{org_id}/roles` lists it.

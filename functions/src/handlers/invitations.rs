@@ -15,9 +15,9 @@ use orgs_shared::domain::invitation_link::sign_up_link;
 use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime_seconds};
 use orgs_shared::domain::{
     Email, FieldErrors, FreshToken, InvitationId, InvitationSpec, InvitationStatus,
-    InvitationToken, Invitee, NoAddress, RawInvitee, RawTeam, RoleKey, RoleName, TeamId, Timestamp,
-    UserId, ValidationError, inviter_name, may_assign, may_grant, may_manage_invitation,
-    may_resend,
+    InvitationToken, Invitee, NoAddress, RawInvitee, RawTeam, RoleKey, RoleName, TeamId, TeamRole,
+    Timestamp, UserId, ValidationError, inviter_name, may_assign, may_give_team_role, may_grant,
+    may_manage_invitation, may_resend,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, embedded_problem, encode_cursor, json,
@@ -479,6 +479,15 @@ pub async fn create_invitations(
         {
             custom_roles.push(key);
         }
+        // And the custom team roles the teams name.
+        for team in raw.teams {
+            let key = team.role.and_then(TeamRole::parse);
+            if let Some(TeamRole::Custom(key)) = key
+                && !custom_roles.contains(&key)
+            {
+                custom_roles.push(key);
+            }
+        }
     }
     let mut also = vec![ItemKey::Profile(&caller.user_id)];
     also.extend(custom_roles.iter().map(ItemKey::Role));
@@ -521,6 +530,25 @@ pub async fn create_invitations(
                     field: format!("invitations[{i}].role"),
                 }
             })?;
+        }
+        // A custom team role: a team role of the organization, within the inviter's grants.
+        for assignment in &spec.team_roles {
+            let Some(key) = assignment.role.custom_key() else {
+                continue;
+            };
+            let custom = items.role(key)?;
+            may_give_team_role(&me.grants(), &assignment.role, custom.as_ref()).map_err(
+                |refused| {
+                    let j = teams[i]
+                        .iter()
+                        .position(|t| t.team_id == assignment.team_id.as_str())
+                        .unwrap_or(0);
+                    ApiError::Role {
+                        refused,
+                        field: format!("invitations[{i}].teams[{j}].role"),
+                    }
+                },
+            )?;
         }
     }
     app.config.limits.admit_invitations(

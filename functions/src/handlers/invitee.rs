@@ -10,8 +10,8 @@ use serde_json::json;
 use orgs_shared::app::App;
 use orgs_shared::domain::{
     InvitationId, InvitationStatus, InvitationToken, LateRefusal, NotInvitee, OrgId, Role,
-    RoleScope, Timestamp, TokenRefused, answerable, late_refusal, may_answer, may_have_lost_a_team,
-    may_repeat_acceptance, repeats_acceptance, teams_to_retry,
+    RoleScope, TeamRole, Timestamp, TokenRefused, answerable, late_refusal, may_answer,
+    may_have_lost_a_team, may_repeat_acceptance, repeats_acceptance, teams_to_retry,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, encode_cursor, json, json_body,
@@ -143,19 +143,28 @@ pub async fn accept_invitation(app: &App, req: Request) -> Result<Response<Body>
     repeated_acceptance(app, &caller, &found.invitation, refused).await
 }
 
-/// The invitation as it can be accepted: a custom role deleted since it was sent gives way to
-/// `member`, the least role, rather than leave the invitation unusable.
+/// The invitation as it can be accepted: a custom role (or custom team role) deleted since it
+/// was sent gives way to `member`, the least role, rather than leave the invitation unusable.
 async fn with_live_role(app: &App, invitation: &Invitation) -> Result<Invitation, ApiError> {
+    let mut live = invitation.clone();
+    for assignment in &mut live.team_roles {
+        if let Some(key) = assignment.role.custom_key() {
+            let found = app.store.get_role(&invitation.org_id, key).await?;
+            if !found.is_some_and(|role| role.scope == RoleScope::Team) {
+                assignment.role = TeamRole::Member;
+            }
+        }
+    }
     let Some(key) = &invitation.custom_role else {
-        return Ok(invitation.clone());
+        return Ok(live);
     };
-    let live = app.store.get_role(&invitation.org_id, key).await?;
-    Ok(match live {
-        Some(role) if role.scope == RoleScope::Organization => invitation.clone(),
+    let found = app.store.get_role(&invitation.org_id, key).await?;
+    Ok(match found {
+        Some(role) if role.scope == RoleScope::Organization => live,
         _ => Invitation {
             role: Role::Member,
             custom_role: None,
-            ..invitation.clone()
+            ..live
         },
     })
 }

@@ -9,7 +9,7 @@ use orgs_shared::app::App;
 use orgs_shared::domain::join_request::DENIAL_STANDS_SECONDS;
 use orgs_shared::domain::{
     Approval, Denied, JoinRequestStatus, OrgId, RawTeam, RoleName, TeamId, UserId, ValidationError,
-    may_assign, one_team_list,
+    may_assign, may_give_team_role, one_team_list,
 };
 use orgs_shared::http::{
     ApiError, PageRequest, answer_at_commit, caller, encode_cursor, json, json_body, no_content,
@@ -142,6 +142,23 @@ pub async fn approve_join_request(
             let custom = app.store.get_role(&org.org_id, key).await?;
             may_assign(&me.grants(), &approval.role, custom.as_ref())?;
         }
+    }
+    // A custom team role: a team role of the organization, within the approver's grants.
+    for assignment in &approval.team_roles {
+        let Some(key) = assignment.role.custom_key() else {
+            continue;
+        };
+        let custom = app.store.get_role(&org.org_id, key).await?;
+        may_give_team_role(&me.grants(), &assignment.role, custom.as_ref()).map_err(|refused| {
+            let j = teams
+                .iter()
+                .position(|t| t.team_id == assignment.team_id.as_str())
+                .unwrap_or(0);
+            ApiError::Role {
+                refused,
+                field: format!("{field}[{j}].role"),
+            }
+        })?;
     }
     let room = app
         .config

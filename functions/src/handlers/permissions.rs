@@ -7,13 +7,13 @@ use serde_json::json;
 
 use orgs_shared::app::App;
 use orgs_shared::domain::{
-    Permission, Role, UserId, ValidationError, effective_permissions, may_see_permissions_of,
-    team_permissions,
+    Grants, Permission, Role, TeamRole, UserId, ValidationError, effective_permissions,
+    may_see_permissions_of, team_permissions,
 };
 use orgs_shared::http::{ApiError, caller, json};
 use orgs_shared::store::ItemKey;
 
-use crate::access::{Gate, Uncounted, with_role_grants};
+use crate::access::{Gate, Uncounted, team_role_grants, with_role_grants};
 use crate::views::{EffectivePermissionsView, PermissionView, TeamPermissionsView};
 
 const SYSTEM_ROLES: [Role; 3] = [Role::Owner, Role::Admin, Role::Member];
@@ -76,20 +76,29 @@ pub async fn get_org_permissions(
         }
         _ => me,
     };
-    let teams = app
+    let rows = app
         .store
         .team_rows_of(&org_id, &member.user_id, &member.team_ids)
-        .await?
-        .into_iter()
-        .map(|(team_id, row)| TeamPermissionsView {
+        .await?;
+    let mut teams = Vec::with_capacity(rows.len());
+    let mut read: Vec<(TeamRole, Grants)> = Vec::new();
+    for (team_id, row) in rows {
+        // A custom team role's item is read once, however many teams it is held in.
+        let grants = match read.iter().find(|(role, _)| *role == row.role) {
+            Some((_, grants)) => grants.clone(),
+            None => {
+                let grants = team_role_grants(app, &org_id, &row.role).await?;
+                read.push((row.role.clone(), grants.clone()));
+                grants
+            }
+        };
+        teams.push(TeamPermissionsView {
             team_id: team_id.to_string(),
-            role: row.role.as_str(),
-            permissions: team_permissions(member.standing(), row.role)
-                .into_iter()
-                .map(Permission::key)
-                .collect(),
-        })
-        .collect();
+            role: row.role.as_str().to_owned(),
+            permissions: team_permissions(member.standing(), &grants)
+                .keys(&app.config.app_permissions),
+        });
+    }
     Ok(json(
         StatusCode::OK,
         &EffectivePermissionsView {

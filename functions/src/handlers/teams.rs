@@ -9,6 +9,7 @@ use serde::Deserialize;
 use orgs_shared::app::App;
 use orgs_shared::domain::{
     DisplayName, InvitationId, MemberStatus, RawTeam, TeamId, TeamRole, Timestamp, UserId,
+    may_give_team_role,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, created, encode_cursor, json,
@@ -18,7 +19,7 @@ use orgs_shared::store::{
     ItemKey, Membership, ReadItems, Refusal, StoreError, Team, TeamMember, User,
 };
 
-use crate::access::{Gate, Uncounted, op, path_param};
+use crate::access::{Gate, Uncounted, op, path_param, team_role_grants};
 use crate::views::{InvitationView, PageView, TeamMemberView, TeamView};
 
 #[derive(Debug, Deserialize)]
@@ -204,6 +205,13 @@ pub async fn add_team_member(
     if let (Some(team), Some(user)) = (&team_id, &user) {
         also.push(ItemKey::TeamMember(team, user));
     }
+    let given = body.role.as_ref();
+    also.extend(given.and_then(TeamRole::custom_key).map(ItemKey::Role));
+    also.extend(
+        team_id
+            .iter()
+            .map(|t| ItemKey::TeamMember(t, &caller.user_id)),
+    );
     let (team, items, me) = team(&gate, app, &caller, &req, &also).await?;
     let user = user.ok_or(ApiError::NotFound("member"))?;
     let member = items
@@ -213,6 +221,7 @@ pub async fn add_team_member(
     let op = op(&caller, &req).acting_as(&me);
     if let Some(row) = items.team_member(&team.team_id, &user)? {
         if let Some(role) = body.role.filter(|role| *role != row.role) {
+            may_give(app, &items, &team, &me, &role).await?;
             set_team_role(app, &team, &row, role, &op).await?;
         }
         return Ok(no_content());
@@ -221,6 +230,7 @@ pub async fn add_team_member(
         return Ok(no_content());
     }
     let role = body.role.unwrap_or_default();
+    may_give(app, &items, &team, &me, &role).await?;
     app.store.add_team_member(&team, &member, role, &op).await?;
     Ok(no_content())
 }
@@ -239,6 +249,12 @@ pub async fn update_team_member(
     if let (Some(team), Some(user)) = (&team_id, &user) {
         also.extend([ItemKey::TeamMember(team, user), ItemKey::Profile(user)]);
     }
+    also.extend(body.role.custom_key().map(ItemKey::Role));
+    also.extend(
+        team_id
+            .iter()
+            .map(|t| ItemKey::TeamMember(t, &caller.user_id)),
+    );
     let (team, items, me) = team(&gate, app, &caller, &req, &also).await?;
     let user = user.ok_or(ApiError::NotFound("team member"))?;
     let row = items
@@ -248,6 +264,7 @@ pub async fn update_team_member(
     if row.role == body.role {
         return Ok(team_member_answer(&row, profile.as_ref()));
     }
+    may_give(app, &items, &team, &me, &body.role).await?;
     let answer_profile = profile.clone();
     answer_at_commit(move |changed: &TeamMember| {
         team_member_answer(changed, answer_profile.as_ref())
@@ -255,6 +272,33 @@ pub async fn update_team_member(
     let op = op(&caller, &req).acting_as(&me);
     let changed = set_team_role(app, &team, &row, body.role, &op).await?;
     Ok(team_member_answer(&changed, profile.as_ref()))
+}
+
+/// Whether the caller may give `role` in `team` (`may_give_team_role`): a custom role must be a
+/// team role of the organization (read in `items`), granting nothing beyond what the caller
+/// holds through their organization role and their own team role in this team (also in
+/// `items`).
+async fn may_give(
+    app: &App,
+    items: &ReadItems,
+    team: &Team,
+    me: &Membership,
+    role: &TeamRole,
+) -> Result<(), ApiError> {
+    let Some(key) = role.custom_key() else {
+        return Ok(());
+    };
+    let custom = items.role(key)?;
+    let mine = match items.team_member(&team.team_id, &me.user_id)? {
+        Some(row) => me
+            .grants()
+            .union(&team_role_grants(app, &team.org_id, &row.role).await?),
+        None => me.grants(),
+    };
+    may_give_team_role(&mine, role, custom.as_ref()).map_err(|refused| ApiError::Role {
+        refused,
+        field: "role".to_owned(),
+    })
 }
 
 fn team_member_answer(member: &TeamMember, profile: Option<&User>) -> Response<Body> {
@@ -293,11 +337,11 @@ pub async fn remove_team_member(
     };
     let (team, items, me) = team(&gate, app, &caller, &req, &also).await?;
     let user = user.ok_or(ApiError::NotFound("member"))?;
-    if items.team_member(&team.team_id, &user)?.is_none() {
-        return Err(ApiError::NotFound("team member"));
-    }
+    let row = items
+        .team_member(&team.team_id, &user)?
+        .ok_or(ApiError::NotFound("team member"))?;
     app.store
-        .remove_team_member(&team, &user, &op(&caller, &req).acting_as(&me))
+        .remove_team_member(&team, &row, &op(&caller, &req).acting_as(&me))
         .await
         .map_err(|e| match e {
             // Taken out of the team (or the organization) since the read.

@@ -163,7 +163,16 @@ impl Grants {
     /// A custom role's grants from its permission keys. Every member sees the organization
     /// they are in, so `org:read` is always held.
     pub fn of_keys<'a>(keys: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut service = PermissionSet::EMPTY.with(Permission::OrgRead);
+        let listed = Self::of_listed_keys(keys);
+        Grants {
+            service: listed.service.with(Permission::OrgRead),
+            ..listed
+        }
+    }
+
+    /// Exactly the permissions `keys` name: what a team role grants within its team.
+    pub fn of_listed_keys<'a>(keys: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut service = PermissionSet::EMPTY;
         let mut app = BTreeSet::new();
         for key in keys {
             match Permission::parse(key) {
@@ -181,6 +190,18 @@ impl Grants {
 
     pub fn holds(&self, permission: Permission) -> bool {
         self.service.holds(permission)
+    }
+
+    /// Everything either holds: a team maintainer's organization role and team role together.
+    pub fn union(&self, other: &Grants) -> Grants {
+        let app = match (&self.app, &other.app) {
+            (AppGrants::All, _) | (_, AppGrants::All) => AppGrants::All,
+            (AppGrants::Only(a), AppGrants::Only(b)) => AppGrants::Only(a | b),
+        };
+        Grants {
+            service: self.service.iter().chain(other.service.iter()).collect(),
+            app,
+        }
     }
 
     /// Whether these grants hold everything `other` grants: what no escalation may pass.

@@ -277,9 +277,16 @@ mod tests {
             approval.team_roles[0].role,
             crate::domain::TeamRole::Maintainer
         );
-        let boss = RawTeam {
+        // A custom team role's key parses (whether it is one is checked where it is given).
+        let custom = RawTeam {
             team_id: &text,
             role: Some("boss"),
+        };
+        let approval = Approval::parse(None, "teams", &[custom]).unwrap();
+        assert_eq!(approval.team_roles[0].role.as_str(), "boss");
+        let boss = RawTeam {
+            team_id: &text,
+            role: Some("Boss!"),
         };
         let refused = codes(Approval::parse(None, "teams", &[boss]).unwrap_err());
         assert_eq!(refused, [("teams[0].role".to_owned(), "invalid_team_role")]);

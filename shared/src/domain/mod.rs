@@ -84,8 +84,8 @@ pub use publishing::{PublishFailure, entry_size, publish_failure};
 pub use role::{Access, MemberStatus, Role, Standing, access};
 pub use sending::{FreshToken, NoAddress, NoRandomness, ResendRefused, inviter_name, may_resend};
 pub use team_role::{
-    RawTeam, TeamAssignment, TeamRole, one_team_list, parse_teams, role_in, team_access,
-    team_permissions, team_role_holds,
+    RawTeam, TEAM_SCOPED, TeamAssignment, TeamRole, may_give_team_role, one_team_list, parse_teams,
+    role_in, team_access, team_grants_of, team_permissions,
 };
 pub use text::{DisplayName, Note};
 pub use time::Timestamp;

@@ -4,65 +4,141 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Access, FieldErrors, MemberStatus, Permission, Standing, TeamId, ValidationError};
+use super::{
+    Access, CustomRole, FieldErrors, Grants, MemberStatus, Permission, PermissionSet, RoleKey,
+    RoleRefused, RoleScope, Standing, TeamId, ValidationError, may_grant,
+};
+
+/// The service's permissions a team role can grant within its team: only its routes that a
+/// team role opens (adding, removing and setting the team roles of the team's members) consult
+/// it. Any other service permission a team-scope custom role lists grants nothing in the team.
+pub const TEAM_SCOPED: &[Permission] = &[Permission::TeamsManage];
 
 /// `maintainer` manages the members of their team; `member` holds nothing beyond the
-/// organization role. Existing team memberships without a stored role are `member`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// organization role; a custom role of scope `team` (its key) grants what its role item lists,
+/// read when it is needed. Existing team memberships without a stored role are `member`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum TeamRole {
     #[default]
     Member,
     Maintainer,
+    Custom(RoleKey),
+}
+
+impl From<TeamRole> for String {
+    fn from(role: TeamRole) -> Self {
+        role.as_str().to_owned()
+    }
+}
+
+impl TryFrom<String> for TeamRole {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        TeamRole::parse(&raw)
+            .ok_or_else(|| format!("{raw:?} is not member, maintainer, or a team role's key"))
+    }
 }
 
 impl TeamRole {
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             TeamRole::Member => "member",
             TeamRole::Maintainer => "maintainer",
+            TeamRole::Custom(key) => key.as_str(),
         }
     }
+
+    /// `member`, `maintainer`, or a custom role's key (whether the organization has it, and
+    /// for teams, is checked where it is given).
     pub fn parse(input: &str) -> Option<Self> {
         match input {
             "member" => Some(TeamRole::Member),
             "maintainer" => Some(TeamRole::Maintainer),
+            other => RoleKey::parse(other).ok().map(TeamRole::Custom),
+        }
+    }
+
+    /// The key of the custom role it is, if it is one.
+    pub fn custom_key(&self) -> Option<&RoleKey> {
+        match self {
+            TeamRole::Custom(key) => Some(key),
             _ => None,
         }
     }
 
-    /// The permissions this team role grants within its team.
-    pub fn permissions(self) -> &'static [Permission] {
+    /// What this team role grants within its team. `custom` is the stored role of a custom
+    /// team role, as read now: one that is gone, or is not a team role, grants nothing.
+    pub fn grants(&self, custom: Option<&CustomRole>) -> Grants {
         match self {
-            TeamRole::Maintainer => &[Permission::TeamsManage],
-            TeamRole::Member => &[],
+            TeamRole::Member => Grants::none(),
+            TeamRole::Maintainer => Grants {
+                service: PermissionSet::EMPTY.with(Permission::TeamsManage),
+                ..Grants::none()
+            },
+            TeamRole::Custom(key) => custom
+                .filter(|role| role.key == *key && role.scope == RoleScope::Team)
+                .map_or_else(Grants::none, team_grants_of),
         }
     }
 }
 
-/// Whether `role` grants `permission` within its own team. A maintainer manages that team's
-/// members (adds, removes, sets their team roles); creating, renaming and deleting teams stay
-/// with the organization role, as their routes do not consult the team role.
-pub fn team_role_holds(role: TeamRole, permission: Permission) -> bool {
-    role.permissions().contains(&permission)
-}
-
-/// What a member holds within one of their teams through its team role: nothing while they
-/// are deactivated, as with their organization role.
-pub fn team_permissions(standing: Standing, role: TeamRole) -> Vec<Permission> {
-    if standing.status != MemberStatus::Active {
-        return Vec::new();
+/// What a custom team role grants within its team: the team-scoped service permissions it
+/// lists, and the application's it lists (no implicit `org:read`: the organization role
+/// grants that).
+pub fn team_grants_of(role: &CustomRole) -> Grants {
+    let listed = Grants::of_listed_keys(role.permissions.iter().map(String::as_str));
+    Grants {
+        service: listed
+            .service
+            .iter()
+            .filter(|p| TEAM_SCOPED.contains(p))
+            .collect(),
+        app: listed.app,
     }
-    role.permissions().to_vec()
 }
 
-/// The decision on a route a team's maintainer may also call: the organization's decision,
-/// unless it is `Forbidden` (an active member without the permission), in which case the
-/// caller's role in the path's team decides. Strangers and deactivated members stay hidden,
-/// whatever team item may be left of them.
-pub fn team_access(org: Access, team_role: Option<TeamRole>, permission: Permission) -> Access {
-    match (org, team_role) {
-        (Access::Forbidden, Some(role)) if team_role_holds(role, permission) => Access::Granted,
+/// Whether a caller holding `giver` (their organization role's grants, with those of their own
+/// team role in the team) may give `role` to a team member. `custom` is the organization's
+/// role of that key when it is custom (`None`: it has none). `member` and `maintainer` go to
+/// whoever manages the team's members; a custom role must be a team role, and grant nothing
+/// the giver lacks.
+pub fn may_give_team_role(
+    giver: &Grants,
+    role: &TeamRole,
+    custom: Option<&CustomRole>,
+) -> Result<(), RoleRefused> {
+    if !matches!(role, TeamRole::Custom(_)) {
+        return Ok(());
+    }
+    match custom {
+        None => Err(RoleRefused::Unknown),
+        Some(found) if found.scope != RoleScope::Team => Err(RoleRefused::WrongScope),
+        Some(found) => may_grant(giver, &found.grants()),
+    }
+}
+
+/// What a member holds within one of their teams through its team role (`grants`): nothing
+/// while they are deactivated, as with their organization role.
+pub fn team_permissions(standing: Standing, grants: &Grants) -> Grants {
+    if standing.status != MemberStatus::Active {
+        return Grants::none();
+    }
+    grants.clone()
+}
+
+/// The decision on a route a team role may also open: the organization's decision, unless it
+/// is `Forbidden` (an active member without the permission), in which case what the caller's
+/// role in the path's team grants (`team`: none if they are not in it) decides, for the
+/// team-scoped permissions only. Strangers and deactivated members stay hidden, whatever team
+/// item may be left of them.
+pub fn team_access(org: Access, team: Option<&Grants>, permission: Permission) -> Access {
+    match (org, team) {
+        (Access::Forbidden, Some(grants))
+            if TEAM_SCOPED.contains(&permission) && grants.holds(permission) =>
+        {
+            Access::Granted
+        }
         (decided, _) => decided,
     }
 }
@@ -79,7 +155,7 @@ pub fn role_in(assignments: &[TeamAssignment], team: &TeamId) -> TeamRole {
     assignments
         .iter()
         .find(|a| a.team_id == *team)
-        .map_or(TeamRole::Member, |a| a.role)
+        .map_or(TeamRole::Member, |a| a.role.clone())
 }
 
 /// One team as a request names it: an id, and the team role to hold there (none: `member`).
@@ -114,7 +190,7 @@ pub fn parse_teams(
                 errors.push(ValidationError::new(
                     &format!("{field}[{i}].role"),
                     "invalid_team_role",
-                    "A team role is member or maintainer.",
+                    "A team role is member, maintainer, or the key of one of the organization's team roles.",
                 ));
                 None
             }
@@ -156,39 +232,124 @@ pub fn one_team_list<T>(
 mod tests {
     use super::*;
 
+    use crate::domain::{OrgId, Role, Timestamp};
+
+    fn stored(key: &str, scope: RoleScope, permissions: &[&str]) -> CustomRole {
+        let at = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+        CustomRole {
+            org_id: OrgId::generate(),
+            key: RoleKey::parse(key).unwrap(),
+            scope,
+            name: key.into(),
+            description: String::new(),
+            permissions: permissions.iter().map(|p| p.to_string()).collect(),
+            holders: 0,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn custom(key: &str) -> TeamRole {
+        TeamRole::Custom(RoleKey::parse(key).unwrap())
+    }
+
     #[test]
     fn a_maintainer_manages_the_team_and_nothing_else() {
-        assert!(team_role_holds(
-            TeamRole::Maintainer,
-            Permission::TeamsManage
-        ));
+        let grants = TeamRole::Maintainer.grants(None);
+        assert!(grants.holds(Permission::TeamsManage));
         for permission in Permission::ALL {
             if *permission != Permission::TeamsManage {
-                assert!(
-                    !team_role_holds(TeamRole::Maintainer, *permission),
-                    "{permission:?}"
-                );
+                assert!(!grants.holds(*permission), "{permission:?}");
             }
         }
+        assert_eq!(grants.keys(&[]), ["teams:manage"]);
     }
 
     #[test]
     fn a_team_member_holds_nothing_extra() {
         for permission in Permission::ALL {
-            assert!(!team_role_holds(TeamRole::Member, *permission));
+            assert!(!TeamRole::Member.grants(None).holds(*permission));
         }
     }
 
     #[test]
-    fn a_maintainer_is_granted_only_where_the_organization_forbids() {
+    fn a_custom_team_role_grants_its_team_scoped_and_application_permissions() {
+        let reviewer = stored(
+            "reviewer",
+            RoleScope::Team,
+            &["teams:manage", "members:remove", "docs:review"],
+        );
+        let grants = custom("reviewer").grants(Some(&reviewer));
+        // Only team-scoped service permissions, and no implicit org:read.
+        assert!(grants.holds(Permission::TeamsManage));
+        assert!(!grants.holds(Permission::MembersRemove));
+        assert!(!grants.holds(Permission::OrgRead));
+        let deployment = [crate::domain::AppPermission {
+            key: "docs:review".into(),
+            description: String::new(),
+        }];
+        assert_eq!(grants.keys(&deployment), ["teams:manage", "docs:review"]);
+    }
+
+    #[test]
+    fn a_custom_team_role_that_is_gone_or_for_the_organization_grants_nothing() {
+        let role = custom("reviewer");
+        assert_eq!(role.grants(None), Grants::none());
+        let org_scope = stored("reviewer", RoleScope::Organization, &["teams:manage"]);
+        assert_eq!(role.grants(Some(&org_scope)), Grants::none());
+        let other = stored("other", RoleScope::Team, &["teams:manage"]);
+        assert_eq!(role.grants(Some(&other)), Grants::none());
+    }
+
+    #[test]
+    fn a_custom_team_role_is_given_only_if_it_is_a_team_role_the_giver_covers() {
+        let admin = Grants::of_system(Role::Admin);
+        let reviewer = stored("reviewer", RoleScope::Team, &["teams:manage"]);
+        let role = custom("reviewer");
+        assert_eq!(may_give_team_role(&admin, &role, Some(&reviewer)), Ok(()));
+        assert_eq!(
+            may_give_team_role(&admin, &role, None),
+            Err(RoleRefused::Unknown)
+        );
+        let org_scope = stored("reviewer", RoleScope::Organization, &["teams:manage"]);
+        assert_eq!(
+            may_give_team_role(&admin, &role, Some(&org_scope)),
+            Err(RoleRefused::WrongScope)
+        );
+        // A plain member who maintains the team holds teams:manage through the team role.
+        let member = Grants::of_system(Role::Member);
+        assert_eq!(
+            may_give_team_role(&member, &role, Some(&reviewer)),
+            Err(RoleRefused::Escalation)
+        );
+        let maintainer = member.union(&TeamRole::Maintainer.grants(None));
+        assert_eq!(
+            may_give_team_role(&maintainer, &role, Some(&reviewer)),
+            Ok(())
+        );
+        let deleter = stored("deleter", RoleScope::Team, &["org:delete"]);
+        assert_eq!(
+            may_give_team_role(&maintainer, &custom("deleter"), Some(&deleter)),
+            Err(RoleRefused::Escalation)
+        );
+        // The built-in team roles need no role item.
+        for builtin in [TeamRole::Member, TeamRole::Maintainer] {
+            assert_eq!(may_give_team_role(&member, &builtin, None), Ok(()));
+        }
+    }
+
+    #[test]
+    fn a_team_role_is_granted_only_where_the_organization_forbids() {
         let manage = Permission::TeamsManage;
-        let maintainer = Some(TeamRole::Maintainer);
+        let maintainer = TeamRole::Maintainer.grants(None);
+        let maintainer = Some(&maintainer);
         assert_eq!(
             team_access(Access::Forbidden, maintainer, manage),
             Access::Granted
         );
+        let nothing = TeamRole::Member.grants(None);
         assert_eq!(
-            team_access(Access::Forbidden, Some(TeamRole::Member), manage),
+            team_access(Access::Forbidden, Some(&nothing), manage),
             Access::Forbidden
         );
         assert_eq!(
@@ -208,16 +369,44 @@ mod tests {
     }
 
     #[test]
-    fn a_deactivated_maintainer_holds_nothing_in_the_team() {
-        use crate::domain::Role;
-        let standing = |status| Standing::of(Role::Member, status);
+    fn a_team_role_opens_only_team_scoped_permissions() {
+        // Even grants holding more than the team-scoped permissions open nothing else.
+        let everything = Grants::of_system(Role::Owner);
         assert_eq!(
-            team_permissions(standing(MemberStatus::Active), TeamRole::Maintainer),
-            [Permission::TeamsManage]
+            team_access(
+                Access::Forbidden,
+                Some(&everything),
+                Permission::MembersRemove
+            ),
+            Access::Forbidden
         );
-        assert!(team_permissions(standing(MemberStatus::Active), TeamRole::Member).is_empty());
+        assert_eq!(
+            team_access(
+                Access::Forbidden,
+                Some(&everything),
+                Permission::TeamsManage
+            ),
+            Access::Granted
+        );
+    }
+
+    #[test]
+    fn a_deactivated_maintainer_holds_nothing_in_the_team() {
+        let standing = |status| Standing::of(Role::Member, status);
+        let maintainer = TeamRole::Maintainer.grants(None);
+        assert_eq!(
+            team_permissions(standing(MemberStatus::Active), &maintainer).keys(&[]),
+            ["teams:manage"]
+        );
         assert!(
-            team_permissions(standing(MemberStatus::Deactivated), TeamRole::Maintainer).is_empty()
+            team_permissions(standing(MemberStatus::Active), &Grants::none())
+                .keys(&[])
+                .is_empty()
+        );
+        assert!(
+            team_permissions(standing(MemberStatus::Deactivated), &maintainer)
+                .keys(&[])
+                .is_empty()
         );
     }
 
@@ -312,12 +501,31 @@ mod tests {
 
     #[test]
     fn team_role_names_round_trip() {
-        for role in [TeamRole::Member, TeamRole::Maintainer] {
-            assert_eq!(TeamRole::parse(role.as_str()), Some(role));
+        for role in [TeamRole::Member, TeamRole::Maintainer, custom("reviewer")] {
+            assert_eq!(TeamRole::parse(role.as_str()), Some(role.clone()));
             let json = serde_json::to_string(&role).unwrap();
             assert_eq!(json, format!("\"{}\"", role.as_str()));
         }
         assert_eq!(TeamRole::parse("Maintainer"), None);
         assert_eq!(TeamRole::parse("owner"), None);
+        assert_eq!(TeamRole::parse("x"), None);
+        assert_eq!(
+            serde_json::from_str::<TeamRole>("\"reviewer\"").unwrap(),
+            custom("reviewer")
+        );
+        assert!(serde_json::from_str::<TeamRole>("\"Owner\"").is_err());
+    }
+
+    #[test]
+    fn a_custom_team_role_is_parsed_in_a_list_of_teams() {
+        let a = team(1).to_string();
+        let raw = [RawTeam {
+            team_id: &a,
+            role: Some("reviewer"),
+        }];
+        let mut errors = FieldErrors::default();
+        let teams = parse_teams("teams", &raw, 10, &mut errors);
+        assert!(errors.is_empty());
+        assert_eq!(role_in(&teams, &team(1)), custom("reviewer"));
     }
 }

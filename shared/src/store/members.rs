@@ -29,6 +29,7 @@ use super::metadata;
 use super::owned_orgs::OwnedOrgs;
 use super::query::{Decode, Page, PartitionQuery, sk_after};
 use super::tallies::Tally;
+use super::teams::holds_team_role;
 use super::tx::{Condition, Expr, Tx};
 
 impl Membership {
@@ -349,7 +350,11 @@ impl Store {
         target: &Membership,
         op: &Op,
     ) -> StoreResult<()> {
-        let tx = self.removal(caller, target, &target.team_ids, op)?;
+        // Their team rows' roles: each custom team role loses a holder with its row.
+        let rows = self
+            .team_rows_of(&target.org_id, &target.user_id, &target.team_ids)
+            .await?;
+        let tx = self.removal(caller, target, (&target.team_ids, &rows), op)?;
         match tx.commit("remove a member").await {
             // Perhaps one of their teams is gone: data from before every join required a live
             // team and a team's deletion took each member out before dropping it.
@@ -365,18 +370,19 @@ impl Store {
         if present.len() == target.team_ids.len() {
             return Err(StoreError::Refused(Refusal::Gone));
         }
-        self.removal(caller, target, &present, op)?
+        self.removal(caller, target, (&present, &rows), op)?
             .commit("remove a member")
             .await
     }
 
     /// The transaction of `remove_member`, taking the member off the count of each of `teams`
-    /// (those of their teams that exist).
+    /// (those of their teams that exist), and each custom team role of their team `rows` (as
+    /// read: a row whose role changed since refuses the removal) off its holders.
     fn removal(
         &self,
         caller: &Membership,
         target: &Membership,
-        teams: &[TeamId],
+        (teams, rows): (&[TeamId], &[(TeamId, TeamMember)]),
         op: &Op,
     ) -> StoreResult<Tx<'_>> {
         let org = &target.org_id;
@@ -395,7 +401,10 @@ impl Store {
             tx.delete(marker, Some(theirs))?;
         }
         for team in &target.team_ids {
-            tx.delete(TeamMember::key(org, team, &target.user_id), None)?;
+            let row = rows.iter().find(|(id, _)| id == team).map(|(_, row)| row);
+            let as_read =
+                row.map(|row| Condition::new(holds_team_role(&row.role, true), Refusal::Changed));
+            tx.delete(TeamMember::key(org, team, &target.user_id), as_read)?;
             if !teams.contains(team) {
                 continue;
             }
@@ -414,9 +423,9 @@ impl Store {
             count_owners(&mut tx, org, owners)?;
         }
         Tally::count(&mut tx, org, -1, 0)?;
-        if let Some(role) = &target.custom_role {
-            CustomRole::count_holder(&mut tx, org, role, -1)?;
-        }
+        let team_roles = rows.iter().filter_map(|(_, row)| row.role.custom_key());
+        let held = target.custom_role.iter().chain(team_roles);
+        CustomRole::count_holders(&mut tx, org, held.map(|key| (key, -1)))?;
         let left = caller.user_id == target.user_id;
         let data = MemberRemoved {
             member: MemberFacts::of(target),

@@ -73,6 +73,25 @@ impl CustomRole {
             Some(Condition::present(Refusal::RoleGone)),
         )
     }
+
+    /// Moves the holders of several roles in one transaction: each role's deltas summed into
+    /// one update (a transaction names an item once); a role whose deltas cancel is left alone.
+    pub(super) fn count_holders<'k>(
+        tx: &mut Tx<'_>,
+        org: &OrgId,
+        deltas: impl IntoIterator<Item = (&'k RoleKey, i64)>,
+    ) -> StoreResult<()> {
+        let mut summed: std::collections::BTreeMap<&RoleKey, i64> = Default::default();
+        for (key, delta) in deltas {
+            *summed.entry(key).or_default() += delta;
+        }
+        for (key, delta) in summed {
+            if delta != 0 {
+                Self::count_holder(tx, org, key, delta)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn role_change(kind: ChangeKind, role: &CustomRole) -> Change {

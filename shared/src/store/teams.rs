@@ -5,7 +5,7 @@
 
 use crate::domain::payloads::{TeamFacts, TeamMemberChanged, TeamRenamed, TeamRoleChanged};
 use crate::domain::{
-    MAX_TEAMS_PER_MEMBER, Membership, Op, Organization, Team, TeamMember, TeamRole,
+    CustomRole, MAX_TEAMS_PER_MEMBER, Membership, Op, Organization, Team, TeamMember, TeamRole,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -108,6 +108,25 @@ impl TeamMember {
     }
 }
 
+/// The team member row holds `role` still (a row without the attribute holds `member`): what
+/// every write that moves the holders of the role it had requires. With `or_absent`, a row
+/// that is gone passes too.
+pub(super) fn holds_team_role(role: &TeamRole, or_absent: bool) -> Expr {
+    let absent = if or_absent {
+        "attribute_not_exists(pk) OR "
+    } else {
+        "attribute_exists(pk) AND "
+    };
+    let holds = if *role == TeamRole::Member {
+        "(attribute_not_exists(#team_role) OR #team_role = :old_team_role)"
+    } else {
+        "#team_role = :old_team_role"
+    };
+    Expr::new(format!("{absent}{holds}"))
+        .name("#team_role", TEAM_ROLE)
+        .value(":old_team_role", s(role.as_str()))
+}
+
 /// The team exists and is not being deleted: what putting a member in it requires (here and
 /// in an accept), so that nothing joins a team whose members are being swept; and what taking
 /// one out by hand or beginning its deletion require.
@@ -130,6 +149,23 @@ fn team_is_deleting() -> Condition {
             .value(":deleting", s(DELETING)),
         Refusal::Changed,
     )
+}
+
+/// How many of `rows` (at most `SWEEP_PAGE`) one sweep transaction takes: two items a row and
+/// the team's, plus one for each distinct custom team role they hold, within 100.
+fn sweep_batch(rows: &[TeamMember]) -> usize {
+    let mut roles: Vec<&crate::domain::RoleKey> = Vec::new();
+    let mut taken = 0;
+    for row in rows.iter().take(SWEEP_PAGE) {
+        let new_role = row.role.custom_key().filter(|key| !roles.contains(key));
+        let items = 2 * (taken + 1) + 1 + roles.len() + usize::from(new_role.is_some());
+        if items > 100 {
+            break;
+        }
+        roles.extend(new_role);
+        taken += 1;
+    }
+    taken
 }
 
 /// What a step of a team's sweep leaves to do.
@@ -337,6 +373,9 @@ impl Store {
     ) -> StoreResult<()> {
         let org = &team.org_id;
         let mut tx = Tx::new(self);
+        if let Some(key) = role.custom_key() {
+            CustomRole::count_holder(&mut tx, org, key, 1)?;
+        }
         let row = TeamMember {
             user_id: member.user_id.clone(),
             role,
@@ -387,28 +426,27 @@ impl Store {
             .name("#role", TEAM_ROLE)
             .value(":role", s(role.as_str()));
         // Rows older than team roles have no attribute: they hold `member`.
-        let unchanged = if row.role == TeamRole::Member {
-            Expr::new("attribute_exists(pk) AND (attribute_not_exists(#role) OR #role = :old)")
-        } else {
-            Expr::new("attribute_exists(pk) AND #role = :old")
-        }
-        .name("#role", TEAM_ROLE)
-        .value(":old", s(row.role.as_str()));
+        let unchanged = holds_team_role(&row.role, false);
         tx.update(
             TeamMember::key(org, &team.team_id, &row.user_id),
             set,
             Some(Condition::new(unchanged, Refusal::Gone)),
         )?;
         tx.check(Team::key(org, &team.team_id), team_is_live())?;
+        let moved = [(row.role.custom_key(), -1), (role.custom_key(), 1)];
+        let moved = moved
+            .into_iter()
+            .filter_map(|(key, d)| key.map(|key| (key, d)));
+        CustomRole::count_holders(&mut tx, org, moved)?;
         let changed = TeamMember {
-            role,
+            role: role.clone(),
             ..row.clone()
         };
         let data = TeamRoleChanged {
             team: TeamFacts::of(team),
             user_id: row.user_id.clone(),
             role,
-            previous_role: row.role,
+            previous_role: row.role.clone(),
         };
         history::record(
             &mut tx,
@@ -421,13 +459,27 @@ impl Store {
         Ok(changed)
     }
 
-    pub async fn remove_team_member(&self, team: &Team, user: &UserId, op: &Op) -> StoreResult<()> {
+    /// Takes a member out of a team, on the condition that their row is still the one read
+    /// (`row`): its custom team role, if any, loses a holder.
+    pub async fn remove_team_member(
+        &self,
+        team: &Team,
+        row: &TeamMember,
+        op: &Op,
+    ) -> StoreResult<()> {
         let org = &team.org_id;
+        let user = &row.user_id;
         let mut tx = Tx::new(self);
         tx.delete(
             TeamMember::key(org, &team.team_id, user),
-            Some(Condition::present(Refusal::Gone)),
+            Some(Condition::new(
+                holds_team_role(&row.role, false),
+                Refusal::Gone,
+            )),
         )?;
+        if let Some(key) = row.role.custom_key() {
+            CustomRole::count_holder(&mut tx, org, key, -1)?;
+        }
         let shrink = Expr::new("ADD member_count :minus_one").value(":minus_one", n(-1));
         tx.update(Team::key(org, &team.team_id), shrink, Some(team_is_live()))?;
         let leave = Expr::new("DELETE team_ids :team").value(":team", one_team(&team.team_id));
@@ -567,6 +619,7 @@ impl Store {
     /// membership's `team_ids`, and as many from the team's count. A row whose membership is
     /// gone (a member removed meanwhile, or a row left behind by older code) goes without it.
     async fn take_out_of_team(&self, team: &Team, rows: &[TeamMember]) -> StoreResult<Swept> {
+        let rows = &rows[..sweep_batch(rows)];
         let tx = self.sweep_tx(team, rows, None)?;
         match tx.commit("take members out of a deleted team").await {
             Err(StoreError::Refused(Refusal::Gone)) => {}
@@ -604,10 +657,15 @@ impl Store {
             shrink,
             Some(team_is_deleting()),
         )?;
+        let held = rows.iter().filter_map(|row| row.role.custom_key());
+        CustomRole::count_holders(&mut tx, org, held.map(|key| (key, -1)))?;
         for row in rows {
             tx.delete(
                 TeamMember::key(org, &team.team_id, &row.user_id),
-                Some(Condition::present(Refusal::Changed)),
+                Some(Condition::new(
+                    holds_team_role(&row.role, false),
+                    Refusal::Changed,
+                )),
             )?;
             if members.is_some_and(|members| !members.contains(&row.user_id)) {
                 continue;
@@ -693,5 +751,53 @@ impl Store {
             self.retention,
         )?;
         tx.commit("delete an empty team").await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{RoleKey, Timestamp};
+
+    fn row(n: usize, role: TeamRole) -> TeamMember {
+        TeamMember {
+            user_id: UserId::parse(&format!("user-{n}")).unwrap(),
+            role,
+            added_at: Timestamp::parse("2026-12-01T00:00:00Z").unwrap(),
+        }
+    }
+
+    fn custom(n: usize) -> TeamRole {
+        TeamRole::Custom(RoleKey::parse(&format!("role-{n}")).unwrap())
+    }
+
+    #[test]
+    fn a_sweep_takes_a_full_page_unless_its_custom_roles_would_pass_100_items() {
+        let plain: Vec<_> = (0..60).map(|n| row(n, TeamRole::Maintainer)).collect();
+        assert_eq!(sweep_batch(&plain), SWEEP_PAGE);
+        // One shared custom role costs one item: 45 rows, 91 items and the role.
+        let shared: Vec<_> = (0..60).map(|n| row(n, custom(1))).collect();
+        assert_eq!(sweep_batch(&shared), SWEEP_PAGE);
+        // Each its own: three items a row, and the team's: 33 rows.
+        let distinct: Vec<_> = (0..60).map(|n| row(n, custom(n))).collect();
+        let taken = sweep_batch(&distinct);
+        assert_eq!(taken, 33);
+        assert!(2 * taken + 1 + taken <= 100);
+        assert_eq!(sweep_batch(&[]), 0);
+    }
+
+    #[test]
+    fn a_team_role_is_held_as_read_or_absent_as_member() {
+        let member = holds_team_role(&TeamRole::Member, false).text;
+        assert_eq!(
+            member,
+            "attribute_exists(pk) AND \
+             (attribute_not_exists(#team_role) OR #team_role = :old_team_role)"
+        );
+        let custom = holds_team_role(&custom(1), true).text;
+        assert_eq!(
+            custom,
+            "attribute_not_exists(pk) OR #team_role = :old_team_role"
+        );
     }
 }

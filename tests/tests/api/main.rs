@@ -14,6 +14,7 @@ mod conflicts;
 mod contention;
 mod contract;
 mod cors;
+mod custom_team_roles;
 mod deletion;
 mod delivery;
 mod domain_recheck;

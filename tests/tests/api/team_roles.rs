@@ -277,12 +277,17 @@ async fn an_invitation_names_teams_with_roles_and_accepting_gives_them() {
     let my_team = my_team(&stack, &olivia, &org).await;
     let eve = stack.person("eve");
     let invitations = format!("/orgs/{org}/invitations");
-    // A role that does not exist: 400, nothing sent.
+    // A role that cannot be one, or that does not exist: 400, nothing sent.
     let bad = json!({ "invitations": [{ "email": eve.email,
-        "teams": [{ "team_id": ops_id, "role": "boss" }] }] });
+        "teams": [{ "team_id": ops_id, "role": "Boss!" }] }] });
     let (status, body) = stack.post(&olivia, &invitations, bad).await;
     assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation");
     assert_eq!(body["errors"][0]["code"], "invalid_team_role", "{body}");
+    let unknown = json!({ "invitations": [{ "email": eve.email,
+        "teams": [{ "team_id": ops_id, "role": "boss" }] }] });
+    let (status, body) = stack.post(&olivia, &invitations, unknown).await;
+    assert_problem(status, &body, StatusCode::BAD_REQUEST, "validation");
+    assert_eq!(body["errors"][0]["code"], "unknown_role", "{body}");
     // Team ids and teams with roles mix in one list.
     let body = json!({ "invitations": [{ "email": eve.email,
         "teams": [{ "team_id": ops_id, "role": "maintainer" }, my_team] }] });

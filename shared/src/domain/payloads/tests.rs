@@ -234,6 +234,18 @@ fn team_payloads() {
         json!({ "org_id": ORG, "team_id": TEAM, "name": "Core", "user_id": "bob",
                 "role": "maintainer", "previous_role": "member" })
     );
+    // A custom team role goes out as its key.
+    let to_custom = TeamRoleChanged {
+        team: team(),
+        user_id: user("bob"),
+        role: TeamRole::parse("reviewer").unwrap(),
+        previous_role: TeamRole::Maintainer,
+    };
+    assert_eq!(
+        json_of(to_custom),
+        json!({ "org_id": ORG, "team_id": TEAM, "name": "Core", "user_id": "bob",
+                "role": "reviewer", "previous_role": "maintainer" })
+    );
 }
 
 #[test]

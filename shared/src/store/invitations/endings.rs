@@ -4,7 +4,9 @@
 
 use crate::domain::Payload;
 use crate::domain::payloads::{InvitationAccepted, InvitationFacts, MemberFacts, MemberJoined};
-use crate::domain::{Membership, Op, Organization, Team, TeamAssignment, TeamMember, role_in};
+use crate::domain::{
+    Membership, Op, Organization, Team, TeamAssignment, TeamMember, TeamRole, role_in,
+};
 
 use crate::domain::CustomRole;
 use crate::domain::{
@@ -87,9 +89,14 @@ pub(in crate::store) fn put_member(
         // the plain notification, not the welcome.
         KnownAddress::add(tx, email, joiner.user_id)?;
     }
-    if let Some(key) = &membership.custom_role {
-        CustomRole::count_holder(tx, org_id, key, 1)?;
-    }
+    // The organization role and each custom team role held count on their role items.
+    let team_roles: Vec<_> = teams.iter().map(|team| role_in(team_roles, team)).collect();
+    let held = membership
+        .custom_role
+        .iter()
+        .chain(team_roles.iter().filter_map(TeamRole::custom_key))
+        .map(|key| (key, 1));
+    CustomRole::count_holders(tx, org_id, held)?;
     // An owner counts among the organization's owners at once.
     if system == Role::Owner {
         let owners = Expr::new("ADD owner_count :one").value(":one", n(1));
@@ -99,10 +106,10 @@ pub(in crate::store) fn put_member(
             Some(Organization::is_active()),
         )?;
     }
-    for team in teams {
+    for (team, role) in teams.iter().zip(team_roles) {
         let row = TeamMember {
             user_id: joiner.user_id.clone(),
-            role: role_in(team_roles, team),
+            role,
             added_at: op.at,
         };
         tx.put(row.to_item(org_id, team), None)?;
