@@ -5,6 +5,7 @@ use lambda_http::Request;
 use orgs_shared::app::App;
 use orgs_shared::domain::Timestamp;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use orgs_shared::domain::{
@@ -78,6 +79,8 @@ pub struct Gate {
     /// `None` for a route that needs no permission in an organization: opening it is a fault.
     needs: Option<Needs>,
     opened: Arc<AtomicBool>,
+    /// The team role that opened it, where the organization role did not.
+    through_team: Mutex<Option<(TeamId, TeamRole)>>,
 }
 
 impl Gate {
@@ -87,6 +90,7 @@ impl Gate {
         let gate = Gate {
             needs,
             opened: opened.clone(),
+            through_team: Mutex::new(None),
         };
         (gate, opened)
     }
@@ -242,8 +246,25 @@ impl Gate {
                 None => None,
             };
             decision = team_access(decision, team_grants.as_ref(), permission);
+            if let (Access::Granted, Some(team), Some(role)) = (
+                decision,
+                TeamId::parse(&path_param(req, "team_id")),
+                team_role,
+            ) && let Ok(mut through) = self.through_team.lock()
+            {
+                *through = Some((team, role));
+            }
         }
         granted(decision, permission, membership)
+    }
+
+    /// The team role in the path's team that opened the gate, if the organization role did not:
+    /// a write holds it at commit too (`Op::through_team`).
+    pub fn through_team(&self) -> Option<(TeamId, TeamRole)> {
+        self.through_team
+            .lock()
+            .ok()
+            .and_then(|through| through.clone())
     }
 
     /// What this caller needs on this request, from the route's entry in the catalog.

@@ -218,7 +218,9 @@ pub async fn add_team_member(
         .membership(&user)?
         .filter(|m| m.status == MemberStatus::Active)
         .ok_or(ApiError::NotFound("member"))?;
-    let op = op(&caller, &req).acting_as(&me);
+    let op = op(&caller, &req)
+        .acting_as(&me)
+        .through_team(gate.through_team());
     if let Some(row) = items.team_member(&team.team_id, &user)? {
         if let Some(role) = body.role.filter(|role| *role != row.role) {
             may_give(app, &items, &team, &me, &role).await?;
@@ -269,7 +271,9 @@ pub async fn update_team_member(
     answer_at_commit(move |changed: &TeamMember| {
         team_member_answer(changed, answer_profile.as_ref())
     });
-    let op = op(&caller, &req).acting_as(&me);
+    let op = op(&caller, &req)
+        .acting_as(&me)
+        .through_team(gate.through_team());
     let changed = set_team_role(app, &team, &row, body.role, &op).await?;
     Ok(team_member_answer(&changed, profile.as_ref()))
 }
@@ -341,7 +345,13 @@ pub async fn remove_team_member(
         .team_member(&team.team_id, &user)?
         .ok_or(ApiError::NotFound("team member"))?;
     app.store
-        .remove_team_member(&team, &row, &op(&caller, &req).acting_as(&me))
+        .remove_team_member(
+            &team,
+            &row,
+            &op(&caller, &req)
+                .acting_as(&me)
+                .through_team(gate.through_team()),
+        )
         .await
         .map_err(|e| match e {
             // Taken out of the team (or the organization) since the read.

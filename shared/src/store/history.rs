@@ -64,6 +64,18 @@ pub fn record(tx: &mut Tx<'_>, change: &Change, op: &Op, retention: Retention) -
         let still = Condition::new(expr, Refusal::RoleChanged);
         let membership = ItemBuilder::key(keys::org_pk(&acting.org_id), keys::member_sk(&op.actor));
         tx.hold_actor(membership.build(), still);
+        if let Some((team, role)) = &acting.team_role {
+            let row = ItemBuilder::key(
+                keys::org_pk(&acting.org_id),
+                keys::team_member_sk(team, &op.actor),
+            );
+            let still = Condition::new(
+                Expr::new("team_role = :acting_team_role")
+                    .value(":acting_team_role", s(role.as_str())),
+                Refusal::RoleChanged,
+            );
+            tx.hold_actor(row.build(), still);
+        }
     }
     let audit = AuditEntry::of(change, op).to_item(
         &change.subject,

@@ -34,8 +34,9 @@ pub struct Tx<'a> {
     /// Updates that may land on any of several items (`update_any`): their positions and the
     /// keys they may take instead.
     movable: Vec<(usize, Vec<Item>)>,
-    /// The caller's membership and the condition it must still meet (`hold_actor`).
-    actor: Option<(Item, Condition)>,
+    /// The caller's membership (and team row) and the condition each must still meet
+    /// (`hold_actor`).
+    actor: Vec<(Item, Condition)>,
     /// The handler's answer to what this transaction makes (`made`), for an idempotency key's
     /// record.
     answer: Option<StoredAnswer>,
@@ -48,7 +49,7 @@ impl<'a> Tx<'a> {
             items: Vec::new(),
             refusals: Vec::new(),
             movable: Vec::new(),
-            actor: None,
+            actor: Vec::new(),
             answer: None,
         }
     }
@@ -64,7 +65,7 @@ impl<'a> Tx<'a> {
     /// that item already, with a condition of its own (DynamoDB takes one operation per item),
     /// or is full.
     pub fn hold_actor(&mut self, key: Item, condition: Condition) {
-        self.actor = Some((key, condition));
+        self.actor.push((key, condition));
     }
 
     /// The key of each item the transaction touches.
@@ -232,11 +233,10 @@ impl<'a> Tx<'a> {
             }
             _ => None,
         };
-        if let Some((key, condition)) = self.actor.take()
-            && !self.touches(&key)
-            && self.items.len() < MOST_ITEMS
-        {
-            self.check(key, condition)?;
+        for (key, condition) in std::mem::take(&mut self.actor) {
+            if !self.touches(&key) && self.items.len() < MOST_ITEMS {
+                self.check(key, condition)?;
+            }
         }
         const THROTTLED_ATTEMPTS: u32 = 4;
         let mut throttled_attempts = 0;

@@ -95,3 +95,66 @@ async fn an_admin_whose_role_stands_commits_as_before() {
         edit.body
     );
 }
+
+/// A team's maintainer manages its members through their team role: a write of theirs holds
+/// only if that team role still stands when it commits.
+#[tokio::test]
+async fn a_maintainer_demoted_while_their_write_is_in_flight_is_refused_and_nothing_changes() {
+    let stack = Stack::faulty().await;
+    let (alice, mia, bob) = (
+        stack.person("alice"),
+        stack.person("mia"),
+        stack.person("bob"),
+    );
+    let org = stack.create_org(&alice, "acme").await;
+    stack.join(&org, &alice, &mia, "member").await;
+    stack.join(&org, &alice, &bob, "member").await;
+    let (status, team) = stack
+        .post(
+            &alice,
+            format!("/orgs/{org}/teams"),
+            json!({ "name": "Ops" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{team}");
+    let members = format!(
+        "/orgs/{org}/teams/{}/members",
+        team["team_id"].as_str().unwrap()
+    );
+    let (status, _) = stack
+        .put(
+            &alice,
+            format!("{members}/{}", mia.sub),
+            Some(json!({ "role": "maintainer" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // Mia's addition reads her team role (maintainer), then its transaction waits in the proxy
+    // while Alice makes her a plain member of the team.
+    stack.faults().inject(
+        Rule::new(Fault::Delay(Duration::from_secs(2)), When::Nth(1)).on("TransactWriteItems"),
+    );
+    let add = stack.put(&mia, format!("{members}/{}", bob.sub), None);
+    let demotion = async {
+        until_a_transaction_is_held(&stack).await;
+        stack
+            .patch(
+                &alice,
+                format!("{members}/{}", mia.sub),
+                json!({ "role": "member" }),
+            )
+            .await
+    };
+    let ((added, answer), (demoted, row)) = tokio::join!(add, demotion);
+    assert_eq!(demoted, StatusCode::OK, "{row}");
+    assert_eq!(added, StatusCode::FORBIDDEN, "{answer}");
+    let (_, page) = stack.get(&alice, &members).await;
+    let in_team: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(in_team, ["mia"], "{page}");
+}

@@ -202,6 +202,9 @@ pub struct ActingAs {
     pub org_id: OrgId,
     pub role: Role,
     pub custom_role: Option<RoleKey>,
+    /// The team role that authorized the write where the organization role did not (a team's
+    /// maintainer managing its members): it must still hold at commit too.
+    pub team_role: Option<(TeamId, TeamRole)>,
 }
 
 impl Op {
@@ -209,6 +212,17 @@ impl Op {
     pub fn acting_as(self, acting: impl Into<ActingAs>) -> Self {
         Self {
             acting_as: Some(acting.into()),
+            ..self
+        }
+    }
+
+    /// The same stamp, authorized also by a team role (`None`: by the organization role alone).
+    pub fn through_team(self, team_role: Option<(TeamId, TeamRole)>) -> Self {
+        Self {
+            acting_as: self.acting_as.map(|acting| ActingAs {
+                team_role,
+                ..acting
+            }),
             ..self
         }
     }
@@ -221,6 +235,7 @@ impl From<&Membership> for ActingAs {
             org_id: membership.org_id.clone(),
             role: membership.role,
             custom_role: membership.custom_role.clone(),
+            team_role: None,
         }
     }
 }
