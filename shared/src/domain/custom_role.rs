@@ -379,25 +379,26 @@ pub fn may_assign(
     Ok(grants)
 }
 
+/// A stored role for the tests of the rules that read one.
+#[cfg(test)]
+pub(crate) fn stored(key: &str, scope: RoleScope, permissions: &[&str]) -> CustomRole {
+    let at = super::Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+    CustomRole {
+        org_id: super::OrgId::generate(),
+        key: RoleKey::parse(key).unwrap(),
+        scope,
+        name: key.into(),
+        description: String::new(),
+        permissions: permissions.iter().map(|p| p.to_string()).collect(),
+        holders: 0,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{OrgId, Timestamp};
-
-    fn stored(key: &str, scope: RoleScope, permissions: &[&str]) -> CustomRole {
-        let at = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
-        CustomRole {
-            org_id: OrgId::generate(),
-            key: RoleKey::parse(key).unwrap(),
-            scope,
-            name: key.into(),
-            description: String::new(),
-            permissions: permissions.iter().map(|p| p.to_string()).collect(),
-            holders: 0,
-            created_at: at,
-            updated_at: at,
-        }
-    }
 
     #[test]
     fn a_role_is_given_only_if_it_exists_for_members_and_grants_no_more_than_the_giver_holds() {

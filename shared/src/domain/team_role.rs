@@ -232,22 +232,8 @@ pub fn one_team_list<T>(
 mod tests {
     use super::*;
 
-    use crate::domain::{OrgId, Role, Timestamp};
-
-    fn stored(key: &str, scope: RoleScope, permissions: &[&str]) -> CustomRole {
-        let at = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
-        CustomRole {
-            org_id: OrgId::generate(),
-            key: RoleKey::parse(key).unwrap(),
-            scope,
-            name: key.into(),
-            description: String::new(),
-            permissions: permissions.iter().map(|p| p.to_string()).collect(),
-            holders: 0,
-            created_at: at,
-            updated_at: at,
-        }
-    }
+    use crate::domain::Role;
+    use crate::domain::custom_role::stored;
 
     fn custom(key: &str) -> TeamRole {
         TeamRole::Custom(RoleKey::parse(key).unwrap())

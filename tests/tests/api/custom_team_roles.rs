@@ -18,25 +18,7 @@ async fn stack() -> Stack {
 /// olivia's organization with three plain members, a team Ops, and a team role `reviewer`
 /// (`teams:manage` and the application's `docs:review`).
 async fn org_with_a_team_role(stack: &Stack) -> (String, String, [Person; 4]) {
-    let (olivia, bo, cy, dee) = (
-        stack.person("olivia"),
-        stack.person("bo"),
-        stack.person("cy"),
-        stack.person("dee"),
-    );
-    let org = stack.create_org(&olivia, "acme").await;
-    for who in [&bo, &cy, &dee] {
-        stack.join(&org, &olivia, who, "member").await;
-    }
-    let (status, ops) = stack
-        .post(
-            &olivia,
-            format!("/orgs/{org}/teams"),
-            json!({ "name": "Ops" }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{ops}");
-    let ops = format!("/orgs/{org}/teams/{}", ops["team_id"].as_str().unwrap());
+    let (org, ops, [olivia, bo, cy, dee]) = crate::team_roles::org_with_ops(stack).await;
     let role = json!({ "key": "reviewer", "name": "Reviewer", "scope": "team",
         "permissions": ["teams:manage", "docs:review"] });
     let (status, body) = stack
@@ -52,17 +34,9 @@ async fn holders(stack: &Stack, who: &Person, org: &str, key: &str) -> Value {
     role["holders"].clone()
 }
 
+/// The path of the organization's "My Team".
 async fn my_team(stack: &Stack, who: &Person, org: &str) -> String {
-    let (_, teams) = stack.get(who, format!("/orgs/{org}/teams")).await;
-    let id = teams["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["name"] == "My Team")
-        .expect("My Team")["team_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = crate::team_roles::my_team(stack, who, org).await;
     format!("/orgs/{org}/teams/{id}")
 }
 

@@ -23,9 +23,8 @@ fn pair(user: &str, role: &str) -> (String, String) {
     (user.to_owned(), role.to_owned())
 }
 
-/// An organization of olivia's with three plain members and a team, Ops, that bo maintains.
 /// The organization's first team, "My Team", by its name: the store orders teams by id.
-async fn my_team(stack: &Stack, who: &Person, org: &str) -> String {
+pub(crate) async fn my_team(stack: &Stack, who: &Person, org: &str) -> String {
     let (_, teams) = stack.get(who, format!("/orgs/{org}/teams")).await;
     let items = teams["items"].as_array().unwrap();
     let mine = items
@@ -35,7 +34,9 @@ async fn my_team(stack: &Stack, who: &Person, org: &str) -> String {
     mine["team_id"].as_str().unwrap().to_owned()
 }
 
-async fn org_with_a_maintainer(stack: &Stack) -> (String, String, [Person; 4]) {
+/// An organization of olivia's with three plain members (bo, cy, dee) and a team, Ops: the
+/// organization's id and the team's path.
+pub(crate) async fn org_with_ops(stack: &Stack) -> (String, String, [Person; 4]) {
     let (olivia, bo, cy, dee) = (
         stack.person("olivia"),
         stack.person("bo"),
@@ -55,15 +56,21 @@ async fn org_with_a_maintainer(stack: &Stack) -> (String, String, [Person; 4]) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{ops}");
     let ops = format!("/orgs/{org}/teams/{}", ops["team_id"].as_str().unwrap());
+    (org, ops, [olivia, bo, cy, dee])
+}
+
+/// `org_with_ops`, where bo maintains Ops.
+async fn org_with_a_maintainer(stack: &Stack) -> (String, String, [Person; 4]) {
+    let (org, ops, people) = org_with_ops(stack).await;
     let (status, body) = stack
         .put(
-            &olivia,
+            &people[0],
             format!("{ops}/members/bo"),
             json!({ "role": "maintainer" }),
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    (org, ops, [olivia, bo, cy, dee])
+    (org, ops, people)
 }
 
 #[tokio::test]
