@@ -224,8 +224,10 @@ ACCEPTED_REFUSALS = [
     (r"invitations\[\d+\]\.role", "role_too_high"),
     # A role's key has the pattern of any role, but only the organization's roles exist: a key
     # it does not have, or one of its roles meant for the other scope (members or teams).
-    (r"(invitations\[\d+\]\.)?role", "unknown_role"),
-    (r"(invitations\[\d+\]\.)?role", "wrong_role_scope"),
+    (r"(.*\.)?role", "unknown_role"),
+    (r"(.*\.)?role", "wrong_role_scope"),
+    # A team role's key has a role key's shape, which `owner` and `admin` have too.
+    (r"(.*\.)?role", "invalid_team_role"),
     # A new role's key may not be a built-in role's; its permissions must be in the catalog
     # (the service's and the deployment's, which a pattern cannot list); its name is trimmed.
     (r"key", "reserved_role_key"),

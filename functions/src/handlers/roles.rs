@@ -26,9 +26,11 @@ const SYSTEM_ROLES: [Role; 3] = [Role::Owner, Role::Admin, Role::Member];
 struct CreateRoleBody {
     key: String,
     name: String,
+    #[serde(default, deserialize_with = "present")]
     description: Option<String>,
     #[serde(default)]
     permissions: Vec<String>,
+    #[serde(default, deserialize_with = "present")]
     scope: Option<String>,
 }
 

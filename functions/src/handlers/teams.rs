@@ -51,14 +51,15 @@ impl TeamWithRole {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AddTeamMemberBody {
-    role: Option<TeamRole>,
+    #[serde(default, deserialize_with = "present")]
+    role: Option<String>,
 }
 
 /// `PATCH …/members/{user_id}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TeamRoleBody {
-    role: TeamRole,
+    role: String,
 }
 
 /// The team named in the path (live or being deleted), in an organization where the caller
@@ -205,8 +206,15 @@ pub async fn add_team_member(
     if let (Some(team), Some(user)) = (&team_id, &user) {
         also.push(ItemKey::TeamMember(team, user));
     }
-    let given = body.role.as_ref();
-    also.extend(given.and_then(TeamRole::custom_key).map(ItemKey::Role));
+    let given = (body.role.as_deref())
+        .map(|raw| TeamRole::parse_field("role", raw))
+        .transpose()?;
+    also.extend(
+        given
+            .as_ref()
+            .and_then(TeamRole::custom_key)
+            .map(ItemKey::Role),
+    );
     also.extend(
         team_id
             .iter()
@@ -222,7 +230,7 @@ pub async fn add_team_member(
         .acting_as(&me)
         .through_team(gate.through_team());
     if let Some(row) = items.team_member(&team.team_id, &user)? {
-        if let Some(role) = body.role.filter(|role| *role != row.role) {
+        if let Some(role) = given.filter(|role| *role != row.role) {
             may_give(app, &items, &team, &me, &role).await?;
             set_team_role(app, &team, &row, role, &op).await?;
         }
@@ -231,7 +239,7 @@ pub async fn add_team_member(
     if member.team_ids.contains(&team.team_id) {
         return Ok(no_content());
     }
-    let role = body.role.unwrap_or_default();
+    let role = given.unwrap_or_default();
     may_give(app, &items, &team, &me, &role).await?;
     app.store.add_team_member(&team, &member, role, &op).await?;
     Ok(no_content())
@@ -245,13 +253,14 @@ pub async fn update_team_member(
 ) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     let body: TeamRoleBody = json_body(&req, app.config.max_body_bytes)?;
+    let role = TeamRole::parse_field("role", &body.role)?;
     let user = user_param(&req);
     let team_id = TeamId::parse(&path_param(&req, "team_id"));
     let mut also = Vec::new();
     if let (Some(team), Some(user)) = (&team_id, &user) {
         also.extend([ItemKey::TeamMember(team, user), ItemKey::Profile(user)]);
     }
-    also.extend(body.role.custom_key().map(ItemKey::Role));
+    also.extend(role.custom_key().map(ItemKey::Role));
     also.extend(
         team_id
             .iter()
@@ -263,10 +272,10 @@ pub async fn update_team_member(
         .team_member(&team.team_id, &user)?
         .ok_or(ApiError::NotFound("team member"))?;
     let profile = items.profile(&user)?;
-    if row.role == body.role {
+    if row.role == role {
         return Ok(team_member_answer(&row, profile.as_ref()));
     }
-    may_give(app, &items, &team, &me, &body.role).await?;
+    may_give(app, &items, &team, &me, &role).await?;
     let answer_profile = profile.clone();
     answer_at_commit(move |changed: &TeamMember| {
         team_member_answer(changed, answer_profile.as_ref())
@@ -274,7 +283,7 @@ pub async fn update_team_member(
     let op = op(&caller, &req)
         .acting_as(&me)
         .through_team(gate.through_team());
-    let changed = set_team_role(app, &team, &row, body.role, &op).await?;
+    let changed = set_team_role(app, &team, &row, role, &op).await?;
     Ok(team_member_answer(&changed, profile.as_ref()))
 }
 

@@ -59,6 +59,18 @@ impl TeamRole {
         }
     }
 
+    /// `parse`, refused as a request's `field`: a system organization role (`owner`, `admin`)
+    /// or a string of no role's shape is no team role.
+    pub fn parse_field(field: &str, raw: &str) -> Result<Self, ValidationError> {
+        Self::parse(raw).ok_or_else(|| {
+            ValidationError::new(
+                field,
+                "invalid_team_role",
+                "A team role is member, maintainer, or the key of one of the organization's team roles.",
+            )
+        })
+    }
+
     /// The key of the custom role it is, if it is one.
     pub fn custom_key(&self) -> Option<&RoleKey> {
         match self {
@@ -467,6 +479,17 @@ mod tests {
         let mut errors = FieldErrors::default();
         parse_teams("teams", &raw[1..], 10, &mut errors);
         assert_eq!(errors.into_vec()[0].code, "invalid_team_role");
+        for refused in ["owner", "admin", "Boss!"] {
+            let error = TeamRole::parse_field("role", refused).unwrap_err();
+            assert_eq!(
+                (error.field.as_str(), error.code),
+                ("role", "invalid_team_role")
+            );
+        }
+        assert_eq!(
+            TeamRole::parse_field("role", "maintainer"),
+            Ok(TeamRole::Maintainer)
+        );
     }
 
     #[test]
