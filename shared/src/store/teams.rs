@@ -401,6 +401,7 @@ impl Store {
         let data = TeamMemberChanged {
             team: TeamFacts::of(team),
             user_id: member.user_id.clone(),
+            role: row.role.clone(),
         };
         history::record(
             &mut tx,
@@ -491,6 +492,7 @@ impl Store {
         let data = TeamMemberChanged {
             team: TeamFacts::of(team),
             user_id: user.clone(),
+            role: row.role.clone(),
         };
         history::record(
             &mut tx,

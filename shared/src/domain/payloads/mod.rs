@@ -244,12 +244,13 @@ pub struct TeamRenamed {
     pub old_name: String,
 }
 
-/// `team.member_added` and `team.member_removed`.
+/// `team.member_added` and `team.member_removed`, with the team role given or held.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TeamMemberChanged {
     #[serde(flatten)]
     pub team: TeamFacts,
     pub user_id: UserId,
+    pub role: TeamRole,
 }
 
 /// `team.role_changed`: a team member's team role, and the one it replaced.

@@ -218,10 +218,12 @@ fn team_payloads() {
     let added = TeamMemberChanged {
         team: team(),
         user_id: user("bob"),
+        role: TeamRole::Maintainer,
     };
     assert_eq!(
         json_of(added),
-        json!({ "org_id": ORG, "team_id": TEAM, "name": "Core", "user_id": "bob" })
+        json!({ "org_id": ORG, "team_id": TEAM, "name": "Core", "user_id": "bob",
+            "role": "maintainer" })
     );
     let role_changed = TeamRoleChanged {
         team: team(),
