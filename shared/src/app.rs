@@ -6,6 +6,7 @@ use aws_config::SdkConfig;
 pub use crate::domain::Limits;
 use crate::domain::invitation_link::{self, RedirectOrigins};
 use crate::domain::{AppPermission, ClaimRules, EmailDomain, MaxTokenOrgs, RecheckPolicy, Region};
+use crate::idp::{IdentityProviders, SsoSettings};
 use crate::mail::Mailer;
 use crate::store::{Retention, Store};
 
@@ -81,6 +82,8 @@ pub struct Config {
     pub sign_up: SignUpSettings,
     /// The application's own permissions, beside the service's (`ORGS_APP_PERMISSIONS`).
     pub app_permissions: Vec<AppPermission>,
+    /// Single sign-on's user pool and app client; `None` (either unset) turns it off.
+    pub sso: Option<SsoSettings>,
 }
 
 /// A first organization for each person who signs up (`CreateOrgOnSignUp`), and its region.
@@ -255,6 +258,13 @@ impl Config {
                     reason: e.message,
                 })?,
             },
+            sso: match (var("ORGS_USER_POOL_ID"), var("ORGS_SSO_APP_CLIENT_ID")) {
+                (Some(user_pool_id), Some(app_client_id)) => Some(SsoSettings {
+                    user_pool_id,
+                    app_client_id,
+                }),
+                _ => None,
+            },
             table_name: var("ORGS_TABLE_NAME").ok_or(ConfigError::Missing("ORGS_TABLE_NAME"))?,
             max_body_bytes: number("ORGS_MAX_BODY_BYTES", Self::DEFAULT_MAX_BODY_BYTES)?,
             gateway_limit: crate::domain::budget::GATEWAY_LIMIT,
@@ -283,6 +293,7 @@ impl Config {
             domain_recheck: RecheckPolicy::default(),
             sign_up: SignUpSettings::default(),
             app_permissions: Vec::new(),
+            sso: None,
             claim_rules: ClaimRules {
                 service_domains: EmailDomain::of_email(&InvitationSettings::default().mail_from)
                     .into_iter()
@@ -364,6 +375,8 @@ pub fn token_max_orgs_from_env() -> Result<MaxTokenOrgs, ConfigError> {
 pub struct App {
     pub store: Store,
     pub mailer: Mailer,
+    /// The organizations' identity providers, when single sign-on is configured.
+    pub idp: Option<IdentityProviders>,
     pub config: Config,
 }
 
@@ -380,9 +393,13 @@ impl App {
             config.invitations.mail_from.clone(),
         )
         .with_configuration_set(config.invitations.configuration_set.clone());
+        let idp = config.sso.clone().map(|settings| {
+            IdentityProviders::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), settings)
+        });
         Self {
             store,
             mailer,
+            idp,
             config,
         }
     }

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod events;
 pub mod http;
 pub mod idempotency;
+pub mod idp;
 pub mod logs;
 pub mod mail;
 pub mod store;

@@ -103,6 +103,14 @@ macro_rules! first_of {
 /// `service Target: Action, ...` with optionally `; keys Partition, ...` (a `Partition` of the
 /// store's key layout) and `; why "..."`.
 macro_rules! grant {
+    (cognito-idp $on:ident: $($action:ident),+ $(; why $why:literal)?) => {
+        Grant {
+            actions: &[$(concat!("cognito-idp:", stringify!($action))),+],
+            on: Target::$on,
+            keys: &[],
+            why: concat!("" $(, $why)?),
+        }
+    };
     ($service:ident $on:ident: $($action:ident),+ $(; keys $($key:ident),+)? $(; why $why:literal)?) => {
         Grant {
             actions: &[$(concat!(stringify!($service), ":", stringify!($action))),+],

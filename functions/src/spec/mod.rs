@@ -42,6 +42,9 @@ pub enum Target {
     MailFrom,
     /// The account's suppression list: `ses:GetSuppressedDestination` has no resource type.
     SuppressionList,
+    /// The deployer's Cognito user pool (`CognitoUserPoolArn`): single sign-on's identity
+    /// providers and app client.
+    UserPool,
 }
 
 impl Target {
@@ -58,6 +61,7 @@ impl Target {
             Target::DeliveryDeadLetterQueue => "deliveryDeadLetterQueue",
             Target::MailFrom => "mailFrom",
             Target::SuppressionList => "suppressionList",
+            Target::UserPool => "userPool",
         }
     }
 }
@@ -206,6 +210,7 @@ mod tests {
                     Target::EventBus => service == "events",
                     Target::DeadLetterQueue | Target::DeliveryDeadLetterQueue => service == "sqs",
                     Target::MailFrom | Target::SuppressionList => service == "ses",
+                    Target::UserPool => service == "cognito-idp",
                 };
                 assert!(fits, "{}: {:?} on {:?}", f.name, grant.actions, grant.on);
                 assert!(

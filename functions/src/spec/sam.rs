@@ -64,6 +64,10 @@ fn resources(on: Target) -> &'static [&'static str] {
         Target::EventBus => &[
             "!Sub arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}",
         ],
+        // Without a user pool, single sign-on is off and the grant names no pool of the account.
+        Target::UserPool => &[
+            r#"!If [NamesUserPool, !Ref CognitoUserPoolArn, !Sub "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/none"]"#,
+        ],
         Target::DeadLetterQueue => &["!GetAtt EventsDeadLetterQueue.Arn"],
         Target::DeliveryDeadLetterQueue => &["!GetAtt DeliveryDeadLetterQueue.Arn"],
         Target::MailFrom => &[

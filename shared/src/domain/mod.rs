@@ -28,6 +28,7 @@ pub mod permission;
 pub mod publishing;
 pub mod role;
 pub mod sending;
+pub mod sso;
 pub mod team_role;
 pub mod text;
 pub mod time;
@@ -83,6 +84,10 @@ pub use permission::{
 pub use publishing::{PublishFailure, entry_size, publish_failure};
 pub use role::{Access, MemberStatus, Role, Standing, access};
 pub use sending::{FreshToken, NoAddress, NoRandomness, ResendRefused, inviter_name, may_resend};
+pub use sso::{
+    AttributeMapping, ClientSecret, OrgSso, Protocol, ProviderName, RawOidc, RawSso, SamlMetadata,
+    SsoSpec,
+};
 pub use team_role::{
     RawTeam, TEAM_SCOPED, TeamAssignment, TeamRole, may_give_team_role, one_team_list, parse_teams,
     role_in, team_access, team_grants_of, team_permissions,
