@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use orgs_shared::domain::{
-    Access, Grants, MemberStatus, OrgId, OrgStatus, Permission, RoleScope, Standing, TeamId,
-    TeamRole, access, team_access,
+    Access, Grants, MemberStatus, OrgId, OrgSso, OrgStatus, Permission, RoleScope, Standing,
+    TeamId, TeamRole, access, team_access,
 };
 use orgs_shared::http::{ApiError, Caller};
 use orgs_shared::store::{ItemKey, Membership, Op, Organization, ReadItems};
@@ -135,6 +135,7 @@ impl Gate {
                 caller_membership,
             )
             .await?;
+        signed_in_as_required(&read.org.sso, &me, caller)?;
         Ok(Authorized {
             org: read.org,
             me,
@@ -163,6 +164,7 @@ impl Gate {
         let me = self
             .decide(app, req, &org_id, permission, read.live, caller_membership)
             .await?;
+        signed_in_as_required(&read.sso, &me, caller)?;
         Ok(Uncounted {
             org_id,
             me,
@@ -207,8 +209,19 @@ impl Gate {
             permission,
             membership,
         )?;
+        signed_in_as_required(&org.sso, &me, caller)?;
         Ok((org, me))
     }
+}
+
+/// `sso_required`: a member at the organization's verified domains acts in it only signed in
+/// through its identity provider, whatever their role.
+fn signed_in_as_required(sso: &OrgSso, me: &Membership, caller: &Caller) -> Result<(), ApiError> {
+    let through: Vec<_> = caller.sso_provider.iter().cloned().collect();
+    if sso.shuts_out(me.email.as_deref(), &through) {
+        return Err(ApiError::SsoRequired);
+    }
+    Ok(())
 }
 
 impl Gate {

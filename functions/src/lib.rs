@@ -7,6 +7,7 @@ pub mod jobs;
 pub mod routes;
 pub mod runtime;
 pub mod spec;
+pub mod sso_client;
 pub mod views;
 
 #[cfg(test)]

@@ -204,15 +204,13 @@ where
 }
 
 /// The whole `main` of `token-claims`, which a Cognito user pool invokes before it issues
-/// tokens. It reads, and sends nothing else.
+/// tokens. It reads, and writes only a first sign-in's membership through single sign-on.
 pub async fn serve_token_claims() -> Result<(), lambda_http::Error> {
     serve_cognito_trigger(
         "reading the organizations for a token failed",
         |store, config, event| {
             Box::pin(crate::jobs::token_claims::token_claims(
-                store,
-                config.token_max_orgs,
-                event,
+                store, config, event,
             ))
         },
     )

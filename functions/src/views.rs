@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use orgs_shared::domain::metadata::Object;
+use orgs_shared::domain::sso::{Protocol, SamlMetadata, SsoConnection};
 use orgs_shared::domain::{
     AppPermission, CustomRole, DeliveryStatus, Grants, Holds, Metadata, Role, RoleScope, Timestamp,
     visible_billing_email, visible_metadata,
@@ -498,6 +499,74 @@ impl<'a> RoleView<'a> {
             holders: Some(role.holders),
             created_at: Some(role.created_at.to_rfc3339()),
             updated_at: Some(role.updated_at.to_rfc3339()),
+        }
+    }
+}
+
+/// A single sign-on connection, as `GET|PUT /orgs/{org_id}/sso` answer it: never its secret,
+/// and of a metadata document only that there is one.
+#[derive(Serialize)]
+pub struct SsoView<'a> {
+    pub org_id: &'a str,
+    pub identity_provider: &'a str,
+    pub protocol: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saml: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<serde_json::Value>,
+    pub attribute_mapping: serde_json::Value,
+    pub default_role: &'a str,
+    pub default_teams: Vec<serde_json::Value>,
+    pub sso_required: bool,
+    pub domains: Vec<&'a str>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl<'a> SsoView<'a> {
+    pub fn of(c: &'a SsoConnection) -> Self {
+        let (saml, oidc) = match &c.protocol {
+            Protocol::Saml(SamlMetadata::Url(url)) => {
+                (Some(serde_json::json!({ "metadata_url": url })), None)
+            }
+            Protocol::Saml(SamlMetadata::Document(_)) => {
+                (Some(serde_json::json!({ "metadata_document": true })), None)
+            }
+            Protocol::Oidc {
+                issuer,
+                client_id,
+                scopes,
+                ..
+            } => (
+                None,
+                Some(serde_json::json!({
+                    "issuer": issuer,
+                    "client_id": client_id,
+                    "scopes": scopes,
+                    "client_secret_set": true,
+                })),
+            ),
+        };
+        SsoView {
+            org_id: c.org_id.as_str(),
+            identity_provider: c.provider.as_str(),
+            protocol: c.protocol.kind(),
+            saml,
+            oidc,
+            attribute_mapping: serde_json::json!({
+                "email": c.mapping.email,
+                "name": c.mapping.name,
+            }),
+            default_role: c.default_role.as_str(),
+            default_teams: c
+                .default_teams
+                .iter()
+                .map(|a| serde_json::json!({ "team_id": a.team_id.as_str(), "role": a.role.as_str() }))
+                .collect(),
+            sso_required: c.sso_required,
+            domains: c.domains.iter().map(|d| d.as_str()).collect(),
+            created_at: c.created_at.to_rfc3339(),
+            updated_at: c.updated_at.to_rfc3339(),
         }
     }
 }

@@ -133,7 +133,15 @@ impl IdentityProviders {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| classify("updating an identity provider", e)),
+                .map_err(|e| match has_code(&e, "ResourceNotFoundException") {
+                    // Not ours that is there: one of its domains is another provider's identifier.
+                    true => IdpError::Refused(
+                        "one of the organization's domains is another identity provider's \
+                         identifier in the user pool"
+                            .into(),
+                    ),
+                    false => classify("updating an identity provider", e),
+                }),
             Err(e) => Err(classify("creating an identity provider", e)),
         }
     }

@@ -123,6 +123,7 @@ pub async fn verify_domain(
             StoreError::Refused(Refusal::Gone) => ApiError::NotFound("domain"),
             other => other.into(),
         })?;
+    crate::sso_client::refresh_identifiers(app, &verified.org_id).await;
     Ok(domain_answer(&verified))
 }
 
@@ -162,5 +163,6 @@ pub async fn remove_domain(
             StoreError::Refused(Refusal::Gone) => ApiError::NotFound("domain"),
             other => other.into(),
         })?;
+    crate::sso_client::refresh_identifiers(app, &found.org_id).await;
     Ok(no_content())
 }

@@ -13,4 +13,5 @@ pub mod metadata;
 pub mod orgs;
 pub mod permissions;
 pub mod roles;
+pub mod sso;
 pub mod teams;

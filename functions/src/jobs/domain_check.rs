@@ -56,6 +56,9 @@ pub struct DomainCheckReport {
     /// Every due domain was read.
     pub finished: bool,
     pub duration_ms: u64,
+    /// The organizations that lost a domain: their identity providers' domains are refreshed.
+    #[serde(skip)]
+    pub unverified_orgs: Vec<OrgId>,
 }
 
 impl std::fmt::Display for DomainCheckReport {
@@ -232,7 +235,10 @@ async fn check_page(
             Ok(()) => match decision {
                 Recheck::Seen => report.seen += 1,
                 Recheck::Missing => report.missing += 1,
-                _ => report.unverified += 1,
+                _ => {
+                    report.unverified += 1;
+                    report.unverified_orgs.push(check.org_id.clone());
+                }
             },
             Err(StoreError::Refused(Refusal::Changed | Refusal::Gone)) => report.skipped += 1,
             Err(StoreError::Contended { .. }) => report.deferred += 1,

@@ -255,6 +255,8 @@ pub fn stop_before(deadline: SystemTime) -> Instant {
 pub struct ScheduleReport {
     pub invitations: ExpiryReport,
     pub domains: DomainCheckReport,
+    /// Whether the app client's list of identity providers is in step (`crate::sso_client`).
+    pub sso_client: &'static str,
 }
 
 /// One scheduled run at `now`: both jobs side by side, each stopping at `stop_at`.
@@ -275,9 +277,13 @@ pub async fn run_schedule(
             run_id
         ),
     );
+    for org in &domains.unverified_orgs {
+        crate::sso_client::refresh_identifiers(app, org).await;
+    }
     ScheduleReport {
         invitations,
         domains,
+        sso_client: crate::sso_client::catch_up(app).await,
     }
 }
 

@@ -23,10 +23,14 @@ use aws_lambda_events::event::cognito::{
     CognitoIdTokenGenerationV2,
 };
 use orgs_shared::budget::TOKEN_CLAIMS_DEADLINE;
+use orgs_shared::app::Config;
+use orgs_shared::domain::sso::signed_in_through;
 use orgs_shared::domain::{
-    EmailClaims, MaxTokenOrgs, OrgClaim, TokenClaims, UserId, pick_memberships,
+    EmailClaims, ListedMembership, OrgClaim, TokenClaims, UserId, pick_memberships,
 };
 use orgs_shared::store::{Store, StoreError, StoreResult};
+
+use super::sso_sign_in;
 use serde_json::Value;
 
 /// Why the trigger fails its invocation, and so the sign-in or refresh: it answers with all of
@@ -40,36 +44,64 @@ pub enum ClaimsError {
     OutOfTime(Duration),
 }
 
-/// What the trigger adds for the person these user attributes describe.
+/// What the trigger adds for the person these user attributes describe. A sign-in through an
+/// organization's identity provider (the `identities` attribute) first makes them a member of
+/// it, once (`sso_sign_in::provision`); an organization that requires single sign-on is left
+/// out of the claims of its members at its domains who signed in otherwise.
 pub async fn claims_for(
     store: &Store,
-    max: MaxTokenOrgs,
+    config: &Config,
     attributes: &HashMap<String, String>,
 ) -> StoreResult<TokenClaims> {
     let email = EmailClaims::from_claims(
         attributes.get("email").map(String::as_str),
         attributes.get("email_verified").map(String::as_str),
     );
+    let through = signed_in_through(attributes.get("identities").map(String::as_str));
+    let sso_provider = through.first().cloned();
     let Some(user) = attributes.get("sub").and_then(|sub| UserId::parse(sub)) else {
         return Ok(TokenClaims {
             orgs: Vec::new(),
             truncated: false,
             email,
+            sso_provider,
         });
     };
-    let (picked, truncated) = pick_memberships(store.listed_memberships(&user).await?, max);
+    let provisioned = match &sso_provider {
+        Some(provider) => {
+            let address = attributes.get("email").map(String::as_str);
+            sso_sign_in::provision(store, &config.limits, &user, address, provider).await?
+        }
+        None => None,
+    };
+    let max = config.token_max_orgs;
+    let listed = store.listed_memberships(&user).await?;
+    let (mut picked, mut truncated) = pick_memberships(listed, max);
+    // Just provisioned (or provisioned moments ago), it may not be listed yet: it goes first,
+    // as the most recently joined.
+    if let Some(org) = provisioned.filter(|org| !picked.iter().any(|m| &m.org_id == org)) {
+        picked.insert(0, ListedMembership::just_joined(org));
+        if picked.len() > max.get() {
+            picked.truncate(max.get());
+            truncated = true;
+        }
+    }
     let ids: Vec<_> = picked.iter().map(|m| m.org_id.clone()).collect();
     let live = store.live_memberships(&user, &ids).await?;
     // In the order picked, with the role the table holds now; an organization being deleted,
-    // or one the person has left since the listing was read, is left out.
+    // or one the person has left since the listing was read, is left out, and so is one that
+    // requires single sign-on of them this sign-in did not go through.
     let orgs = picked
         .into_iter()
         .filter_map(|m| {
-            let (_, handle, role) = live.iter().find(|(id, _, _)| *id == m.org_id)?;
+            let member = live.iter().find(|l| l.org_id == m.org_id)?;
+            if member.sso.shuts_out(member.email.as_deref(), &through) {
+                return None;
+            }
             Some(OrgClaim {
                 org_id: m.org_id,
-                handle: handle.clone(),
-                role: role.clone(),
+                handle: member.handle.clone(),
+                role: member.role.clone(),
             })
         })
         .collect();
@@ -77,6 +109,7 @@ pub async fn claims_for(
         orgs,
         truncated,
         email,
+        sso_provider,
     })
 }
 
@@ -119,34 +152,35 @@ pub fn answer_v1(
 /// grant, which has no person) goes back as it came, which tells Cognito to change nothing.
 pub async fn token_claims(
     store: &Store,
-    max: MaxTokenOrgs,
+    config: &Config,
     event: Value,
 ) -> Result<Value, ClaimsError> {
-    token_claims_within(store, max, event, TOKEN_CLAIMS_DEADLINE).await
+    token_claims_within(store, config, event, TOKEN_CLAIMS_DEADLINE).await
 }
 
 /// `token_claims` with another deadline: for tests of what the claims hold against a local AWS
 /// that a loaded machine can slow to a second a call.
 pub async fn token_claims_within(
     store: &Store,
-    max: MaxTokenOrgs,
+    config: &Config,
     event: Value,
     deadline: Duration,
 ) -> Result<Value, ClaimsError> {
     // One deadline over everything: the SDK's retries, and the backoff on a batch's unprocessed
-    // keys, which no call's own timeout bounds. Only reads are cut short, so nothing is left
+    // keys, which no call's own timeout bounds. A transaction (a first sign-in through single
+    // sign-on) commits whole or not at all, and reads are harmless to cut, so nothing is left
     // half done.
-    tokio::time::timeout(deadline, answer(store, max, event))
+    tokio::time::timeout(deadline, answer(store, config, event))
         .await
         .map_err(|_| ClaimsError::OutOfTime(deadline))?
         .map_err(ClaimsError::Store)
 }
 
-async fn answer(store: &Store, max: MaxTokenOrgs, event: Value) -> StoreResult<Value> {
+async fn answer(store: &Store, config: &Config, event: Value) -> StoreResult<Value> {
     let answered = if event["version"] == "1" {
         match serde_json::from_value::<CognitoEventUserPoolsPreTokenGen>(event.clone()) {
             Ok(v1) => {
-                let claims = claims_for(store, max, &v1.request.user_attributes).await?;
+                let claims = claims_for(store, config, &v1.request.user_attributes).await?;
                 serde_json::to_value(answer_v1(v1, &claims))
             }
             Err(e) => return Ok(unchanged(event, &e)),
@@ -159,7 +193,7 @@ async fn answer(store: &Store, max: MaxTokenOrgs, event: Value) -> StoreResult<V
         }
         match serde_json::from_value::<CognitoEventUserPoolsPreTokenGenV2>(event.clone()) {
             Ok(v2) => {
-                let claims = claims_for(store, max, &v2.request.user_attributes).await?;
+                let claims = claims_for(store, config, &v2.request.user_attributes).await?;
                 serde_json::to_value(answer_v2(v2, &claims))
             }
             Err(e) => return Ok(unchanged(event, &e)),
@@ -203,6 +237,7 @@ mod tests {
             orgs,
             truncated,
             email: EmailClaims::from_claims(Some("Bob@Example.com"), Some("true")),
+            sso_provider: None,
         }
     }
 
@@ -330,7 +365,7 @@ mod tests {
             "response": { "claimsAndScopeOverrideDetails": null },
         });
         let store = unreachable_store();
-        let answered = token_claims(&store, MaxTokenOrgs::default(), event.clone()).await;
+        let answered = token_claims(&store, &Config::for_table("orgs"), event.clone()).await;
         assert_eq!(answered.unwrap(), event);
     }
 
@@ -342,7 +377,7 @@ mod tests {
             .unwrap()
             .remove("sub");
         let store = unreachable_store();
-        let answered = token_claims(&store, MaxTokenOrgs::default(), event)
+        let answered = token_claims(&store, &Config::for_table("orgs"), event)
             .await
             .unwrap();
         let details = &answered["response"]["claimsAndScopeOverrideDetails"];
@@ -356,7 +391,7 @@ mod tests {
     async fn an_unreachable_table_fails_the_invocation() {
         let event: Value = serde_json::from_str(V2_EVENT).unwrap();
         let store = unreachable_store();
-        let answered = token_claims(&store, MaxTokenOrgs::default(), event).await;
+        let answered = token_claims(&store, &Config::for_table("orgs"), event).await;
         assert!(answered.is_err(), "{answered:?}");
     }
 

@@ -5,7 +5,7 @@ use super::{Function, Grant, Target, Trigger};
 use crate::access::Needs;
 use crate::handlers::{
     audit, domains, invitations, invitee, join_requests, joining, me, members, orgs, permissions,
-    roles, teams,
+    roles, sso, teams,
 };
 use crate::routes::{Auth, Route, Who};
 use orgs_shared::domain::Permission;
@@ -312,6 +312,39 @@ pub const FUNCTIONS: &[Function] = &[
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
                 why "BatchGetItem: the access check and the role; one transaction deletes it (held by nobody), uncounts it, checks the caller's role and writes the audit entry and event record."),
+        ],
+    }),
+    function!("get-sso": GET "/orgs/{org_id}/sso", needs SsoManage, sso::get_sso, {
+        about: "the organization's single sign-on connection, never its secret (owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem;
+                why "One BatchGetItem: the access check and the connection."),
+        ],
+    }),
+    function!("put-sso": PUT "/orgs/{org_id}/sso", needs SsoManage, sso::put_sso, {
+        about: "connect or reconnect the organization's SAML or OIDC identity provider (owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, Query, GetItem, PutItem, UpdateItem, ConditionCheckItem;
+                why "BatchGetItem: the access check, the connection, its default role and teams; Query: the verified domains; one transaction puts the connection, marks the organization item, lists the provider and writes the audit entry and event record; GetItem and UpdateItem: the providers' list, read around bringing the app client in step."),
+            grant!(cognito-idp UserPool: CreateIdentityProvider, UpdateIdentityProvider, DescribeIdentityProvider, DescribeUserPoolClient, UpdateUserPoolClient;
+                why "The organization's identity provider in the user pool (DescribeIdentityProvider: the OIDC secret Cognito holds, when a change leaves it out), and the app client's list of providers, which UpdateUserPoolClient replaces with all of the client's settings as read."),
+        ],
+    }),
+    function!("delete-sso": DELETE "/orgs/{org_id}/sso", needs SsoManage, sso::delete_sso, {
+        about: "disconnect the organization's identity provider: out of the app client, the user pool and the table (owners).",
+        grants: &[
+            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
+                why "BatchGetItem: the access check and the connection; GetItem and UpdateItem: the providers' list; one transaction deletes the connection, unmarks the organization item, unlists the provider and writes the audit entry and event record."),
+            grant!(cognito-idp UserPool: DeleteIdentityProvider, DescribeUserPoolClient, UpdateUserPoolClient;
+                why "The provider leaves the app client's list (UpdateUserPoolClient with all of the client's settings as read), then the user pool."),
+        ],
+    }),
+    function!("discover-sso": GET "/sso/discover", Anyone, sso::discover_sso, {
+        about: "whether an address signs in through an organization's identity provider, and its name for Cognito's hosted sign-in; nothing else (public).",
+        grants: &[
+            grant!(dynamodb Table: GetItem;
+                keys DomainClaim, Org;
+                why "Two reads: the claim of the address's domain, then its organization's item."),
         ],
     }),
     function!("update-member": PATCH "/orgs/{org_id}/members/{user_id}", needs MembersUpdate or oneself OrgRead, members::update_member, {

@@ -46,13 +46,15 @@ pub enum ChangeKind {
     RoleCreated,
     RoleUpdated,
     RoleDeleted,
+    SsoConnectionSet,
+    SsoConnectionRemoved,
 }
 
 impl ChangeKind {
     /// Every kind, for the audit log's `action` filter and the tests that hold each kind to its
     /// event schema (`infra/events/{detail_type}.schema.json`). A new kind goes here too; the
     /// unit test below stops compiling as a reminder.
-    pub const ALL: [ChangeKind; 38] = [
+    pub const ALL: [ChangeKind; 40] = [
         ChangeKind::UserCreated,
         ChangeKind::UserUpdated,
         ChangeKind::HandleChanged,
@@ -91,6 +93,8 @@ impl ChangeKind {
         ChangeKind::RoleUpdated,
         ChangeKind::RoleDeleted,
         ChangeKind::TeamRoleChanged,
+        ChangeKind::SsoConnectionSet,
+        ChangeKind::SsoConnectionRemoved,
     ];
 
     /// The kind whose audit `action` this is.
@@ -139,6 +143,8 @@ impl ChangeKind {
             ChangeKind::RoleCreated => "role.created",
             ChangeKind::RoleUpdated => "role.updated",
             ChangeKind::RoleDeleted => "role.deleted",
+            ChangeKind::SsoConnectionSet => "sso.connection_set",
+            ChangeKind::SsoConnectionRemoved => "sso.connection_removed",
         }
     }
 
@@ -183,6 +189,8 @@ impl ChangeKind {
             ChangeKind::RoleCreated => "RoleCreated",
             ChangeKind::RoleUpdated => "RoleUpdated",
             ChangeKind::RoleDeleted => "RoleDeleted",
+            ChangeKind::SsoConnectionSet => "SsoConnectionSet",
+            ChangeKind::SsoConnectionRemoved => "SsoConnectionRemoved",
         }
     }
 }
@@ -259,6 +267,8 @@ mod tests {
             RoleUpdated => 35,
             RoleDeleted => 36,
             TeamRoleChanged => 37,
+            SsoConnectionSet => 38,
+            SsoConnectionRemoved => 39,
         }
     }
 

@@ -85,8 +85,9 @@ pub use publishing::{PublishFailure, entry_size, publish_failure};
 pub use role::{Access, MemberStatus, Role, Standing, access};
 pub use sending::{FreshToken, NoAddress, NoRandomness, ResendRefused, inviter_name, may_resend};
 pub use sso::{
+    provisioned_access,
     AttributeMapping, ClientSecret, OrgSso, Protocol, ProviderName, RawOidc, RawSso, SamlMetadata,
-    SsoSpec,
+    SsoConnection, SsoSpec, may_keep_secret,
 };
 pub use team_role::{
     RawTeam, TEAM_SCOPED, TeamAssignment, TeamRole, may_give_team_role, one_team_list, parse_teams,

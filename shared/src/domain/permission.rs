@@ -70,6 +70,8 @@ permissions! {
     DomainsManage => "domains:manage", Owner,
         "Add, verify and remove email domains, and set who may join through them.";
     JoinRequestsManage => "join_requests:manage", Admin, "Approve and deny join requests.";
+    SsoManage => "sso:manage", Owner,
+        "Connect, change and remove the organization's single sign-on identity provider.";
     MetadataPrivateRead => "metadata:private:read", Admin, "See private metadata.";
     MetadataPrivateUpdate => "metadata:private:update", Admin,
         "Write metadata, private and public, on the organization and its members.";

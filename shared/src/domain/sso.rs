@@ -6,7 +6,10 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use super::custom_role::RoleName;
+use super::custom_role::{RoleKey, RoleName, RoleScope};
+use super::entities::CustomRole;
+use super::ids::TeamId;
+use super::team_role::TeamRole;
 use super::email_domain::EmailDomain;
 use super::ids::OrgId;
 use super::invitation::MAX_TEAMS;
@@ -424,6 +427,124 @@ impl OrgSso {
         email
             .and_then(EmailDomain::of_email)
             .is_some_and(|d| self.domains.contains(&d))
+    }
+}
+
+/// An organization's connection, as stored: never the OIDC client secret, which only Cognito
+/// holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SsoConnection {
+    pub org_id: OrgId,
+    pub provider: ProviderName,
+    /// Without its secret (`client_secret` is `None`).
+    pub protocol: Protocol,
+    pub mapping: AttributeMapping,
+    pub default_role: RoleName,
+    pub default_teams: Vec<TeamAssignment>,
+    pub sso_required: bool,
+    /// The verified domains it was given as identifiers.
+    pub domains: Vec<EmailDomain>,
+    /// Moves with every change: a write expects the version it read.
+    pub version: i64,
+    pub created_at: super::Timestamp,
+    pub updated_at: super::Timestamp,
+}
+
+impl SsoConnection {
+    /// The connection `spec` makes for `org`, replacing `previous` (if any) at `at`.
+    pub fn from_spec(
+        org: &OrgId,
+        spec: SsoSpec,
+        domains: Vec<EmailDomain>,
+        previous: Option<&SsoConnection>,
+        at: super::Timestamp,
+    ) -> Self {
+        let protocol = match spec.protocol {
+            Protocol::Oidc {
+                issuer,
+                client_id,
+                scopes,
+                ..
+            } => Protocol::Oidc {
+                issuer,
+                client_id,
+                client_secret: None,
+                scopes,
+            },
+            saml => saml,
+        };
+        SsoConnection {
+            org_id: org.clone(),
+            provider: ProviderName::of(org),
+            protocol,
+            mapping: spec.mapping,
+            default_role: spec.default_role,
+            default_teams: spec.default_teams,
+            sso_required: spec.sso_required,
+            domains,
+            version: previous.map_or(1, |p| p.version + 1),
+            created_at: previous.map_or(at, |p| p.created_at),
+            updated_at: at,
+        }
+    }
+
+    /// What every sign-in and request of its organization needs of it.
+    pub fn org_sso(&self) -> OrgSso {
+        OrgSso {
+            provider: Some(self.provider.clone()),
+            required: self.sso_required,
+            domains: self.domains.clone(),
+        }
+    }
+}
+
+/// The role and teams a person provisioned through `connection` gets, as its custom roles
+/// (`roles`) and teams (`live_teams`) were read: a custom role deleted since, or of the wrong
+/// scope, gives `member` instead; a team gone is left out.
+pub fn provisioned_access(
+    connection: &SsoConnection,
+    roles: &[CustomRole],
+    live_teams: &[TeamId],
+) -> (RoleName, Vec<TeamAssignment>) {
+    let exists = |key: &RoleKey, scope: RoleScope| {
+        roles.iter().any(|r| &r.key == key && r.scope == scope)
+    };
+    let role = match &connection.default_role {
+        RoleName::Custom(key) if !exists(key, RoleScope::Organization) => {
+            RoleName::System(Role::Member)
+        }
+        role => role.clone(),
+    };
+    let teams = connection
+        .default_teams
+        .iter()
+        .filter(|a| live_teams.contains(&a.team_id))
+        .map(|a| TeamAssignment {
+            team_id: a.team_id.clone(),
+            role: match &a.role {
+                TeamRole::Custom(key) if !exists(key, RoleScope::Team) => TeamRole::Member,
+                role => role.clone(),
+            },
+        })
+        .collect();
+    (role, teams)
+}
+
+/// Whether a request replacing an OIDC connection may leave its secret out: only when the
+/// stored one is OIDC with the same issuer and client, whose secret Cognito holds.
+pub fn may_keep_secret(spec: &SsoSpec, previous: Option<&SsoConnection>) -> bool {
+    match (&spec.protocol, previous.map(|p| &p.protocol)) {
+        (
+            Protocol::Oidc {
+                issuer, client_id, ..
+            },
+            Some(Protocol::Oidc {
+                issuer: old_issuer,
+                client_id: old_client,
+                ..
+            }),
+        ) => issuer == old_issuer && client_id == old_client,
+        _ => false,
     }
 }
 

@@ -13,10 +13,14 @@
 
 use serde_json::{Map, Value, json};
 
+use super::sso::ProviderName;
 use super::{EmailClaims, OrgId, Role, RoleName, Timestamp};
 
 pub const ORGS_CLAIM: &str = "orgs";
 pub const ORGS_TRUNCATED_CLAIM: &str = "orgs_truncated";
+/// The organization's identity provider a sign-in went through (single sign-on). Only the
+/// token-claims trigger sets it, so a verified token's value is Cognito's word.
+pub const SSO_PROVIDER_CLAIM: &str = "sso_provider";
 
 /// How many organizations the `orgs` claim holds at most.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +56,18 @@ pub struct ListedMembership {
     pub joined_at: Timestamp,
 }
 
+impl ListedMembership {
+    /// A membership made during this sign-in (single sign-on's), which the listing may not
+    /// show yet; its role is read with the organization.
+    pub fn just_joined(org_id: OrgId) -> Self {
+        ListedMembership {
+            org_id,
+            role: Role::Member,
+            joined_at: Timestamp::now(),
+        }
+    }
+}
+
 /// The memberships the claim names: the most recently joined first (then by organization id,
 /// so the choice is the same at every refresh), at most `max`; and whether any were left out.
 pub fn pick_memberships(
@@ -84,6 +100,9 @@ pub struct TokenClaims {
     pub orgs: Vec<OrgClaim>,
     pub truncated: bool,
     pub email: EmailClaims,
+    /// The organization's identity provider this sign-in went through (single sign-on), which
+    /// `sso_required` asks for; `None` for any other sign-in.
+    pub sso_provider: Option<ProviderName>,
 }
 
 impl TokenClaims {
@@ -103,6 +122,9 @@ impl TokenClaims {
         }
         if self.truncated {
             claims.insert(ORGS_TRUNCATED_CLAIM.into(), Value::Bool(true));
+        }
+        if let Some(provider) = &self.sso_provider {
+            claims.insert(SSO_PROVIDER_CLAIM.into(), Value::String(provider.to_string()));
         }
         claims
     }
@@ -156,6 +178,7 @@ mod tests {
 
     fn claims(orgs: Vec<OrgClaim>, truncated: bool, email: EmailClaims) -> TokenClaims {
         TokenClaims {
+            sso_provider: None,
             orgs,
             truncated,
             email,

@@ -3,7 +3,8 @@
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 
-use crate::domain::{EmailClaims, StoredEmail, UserId};
+use crate::domain::token_claims::SSO_PROVIDER_CLAIM;
+use crate::domain::{EmailClaims, ProviderName, StoredEmail, UserId};
 use crate::store::{Identity, User};
 
 use super::ApiError;
@@ -17,6 +18,8 @@ pub struct Caller {
     /// For a token without email claims: the profile's address and its verification, once read
     /// (`with_stored_email`).
     pub stored_email: Option<(String, bool)>,
+    /// The organization's identity provider the token's sign-in went through (single sign-on).
+    pub sso_provider: Option<ProviderName>,
 }
 
 impl Caller {
@@ -102,9 +105,13 @@ pub fn caller(req: &Request) -> Result<Caller, ApiError> {
         claims.get("email").map(String::as_str),
         claims.get("email_verified").map(String::as_str),
     );
+    let sso_provider = claims
+        .get(SSO_PROVIDER_CLAIM)
+        .and_then(|p| ProviderName::parse(p));
     Ok(Caller {
         user_id,
         email_claims,
         stored_email: None,
+        sso_provider,
     })
 }

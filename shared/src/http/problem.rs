@@ -86,6 +86,19 @@ pub enum ApiError {
         source: Box<ApiError>,
         with_key: bool,
     },
+    /// The organization requires its members at its verified domains to sign in through its
+    /// identity provider, and this token's sign-in did not.
+    #[error("the organization requires single sign-on")]
+    SsoRequired,
+    /// The user pool did not do what single sign-on asked of it (see `IdpError`).
+    #[error(transparent)]
+    Idp(#[from] crate::idp::IdpError),
+    /// Another request changed the same thing at the same time: repeating this one applies it.
+    #[error("changed by another request meanwhile")]
+    Busy,
+    /// Single sign-on is not configured for this deployment (no user pool or app client).
+    #[error("single sign-on is not configured")]
+    SsoNotConfigured,
     /// A route that needs a permission answered without checking it (a fault of ours, never
     /// the caller's): its answer is withheld.
     #[error("the route answered without opening its authorization gate")]
@@ -297,6 +310,32 @@ impl ApiError {
                 "address-suppressed",
                 "Address suppressed",
                 why.detail(),
+            ),
+            ApiError::SsoRequired => answer(
+                S::FORBIDDEN,
+                "sso-required",
+                "Single sign-on required",
+                "This organization requires you to sign in through its single sign-on. Sign in \
+                 with your company's identity provider (GET /sso/discover tells which), then \
+                 retry with that token.",
+            ),
+            ApiError::Idp(crate::idp::IdpError::Misconfigured { .. }) => internal_answer(),
+            ApiError::Idp(_) | ApiError::Busy => Answer {
+                retry_after: Some(1),
+                ..answer(
+                    S::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Temporarily unavailable",
+                    "The service is busy or a dependency is down. Retry after the Retry-After \
+                     delay: repeating the request is safe.",
+                )
+            },
+            ApiError::SsoNotConfigured => answer(
+                S::NOT_IMPLEMENTED,
+                "sso-not-configured",
+                "Single sign-on not configured",
+                "This deployment has no user pool and app client for single sign-on \
+                 (CognitoUserPoolArn and SsoAppClientId).",
             ),
             ApiError::NoRandomness(_) | ApiError::Unguarded => internal_answer(),
             ApiError::OutOfTime(why) => out_of_time_answer(*why),

@@ -168,7 +168,14 @@ impl Store {
                 Refusal::Changed,
             )),
         )?;
-        tx.check(Organization::key(&domain.org_id), Organization::is_active())?;
+        // No longer among the domains single sign-on covers.
+        let uncovered = Expr::new("DELETE sso_domains :domain")
+            .value(":domain", AttributeValue::Ss(vec![domain.domain.to_string()]));
+        tx.update(
+            Organization::key(&domain.org_id),
+            uncovered,
+            Some(Organization::is_active()),
+        )?;
         history::record(
             &mut tx,
             &domain_change(ChangeKind::DomainUnverified, &unverified),

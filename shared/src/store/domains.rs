@@ -2,6 +2,7 @@
 //! challenge its TXT record must carry. The organization item counts them (`domain_count`),
 //! under the domain limit's condition, in the transaction that adds or removes one.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use crate::domain::payloads::{DomainFacts, DomainPolicy};
 use crate::domain::{Domain, DomainStatus, Op, Organization, Payload};
 
@@ -265,7 +266,10 @@ impl Store {
                 Refusal::Gone,
             )),
         )?;
-        tx.check(Organization::key(org), Organization::is_active())?;
+        // The organization's verified domains, which single sign-on covers (`store/sso.rs`).
+        let covered = Expr::new("ADD sso_domains :domain")
+            .value(":domain", AttributeValue::Ss(vec![domain.domain.to_string()]));
+        tx.update(Organization::key(org), covered, Some(Organization::is_active()))?;
         if domain.status == DomainStatus::Pending {
             history::record(
                 &mut tx,
@@ -346,7 +350,9 @@ impl Store {
         }
         tx.update(
             Organization::key(org),
-            Expr::new("ADD domain_count :minus").value(":minus", n(-1)),
+            Expr::new("ADD domain_count :minus DELETE sso_domains :domain")
+                .value(":minus", n(-1))
+                .value(":domain", AttributeValue::Ss(vec![domain.domain.to_string()])),
             Some(Organization::is_active()),
         )?;
         history::record(

@@ -237,9 +237,9 @@ impl Store {
             org_id,
             &request.user_id,
             role,
-            None,
-            Some(&request.domain),
+            (None, Some(&request.domain)),
             teams,
+            None,
         );
         history::record(&mut tx, &joined, op, self.retention)?;
         tx.made(&membership);

@@ -13,7 +13,8 @@ use super::item::{n, s};
 use super::org_read::{ItemKey, OrgRead};
 use super::tallies::Tally;
 use super::tx::{Condition, Expr, Tx};
-use crate::domain::Domain;
+use crate::domain::sso::SsoConnection;
+use crate::domain::{Domain, DomainStatus, TeamAssignment, TeamId};
 
 impl Store {
     /// The organization that holds `domain` verified, with `person`'s membership and join
@@ -66,12 +67,66 @@ impl Store {
             org_id,
             joiner.user_id,
             &RoleName::System(role),
-            None,
-            Some(&domain.domain),
+            (None, Some(&domain.domain)),
             &[],
+            None,
         );
         history::record(&mut tx, &joined, op, self.retention)?;
         tx.commit("join through a domain").await?;
+        Ok(membership)
+    }
+
+    /// `joiner`, signing in for the first time through the organization's identity provider
+    /// (`connection`, as read), becomes a member with its default role and `teams` (those of its
+    /// default teams that were live when read), taking a seat within `room` as
+    /// `join_through_domain` does, at `domain`, which must still be verified. A request of
+    /// theirs still pending (`pending`) ends with it.
+    pub async fn join_through_sso(
+        &self,
+        org: &Organization,
+        connection: &SsoConnection,
+        (joiner, domain): (&Joiner<'_>, &EmailDomain),
+        (role, teams): (&RoleName, &[TeamAssignment]),
+        (room, pending): (i64, Option<&JoinRequest>),
+        op: &Op,
+    ) -> StoreResult<Membership> {
+        let org_id = &org.org_id;
+        let mut tx = Tx::new(self);
+        let team_ids: Vec<TeamId> = teams.iter().map(|t| t.team_id.clone()).collect();
+        let membership = put_member(&mut tx, org_id, joiner, role, (&team_ids, teams), op)?;
+        take_seat(&mut tx, org, room)?;
+        match pending {
+            Some(request) => {
+                request.end_with_membership(&mut tx)?;
+                Tally::count_with_requests(&mut tx, org_id, 1, -1, -1)?;
+            }
+            None => Tally::count(&mut tx, org_id, 1, -1)?,
+        }
+        let verified = Condition::new(
+            Expr::new("#status = :verified")
+                .name("#status", "status")
+                .value(":verified", s(DomainStatus::Verified.as_str())),
+            Refusal::Changed,
+        );
+        tx.check(Domain::key(org_id, domain), verified)?;
+        tx.check(
+            SsoConnection::key(org_id),
+            Condition::new(
+                Expr::new("version = :version").value(":version", n(connection.version)),
+                Refusal::Changed,
+            ),
+        )?;
+        let joined = joined_change(
+            org_id,
+            joiner.user_id,
+            role,
+            (None, Some(domain)),
+            &team_ids,
+            Some(&connection.provider),
+        );
+        history::record(&mut tx, &joined, op, self.retention)?;
+        tx.made(&membership);
+        tx.commit("join through single sign-on").await?;
         Ok(membership)
     }
 }

@@ -37,6 +37,8 @@ pub enum Partition {
     Expiry,
     /// One person's `Idempotency-Key` records.
     Idempotency,
+    /// The one item that lists the organizations' identity providers for the app client.
+    SsoClient,
 }
 
 impl Partition {
@@ -53,6 +55,7 @@ impl Partition {
             Partition::Invitee => "INVITEE#",
             Partition::Expiry => "EXPIRY#",
             Partition::Idempotency => "IDEM#",
+            Partition::SsoClient => "SSOCLIENT#",
         }
     }
 }
@@ -161,6 +164,15 @@ pub fn member_email_sk(email: &str) -> String {
 }
 
 /// The email domains of an organization, by name.
+/// An organization's single sign-on connection, in its partition.
+pub const SSO_SK: &str = "SSO";
+
+/// The app client's list of the organizations' identity providers (`store/sso.rs`).
+pub fn sso_client_pk() -> String {
+    format!("{}providers", Partition::SsoClient.prefix())
+}
+pub const SSO_CLIENT_SK: &str = "SSOCLIENT";
+
 pub const ROLE_PREFIX: &str = "ROLE#";
 pub fn role_sk(role: &RoleKey) -> String {
     format!("{ROLE_PREFIX}{role}")

@@ -26,6 +26,7 @@ mod orgs;
 mod owned_orgs;
 mod query;
 mod roles;
+mod sso;
 #[cfg(feature = "fixtures")]
 mod stored;
 mod tallies;
@@ -71,6 +72,8 @@ pub use metadata::Rereads;
 pub use org_read::{ItemKey, OrgRead, ReadItems, UncountedRead};
 pub use orgs::FIRST_TEAM_NAME;
 pub use query::{MAX_QUERIES_PER_PAGE, Page};
+pub use sso::ClientProviders;
+pub use token_orgs::LiveMembership;
 #[cfg(feature = "fixtures")]
 pub use stored::{Of, PARTITION_PREFIXES, Stored};
 pub use users::{Identity, UserPatch};

@@ -19,6 +19,7 @@ use super::{Read, Store};
 use crate::domain::Domain;
 use crate::domain::Invitation;
 use crate::domain::User;
+use crate::domain::sso::{OrgSso, SsoConnection};
 
 /// An item to read along with the organization and the caller's membership.
 #[derive(Clone, Copy, Debug)]
@@ -45,6 +46,8 @@ pub enum ItemKey<'a> {
     KnownAddress(&'a str),
     /// One of the organization's custom roles.
     Role(&'a RoleKey),
+    /// Its single sign-on connection.
+    Sso,
 }
 
 impl<'a> ItemKey<'a> {
@@ -83,6 +86,7 @@ fn item_key(org: &OrgId, wanted: ItemKey<'_>) -> Item {
         ItemKey::JoinRequest(user) => JoinRequest::key(org, user),
         ItemKey::KnownAddress(email) => KnownAddress::key(email),
         ItemKey::Role(role) => CustomRole::key(org, role),
+        ItemKey::Sso => SsoConnection::key(org),
     }
 }
 
@@ -99,6 +103,8 @@ pub struct OrgRead {
 /// exists: `None` says that), the caller's membership and the other items read.
 pub struct UncountedRead {
     pub live: bool,
+    /// Its single sign-on, which `sso_required` enforces on every request.
+    pub sso: OrgSso,
     /// `None` for a stranger.
     pub caller: Option<Membership>,
     pub items: ReadItems,
@@ -146,6 +152,12 @@ impl ReadItems {
     pub fn role(&self, role: &RoleKey) -> StoreResult<Option<CustomRole>> {
         self.get(ItemKey::Role(role))
             .map(CustomRole::from_item)
+            .transpose()
+    }
+
+    pub fn sso(&self) -> StoreResult<Option<SsoConnection>> {
+        self.get(ItemKey::Sso)
+            .map(SsoConnection::from_item)
             .transpose()
     }
 
@@ -237,6 +249,7 @@ impl Store {
             .await?
             .map(|(org, caller, items)| UncountedRead {
                 live: org.is_live(),
+                sso: org.sso,
                 caller,
                 items,
             }))

@@ -9,7 +9,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{
     Change, ChangeKind, Handle, Limits, MemberStatus, MetadataChange, NewOrganization, OrgId,
-    OrgProfilePatch, OrgStatus, Region, Role, Subject, TeamId, UserId,
+    EmailDomain, OrgProfilePatch, OrgSso, OrgStatus, ProviderName, Region, Role, Subject, TeamId,
+    UserId,
 };
 
 use super::error::{Refusal, StoreError, StoreResult};
@@ -96,6 +97,11 @@ impl Organization {
                         .ok_or_else(|| StoreError::Corrupt(format!("counted_owner {u:?}")))
                 })
                 .transpose()?,
+            sso: OrgSso {
+                provider: r.opt_s("sso_provider")?.and_then(|p| ProviderName::parse(&p)),
+                required: r.bool("sso_required")?,
+                domains: r.string_set("sso_domains", |d| EmailDomain::parse("domain", d).ok()),
+            },
             created_at: r.time("created_at")?,
             updated_at: r.time("updated_at")?,
         })
@@ -169,6 +175,7 @@ impl Store {
             join_requests_on_item: 0,
             metadata: VersionedMetadata::default(),
             counted_owner: Some(owner.user_id.clone()),
+            sso: OrgSso::default(),
             created_at: op.at,
             updated_at: op.at,
         };

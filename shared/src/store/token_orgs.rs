@@ -7,7 +7,7 @@
 //! holds.
 
 use crate::domain::{ListedMembership, MemberStatus, OrgId, OrgStatus, Role, RoleName, UserId};
-use crate::domain::{Membership, Organization};
+use crate::domain::{Membership, OrgSso, Organization};
 
 use super::error::{StoreError, StoreResult};
 use super::item::{Item, Reader, s};
@@ -82,7 +82,7 @@ impl Store {
         &self,
         user: &UserId,
         orgs: &[OrgId],
-    ) -> StoreResult<Vec<(OrgId, String, RoleName)>> {
+    ) -> StoreResult<Vec<LiveMembership>> {
         if orgs.is_empty() {
             return Ok(Vec::new());
         }
@@ -105,9 +105,26 @@ impl Store {
             if let Some(member) = member.filter(|m| m.status == MemberStatus::Active)
                 && org.status == OrgStatus::Active
             {
-                live.push((org.org_id, org.handle, member.role_name()));
+                live.push(LiveMembership {
+                    role: member.role_name(),
+                    email: member.email.clone(),
+                    org_id: org.org_id,
+                    handle: org.handle,
+                    sso: org.sso,
+                });
             }
         }
         Ok(live)
     }
+}
+
+/// A membership a token may carry: live, active, with what `sso_required` decides on.
+#[derive(Clone, Debug)]
+pub struct LiveMembership {
+    pub org_id: OrgId,
+    pub handle: String,
+    pub role: RoleName,
+    /// The member's verified address, if they joined with one.
+    pub email: Option<String>,
+    pub sso: OrgSso,
 }

@@ -16,6 +16,7 @@ pub use org_domain::{Domain, DomainStatus};
 pub use user::User;
 
 use crate::domain::custom_role::{Grants, RoleKey, RoleName, RoleScope};
+use crate::domain::sso::OrgSso;
 use crate::domain::{
     EmailDomain, JoinRequestStatus, MemberStatus, Metadata, OrgId, OrgStatus, Region, Role,
     Standing, TeamId, TeamRole, Timestamp, UserId,
@@ -49,6 +50,8 @@ pub struct Organization {
     /// The owner whose count of owned organizations includes this one (`owned_orgs.rs`): its
     /// creator, or whom they transferred it to. Absent on organizations older than the count.
     pub counted_owner: Option<UserId>,
+    /// Its single sign-on as every sign-in and request needs it, and its verified domains.
+    pub sso: OrgSso,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -265,6 +268,7 @@ mod tests {
             join_requests_on_item: 0,
             metadata: VersionedMetadata::default(),
             counted_owner: None,
+            sso: OrgSso::default(),
             created_at: at,
             updated_at: at,
         };

@@ -11,6 +11,7 @@ use super::{
     Timestamp, UserId,
 };
 use crate::domain::CustomRole;
+use crate::domain::sso::{ProviderName, SsoConnection};
 
 /// Ids, names and codes go out as the text they are stored as.
 macro_rules! serialize_as_text {
@@ -35,7 +36,8 @@ serialize_as_text!(
     DomainStatus,
     RoleKey,
     RoleName,
-    RoleScope
+    RoleScope,
+    ProviderName
 );
 
 /// Times go out as RFC 3339 with milliseconds, as everywhere else.
@@ -75,6 +77,7 @@ pub enum Payload {
     DomainPolicy(DomainPolicy),
     JoinRequestFacts(JoinRequestFacts),
     RoleFacts(RoleFacts),
+    SsoFacts(SsoFacts),
 }
 
 macro_rules! into_payload {
@@ -113,7 +116,8 @@ into_payload!(
     DomainFacts,
     DomainPolicy,
     JoinRequestFacts,
-    RoleFacts
+    RoleFacts,
+    SsoFacts
 );
 
 /// `user.created`.
@@ -226,6 +230,10 @@ pub struct MemberJoined {
     pub invitation_id: Option<InvitationId>,
     pub domain: Option<EmailDomain>,
     pub team_ids: Vec<TeamId>,
+    /// The organization's identity provider, for a member provisioned at their first sign-in
+    /// through it (single sign-on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_provider: Option<ProviderName>,
 }
 
 /// `team.created` and `team.deleted`.
@@ -446,3 +454,28 @@ impl JoinRequestFacts {
 
 #[cfg(test)]
 mod tests;
+
+/// `sso.connection_set` and `sso.connection_removed`: the connection as it stands after the
+/// change (as it stood, when removed). Never its secret nor its metadata.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SsoFacts {
+    pub org_id: OrgId,
+    pub identity_provider: ProviderName,
+    pub protocol: &'static str,
+    pub default_role: RoleName,
+    pub sso_required: bool,
+    pub domains: Vec<EmailDomain>,
+}
+
+impl SsoFacts {
+    pub fn of(connection: &SsoConnection) -> Self {
+        SsoFacts {
+            org_id: connection.org_id.clone(),
+            identity_provider: connection.provider.clone(),
+            protocol: connection.protocol.kind(),
+            default_role: connection.default_role.clone(),
+            sso_required: connection.sso_required,
+            domains: connection.domains.clone(),
+        }
+    }
+}

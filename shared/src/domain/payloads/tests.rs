@@ -181,6 +181,7 @@ fn a_member_joined_names_its_invitation_or_domain_else_null() {
         invitation_id: Some(InvitationId::parse(INV).unwrap()),
         domain: None,
         team_ids: vec![TeamId::parse(TEAM).unwrap()],
+        identity_provider: None,
     };
     assert_eq!(
         json_of(invited),
@@ -193,11 +194,26 @@ fn a_member_joined_names_its_invitation_or_domain_else_null() {
         invitation_id: None,
         domain: Some(domain()),
         team_ids: vec![],
+        identity_provider: None,
     };
     assert_eq!(
         json_of(through_domain),
         json!({ "org_id": ORG, "user_id": "bob", "role": "member", "invitation_id": null,
                 "domain": "acme.com", "team_ids": [] })
+    );
+    let provider = "o-0123456789abcdef0123456789abcd";
+    let through_sso = MemberJoined {
+        member: member(),
+        role: RoleName::System(Role::Member),
+        invitation_id: None,
+        domain: Some(domain()),
+        team_ids: vec![],
+        identity_provider: crate::domain::ProviderName::parse(provider),
+    };
+    assert_eq!(
+        json_of(through_sso),
+        json!({ "org_id": ORG, "user_id": "bob", "role": "member", "invitation_id": null,
+                "domain": "acme.com", "team_ids": [], "identity_provider": provider })
     );
 }
 

@@ -243,3 +243,83 @@ fn required_sso_shuts_out_only_its_domains_signing_in_otherwise() {
     sso.required = false;
     assert!(!sso.shuts_out(Some("bob@acme.com"), &[]));
 }
+
+#[test]
+fn a_stored_connection_never_holds_the_secret_and_counts_its_versions() {
+    let at = crate::domain::Timestamp::parse("2026-12-07T10:00:00.000Z").unwrap();
+    let spec = SsoSpec::parse(&oidc(Some("s3cret"))).unwrap();
+    let first = SsoConnection::from_spec(&org(), spec.clone(), vec![domain("acme.com")], None, at);
+    assert!(matches!(
+        &first.protocol,
+        Protocol::Oidc {
+            client_secret: None,
+            ..
+        }
+    ));
+    assert_eq!((first.version, first.created_at), (1, at));
+    let later = crate::domain::Timestamp::parse("2026-12-08T10:00:00.000Z").unwrap();
+    let second = SsoConnection::from_spec(&org(), spec, vec![], Some(&first), later);
+    assert_eq!((second.version, second.created_at, second.updated_at), (2, at, later));
+}
+
+#[test]
+fn only_the_same_oidc_client_keeps_its_secret() {
+    let at = crate::domain::Timestamp::parse("2026-12-07T10:00:00.000Z").unwrap();
+    let stored = SsoConnection::from_spec(
+        &org(),
+        SsoSpec::parse(&oidc(Some("s"))).unwrap(),
+        vec![],
+        None,
+        at,
+    );
+    let same = SsoSpec::parse(&oidc(None)).unwrap();
+    assert!(may_keep_secret(&same, Some(&stored)));
+    assert!(!may_keep_secret(&same, None));
+    let mut other = oidc(None);
+    other.oidc.as_mut().unwrap().client_id = "client-2";
+    assert!(!may_keep_secret(&SsoSpec::parse(&other).unwrap(), Some(&stored)));
+    let saml = SsoConnection::from_spec(&org(), SsoSpec::parse(&saml_url()).unwrap(), vec![], None, at);
+    assert!(!may_keep_secret(&same, Some(&saml)));
+}
+
+#[test]
+fn provisioning_falls_back_to_member_for_a_role_gone_and_leaves_out_teams_gone() {
+    let at = crate::domain::Timestamp::parse("2026-12-07T10:00:00.000Z").unwrap();
+    let live = TeamId::parse("team_0123456789abcdef0123456789abcdef").unwrap();
+    let gone = TeamId::parse("team_ffffffffffffffffffffffffffffffff").unwrap();
+    let raw = RawSso {
+        default_role: Some("engineer"),
+        default_teams: vec![
+            RawTeam {
+                team_id: live.as_str(),
+                role: Some("reviewer"),
+            },
+            RawTeam {
+                team_id: gone.as_str(),
+                role: None,
+            },
+        ],
+        ..saml_url()
+    };
+    let connection =
+        SsoConnection::from_spec(&org(), SsoSpec::parse(&raw).unwrap(), vec![], None, at);
+    let role = |key: &str, scope| {
+        crate::domain::custom_role::stored(key, scope, &["members:read"])
+    };
+    let (given, teams) = provisioned_access(
+        &connection,
+        &[role("engineer", RoleScope::Organization), role("reviewer", RoleScope::Team)],
+        std::slice::from_ref(&live),
+    );
+    assert_eq!(given.as_str(), "engineer");
+    assert_eq!(teams.len(), 1);
+    assert_eq!(teams[0].role.as_str(), "reviewer");
+    // Both custom roles deleted (or of the other scope) since the connection was set.
+    let (given, teams) = provisioned_access(
+        &connection,
+        &[role("engineer", RoleScope::Team)],
+        std::slice::from_ref(&live),
+    );
+    assert_eq!(given, RoleName::System(Role::Member));
+    assert_eq!(teams[0].role, TeamRole::Member);
+}

@@ -9,6 +9,7 @@ use crate::domain::{
 };
 
 use crate::domain::CustomRole;
+use crate::domain::ProviderName;
 use crate::domain::{
     Change, ChangeKind, EmailDomain, EndingDeadline, InvitationId, InvitationStatus, MemberStatus,
     OrgId, Role, RoleName, Subject, TeamId, UserId,
@@ -125,9 +126,9 @@ pub(in crate::store) fn joined_change(
     org_id: &OrgId,
     user_id: &UserId,
     role: &RoleName,
-    invitation: Option<&InvitationId>,
-    domain: Option<&EmailDomain>,
+    (invitation, domain): (Option<&InvitationId>, Option<&EmailDomain>),
     teams: &[TeamId],
+    identity_provider: Option<&ProviderName>,
 ) -> Change {
     Change {
         kind: ChangeKind::MemberJoined,
@@ -143,6 +144,7 @@ pub(in crate::store) fn joined_change(
             invitation_id: invitation.cloned(),
             domain: domain.cloned(),
             team_ids: teams.to_vec(),
+            identity_provider: identity_provider.cloned(),
         }
         .into(),
     }
@@ -236,9 +238,9 @@ impl Store {
             org_id,
             joiner.user_id,
             &role,
-            Some(&invitation.invitation_id),
-            None,
+            (Some(&invitation.invitation_id), None),
             teams,
+            None,
         );
         history::record(&mut tx, &joined, op, self.retention)?;
         tx.made(&membership);
