@@ -89,7 +89,7 @@ async fn trigger_claims(
     let store = Store::from_sdk(&sdk, &config.table_name, config.retention);
     let event = token::pre_token_generation_event(sub, email, verified);
     grants::record_calls_if_asked()?;
-    let answered = token_claims(&store, config.token_max_orgs, event);
+    let answered = token_claims(&store, &config, event);
     let answered = grants::as_function("token-claims", answered)
         .await
         .context("reading the local table")?;

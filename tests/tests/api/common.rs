@@ -487,6 +487,22 @@ impl Stack {
     }
 
     /// A person with a verified email `{sub}@example.com`.
+    /// `person` with a token carrying `extra` claims too, as the token-claims trigger adds them.
+    pub fn with_claims(&self, person: &Person, extra: serde_json::Map<String, Value>) -> Person {
+        let token = token::mint_with(
+            &self.secret,
+            &person.sub,
+            Some(&person.email),
+            true,
+            3600,
+            extra,
+        );
+        Person {
+            token,
+            ..person.clone()
+        }
+    }
+
     pub fn person(&self, sub: &str) -> Person {
         let email = format!("{sub}@example.com");
         let token = token::mint(&self.secret, sub, Some(&email), true, 3600);

@@ -47,6 +47,7 @@ mod reply_to;
 mod role_at_commit;
 mod roles;
 mod round_trips;
+mod sso;
 mod team_roles;
 mod teams;
 mod token_claims;

@@ -21,9 +21,10 @@ const UNHURRIED: Duration = Duration::from_secs(300);
 
 /// What the trigger adds to `person`'s ID token and access token.
 pub(crate) async fn claims(stack: &Stack, person: &Person, max: usize) -> (Value, Value) {
-    let max = MaxTokenOrgs::new(max).expect("a cap");
+    let mut config = stack.app.config.clone();
+    config.token_max_orgs = MaxTokenOrgs::new(max).expect("a cap");
     let event = token::pre_token_generation_event(&person.sub, Some(&person.email), true);
-    let answered = token_claims_within(&stack.app.store, max, event, UNHURRIED);
+    let answered = token_claims_within(&stack.app.store, &config, event, UNHURRIED);
     let answered = orgs_local::grants::as_function("token-claims", answered)
         .await
         .expect("the trigger answers");
@@ -146,7 +147,7 @@ async fn the_most_recently_joined_fill_the_cap_in_two_requests() {
 /// error, not answer late (Cognito would have refused the sign-in by then) or with partial claims.
 async fn claims_out_of_time(stack: &Stack, person: &Person) {
     let event = token::pre_token_generation_event(&person.sub, Some(&person.email), true);
-    let answered = token_claims(&stack.app.store, MaxTokenOrgs::default(), event);
+    let answered = token_claims(&stack.app.store, &stack.app.config, event);
     let answered = orgs_local::grants::as_function("token-claims", answered).await;
     match answered {
         Err(ClaimsError::OutOfTime(deadline)) => assert_eq!(deadline, TOKEN_CLAIMS_DEADLINE),

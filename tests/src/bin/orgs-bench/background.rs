@@ -120,7 +120,7 @@ pub async fn invoke(fx: &Fixture, function: &str, event: Value) -> anyhow::Resul
                 expire_invitations(&fx.app.store, Timestamp::now(), stop_at, "bench").await;
             serde_json::to_value(report)?
         }
-        "token-claims" => token_claims(&fx.app.store, MaxTokenOrgs::default(), event).await?,
+        "token-claims" => token_claims(&fx.app.store, &fx.app.config, event).await?,
         _ => bail!("{function} is not a background function"),
     };
     check(function, &answer)?;
