@@ -15,7 +15,6 @@ use orgs_functions::jobs::expiry::expire_invitations;
 use orgs_functions::jobs::publish_events::publish_events;
 use orgs_functions::jobs::token_claims::token_claims;
 use orgs_local::token;
-use orgs_shared::domain::MaxTokenOrgs;
 use orgs_shared::domain::time::Timestamp;
 use orgs_shared::events::{EventsConfig, Publisher};
 use serde_json::{Map, Value, json};
