@@ -2,7 +2,10 @@
 
 It also plays SES's side of delivery (`ses_delivery`): the account suppression list, a
 configuration set's EventBridge event destinations, and the events SES publishes for its
-mailbox simulator's addresses.
+mailbox simulator's addresses. And it refuses, as Cognito does, what single sign-on must not
+get away with locally (`cognito_as_aws`): a second identity provider of the same name or with an
+identifier another provider has, an app client listing a provider the pool does not have, and
+it makes UpdateUserPoolClient replace the client's settings rather than merge them.
 
 moto does not make a transaction atomic against a concurrent one, so race tests only mean
 something when requests are served one at a time (werkzeug threaded=False). A failed
@@ -532,6 +535,98 @@ def ses_delivery() -> None:
     SESV2Response.send_email = send_email
 
 
+def cognito_as_aws() -> None:
+    """Makes moto 5.2.5's user pools refuse and forget what Cognito does, where single sign-on
+    depends on it (the Amazon Cognito API Reference and Developer Guide say each):
+
+    - CreateIdentityProvider with the name of a provider the pool has: DuplicateProviderException
+      (its API reference lists the error; "This exception is thrown when the provider is already
+      supported by the user pool"). moto replaced the provider.
+    - CreateIdentityProvider or UpdateIdentityProvider with an IdpIdentifier that another provider
+      of the pool has: DuplicateProviderException ("Identifiers must be unique across the user
+      pool", Developer Guide, SAML identity provider names and identifiers). moto took it.
+    - UpdateUserPoolClient sets every setting the request leaves out back to its default ("If you
+      don't provide a value for an attribute, Amazon Cognito sets it to its default value", its
+      API reference, and the Developer Guide's Updating user pool and app client configuration).
+      moto merged the request into the client. The client's id, secret and name (when not
+      given) stay.
+    - CreateUserPoolClient and UpdateUserPoolClient with a SupportedIdentityProviders entry
+      naming no provider of the pool (COGNITO aside): InvalidParameterException, "The provider X
+      does not exist for User Pool Y", as Cognito answers. moto took any name.
+    Not modelled: DeleteIdentityProvider of a provider an app client still lists. Its API
+    reference names no refusal for it (its errors are about the provider, the caller and
+    throttling) and no guide says what becomes of the client's list, so moto's deletion, which
+    leaves the list as it was, stands.
+    """
+    from moto.cognitoidp.exceptions import InvalidParameterException
+    from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPoolClient
+    from moto.core.exceptions import JsonRESTError
+
+    class DuplicateProviderException(JsonRESTError):
+        def __init__(self, message: str) -> None:
+            super().__init__("DuplicateProviderException", message)
+
+    def refuse_taken_identifiers(pool, name: str, config: dict) -> None:
+        for identifier in config.get("IdpIdentifiers") or []:
+            for other_name, other in pool.identity_providers.items():
+                if other_name != name and identifier in (
+                    other.extended_config.get("IdpIdentifiers") or []
+                ):
+                    raise DuplicateProviderException(
+                        f"The identifier {identifier} is already used by the provider "
+                        f"{other_name} in this user pool"
+                    )
+
+    def refuse_unknown_providers(pool, config: dict) -> None:
+        for provider in config.get("SupportedIdentityProviders") or []:
+            if provider != "COGNITO" and provider not in pool.identity_providers:
+                raise InvalidParameterException(
+                    f"The provider {provider} does not exist for User Pool {pool.id}"
+                )
+
+    stock_create_provider = CognitoIdpBackend.create_identity_provider
+    stock_update_provider = CognitoIdpBackend.update_identity_provider
+    stock_create_client = CognitoIdpBackend.create_user_pool_client
+    stock_update_client = CognitoIdpBackend.update_user_pool_client
+
+    def create_identity_provider(self, user_pool_id, name, extended_config):
+        pool = self.describe_user_pool(user_pool_id)
+        if name in pool.identity_providers:
+            raise DuplicateProviderException(
+                f"A provider with the name {name} already exists in this user pool"
+            )
+        refuse_taken_identifiers(pool, name, extended_config or {})
+        return stock_create_provider(self, user_pool_id, name, extended_config)
+
+    def update_identity_provider(self, user_pool_id, name, extended_config):
+        pool = self.describe_user_pool(user_pool_id)
+        if name in pool.identity_providers:
+            refuse_taken_identifiers(pool, name, extended_config or {})
+        return stock_update_provider(self, user_pool_id, name, extended_config)
+
+    def create_user_pool_client(self, user_pool_id, generate_secret, extended_config):
+        refuse_unknown_providers(self.describe_user_pool(user_pool_id), extended_config or {})
+        return stock_create_client(self, user_pool_id, generate_secret, extended_config)
+
+    def update_user_pool_client(self, user_pool_id, client_id, extended_config):
+        pool = self.describe_user_pool(user_pool_id)
+        client = pool.clients.get(client_id)
+        if client is not None:
+            refuse_unknown_providers(pool, extended_config)
+            # The settings of a client created with none: moto's defaults.
+            defaults = CognitoIdpUserPoolClient(user_pool_id, False, None).extended_config
+            name = client.extended_config.get("ClientName")
+            client.extended_config = dict(defaults)
+            if name is not None:
+                client.extended_config["ClientName"] = name
+        return stock_update_client(self, user_pool_id, client_id, extended_config)
+
+    CognitoIdpBackend.create_identity_provider = create_identity_provider
+    CognitoIdpBackend.update_identity_provider = update_identity_provider
+    CognitoIdpBackend.create_user_pool_client = create_user_pool_client
+    CognitoIdpBackend.update_user_pool_client = update_user_pool_client
+
+
 def fast_items() -> None:
     """Makes moto's two costliest steps per item cheaper, with the same results.
 
@@ -751,6 +846,7 @@ def main() -> None:
     idempotent_transactions()
     lagging_indexes()
     ses_delivery()
+    cognito_as_aws()
     untracked_models()
     if "--journaled-transactions" in sys.argv[2:]:
         journal_transactions()

@@ -8,7 +8,9 @@ use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::types::IdentityProviderTypeType;
 
-use crate::domain::sso::{AttributeMapping, ClientSecret, Protocol, ProviderName, client_providers};
+use crate::domain::sso::{
+    AttributeMapping, ClientSecret, Protocol, ProviderName, client_providers,
+};
 
 /// Where the organizations' providers live: `ORGS_USER_POOL_ID` and `ORGS_SSO_APP_CLIENT_ID`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,7 +150,11 @@ impl IdentityProviders {
 
     /// Changes only the provider's identifiers (its organization's verified domains changed).
     /// A provider that is not there is left so.
-    pub async fn set_identifiers(&self, name: &ProviderName, identifiers: Vec<String>) -> IdpResult<()> {
+    pub async fn set_identifiers(
+        &self,
+        name: &ProviderName,
+        identifiers: Vec<String>,
+    ) -> IdpResult<()> {
         let updated = self
             .client
             .update_identity_provider()

@@ -27,3 +27,10 @@ pub async fn sdk_config(endpoint: &str) -> SdkConfig {
     }
     loader.load().await
 }
+
+/// A Cognito user pool client (`cognito-idp`) aimed at `endpoint`, set up as every other client
+/// of the local stack (`sdk_config`): for tests that read or change the local user pool, its
+/// identity providers and app client, as the functions see them.
+pub async fn cognito_client(endpoint: &str) -> aws_sdk_cognitoidentityprovider::Client {
+    aws_sdk_cognitoidentityprovider::Client::new(&sdk_config(endpoint).await)
+}

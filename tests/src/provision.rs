@@ -1,5 +1,6 @@
 //! Creates what the SAM template declares, in the local AWS: the table (read from the template
-//! itself, so the two cannot differ) and the verified SES sender.
+//! itself, so the two cannot differ) and the verified SES sender; and what a deployer brings
+//! along, the Cognito user pool with the app client single sign-on lists its providers in.
 
 use anyhow::{Context, anyhow};
 use aws_config::SdkConfig;
@@ -355,5 +356,172 @@ pub async fn ensure_delivery_rule(
         .send()
         .await
         .context("pointing the SES events rule at its queue")?;
+    Ok(())
+}
+
+/// A Cognito user pool and the app client whose hosted sign-in lists the organizations' identity
+/// providers: what `CognitoUserPoolArn` and `SsoAppClientId` name on AWS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserPool {
+    pub id: String,
+    pub arn: String,
+    pub app_client_id: String,
+}
+
+impl UserPool {
+    /// What the functions are told (`ORGS_USER_POOL_ID`, `ORGS_SSO_APP_CLIENT_ID`).
+    pub fn sso_settings(&self) -> orgs_shared::idp::SsoSettings {
+        orgs_shared::idp::SsoSettings {
+            user_pool_id: self.id.clone(),
+            app_client_id: self.app_client_id.clone(),
+        }
+    }
+}
+
+/// The local app client's callback URL (a front end's; nothing serves it).
+pub const SSO_CALLBACK_URL: &str = "http://localhost:3000/signed-in";
+
+/// Creates a user pool named `name` and its app client, set up as a deployer's would be for
+/// hosted sign-in: the authorization code grant with the scopes `openid`, `email` and `profile`,
+/// a callback URL, the pool's own sign-in as its only provider so far, and token lifetimes of
+/// its own, so that a test sees whether an update of the client keeps them.
+pub async fn create_user_pool(sdk: &SdkConfig, name: &str) -> anyhow::Result<UserPool> {
+    let client = aws_sdk_cognitoidentityprovider::Client::new(sdk);
+    let created = client
+        .create_user_pool()
+        .pool_name(name)
+        .send()
+        .await
+        .context("creating the user pool")?;
+    let pool = created
+        .user_pool()
+        .ok_or_else(|| anyhow!("the new user pool is missing from the answer"))?;
+    let id = pool
+        .id()
+        .ok_or_else(|| anyhow!("the new user pool has no id"))?
+        .to_owned();
+    let arn = pool
+        .arn()
+        .ok_or_else(|| anyhow!("the new user pool has no ARN"))?
+        .to_owned();
+    let app_client_id = create_app_client(&client, &id, name).await?;
+    Ok(UserPool {
+        id,
+        arn,
+        app_client_id,
+    })
+}
+
+async fn create_app_client(
+    client: &aws_sdk_cognitoidentityprovider::Client,
+    pool_id: &str,
+    name: &str,
+) -> anyhow::Result<String> {
+    use aws_sdk_cognitoidentityprovider::types::{
+        ExplicitAuthFlowsType, OAuthFlowType, PreventUserExistenceErrorTypes, TimeUnitsType,
+        TokenValidityUnitsType,
+    };
+    let created = client
+        .create_user_pool_client()
+        .user_pool_id(pool_id)
+        .client_name(name)
+        .callback_urls(SSO_CALLBACK_URL)
+        .allowed_o_auth_flows(OAuthFlowType::Code)
+        .allowed_o_auth_scopes("openid")
+        .allowed_o_auth_scopes("email")
+        .allowed_o_auth_scopes("profile")
+        .allowed_o_auth_flows_user_pool_client(true)
+        .supported_identity_providers("COGNITO")
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserSrpAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .prevent_user_existence_errors(PreventUserExistenceErrorTypes::Enabled)
+        .access_token_validity(30)
+        .id_token_validity(30)
+        .refresh_token_validity(7)
+        .token_validity_units(
+            TokenValidityUnitsType::builder()
+                .access_token(TimeUnitsType::Minutes)
+                .id_token(TimeUnitsType::Minutes)
+                .refresh_token(TimeUnitsType::Days)
+                .build(),
+        )
+        .send()
+        .await
+        .context("creating the app client")?;
+    created
+        .user_pool_client()
+        .and_then(|c| c.client_id())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("the new app client has no id"))
+}
+
+/// The user pool named `name` and its app client of the same name, made unless they exist (for
+/// `cargo local` against a moto that outlives it).
+pub async fn ensure_user_pool(sdk: &SdkConfig, name: &str) -> anyhow::Result<UserPool> {
+    let client = aws_sdk_cognitoidentityprovider::Client::new(sdk);
+    let mut pages = client
+        .list_user_pools()
+        .max_results(60)
+        .into_paginator()
+        .send();
+    let mut found = None;
+    while let Some(page) = pages.next().await {
+        let page = page.context("listing the user pools")?;
+        if let Some(pool) = page.user_pools().iter().find(|p| p.name() == Some(name)) {
+            found = pool.id().map(str::to_owned);
+            break;
+        }
+    }
+    let Some(id) = found else {
+        return create_user_pool(sdk, name).await;
+    };
+    let described = client
+        .describe_user_pool()
+        .user_pool_id(&id)
+        .send()
+        .await
+        .context("describing the user pool")?;
+    let arn = described
+        .user_pool()
+        .and_then(|p| p.arn())
+        .ok_or_else(|| anyhow!("the user pool has no ARN"))?
+        .to_owned();
+    let mut clients = client
+        .list_user_pool_clients()
+        .user_pool_id(&id)
+        .max_results(60)
+        .into_paginator()
+        .send();
+    let mut app_client_id = None;
+    while let Some(page) = clients.next().await {
+        let page = page.context("listing the app clients")?;
+        if let Some(found) = page
+            .user_pool_clients()
+            .iter()
+            .find(|c| c.client_name() == Some(name))
+        {
+            app_client_id = found.client_id().map(str::to_owned);
+            break;
+        }
+    }
+    let app_client_id = match app_client_id {
+        Some(found) => found,
+        None => create_app_client(&client, &id, name).await?,
+    };
+    Ok(UserPool {
+        id,
+        arn,
+        app_client_id,
+    })
+}
+
+/// Deletes the user pool, with its providers and clients.
+pub async fn delete_user_pool(sdk: &SdkConfig, id: &str) -> anyhow::Result<()> {
+    aws_sdk_cognitoidentityprovider::Client::new(sdk)
+        .delete_user_pool()
+        .user_pool_id(id)
+        .send()
+        .await
+        .context("deleting the user pool")?;
     Ok(())
 }

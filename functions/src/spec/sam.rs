@@ -336,3 +336,68 @@ const SES_EVENTS: &str = r#"      Events:
               MaximumRetryAttempts: 185
               MaximumEventAgeInSeconds: 21600
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A function with a grant on the user pool (single sign-on's providers and app client):
+    /// the statement names the pool of `CognitoUserPoolArn`, or without one a pool ARN no pool
+    /// of the account has, never a wildcard.
+    #[test]
+    fn a_user_pool_grant_names_the_deployers_pool_or_none() {
+        static GRANTS: [Grant; 1] = [Grant {
+            actions: &[
+                "cognito-idp:CreateIdentityProvider",
+                "cognito-idp:UpdateUserPoolClient",
+            ],
+            on: Target::UserPool,
+            keys: &[],
+            why: "The organization's identity provider, and the app client that lists it.",
+        }];
+        let synthetic = Function {
+            name: "sso-example",
+            about: "A synthetic function with a user pool grant.",
+            trigger: Trigger::Schedule,
+            timeout_seconds: Function::DEFAULT_TIMEOUT_SECONDS,
+            timeout_why: "",
+            memory_mb: Function::DEFAULT_MEMORY_MB,
+            grants: &GRANTS,
+            unexercised: &[],
+        };
+        let mut out = String::new();
+        function(&mut out, &synthetic);
+        let statement = r#"            # The organization's identity provider, and the app client that lists it.
+            - Effect: Allow
+              Action:
+                - cognito-idp:CreateIdentityProvider
+                - cognito-idp:UpdateUserPoolClient
+              Resource: !If [NamesUserPool, !Ref CognitoUserPoolArn, !Sub "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/none"]
+"#;
+        assert!(out.contains(statement), "{out}");
+        assert!(!out.contains("Condition:"), "{out}");
+    }
+
+    /// The settings single sign-on reads reach every function through the template's Globals
+    /// (hand-written), not through a function's own block.
+    #[test]
+    fn no_function_block_sets_the_single_sign_on_settings() {
+        let region = region();
+        assert!(!region.contains("ORGS_USER_POOL_ID"));
+        assert!(!region.contains("ORGS_SSO_APP_CLIENT_ID"));
+        let template = std::fs::read_to_string(format!(
+            "{}/../infra/template.yaml",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("infra/template.yaml");
+        let start = template.find("\nGlobals:").expect("Globals");
+        let end = template.find("\nResources:").expect("Resources");
+        let globals = &template[start..end];
+        for variable in ["ORGS_USER_POOL_ID", "ORGS_SSO_APP_CLIENT_ID"] {
+            assert!(
+                globals.contains(&format!("        {variable}: ")),
+                "{variable}"
+            );
+        }
+    }
+}

@@ -1,7 +1,19 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { Aws, CfnCondition, CfnResource, Duration, Fn, RemovalPolicy, Token, Tokenization, Validations } from "aws-cdk-lib";
+import {
+  Aws,
+  CfnCondition,
+  CfnParameter,
+  CfnResource,
+  Duration,
+  Fn,
+  Reference,
+  RemovalPolicy,
+  Token,
+  Tokenization,
+  Validations,
+} from "aws-cdk-lib";
 import * as apigwv2 from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
@@ -109,10 +121,18 @@ export interface OrgsProps {
   /** RUST_LOG filter for every function. Default "info". */
   readonly logLevel?: string;
   /**
-   * The user pool that may invoke the Cognito triggers (token-claims, create-first-org). Default
-   * "": any user pool of this account.
+   * The user pool that may invoke the Cognito triggers (token-claims, create-first-org), and the
+   * one single sign-on creates the organizations' identity providers in: the functions' Cognito
+   * permissions name it alone, and every function is given its id. Default "": any user pool of
+   * this account may invoke the triggers, and single sign-on is off. Not the ARN of `userPool`:
+   * that pool names the trigger functions, which would then name it (a dependency cycle).
    */
   readonly cognitoUserPoolArn?: string;
+  /**
+   * The app client of that pool whose hosted sign-in lists the organizations' identity providers;
+   * it must also be among `jwtAudience`. Default "": single sign-on is off.
+   */
+  readonly ssoAppClientId?: string;
   /** The most organizations the token-claims trigger names in one token. Default 20. */
   readonly tokenMaxOrgs?: number;
   /**
@@ -261,6 +281,8 @@ export class Orgs extends Construct {
     // ---------------------------------------------------------------- Functions
     const mailFrom = props.mailFrom;
     const sesArn = (resource: string) => `arn:${Aws.PARTITION}:ses:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}`;
+    // The deployer's user pool: single sign-on's providers and app client live there.
+    const pool = this.ssoPool(props);
     const resources: Record<Target, string[]> = {
       table: [this.table.tableArn],
       gsi1: [`${this.table.tableArn}/index/gsi1`],
@@ -278,6 +300,7 @@ export class Orgs extends Construct {
         sesArn(`configuration-set/${configurationSet}`),
       ],
       suppressionList: ["*"],
+      userPool: [pool.arn],
     };
     const environment: Record<string, string> = {
       ORGS_TABLE_NAME: this.table.tableName,
@@ -311,6 +334,9 @@ export class Orgs extends Construct {
       ORGS_DNS_RESOLVER: props.dnsResolver ?? "1.1.1.1:53",
       ORGS_DOMAIN_RECHECK_HOURS: number(props.domainRecheckHours, 24),
       ORGS_DOMAIN_GRACE_HOURS: number(props.domainGraceHours, 72),
+      // Single sign-on's user pool and app client; with either empty, single sign-on is off.
+      ORGS_USER_POOL_ID: pool.id,
+      ORGS_SSO_APP_CLIENT_ID: props.ssoAppClientId ?? "",
       RUST_LOG: props.logLevel ?? "info",
     };
     const streamFed = new Set(ROUTE_TABLE.streamFunctions);
@@ -499,7 +525,6 @@ export class Orgs extends Construct {
     // of this account, and attaching it is the pool's own setting.
     const userPool = props.cognitoUserPoolArn ?? "";
     const postConfirmation = new Set(ROUTE_TABLE.cognitoPostConfirmation);
-    let namesUserPool: CfnCondition | undefined;
     for (const name of [...ROUTE_TABLE.cognitoTriggers, ...ROUTE_TABLE.cognitoPostConfirmation]) {
       if (props.userPool) {
         if (postConfirmation.has(name)) {
@@ -514,11 +539,8 @@ export class Orgs extends Construct {
         continue;
       }
       let sourceArn: string | undefined = userPool === "" ? undefined : userPool;
-      if (Token.isUnresolved(userPool)) {
-        namesUserPool ??= new CfnCondition(this, "NamesUserPool", {
-          expression: Fn.conditionNot(Fn.conditionEquals(userPool, "")),
-        });
-        sourceArn = Fn.conditionIf(namesUserPool.logicalId, userPool, Aws.NO_VALUE).toString();
+      if (isParameter(userPool)) {
+        sourceArn = Fn.conditionIf(this.namesUserPool(userPool).logicalId, userPool, Aws.NO_VALUE).toString();
       }
       const permission = new lambda.CfnPermission(this, `${pascal(name)}CognitoPermission`, {
         action: "lambda:InvokeFunction",
@@ -601,6 +623,59 @@ export class Orgs extends Construct {
     alarms.addApi5xxRate("Api5xxRateAlarm", this.httpApi.apiId);
     this.apiUrl = `https://${this.httpApi.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/`;
   }
+
+  private namesUserPoolCondition?: CfnCondition;
+
+  /** Whether the user pool parameter is given: one condition for the triggers and single sign-on. */
+  private namesUserPool(arn: string): CfnCondition {
+    this.namesUserPoolCondition ??= new CfnCondition(this, "NamesUserPool", {
+      expression: Fn.conditionNot(Fn.conditionEquals(arn, "")),
+    });
+    return this.namesUserPoolCondition;
+  }
+
+  /**
+   * The user pool single sign-on uses, as `cognitoUserPoolArn` names it: its ARN, which the
+   * functions' Cognito permissions name, and its id (`ORGS_USER_POOL_ID`, what follows
+   * `userpool/` in the ARN). A parameter that may be empty decides in CloudFormation, as the SAM
+   * template does; without a pool, the permissions name a pool ARN no pool of the account has,
+   * and the id is empty (single sign-on is off).
+   */
+  private ssoPool(props: OrgsProps): { arn: string; id: string } {
+    const none = `arn:${Aws.PARTITION}:cognito-idp:${Aws.REGION}:${Aws.ACCOUNT_ID}:userpool/none`;
+    const arn = props.cognitoUserPoolArn ?? "";
+    const pool = props.userPool?.node.defaultChild;
+    if (pool && Tokenization.reverseString(arn).tokens.some((t) => t instanceof Reference && t.target === pool)) {
+      throw new Error(
+        "cognitoUserPoolArn names the pool given as userPool: that pool names the trigger functions, and every " +
+          "function would name the pool (a dependency cycle). Pass the ARN of an existing pool as a plain string or a " +
+          "parameter, and attach the triggers to it with the pool's own settings (the stack's FunctionArn outputs).",
+      );
+    }
+    if (isParameter(arn)) {
+      const given = this.namesUserPool(arn).logicalId;
+      return {
+        arn: Fn.conditionIf(given, arn, none).toString(),
+        id: Fn.conditionIf(given, Fn.select(1, Fn.split("userpool/", arn)), "").toString(),
+      };
+    }
+    if (arn !== "") {
+      const id = Token.isUnresolved(arn) ? Fn.select(1, Fn.split("userpool/", arn)) : arn.split("userpool/")[1];
+      return { arn, id };
+    }
+    return { arn: none, id: "" };
+  }
+}
+
+/**
+ * Whether `value` is a stack parameter's value (which may be empty, so that only CloudFormation
+ * can tell), rather than a plain string or another resource's attribute.
+ */
+function isParameter(value: string): boolean {
+  if (!Token.isUnresolved(value)) return false;
+  const fragments = Tokenization.reverseString(value);
+  const token = fragments.firstToken;
+  return fragments.length === 1 && token instanceof Reference && token.target instanceof CfnParameter;
 }
 
 /**

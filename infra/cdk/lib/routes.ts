@@ -22,7 +22,12 @@ export type Target =
    */
   | "mailFrom"
   /** The account's SES suppression list: `ses:GetSuppressedDestination` has no resource type. */
-  | "suppressionList";
+  | "suppressionList"
+  /**
+   * The deployer's Cognito user pool (`cognitoUserPoolArn`): single sign-on's identity providers
+   * and app client. Without a pool, a pool ARN no pool of the account has.
+   */
+  | "userPool";
 
 export interface Route {
   readonly method: string;

@@ -2,7 +2,7 @@ import { CfnOutput, CfnParameter, Stack, StackProps, Validations } from "aws-cdk
 import { Construct } from "constructs";
 
 import { Orgs } from "./orgs";
-import { ROUTE_TABLE } from "./routes";
+import { CATALOG, ROUTE_TABLE } from "./routes";
 
 export interface OrgsStackProps extends StackProps {
   /** Directory that holds `<function>/bootstrap` for every function (target/lambda). */
@@ -276,18 +276,29 @@ export class OrgsStack extends Stack {
       description: "RUST_LOG filter for every function (e.g. info, or info,orgs_shared=debug).",
     });
 
-    // The Cognito triggers' settings, when the route table has a trigger.
+    // The Cognito triggers' settings, when the route table has a trigger; the user pool's also
+    // when a function's grants name it (single sign-on).
     const triggers = ROUTE_TABLE.cognitoTriggers.length + ROUTE_TABLE.cognitoPostConfirmation.length > 0;
-    const cognitoUserPoolArn = triggers
-      ? parameter("CognitoUserPoolArn", {
-          type: "String",
-          default: "",
-          allowedPattern: "^(arn:[a-z-]+:cognito-idp:[a-z0-9-]+:[0-9]{12}:userpool/.+)?$",
-          constraintDescription: "must be a Cognito user pool ARN, or empty.",
-          description:
-            "Optional. The user pool that may invoke the Cognito triggers (token-claims, create-first-org). Empty (the default) lets any user pool of this account invoke them.",
-        })
-      : undefined;
+    const grantsOnPool = CATALOG.some((f) => f.grants.some((g) => g.on === "userPool"));
+    const cognitoUserPoolArn =
+      triggers || grantsOnPool
+        ? parameter("CognitoUserPoolArn", {
+            type: "String",
+            default: "",
+            allowedPattern: "^(arn:[a-z-]+:cognito-idp:[a-z0-9-]+:[0-9]{12}:userpool/.+)?$",
+            constraintDescription: "must be a Cognito user pool ARN, or empty.",
+            description:
+              "Optional. The user pool that may invoke the Cognito triggers (token-claims, create-first-org), and the one single sign-on creates the organizations' identity providers in (the functions' Cognito permissions name it alone). Empty (the default) lets any user pool of this account invoke the triggers, and turns single sign-on off.",
+          })
+        : undefined;
+    const ssoAppClientId = parameter("SsoAppClientId", {
+      type: "String",
+      default: "",
+      allowedPattern: "^([\\w+]{1,128})?$",
+      constraintDescription: "must be a Cognito app client id, or empty.",
+      description:
+        "Optional. The app client of CognitoUserPoolArn's pool whose hosted sign-in lists the organizations' identity providers; it must also be among JwtAudience. Empty (the default) turns single sign-on off.",
+    });
     if (triggers) {
       // Reported against the stack, for the parameter's default as the If's branch would see it.
       Validations.of(this).acknowledge({
@@ -308,6 +319,7 @@ export class OrgsStack extends Stack {
 
     this.orgs = new Orgs(this, "Orgs", {
       cognitoUserPoolArn: cognitoUserPoolArn?.valueAsString,
+      ssoAppClientId: ssoAppClientId.valueAsString,
       tokenMaxOrgs: tokenMaxOrgs?.valueAsNumber,
       lambdaDir: props.lambdaDir,
       jwtIssuer: jwtIssuer.valueAsString,

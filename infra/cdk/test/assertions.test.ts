@@ -9,9 +9,9 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { AwsSolutionsChecks } from "cdk-nag";
 
 import { Orgs } from "../lib/orgs";
-import { ROUTE_TABLE } from "../lib/routes";
+import { GrantSpec, ROUTE_TABLE } from "../lib/routes";
 import { OrgsStack } from "../lib/stack";
-import { FUNCTION_NAMES, placeholderLambdaDir, synthesizeStack } from "./support";
+import { FUNCTION_NAMES, placeholderLambdaDir, synthesizeStack, withGrant } from "./support";
 
 describe("the app's stack", () => {
   const { app, template } = synthesizeStack();
@@ -92,6 +92,21 @@ describe("the app's stack", () => {
     }
     for (const metric of ["Reputation.BounceRate", "Reputation.ComplaintRate", "IteratorAge"]) {
       template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: metric });
+    }
+  });
+
+  it("gives every function single sign-on's user pool id, from CognitoUserPoolArn when it is given, and app client", () => {
+    const functions = Object.values(template.findResources("AWS::Lambda::Function"));
+    assert.equal(functions.length, FUNCTION_NAMES.length);
+    for (const fn of functions) {
+      const variables = fn.Properties.Environment.Variables;
+      assert.deepEqual(variables.ORGS_SSO_APP_CLIENT_ID, { Ref: "SsoAppClientId" });
+      const [condition, given, none] = variables.ORGS_USER_POOL_ID["Fn::If"];
+      assert.deepEqual(given, { "Fn::Select": [1, { "Fn::Split": ["userpool/", { Ref: "CognitoUserPoolArn" }] }] });
+      assert.equal(none, "");
+      assert.deepEqual(template.toJSON().Conditions[condition], {
+        "Fn::Not": [{ "Fn::Equals": [{ Ref: "CognitoUserPoolArn" }, ""] }],
+      });
     }
   });
 
@@ -200,6 +215,70 @@ describe("the Orgs construct", () => {
     for (const permission of permissions) {
       assert.ok(JSON.stringify(permission.Properties.SourceArn).includes("Pool"));
     }
+  });
+});
+
+describe("single sign-on's user pool in the Orgs construct", () => {
+  // No function of the catalog has a grant on the user pool yet: get-me gets one here.
+  const grant: GrantSpec = { actions: ["cognito-idp:DescribeUserPoolClient"], on: "userPool", keys: [] };
+  const synthesize = (settings: { cognitoUserPoolArn?: string; ssoAppClientId?: string }) =>
+    withGrant("get-me", grant, () => {
+      const stack = new Stack(new App(), "mine");
+      new Orgs(stack, "Orgs", {
+        lambdaDir: placeholderLambdaDir(),
+        jwtIssuer: "https://issuer.example.com",
+        jwtAudience: ["client-id"],
+        mailFrom: "no-reply@example.com",
+        inviteUrlBase: "https://app.example.com/invite",
+        cognitoUserPoolArn: settings.cognitoUserPoolArn,
+        ssoAppClientId: settings.ssoAppClientId,
+      });
+      const template = Template.fromStack(stack);
+      const [getMe] = Object.values(template.findResources("AWS::Lambda::Function", {
+        Metadata: { "orgs:function": "get-me" },
+      }));
+      const statements = Object.values(template.findResources("AWS::IAM::Role"))
+        .filter((r) => JSON.stringify(r).includes("cognito-idp:"))
+        .flatMap((r) => r.Properties.Policies.flatMap((p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement));
+      const statement = statements.find((st: any) => st.Action === "cognito-idp:DescribeUserPoolClient") as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+      return { variables: getMe.Properties.Environment.Variables, resource: statement?.Resource, template };
+    });
+
+  it("names the pool ARN given, and passes its id and the app client to the functions", () => {
+    const arn = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123";
+    const { variables, resource } = synthesize({ cognitoUserPoolArn: arn, ssoAppClientId: "1example23456789" });
+    assert.equal(resource, arn);
+    assert.equal(variables.ORGS_USER_POOL_ID, "eu-west-1_AbCdEf123");
+    assert.equal(variables.ORGS_SSO_APP_CLIENT_ID, "1example23456789");
+  });
+
+  it("refuses the ARN of the pool it attaches the triggers to, which would be a dependency cycle", () => {
+    assert.throws(() => {
+      const stack = new Stack(new App(), "mine");
+      const userPool = new cognito.UserPool(stack, "Pool");
+      new Orgs(stack, "Orgs", {
+        lambdaDir: placeholderLambdaDir(),
+        jwtIssuer: "https://issuer.example.com",
+        jwtAudience: ["client-id"],
+        mailFrom: "no-reply@example.com",
+        inviteUrlBase: "https://app.example.com/invite",
+        userPool,
+        cognitoUserPoolArn: userPool.userPoolArn,
+        ssoAppClientId: "1example23456789",
+      });
+    }, /dependency cycle/);
+  });
+
+  it("without a pool, names a pool ARN no pool of the account has, and leaves single sign-on off", () => {
+    const { variables, resource } = synthesize({});
+    assert.deepEqual(resource, {
+      "Fn::Join": [
+        "",
+        ["arn:", { Ref: "AWS::Partition" }, ":cognito-idp:", { Ref: "AWS::Region" }, ":", { Ref: "AWS::AccountId" }, ":userpool/none"],
+      ],
+    });
+    assert.equal(variables.ORGS_USER_POOL_ID, "");
+    assert.equal(variables.ORGS_SSO_APP_CLIENT_ID, "");
   });
 });
 

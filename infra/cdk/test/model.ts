@@ -166,7 +166,10 @@ export function model(t: Template): Model {
     for (const s of statementsOf[roleId]) {
       for (const action of [s.Action].flat()) {
         for (const resource of [s.Resource].flat()) {
-          permissions.add(`${s.Effect} ${action} on ${render(resource)}${s.Condition ? ` if ${JSON.stringify(render(s.Condition))}` : ""}`);
+          // A resource that is a condition's choice (the user pool's) renders as an object.
+          const on = render(resource);
+          const text = typeof on === "string" ? on : JSON.stringify(on);
+          permissions.add(`${s.Effect} ${action} on ${text}${s.Condition ? ` if ${JSON.stringify(render(s.Condition))}` : ""}`);
         }
       }
     }

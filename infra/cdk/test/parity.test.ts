@@ -3,8 +3,9 @@
 import { strict as assert } from "node:assert";
 import { before, describe, it } from "node:test";
 
-import { Model, model } from "./model";
-import { cdkTemplate, expandedSamTemplate } from "./support";
+import { GrantSpec } from "../lib/routes";
+import { Model, Template, model } from "./model";
+import { cdkTemplate, expandedSamTemplate, synthesizeStack, withGrant } from "./support";
 
 describe("the CDK app deploys what the SAM template deploys", () => {
   let sam: Model;
@@ -86,6 +87,32 @@ describe("the CDK app deploys what the SAM template deploys", () => {
   it("takes the same parameters and gives the same outputs", () => {
     assert.deepEqual(cdk.parameters, sam.parameters);
     assert.deepEqual(cdk.outputs, sam.outputs);
+  });
+
+  it("names the user pool in a grant on it as the SAM template's generated statement does", () => {
+    // No function of the catalog has such a grant yet: one is added to get-me in both, the SAM
+    // template's as functions/src/spec/sam.rs renders a grant on the user pool.
+    const grant: GrantSpec = { actions: ["cognito-idp:DescribeUserPoolClient"], on: "userPool", keys: [] };
+    const samTemplate = expandedSamTemplate();
+    const [, samFunction] = Object.entries<any>(samTemplate.Resources).find( // eslint-disable-line @typescript-eslint/no-explicit-any
+      ([, r]) => r.Type === "AWS::Lambda::Function" && r.Metadata?.BuildProperties?.Binary === "get-me",
+    )!;
+    const role = samTemplate.Resources[samFunction.Properties.Role["Fn::GetAtt"][0]];
+    role.Properties.Policies[0].PolicyDocument.Statement.push({
+      Effect: "Allow",
+      Action: grant.actions,
+      Resource: {
+        "Fn::If": [
+          "NamesUserPool",
+          { Ref: "CognitoUserPoolArn" },
+          { "Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/none" },
+        ],
+      },
+    });
+    const cdkWith = withGrant("get-me", grant, () => synthesizeStack().template.toJSON()) as Template;
+    const [c, s] = [model(cdkWith).functions["get-me"], model(samTemplate).functions["get-me"]];
+    assert.ok(s.permissions.some((p) => p.includes("cognito-idp:DescribeUserPoolClient")), `${s.permissions}`);
+    assert.deepEqual(c.permissions, s.permissions);
   });
 
   it("deploys nothing the comparison does not cover", () => {

@@ -6,7 +6,8 @@ import * as path from "node:path";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 
-import { FUNCTION_NAMES } from "../lib/routes";
+import { FUNCTIONS } from "../lib/functions";
+import { FUNCTION_NAMES, GrantSpec } from "../lib/routes";
 import { OrgsStack } from "../lib/stack";
 
 /** The repository's root: the directory above this one that holds Cargo.toml. */
@@ -67,4 +68,18 @@ export function cdkTemplate() {
   const given = process.env.ORGS_CDK_TEMPLATE;
   if (given) return JSON.parse(fs.readFileSync(given, "utf8"));
   return synthesizeStack().template.toJSON();
+}
+
+/**
+ * Runs `body` with `grant` added to the catalog's grants of the function `name`, then takes it
+ * away: for a kind of grant no function of the catalog has yet.
+ */
+export function withGrant<T>(name: string, grant: GrantSpec, body: () => T): T {
+  const grants = FUNCTIONS[name].grants as GrantSpec[];
+  grants.push(grant);
+  try {
+    return body();
+  } finally {
+    grants.splice(grants.indexOf(grant), 1);
+  }
 }

@@ -37,7 +37,9 @@ impl ProviderName {
     pub fn parse(raw: &str) -> Option<Self> {
         let hex = raw.strip_prefix(Self::PREFIX)?;
         let ours = hex.len() == Self::HEX
-            && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         ours.then(|| Self(raw.to_owned()))
     }
 
@@ -113,10 +115,9 @@ impl Protocol {
     /// Cognito holds) when the request left it out.
     pub fn provider_details(&self, kept: Option<&ClientSecret>) -> Vec<(&'static str, String)> {
         match self {
-            Protocol::Saml(SamlMetadata::Url(url)) => vec![
-                ("MetadataURL", url.clone()),
-                ("IDPSignout", "false".into()),
-            ],
+            Protocol::Saml(SamlMetadata::Url(url)) => {
+                vec![("MetadataURL", url.clone()), ("IDPSignout", "false".into())]
+            }
             Protocol::Saml(SamlMetadata::Document(xml)) => vec![
                 ("MetadataFile", xml.clone()),
                 ("IDPSignout", "false".into()),
@@ -220,7 +221,8 @@ impl SsoSpec {
                 role => Ok(role),
             });
         let default_role = errors.take(default_role);
-        let default_teams = parse_teams("default_teams", &raw.default_teams, MAX_TEAMS, &mut errors);
+        let default_teams =
+            parse_teams("default_teams", &raw.default_teams, MAX_TEAMS, &mut errors);
         let mapping = protocol.as_ref().map(|p| {
             let defaults = AttributeMapping::default_for(p);
             AttributeMapping {
@@ -233,7 +235,9 @@ impl SsoSpec {
                 ("attribute_mapping.email", &mapping.email),
                 ("attribute_mapping.name", &mapping.name),
             ] {
-                if value.is_empty() || value.chars().count() > 131 || value.contains(char::is_control)
+                if value.is_empty()
+                    || value.chars().count() > 131
+                    || value.contains(char::is_control)
                 {
                     errors.push(ValidationError::new(
                         field,
@@ -275,7 +279,10 @@ fn parse_saml(raw: &RawSso<'_>) -> Result<SamlMetadata, ValidationError> {
         (Some(url), None) => https_url("saml.metadata_url", url).map(SamlMetadata::Url),
         (None, Some(xml)) => {
             let xml = xml.trim();
-            if xml.len() > MAX_METADATA_DOCUMENT || !xml.starts_with('<') || !xml.contains("EntityDescriptor") {
+            if xml.len() > MAX_METADATA_DOCUMENT
+                || !xml.starts_with('<')
+                || !xml.contains("EntityDescriptor")
+            {
                 return Err(ValidationError::new(
                     "saml.metadata_document",
                     "invalid_metadata",
@@ -295,9 +302,8 @@ fn parse_saml(raw: &RawSso<'_>) -> Result<SamlMetadata, ValidationError> {
 fn parse_oidc(raw: &RawOidc<'_>) -> Result<Protocol, ValidationError> {
     let issuer = https_url("oidc.issuer", raw.issuer)?;
     let token = |field: &str, value: &str| {
-        let fits = !value.is_empty()
-            && value.len() <= 255
-            && value.bytes().all(|b| b.is_ascii_graphic());
+        let fits =
+            !value.is_empty() && value.len() <= 255 && value.bytes().all(|b| b.is_ascii_graphic());
         if fits {
             Ok(value.to_owned())
         } else {
@@ -320,7 +326,10 @@ fn parse_oidc(raw: &RawOidc<'_>) -> Result<Protocol, ValidationError> {
     let mut distinct = BTreeSet::new();
     let well_formed = scopes.len() <= 25
         && scopes.iter().all(|s| {
-            !s.is_empty() && s.len() <= 100 && s.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+            !s.is_empty()
+                && s.len() <= 100
+                && s.bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
         });
     if !well_formed || !scopes.contains(&"openid") {
         return Err(ValidationError::new(
@@ -410,7 +419,10 @@ impl OrgSso {
     /// Whether a person at `email` signing in through `providers` becomes a member through this
     /// organization's connection: only at one of its domains, only through its own provider.
     pub fn provisions(&self, email: Option<&str>, providers: &[ProviderName]) -> bool {
-        let through = self.provider.as_ref().is_some_and(|p| providers.contains(p));
+        let through = self
+            .provider
+            .as_ref()
+            .is_some_and(|p| providers.contains(p));
         through && self.covers(email)
     }
 

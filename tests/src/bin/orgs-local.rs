@@ -1,5 +1,7 @@
 //! Runs the whole service on loopback: moto (unless `AWS_ENDPOINT_URL` names an endpoint
-//! already), the table and sender from the SAM template, every route of the HTTP API, and the
+//! already), the table and sender from the SAM template, a Cognito user pool with the app client
+//! single sign-on lists its providers in (unless `ORGS_USER_POOL_ID` names a pool), every route
+//! of the HTTP API, and the
 //! event publisher fed by the table's stream, printing each event it puts on the local bus,
 //! SES's delivery events fed to `record-delivery` (moto's stand-in publishes them for the
 //! mailbox simulator's addresses), the scheduled expiry on a timer, and the accept page on an
@@ -116,8 +118,17 @@ async fn main() -> anyhow::Result<()> {
         "ORGS_INVITE_REDIRECT_ORIGINS",
         &format!("http://127.0.0.1:{page_port},http://localhost:{page_port}"),
     );
+    // Single sign-on's pool and app client, `{table}-users`, unless the environment names some.
+    let user_pool = match std::env::var("ORGS_USER_POOL_ID") {
+        Ok(id) if !id.is_empty() => None,
+        _ => Some(provision::ensure_user_pool(&sdk, &format!("{table}-users")).await?),
+    };
     // SAFETY: set before any other thread reads the environment.
     unsafe {
+        if let Some(pool) = &user_pool {
+            std::env::set_var("ORGS_USER_POOL_ID", &pool.id);
+            std::env::set_var("ORGS_SSO_APP_CLIENT_ID", &pool.app_client_id);
+        }
         std::env::set_var("ORGS_TABLE_NAME", &table);
         std::env::set_var("ORGS_SES_CONFIGURATION_SET", &configuration_set);
         std::env::set_var("ORGS_INVITE_URL_BASE", &invite_base);
@@ -139,6 +150,7 @@ async fn main() -> anyhow::Result<()> {
     } else {
         None
     };
+    let app_sso = config.sso.clone();
     let mut app = App::new(&sdk, config);
     // Locally, print each invitation email's recipient and link so a person can follow it.
     app.mailer = app.mailer.echoing_links();
@@ -177,12 +189,20 @@ async fn main() -> anyhow::Result<()> {
         "orgs is serving on http://127.0.0.1:{port}  (AWS endpoint {endpoint}, table {table})\n\
          The accept page (invitation links) is on {invite_base}; browsers may call the API from: {origins}\n\
          Events go to the bus {bus}; each one is printed as it is published.\n\
+         Single sign-on: {sso}\n\
          Emails go out with the SES configuration set {configuration_set}; SES's events for \
          them (try success@, bounce@ or complaint@simulator.amazonses.com) are printed as \
          recorded.\n\
          Get a token:  cargo token --sub alice --email alice@example.com\n\
          {expiry}\n\
          Press Ctrl-C to stop.",
+        sso = match &app_sso {
+            Some(sso) => format!(
+                "the organizations' identity providers go to the user pool {} and its app client {}",
+                sso.user_pool_id, sso.app_client_id
+            ),
+            None => "off (ORGS_USER_POOL_ID or ORGS_SSO_APP_CLIENT_ID is empty)".to_owned(),
+        },
         origins = if cors.enabled() {
             cors.allow_origins.join(", ")
         } else {

@@ -1,8 +1,8 @@
 //! What IAM authorizes a request as: its action(s), the resource, and the partition key each
 //! touched item has (`dynamodb:LeadingKeys`), read from the request the SDK puts on the wire.
 //! Resources are named by kind (`table`, `table/index/gsi1`, `table/stream`, `event-bus`,
-//! `queue`, `ses-identity`, `ses-configuration-set`, or `*` for an account-wide action), since
-//! the local names differ from the deployed ones.
+//! `queue`, `ses-identity`, `ses-configuration-set`, `user-pool`, or `*` for an account-wide
+//! action), since the local names differ from the deployed ones.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -56,6 +56,11 @@ pub fn authorizations(request: &Request<'_>, keys: &HashKeys) -> Vec<Authorizati
         }
         if let Some(op) = target.strip_prefix("AmazonSQS.") {
             return vec![plain(format!("sqs:{op}"), "queue")];
+        }
+        // Cognito's user pool API (JSON protocol): every operation single sign-on calls (the
+        // identity providers, the app client) is authorized on the user pool it names.
+        if let Some(op) = target.strip_prefix("AWSCognitoIdentityProviderService.") {
+            return vec![plain(format!("cognito-idp:{op}"), "user-pool")];
         }
         return vec![plain(format!("unknown:{target}"), "*")];
     }
@@ -304,6 +309,37 @@ mod tests {
                 one("dynamodb:BatchGetItem", "table", "USER#"),
             ]
         );
+    }
+
+    #[test]
+    fn a_cognito_call_is_its_action_on_the_user_pool() {
+        let body = json!({ "UserPoolId": "us-east-1_abc", "ProviderName": "o-0123", "ProviderType": "SAML" })
+            .to_string();
+        for op in [
+            "CreateIdentityProvider",
+            "UpdateIdentityProvider",
+            "DescribeIdentityProvider",
+            "DeleteIdentityProvider",
+            "DescribeUserPoolClient",
+            "UpdateUserPoolClient",
+        ] {
+            let target = format!("AWSCognitoIdentityProviderService.{op}");
+            let request = Request {
+                method: "POST",
+                path: "/",
+                target: Some(&target),
+                body: body.as_bytes(),
+            };
+            assert_eq!(
+                authorizations(&request, &keys()),
+                [Authorization {
+                    action: format!("cognito-idp:{op}"),
+                    resource: "user-pool".into(),
+                    leading_key: None,
+                    from_address: None,
+                }]
+            );
+        }
     }
 
     #[test]

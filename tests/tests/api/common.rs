@@ -1,7 +1,9 @@
 //! Test harness: each test gets its own table in one moto server (single-threaded, started on
 //! first use unless `AWS_ENDPOINT_URL` names one) and its own local API server on a free port.
 //! Requests go over HTTP through the same adapter and handlers as `cargo local`. A test that
-//! asks for events also gets what `bus.rs` sets up.
+//! asks for events also gets what `bus.rs` sets up. Each stack also gets a Cognito user pool of
+//! its own with an app client, which single sign-on uses (`Stack::user_pool_id`,
+//! `Stack::app_client_id`, `Stack::cognito`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -46,6 +48,11 @@ pub struct Stack {
     pub base: String,
     pub http: reqwest::Client,
     pub dynamo: aws_sdk_dynamodb::Client,
+    /// A Cognito client of the test's own (recorded as no function's), for the stack's user pool.
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    /// The user pool and app client single sign-on uses (`Config.sso`); `None` for a stack
+    /// started `without_sso`.
+    pub user_pool: Option<provision::UserPool>,
     pub app: App,
     /// The store on the test's own client, as `dynamo`: its fixtures and reads pass no fault
     /// proxy and no request counter.
@@ -65,6 +72,8 @@ pub struct Stack {
     secret: String,
     /// Whether the stack made its table (not one of another stack), and so deletes it.
     owns_table: bool,
+    /// Whether the stack made its user pool (not one of another stack), and so deletes it.
+    owns_user_pool: bool,
 }
 
 /// A test's table is deleted when its stack is dropped: the one moto serving every test would
@@ -72,10 +81,15 @@ pub struct Stack {
 /// since `drop` cannot wait, and the test's runtime may be shutting down.
 impl Drop for Stack {
     fn drop(&mut self) {
-        if !self.owns_table {
+        let pool = self
+            .user_pool
+            .take()
+            .filter(|_| self.owns_user_pool)
+            .map(|pool| pool.id);
+        if !self.owns_table && pool.is_none() {
             return;
         }
-        let table = std::mem::take(&mut self.table);
+        let table = self.owns_table.then(|| std::mem::take(&mut self.table));
         std::thread::spawn(move || {
             let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -86,8 +100,13 @@ impl Drop for Stack {
             runtime.block_on(async {
                 let sdk = aws::sdk_config(&endpoint()).await;
                 let client = aws_sdk_dynamodb::Client::new(&sdk);
-                // A table already gone, or moto gone with the test binary: nothing to do.
-                let _ = client.delete_table().table_name(table).send().await;
+                // A table or pool already gone, or moto gone with the test binary: nothing to do.
+                if let Some(table) = table {
+                    let _ = client.delete_table().table_name(table).send().await;
+                }
+                if let Some(pool) = pool {
+                    let _ = provision::delete_user_pool(&sdk, &pool).await;
+                }
             });
         });
     }
@@ -180,6 +199,12 @@ pub struct Options {
     pub sign_up_url: Option<String>,
     /// `ORGS_APP_PERMISSIONS` (unset: none).
     pub app_permissions: Option<&'static str>,
+    /// No user pool: single sign-on is off (`Config.sso` is `None`), as in a deployment without
+    /// `CognitoUserPoolArn` and `SsoAppClientId`.
+    pub without_sso: bool,
+    /// Use an existing stack's user pool and app client (`Stack::user_pool`) instead of new ones:
+    /// with `table`, for a second server of the same deployment.
+    pub user_pool: Option<provision::UserPool>,
 }
 
 /// One email as SES received it.
@@ -267,7 +292,19 @@ impl Stack {
                 table
             }
         };
+        let owns_user_pool = options.user_pool.is_none() && !options.without_sso;
+        let user_pool = match (options.user_pool.clone(), options.without_sso) {
+            (_, true) => None,
+            (Some(pool), false) => Some(pool),
+            // Named after the stack's table (pool names need not be unique).
+            (None, false) => Some(
+                provision::create_user_pool(&sdk, &table)
+                    .await
+                    .expect("create user pool"),
+            ),
+        };
         let mut config = Config::for_table(&table);
+        config.sso = user_pool.as_ref().map(provision::UserPool::sso_settings);
         let dns = LoopbackDns::start().await;
         config.dns.resolver = dns.addr();
         // A silent name times out quickly: the tests wait for it.
@@ -395,6 +432,9 @@ impl Stack {
             http: reqwest::Client::new(),
             fixtures: Store::new(dynamo.clone(), &table, app.config.retention),
             dynamo,
+            cognito: aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+            user_pool,
+            owns_user_pool,
             app,
             table,
             events,
@@ -405,6 +445,25 @@ impl Stack {
             secret,
             owns_table,
         }
+    }
+
+    /// The id of the stack's user pool (`ORGS_USER_POOL_ID`).
+    pub fn user_pool_id(&self) -> &str {
+        &self
+            .user_pool
+            .as_ref()
+            .expect("a stack with single sign-on")
+            .id
+    }
+
+    /// The id of the stack's app client (`ORGS_SSO_APP_CLIENT_ID`), whose
+    /// `SupportedIdentityProviders` single sign-on keeps.
+    pub fn app_client_id(&self) -> &str {
+        &self
+            .user_pool
+            .as_ref()
+            .expect("a stack with single sign-on")
+            .app_client_id
     }
 
     /// The fault proxy of a stack started with `faulty_dynamodb`.

@@ -188,3 +188,61 @@ Resources:
     );
     assert_eq!(unused, [expected].into());
 }
+
+#[test]
+fn a_cognito_call_is_held_to_the_functions_grants_on_the_user_pool() {
+    // A grant on the user pool as functions/src/spec/sam.rs renders it (`Target::UserPool`).
+    let template: Value = serde_yaml_ng::from_str(
+        r#"
+Resources:
+  F:
+    Type: AWS::Serverless::Function
+    Metadata: { BuildProperties: { Binary: f } }
+    Properties:
+      Policies:
+        - Version: "2012-10-17"
+          Statement:
+            - Effect: Allow
+              Action:
+                - cognito-idp:CreateIdentityProvider
+                - cognito-idp:UpdateIdentityProvider
+              Resource: !If [NamesUserPool, !Ref CognitoUserPoolArn, !Sub "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/none"]
+            - Effect: Allow
+              Action: cognito-idp:DescribeUserPoolClient
+              Resource: !If [NamesUserPool, !Ref CognitoUserPoolArn, !Ref AWS::NoValue]
+"#,
+    )
+    .unwrap();
+    let call = |function: &str, action: &str| GrantCall {
+        function: function.into(),
+        action: action.into(),
+        resource: "user-pool".into(),
+        leading_key: None,
+        from_address: None,
+    };
+    let calls: BTreeSet<_> = [
+        call("f", "cognito-idp:CreateIdentityProvider"),
+        call("f", "cognito-idp:UpdateIdentityProvider"),
+        call("f", "cognito-idp:DeleteIdentityProvider"),
+        // A resource of another form allows nothing.
+        call("f", "cognito-idp:DescribeUserPoolClient"),
+        call("g", "cognito-idp:CreateIdentityProvider"),
+    ]
+    .into();
+    let policies = policies(&template);
+    assert_eq!(
+        misses(&policies, &calls),
+        [
+            "f: cognito-idp:DeleteIdentityProvider on user-pool",
+            "f: cognito-idp:DescribeUserPoolClient on user-pool",
+            "g: cognito-idp:CreateIdentityProvider on user-pool",
+        ]
+    );
+    let only_create: BTreeSet<_> = [call("f", "cognito-idp:CreateIdentityProvider")].into();
+    let unused: Vec<_> = unexercised(&policies, &only_create)
+        .into_iter()
+        .map(|(_, action, resource)| format!("{action} on {resource}"))
+        .collect();
+    assert_eq!(unused.len(), 2, "{unused:?}");
+    assert!(unused.contains(&"cognito-idp:UpdateIdentityProvider on user-pool".to_owned()));
+}

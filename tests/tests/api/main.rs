@@ -9,6 +9,7 @@ mod bounded_reads;
 mod browser;
 mod budgets;
 mod bus;
+mod cognito_model;
 mod common;
 mod conflicts;
 mod contention;

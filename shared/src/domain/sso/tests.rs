@@ -44,7 +44,12 @@ fn a_provider_is_named_from_its_organization_within_cognitos_32_characters() {
     assert_eq!(name.as_str().len(), 32);
     assert!(!name.as_str().contains('_'));
     assert_eq!(ProviderName::parse(name.as_str()), Some(name));
-    for other in ["COGNITO", "Google", "o-short", "o-0123456789ABCDEF0123456789ABCD"] {
+    for other in [
+        "COGNITO",
+        "Google",
+        "o-short",
+        "o-0123456789ABCDEF0123456789ABCD",
+    ] {
         assert_eq!(ProviderName::parse(other), None, "{other}");
     }
 }
@@ -58,7 +63,10 @@ fn saml_by_url_gets_the_default_claims_and_the_member_role() {
     assert_eq!(
         spec.protocol.provider_details(None),
         vec![
-            ("MetadataURL", "https://acme.okta.com/app/exk1/sso/saml/metadata".to_owned()),
+            (
+                "MetadataURL",
+                "https://acme.okta.com/app/exk1/sso/saml/metadata".to_owned()
+            ),
             ("IDPSignout", "false".to_owned()),
         ]
     );
@@ -75,7 +83,10 @@ fn saml_takes_a_url_or_a_document_never_both_nor_plain_http() {
         metadata_url: Some("http://acme.okta.com/metadata"),
         ..saml_url()
     };
-    assert_eq!(codes(&http), [("saml.metadata_url".to_owned(), "invalid_url")]);
+    assert_eq!(
+        codes(&http),
+        [("saml.metadata_url".to_owned(), "invalid_url")]
+    );
     let not_xml = RawSso {
         saml: true,
         metadata_document: Some("hello"),
@@ -130,7 +141,8 @@ fn oidc_without_a_secret_keeps_the_one_cognito_holds() {
             .contains(&("client_secret", "old".into()))
     );
     assert!(
-        !spec.protocol
+        !spec
+            .protocol
             .provider_details(None)
             .iter()
             .any(|(name, _)| *name == "client_secret")
@@ -150,7 +162,10 @@ fn oidc_scopes_need_openid_and_no_quotes() {
     }
     let mut raw = oidc(Some("s"));
     raw.oidc.as_mut().unwrap().client_id = "has space";
-    assert_eq!(codes(&raw), [("oidc.client_id".to_owned(), "invalid_client")]);
+    assert_eq!(
+        codes(&raw),
+        [("oidc.client_id".to_owned(), "invalid_client")]
+    );
 }
 
 #[test]

@@ -136,11 +136,23 @@ fn reference(value: &Value) -> Option<&str> {
     }
 }
 
+/// The user pool of a grant on it, as `functions/src/spec/sam.rs` renders it: the pool
+/// `CognitoUserPoolArn` names, or without one `userpool/none` (no pool of the account).
+const USER_POOL: &str = r#"!If [NamesUserPool, !Ref CognitoUserPoolArn, !Sub "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/none"]"#;
+
 /// A template resource as recording names it, or its text when of another form.
 fn resource_kind(value: &Value, template: &Value) -> String {
     let Value::Tagged(tagged) = value else {
         return value.as_str().unwrap_or("?").to_owned();
     };
+    if tagged.tag == "If" {
+        let user_pool: Value = serde_yaml_ng::from_str(USER_POOL).expect("the user pool's form");
+        return if *value == user_pool {
+            "user-pool".to_owned()
+        } else {
+            format!("!If {:?}", tagged.value)
+        };
+    }
     let text = match &tagged.value {
         Value::String(text) => text.clone(),
         // `!GetAtt [Name, Attribute]`, or `!Sub [text, variables]`.
