@@ -290,6 +290,7 @@ mod tests {
             errors: 0,
             finished: false,
             duration_ms: 9,
+            unverified_orgs: Vec::new(),
         };
         assert_eq!(
             report.to_string(),

@@ -227,6 +227,11 @@ async fn populate(stack: &Stack) -> World {
         &format!("stranger@{domain}"),
         true,
     );
+    // Its single sign-on, for the routes that read, change and remove it.
+    let (status, _) = stack
+        .put(&owner, format!("/orgs/{org_id}/sso"), crate::sso::saml())
+        .await;
+    assert_eq!(status, 200, "connecting single sign-on");
     World {
         org_id,
         handle,
@@ -293,12 +298,13 @@ fn request(function: &str, world: &World) -> (String, Option<Value>) {
         "approve-join-request" => Some(json!({ "role": "member" })),
         "create-role" => Some(json!({ "key": format!("r-{}", short_id()), "name": "R" })),
         "update-role" => Some(json!({ "name": "Renamed" })),
+        "put-sso" => Some(crate::sso::saml()),
         _ => None,
     };
-    let path = if function == "delete-org" {
-        format!("{path}?confirm={}", world.handle)
-    } else {
-        path
+    let path = match function {
+        "delete-org" => format!("{path}?confirm={}", world.handle),
+        "discover-sso" => format!("{path}?email=someone%40{}", world.domain),
+        _ => path,
     };
     (path, body)
 }
