@@ -248,6 +248,26 @@ ACCEPTED_REFUSALS = [
     # Only `auto_join` takes a default role; the schema leaves the pairing to the description.
     (r"default_role", "not_auto_join"),
     (r"domain", "invalid_domain"),
+    # Single sign-on: exactly one of `saml` and `oidc`, and SAML takes a URL or a document
+    # (the schema cannot pair them); URLs are https; a document is an EntityDescriptor's XML;
+    # client ids and secrets are visible ASCII; scopes include openid and no quotes; attribute
+    # names hold no control character; a new OIDC client needs its secret.
+    (r"saml(\..*)?", "invalid_protocol"),
+    (r"saml(\..*)?", "invalid_metadata"),
+    (r"saml\.metadata_url|oidc\.issuer", "invalid_url"),
+    (r"oidc\.client_(id|secret)", "invalid_client"),
+    (r"oidc\.client_secret", "required"),
+    (r"oidc\.scopes", "invalid_scopes"),
+    (r"attribute_mapping\.(email|name)", "invalid_attribute"),
+    # Its default role is the organization's (never `owner`), and its teams its own.
+    (r"default_role", "invalid_role"),
+    (r"default_role", "invalid_default_role"),
+    (r"default_role", "unknown_role"),
+    (r"default_role", "wrong_role_scope"),
+    (r"default_teams\[\d+\]", "invalid_team"),
+    (r"default_teams\[\d+\]", "unknown_team"),
+    # Discovery takes an email address, which a plain string parameter does not say.
+    (r"email", "invalid_email"),
     # Metadata's size and depth are those of the patch merged with what is stored.
     (r"metadata\.(public|private)", "too_large"),
     (r"metadata\.(public|private)", "too_deep"),

@@ -136,6 +136,23 @@ pub fn pre_token_generation_event(sub: &str, email: Option<&str>, email_verified
     })
 }
 
+/// The version 2 event Cognito sends when `sub` signs in through the identity provider
+/// `provider` (a federated user): the pool's `identities` attribute names it, as JSON text.
+pub fn federated_sign_in_event(sub: &str, email: &str, provider: &str) -> Value {
+    let mut event = pre_token_generation_event(sub, Some(email), false);
+    let identities = json!([{
+        "userId": email,
+        "providerName": provider,
+        "providerType": "SAML",
+        "issuer": "http://www.okta.com/exk1",
+        "primary": "true",
+        "dateCreated": "1765100000000",
+    }]);
+    event["userName"] = json!(format!("{provider}_{email}"));
+    event["request"]["userAttributes"]["identities"] = json!(identities.to_string());
+    event
+}
+
 /// The Post Confirmation event Cognito sends when a person confirms their sign-up
 /// (`PostConfirmation_ConfirmSignUp`) or a password reset (`PostConfirmation_ConfirmForgotPassword`),
 /// with `attributes` (`sub`, `email`, `email_verified`, maybe `preferred_username`).

@@ -14,7 +14,7 @@ use orgs_shared::domain::invitation::{check_batch_size, named_teams, parse_batch
 use orgs_shared::domain::invitation_link::sign_up_link;
 use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime_seconds};
 use orgs_shared::domain::{
-    Email, FieldErrors, FreshToken, InvitationId, InvitationSpec, InvitationStatus,
+    Email, FieldErrors, OrgSso, FreshToken, InvitationId, InvitationSpec, InvitationStatus,
     InvitationToken, Invitee, NoAddress, RawInvitee, RawTeam, RoleKey, RoleName, TeamId, TeamRole,
     Timestamp, UserId, ValidationError, inviter_name, may_assign, may_give_team_role, may_grant,
     may_manage_invitation, may_resend,
@@ -390,6 +390,7 @@ impl Inviting<'_> {
             .collect();
         let slots: Vec<usize> = ready.iter().map(|(i, _)| *i).collect();
         let now = self.op.at;
+        let sso = self.org.sso.clone();
         answer_at_commit(move |made: &Vec<Result<Invitation, Refusal>>| {
             let mut results = prior.clone();
             for (slot, outcome) in slots.iter().zip(made) {
@@ -401,7 +402,7 @@ impl Inviting<'_> {
                                         to this request was lost. Resend the invitation for a new \
                                         link and email.",
                         WITHHELD_FIELD: WITHHELD_NOTE,
-                    })),
+                    }), &sso),
                     Err(refusal) => problem_result(&StoreError::Refused(*refusal).into()),
                 });
             }
@@ -577,7 +578,7 @@ pub async fn create_invitations(
         results.push(match outcome {
             Ok(created) => {
                 none_created = false;
-                created_result(created)
+                created_result(created, &org.sso)
             }
             Err(err) => {
                 let result = problem_result(&err);
@@ -596,9 +597,13 @@ pub async fn create_invitations(
     Ok(batch_answer(results))
 }
 
-/// One invitee's result: invited.
-fn created_result(mut created: Value) -> Value {
+/// One invitee's result: invited; `sso_required` when the organization requires them to sign
+/// in through its identity provider.
+fn created_result(mut created: Value, sso: &OrgSso) -> Value {
     created["status"] = json!(201);
+    if sso.requires_of(created["invitation"]["email"].as_str()) {
+        created["sso_required"] = json!(true);
+    }
     created
 }
 

@@ -429,10 +429,13 @@ impl OrgSso {
     /// Whether `sso_required` keeps a member at `email`, signed in through `providers`, out:
     /// their address is at its domains and they did not sign in through its provider.
     pub fn shuts_out(&self, email: Option<&str>, providers: &[ProviderName]) -> bool {
-        let Some(provider) = self.provider.as_ref().filter(|_| self.required) else {
-            return false;
-        };
-        self.covers(email) && !providers.contains(provider)
+        self.requires_of(email) && !self.provider.as_ref().is_some_and(|p| providers.contains(p))
+    }
+
+    /// Whether a person at `email` must sign in through its provider (an invitation to them
+    /// says so).
+    pub fn requires_of(&self, email: Option<&str>) -> bool {
+        self.required && self.provider.is_some() && self.covers(email)
     }
 
     fn covers(&self, email: Option<&str>) -> bool {

@@ -7,8 +7,12 @@
 //! local` prints it) and the table `ORGS_TABLE_NAME` (default `orgs`), with the cap
 //! `ORGS_TOKEN_MAX_ORGS`. An access token then carries the email too, as the trigger adds it.
 //!
+//! With `--through PROVIDER` (which implies `--orgs`), the sign-in is one through an
+//! organization's identity provider (single sign-on), as Cognito tells the trigger: a first one
+//! makes the person a member of that organization, in the local table.
+//!
 //! usage: orgs-token --sub USER_ID [--email ADDRESS] [--unverified] [--access] [--orgs]
-//!                   [--ttl SECONDS]
+//!                   [--through PROVIDER] [--ttl SECONDS]
 
 use anyhow::{Context, bail};
 use orgs_functions::jobs::token_claims::token_claims;
@@ -20,7 +24,8 @@ use serde_json::{Map, Value};
 const USAGE: &str = "usage: orgs-token --sub USER_ID [--email ADDRESS] [--unverified] [--ttl SECONDS]\n       \
                      orgs-token --sub USER_ID --access [--ttl SECONDS]   (an access token: no email claims)\n       \
                      add --orgs for the claims of the token-claims trigger, read from the local table \
-                     (AWS_ENDPOINT_URL=<the endpoint cargo local prints>)";
+                     (AWS_ENDPOINT_URL=<the endpoint cargo local prints>), and --through PROVIDER for a \
+                     sign-in through an organization's identity provider (o-..., as GET /sso/discover names it)";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
@@ -29,6 +34,7 @@ async fn main() -> anyhow::Result<()> {
     let mut verified = true;
     let mut access = false;
     let mut orgs = false;
+    let mut through = None;
     let mut ttl: i64 = 3600;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -38,6 +44,10 @@ async fn main() -> anyhow::Result<()> {
             "--unverified" => verified = false,
             "--access" => access = true,
             "--orgs" => orgs = true,
+            "--through" => {
+                through = args.next();
+                orgs = true;
+            }
             "--ttl" => match args.next().and_then(|t| t.parse().ok()) {
                 Some(seconds) => ttl = seconds,
                 None => exit_with_usage(),
@@ -50,7 +60,7 @@ async fn main() -> anyhow::Result<()> {
         exit_with_usage()
     }
     let extra = if orgs {
-        trigger_claims(&sub, email.as_deref(), verified, access).await?
+        trigger_claims(&sub, (email.as_deref(), verified), through.as_deref(), access).await?
     } else {
         Map::new()
     };
@@ -67,8 +77,8 @@ async fn main() -> anyhow::Result<()> {
 /// What the trigger adds to the ID token (or the access token), run against the local table.
 async fn trigger_claims(
     sub: &str,
-    email: Option<&str>,
-    verified: bool,
+    (email, verified): (Option<&str>, bool),
+    through: Option<&str>,
     access: bool,
 ) -> anyhow::Result<Map<String, Value>> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL")
@@ -87,7 +97,11 @@ async fn trigger_claims(
     };
     let sdk = aws::sdk_config(&endpoint).await;
     let store = Store::from_sdk(&sdk, &config.table_name, config.retention);
-    let event = token::pre_token_generation_event(sub, email, verified);
+    let event = match (through, email) {
+        (Some(provider), Some(email)) => token::federated_sign_in_event(sub, email, provider),
+        (Some(_), None) => bail!("--through needs --email: the provider states the address"),
+        (None, _) => token::pre_token_generation_event(sub, email, verified),
+    };
     grants::record_calls_if_asked()?;
     let answered = token_claims(&store, &config, event);
     let answered = grants::as_function("token-claims", answered)

@@ -52,21 +52,8 @@ async fn provider(stack: &Stack, name: &str) -> Option<aws_sdk_cognitoidentitypr
         .and_then(|out| out.identity_provider)
 }
 
-/// The event Cognito sends the token-claims trigger when `sub` signs in through `provider`:
-/// a federated user, with the `identities` attribute naming it.
 fn federated_sign_in(sub: &str, email: &str, provider: &str) -> Value {
-    let mut event = token::pre_token_generation_event(sub, Some(email), false);
-    let identities = json!([{
-        "userId": email,
-        "providerName": provider,
-        "providerType": "SAML",
-        "issuer": "http://www.okta.com/exk1",
-        "primary": "true",
-        "dateCreated": "1765100000000",
-    }]);
-    event["userName"] = json!(format!("{provider}_{email}"));
-    event["request"]["userAttributes"]["identities"] = json!(identities.to_string());
-    event
+    token::federated_sign_in_event(sub, email, provider)
 }
 
 /// The claims the trigger adds to the ID token for `event`.

@@ -255,6 +255,7 @@ fn required_sso_shuts_out_only_its_domains_signing_in_otherwise() {
     assert!(!sso.shuts_out(Some("bob@acme.com"), &through));
     // A contractor at another domain signs in as they always did.
     assert!(!sso.shuts_out(Some("carol@agency.io"), &[]));
+    assert!(sso.requires_of(Some("bob@acme.com")) && !sso.requires_of(Some("carol@agency.io")));
     sso.required = false;
     assert!(!sso.shuts_out(Some("bob@acme.com"), &[]));
 }
