@@ -61,7 +61,9 @@ pub async fn keep_client_in_step(
 ) {
     if let Err(e) = bring_in_step(app, idp, except).await {
         let chain = orgs_shared::logs::error_chain(&e);
-        tracing::warn!("the app client's providers are not in step yet (the schedule will finish): {chain}");
+        tracing::warn!(
+            "the app client's providers are not in step yet (the schedule will finish): {chain}"
+        );
     }
 }
 

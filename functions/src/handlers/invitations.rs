@@ -14,10 +14,10 @@ use orgs_shared::domain::invitation::{check_batch_size, named_teams, parse_batch
 use orgs_shared::domain::invitation_link::sign_up_link;
 use orgs_shared::domain::invitation_link::{LinkChoice, RedirectOrigins, lifetime_seconds};
 use orgs_shared::domain::{
-    Email, FieldErrors, OrgSso, FreshToken, InvitationId, InvitationSpec, InvitationStatus,
-    InvitationToken, Invitee, NoAddress, RawInvitee, RawTeam, RoleKey, RoleName, TeamId, TeamRole,
-    Timestamp, UserId, ValidationError, inviter_name, may_assign, may_give_team_role, may_grant,
-    may_manage_invitation, may_resend,
+    Email, FieldErrors, FreshToken, InvitationId, InvitationSpec, InvitationStatus,
+    InvitationToken, Invitee, NoAddress, OrgSso, RawInvitee, RawTeam, RoleKey, RoleName, TeamId,
+    TeamRole, Timestamp, UserId, ValidationError, inviter_name, may_assign, may_give_team_role,
+    may_grant, may_manage_invitation, may_resend,
 };
 use orgs_shared::http::{
     ApiError, Caller, PageRequest, answer_at_commit, caller, embedded_problem, encode_cursor, json,
@@ -395,14 +395,17 @@ impl Inviting<'_> {
             let mut results = prior.clone();
             for (slot, outcome) in slots.iter().zip(made) {
                 results[*slot] = Some(match outcome {
-                    Ok(invitation) => created_result(json!({
-                        "invitation": InvitationView::new(invitation, now),
-                        "email_sent": false,
-                        "email_error": "Whether the email went out is not known: the first answer \
-                                        to this request was lost. Resend the invitation for a new \
-                                        link and email.",
-                        WITHHELD_FIELD: WITHHELD_NOTE,
-                    }), &sso),
+                    Ok(invitation) => created_result(
+                        json!({
+                            "invitation": InvitationView::new(invitation, now),
+                            "email_sent": false,
+                            "email_error": "Whether the email went out is not known: the first answer \
+                                            to this request was lost. Resend the invitation for a new \
+                                            link and email.",
+                            WITHHELD_FIELD: WITHHELD_NOTE,
+                        }),
+                        &sso,
+                    ),
                     Err(refusal) => problem_result(&StoreError::Refused(*refusal).into()),
                 });
             }

@@ -133,7 +133,9 @@ pub(crate) fn idp_refused(err: IdpError) -> ApiError {
 /// `GET /orgs/{org_id}/sso`: the connection, never its secret.
 pub async fn get_sso(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
-    let opened = gate.open_reading(app, &caller, &req, &[ItemKey::Sso]).await?;
+    let opened = gate
+        .open_reading(app, &caller, &req, &[ItemKey::Sso])
+        .await?;
     let mut connection = opened
         .items
         .sso()?
@@ -149,7 +151,10 @@ pub async fn get_sso(app: &App, req: Request, gate: Gate) -> Result<Response<Bod
 pub async fn put_sso(app: &App, req: Request, gate: Gate) -> Result<Response<Body>, ApiError> {
     let caller = caller(&req)?;
     // A metadata document is larger than any other body: it gets room of its own.
-    let limit = app.config.max_body_bytes.max(MAX_METADATA_DOCUMENT + 16 * 1024);
+    let limit = app
+        .config
+        .max_body_bytes
+        .max(MAX_METADATA_DOCUMENT + 16 * 1024);
     let body: PutSsoBody = json_body(&req, limit)?;
     let spec = SsoSpec::parse(&body.raw())?;
     let idp = providers(app)?;
@@ -169,8 +174,13 @@ pub async fn put_sso(app: &App, req: Request, gate: Gate) -> Result<Response<Bod
     let org_id = opened.org_id;
     let previous = opened.items.sso()?;
     check_defaults(&spec, &opened.items, &opened.me.grants())?;
-    if matches!(&spec.protocol, Protocol::Oidc { client_secret: None, .. })
-        && !may_keep_secret(&spec, previous.as_ref())
+    if matches!(
+        &spec.protocol,
+        Protocol::Oidc {
+            client_secret: None,
+            ..
+        }
+    ) && !may_keep_secret(&spec, previous.as_ref())
     {
         return Err(ValidationError::new(
             "oidc.client_secret",
@@ -233,7 +243,13 @@ pub async fn delete_sso(app: &App, req: Request, gate: Gate) -> Result<Response<
             false => Err(ApiError::NotFound("sso connection")),
         };
     };
-    remove_connection(app, idp, &connection, &op(&caller, &req).acting_as(&opened.me)).await?;
+    remove_connection(
+        app,
+        idp,
+        &connection,
+        &op(&caller, &req).acting_as(&opened.me),
+    )
+    .await?;
     Ok(no_content())
 }
 
@@ -263,14 +279,20 @@ pub async fn discover_sso(app: &App, req: Request) -> Result<Response<Body>, Api
     let query = req.query_string_parameters();
     let email = query.first("email").unwrap_or_default();
     let domain = EmailDomain::of_email(email).ok_or_else(|| {
-        ValidationError::new("email", "invalid_email", "An email address, such as bob@acme.com.")
+        ValidationError::new(
+            "email",
+            "invalid_email",
+            "An email address, such as bob@acme.com.",
+        )
     })?;
     let provider = match app.idp {
         Some(_) => app.store.sso_for_domain(&domain).await?,
         None => None,
     };
     let answer = match provider {
-        Some(provider) => serde_json::json!({ "sso": true, "identity_provider": provider.as_str() }),
+        Some(provider) => {
+            serde_json::json!({ "sso": true, "identity_provider": provider.as_str() })
+        }
         None => serde_json::json!({ "sso": false }),
     };
     Ok(json(StatusCode::OK, &answer))

@@ -4,7 +4,8 @@
 
 use orgs_shared::app::Limits;
 use orgs_shared::domain::{
-    DomainStatus, EmailDomain, JoinRequestStatus, Op, OrgId, ProviderName, Timestamp, UserId, provisioned_access,
+    DomainStatus, EmailDomain, JoinRequestStatus, Op, OrgId, ProviderName, Timestamp, UserId,
+    provisioned_access,
 };
 use orgs_shared::store::{ItemKey, Joiner, Refusal, Store, StoreError, StoreResult};
 

@@ -22,8 +22,8 @@ use aws_lambda_events::event::cognito::{
     CognitoEventUserPoolsPreTokenGen, CognitoEventUserPoolsPreTokenGenV2,
     CognitoIdTokenGenerationV2,
 };
-use orgs_shared::budget::TOKEN_CLAIMS_DEADLINE;
 use orgs_shared::app::Config;
+use orgs_shared::budget::TOKEN_CLAIMS_DEADLINE;
 use orgs_shared::domain::sso::signed_in_through;
 use orgs_shared::domain::{
     EmailClaims, ListedMembership, OrgClaim, TokenClaims, UserId, pick_memberships,
@@ -317,6 +317,24 @@ mod tests {
             assert_eq!(claims["orgs"].as_object().unwrap().len(), 20, "{token}");
             assert_eq!(claims["orgs_truncated"], json!(true), "{token}");
         }
+    }
+
+    #[test]
+    fn a_sign_in_through_an_organizations_provider_says_so_in_both_tokens() {
+        let mut claims = bobs_claims(vec![org(1, "acme", Role::Member)], false);
+        let provider = "o-0123456789abcdef0123456789abcd";
+        claims.sso_provider = orgs_shared::domain::ProviderName::parse(provider);
+        let answered = answer(V2_EVENT, &claims);
+        let details = &answered["response"]["claimsAndScopeOverrideDetails"];
+        for token in ["idTokenGeneration", "accessTokenGeneration"] {
+            let added = &details[token]["claimsToAddOrOverride"];
+            assert_eq!(added["sso_provider"], json!(provider), "{token}");
+        }
+        let v1 = answer(V1_EVENT, &claims);
+        assert_eq!(
+            v1["response"]["claimsOverrideDetails"]["claimsToAddOrOverride"]["sso_provider"],
+            json!(provider)
+        );
     }
 
     #[test]

@@ -182,7 +182,10 @@ pub const FUNCTIONS: &[Function] = &[
         timeout_seconds: 30,
         timeout_why: "Large organizations are deleted in batches (members, invitations, teams) after the tombstone transaction, so this one gets more time than the default.",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, Query, PutItem, UpdateItem, DeleteItem, BatchWriteItem),
+            grant!(dynamodb Table: BatchGetItem, GetItem, Query, PutItem, UpdateItem, DeleteItem, BatchWriteItem;
+                why "GetItem: the single sign-on connection and the providers' list, which go first (one transaction removes the connection)."),
+            grant!(cognito-idp UserPool: DeleteIdentityProvider, DescribeUserPoolClient, UpdateUserPoolClient;
+                why "An organization with single sign-on: its identity provider leaves the app client's list and the user pool before the deletion begins."),
         ],
     }),
     function!("create-invitations": POST "/orgs/{org_id}/invitations", needs MembersInvite, invitations::create_invitations, {
@@ -468,15 +471,21 @@ pub const FUNCTIONS: &[Function] = &[
     function!("remove-domain": DELETE "/orgs/{org_id}/domains/{domain}", needs DomainsManage, domains::remove_domain, {
         about: "remove an email domain (owners).",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
-                why "BatchGetItem: the access check and the domain; one transaction deletes it, uncounts it and writes the audit entry and event record."),
+            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
+                why "BatchGetItem: the access check and the domain; one transaction deletes it, uncounts it (and takes it out of the organization's single sign-on domains) and writes the audit entry and event record; GetItem: the organization's single sign-on after it."),
+            grant!(cognito-idp UserPool: UpdateIdentityProvider;
+                why "An organization with single sign-on: its identity provider's identifiers become its verified domains as they are now."),
         ],
     }),
     function!("verify-domain": POST "/orgs/{org_id}/domains/{domain}/verify", needs DomainsManage, domains::verify_domain, {
         about: "look the TXT record up and mark the domain verified (owners).",
         grants: &[
             grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, ConditionCheckItem;
-                why "BatchGetItem: the access check and the domain; after the DNS lookup, one transaction puts the claim marker (held by no other organization), updates the domain, checks the organization is live, and writes the audit entry and event record."),
+                why "BatchGetItem: the access check and the domain; after the DNS lookup, one transaction puts the claim marker (held by no other organization), updates the domain, adds it to the live organization's single sign-on domains, and writes the audit entry and event record."),
+            grant!(dynamodb Table: GetItem;
+                why "The organization's single sign-on after the verification."),
+            grant!(cognito-idp UserPool: UpdateIdentityProvider;
+                why "An organization with single sign-on: its identity provider's identifiers become its verified domains as they are now."),
         ],
     }),
     function!("join-org": POST "/orgs/{org_id}/join", Colleagues, joining::join_org, {
@@ -544,8 +553,10 @@ pub const FUNCTIONS: &[Function] = &[
         grants: &[
             grant!(dynamodb Gsi2: Query;
                 why "Due invitations, abandoned deletions and domains due for a check are read from gsi2 (pending invitations by deadline, deletions by start, claims by last check); never a Scan."),
-            grant!(dynamodb Table: UpdateItem, DeleteItem, PutItem, Query, BatchWriteItem, BatchGetItem, ConditionCheckItem;
-                why "One transaction per invitation: update it, delete its pending marker, TTL its token, update the org's count, put the audit entry and the event record. Finishing an abandoned deletion: Query its partition, BatchWriteItem deletes. A domain check: BatchGetItem its domain items; update its claim, or unverify it (update the domain, delete the claim, check the org is active, audit, event)."),
+            grant!(dynamodb Table: UpdateItem, DeleteItem, PutItem, Query, BatchWriteItem, BatchGetItem, ConditionCheckItem, GetItem;
+                why "One transaction per invitation: update it, delete its pending marker, TTL its token, update the org's count, put the audit entry and the event record. Finishing an abandoned deletion: Query its partition, BatchWriteItem deletes. A domain check: BatchGetItem its domain items; update its claim, or unverify it (update the domain, delete the claim, take it out of the live org's single sign-on domains, audit, event). GetItem: the identity providers' list, and an organization's single sign-on after it lost a domain."),
+            grant!(cognito-idp UserPool: UpdateIdentityProvider, DescribeUserPoolClient, UpdateUserPoolClient;
+                why "Single sign-on: the app client's list of providers brought in step when a function that changed it failed to; an organization's provider's identifiers after it lost a domain."),
         ],
     }),
     function!("record-delivery": SesEvents, {
@@ -569,10 +580,17 @@ pub const FUNCTIONS: &[Function] = &[
         grants: &[
             grant!(dynamodb Gsi1: Query;
                 keys User;
-                why "Read only: the person's active memberships on gsi1, then the picked organizations' items for their handles."),
+                why "The person's active memberships on gsi1, then the picked organizations' items for their handles."),
             grant!(dynamodb Table: BatchGetItem;
                 keys Org),
+            grant!(dynamodb Table: GetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
+                keys Org, User, DomainClaim, KnownAddress, Audit, Event;
+                why "A first sign-in through an organization's identity provider (single sign-on): GetItem the claim of the person's domain; one transaction puts the membership, its email marker and team rows, takes a seat and a tally, counts a custom role's holders, adds the known address, checks the domain and the connection, ends a pending join request of theirs, and writes the audit entry and event record."),
         ],
+        unexercised: &[(
+            "dynamodb:DeleteItem",
+            "Only a person with a join request pending ends it by a first sign-in through single sign-on, which no test sets up: a federated user is provisioned at the sign-in that could have filed it",
+        )],
     }),
     function!("create-first-org": CognitoPostConfirmation, {
         about: "Cognito Post Confirmation trigger - with CreateOrgOnSignUp, makes a person who confirms their sign-up an organization of their own, once.",

@@ -85,9 +85,8 @@ pub use publishing::{PublishFailure, entry_size, publish_failure};
 pub use role::{Access, MemberStatus, Role, Standing, access};
 pub use sending::{FreshToken, NoAddress, NoRandomness, ResendRefused, inviter_name, may_resend};
 pub use sso::{
-    provisioned_access,
     AttributeMapping, ClientSecret, OrgSso, Protocol, ProviderName, RawOidc, RawSso, SamlMetadata,
-    SsoConnection, SsoSpec, may_keep_secret,
+    SsoConnection, SsoSpec, may_keep_secret, provisioned_access,
 };
 pub use team_role::{
     RawTeam, TEAM_SCOPED, TeamAssignment, TeamRole, may_give_team_role, one_team_list, parse_teams,

@@ -7,13 +7,13 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use super::custom_role::{RoleKey, RoleName, RoleScope};
-use super::entities::CustomRole;
-use super::ids::TeamId;
-use super::team_role::TeamRole;
 use super::email_domain::EmailDomain;
+use super::entities::CustomRole;
 use super::ids::OrgId;
+use super::ids::TeamId;
 use super::invitation::MAX_TEAMS;
 use super::role::Role;
+use super::team_role::TeamRole;
 use super::team_role::{RawTeam, TeamAssignment, parse_teams};
 use super::{FieldErrors, ValidationError};
 
@@ -429,7 +429,11 @@ impl OrgSso {
     /// Whether `sso_required` keeps a member at `email`, signed in through `providers`, out:
     /// their address is at its domains and they did not sign in through its provider.
     pub fn shuts_out(&self, email: Option<&str>, providers: &[ProviderName]) -> bool {
-        self.requires_of(email) && !self.provider.as_ref().is_some_and(|p| providers.contains(p))
+        self.requires_of(email)
+            && !self
+                .provider
+                .as_ref()
+                .is_some_and(|p| providers.contains(p))
     }
 
     /// Whether a person at `email` must sign in through its provider (an invitation to them
@@ -521,9 +525,8 @@ pub fn provisioned_access(
     roles: &[CustomRole],
     live_teams: &[TeamId],
 ) -> (RoleName, Vec<TeamAssignment>) {
-    let exists = |key: &RoleKey, scope: RoleScope| {
-        roles.iter().any(|r| &r.key == key && r.scope == scope)
-    };
+    let exists =
+        |key: &RoleKey, scope: RoleScope| roles.iter().any(|r| &r.key == key && r.scope == scope);
     let role = match &connection.default_role {
         RoleName::Custom(key) if !exists(key, RoleScope::Organization) => {
             RoleName::System(Role::Member)

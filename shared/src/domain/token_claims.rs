@@ -124,7 +124,10 @@ impl TokenClaims {
             claims.insert(ORGS_TRUNCATED_CLAIM.into(), Value::Bool(true));
         }
         if let Some(provider) = &self.sso_provider {
-            claims.insert(SSO_PROVIDER_CLAIM.into(), Value::String(provider.to_string()));
+            claims.insert(
+                SSO_PROVIDER_CLAIM.into(),
+                Value::String(provider.to_string()),
+            );
         }
         claims
     }

@@ -169,8 +169,10 @@ impl Store {
             )),
         )?;
         // No longer among the domains single sign-on covers.
-        let uncovered = Expr::new("DELETE sso_domains :domain")
-            .value(":domain", AttributeValue::Ss(vec![domain.domain.to_string()]));
+        let uncovered = Expr::new("DELETE sso_domains :domain").value(
+            ":domain",
+            AttributeValue::Ss(vec![domain.domain.to_string()]),
+        );
         tx.update(
             Organization::key(&domain.org_id),
             uncovered,

@@ -2,9 +2,9 @@
 //! challenge its TXT record must carry. The organization item counts them (`domain_count`),
 //! under the domain limit's condition, in the transaction that adds or removes one.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use crate::domain::payloads::{DomainFacts, DomainPolicy};
 use crate::domain::{Domain, DomainStatus, Op, Organization, Payload};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{
     Challenge, Change, ChangeKind, EmailDomain, Enrollment, LimitKind, OrgId, Role, Subject,
@@ -267,9 +267,15 @@ impl Store {
             )),
         )?;
         // The organization's verified domains, which single sign-on covers (`store/sso.rs`).
-        let covered = Expr::new("ADD sso_domains :domain")
-            .value(":domain", AttributeValue::Ss(vec![domain.domain.to_string()]));
-        tx.update(Organization::key(org), covered, Some(Organization::is_active()))?;
+        let covered = Expr::new("ADD sso_domains :domain").value(
+            ":domain",
+            AttributeValue::Ss(vec![domain.domain.to_string()]),
+        );
+        tx.update(
+            Organization::key(org),
+            covered,
+            Some(Organization::is_active()),
+        )?;
         if domain.status == DomainStatus::Pending {
             history::record(
                 &mut tx,
@@ -352,7 +358,10 @@ impl Store {
             Organization::key(org),
             Expr::new("ADD domain_count :minus DELETE sso_domains :domain")
                 .value(":minus", n(-1))
-                .value(":domain", AttributeValue::Ss(vec![domain.domain.to_string()])),
+                .value(
+                    ":domain",
+                    AttributeValue::Ss(vec![domain.domain.to_string()]),
+                ),
             Some(Organization::is_active()),
         )?;
         history::record(

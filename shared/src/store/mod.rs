@@ -73,9 +73,9 @@ pub use org_read::{ItemKey, OrgRead, ReadItems, UncountedRead};
 pub use orgs::FIRST_TEAM_NAME;
 pub use query::{MAX_QUERIES_PER_PAGE, Page};
 pub use sso::ClientProviders;
-pub use token_orgs::LiveMembership;
 #[cfg(feature = "fixtures")]
 pub use stored::{Of, PARTITION_PREFIXES, Stored};
+pub use token_orgs::LiveMembership;
 pub use users::{Identity, UserPatch};
 
 #[derive(Clone, Debug)]

@@ -8,9 +8,8 @@ use crate::domain::{Membership, Op, Organization, Team, TeamMember, VersionedMet
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::{
-    Change, ChangeKind, Handle, Limits, MemberStatus, MetadataChange, NewOrganization, OrgId,
-    EmailDomain, OrgProfilePatch, OrgSso, OrgStatus, ProviderName, Region, Role, Subject, TeamId,
-    UserId,
+    Change, ChangeKind, EmailDomain, Handle, Limits, MemberStatus, MetadataChange, NewOrganization,
+    OrgId, OrgProfilePatch, OrgSso, OrgStatus, ProviderName, Region, Role, Subject, TeamId, UserId,
 };
 
 use super::error::{Refusal, StoreError, StoreResult};
@@ -98,7 +97,9 @@ impl Organization {
                 })
                 .transpose()?,
             sso: OrgSso {
-                provider: r.opt_s("sso_provider")?.and_then(|p| ProviderName::parse(&p)),
+                provider: r
+                    .opt_s("sso_provider")?
+                    .and_then(|p| ProviderName::parse(&p)),
                 required: r.bool("sso_required")?,
                 domains: r.string_set("sso_domains", |d| EmailDomain::parse("domain", d).ok()),
             },

@@ -15,12 +15,12 @@ use crate::domain::{
     RoleName, Subject, Team, TeamAssignment, TeamId, TeamRole,
 };
 
-use super::{Read, Store};
 use super::error::{Refusal, StoreError, StoreResult};
 use super::history;
 use super::item::{Item, ItemBuilder, Reader, n, s};
 use super::keys;
 use super::tx::{Condition, Expr, Tx};
+use super::{Read, Store};
 
 impl SsoConnection {
     pub(super) fn key(org: &OrgId) -> Item {
@@ -254,13 +254,22 @@ impl Store {
         let keys: Vec<Item> = role_keys
             .iter()
             .map(|key| CustomRole::key(org, key))
-            .chain(connection.default_teams.iter().map(|a| Team::key(org, &a.team_id)))
+            .chain(
+                connection
+                    .default_teams
+                    .iter()
+                    .map(|a| Team::key(org, &a.team_id)),
+            )
             .collect();
         if keys.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
         let items = self
-            .batch_get(keys, Read::Consistent, "read a connection's roles and teams")
+            .batch_get(
+                keys,
+                Read::Consistent,
+                "read a connection's roles and teams",
+            )
             .await?;
         let mut roles = Vec::new();
         let mut teams = Vec::new();
@@ -286,7 +295,10 @@ impl Store {
             return Ok(None);
         };
         let Some(item) = self
-            .get_item(Organization::key(&org), "read an organization's single sign-on")
+            .get_item(
+                Organization::key(&org),
+                "read an organization's single sign-on",
+            )
             .await?
         else {
             return Ok(None);
@@ -300,7 +312,10 @@ impl Store {
     /// current), if it is live.
     pub async fn org_sso(&self, org: &OrgId) -> StoreResult<Option<crate::domain::OrgSso>> {
         let item = self
-            .get_item(Organization::key(org), "read an organization's single sign-on")
+            .get_item(
+                Organization::key(org),
+                "read an organization's single sign-on",
+            )
             .await?;
         let Some(item) = item else {
             return Ok(None);

@@ -60,7 +60,13 @@ async fn main() -> anyhow::Result<()> {
         exit_with_usage()
     }
     let extra = if orgs {
-        trigger_claims(&sub, (email.as_deref(), verified), through.as_deref(), access).await?
+        trigger_claims(
+            &sub,
+            (email.as_deref(), verified),
+            through.as_deref(),
+            access,
+        )
+        .await?
     } else {
         Map::new()
     };

@@ -39,7 +39,10 @@ pub(crate) async fn client_providers(stack: &Stack) -> Vec<String> {
 }
 
 /// The identity provider `name` of the pool, if there is one.
-async fn provider(stack: &Stack, name: &str) -> Option<aws_sdk_cognitoidentityprovider::types::IdentityProviderType> {
+async fn provider(
+    stack: &Stack,
+    name: &str,
+) -> Option<aws_sdk_cognitoidentityprovider::types::IdentityProviderType> {
     let (pool_id, _) = pool(stack);
     stack
         .cognito
@@ -112,12 +115,18 @@ async fn an_organization_goes_from_a_verified_domain_to_a_saml_connection_to_a_f
 
     // A sign-in page asks where bob@acme.com signs in; anyone else signs in as before.
     let (status, found) = stack
-        .get(crate::common::Anonymous, "/sso/discover?email=bob%40acme.com")
+        .get(
+            crate::common::Anonymous,
+            "/sso/discover?email=bob%40acme.com",
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(found, json!({ "sso": true, "identity_provider": name }));
     let (_, other) = stack
-        .get(crate::common::Anonymous, "/sso/discover?email=bob%40gmail.com")
+        .get(
+            crate::common::Anonymous,
+            "/sso/discover?email=bob%40gmail.com",
+        )
         .await;
     assert_eq!(other, json!({ "sso": false }));
 
@@ -135,11 +144,16 @@ async fn an_organization_goes_from_a_verified_domain_to_a_saml_connection_to_a_f
         .await;
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["role"], "member");
-    let (status, members) = stack.get(&bob, format!("/orgs/{org}/teams/{team}/members")).await;
+    let (status, members) = stack
+        .get(&bob, format!("/orgs/{org}/teams/{team}/members"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{members}");
     assert!(members.to_string().contains(&bob.sub), "{members}");
     let (_, audit) = stack
-        .get(&olivia, format!("/orgs/{org}/audit-log?action=member.joined"))
+        .get(
+            &olivia,
+            format!("/orgs/{org}/audit-log?action=member.joined"),
+        )
         .await;
     let joined = audit["items"]
         .as_array()
@@ -166,7 +180,10 @@ async fn an_organization_goes_from_a_verified_domain_to_a_saml_connection_to_a_f
     let (status, gone) = stack.get(&olivia, format!("/orgs/{org}/sso")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{gone}");
     let (_, found) = stack
-        .get(crate::common::Anonymous, "/sso/discover?email=bob%40acme.com")
+        .get(
+            crate::common::Anonymous,
+            "/sso/discover?email=bob%40acme.com",
+        )
         .await;
     assert_eq!(found, json!({ "sso": false }));
     let (status, _) = stack
@@ -188,7 +205,13 @@ async fn two_organizations_connecting_at_once_both_end_in_the_app_clients_list()
         stack.put(&olivia, format!("/orgs/{acme}/sso"), saml()),
         stack.put(&oscar, format!("/orgs/{beta}/sso"), saml()),
     );
-    assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK), "{} {}", a.1, b.1);
+    assert_eq!(
+        (a.0, b.0),
+        (StatusCode::OK, StatusCode::OK),
+        "{} {}",
+        a.1,
+        b.1
+    );
     let mut listed = client_providers(&stack).await;
     listed.sort();
     let mut expected = vec![
@@ -208,7 +231,10 @@ async fn two_organizations_connecting_at_once_both_end_in_the_app_clients_list()
             json!({ "saml": { "metadata_url": OKTA_METADATA }, "sso_required": true })
         ),
     );
-    assert_eq!((gone.0, changed.0), (StatusCode::NO_CONTENT, StatusCode::OK));
+    assert_eq!(
+        (gone.0, changed.0),
+        (StatusCode::NO_CONTENT, StatusCode::OK)
+    );
     assert_eq!(
         client_providers(&stack).await,
         ["COGNITO", b.1["identity_provider"].as_str().unwrap()]
@@ -244,6 +270,23 @@ async fn sso_required_keeps_members_at_its_domains_out_unless_they_signed_in_thr
     let (status, _) = stack.get(&olivia, format!("/orgs/{org}/sso")).await;
     assert_eq!(status, StatusCode::OK);
 
+    // An invitation to an address at its domains says so; one to anyone else does not.
+    let body =
+        json!({ "invitations": [{ "email": "erin@acme.com" }, { "email": "fay@agency.io" }] });
+    let (status, invited) = stack
+        .post(&olivia, format!("/orgs/{org}/invitations"), body)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{invited}");
+    assert_eq!(
+        invited["results"][0]["sso_required"],
+        json!(true),
+        "{invited}"
+    );
+    assert!(
+        invited["results"][1].get("sso_required").is_none(),
+        "{invited}"
+    );
+
     // A token whose sign-in went through the organization's provider opens it again.
     let through = with_claims(&stack, &carol, &json!({ "sso_provider": name }));
     let (status, _) = stack.get(&through, format!("/orgs/{org}")).await;
@@ -273,7 +316,11 @@ async fn the_oidc_client_secret_goes_to_cognito_only_and_is_kept_when_left_out()
         json!({ "oidc": oidc })
     };
     let (status, connection) = stack
-        .put(&olivia, format!("/orgs/{org}/sso"), oidc(Some("s3cret-value")))
+        .put(
+            &olivia,
+            format!("/orgs/{org}/sso"),
+            oidc(Some("s3cret-value")),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{connection}");
     assert_eq!(
@@ -286,22 +333,38 @@ async fn the_oidc_client_secret_goes_to_cognito_only_and_is_kept_when_left_out()
         })
     );
     let name = connection["identity_provider"].as_str().unwrap().to_owned();
-    let details = provider(&stack, &name).await.unwrap().provider_details.unwrap();
+    let details = provider(&stack, &name)
+        .await
+        .unwrap()
+        .provider_details
+        .unwrap();
     assert_eq!(details["client_secret"], "s3cret-value");
-    assert_eq!(details["oidc_issuer"], "https://login.microsoftonline.com/tenant-1/v2.0");
+    assert_eq!(
+        details["oidc_issuer"],
+        "https://login.microsoftonline.com/tenant-1/v2.0"
+    );
 
     // Changed without the secret: Cognito keeps the one it has.
     let mut changed = oidc(None);
     changed["sso_required"] = json!(true);
-    let (status, _) = stack.put(&olivia, format!("/orgs/{org}/sso"), changed).await;
+    let (status, _) = stack
+        .put(&olivia, format!("/orgs/{org}/sso"), changed)
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let details = provider(&stack, &name).await.unwrap().provider_details.unwrap();
+    let details = provider(&stack, &name)
+        .await
+        .unwrap()
+        .provider_details
+        .unwrap();
     assert_eq!(details["client_secret"], "s3cret-value");
 
     // Nowhere else: not in the table (its audit entries and event records among its items),
     // nor in the audit log.
     let stored = format!("{:?}", stack.stored().await);
-    assert!(stored.contains("SsoConnectionSet"), "the event records are there");
+    assert!(
+        stored.contains("SsoConnectionSet"),
+        "the event records are there"
+    );
     assert!(!stored.contains("s3cret-value"));
     let (_, audit) = stack.get(&olivia, format!("/orgs/{org}/audit-log")).await;
     assert!(!audit.to_string().contains("s3cret-value"));
@@ -320,7 +383,13 @@ async fn connections_that_cannot_be_made_are_refused_and_change_nothing() {
     let listed = client_providers(&stack).await;
 
     let cases = [
-        (&olivia, &bare, saml(), StatusCode::CONFLICT, "no-verified-domain"),
+        (
+            &olivia,
+            &bare,
+            saml(),
+            StatusCode::CONFLICT,
+            "no-verified-domain",
+        ),
         (&adam, &org, saml(), StatusCode::FORBIDDEN, "forbidden"),
         (
             &olivia,
@@ -360,7 +429,9 @@ async fn connections_that_cannot_be_made_are_refused_and_change_nothing() {
         ),
     ];
     for (who, org, body, status, kind) in cases {
-        let (got, problem) = stack.put(who, format!("/orgs/{org}/sso"), body.clone()).await;
+        let (got, problem) = stack
+            .put(who, format!("/orgs/{org}/sso"), body.clone())
+            .await;
         assert_eq!(got, status, "{body}: {problem}");
         assert!(
             problem["type"].as_str().unwrap_or_default().ends_with(kind),
@@ -381,9 +452,17 @@ async fn without_a_user_pool_single_sign_on_is_not_configured() {
     let olivia = stack.person("olivia");
     let org = verified_org(&stack, &olivia, "acme", "acme.com").await;
     let (status, problem) = stack.put(&olivia, format!("/orgs/{org}/sso"), saml()).await;
-    assert_problem(status, &problem, StatusCode::NOT_IMPLEMENTED, "sso-not-configured");
+    assert_problem(
+        status,
+        &problem,
+        StatusCode::NOT_IMPLEMENTED,
+        "sso-not-configured",
+    );
     let (_, found) = stack
-        .get(crate::common::Anonymous, "/sso/discover?email=bob%40acme.com")
+        .get(
+            crate::common::Anonymous,
+            "/sso/discover?email=bob%40acme.com",
+        )
         .await;
     assert_eq!(found, json!({ "sso": false }));
 }
@@ -394,7 +473,11 @@ async fn a_removed_domain_leaves_the_providers_identifiers_and_stops_provisionin
     let olivia = stack.person("olivia");
     let org = verified_org(&stack, &olivia, "acme", "acme.com").await;
     let (status, added) = stack
-        .post(&olivia, format!("/orgs/{org}/domains"), json!({ "domain": "acme.io" }))
+        .post(
+            &olivia,
+            format!("/orgs/{org}/domains"),
+            json!({ "domain": "acme.io" }),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{added}");
     stack.dns.publish(
@@ -406,10 +489,18 @@ async fn a_removed_domain_leaves_the_providers_identifiers_and_stops_provisionin
     let name = connection["identity_provider"].as_str().unwrap().to_owned();
     // Verified after the connection was made: its provider covers it at once.
     let (status, _) = stack
-        .post(&olivia, format!("/orgs/{org}/domains/acme.io/verify"), json!({}))
+        .post(
+            &olivia,
+            format!("/orgs/{org}/domains/acme.io/verify"),
+            json!({}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let mut identifiers = provider(&stack, &name).await.unwrap().idp_identifiers.unwrap();
+    let mut identifiers = provider(&stack, &name)
+        .await
+        .unwrap()
+        .idp_identifiers
+        .unwrap();
     identifiers.sort();
     assert_eq!(identifiers, ["acme.com", "acme.io"]);
 
@@ -417,7 +508,11 @@ async fn a_removed_domain_leaves_the_providers_identifiers_and_stops_provisionin
         .delete(&olivia, format!("/orgs/{org}/domains/acme.com"))
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let identifiers = provider(&stack, &name).await.unwrap().idp_identifiers.unwrap();
+    let identifiers = provider(&stack, &name)
+        .await
+        .unwrap()
+        .idp_identifiers
+        .unwrap();
     assert_eq!(identifiers, ["acme.io"]);
     let (_, read) = stack.get(&olivia, format!("/orgs/{org}/sso")).await;
     assert_eq!(read["domains"], json!(["acme.io"]));
@@ -452,10 +547,116 @@ async fn a_full_organization_or_an_address_already_a_member_is_not_provisioned_a
 
     // Carol's address is a member's already (her password account), and the organization is
     // full for anyone else: both sign in, with no organization and nothing written.
-    for (sub, email) in [("sso-carol", "carol@acme.com"), ("sso-erin", "erin@acme.com")] {
+    for (sub, email) in [
+        ("sso-carol", "carol@acme.com"),
+        ("sso-erin", "erin@acme.com"),
+    ] {
         let claims = id_claims(&stack, federated_sign_in(sub, email, &name)).await;
         assert!(claims.get("orgs").is_none(), "{email}: {claims}");
         assert_eq!(claims["sso_provider"], json!(name));
     }
     assert_eq!(stack.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn the_schedule_brings_the_app_client_in_step_after_a_function_failed_to() {
+    let stack = Stack::start().await;
+    let olivia = stack.person("olivia");
+    let org = verified_org(&stack, &olivia, "acme", "acme.com").await;
+    let (status, connection) = stack.put(&olivia, format!("/orgs/{org}/sso"), saml()).await;
+    assert_eq!(status, StatusCode::OK, "{connection}");
+    let name = connection["identity_provider"].as_str().unwrap().to_owned();
+    let schedule = || async {
+        let run = orgs_functions::jobs::expiry::run_schedule(
+            &stack.app,
+            orgs_shared::domain::Timestamp::now(),
+            std::time::Instant::now() + std::time::Duration::from_secs(120),
+            "run-sso",
+        );
+        orgs_local::grants::as_function("expire-invitations", run).await
+    };
+    assert_eq!(schedule().await.sso_client, "in step");
+
+    // As a function leaves it that stored its change and died before the app client was
+    // updated: the list's version moved on, the client still without the provider.
+    let (pool_id, client_id) = pool(&stack);
+    let client = stack
+        .cognito
+        .describe_user_pool_client()
+        .user_pool_id(pool_id)
+        .client_id(client_id)
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap();
+    stack
+        .cognito
+        .update_user_pool_client()
+        .user_pool_id(pool_id)
+        .client_id(client_id)
+        .set_callback_urls(client.callback_urls)
+        .set_allowed_o_auth_flows(client.allowed_o_auth_flows)
+        .set_allowed_o_auth_scopes(client.allowed_o_auth_scopes)
+        .set_allowed_o_auth_flows_user_pool_client(client.allowed_o_auth_flows_user_pool_client)
+        .supported_identity_providers("COGNITO")
+        .send()
+        .await
+        .unwrap();
+    let key = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.into());
+    stack
+        .dynamo
+        .update_item()
+        .table_name(&stack.table)
+        .key("pk", key("SSOCLIENT#providers"))
+        .key("sk", key("SSOCLIENT"))
+        .update_expression("ADD version :one")
+        .expression_attribute_values(
+            ":one",
+            aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(client_providers(&stack).await, ["COGNITO"]);
+
+    assert_eq!(schedule().await.sso_client, "brought in step");
+    assert_eq!(client_providers(&stack).await, ["COGNITO", name.as_str()]);
+    assert_eq!(schedule().await.sso_client, "in step");
+}
+
+#[tokio::test]
+async fn a_domain_the_schedule_unverifies_leaves_the_providers_identifiers() {
+    use orgs_shared::domain::{EmailDomain, Timestamp};
+    let stack = Stack::start().await;
+    let olivia = stack.person("olivia");
+    let org = verified_org(&stack, &olivia, "acme", "acme.com").await;
+    let (status, connection) = stack.put(&olivia, format!("/orgs/{org}/sso"), saml()).await;
+    assert_eq!(status, StatusCode::OK, "{connection}");
+    let name = connection["identity_provider"].as_str().unwrap().to_owned();
+    let start = Timestamp::now();
+    let run_at = |hours: i64| {
+        let run = orgs_functions::jobs::expiry::run_schedule(
+            &stack.app,
+            start.plus_seconds(hours * 3600),
+            std::time::Instant::now() + std::time::Duration::from_secs(120),
+            "run-lapse",
+        );
+        orgs_local::grants::as_function("expire-invitations", run)
+    };
+    // The record goes, and stays gone past the grace period.
+    let domain = EmailDomain::parse("domain", "acme.com").unwrap();
+    stack.dns.remove(&domain.record_name());
+    assert_eq!(run_at(25).await.domains.unverified, 0);
+    assert_eq!(run_at(98).await.domains.unverified, 1);
+
+    let idp = provider(&stack, &name).await.expect("the provider stays");
+    assert!(idp.idp_identifiers.unwrap_or_default().is_empty());
+    let (_, found) = stack
+        .get(
+            crate::common::Anonymous,
+            "/sso/discover?email=bob%40acme.com",
+        )
+        .await;
+    assert_eq!(found, json!({ "sso": false }));
 }

@@ -275,7 +275,10 @@ fn a_stored_connection_never_holds_the_secret_and_counts_its_versions() {
     assert_eq!((first.version, first.created_at), (1, at));
     let later = crate::domain::Timestamp::parse("2026-12-08T10:00:00.000Z").unwrap();
     let second = SsoConnection::from_spec(&org(), spec, vec![], Some(&first), later);
-    assert_eq!((second.version, second.created_at, second.updated_at), (2, at, later));
+    assert_eq!(
+        (second.version, second.created_at, second.updated_at),
+        (2, at, later)
+    );
 }
 
 #[test]
@@ -293,8 +296,17 @@ fn only_the_same_oidc_client_keeps_its_secret() {
     assert!(!may_keep_secret(&same, None));
     let mut other = oidc(None);
     other.oidc.as_mut().unwrap().client_id = "client-2";
-    assert!(!may_keep_secret(&SsoSpec::parse(&other).unwrap(), Some(&stored)));
-    let saml = SsoConnection::from_spec(&org(), SsoSpec::parse(&saml_url()).unwrap(), vec![], None, at);
+    assert!(!may_keep_secret(
+        &SsoSpec::parse(&other).unwrap(),
+        Some(&stored)
+    ));
+    let saml = SsoConnection::from_spec(
+        &org(),
+        SsoSpec::parse(&saml_url()).unwrap(),
+        vec![],
+        None,
+        at,
+    );
     assert!(!may_keep_secret(&same, Some(&saml)));
 }
 
@@ -319,12 +331,13 @@ fn provisioning_falls_back_to_member_for_a_role_gone_and_leaves_out_teams_gone()
     };
     let connection =
         SsoConnection::from_spec(&org(), SsoSpec::parse(&raw).unwrap(), vec![], None, at);
-    let role = |key: &str, scope| {
-        crate::domain::custom_role::stored(key, scope, &["members:read"])
-    };
+    let role = |key: &str, scope| crate::domain::custom_role::stored(key, scope, &["members:read"]);
     let (given, teams) = provisioned_access(
         &connection,
-        &[role("engineer", RoleScope::Organization), role("reviewer", RoleScope::Team)],
+        &[
+            role("engineer", RoleScope::Organization),
+            role("reviewer", RoleScope::Team),
+        ],
         std::slice::from_ref(&live),
     );
     assert_eq!(given.as_str(), "engineer");
