@@ -51,14 +51,7 @@ impl Store {
         let mut tx = Tx::new(self);
         let role_name = RoleName::System(role);
         let membership = put_member(&mut tx, org_id, joiner, &role_name, (&[], &[]), op)?;
-        take_seat(&mut tx, org, room)?;
-        match pending {
-            Some(request) => {
-                request.end_with_membership(&mut tx)?;
-                Tally::count_with_requests(&mut tx, org_id, 1, -1, -1)?;
-            }
-            None => Tally::count(&mut tx, org_id, 1, -1)?,
-        }
+        take_seat_ending(&mut tx, org, room, pending)?;
         tx.check(
             Domain::key(org_id, &domain.domain),
             domain.still_auto_join(role),
@@ -94,14 +87,7 @@ impl Store {
         let mut tx = Tx::new(self);
         let team_ids: Vec<TeamId> = teams.iter().map(|t| t.team_id.clone()).collect();
         let membership = put_member(&mut tx, org_id, joiner, role, (&team_ids, teams), op)?;
-        take_seat(&mut tx, org, room)?;
-        match pending {
-            Some(request) => {
-                request.end_with_membership(&mut tx)?;
-                Tally::count_with_requests(&mut tx, org_id, 1, -1, -1)?;
-            }
-            None => Tally::count(&mut tx, org_id, 1, -1)?,
-        }
+        take_seat_ending(&mut tx, org, room, pending)?;
         let verified = Condition::new(
             Expr::new("#status = :verified")
                 .name("#status", "status")
@@ -128,6 +114,24 @@ impl Store {
         tx.made(&membership);
         tx.commit("join through single sign-on").await?;
         Ok(membership)
+    }
+}
+
+/// `take_seat`, and the tally moving it to the members; a request of the joiner's still pending
+/// (`pending`) ends with it.
+fn take_seat_ending(
+    tx: &mut Tx<'_>,
+    org: &Organization,
+    room: i64,
+    pending: Option<&JoinRequest>,
+) -> StoreResult<()> {
+    take_seat(tx, org, room)?;
+    match pending {
+        Some(request) => {
+            request.end_with_membership(tx)?;
+            Tally::count_with_requests(tx, &org.org_id, 1, -1, -1)
+        }
+        None => Tally::count(tx, &org.org_id, 1, -1),
     }
 }
 

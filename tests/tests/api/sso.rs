@@ -16,6 +16,28 @@ pub(crate) fn saml() -> Value {
     json!({ "saml": { "metadata_url": OKTA_METADATA } })
 }
 
+/// Olivia and her organization, acme.com verified.
+async fn acme(stack: &Stack) -> (Person, String) {
+    let olivia = stack.person("olivia");
+    let org = verified_org(stack, &olivia, "acme", "acme.com").await;
+    (olivia, org)
+}
+
+/// Connects `org` with `body` as its owner `olivia`; the provider's name.
+async fn connect(stack: &Stack, olivia: &Person, org: &str, body: Value) -> String {
+    let (status, connection) = stack.put(olivia, format!("/orgs/{org}/sso"), body).await;
+    assert_eq!(status, StatusCode::OK, "{connection}");
+    connection["identity_provider"].as_str().unwrap().to_owned()
+}
+
+/// What `GET /sso/discover` answers anyone for `email`.
+async fn discover(stack: &Stack, email: &str) -> Value {
+    let path = format!("/sso/discover?email={}", email.replace('@', "%40"));
+    let (status, found) = stack.get(crate::common::Anonymous, path).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    found
+}
+
 /// The user pool and app client of the stack.
 fn pool(stack: &Stack) -> (&str, &str) {
     let pool = stack.user_pool.as_ref().expect("a stack with a user pool");
@@ -85,8 +107,7 @@ fn with_claims(stack: &Stack, person: &Person, claims: &Value) -> Person {
 async fn an_organization_goes_from_a_verified_domain_to_a_saml_connection_to_a_first_sign_in_and_back()
  {
     let stack = Stack::start().await;
-    let olivia = stack.person("olivia");
-    let org = verified_org(&stack, &olivia, "acme", "acme.com").await;
+    let (olivia, org) = acme(&stack).await;
     let team = stack.first_team(&org).await;
 
     let body = json!({
@@ -94,15 +115,18 @@ async fn an_organization_goes_from_a_verified_domain_to_a_saml_connection_to_a_f
         "default_role": "member",
         "default_teams": [{ "team_id": team }],
     });
-    let (status, connection) = stack.put(&olivia, format!("/orgs/{org}/sso"), body).await;
-    assert_eq!(status, StatusCode::OK, "{connection}");
-    let name = connection["identity_provider"].as_str().unwrap().to_owned();
+    let name = connect(&stack, &olivia, &org, body).await;
     assert_eq!(name, format!("o-{}", &org[4..34]));
+    let (status, connection) = stack.get(&olivia, format!("/orgs/{org}/sso")).await;
+    assert_eq!(status, StatusCode::OK, "{connection}");
+    assert_eq!(connection["identity_provider"], json!(name));
     assert_eq!(connection["protocol"], "saml");
     assert_eq!(connection["saml"], json!({ "metadata_url": OKTA_METADATA }));
     assert_eq!(connection["domains"], json!(["acme.com"]));
-    let (status, read) = stack.get(&olivia, format!("/orgs/{org}/sso")).await;
-    assert_eq!((status, &read), (StatusCode::OK, &connection));
+    assert_eq!(
+        connection["default_teams"],
+        json!([{ "team_id": team, "role": "member" }])
+    );
 
     // The user pool has the provider, for the organization's verified domain only, and the app
     // client lists it beside Cognito's own sign-in, its other settings unchanged.
@@ -114,21 +138,14 @@ async fn an_organization_goes_from_a_verified_domain_to_a_saml_connection_to_a_f
     assert_eq!(client_providers(&stack).await, ["COGNITO", name.as_str()]);
 
     // A sign-in page asks where bob@acme.com signs in; anyone else signs in as before.
-    let (status, found) = stack
-        .get(
-            crate::common::Anonymous,
-            "/sso/discover?email=bob%40acme.com",
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(found, json!({ "sso": true, "identity_provider": name }));
-    let (_, other) = stack
-        .get(
-            crate::common::Anonymous,
-            "/sso/discover?email=bob%40gmail.com",
-        )
-        .await;
-    assert_eq!(other, json!({ "sso": false }));
+    assert_eq!(
+        discover(&stack, "bob@acme.com").await,
+        json!({ "sso": true, "identity_provider": name })
+    );
+    assert_eq!(
+        discover(&stack, "bob@gmail.com").await,
+        json!({ "sso": false })
+    );
 
     // Bob signs in through it for the first time: a member at once, in this sign-in's token.
     let bob = stack.person_with_email("sso-bob", "bob@acme.com", true);
@@ -179,13 +196,10 @@ async fn an_organization_goes_from_a_verified_domain_to_a_saml_connection_to_a_f
     assert_eq!(client_providers(&stack).await, ["COGNITO"]);
     let (status, gone) = stack.get(&olivia, format!("/orgs/{org}/sso")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{gone}");
-    let (_, found) = stack
-        .get(
-            crate::common::Anonymous,
-            "/sso/discover?email=bob%40acme.com",
-        )
-        .await;
-    assert_eq!(found, json!({ "sso": false }));
+    assert_eq!(
+        discover(&stack, "bob@acme.com").await,
+        json!({ "sso": false })
+    );
     let (status, _) = stack
         .get(&olivia, format!("/orgs/{org}/members/{}", bob.sub))
         .await;
@@ -244,17 +258,14 @@ async fn two_organizations_connecting_at_once_both_end_in_the_app_clients_list()
 #[tokio::test]
 async fn sso_required_keeps_members_at_its_domains_out_unless_they_signed_in_through_it() {
     let stack = Stack::start().await;
-    let olivia = stack.person("olivia");
-    let org = verified_org(&stack, &olivia, "acme", "acme.com").await;
+    let (olivia, org) = acme(&stack).await;
     // Carol signed up with a password at her work address; Dana is a contractor elsewhere.
     let carol = stack.person_with_email("carol", "carol@acme.com", true);
     let dana = stack.person_with_email("dana", "dana@agency.io", true);
     stack.join(&org, &olivia, &carol, "admin").await;
     stack.join(&org, &olivia, &dana, "member").await;
     let body = json!({ "saml": { "metadata_url": OKTA_METADATA }, "sso_required": true });
-    let (status, connection) = stack.put(&olivia, format!("/orgs/{org}/sso"), body).await;
-    assert_eq!(status, StatusCode::OK, "{connection}");
-    let name = connection["identity_provider"].as_str().unwrap().to_owned();
+    let name = connect(&stack, &olivia, &org, body).await;
 
     // Signed in with her password: the organization is not in Carol's token, and the API
     // refuses her in it; the contractor and the owner (at other domains) go on as before.
@@ -303,8 +314,7 @@ async fn sso_required_keeps_members_at_its_domains_out_unless_they_signed_in_thr
 #[tokio::test]
 async fn the_oidc_client_secret_goes_to_cognito_only_and_is_kept_when_left_out() {
     let stack = Stack::start().await;
-    let olivia = stack.person("olivia");
-    let org = verified_org(&stack, &olivia, "acme", "acme.com").await;
+    let (olivia, org) = acme(&stack).await;
     let oidc = |secret: Option<&str>| {
         let mut oidc = json!({
             "issuer": "https://login.microsoftonline.com/tenant-1/v2.0",
@@ -449,8 +459,7 @@ async fn without_a_user_pool_single_sign_on_is_not_configured() {
         ..Options::default()
     })
     .await;
-    let olivia = stack.person("olivia");
-    let org = verified_org(&stack, &olivia, "acme", "acme.com").await;
+    let (olivia, org) = acme(&stack).await;
     let (status, problem) = stack.put(&olivia, format!("/orgs/{org}/sso"), saml()).await;
     assert_problem(
         status,
@@ -458,20 +467,16 @@ async fn without_a_user_pool_single_sign_on_is_not_configured() {
         StatusCode::NOT_IMPLEMENTED,
         "sso-not-configured",
     );
-    let (_, found) = stack
-        .get(
-            crate::common::Anonymous,
-            "/sso/discover?email=bob%40acme.com",
-        )
-        .await;
-    assert_eq!(found, json!({ "sso": false }));
+    assert_eq!(
+        discover(&stack, "bob@acme.com").await,
+        json!({ "sso": false })
+    );
 }
 
 #[tokio::test]
 async fn a_removed_domain_leaves_the_providers_identifiers_and_stops_provisioning() {
     let stack = Stack::start().await;
-    let olivia = stack.person("olivia");
-    let org = verified_org(&stack, &olivia, "acme", "acme.com").await;
+    let (olivia, org) = acme(&stack).await;
     let (status, added) = stack
         .post(
             &olivia,
@@ -484,9 +489,7 @@ async fn a_removed_domain_leaves_the_providers_identifiers_and_stops_provisionin
         added["record"]["name"].as_str().unwrap(),
         &[added["record"]["value"].as_str().unwrap()],
     );
-    let (status, connection) = stack.put(&olivia, format!("/orgs/{org}/sso"), saml()).await;
-    assert_eq!(status, StatusCode::OK, "{connection}");
-    let name = connection["identity_provider"].as_str().unwrap().to_owned();
+    let name = connect(&stack, &olivia, &org, saml()).await;
     // Verified after the connection was made: its provider covers it at once.
     let (status, _) = stack
         .post(
@@ -536,13 +539,10 @@ async fn a_full_organization_or_an_address_already_a_member_is_not_provisioned_a
         ..Options::default()
     })
     .await;
-    let olivia = stack.person("olivia");
-    let org = verified_org(&stack, &olivia, "acme", "acme.com").await;
+    let (olivia, org) = acme(&stack).await;
     let carol = stack.person_with_email("carol", "carol@acme.com", true);
     stack.join(&org, &olivia, &carol, "member").await;
-    let (status, connection) = stack.put(&olivia, format!("/orgs/{org}/sso"), saml()).await;
-    assert_eq!(status, StatusCode::OK, "{connection}");
-    let name = connection["identity_provider"].as_str().unwrap().to_owned();
+    let name = connect(&stack, &olivia, &org, saml()).await;
     let before = stack.snapshot().await;
 
     // Carol's address is a member's already (her password account), and the organization is
@@ -561,11 +561,8 @@ async fn a_full_organization_or_an_address_already_a_member_is_not_provisioned_a
 #[tokio::test]
 async fn the_schedule_brings_the_app_client_in_step_after_a_function_failed_to() {
     let stack = Stack::start().await;
-    let olivia = stack.person("olivia");
-    let org = verified_org(&stack, &olivia, "acme", "acme.com").await;
-    let (status, connection) = stack.put(&olivia, format!("/orgs/{org}/sso"), saml()).await;
-    assert_eq!(status, StatusCode::OK, "{connection}");
-    let name = connection["identity_provider"].as_str().unwrap().to_owned();
+    let (olivia, org) = acme(&stack).await;
+    let name = connect(&stack, &olivia, &org, saml()).await;
     let schedule = || async {
         let run = orgs_functions::jobs::expiry::run_schedule(
             &stack.app,
@@ -629,11 +626,8 @@ async fn the_schedule_brings_the_app_client_in_step_after_a_function_failed_to()
 async fn a_domain_the_schedule_unverifies_leaves_the_providers_identifiers() {
     use orgs_shared::domain::{EmailDomain, Timestamp};
     let stack = Stack::start().await;
-    let olivia = stack.person("olivia");
-    let org = verified_org(&stack, &olivia, "acme", "acme.com").await;
-    let (status, connection) = stack.put(&olivia, format!("/orgs/{org}/sso"), saml()).await;
-    assert_eq!(status, StatusCode::OK, "{connection}");
-    let name = connection["identity_provider"].as_str().unwrap().to_owned();
+    let (olivia, org) = acme(&stack).await;
+    let name = connect(&stack, &olivia, &org, saml()).await;
     let start = Timestamp::now();
     let run_at = |hours: i64| {
         let run = orgs_functions::jobs::expiry::run_schedule(
@@ -652,11 +646,8 @@ async fn a_domain_the_schedule_unverifies_leaves_the_providers_identifiers() {
 
     let idp = provider(&stack, &name).await.expect("the provider stays");
     assert!(idp.idp_identifiers.unwrap_or_default().is_empty());
-    let (_, found) = stack
-        .get(
-            crate::common::Anonymous,
-            "/sso/discover?email=bob%40acme.com",
-        )
-        .await;
-    assert_eq!(found, json!({ "sso": false }));
+    assert_eq!(
+        discover(&stack, "bob@acme.com").await,
+        json!({ "sso": false })
+    );
 }
