@@ -67,27 +67,32 @@ pub async fn claims_for(
             sso_provider,
         });
     };
-    let provisioned = match &sso_provider {
-        Some(provider) => {
-            let address = attributes.get("email").map(String::as_str);
-            sso_sign_in::provision(store, &config.limits, &user, address, provider).await?
-        }
-        None => None,
-    };
     let max = config.token_max_orgs;
     let listed = store.listed_memberships(&user).await?;
     let (mut picked, mut truncated) = pick_memberships(listed, max);
-    // Just provisioned (or provisioned moments ago), it may not be listed yet: it goes first,
-    // as the most recently joined.
-    if let Some(org) = provisioned.filter(|org| !picked.iter().any(|m| &m.org_id == org)) {
-        picked.insert(0, ListedMembership::just_joined(org));
-        if picked.len() > max.get() {
-            picked.truncate(max.get());
-            truncated = true;
+    let ids: Vec<_> = picked.iter().map(|m| m.org_id.clone()).collect();
+    let mut live = store.live_memberships(&user, &ids).await?;
+    // A sign-in through an organization's provider, by someone not yet seen a member of it: a
+    // first sign-in, which makes them one (or one moments after it, which the listing may not
+    // show yet). Every later sign-in costs what any other does.
+    if let Some(provider) = &sso_provider
+        && !live
+            .iter()
+            .any(|m| m.sso.provider.as_ref() == Some(provider))
+    {
+        let address = attributes.get("email").map(String::as_str);
+        let provisioned =
+            sso_sign_in::provision(store, &config.limits, &user, address, provider).await?;
+        if let Some(org) = provisioned.filter(|org| !picked.iter().any(|m| &m.org_id == org)) {
+            // It goes first, as the most recently joined.
+            picked.insert(0, ListedMembership::just_joined(org.clone()));
+            if picked.len() > max.get() {
+                picked.truncate(max.get());
+                truncated = true;
+            }
+            live.extend(store.live_memberships(&user, &[org]).await?);
         }
     }
-    let ids: Vec<_> = picked.iter().map(|m| m.org_id.clone()).collect();
-    let live = store.live_memberships(&user, &ids).await?;
     // In the order picked, with the role the table holds now; an organization being deleted,
     // or one the person has left since the listing was read, is left out, and so is one that
     // requires single sign-on of them this sign-in did not go through.

@@ -442,3 +442,54 @@ async fn a_custom_role_costs_its_holders_one_read_and_nobody_else_any() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn single_sign_on_costs_a_sign_in_nothing_after_the_first_and_discovery_two_reads() {
+    const GET: &str = "GetItem";
+    let c = Counted::start().await;
+    let (olivia, org) = crate::sso::acme(&c.stack).await;
+    let path = format!("/orgs/{org}/sso");
+    // The access check, the verified domains, the connection's transaction; around bringing the
+    // app client in step, the providers' list read twice and its `in_step` noted.
+    let connection = c
+        .expect(
+            &olivia,
+            (Method::PUT, &path, Some(crate::sso::saml())),
+            StatusCode::OK,
+            &[(BATCH_GET, 1), (QUERY, 1), (TRANSACTION, 2), (GET, 2)],
+        )
+        .await;
+    let name = connection["identity_provider"].as_str().unwrap().to_owned();
+    c.expect(
+        &olivia,
+        (Method::GET, &path, None),
+        StatusCode::OK,
+        &[(BATCH_GET, 1)],
+    )
+    .await;
+    let discover = "/sso/discover?email=bob%40acme.com";
+    c.expect(
+        &olivia,
+        (Method::GET, discover, None),
+        StatusCode::OK,
+        &[(GET, 2)],
+    )
+    .await;
+
+    // A first sign-in of someone in no organization yet: the listing (nothing to read after
+    // it), then the domain's claim, the organization with the person's would-be membership, the
+    // joining transaction, and the new membership read.
+    let event = || orgs_local::token::federated_sign_in_event("sso-bob", "bob@acme.com", &name);
+    c.counter.take();
+    let claims = crate::sso::id_claims(&c.stack, event()).await;
+    assert!(claims["orgs"][&org].is_object(), "{claims}");
+    assert_eq!(
+        c.counter.take(),
+        requests(&[(QUERY, 1), (BATCH_GET, 2), (GET, 1), (TRANSACTION, 1)])
+    );
+    // Every sign-in after it: as any other sign-in (were the listing to lag behind, a sign-in
+    // moments later would read as the first did, and add nothing).
+    let again = crate::sso::id_claims(&c.stack, event()).await;
+    assert_eq!(again["orgs"], claims["orgs"]);
+    assert_eq!(c.counter.take(), requests(&[(QUERY, 1), (BATCH_GET, 1)]));
+}

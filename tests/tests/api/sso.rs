@@ -17,7 +17,7 @@ pub(crate) fn saml() -> Value {
 }
 
 /// Olivia and her organization, acme.com verified.
-async fn acme(stack: &Stack) -> (Person, String) {
+pub(crate) async fn acme(stack: &Stack) -> (Person, String) {
     let olivia = stack.person("olivia");
     let org = verified_org(stack, &olivia, "acme", "acme.com").await;
     (olivia, org)
