@@ -20,6 +20,8 @@ use crate::domain::{
     TeamId, UserId, owner_delta, transfer,
 };
 
+use aws_sdk_dynamodb::types::AttributeValue;
+
 use super::Store;
 use super::error::{Refusal, StoreError, StoreResult};
 use super::history::{self, holds_custom_role};
@@ -123,6 +125,27 @@ fn unchanged(m: &Membership) -> Condition {
         holds_custom_role(expr, m.custom_role.as_ref(), ":seen_custom"),
         Refusal::Changed,
     )
+}
+
+/// `unchanged`, and in the same teams: a team joined meanwhile would leave its row behind.
+fn unchanged_with_teams(m: &Membership) -> Condition {
+    let Condition { expr, refusal } = unchanged(m);
+    let expr = match m.team_ids.is_empty() {
+        true => expr.append(" AND attribute_not_exists(team_ids)"),
+        false => expr.append(" AND team_ids = :seen_teams").value(
+            ":seen_teams",
+            AttributeValue::Ss(m.team_ids.iter().map(|t| t.to_string()).collect()),
+        ),
+    };
+    Condition::new(expr, refusal)
+}
+
+/// How many times a removal reads a member's teams again when they changed meanwhile.
+const TEAM_RACE_ROUNDS: usize = 3;
+
+/// The same role and status: what a removal was decided on.
+fn same_standing(now: &Membership, read: &Membership) -> bool {
+    now.role == read.role && now.status == read.status && now.custom_role == read.custom_role
 }
 
 /// Adds the owner-count change (and the "still active" check) on the org item to `tx`.
@@ -350,6 +373,42 @@ impl Store {
         target: &Membership,
         op: &Op,
     ) -> StoreResult<()> {
+        let mut target = target.clone();
+        // A team joined (or left) meanwhile changes only their teams: read them again and remove
+        // them with it. Any other change refuses the removal, which its caller decided on.
+        for _ in 0..TEAM_RACE_ROUNDS {
+            match self.remove_member_as_read(caller, &target, op).await {
+                Err(StoreError::Refused(Refusal::Changed)) => {
+                    let now = self
+                        .get_item(
+                            Membership::key(&target.org_id, &target.user_id),
+                            "read a member",
+                        )
+                        .await?
+                        .map(|item| Membership::from_item(&item))
+                        .transpose()?;
+                    match now {
+                        Some(now)
+                            if now.team_ids != target.team_ids && same_standing(&now, &target) =>
+                        {
+                            target = now
+                        }
+                        _ => return Err(StoreError::Refused(Refusal::Changed)),
+                    }
+                }
+                done => return done,
+            }
+        }
+        Err(StoreError::Refused(Refusal::Changed))
+    }
+
+    /// `remove_member` with the member's teams as read.
+    async fn remove_member_as_read(
+        &self,
+        caller: &Membership,
+        target: &Membership,
+        op: &Op,
+    ) -> StoreResult<()> {
         // Their team rows' roles: each custom team role loses a holder with its row.
         let rows = self
             .team_rows_of(&target.org_id, &target.user_id, &target.team_ids)
@@ -389,7 +448,7 @@ impl Store {
         let mut tx = Tx::new(self);
         tx.delete(
             Membership::key(org, &target.user_id),
-            Some(unchanged(target)),
+            Some(unchanged_with_teams(target)),
         )?;
         if let Some(email) = &target.email {
             let marker = Membership::email_key(org, email);

@@ -409,7 +409,24 @@ impl Store {
             op,
             self.retention,
         )?;
-        tx.commit("add a team member").await
+        match tx.commit("add a team member").await {
+            // The membership's one condition holds its room and its being active: a member
+            // removed or deactivated meanwhile is gone, not full.
+            Err(StoreError::Refused(Refusal::Limit(LimitKind::TeamsPerMember))) => {
+                let now = self
+                    .get_item(Membership::key(org, &member.user_id), "read a member")
+                    .await?
+                    .map(|item| Membership::from_item(&item))
+                    .transpose()?;
+                match now {
+                    Some(m) if m.status == MemberStatus::Active => Err(StoreError::Refused(
+                        Refusal::Limit(LimitKind::TeamsPerMember),
+                    )),
+                    _ => Err(StoreError::Refused(Refusal::Gone)),
+                }
+            }
+            done => done,
+        }
     }
 
     /// Sets a team member's team role, on the condition that it is still the one read (`row`):

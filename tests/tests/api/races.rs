@@ -363,3 +363,66 @@ async fn a_role_deleted_while_it_is_given_is_never_left_held_or_miscounted() {
         assert_eq!(member["role"], expected, "{}", p.sub);
     }
 }
+
+/// Members are removed while an admin adds them to teams: whichever lands first, every removal
+/// succeeds (a team joined meanwhile goes with the member), and no team row, count or custom
+/// team role's holder is left behind by someone no longer a member.
+#[tokio::test]
+async fn a_member_removed_while_added_to_teams_leaves_no_team_row_behind() {
+    let stack = Stack::start().await;
+    let olivia = stack.person("olivia");
+    let org = stack.create_org(&olivia, "acme").await;
+    let mut teams = Vec::new();
+    for name in ["Ops", "Web", "Data"] {
+        let (status, team) = stack
+            .post(
+                &olivia,
+                format!("/orgs/{org}/teams"),
+                json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{team}");
+        teams.push(team["team_id"].as_str().unwrap().to_owned());
+    }
+    let people: Vec<Person> = (0..5).map(|i| stack.person(&format!("m-{i}"))).collect();
+    for p in &people {
+        stack.join(&org, &olivia, p, "member").await;
+    }
+    let removals = people.iter().map(|p| {
+        stack.call(
+            &olivia,
+            Method::DELETE,
+            format!("/orgs/{org}/members/{}", p.sub),
+            None,
+        )
+    });
+    let additions = people.iter().flat_map(|p| {
+        teams.iter().map(|team| {
+            let path = format!("/orgs/{org}/teams/{team}/members/{}", p.sub);
+            stack.call(&olivia, Method::PUT, path, None)
+        })
+    });
+    // The additions go out first: each removal's read then lands between an addition's read and
+    // its transaction, the window in which a team joined would be left behind.
+    let (added, removed) = futures::join!(join_all(additions), join_all(removals));
+    for (status, answer) in &removed {
+        assert_eq!(*status, StatusCode::NO_CONTENT, "{answer}");
+    }
+    for (status, answer) in &added {
+        // Added, or refused: no such member by then.
+        assert!(
+            status.is_success() || *status == StatusCode::NOT_FOUND,
+            "{status}: {answer}"
+        );
+    }
+    let stored = stack.stored().await;
+    let seen = TeamsSeen::of(&org, &stored);
+    seen.assert_nothing_orphaned();
+    seen.assert_counts_exact();
+    let left: Vec<_> = seen
+        .rows
+        .iter()
+        .filter(|(_, user)| people.iter().any(|p| &p.sub == user))
+        .collect();
+    assert!(left.is_empty(), "rows left behind: {left:?}");
+}
