@@ -110,6 +110,16 @@ impl Reader<'_> {
             _ => Vec::new(),
         }
     }
+    /// An optional stored value parsed with a domain parser, a refusal being corruption.
+    pub fn opt_parsed<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<T>, StoreError> {
+        self.opt_s(name)?
+            .map(|raw| parse(&raw).ok_or_else(|| StoreError::Corrupt(format!("{name} {raw:?}"))))
+            .transpose()
+    }
     /// Parses a stored value with a domain parser, treating a refusal as corruption.
     pub fn parsed<T>(
         &self,

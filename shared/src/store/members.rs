@@ -83,13 +83,7 @@ impl Membership {
             org_id: r.parsed("org_id", OrgId::parse)?,
             user_id: r.parsed("user_id", UserId::parse)?,
             role: r.parsed("role", Role::parse)?,
-            custom_role: match r.opt_s("custom_role")? {
-                None => None,
-                Some(key) => Some(
-                    RoleKey::parse(&key)
-                        .map_err(|_| StoreError::Corrupt(format!("custom_role {key:?}")))?,
-                ),
-            },
+            custom_role: r.opt_parsed("custom_role", |key| RoleKey::parse(key).ok())?,
             custom_grants: None,
             status: r.parsed("status", MemberStatus::parse)?,
             email: r.opt_s("email")?,

@@ -89,13 +89,7 @@ impl Organization {
             join_requests: r.opt_n("join_request_count")?.unwrap_or(0),
             join_requests_on_item: r.opt_n("join_request_count")?.unwrap_or(0),
             metadata: metadata::read(&r)?,
-            counted_owner: r
-                .opt_s("counted_owner")?
-                .map(|u| {
-                    UserId::parse(&u)
-                        .ok_or_else(|| StoreError::Corrupt(format!("counted_owner {u:?}")))
-                })
-                .transpose()?,
+            counted_owner: r.opt_parsed("counted_owner", UserId::parse)?,
             sso: OrgSso {
                 provider: r
                     .opt_s("sso_provider")?

@@ -10,7 +10,7 @@ use crate::domain::{
 };
 
 use crate::domain::RoleKey;
-use crate::store::error::{StoreError, StoreResult};
+use crate::store::error::StoreResult;
 use crate::store::item::{Item, ItemBuilder, Reader};
 use crate::store::keys;
 
@@ -162,13 +162,7 @@ impl Invitation {
             email: r.s("email")?,
             invitee_user_id: r.opt_s("invitee_user_id")?.and_then(|u| UserId::parse(&u)),
             role: r.parsed("role", Role::parse)?,
-            custom_role: match r.opt_s("custom_role")? {
-                None => None,
-                Some(key) => Some(
-                    RoleKey::parse(&key)
-                        .map_err(|_| StoreError::Corrupt(format!("custom_role {key:?}")))?,
-                ),
-            },
+            custom_role: r.opt_parsed("custom_role", |key| RoleKey::parse(key).ok())?,
             name: r.opt_s("name")?,
             note: r.opt_s("note")?,
             team_ids: r.string_set("team_ids", TeamId::parse),
