@@ -6,7 +6,7 @@ use orgs_shared::domain::metadata::Object;
 use orgs_shared::domain::sso::{Protocol, SamlMetadata, SsoConnection};
 use orgs_shared::domain::{
     AppPermission, CustomRole, DeliveryStatus, Grants, Holds, Metadata, Role, RoleScope, Timestamp,
-    visible_billing_email, visible_metadata,
+    role_in, visible_billing_email, visible_metadata,
 };
 use orgs_shared::store::{
     AuditEntry, Domain, Invitation, JoinRequest, Membership, Organization, Team, TeamMember, User,
@@ -144,6 +144,8 @@ pub struct InvitationView<'a> {
     pub name: Option<&'a str>,
     pub note: Option<&'a str>,
     pub team_ids: Vec<&'a str>,
+    /// The same teams, each with the team role the invitee holds there on accepting.
+    pub teams: Vec<TeamRoleView<'a>>,
     /// As a person should see it: pending past its deadline shows as expired.
     pub status: &'static str,
     pub expires_at: String,
@@ -158,6 +160,13 @@ pub struct InvitationView<'a> {
     /// What SES last reported about the email of its latest sending: for its organization's
     /// admins and owners, never the invitee (`list-my-invitations` leaves it out).
     pub delivery: Option<DeliveryView<'a>>,
+}
+
+/// A team and the team role held (or to be held) in it.
+#[derive(Debug, Serialize)]
+pub struct TeamRoleView<'a> {
+    pub team_id: &'a str,
+    pub role: String,
 }
 
 /// An invitation email's delivery, as SES reported it.
@@ -204,6 +213,14 @@ impl<'a> InvitationView<'a> {
             name: invitation.name.as_deref(),
             note: invitation.note.as_deref(),
             team_ids: invitation.team_ids.iter().map(|t| t.as_str()).collect(),
+            teams: invitation
+                .team_ids
+                .iter()
+                .map(|team| TeamRoleView {
+                    team_id: team.as_str(),
+                    role: role_in(&invitation.team_roles, team).as_str().to_owned(),
+                })
+                .collect(),
             status: invitation
                 .status
                 .effective(invitation.expires_at, now)

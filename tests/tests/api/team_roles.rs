@@ -300,6 +300,11 @@ async fn an_invitation_names_teams_with_roles_and_accepting_gives_them() {
         "teams": [{ "team_id": ops_id, "role": "maintainer" }, my_team] }] });
     let (status, created) = stack.post(&olivia, &invitations, body).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
+    // The invitation says which role each team gives.
+    assert_eq!(
+        created["results"][0]["invitation"]["teams"],
+        json!([{ "team_id": ops_id, "role": "maintainer" }, { "team_id": my_team, "role": "member" }])
+    );
     let link = created["results"][0]["invite_url"].as_str().unwrap();
     let token = crate::invitations::token_of(link);
     let (status, joined) = crate::invitations::answer(&stack, Some(&eve), "accept", &token).await;
