@@ -8,7 +8,6 @@ use std::fmt;
 
 use super::custom_role::{RoleKey, RoleName, RoleScope};
 use super::email_domain::EmailDomain;
-use super::entities::CustomRole;
 use super::ids::OrgId;
 use super::ids::TeamId;
 use super::invitation::MAX_TEAMS;
@@ -518,15 +517,14 @@ impl SsoConnection {
 }
 
 /// The role and teams a person provisioned through `connection` gets, as its custom roles
-/// (`roles`) and teams (`live_teams`) were read: a custom role deleted since, or of the wrong
-/// scope, gives `member` instead; a team gone is left out.
+/// (`roles`: each key with its scope) and teams (`live_teams`) were read: a custom role deleted
+/// since, or of the wrong scope, gives `member` instead; a team gone is left out.
 pub fn provisioned_access(
     connection: &SsoConnection,
-    roles: &[CustomRole],
+    roles: &[(RoleKey, RoleScope)],
     live_teams: &[TeamId],
 ) -> (RoleName, Vec<TeamAssignment>) {
-    let exists =
-        |key: &RoleKey, scope: RoleScope| roles.iter().any(|r| &r.key == key && r.scope == scope);
+    let exists = |key: &RoleKey, scope: RoleScope| roles.contains(&(key.clone(), scope));
     let role = match &connection.default_role {
         RoleName::Custom(key) if !exists(key, RoleScope::Organization) => {
             RoleName::System(Role::Member)

@@ -12,7 +12,7 @@ use crate::domain::payloads::SsoFacts;
 use crate::domain::sso::{AttributeMapping, Protocol, SamlMetadata, SsoConnection};
 use crate::domain::{
     Change, ChangeKind, CustomRole, EmailDomain, Op, OrgId, Organization, ProviderName, RoleKey,
-    RoleName, Subject, Team, TeamAssignment, TeamId, TeamRole,
+    RoleName, RoleScope, Subject, Team, TeamAssignment, TeamId, TeamRole,
 };
 
 use super::error::{Refusal, StoreError, StoreResult};
@@ -239,7 +239,7 @@ impl Store {
         &self,
         org: &OrgId,
         connection: &SsoConnection,
-    ) -> StoreResult<(Vec<CustomRole>, Vec<TeamId>)> {
+    ) -> StoreResult<(Vec<(RoleKey, RoleScope)>, Vec<TeamId>)> {
         let mut role_keys: Vec<&RoleKey> = Vec::new();
         if let RoleName::Custom(key) = &connection.default_role {
             role_keys.push(key);
@@ -275,7 +275,10 @@ impl Store {
         let mut teams = Vec::new();
         for item in &items {
             match Reader(item).opt_s("entity")?.as_deref() {
-                Some("role") => roles.push(CustomRole::from_item(item)?),
+                Some("role") => {
+                    let role = CustomRole::from_item(item)?;
+                    roles.push((role.key, role.scope));
+                }
                 Some("team") => {
                     let team = Team::from_item(item)?;
                     if team.active {

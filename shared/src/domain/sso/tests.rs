@@ -331,7 +331,7 @@ fn provisioning_falls_back_to_member_for_a_role_gone_and_leaves_out_teams_gone()
     };
     let connection =
         SsoConnection::from_spec(&org(), SsoSpec::parse(&raw).unwrap(), vec![], None, at);
-    let role = |key: &str, scope| crate::domain::custom_role::stored(key, scope, &["members:read"]);
+    let role = |key: &str, scope| (RoleKey::parse(key).unwrap(), scope);
     let (given, teams) = provisioned_access(
         &connection,
         &[
