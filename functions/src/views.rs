@@ -53,6 +53,10 @@ pub struct OrgView<'a> {
     pub metadata: MetadataView<'a>,
     pub created_at: String,
     pub updated_at: String,
+    /// In a listing: the organization requires the caller to sign in through its identity
+    /// provider, and this token's sign-in did not (its routes answer 403 `sso-required`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sso_required: bool,
 }
 
 /// The kinds of metadata the viewer may read (`domain::metadata::visible_metadata`): `private`
@@ -87,6 +91,7 @@ impl<'a> OrgView<'a> {
             metadata: MetadataView::new(&org.metadata.value, held),
             created_at: org.created_at.to_rfc3339(),
             updated_at: org.updated_at.to_rfc3339(),
+            sso_required: false,
         }
     }
 }

@@ -67,10 +67,14 @@ pub async fn list_orgs(app: &App, req: Request) -> Result<Response<Body>, ApiErr
         .store
         .list_user_orgs(&caller.user_id, page.limit, after.as_ref())
         .await?;
+    let through: Vec<_> = caller.sso_provider.iter().cloned().collect();
     let items = found
         .items
         .iter()
-        .map(|(org, m)| OrgView::new(org, m))
+        .map(|(org, m)| OrgView {
+            sso_required: org.sso.shuts_out(m.email.as_deref(), &through),
+            ..OrgView::new(org, m)
+        })
         .collect();
     let next_cursor = found.next.map(|org| encode_cursor(org.as_str()));
     Ok(json(StatusCode::OK, &PageView { items, next_cursor }))

@@ -274,6 +274,8 @@ async fn sso_required_keeps_members_at_its_domains_out_unless_they_signed_in_thr
     assert!(claims.get("orgs").is_none(), "{claims}");
     let (status, refused) = stack.get(&carol, format!("/orgs/{org}")).await;
     assert_problem(status, &refused, StatusCode::FORBIDDEN, "sso-required");
+    let (_, listed) = stack.get(&carol, "/orgs").await;
+    assert_eq!(listed["items"][0]["sso_required"], json!(true), "{listed}");
     let (status, _) = stack.get(&dana, format!("/orgs/{org}")).await;
     assert_eq!(status, StatusCode::OK);
     let dana_event = token::pre_token_generation_event(&dana.sub, Some(&dana.email), true);
@@ -302,6 +304,8 @@ async fn sso_required_keeps_members_at_its_domains_out_unless_they_signed_in_thr
     let through = with_claims(&stack, &carol, &json!({ "sso_provider": name }));
     let (status, _) = stack.get(&through, format!("/orgs/{org}")).await;
     assert_eq!(status, StatusCode::OK);
+    let (_, listed) = stack.get(&through, "/orgs").await;
+    assert!(listed["items"][0].get("sso_required").is_none(), "{listed}");
 
     // Turned off, Carol's password sign-in is enough again.
     let body = json!({ "saml": { "metadata_url": OKTA_METADATA }, "sso_required": false });
