@@ -553,7 +553,7 @@ pub const FUNCTIONS: &[Function] = &[
         grants: &[
             grant!(dynamodb Gsi2: Query;
                 why "Due invitations, abandoned deletions and domains due for a check are read from gsi2 (pending invitations by deadline, deletions by start, claims by last check); never a Scan."),
-            grant!(dynamodb Table: UpdateItem, DeleteItem, PutItem, Query, BatchWriteItem, BatchGetItem, ConditionCheckItem, GetItem;
+            grant!(dynamodb Table: UpdateItem, DeleteItem, PutItem, Query, BatchWriteItem, BatchGetItem, GetItem;
                 why "One transaction per invitation: update it, delete its pending marker, TTL its token, update the org's count, put the audit entry and the event record. Finishing an abandoned deletion: Query its partition, BatchWriteItem deletes. A domain check: BatchGetItem its domain items; update its claim, or unverify it (update the domain, delete the claim, take it out of the live org's single sign-on domains, audit, event). GetItem: the identity providers' list, and an organization's single sign-on after it lost a domain."),
             grant!(cognito-idp UserPool: UpdateIdentityProvider, DescribeUserPoolClient, UpdateUserPoolClient;
                 why "Single sign-on: the app client's list of providers brought in step when a function that changed it failed to; an organization's provider's identifiers after it lost a domain."),
