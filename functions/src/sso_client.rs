@@ -72,7 +72,7 @@ pub async fn keep_client_in_step(
 /// allows an identifier to one provider of the pool, and another organization may verify the
 /// domain next). A failure is logged; the next change of its domains or connection repeats it.
 pub async fn refresh_identifiers(app: &App, org: &OrgId) {
-    let Some(idp) = app.idp.as_ref() else {
+    let Some(idp) = app.idp() else {
         return;
     };
     let refreshed = async {
@@ -94,7 +94,7 @@ pub async fn refresh_identifiers(app: &App, org: &OrgId) {
 /// The schedule's part: brings the app client in step if a change was stored since it last
 /// was (a function that stored one failed before, or timed out). One read when nothing is due.
 pub async fn catch_up(app: &App) -> &'static str {
-    let Some(idp) = app.idp.as_ref() else {
+    let Some(idp) = app.idp() else {
         return "off";
     };
     let caught_up = async {

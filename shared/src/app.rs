@@ -375,8 +375,9 @@ pub fn token_max_orgs_from_env() -> Result<MaxTokenOrgs, ConfigError> {
 pub struct App {
     pub store: Store,
     pub mailer: Mailer,
-    /// The organizations' identity providers, when single sign-on is configured.
-    pub idp: Option<IdentityProviders>,
+    /// The SDK configuration, for the clients only some functions build (`idp`).
+    sdk: SdkConfig,
+    idp: std::sync::OnceLock<Option<IdentityProviders>>,
     pub config: Config,
 }
 
@@ -393,15 +394,26 @@ impl App {
             config.invitations.mail_from.clone(),
         )
         .with_configuration_set(config.invitations.configuration_set.clone());
-        let idp = config.sso.clone().map(|settings| {
-            IdentityProviders::new(aws_sdk_cognitoidentityprovider::Client::new(sdk), settings)
-        });
         Self {
             store,
             mailer,
-            idp,
+            sdk: sdk.clone(),
+            idp: std::sync::OnceLock::new(),
             config,
         }
+    }
+
+    /// The organizations' identity providers, when single sign-on is configured. Built on first
+    /// use: only the functions that call it link Cognito's client, and only they build it.
+    pub fn idp(&self) -> Option<&IdentityProviders> {
+        self.idp
+            .get_or_init(|| {
+                self.config.sso.clone().map(|settings| {
+                    let client = aws_sdk_cognitoidentityprovider::Client::new(&self.sdk);
+                    IdentityProviders::new(client, settings)
+                })
+            })
+            .as_ref()
     }
 
     /// The accept link for a token: on the invitation's own page (`redirect_url`, checked

@@ -213,7 +213,7 @@ pub async fn delete_org(app: &App, req: Request, gate: Gate) -> Result<Response<
     if org.is_live() {
         // Its identity provider goes first, out of the app client and the user pool: once the
         // deletion has begun, nothing is read from the organization any more.
-        if let (Some(idp), Some(_)) = (app.idp.as_ref(), &org.sso.provider)
+        if let (Some(idp), Some(_)) = (app.idp(), &org.sso.provider)
             && let Some(connection) = app.store.get_sso(&org.org_id).await?
         {
             crate::handlers::sso::remove_connection(app, idp, &connection, &op(&caller, &req))

@@ -107,7 +107,7 @@ impl PutSsoBody {
 
 /// The user pool's providers, or 501 when the deployment has none.
 pub(crate) fn providers(app: &App) -> Result<&IdentityProviders, ApiError> {
-    app.idp.as_ref().ok_or(ApiError::SsoNotConfigured)
+    app.idp().ok_or(ApiError::SsoNotConfigured)
 }
 
 /// What Cognito's refusals mean to the caller.
@@ -285,7 +285,8 @@ pub async fn discover_sso(app: &App, req: Request) -> Result<Response<Body>, Api
             "An email address, such as bob@acme.com.",
         )
     })?;
-    let provider = match app.idp {
+    // Whether single sign-on is on is a setting: discovery reads the table, not Cognito.
+    let provider = match app.config.sso {
         Some(_) => app.store.sso_for_domain(&domain).await?,
         None => None,
     };

@@ -330,5 +330,5 @@ async fn a_stack_without_sso_has_no_user_pool() {
     .await;
     assert!(stack.user_pool.is_none());
     assert!(stack.app.config.sso.is_none());
-    assert!(stack.app.idp.is_none());
+    assert!(stack.app.idp().is_none());
 }
