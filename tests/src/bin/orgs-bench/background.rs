@@ -96,6 +96,16 @@ pub async fn count(fx: &Fixture, function: &str) -> anyhow::Result<Vec<Call>> {
     invoke(fx, function, event).await
 }
 
+/// The requests of `token-claims` for a first sign-in through the first organization's
+/// identity provider (connected first if it is not yet), by someone at its verified domain who
+/// is in no organization yet: the sign-in that makes them a member.
+pub async fn count_first_sso_sign_in(fx: &mut Fixture) -> anyhow::Result<Vec<Call>> {
+    let provider = fx.connect_sso().await?;
+    let person = fx.colleague();
+    let event = token::federated_sign_in_event(&person.sub, &person.email, &provider);
+    invoke(fx, "token-claims", event).await
+}
+
 /// The requests `function` makes for `event` (from `event`), run in this process.
 pub async fn invoke(fx: &Fixture, function: &str, event: Value) -> anyhow::Result<Vec<Call>> {
     fx.recorder.take();
