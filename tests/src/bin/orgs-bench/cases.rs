@@ -188,6 +188,57 @@ pub async fn case(fx: &mut Fixture, function: &str, count: usize) -> anyhow::Res
             }
             (Some(alice), 204)
         }
+        "put-sso" => {
+            // The first request connects the organization; every one after it replaces the
+            // connection with the same settings (the provider is updated, not created), which
+            // costs the same requests.
+            same(&mut requests, Fixture::put_sso_req(&org));
+            (Some(alice), 200)
+        }
+        "get-sso" => {
+            fx.connect_sso().await?;
+            same(
+                &mut requests,
+                Req::new("GET", format!("/orgs/{o}/sso"), None),
+            );
+            (Some(alice), 200)
+        }
+        "delete-sso" => {
+            // A connection to delete each time: a new organization with a verified domain of
+            // its own (a domain belongs to one organization), connected.
+            for _ in 0..count {
+                let doomed = fx.create_org(&alice).await?;
+                fx.verified_domain(&doomed).await?;
+                fx.connect(&doomed).await?;
+                requests.push(Req::new("DELETE", format!("/orgs/{}/sso", doomed.id), None));
+            }
+            (Some(alice), 204)
+        }
+        "discover-sso" => {
+            fx.connect_sso().await?;
+            let email = fx.colleague().email.replace('@', "%40");
+            let path = format!("/sso/discover?email={email}");
+            same(&mut requests, Req::new("GET", path, None));
+            (None, 200)
+        }
+        "verify-domain" => {
+            // A new domain each time, its TXT record published: verifying claims it once.
+            for _ in 0..count {
+                let domain = fx.add_domain(&org).await?;
+                let path = format!("/orgs/{o}/domains/{domain}/verify");
+                requests.push(Req::new("POST", path, Some(json!({}))));
+            }
+            (Some(alice), 200)
+        }
+        "remove-domain" => {
+            // A verified domain each time: removing it also frees its claim.
+            for _ in 0..count {
+                let domain = fx.verified_domain(&org).await?;
+                let path = format!("/orgs/{o}/domains/{domain}");
+                requests.push(Req::new("DELETE", path, None));
+            }
+            (Some(alice), 204)
+        }
         _ => match ROUTES.iter().find(|r| r.function == function) {
             Some(route) if route.method == "GET" => {
                 let path = fill(fx, route.path).await?;
@@ -234,6 +285,8 @@ pub struct Minimum {
     pub dynamodb: &'static [&'static str],
     pub ses: usize,
     pub eventbridge: usize,
+    /// Requests to the user pool (single sign-on's identity providers and app client).
+    pub cognito: usize,
     pub why: &'static str,
 }
 
@@ -242,6 +295,7 @@ const fn dynamodb(calls: &'static [&'static str], why: &'static str) -> Minimum 
         dynamodb: calls,
         ses: 0,
         eventbridge: 0,
+        cognito: 0,
         why,
     }
 }
@@ -302,6 +356,7 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
             dynamodb: &["BatchGetItem", "TransactWriteItems"],
             ses: 1,
             eventbridge: 0,
+            cognito: 0,
             why: "one email invitee: every item to read has a known key (org, caller's \
                   membership and profile, today's email counter, any teams named, the \
                   invitees' known addresses), so one BatchGetItem; one transaction per \
@@ -319,6 +374,7 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
             dynamodb: &["BatchGetItem", "GetItem", "TransactWriteItems"],
             ses: 1,
             eventbridge: 0,
+            cognito: 0,
             why: "org, caller's membership and profile, the invitation and today's counter \
                   all have known keys: one BatchGetItem; then the known address of the \
                   invitation's email (which email goes out), beside the suppression check; \
@@ -417,6 +473,7 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
             dynamodb: &[],
             ses: 0,
             eventbridge: 1,
+            cognito: 0,
             why: "one stream record: one PutEvents (up to 10 records share one)",
         },
         "expire-invitations" => dynamodb(
@@ -429,6 +486,87 @@ pub fn minimum(operation: &str) -> Option<Minimum> {
             "the person's active memberships from gsi1, then the picked organizations' handles: \
              a handle lives only on its organization, since copying it into every membership \
              would make one rename rewrite every member",
+        ),
+        "get-sso" => dynamodb(
+            &["BatchGetItem"],
+            "the organization, the caller's membership and the connection in one consistent \
+             read; the domains it covers are kept on the organization item",
+        ),
+        "put-sso" => Minimum {
+            dynamodb: &[
+                "BatchGetItem",
+                "Query",
+                "TransactWriteItems",
+                "GetItem",
+                "GetItem",
+                "TransactWriteItems",
+            ],
+            ses: 0,
+            eventbridge: 0,
+            cognito: 3,
+            why: "a first SAML connection: the access check with the connection (and any \
+                  default role and teams) in one read; the verified domains, which no key \
+                  names (a Query); the provider created in the user pool; one transaction \
+                  stores the connection and lists its provider; then the app client is \
+                  brought in step with that list: the list read, the client described and \
+                  updated, the list read again (no other change moved it meanwhile) and a \
+                  transaction that notes the client in step. Replacing a connection costs the \
+                  same (the provider is updated instead)",
+        },
+        "delete-sso" => Minimum {
+            dynamodb: &[
+                "BatchGetItem",
+                "GetItem",
+                "GetItem",
+                "TransactWriteItems",
+                "GetItem",
+                "GetItem",
+                "TransactWriteItems",
+            ],
+            ses: 0,
+            eventbridge: 0,
+            cognito: 4,
+            why: "the access check and the connection in one read; the provider leaves the app \
+                  client first (the providers' list read, the client described and updated, \
+                  the list read again), then the user pool; one transaction deletes the \
+                  connection and unlists its provider; then the client is confirmed in step \
+                  with the list as it now is (read, described, read again, noted in step), \
+                  so that a failure half-way leaves the connection stored and a repeated \
+                  request finishes the job",
+        },
+        "discover-sso" => dynamodb(
+            &["GetItem", "GetItem"],
+            "the claim of the address's domain, then the organization it names, whose \
+             connection gives the provider: the second read needs the first's answer",
+        ),
+        "token-claims (first sign-in through SSO)" => dynamodb(
+            &[
+                "Query",
+                "GetItem",
+                "BatchGetItem",
+                "TransactWriteItems",
+                "BatchGetItem",
+            ],
+            "someone in no organization yet, through an organization's identity provider: \
+             their memberships from gsi1 (none), the claim of their address's domain, the \
+             organization with their would-be membership, one transaction that makes them a \
+             member, then the new membership read for the token; every sign-in after it costs \
+             what any other does",
+        ),
+        "verify-domain" => dynamodb(
+            &["BatchGetItem", "TransactWriteItems", "GetItem"],
+            "the access check and the domain in one read; after the DNS lookup, one \
+             transaction puts the claim, marks the domain verified and adds it to the \
+             organization's single sign-on domains; then the organization's single sign-on as \
+             that transaction left it, which says whether an identity provider's identifiers \
+             must follow (none here: no connection)",
+        ),
+        "remove-domain" => dynamodb(
+            &["BatchGetItem", "TransactWriteItems", "GetItem"],
+            "a verified domain: the access check and the domain in one read; one transaction \
+             deletes it with its claim and takes it out of the organization's single sign-on \
+             domains; then the organization's single sign-on as that transaction left it, as \
+             for verify-domain",
         ),
         _ => return None,
     })

@@ -32,8 +32,13 @@ pub struct Sample {
 }
 
 /// The environment Lambda gives a function (provided.al2023), with the template's variables,
-/// and the local AWS.
-pub fn lambda_env(function: &str, runtime_api: &str, endpoint: &str) -> Vec<(String, String)> {
+/// the local AWS, and `world`'s (the fixture's user pool and DNS stand-in).
+pub fn lambda_env(
+    function: &str,
+    runtime_api: &str,
+    endpoint: &str,
+    world: &[(String, String)],
+) -> Vec<(String, String)> {
     let pairs = [
         ("PATH", "/usr/local/bin:/usr/bin:/bin"),
         ("LANG", "en_US.UTF-8"),
@@ -64,6 +69,7 @@ pub fn lambda_env(function: &str, runtime_api: &str, endpoint: &str) -> Vec<(Str
     let mut env: Vec<(String, String)> = pairs
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .chain(world.iter().cloned())
         .collect();
     // Only publish-events has it in the template.
     if function == "publish-events" {
@@ -161,11 +167,13 @@ fn answered(report: Report, id: &str, expect: Expect) -> anyhow::Result<Instant>
 }
 
 /// One cold start of `binary`: two invocations (`events[0]` first, then `events[1]`, which
-/// does the same work), then the process is killed. Its output is appended to `log`.
+/// does the same work), then the process is killed. Its output is appended to `log`. `world`
+/// is added to its environment (`lambda_env`).
 pub async fn cold_start(
     binary: &Path,
     function: &str,
     endpoint: &str,
+    world: &[(String, String)],
     events: [&Value; 2],
     expect: Expect,
     log: &Path,
@@ -179,7 +187,7 @@ pub async fn cold_start(
     let mut command = Command::new(binary);
     command
         .env_clear()
-        .envs(lambda_env(function, &api.addr.to_string(), endpoint))
+        .envs(lambda_env(function, &api.addr.to_string(), endpoint, world))
         .stdin(Stdio::null())
         .stdout(output.try_clone()?)
         .stderr(output)

@@ -1,5 +1,5 @@
 //! Counts the requests the SDK sends, at the HTTP client: every round trip is seen, retries
-//! included, whichever SDK client (DynamoDB, SES v2, EventBridge) sent it, and how long the
+//! included, whichever SDK client (DynamoDB, SES v2, EventBridge, Cognito) sent it, and how long the
 //! local AWS took to answer it. A recorder made `with_bodies` also keeps each request's and
 //! response's body (the cost benchmark sizes the items DynamoDB reads and writes from them).
 
@@ -19,7 +19,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 /// One request the SDK sent.
 #[derive(Clone, Debug)]
 pub struct Call {
-    /// `DynamoDB`, `SES` or `EventBridge` (or `other`).
+    /// `DynamoDB`, `SES`, `EventBridge` or `Cognito` (or `other`).
     pub service: &'static str,
     /// The API operation, e.g. `BatchGetItem`.
     pub operation: String,
@@ -126,8 +126,9 @@ impl HttpConnector for CountingConnector {
     }
 }
 
-/// The service and operation of a request: DynamoDB and EventBridge name it in `X-Amz-Target`
-/// (AWS JSON protocol); SES v2 is REST, so its path says which operation it is.
+/// The service and operation of a request: DynamoDB, EventBridge and Cognito's user pools name
+/// it in `X-Amz-Target` (AWS JSON protocol); SES v2 is REST, so its path says which operation it
+/// is.
 fn classify(request: &HttpRequest) -> (&'static str, String) {
     if let Some(target) = request.headers().get("x-amz-target") {
         if let Some(op) = target.strip_prefix("DynamoDB_20120810.") {
@@ -135,6 +136,9 @@ fn classify(request: &HttpRequest) -> (&'static str, String) {
         }
         if let Some(op) = target.strip_prefix("AWSEvents.") {
             return ("EventBridge", op.to_owned());
+        }
+        if let Some(op) = target.strip_prefix("AWSCognitoIdentityProviderService.") {
+            return ("Cognito", op.to_owned());
         }
         return ("other", target.to_owned());
     }

@@ -1,6 +1,7 @@
-//! The benchmark's world: moto with the table from the SAM template, an in-process `App` whose
-//! SDK requests are counted, a few users and organizations, and the API Gateway events for each
-//! function's requests.
+//! The benchmark's world: moto with the table from the SAM template and a user pool with its
+//! app client for single sign-on, a DNS stand-in for the domains' TXT records, an in-process
+//! `App` whose SDK requests are counted, a few users and organizations (the first with a
+//! verified domain), and the API Gateway events for each function's requests.
 
 use std::collections::HashMap;
 
@@ -8,6 +9,7 @@ use anyhow::{Context, anyhow, bail};
 use aws_config::SdkConfig;
 use bytes::Bytes;
 use orgs_functions::routes;
+use orgs_local::dns::LoopbackDns;
 use orgs_local::{aws, provision, server, token};
 use orgs_shared::app::{App, Config};
 use serde_json::{Value, json};
@@ -16,6 +18,11 @@ use crate::counting::{Call, CountingClient, Recorder};
 
 pub const TABLE: &str = "orgs";
 pub const SENDER: &str = "no-reply@orgs.local";
+/// The user pool and app client single sign-on uses, created in each moto.
+pub const USER_POOL: &str = "orgs-bench";
+/// The SAML metadata URL of every connection the benchmark makes (Cognito keeps it; nothing
+/// fetches it locally).
+pub const SAML_METADATA_URL: &str = "https://idp.bench.example/saml/metadata";
 
 /// A signed-in person, as the JWT authorizer's claims describe them.
 #[derive(Clone, Debug)]
@@ -72,6 +79,16 @@ pub struct Fixture {
     pub carol: Person,
     /// Alice's organizations: the first is the one read, edited and renamed.
     pub orgs: Vec<Org>,
+    /// The verified domain of the first organization, which its single sign-on covers.
+    pub domain: String,
+    /// The identity provider of the first organization's single sign-on, once `connect_sso`
+    /// has connected it.
+    pub sso_provider: Option<String>,
+    /// The user pool and app client the functions are given (`ORGS_USER_POOL_ID`,
+    /// `ORGS_SSO_APP_CLIENT_ID`).
+    pub user_pool: provision::UserPool,
+    /// Answers the domains' TXT records, for the functions in this process and the binaries.
+    pub dns: LoopbackDns,
     run: String,
     seq: u64,
 }
@@ -87,6 +104,8 @@ impl Fixture {
         let sdk = aws::sdk_config(endpoint).await;
         provision::ensure_table(&sdk, TABLE).await?;
         provision::ensure_sender(&sdk, SENDER).await?;
+        let user_pool = provision::ensure_user_pool(&sdk, USER_POOL).await?;
+        let dns = LoopbackDns::start().await;
         let inner = sdk
             .http_client()
             .ok_or_else(|| anyhow!("the local SdkConfig has no HTTP client"))?;
@@ -100,6 +119,10 @@ impl Fixture {
         config.limits.orgs_per_owner = 1_000_000;
         config.limits.invitation_emails_per_person_per_day = 1_000_000;
         config.limits.invitation_emails_per_new_org = 1_000_000;
+        // A domain added (and verified) for each repetition of the domains' cases.
+        config.limits.domains_per_org = 1_000_000;
+        config.sso = Some(user_pool.sso_settings());
+        config.dns.resolver = dns.addr();
         let app = App::new(&counted, config);
         let mut fixture = Self {
             app,
@@ -110,6 +133,10 @@ impl Fixture {
             alice: Person::new("alice"),
             carol: Person::new("carol"),
             orgs: Vec::new(),
+            domain: String::new(),
+            sso_provider: None,
+            user_pool,
+            dns,
             run: uuid::Uuid::new_v4().simple().to_string()[..6].to_owned(),
             seq: 0,
         };
@@ -123,6 +150,8 @@ impl Fixture {
             let org = fixture.create_org(&alice).await?;
             fixture.orgs.push(org);
         }
+        let first = fixture.orgs[0].clone();
+        fixture.domain = fixture.verified_domain(&first).await?;
         fixture.recorder.take();
         Ok(fixture)
     }
@@ -131,6 +160,22 @@ impl Fixture {
     pub fn unique_handle(&mut self) -> String {
         self.seq += 1;
         format!("b{}-{}", self.run, self.seq)
+    }
+
+    /// What the functions' environment adds to the template's for this world: the user pool
+    /// and app client of single sign-on, and the DNS stand-in as the domains' resolver.
+    pub fn function_env(&self) -> Vec<(String, String)> {
+        [
+            ("ORGS_USER_POOL_ID", self.user_pool.id.clone()),
+            (
+                "ORGS_SSO_APP_CLIENT_ID",
+                self.user_pool.app_client_id.clone(),
+            ),
+            ("ORGS_DNS_RESOLVER", self.dns.addr().to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
     }
 
     pub fn token(&self, person: &Person) -> String {
@@ -301,5 +346,73 @@ impl Fixture {
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| anyhow!("POST …/teams answered without team_id: {body}"))
+    }
+    /// A domain nobody has claimed yet.
+    pub fn unique_domain(&mut self) -> String {
+        format!("{}.example", self.unique_handle())
+    }
+
+    /// Adds a new domain to `org` (by Alice) and publishes its TXT record; the domain.
+    pub async fn add_domain(&mut self, org: &Org) -> anyhow::Result<String> {
+        let domain = self.unique_domain();
+        let req = Req::new(
+            "POST",
+            format!("/orgs/{}/domains", org.id),
+            Some(json!({ "domain": domain })),
+        );
+        let added = self.expect(Some(&self.alice), &req, 201).await?;
+        let record = &added["record"];
+        match (record["name"].as_str(), record["value"].as_str()) {
+            (Some(name), Some(value)) => self.dns.publish(name, &[value]),
+            _ => bail!("POST …/domains answered without a TXT record: {added}"),
+        }
+        Ok(domain)
+    }
+
+    /// A new domain of `org`, verified (by Alice).
+    pub async fn verified_domain(&mut self, org: &Org) -> anyhow::Result<String> {
+        let domain = self.add_domain(org).await?;
+        let path = format!("/orgs/{}/domains/{domain}/verify", org.id);
+        let req = Req::new("POST", path, Some(json!({})));
+        self.expect(Some(&self.alice), &req, 200).await?;
+        Ok(domain)
+    }
+
+    /// The request that connects `org`'s single sign-on: a SAML identity provider by its
+    /// metadata URL.
+    pub fn put_sso_req(org: &Org) -> Req {
+        let body = json!({ "saml": { "metadata_url": SAML_METADATA_URL } });
+        Req::new("PUT", format!("/orgs/{}/sso", org.id), Some(body))
+    }
+
+    /// Connects `org`'s single sign-on (by Alice, its owner); its identity provider's name.
+    pub async fn connect(&self, org: &Org) -> anyhow::Result<String> {
+        let answer = self
+            .expect(Some(&self.alice), &Self::put_sso_req(org), 200)
+            .await?;
+        answer["identity_provider"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("PUT …/sso answered without identity_provider: {answer}"))
+    }
+
+    /// The first organization's single sign-on, connected unless it is already; its identity
+    /// provider's name.
+    pub async fn connect_sso(&mut self) -> anyhow::Result<String> {
+        if let Some(provider) = &self.sso_provider {
+            return Ok(provider.clone());
+        }
+        let provider = self.connect(&self.orgs[0]).await?;
+        self.sso_provider = Some(provider.clone());
+        Ok(provider)
+    }
+
+    /// A new person whose address is at the first organization's verified domain.
+    pub fn colleague(&mut self) -> Person {
+        self.seq += 1;
+        Person {
+            sub: format!("bench-sso-{}-{}", self.run, self.seq),
+            email: format!("p{}-{}@{}", self.run, self.seq, self.domain),
+        }
     }
 }

@@ -232,11 +232,11 @@ fn size(path: &Path) -> anyhow::Result<Option<sizes::Size>> {
     sizes::measure(path).with_context(|| format!("measuring {}", path.display()))
 }
 
-/// One cold start of `function`, its output appended to its log in `logs`.
+/// One cold start of `function` in `fx`'s world, its output appended to its log in `logs`.
 async fn cold_start(
     release: &Path,
     function: &str,
-    endpoint: &str,
+    fx: &Fixture,
     events: [&serde_json::Value; 2],
     expect: cold::Expect,
     logs: &Path,
@@ -244,7 +244,8 @@ async fn cold_start(
     cold::cold_start(
         &release.join(function),
         function,
-        endpoint,
+        &fx.endpoint,
+        &fx.function_env(),
         events,
         expect,
         &logs.join(format!("{function}.log")),
@@ -256,14 +257,14 @@ async fn cold_start(
 /// One cold start of the floor, beside a function's.
 async fn floor_run(
     release: &Path,
-    endpoint: &str,
+    fx: &Fixture,
     event: &serde_json::Value,
     logs: &Path,
 ) -> anyhow::Result<cold::Sample> {
     cold_start(
         release,
         FLOOR,
-        endpoint,
+        fx,
         [event, event],
         cold::Expect::Status(200),
         logs,
@@ -330,7 +331,7 @@ async fn main() -> anyhow::Result<()> {
             cold_start(
                 &release,
                 FLOOR,
-                &moto.endpoint,
+                &fx,
                 [&floor_event, &floor_event],
                 cold::Expect::Status(200),
                 &logs,
@@ -372,15 +373,24 @@ async fn main() -> anyhow::Result<()> {
                     .await
                     .with_context(|| format!("{function}, in this process"))?,
             });
+            if *function == "token-claims" {
+                counts.push(Count {
+                    operation: "token-claims (first sign-in through SSO)".into(),
+                    route: route.clone(),
+                    calls: background::count_first_sso_sign_in(&mut fx)
+                        .await
+                        .context("token-claims' first sign-in through SSO, in this process")?,
+                });
+            }
             for _ in 0..args.runs {
                 f.floor_beside
-                    .push(floor_run(&release, &moto.endpoint, &floor_event, &logs).await?);
+                    .push(floor_run(&release, &fx, &floor_event, &logs).await?);
                 let event = background::event(&fx, function).await?;
                 f.cold.push(
                     cold_start(
                         &release,
                         function,
-                        &moto.endpoint,
+                        &fx,
                         [&event, &event],
                         cold::Expect::Done(function),
                         &logs,
@@ -414,12 +424,12 @@ async fn main() -> anyhow::Result<()> {
                 events.push(fx.event(person.as_ref(), req)?.1);
             }
             f.floor_beside
-                .push(floor_run(&release, &moto.endpoint, &floor_event, &logs).await?);
+                .push(floor_run(&release, &fx, &floor_event, &logs).await?);
             f.cold.push(
                 cold_start(
                     &release,
                     function,
-                    &moto.endpoint,
+                    &fx,
                     [&events[0], &events[1]],
                     cold::Expect::Status(case.status),
                     &logs,

@@ -123,11 +123,28 @@ fn above_minimum(calls: &[Call], min: &Minimum) -> Option<String> {
             min.eventbridge
         ));
     }
+    let cognito = service(calls, "Cognito").len();
+    if cognito > min.cognito {
+        excess.push(format!(
+            "{cognito} Cognito requests ({}), minimum {}",
+            service(calls, "Cognito").join(" + "),
+            min.cognito
+        ));
+    }
     let other = service(calls, "other");
     if !other.is_empty() {
         excess.push(format!("other requests: {}", other.join(", ")));
     }
     (!excess.is_empty()).then(|| excess.join("; "))
+}
+
+/// The Cognito requests: how many, and which.
+fn cognito_cell(calls: &[&str]) -> String {
+    if calls.is_empty() {
+        "0".into()
+    } else {
+        format!("{} ({})", calls.len(), calls.join(" + "))
+    }
 }
 
 fn size_cell(size: Option<Size>, zipped: bool) -> String {
@@ -344,19 +361,21 @@ pub fn render(r: &Results) -> String {
         o,
         "Counted at the SDK's HTTP client (every round trip, retries included) while the \
          handler ran in this process against moto; the minimum is what docs/data-model.md \
-         allows.\n"
+         allows. Cognito: the requests to the user pool (single sign-on's identity providers \
+         and app client).\n"
     );
     let _ = writeln!(
         o,
-        "| Operation | Route | DynamoDB | SES | EventBridge | Total | Minimum | Why that minimum |"
+        "| Operation | Route | DynamoDB | SES | EventBridge | Cognito | Total | Minimum | Why \
+         that minimum |"
     );
-    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|");
     let mut above = Vec::new();
     for c in &r.counts {
         let min = cases::minimum(&c.operation);
         let (min_total, why) = match &min {
             Some(m) => (
-                (m.dynamodb.len() + m.ses + m.eventbridge).to_string(),
+                (m.dynamodb.len() + m.ses + m.eventbridge + m.cognito).to_string(),
                 m.why,
             ),
             None => ("?".into(), "no minimum recorded"),
@@ -368,12 +387,13 @@ pub fn render(r: &Results) -> String {
         }
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {} | {min_total} | {why} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {min_total} | {why} |",
             c.operation,
             c.route,
             names(&service(&c.calls, "DynamoDB")),
             service(&c.calls, "SES").len(),
             service(&c.calls, "EventBridge").len(),
+            cognito_cell(&service(&c.calls, "Cognito")),
             c.calls.len(),
         );
     }
