@@ -359,7 +359,8 @@ pub const FUNCTIONS: &[Function] = &[
     function!("remove-member": DELETE "/orgs/{org_id}/members/{user_id}", needs MembersRemove or oneself OrgRead, members::remove_member, {
         about: "remove a member (admins and owners); on oneself, leave.",
         grants: &[
-            grant!(dynamodb Table: BatchGetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem),
+            grant!(dynamodb Table: BatchGetItem, GetItem, PutItem, UpdateItem, DeleteItem, ConditionCheckItem;
+                why "GetItem: the member again, when a team joined meanwhile refused the removal, which then takes that team along."),
         ],
     }),
     function!("transfer-ownership": POST "/orgs/{org_id}/transfer-ownership", needs OwnershipTransfer, members::transfer_ownership, {
