@@ -297,18 +297,11 @@ impl Store {
         let Some(org) = self.domain_owner(domain).await? else {
             return Ok(None);
         };
-        let Some(item) = self
-            .get_item(
-                Organization::key(&org),
-                "read an organization's single sign-on",
-            )
-            .await?
-        else {
+        let Some(sso) = self.org_sso(&org).await? else {
             return Ok(None);
         };
-        let org = Organization::from_item(&item)?;
-        let covered = org.is_live() && org.sso.domains.contains(domain);
-        Ok(org.sso.provider.filter(|_| covered))
+        let covered = sso.domains.contains(domain);
+        Ok(sso.provider.filter(|_| covered))
     }
 
     /// The organization's single sign-on as its item holds it now (its verified domains
